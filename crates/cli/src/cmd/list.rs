@@ -1,0 +1,82 @@
+//! `softtoken list`: the tokens in the vault, without codes.
+
+use clap::Parser;
+use serde::Serialize;
+
+use super::vault::{self, PinReader};
+use crate::failure::Failure;
+
+/// Arguments of `softtoken list`.
+#[derive(Parser)]
+pub struct Args {
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Read the PIN from stdin (one line) instead of the terminal.
+    #[arg(long)]
+    pin_stdin: bool,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    serial: &'a str,
+    issuer: &'a str,
+    service_id: &'a str,
+    user_label: &'a str,
+    state: softtoken_core::TokenState,
+    algorithm: &'a str,
+    digits: u32,
+    period: u64,
+    server_url: &'a str,
+}
+
+/// Prints one line per token (or JSON).
+pub fn run(args: Args) -> Result<(), Failure> {
+    let store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
+    let tokens = store.tokens().map_err(vault::store_failure)?;
+    if args.json {
+        let rows: Vec<Row<'_>> = tokens
+            .iter()
+            .map(|t| Row {
+                serial: t.serial.as_str(),
+                issuer: &t.issuer,
+                service_id: t.service_id.as_str(),
+                user_label: &t.user_label,
+                state: t.state,
+                algorithm: t.params.algorithm.as_str(),
+                digits: t.params.digits.get(),
+                period: t.params.period.seconds(),
+                server_url: &t.server_url,
+            })
+            .collect();
+        println!("{}", super::show::to_json(&rows)?);
+        return Ok(());
+    }
+    if tokens.is_empty() {
+        eprintln!("no tokens yet");
+        return Ok(());
+    }
+    for t in &tokens {
+        let state = match t.state {
+            softtoken_core::TokenState::Pending => "pending",
+            softtoken_core::TokenState::Active => "active",
+            softtoken_core::TokenState::Revoked => "revoked",
+        };
+        println!(
+            "{}  {}  {}  {}  {}-{}/{}s  {}",
+            t.serial.grouped(),
+            t.issuer,
+            if t.user_label.is_empty() {
+                "-"
+            } else {
+                &t.user_label
+            },
+            state,
+            t.params.algorithm.as_str(),
+            t.params.digits.get(),
+            t.params.period.seconds(),
+            t.server_url,
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! One module per `softtoken` subcommand.
+
+pub mod delete;
+pub mod enroll;
+pub mod list;
+pub mod lock;
+pub mod otp;
+pub mod serial;
+pub mod show;
+pub mod vault;
+pub mod wipe;

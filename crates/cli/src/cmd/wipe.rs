@@ -1,0 +1,48 @@
+//! `softtoken wipe`: deletes every token, the PIN and the keys. The way out of a forgotten
+//! PIN or a damaged vault; each bank must then issue new tokens.
+
+use std::sync::Arc;
+
+use clap::Parser;
+use softtoken_core::{FileKeyWrapper, StoreError, StoreOptions, TokenStore};
+
+use super::vault;
+use crate::failure::Failure;
+
+/// Arguments of `softtoken wipe`.
+#[derive(Parser)]
+pub struct Args {
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    yes: bool,
+}
+
+/// Asks, then replaces the vault with an empty one under a new key file.
+pub fn run(args: Args) -> Result<(), Failure> {
+    let path = vault::vault_path()?;
+    if !args.yes
+        && !vault::confirm(&format!(
+            "Delete every token in {}? Each bank will have to issue a new one.",
+            path.display()
+        ))?
+    {
+        return Err(Failure::Rejected("nothing was deleted".into()));
+    }
+    // A new platform key as well, so an old copy of the vault stays unreadable.
+    let key_path = FileKeyWrapper::path_beside(&path);
+    match std::fs::remove_file(&key_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(Failure::Rejected(format!(
+                "cannot remove {}: {e}",
+                key_path.display()
+            )));
+        }
+        _ => {}
+    }
+    let wrapper = FileKeyWrapper::open(&key_path)
+        .map_err(|e| vault::store_failure(StoreError::KeyWrapper(e)))?;
+    TokenStore::reset(&path, Arc::new(wrapper), StoreOptions::default())
+        .map_err(vault::store_failure)?;
+    eprintln!("wiped: the vault is empty and has no PIN");
+    Ok(())
+}

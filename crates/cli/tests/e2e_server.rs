@@ -1,0 +1,253 @@
+//! End to end: the real `softtoken-server` (SQLite, a port of its own) and the real
+//! `softtoken` binary. A bank issues an enrollment; the desktop token activates it (wrong
+//! start password first), the bank confirms and verifies its codes; a second token is
+//! provisioned and registered; time is synced.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// The server binary next to ours; built first when `cargo test -p softtoken-cli` ran alone.
+fn server_binary() -> PathBuf {
+    let ours = Path::new(env!("CARGO_BIN_EXE_softtoken"));
+    let server = ours.with_file_name(format!("softtoken-server{}", std::env::consts::EXE_SUFFIX));
+    if !server.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-q", "-p", "softtoken-server"])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building softtoken-server failed");
+    }
+    server
+}
+
+/// A running server, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    api_key: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server() -> Server {
+    let binary = server_binary();
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap().to_string();
+    let added = Command::new(&binary)
+        .args([
+            "service",
+            "add",
+            "--id",
+            "bank",
+            "--name",
+            "しんきん銀行",
+            "--data-dir",
+            &data_dir,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let api_key = String::from_utf8_lossy(&added.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_string();
+
+    // A free port: bind to port 0, note it, release it for the server.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = Command::new(&binary)
+        .args(["serve", "--listen", &listen, "--data-dir", &data_dir])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        url: format!("http://{listen}"),
+        api_key,
+        _data: data,
+    };
+    // Wait until it answers (it starts in well under a second; allow slow CI machines).
+    let client = reqwest::blocking::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client
+        .get(format!("{}/v1/time", server.url))
+        .send()
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "softtoken-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+impl Server {
+    fn bank(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = reqwest::blocking::Client::new()
+            .post(format!("{}/v1/services/bank{path}", self.url))
+            .bearer_auth(&self.api_key)
+            .json(&body)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap())
+    }
+}
+
+fn softtoken(home: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_softtoken"))
+        .args(args)
+        .env("SOFTTOKEN_HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+/// Current and next code of the token with `serial`.
+fn codes(home: &Path, serial: &str) -> (String, String) {
+    let shown: Value =
+        serde_json::from_str(&ok(&softtoken(home, &["show", serial, "--json"], ""))).unwrap();
+    (
+        shown[0]["code"].as_str().unwrap().to_string(),
+        shown[0]["next_code"].as_str().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn issue_activate_confirm_verify_provision_register_sync() {
+    let server = start_server();
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+
+    // The bank issues an activation; its URI carries no start password.
+    let (status, enrollment) = server.bank(
+        "/enrollments",
+        json!({"user_id": "yamada.taro", "start_password": "start-1234"}),
+    );
+    assert_eq!(status, 201, "{enrollment}");
+    let uri = enrollment["activation_uri"].as_str().unwrap().to_string();
+    assert!(!uri.contains("start-1234"), "{uri}");
+
+    // A wrong start password first: the app says so and how many tries remain.
+    let o = softtoken(
+        home,
+        &["activate", "--uri", &uri, "--password-stdin"],
+        "wrong-pass\n",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("wrong start password") && err.contains("tries left"),
+        "{err}"
+    );
+
+    let created: Value = serde_json::from_str(&ok(&softtoken(
+        home,
+        &["activate", "--uri", &uri, "--password-stdin", "--json"],
+        "start-1234\n",
+    )))
+    .unwrap();
+    assert_eq!(created["issuer"], "しんきん銀行");
+    assert_eq!(created["digits"], 8);
+    assert_eq!(created["period"], 60);
+    let serial = created["serial"].as_str().unwrap().to_string();
+
+    // The bank confirms with the first code: the token becomes active.
+    let (code, next) = codes(home, &serial);
+    let (status, confirmed) = server.bank("/users/yamada.taro/confirm", json!({"otp": code}));
+    assert_eq!(status, 200, "{confirmed}");
+    assert_eq!(confirmed["valid"], true, "{confirmed}");
+
+    // A code works once; the next step's code (inside the window) is accepted.
+    let (_, again) = server.bank("/users/yamada.taro/verify", json!({"otp": code}));
+    assert_eq!(again["valid"], false, "{again}");
+    assert_eq!(again["reason"], "reused", "{again}");
+    let (_, verified) = server.bank("/users/yamada.taro/verify", json!({"otp": next}));
+    assert_eq!(verified["valid"], true, "{verified}");
+    assert_eq!(verified["reason"], "ok", "{verified}");
+
+    // Registration mode: provision, then the bank registers serial + code to a user.
+    let provisioned: Value = serde_json::from_str(&ok(&softtoken(
+        home,
+        &[
+            "provision",
+            "--server",
+            &server.url,
+            "--service",
+            "bank",
+            "--json",
+        ],
+        "",
+    )))
+    .unwrap();
+    assert_eq!(provisioned["digits"], 6);
+    let serial2 = provisioned["serial"].as_str().unwrap().to_string();
+    let (code2, _) = codes(home, &serial2);
+    let (status, registered) = server.bank(
+        "/users/suzuki/tokens",
+        json!({"serial": serial2, "otp": code2}),
+    );
+    assert_eq!(status, 201, "{registered}");
+
+    // Time sync reaches the server and keeps codes valid.
+    let synced = ok(&softtoken(home, &["sync-time"], ""));
+    assert!(synced.contains(&server.url), "{synced}");
+    let list: Value = serde_json::from_str(&ok(&softtoken(home, &["list", "--json"], ""))).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+
+    // An enrollment that does not exist, and a server that is gone, are explained.
+    let o = softtoken(
+        home,
+        &[
+            "activate",
+            "--server",
+            &server.url,
+            "--service",
+            "bank",
+            "--user",
+            "nobody",
+            "--password-stdin",
+        ],
+        "start-1234\n",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ask the bank"));
+    let url = server.url.clone();
+    drop(server);
+    let o = softtoken(home, &["sync-time"], "");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("cannot reach {url}/v1/time")));
+}

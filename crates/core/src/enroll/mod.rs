@@ -1,0 +1,21 @@
+//! Getting a token: activation by start password (SPAKE2), provisioning for registration
+//! mode (X25519), and the server's clock offset (DESIGN.md §4–6).
+//!
+//! The protocol steps live in `softtoken-protocol`; here they meet the network and the
+//! vault. Network calls **block** (10 s connect, 30 s total timeout): the phone shells run
+//! them off the main thread. Servers must be `https://`; plain `http://` is accepted only
+//! for loopback addresses (tests, demos on one machine).
+
+mod client;
+mod error;
+mod server_url;
+mod time;
+pub mod transport;
+mod uri;
+
+pub use client::{Enroller, TimeSync};
+pub use error::EnrollError;
+pub use server_url::ServerUrl;
+pub use time::{TimeResponse, clock_offset_ms};
+pub use transport::{HttpRequest, HttpResponse, HttpTransport, Method, Transport};
+pub use uri::ActivationTarget;

@@ -1,0 +1,116 @@
+//! The HTTP edge: a [`Transport`] sends one request and returns the answer. The protocol
+//! logic above it is pure and is tested with an in-process transport; [`HttpTransport`]
+//! is the real one (reqwest, blocking, rustls).
+//!
+//! Calls **block** until the server answers or a timeout passes (10 s to connect, 30 s in
+//! all): the phone shells call them off the main thread.
+
+use std::io::Read;
+use std::time::Duration;
+
+/// An HTTP method the app API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST` with a JSON body.
+    Post,
+}
+
+/// One request to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// The method.
+    pub method: Method,
+    /// The full URL.
+    pub url: String,
+    /// The JSON body of a POST.
+    pub body: Option<Vec<u8>>,
+}
+
+/// The server's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// HTTP status code.
+    pub status: u16,
+    /// The body (at most [`MAX_RESPONSE_BYTES`]).
+    pub body: Vec<u8>,
+}
+
+/// The largest answer read; the protocol's answers are a few hundred bytes.
+pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024;
+
+/// Sends requests. Implementations must not follow redirects (a redirect could lead to
+/// plain HTTP or another host).
+pub trait Transport: Send + Sync {
+    /// Sends `request`; `Err` carries why the server could not be reached.
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, String>;
+}
+
+/// The real transport: reqwest's blocking client over rustls, no redirects, timeouts.
+#[derive(Debug, Clone)]
+pub struct HttpTransport {
+    client: reqwest::blocking::Client,
+}
+
+impl HttpTransport {
+    /// A client with softtoken's user agent and timeouts.
+    pub fn new() -> Result<Self, String> {
+        let client = reqwest::blocking::Client::builder()
+            .use_rustls_tls()
+            .https_only(false) // ServerUrl already refused plain http to anything but loopback
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("softtoken/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
+        Ok(HttpTransport { client })
+    }
+}
+
+impl Transport for HttpTransport {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, String> {
+        let builder = match request.method {
+            Method::Get => self.client.get(&request.url),
+            Method::Post => self
+                .client
+                .post(&request.url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(request.body.clone().unwrap_or_default()),
+        };
+        let response = builder
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .map_err(describe)?;
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        response
+            .take(MAX_RESPONSE_BYTES)
+            .read_to_end(&mut body)
+            .map_err(|e| format!("reading the answer failed: {e}"))?;
+        Ok(HttpResponse { status, body })
+    }
+}
+
+/// reqwest's errors name the URL already; keep the innermost cause, which says what failed.
+fn describe(e: reqwest::Error) -> String {
+    let mut reason = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "connection failed".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut source = std::error::Error::source(&e);
+    let mut last = None;
+    while let Some(s) = source {
+        last = Some(s.to_string());
+        source = s.source();
+    }
+    if let Some(cause) = last {
+        reason.push_str(": ");
+        reason.push_str(&cause);
+    }
+    reason
+}

@@ -1,0 +1,20 @@
+//! The softtoken token core: what runs inside the phone apps and the desktop token.
+//!
+//! No FFI and no UI here: `crates/ffi` wraps this crate for Kotlin and Swift,
+//! and `crates/cli` for the desktop. The OTP algorithm itself is shared with the
+//! server through `softtoken-protocol`; this crate adds what a token holder needs.
+
+pub mod enroll;
+pub mod keywrap;
+pub mod otp;
+pub mod secret;
+pub mod token;
+pub mod vault;
+
+pub use enroll::{ActivationTarget, EnrollError, Enroller, ServerUrl};
+pub use keywrap::{FileKeyWrapper, KeyWrapError, KeyWrapper};
+pub use otp::{TokenCode, Totp};
+pub use secret::Secret;
+pub use softtoken_protocol as protocol;
+pub use token::{Token, TokenState};
+pub use vault::{StoreError, StoreOptions, TokenInfo, TokenStore};

@@ -1,0 +1,426 @@
+//! The app side of activation, provisioning and time sync against a miniature server made
+//! of the protocol crate's server-side functions: in process for the protocol logic, and
+//! over real loopback HTTP for the reqwest edge.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use softtoken_core::enroll::{ActivationTarget, EnrollError, Enroller, HttpTransport, ServerUrl};
+use softtoken_core::protocol::otp::{self, OtpParams};
+use softtoken_core::protocol::problem::codes;
+use softtoken_core::protocol::{ProtocolError, ServiceId, UserId};
+use softtoken_core::vault::Clock;
+use softtoken_core::{StoreError, TokenState, TokenStore};
+use support::fake_server::{FakeServer, problem, serve_http};
+use support::*;
+
+const SERVER: &str = "https://otp.shinkin.example";
+
+struct World {
+    vault: Vault,
+    store: TokenStore,
+    server: Arc<FakeServer>,
+    enroller: Enroller,
+}
+
+fn world() -> World {
+    let vault = Vault::new();
+    let clock = vault.clock.clone();
+    let device = clock.clone();
+    let server = FakeServer::new(Arc::new(move || device.now_unix_ms()));
+    let enroller = Enroller::with(server.clone(), clock);
+    let store = vault.open().unwrap();
+    World {
+        vault,
+        store,
+        server,
+        enroller,
+    }
+}
+
+fn target(server: &str, user: &str) -> ActivationTarget {
+    ActivationTarget {
+        server: ServerUrl::parse(server).unwrap(),
+        service: ServiceId::new("shinkin").unwrap(),
+        user: UserId::new(user).unwrap(),
+    }
+}
+
+fn server_code(w: &World, serial: &softtoken_core::protocol::Serial, params: &OtpParams) -> String {
+    let server_ms = w.vault.clock.now_unix_ms() + w.server.offset_ms.load(Ordering::SeqCst);
+    otp::totp(&w.server.seed_of(serial), params, (server_ms / 1000) as u64).to_string()
+}
+
+#[test]
+fn activation_stores_a_pending_token_whose_codes_the_server_accepts() {
+    let mut w = world();
+    w.server.enroll("yamada.taro", "start-1234");
+    w.server.offset_ms.store(-95_000, Ordering::SeqCst); // the phone is 95 s fast
+
+    let info = w
+        .enroller
+        .activate(&mut w.store, &target(SERVER, "yamada.taro"), "start-1234")
+        .unwrap();
+    assert_eq!(info.issuer, "しんきん銀行");
+    assert_eq!(info.service_id.as_str(), "shinkin");
+    assert_eq!(info.user_label, "yamada.taro");
+    assert_eq!(info.params, OtpParams::ACTIVATION);
+    assert_eq!(info.state, TokenState::Pending);
+    assert_eq!(info.server_url, SERVER);
+    assert_eq!(info.clock_offset_ms, -95_000);
+    assert_eq!(info.created_at, 1_700_000_000);
+
+    // The code the app shows is the one the server computes for its own clock.
+    let now = w.vault.clock.now_unix_ms();
+    let shown = w.store.code(&info.serial, now).unwrap();
+    assert_eq!(shown.code, server_code(&w, &info.serial, &info.params));
+    assert_eq!(shown.code.len(), 8);
+
+    // It is in the vault, not just in memory.
+    drop(w.store);
+    let store = w.vault.open().unwrap();
+    assert_eq!(store.tokens().unwrap(), [info]);
+}
+
+#[test]
+fn a_wrong_start_password_says_how_many_tries_remain_and_stores_nothing() {
+    let mut w = world();
+    w.server.enroll("alice", "right-pass");
+    let t = target(SERVER, "alice");
+    match w.enroller.activate(&mut w.store, &t, "wrong-pass") {
+        Err(EnrollError::WrongStartPassword { attempts_left: 4 }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(w.store.tokens().unwrap().is_empty());
+    let message = w
+        .enroller
+        .activate(&mut w.store, &t, "wrong-again")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("wrong start password") && message.contains("3 tries left"),
+        "{message}"
+    );
+    w.enroller.activate(&mut w.store, &t, "right-pass").unwrap();
+    assert_eq!(w.store.tokens().unwrap().len(), 1);
+    // Single use: the enrollment is gone.
+    assert!(matches!(
+        w.enroller.activate(&mut w.store, &t, "right-pass"),
+        Err(EnrollError::EnrollmentNotFound)
+    ));
+}
+
+#[test]
+fn neither_the_start_password_nor_the_seed_crosses_the_wire() {
+    let mut w = world();
+    w.server.enroll("alice", "secret-start-pw");
+    let info = w
+        .enroller
+        .activate(&mut w.store, &target(SERVER, "alice"), "secret-start-pw")
+        .unwrap();
+    let seed = w.server.seed_of(&info.serial);
+    let bodies = w.server.bodies.lock().unwrap();
+    assert_eq!(bodies.len(), 2, "start and finish");
+    for body in bodies.iter() {
+        let text = String::from_utf8_lossy(body);
+        assert!(!text.contains("secret-start-pw"), "{text}");
+        assert!(!body.windows(8).any(|win| seed.windows(8).any(|s| s == win)));
+    }
+}
+
+#[test]
+fn five_wrong_start_passwords_lock_the_enrollment() {
+    let mut w = world();
+    w.server.enroll("alice", "right-pass");
+    let t = target(SERVER, "alice");
+    for left in (0..5).rev() {
+        assert!(matches!(
+            w.enroller.activate(&mut w.store, &t, "nope-nope"),
+            Err(EnrollError::WrongStartPassword { attempts_left }) if attempts_left == left
+        ));
+    }
+    assert!(matches!(
+        w.enroller.activate(&mut w.store, &t, "right-pass"),
+        Err(EnrollError::EnrollmentLocked)
+    ));
+}
+
+#[test]
+fn server_problems_become_errors_a_customer_can_act_on() {
+    let mut w = world();
+    let t = target(SERVER, "alice");
+    for (answer, check) in [
+        (
+            problem(404, codes::ENROLLMENT_NOT_FOUND, "x"),
+            (|e: &EnrollError| matches!(e, EnrollError::EnrollmentNotFound))
+                as fn(&EnrollError) -> bool,
+        ),
+        (problem(410, codes::ENROLLMENT_EXPIRED, "x"), |e| {
+            matches!(e, EnrollError::EnrollmentExpired)
+        }),
+        (problem(409, codes::ENROLLMENT_LOCKED, "x"), |e| {
+            matches!(e, EnrollError::EnrollmentLocked)
+        }),
+        (problem(404, codes::UNKNOWN_SERVICE, "x"), |e| {
+            matches!(e, EnrollError::UnknownService)
+        }),
+        (problem(429, codes::RATE_LIMITED, "x"), |e| {
+            matches!(
+                e,
+                EnrollError::RateLimited {
+                    retry_after_seconds: 42
+                }
+            )
+        }),
+        (problem(400, codes::INVALID_REQUEST, "bad user id"), |e| {
+            matches!(e, EnrollError::Refused { status: 400, code, detail, url }
+                if code == "invalid_request" && detail == "bad user id"
+                    && url == "https://otp.shinkin.example/v1/activation/start")
+        }),
+        ((502, "<html>Bad Gateway</html>".to_string()), |e| {
+            matches!(e, EnrollError::BadResponse { url, reason }
+                if url.ends_with("/v1/activation/start") && reason.contains("502"))
+        }),
+        ((200, "{\"not\":\"a start response\"}".to_string()), |e| {
+            matches!(e, EnrollError::BadResponse { .. })
+        }),
+    ] {
+        *w.server.next_answer.lock().unwrap() = Some(answer.clone());
+        let err = w
+            .enroller
+            .activate(&mut w.store, &t, "start-1234")
+            .unwrap_err();
+        assert!(check(&err), "{answer:?} gave {err:?}");
+    }
+    assert!(w.store.tokens().unwrap().is_empty());
+}
+
+#[test]
+fn a_tampered_answer_is_refused() {
+    let mut w = world();
+    w.server.enroll("alice", "start-1234");
+    *w.server.tamper.lock().unwrap() = true;
+    assert!(matches!(
+        w.enroller
+            .activate(&mut w.store, &target(SERVER, "alice"), "start-1234"),
+        Err(EnrollError::Protocol(ProtocolError::BadMac))
+    ));
+    let server = ServerUrl::parse(SERVER).unwrap();
+    let service = ServiceId::new("shinkin").unwrap();
+    assert!(matches!(
+        w.enroller.provision(&mut w.store, &server, &service),
+        Err(EnrollError::Protocol(ProtocolError::BadMac))
+    ));
+    assert!(w.store.tokens().unwrap().is_empty());
+}
+
+#[test]
+fn nothing_is_sent_for_a_locked_vault_or_a_malformed_password() {
+    let mut w = world();
+    w.server.enroll("alice", "start-1234");
+    let t = target(SERVER, "alice");
+    for bad in ["abc", &"x".repeat(65), "パスワード", "tab\there"] {
+        assert!(matches!(
+            w.enroller.activate(&mut w.store, &t, bad),
+            Err(EnrollError::InvalidStartPassword)
+        ));
+    }
+    w.store.set_pin("2468").unwrap();
+    w.store.lock();
+    assert!(matches!(
+        w.enroller.activate(&mut w.store, &t, "start-1234"),
+        Err(EnrollError::Store(StoreError::Locked))
+    ));
+    assert!(matches!(
+        w.enroller.provision(
+            &mut w.store,
+            &ServerUrl::parse(SERVER).unwrap(),
+            &ServiceId::new("shinkin").unwrap()
+        ),
+        Err(EnrollError::Store(StoreError::Locked))
+    ));
+    assert_eq!(w.server.requests.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn provisioning_stores_a_token_with_the_servers_seed() {
+    let mut w = world();
+    w.server.offset_ms.store(12_345, Ordering::SeqCst);
+    let info = w
+        .enroller
+        .provision(
+            &mut w.store,
+            &ServerUrl::parse(SERVER).unwrap(),
+            &ServiceId::new("shinkin").unwrap(),
+        )
+        .unwrap();
+    assert_eq!(info.params, OtpParams::REGISTRATION);
+    assert_eq!(info.state, TokenState::Pending);
+    assert_eq!(info.user_label, "");
+    assert_eq!(info.clock_offset_ms, 12_345);
+    let now = w.vault.clock.now_unix_ms();
+    assert_eq!(
+        w.store.code(&info.serial, now).unwrap().code,
+        server_code(&w, &info.serial, &info.params)
+    );
+    assert!(matches!(
+        w.enroller.provision(
+            &mut w.store,
+            &ServerUrl::parse(SERVER).unwrap(),
+            &ServiceId::new("other-bank").unwrap()
+        ),
+        Err(EnrollError::UnknownService)
+    ));
+}
+
+#[test]
+fn sync_time_refreshes_each_servers_offset_and_reports_failures_by_url() {
+    let mut w = world();
+    let info = w
+        .enroller
+        .provision(
+            &mut w.store,
+            &ServerUrl::parse(SERVER).unwrap(),
+            &ServiceId::new("shinkin").unwrap(),
+        )
+        .unwrap();
+    assert_eq!(info.clock_offset_ms, 0);
+    // A token of a server that is down (reached through real HTTP: a closed port).
+    let mut other = token("Down Bank", &[5; 20]);
+    other.server_url = "http://127.0.0.1:9".into();
+    w.store.add(other.clone()).unwrap();
+
+    w.server.offset_ms.store(-7_000, Ordering::SeqCst);
+    let outcomes = w.enroller.sync_time(&mut w.store).unwrap();
+    assert_eq!(outcomes.len(), 2);
+    let ours = outcomes.iter().find(|o| o.server_url == SERVER).unwrap();
+    assert_eq!(*ours.result.as_ref().unwrap(), -7_000);
+    let tokens = w.store.tokens().unwrap();
+    assert_eq!(
+        tokens
+            .iter()
+            .find(|t| t.serial == info.serial)
+            .unwrap()
+            .clock_offset_ms,
+        -7_000
+    );
+
+    // Over real HTTP the closed port is a network error naming the URL.
+    let http = Enroller::with(
+        Arc::new(HttpTransport::new().unwrap()),
+        w.vault.clock.clone(),
+    );
+    let err = http
+        .server_offset(&ServerUrl::parse("http://127.0.0.1:9").unwrap())
+        .unwrap_err();
+    match &err {
+        EnrollError::Network { url, .. } => assert_eq!(url, "http://127.0.0.1:9/v1/time"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string().contains("http://127.0.0.1:9/v1/time"),
+        "{err}"
+    );
+}
+
+#[test]
+fn activation_and_provisioning_over_real_http() {
+    let vault = Vault::new();
+    let server = FakeServer::new(Arc::new(|| {
+        softtoken_core::vault::SystemClock.now_unix_ms()
+    }));
+    server.enroll("alice", "start-1234");
+    server.offset_ms.store(30_000, Ordering::SeqCst);
+    let addr = serve_http(server.clone());
+    let url = format!("http://{addr}");
+    let enroller = Enroller::new().unwrap();
+    let mut store = vault.open().unwrap();
+
+    let err = enroller
+        .activate(&mut store, &target(&url, "alice"), "wrong-pass")
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        EnrollError::WrongStartPassword { attempts_left: 4 }
+    ));
+    let info = enroller
+        .activate(&mut store, &target(&url, "alice"), "start-1234")
+        .unwrap();
+    // Real clocks: the offset is right to within the round trip.
+    assert!(
+        (info.clock_offset_ms - 30_000).abs() < 2_000,
+        "{}",
+        info.clock_offset_ms
+    );
+    let now = softtoken_core::vault::SystemClock.now_unix_ms();
+    let code = store.code(&info.serial, now).unwrap().code;
+    let seed = server.seed_of(&info.serial);
+    let step = |ms: i64| otp::totp(&seed, &info.params, (ms / 1000) as u64).to_string();
+    assert!(
+        [step(now + 28_000), step(now + 30_000), step(now + 32_000)].contains(&code),
+        "{code}"
+    );
+
+    let provisioned = enroller
+        .provision(
+            &mut store,
+            &ServerUrl::parse(&url).unwrap(),
+            &ServiceId::new("shinkin").unwrap(),
+        )
+        .unwrap();
+    assert_eq!(provisioned.params, OtpParams::REGISTRATION);
+    let offset = enroller
+        .server_offset(&ServerUrl::parse(&url).unwrap())
+        .unwrap();
+    assert!((offset - 30_000).abs() < 2_000, "{offset}");
+    let err = enroller
+        .activate(&mut store, &target(&url, "nobody"), "start-1234")
+        .unwrap_err();
+    assert!(matches!(err, EnrollError::EnrollmentNotFound), "{err:?}");
+}
+
+#[test]
+fn plain_http_to_another_machine_is_refused_before_any_request() {
+    for text in ["http://otp.bank.example", "http://192.168.0.10:8080"] {
+        assert!(matches!(
+            ServerUrl::parse(text),
+            Err(EnrollError::BadServerUrl { .. })
+        ));
+        assert!(
+            ActivationTarget::from_uri(&format!(
+                "softtoken://activate?server={text}&service=s&user=u"
+            ))
+            .is_err()
+        );
+    }
+}
+
+#[test]
+fn the_network_half_returns_a_token_for_the_caller_to_store() {
+    let mut w = world();
+    w.server.enroll("alice", "start-1234");
+    let token = w
+        .enroller
+        .activate_token(&target(SERVER, "alice"), "start-1234")
+        .unwrap();
+    assert!(w.store.tokens().unwrap().is_empty());
+    assert_eq!(token.secret.expose(), &w.server.seed_of(&token.serial)[..]);
+    let provisioned = w
+        .enroller
+        .provision_token(
+            &ServerUrl::parse(SERVER).unwrap(),
+            &ServiceId::new("shinkin").unwrap(),
+        )
+        .unwrap();
+    assert_eq!(
+        provisioned.secret.expose(),
+        &w.server.seed_of(&provisioned.serial)[..]
+    );
+    w.store.add(token).unwrap();
+    w.store.add(provisioned).unwrap();
+    assert_eq!(w.store.tokens().unwrap().len(), 2);
+}
