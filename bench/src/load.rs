@@ -1,0 +1,227 @@
+//! The load generator: C workers sending requests back to back for D seconds, each
+//! timing its own requests.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use serde_json::{Value, json};
+use softtoken_protocol::activation::{AppActivation, FinishRequest, PasswordKey, StartResponse};
+use softtoken_protocol::otp::totp;
+use softtoken_protocol::wire::B64;
+use softtoken_protocol::{OtpParams, Serial, UserId};
+use softtoken_server::clock::Clock;
+
+use crate::setup::{API_KEY, PERIOD, Server, enrollment_user, seed, token_user};
+use crate::{Args, Scenario};
+
+/// What one scenario measured.
+#[derive(Debug, Default)]
+pub struct Measured {
+    /// Latency of every successful operation, in microseconds, sorted.
+    pub latencies_us: Vec<u64>,
+    /// Operations that failed: transport errors, non-2xx answers, or answers other than
+    /// the scenario expects (a valid code refused, a wrong one accepted).
+    pub errors: u64,
+    /// The first few error descriptions, for the report.
+    pub samples: Vec<String>,
+    /// How long the workers ran.
+    pub elapsed: Duration,
+}
+
+/// Hands out (token, step) pairs so that each token is used once per time step.
+struct Steps {
+    clock: Arc<dyn Clock>,
+    tokens: usize,
+    /// The step being handed out and the next token index in it.
+    next: Mutex<(i64, usize)>,
+}
+
+impl Steps {
+    /// A token not yet used in the current step, or how long to wait for the next one.
+    fn claim(&self) -> Result<(usize, i64), Duration> {
+        let now = self.clock.now_ms();
+        let step = now / 1000 / PERIOD;
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        if next.0 != step {
+            *next = (step, 0);
+        }
+        if next.1 < self.tokens {
+            next.1 += 1;
+            Ok((next.1 - 1, step))
+        } else {
+            // Virtual milliseconds to the next step, in real time (at least 1 ms).
+            let left = (step + 1) * PERIOD * 1000 - now;
+            Err(Duration::from_millis(
+                u64::try_from(left).unwrap_or(1).max(1),
+            ))
+        }
+    }
+}
+
+struct Worker {
+    client: reqwest::Client,
+    base: String,
+    server: Arc<Server>,
+    steps: Arc<Steps>,
+    next_enrollment: Arc<AtomicUsize>,
+}
+
+/// Runs `scenario` against `server` as `args` says.
+pub async fn drive(
+    server: Arc<Server>,
+    args: &Args,
+    scenario: Scenario,
+) -> Result<Measured, Box<dyn std::error::Error>> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .tcp_nodelay(true)
+        .no_proxy()
+        .build()?;
+    let steps = Arc::new(Steps {
+        clock: Arc::clone(&server.clock) as Arc<dyn Clock>,
+        tokens: server.tokens,
+        next: Mutex::new((i64::MIN, 0)),
+    });
+    let next_enrollment = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    let started = Instant::now();
+    let mut workers = Vec::with_capacity(args.concurrency);
+    for _ in 0..args.concurrency {
+        let worker = Worker {
+            client: client.clone(),
+            base: format!("http://{}", server.addr),
+            server: Arc::clone(&server),
+            steps: Arc::clone(&steps),
+            next_enrollment: Arc::clone(&next_enrollment),
+        };
+        workers.push(tokio::spawn(worker.run(scenario, deadline)));
+    }
+    let mut total = Measured::default();
+    for worker in workers {
+        let part = worker.await?;
+        total.latencies_us.extend(part.latencies_us);
+        total.errors += part.errors;
+        for sample in part.samples {
+            if total.samples.len() < 5 {
+                total.samples.push(sample);
+            }
+        }
+    }
+    total.elapsed = started.elapsed();
+    total.latencies_us.sort_unstable();
+    Ok(total)
+}
+
+impl Worker {
+    async fn run(self, scenario: Scenario, deadline: Instant) -> Measured {
+        let mut out = Measured::default();
+        while Instant::now() < deadline {
+            let began = Instant::now();
+            let outcome = match scenario {
+                Scenario::Valid => match self.steps.claim() {
+                    Ok((token, step)) => self.verify(token, step, true).await,
+                    Err(wait) => {
+                        tokio::time::sleep(wait.min(deadline - Instant::now())).await;
+                        continue;
+                    }
+                },
+                Scenario::Invalid => {
+                    let token = rand::thread_rng().gen_range(0..self.server.tokens);
+                    let step = self.server.clock.now_ms() / 1000 / PERIOD;
+                    self.verify(token, step, false).await
+                }
+                Scenario::Activation => {
+                    let i = self.next_enrollment.fetch_add(1, Ordering::Relaxed);
+                    if i >= self.server.enrollments.len() {
+                        break;
+                    }
+                    self.activate(i).await
+                }
+            };
+            match outcome {
+                Ok(()) => out
+                    .latencies_us
+                    .push(u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX)),
+                Err(e) => {
+                    out.errors += 1;
+                    if out.samples.len() < 5 {
+                        out.samples.push(e);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    async fn post(&self, path: &str, bearer: bool, body: &Value) -> Result<Value, String> {
+        let mut request = self.client.post(format!("{}{path}", self.base)).json(body);
+        if bearer {
+            request = request.bearer_auth(API_KEY);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("transport: {e}"))?;
+        let status = response.status();
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|e| format!("{status}: unreadable body: {e}"))?;
+        if status.is_success() {
+            Ok(body)
+        } else {
+            Err(format!("{status}: {body}"))
+        }
+    }
+
+    /// One verification of token `token`'s code at `step` (or a wrong one).
+    async fn verify(&self, token: usize, step: i64, right: bool) -> Result<(), String> {
+        let seconds = u64::try_from(step * PERIOD).map_err(|e| e.to_string())?;
+        let code = totp(&seed(token), &OtpParams::REGISTRATION, seconds).to_string();
+        let otp = if right {
+            code
+        } else {
+            // Off by one in the last digit: never this step's code (a neighbouring
+            // step's code could be it, once in ~500,000 requests; that counts as an error).
+            let n: u32 = code.parse().map_err(|_| "non-numeric code".to_string())?;
+            format!("{:06}", (n / 10) * 10 + (n % 10 + 1) % 10)
+        };
+        let path = format!(
+            "/v1/services/{}/users/{}/verify",
+            self.server.service,
+            token_user(token)
+        );
+        let reply = self.post(&path, true, &json!({ "otp": otp })).await?;
+        let expected = if right { "ok" } else { "invalid" };
+        if reply["reason"] == expected {
+            Ok(())
+        } else {
+            Err(format!("expected {expected}, got {reply}"))
+        }
+    }
+
+    /// One full activation of enrollment `i`: start, then finish.
+    async fn activate(&self, i: usize) -> Result<(), String> {
+        let user = UserId::new(enrollment_user(i)).map_err(|e| e.to_string())?;
+        let w = PasswordKey::from_bytes(self.server.enrollments[i]);
+        let (app, start) = AppActivation::start(&w, self.server.service.clone(), user);
+        let body = serde_json::to_value(&start).map_err(|e| e.to_string())?;
+        let reply = self.post("/v1/activation/start", false, &body).await?;
+        let started: StartResponse =
+            serde_json::from_value(reply).map_err(|e| format!("start answer: {e}"))?;
+        let key = app
+            .finish(&started)
+            .map_err(|e| format!("SPAKE2 finish: {e}"))?;
+        let finish = FinishRequest {
+            session_id: started.session_id,
+            confirmation: B64(key.app_confirmation().to_vec()),
+            serial: Serial::generate(),
+        };
+        let body = serde_json::to_value(&finish).map_err(|e| e.to_string())?;
+        self.post("/v1/activation/finish", false, &body).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,114 @@
+//! What the bench prints: the conditions of the run and one Markdown table row per
+//! scenario, with each number set against its target from issue 5.
+
+use crate::load::Measured;
+use crate::setup::Server;
+use crate::{Args, Scenario};
+
+/// The table's header.
+pub const HEADER: &str = "| backend | tokens | C | scenario | ops | ops/s | p50 ms | p99 ms | p99.9 ms | errors | target |\n\
+     |---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|";
+
+/// p99 latency target for verification, in milliseconds.
+const P99_TARGET_MS: f64 = 10.0;
+
+/// The machine and the run's settings.
+pub fn conditions(args: &Args) -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    format!(
+        "softtoken-bench: database {}, {} tokens, concurrency {}, {} s per scenario; \
+         {cores} CPUs, server threads {}, load-generator threads {}; load average before: {}",
+        if args.database == "sqlite" {
+            "sqlite (temporary file)"
+        } else {
+            "postgres (scratch schema)"
+        },
+        args.tokens,
+        args.concurrency,
+        args.duration,
+        args.server_threads,
+        args.client_threads,
+        loadavg()
+    )
+}
+
+/// `/proc/loadavg`'s first three fields, or `?` where there is none.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted_us.len() as f64).ceil() as usize;
+    sorted_us[rank.clamp(1, sorted_us.len()) - 1] as f64 / 1000.0
+}
+
+/// How `value` stands against `target` (higher is better unless `lower_is_better`).
+fn versus(value: f64, target: f64, lower_is_better: bool, what: &str) -> String {
+    let met = if lower_is_better {
+        value <= target
+    } else {
+        value >= target
+    };
+    if met {
+        format!("{what} met")
+    } else if lower_is_better {
+        format!("{what} MISSED by {:.0}%", (value / target - 1.0) * 100.0)
+    } else {
+        format!("{what} MISSED by {:.0}%", (1.0 - value / target) * 100.0)
+    }
+}
+
+/// One row of the table.
+pub fn row(args: &Args, server: &Server, scenario: Scenario, m: &Measured) -> String {
+    let ops = m.latencies_us.len();
+    let rate = ops as f64 / m.elapsed.as_secs_f64();
+    let p50 = percentile_ms(&m.latencies_us, 50.0);
+    let p99 = percentile_ms(&m.latencies_us, 99.0);
+    let p999 = percentile_ms(&m.latencies_us, 99.9);
+    let target = match scenario {
+        Scenario::Valid | Scenario::Invalid => {
+            let rate_target = if server.backend == "sqlite" {
+                20_000.0
+            } else {
+                10_000.0
+            };
+            format!(
+                "≥ {rate_target:.0}/s: {}; p99 ≤ {P99_TARGET_MS} ms: {}",
+                versus(rate, rate_target, false, "rate"),
+                versus(p99, P99_TARGET_MS, true, "p99")
+            )
+        }
+        Scenario::Activation => format!("≥ 1000/s: {}", versus(rate, 1000.0, false, "rate")),
+    };
+    let mut line = format!(
+        "| {} | {} | {} | {:?} | {ops} | {rate:.0} | {p50:.2} | {p99:.2} | {p999:.2} | {} | {target} |",
+        server.backend,
+        server.tokens,
+        args.concurrency,
+        scenario,
+        m.errors,
+    )
+    .to_lowercase()
+    .replace("missed", "MISSED");
+    if scenario == Scenario::Valid && server.clock.speed() > 1.0 {
+        line.push_str(&format!(
+            "\n  (server clock at {:.1}x real time so {} tokens supply fresh steps)",
+            server.clock.speed(),
+            server.tokens
+        ));
+    }
+    if scenario == Scenario::Activation && ops + (m.errors as usize) >= server.enrollments.len() {
+        line.push_str("\n  (ran out of enrollments before the time was up: raise --enrollments)");
+    }
+    for sample in &m.samples {
+        line.push_str(&format!("\n  error: {sample}"));
+    }
+    line
+}

@@ -1,0 +1,381 @@
+//! What each subcommand does: open storage, serve, manage services, run the demo.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use softtoken_protocol::{Digits, Period, ServiceId};
+use zeroize::Zeroizing;
+
+use crate::auth::{generate_key, hash_key};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{
+    Command, Serve, ServiceAdd, ServiceCommand, Storage, TokensCommand, TokensImport,
+};
+use crate::crypto::MasterKey;
+use crate::policy::{Policy, parse_duration};
+use crate::store::{self, Service, Store, StoreError};
+use crate::{AppState, app};
+
+/// A failure to report on stderr (exit status 1).
+pub type CommandResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Runs a parsed command line.
+pub async fn run(command: Command) -> CommandResult {
+    match command {
+        Command::Serve(serve) => {
+            let (store, key) = open(&serve.storage).await?;
+            let listener = bind(&serve).await?;
+            run_server(&serve, listener, store, key).await
+        }
+        Command::Service(ServiceCommand::Add(add)) => service_add(add).await,
+        Command::Service(ServiceCommand::List(storage)) => service_list(&storage).await,
+        Command::Service(ServiceCommand::RotateKey { id, storage }) => {
+            let (store, _) = open(&storage).await?;
+            let key = generate_key();
+            store.set_service_key(&id, &hash_key(&key)).await?;
+            println!("New API key for service '{id}' (shown once; the old key no longer works):");
+            println!("{}", &*key);
+            Ok(())
+        }
+        Command::Demo(serve) => demo(serve).await,
+        Command::Tokens(TokensCommand::Import(args)) => tokens_import(args).await,
+    }
+}
+
+/// `tokens import`: the same code path as the HTTP import, straight to storage.
+async fn tokens_import(args: TokensImport) -> CommandResult {
+    use std::io::Read;
+
+    use softtoken_pskc::KeySource;
+
+    let metadata = std::fs::metadata(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    if metadata.len() > softtoken_pskc::MAX_DOCUMENT_BYTES as u64 {
+        return Err(format!(
+            "{} is {} bytes; a PSKC file may have at most {}",
+            args.file.display(),
+            metadata.len(),
+            softtoken_pskc::MAX_DOCUMENT_BYTES
+        )
+        .into());
+    }
+    let document = std::fs::read(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let source = if args.password_stdin {
+        let mut text = Zeroizing::new(String::new());
+        std::io::stdin().read_to_string(&mut text)?;
+        let password = Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_string());
+        KeySource::Password(password)
+    } else if let Some(path) = &args.psk_file {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        );
+        let key = hex::decode(text.trim())
+            .map_err(|_| format!("{} does not hold a hexadecimal key", path.display()))?;
+        KeySource::PreSharedKey(Zeroizing::new(key))
+    } else {
+        KeySource::None
+    };
+    let (store, key) = open(&args.storage).await?;
+    if store.service(&args.service).await?.is_none() {
+        return Err(format!("no service '{}'", args.service).into());
+    }
+    let now = SystemClock.now_ms();
+    let outcome =
+        crate::import::import(store.as_ref(), &key, &args.service, &document, &source, now)
+            .await
+            .map_err(|e| e.detail)?;
+    println!(
+        "imported {} token(s), skipped {}",
+        outcome.imported,
+        outcome.skipped.len()
+    );
+    for skipped in &outcome.skipped {
+        println!(
+            "  skipped {}: {}",
+            skipped.serial.as_deref().unwrap_or("(no serial)"),
+            skipped.reason
+        );
+    }
+    Ok(())
+}
+
+/// Opens the store and the master key (`SOFTTOKEN_MASTER_KEY`, or the key file in the
+/// data directory, created on first start).
+pub async fn open(
+    storage: &Storage,
+) -> Result<(Arc<dyn Store>, MasterKey), Box<dyn std::error::Error>> {
+    let key = match std::env::var("SOFTTOKEN_MASTER_KEY") {
+        Ok(text) => {
+            std::fs::create_dir_all(&storage.data_dir)?;
+            MasterKey::parse(&Zeroizing::new(text))?
+        }
+        Err(_) => MasterKey::load_or_create(&storage.data_dir)?,
+    };
+    let store = store::connect(&storage.database_url()).await?;
+    Ok((store, key))
+}
+
+async fn bind(serve: &Serve) -> Result<tokio::net::TcpListener, Box<dyn std::error::Error>> {
+    tokio::net::TcpListener::bind(serve.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", serve.listen).into())
+}
+
+async fn run_server(
+    serve: &Serve,
+    listener: tokio::net::TcpListener,
+    store: Arc<dyn Store>,
+    key: MasterKey,
+) -> CommandResult {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let state = AppState::new(store, key, clock, &serve.public_url(), serve.app_rate_limit);
+    tracing::info!(listen = %serve.listen, public_url = %serve.public_url(), "serving");
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+fn policy_from(add: &ServiceAdd) -> Result<Policy, String> {
+    Ok(Policy {
+        algorithm: add.algorithm,
+        digits: add
+            .digits
+            .map(Digits::try_from)
+            .transpose()
+            .map_err(|e| e.to_string())?,
+        period: add
+            .period
+            .map(Period::new)
+            .transpose()
+            .map_err(|e| e.to_string())?,
+        window: add.window,
+        max_failures: add.max_failures.max(1),
+        cooldown_secs: parse_duration(&add.cooldown)?,
+        enrollment_ttl_secs: parse_duration(&add.enrollment_ttl)?,
+        tokens_per_user: add.tokens_per_user.max(1),
+        shared_tokens: add.shared_tokens,
+    })
+}
+
+async fn service_add(add: ServiceAdd) -> CommandResult {
+    let policy = policy_from(&add)?;
+    if add.window > 10 {
+        return Err("--window above 10 steps makes codes far too easy to guess".into());
+    }
+    let (store, _) = open(&add.storage).await?;
+    let key = generate_key();
+    let service = Service {
+        id: add.id.clone(),
+        name: add.name.clone(),
+        policy,
+        created_at: SystemClock.now_ms(),
+    };
+    store.add_service(&service, &hash_key(&key)).await?;
+    println!("Added service '{}' ({}).", add.id, add.name);
+    println!("API key (shown once; store it in the bank's back end):");
+    println!("{}", &*key);
+    Ok(())
+}
+
+async fn service_list(storage: &Storage) -> CommandResult {
+    let (store, _) = open(storage).await?;
+    let services = store.services().await?;
+    if services.is_empty() {
+        println!(
+            "No services yet: add one with `softtoken-server service add --id ID --name NAME`."
+        );
+    }
+    for s in services {
+        let p = &s.policy;
+        let a = p.activation_params();
+        let r = p.registration_params();
+        println!(
+            "{}\t{}\tactivation {}/{}/{}s registration {}/{}/{}s window {} max-failures {} \
+             cooldown {}s enrollment-ttl {}s tokens-per-user {}{}",
+            s.id,
+            s.name,
+            a.algorithm,
+            a.digits.get(),
+            a.period.seconds(),
+            r.algorithm,
+            r.digits.get(),
+            r.period.seconds(),
+            p.window,
+            p.max_failures,
+            p.cooldown_secs,
+            p.enrollment_ttl_secs,
+            p.tokens_per_user,
+            if p.shared_tokens {
+                " shared-tokens"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}
+
+/// The demo service's ID.
+pub const DEMO_SERVICE: &str = "demo";
+
+async fn demo(serve: Serve) -> CommandResult {
+    let (store, master) = open(&serve.storage).await?;
+    // Listen first, so the key printed below belongs to a server that is running.
+    let listener = bind(&serve).await?;
+    let sid = ServiceId::new(DEMO_SERVICE)?;
+    let key = generate_key();
+    let service = Service {
+        id: sid.clone(),
+        name: "Demo Bank".to_string(),
+        policy: Policy::default(),
+        created_at: SystemClock.now_ms(),
+    };
+    // A fresh key every run: the old one was only ever printed, never stored.
+    match store.add_service(&service, &hash_key(&key)).await {
+        Ok(()) => {}
+        Err(StoreError::ServiceExists) => store.set_service_key(&sid, &hash_key(&key)).await?,
+        Err(e) => return Err(e.into()),
+    }
+    // Next to a built server there is usually the built `softtoken`: say how to reach it.
+    let bin_dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.to_path_buf()))
+        .filter(|dir| dir.join("softtoken").exists());
+    print!(
+        "{}",
+        demo_instructions(
+            &serve.public_url(),
+            &key,
+            &serve.storage.data_dir,
+            bin_dir.as_deref()
+        )
+    );
+    run_server(&serve, listener, store, master).await
+}
+
+/// What `demo` prints: the commands to try the whole flow from a second terminal.
+pub fn demo_instructions(
+    url: &str,
+    key: &str,
+    data_dir: &std::path::Path,
+    bin_dir: Option<&std::path::Path>,
+) -> String {
+    let data_dir = data_dir.display();
+    let auth = "-H \"Authorization: Bearer $KEY\" -H 'Content-Type: application/json'";
+    let path = match bin_dir {
+        Some(dir) => format!(
+            "  export PATH=\"{}:$PATH\"   # the built `softtoken`\n",
+            dir.display()
+        ),
+        None => "  # (`softtoken` is `cargo run -q -p softtoken-cli --` from the repository)\n"
+            .to_string(),
+    };
+    format!(
+        r#"softtoken-server demo: serving {url} with service '{DEMO_SERVICE}' (Demo Bank).
+Data: {data_dir} (SQLite + master key). Stop with Ctrl-C.
+
+In a second terminal:
+
+{path}  export KEY={key}
+
+  # 1. The bank issues an activation for alice, start password 1234abcd:
+  curl -s -X POST {url}/v1/services/{DEMO_SERVICE}/enrollments {auth} \
+       -d '{{"user_id":"alice","start_password":"1234abcd"}}'
+
+  # 2. Alice activates her desktop token with it:
+  echo 1234abcd | softtoken activate --server {url} --service {DEMO_SERVICE} --user alice --password-stdin
+
+  # 3. The bank confirms the token with the code it shows (8 digits, 60 s):
+  softtoken show --once
+  curl -s -X POST {url}/v1/services/{DEMO_SERVICE}/users/alice/confirm {auth} -d '{{"otp":"CODE"}}'
+
+  # 4. At each login the bank verifies a fresh code (each code works once):
+  curl -s -X POST {url}/v1/services/{DEMO_SERVICE}/users/alice/verify {auth} -d '{{"otp":"CODE"}}'
+
+  # Registration mode instead: the app makes a token, the bank registers serial + code:
+  softtoken provision --server {url} --service {DEMO_SERVICE}
+  curl -s -X POST {url}/v1/services/{DEMO_SERVICE}/users/bob/tokens {auth} \
+       -d '{{"serial":"SERIAL","otp":"CODE"}}'
+
+  # The user's state, the audit trail, the API description:
+  curl -s {url}/v1/services/{DEMO_SERVICE}/users/alice -H "Authorization: Bearer $KEY"
+  curl -s {url}/v1/services/{DEMO_SERVICE}/audit -H "Authorization: Bearer $KEY"
+  curl -s {url}/openapi.json
+
+"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_prints_runnable_commands() {
+        let text = demo_instructions(
+            "http://127.0.0.1:8080",
+            "stk_abc",
+            std::path::Path::new("softtoken-data"),
+            None,
+        );
+        assert!(text.contains("export KEY=stk_abc"));
+        assert!(text.contains(
+            "softtoken activate --server http://127.0.0.1:8080 --service demo --user alice"
+        ));
+        assert!(text.contains("http://127.0.0.1:8080/v1/services/demo/users/alice/verify"));
+        assert!(text.contains("Data: softtoken-data"));
+    }
+
+    #[test]
+    fn service_options_become_a_policy() {
+        use clap::Parser;
+        let cli = crate::config::Cli::try_parse_from([
+            "softtoken-server",
+            "service",
+            "add",
+            "--id",
+            "b1",
+            "--name",
+            "Bank",
+            "--digits",
+            "6",
+            "--period",
+            "30",
+            "--cooldown",
+            "1h",
+            "--shared-tokens",
+        ])
+        .unwrap();
+        let Command::Service(ServiceCommand::Add(add)) = cli.command else {
+            panic!("parsed as another command");
+        };
+        let policy = policy_from(&add).unwrap();
+        assert_eq!(policy.activation_params().digits, Digits::Six);
+        assert_eq!(policy.cooldown_secs, 3600);
+        assert!(policy.shared_tokens);
+        let bad = crate::config::Cli::try_parse_from([
+            "softtoken-server",
+            "service",
+            "add",
+            "--id",
+            "b1",
+            "--name",
+            "Bank",
+            "--digits",
+            "7",
+        ])
+        .unwrap();
+        let Command::Service(ServiceCommand::Add(add)) = bad.command else {
+            panic!("parsed as another command");
+        };
+        assert!(policy_from(&add).unwrap_err().contains('7'));
+    }
+}

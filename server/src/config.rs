@@ -1,0 +1,166 @@
+//! The command line: `serve`, `service add|list|rotate-key`, `demo`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use softtoken_protocol::{Algorithm, ServiceId};
+
+/// The softtoken server.
+#[derive(Debug, Parser)]
+#[command(
+    name = "softtoken-server",
+    version,
+    about = "Activates softtoken tokens and verifies their codes"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct Storage {
+    /// Database URL (`sqlite:PATH`); default: `softtoken.db` in the data directory.
+    #[arg(long, env = "SOFTTOKEN_DATABASE_URL")]
+    pub database: Option<String>,
+    /// Directory of the SQLite file and the master key file.
+    #[arg(long, env = "SOFTTOKEN_DATA_DIR", default_value = "softtoken-data")]
+    pub data_dir: PathBuf,
+}
+
+impl Storage {
+    /// The database URL, defaulting to the SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("softtoken.db").display()),
+        }
+    }
+}
+
+/// How to serve.
+#[derive(Debug, Clone, Args)]
+pub struct Serve {
+    /// Address to listen on.
+    #[arg(long, env = "SOFTTOKEN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The URL apps reach this server at (put into activation URIs); default: http://LISTEN.
+    #[arg(long, env = "SOFTTOKEN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// App API requests per minute per client IP (0: unlimited).
+    #[arg(long, env = "SOFTTOKEN_APP_RATE_LIMIT", default_value_t = 60)]
+    pub app_rate_limit: u32,
+    /// Storage.
+    #[command(flatten)]
+    pub storage: Storage,
+}
+
+impl Serve {
+    /// The public URL, defaulting to the listen address.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the app API and the bank API.
+    Serve(Serve),
+    /// Manage services (tenants).
+    #[command(subcommand)]
+    Service(ServiceCommand),
+    /// Serve with a demo service and print the commands to try it.
+    Demo(Serve),
+    /// Manage tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+/// `service …`.
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Add a service; prints its API key once.
+    Add(ServiceAdd),
+    /// List services and their policies.
+    List(Storage),
+    /// Replace a service's API key; prints the new key once.
+    RotateKey {
+        /// The service.
+        id: ServiceId,
+        /// Storage.
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+/// `service add`.
+#[derive(Debug, Args)]
+pub struct ServiceAdd {
+    /// Service ID: 1–64 of `[A-Za-z0-9._-]`.
+    #[arg(long)]
+    pub id: ServiceId,
+    /// Display name, shown on tokens as the issuer.
+    #[arg(long)]
+    pub name: String,
+    /// Code digits (6 or 8); default: 8 for activation, 6 for registration mode.
+    #[arg(long)]
+    pub digits: Option<u32>,
+    /// Seconds per code (10–300); default: 60 for activation, 30 for registration mode.
+    #[arg(long)]
+    pub period: Option<u64>,
+    /// sha1, sha256 or sha512.
+    #[arg(long)]
+    pub algorithm: Option<Algorithm>,
+    /// Steps accepted either side of the expected one.
+    #[arg(long, default_value_t = 1)]
+    pub window: u32,
+    /// Consecutive wrong codes that lock a user.
+    #[arg(long, default_value_t = 5)]
+    pub max_failures: u32,
+    /// Cool-down after a revocation (e.g. 30m).
+    #[arg(long, default_value = "30m")]
+    pub cooldown: String,
+    /// Default enrollment lifetime (e.g. 24h).
+    #[arg(long, default_value = "24h")]
+    pub enrollment_ttl: String,
+    /// Usable tokens per user.
+    #[arg(long, default_value_t = 1)]
+    pub tokens_per_user: u32,
+    /// Allow one token to be registered to several users.
+    #[arg(long)]
+    pub shared_tokens: bool,
+    /// Storage.
+    #[command(flatten)]
+    pub storage: Storage,
+}
+
+/// `tokens …`.
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Import a vendor's PSKC (RFC 6030) file of hardware tokens as unassigned tokens.
+    Import(TokensImport),
+}
+
+/// `tokens import`.
+#[derive(Debug, Args)]
+pub struct TokensImport {
+    /// The service the tokens belong to.
+    #[arg(long)]
+    pub service: ServiceId,
+    /// The PSKC file.
+    pub file: PathBuf,
+    /// Read the file's password (PBKDF2 `DerivedKey`) from standard input.
+    #[arg(long, conflicts_with = "psk_file")]
+    pub password_stdin: bool,
+    /// A file holding the pre-shared transport key in hex.
+    #[arg(long)]
+    pub psk_file: Option<PathBuf>,
+    /// Storage.
+    #[command(flatten)]
+    pub storage: Storage,
+}

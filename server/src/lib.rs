@@ -1,0 +1,87 @@
+//! `softtoken-server`: activates softtoken tokens and verifies their codes for a bank.
+//!
+//! [`app`] builds the whole HTTP API over an [`AppState`]; `main.rs` only parses the
+//! command line ([`config`]) and runs it ([`commands`]).
+
+pub mod auth;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod import;
+pub mod openapi;
+pub mod otp_check;
+pub mod policy;
+pub mod qr;
+pub mod rate_limit;
+pub mod routes;
+pub mod serial;
+pub mod store;
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::clock::Clock;
+use crate::crypto::MasterKey;
+use crate::rate_limit::RateLimiter;
+use crate::store::Store;
+
+/// Activation starts per service + user per minute, on top of the per-IP limit.
+pub const USER_RATE_LIMIT: u32 = 10;
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Seals and opens secrets at rest.
+    pub key: Arc<MasterKey>,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+    /// The URL apps reach this server at, put into activation URIs.
+    pub public_url: Arc<str>,
+    /// App API requests per client IP.
+    pub ip_limit: Arc<RateLimiter>,
+    /// Activation starts per service + user.
+    pub user_limit: Arc<RateLimiter>,
+}
+
+impl AppState {
+    /// A state over `store`, with `app_rate_limit` app-API requests per IP per minute.
+    pub fn new(
+        store: Arc<dyn Store>,
+        key: MasterKey,
+        clock: Arc<dyn Clock>,
+        public_url: &str,
+        app_rate_limit: u32,
+    ) -> Self {
+        AppState {
+            store,
+            key: Arc::new(key),
+            clock,
+            public_url: public_url.trim_end_matches('/').into(),
+            ip_limit: Arc::new(RateLimiter::new(app_rate_limit)),
+            user_limit: Arc::new(RateLimiter::new(USER_RATE_LIMIT)),
+        }
+    }
+
+    /// Now, in Unix milliseconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The whole HTTP API.
+pub fn app(state: AppState) -> Router {
+    routes::router(state)
+}

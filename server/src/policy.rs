@@ -1,0 +1,118 @@
+//! A service's policy: the token parameters it issues and the rules it verifies by.
+
+use softtoken_protocol::{Algorithm, Digits, OtpParams, Period};
+
+/// Wrong start passwords an enrollment survives (DESIGN.md §5: five guesses).
+pub const MAX_ACTIVATION_GUESSES: u32 = 5;
+/// How long an activation session (between start and finish) lives.
+pub const SESSION_TTL_MS: i64 = 5 * 60 * 1000;
+/// How long a provisioned token may stay unassigned.
+pub const UNASSIGNED_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// The rules of one service (tenant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Hash function; `None`: SHA-1, the protocol default.
+    pub algorithm: Option<Algorithm>,
+    /// Code length; `None`: 8 for activation, 6 for registration mode.
+    pub digits: Option<Digits>,
+    /// Time step; `None`: 60 s for activation, 30 s for registration mode.
+    pub period: Option<Period>,
+    /// Steps accepted either side of the expected one.
+    pub window: u32,
+    /// Consecutive wrong codes that lock a user.
+    pub max_failures: u32,
+    /// Seconds after a revocation before a new token may be issued to its users.
+    pub cooldown_secs: u64,
+    /// Default lifetime of an enrollment, in seconds.
+    pub enrollment_ttl_secs: u64,
+    /// Usable tokens one user may hold.
+    pub tokens_per_user: u32,
+    /// Whether one token may be registered to several users (companies).
+    pub shared_tokens: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            algorithm: None,
+            digits: None,
+            period: None,
+            window: 1,
+            max_failures: 5,
+            cooldown_secs: 30 * 60,
+            enrollment_ttl_secs: 24 * 3600,
+            tokens_per_user: 1,
+            shared_tokens: false,
+        }
+    }
+}
+
+impl Policy {
+    fn params(&self, default: OtpParams) -> OtpParams {
+        OtpParams {
+            algorithm: self.algorithm.unwrap_or(default.algorithm),
+            digits: self.digits.unwrap_or(default.digits),
+            period: self.period.unwrap_or(default.period),
+        }
+    }
+
+    /// Parameters of tokens born by activation (start password).
+    pub fn activation_params(&self) -> OtpParams {
+        self.params(OtpParams::ACTIVATION)
+    }
+
+    /// Parameters of tokens born by provisioning (registration mode).
+    pub fn registration_params(&self) -> OtpParams {
+        self.params(OtpParams::REGISTRATION)
+    }
+}
+
+/// Parses a duration like `30m`, `24h`, `90s`, `7d` or bare seconds.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration like 90s, 30m, 24h or 7d"))?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("'{text}': the unit must be s, m, h or d")),
+    };
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("'{text}' is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mode_defaults_follow_the_design() {
+        let p = Policy::default();
+        assert_eq!(p.activation_params(), OtpParams::ACTIVATION);
+        assert_eq!(p.registration_params(), OtpParams::REGISTRATION);
+        let six = Policy {
+            digits: Some(Digits::Six),
+            ..Policy::default()
+        };
+        assert_eq!(six.activation_params().digits, Digits::Six);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m"), Ok(1800));
+        assert_eq!(parse_duration("24h"), Ok(86_400));
+        assert_eq!(parse_duration("90"), Ok(90));
+        assert_eq!(parse_duration("7d"), Ok(604_800));
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("5w").is_err());
+        assert!(parse_duration("").is_err());
+    }
+}

@@ -1,0 +1,152 @@
+//! `POST /v1/services/{sid}/enrollments`: the bank issues an activation.
+//!
+//! The start password is stretched into `w` here (PBKDF2, as the app does) and only
+//! `w`, sealed, is stored; the password itself is wiped when the request is done.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Deserializer, Serialize};
+use softtoken_protocol::activation::{PasswordKey, valid_start_password};
+use softtoken_protocol::{ServiceId, UserId};
+use utoipa::ToSchema;
+use zeroize::Zeroizing;
+
+use crate::AppState;
+use crate::auth::BankAuth;
+use crate::crypto::{random_id, w_aad};
+use crate::error::{ApiError, Json, Path};
+use crate::qr;
+use crate::routes::{audit, rfc3339, service};
+use crate::store::NewEnrollment;
+
+/// Shortest enrollment lifetime a bank may ask for.
+pub const MIN_TTL_SECONDS: u64 = 60;
+/// Longest enrollment lifetime a bank may ask for (30 days).
+pub const MAX_TTL_SECONDS: u64 = 30 * 86_400;
+
+/// A start password: wiped on drop, never printed.
+#[derive(Clone)]
+pub struct StartPassword(Zeroizing<String>);
+
+impl std::fmt::Debug for StartPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StartPassword([REDACTED])")
+    }
+}
+
+impl<'de> Deserialize<'de> for StartPassword {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(StartPassword(Zeroizing::new(String::deserialize(d)?)))
+    }
+}
+
+/// Issue an activation for a user.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollmentRequest {
+    /// The user, as internet banking knows them: 1–64 of `[A-Za-z0-9._-]`.
+    #[schema(value_type = String, example = "alice")]
+    pub user_id: UserId,
+    /// The start password the customer chose: 4–64 printable ASCII characters.
+    #[schema(value_type = String, format = Password)]
+    pub start_password: StartPassword,
+    /// Lifetime in seconds (60 to 30 days); the service's default when absent.
+    pub ttl_seconds: Option<u64>,
+}
+
+/// The issued activation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentResponse {
+    /// The service.
+    #[schema(value_type = String)]
+    pub service_id: ServiceId,
+    /// The user.
+    #[schema(value_type = String)]
+    pub user_id: UserId,
+    /// When the enrollment expires (RFC 3339).
+    pub expires_at: String,
+    /// `softtoken://activate?server=…&service=…&user=…`, without the start password.
+    pub activation_uri: String,
+    /// The activation URI as a QR code (SVG).
+    pub qr_svg: String,
+}
+
+/// Issues an activation; replaces the user's unused older one.
+#[utoipa::path(post, path = "/v1/services/{sid}/enrollments", tag = "bank",
+    params(("sid" = String, Path, description = "service ID")),
+    request_body = EnrollmentRequest,
+    security(("api_key" = [])),
+    responses(
+        (status = 201, body = EnrollmentResponse),
+        (status = 400, description = "invalid_request", body = crate::openapi::ProblemDoc),
+        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
+        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc),
+        (status = 409, description = "token_exists or cooldown", body = crate::openapi::ProblemDoc),
+        (status = 422, description = "invalid_request (types, unknown fields, user ID)", body = crate::openapi::ProblemDoc)))]
+pub async fn issue(
+    State(state): State<AppState>,
+    auth: BankAuth,
+    Path(sid): Path<ServiceId>,
+    Json(request): Json<EnrollmentRequest>,
+) -> Result<(StatusCode, Json<EnrollmentResponse>), ApiError> {
+    auth.require(&sid)?;
+    let service = service(&state, &sid).await?;
+    if !valid_start_password(&request.start_password.0) {
+        return Err(ApiError::bad_request(
+            "start_password must be 4 to 64 printable ASCII characters",
+        ));
+    }
+    let ttl = request
+        .ttl_seconds
+        .unwrap_or(service.policy.enrollment_ttl_secs);
+    if !(MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ttl) {
+        return Err(ApiError::bad_request(format!(
+            "ttl_seconds must be {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS}"
+        )));
+    }
+    let uid = request.user_id.clone();
+    // PBKDF2 with 100,000 iterations takes tens of milliseconds: keep it off the
+    // async workers.
+    let (password, s, u) = (request.start_password, sid.clone(), uid.clone());
+    let w = tokio::task::spawn_blocking(move || PasswordKey::derive(&password.0, &s, &u))
+        .await
+        .map_err(ApiError::internal)?;
+    let now = state.now();
+    let id = random_id();
+    let expires_at = now + i64::try_from(ttl * 1000).unwrap_or(i64::MAX);
+    state
+        .store
+        .issue_enrollment(
+            &NewEnrollment {
+                id: id.clone(),
+                service_id: sid.clone(),
+                user_id: uid.clone(),
+                w: state.key.seal(w.expose(), &w_aad(&id)),
+                expires_at,
+            },
+            now,
+        )
+        .await?;
+    audit(
+        &state,
+        &sid,
+        "enrollment_issued",
+        Some(&uid),
+        None,
+        format!("expires {}", rfc3339(expires_at)),
+    )
+    .await;
+    let activation_uri = qr::activation_uri(&state.public_url, &sid, &uid);
+    let qr_svg = qr::svg(&activation_uri)
+        .ok_or_else(|| ApiError::internal("activation URI too long for a QR code"))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(EnrollmentResponse {
+            service_id: sid,
+            user_id: uid,
+            expires_at: rfc3339(expires_at),
+            activation_uri,
+            qr_svg,
+        }),
+    ))
+}

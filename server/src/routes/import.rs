@@ -1,0 +1,100 @@
+//! `POST /v1/services/{sid}/tokens/import`: a vendor's PSKC file of hardware tokens.
+
+use std::fmt;
+
+use axum::extract::State;
+use serde::Deserialize;
+use softtoken_protocol::ServiceId;
+use softtoken_pskc::KeySource;
+use utoipa::ToSchema;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::AppState;
+use crate::auth::BankAuth;
+use crate::error::{ApiError, Json, Path};
+use crate::import::{ImportOutcome, import};
+use crate::routes::service;
+
+/// A PSKC document and what unlocks it (at most one of the two).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRequest {
+    /// The PSKC (RFC 6030) XML document.
+    pub pskc: String,
+    /// The password its key is derived from (`DerivedKey`, PBKDF2).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The pre-shared transport key, in hex.
+    #[serde(default)]
+    pub preshared_key_hex: Option<String>,
+}
+
+impl Drop for ImportRequest {
+    fn drop(&mut self) {
+        self.pskc.zeroize();
+        self.password.zeroize();
+        self.preshared_key_hex.zeroize();
+    }
+}
+
+impl fmt::Debug for ImportRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImportRequest")
+            .field("pskc", &format_args!("[{} bytes]", self.pskc.len()))
+            .field("password", &self.password.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "preshared_key_hex",
+                &self.preshared_key_hex.as_ref().map(|_| "[REDACTED]"),
+            )
+            .finish()
+    }
+}
+
+impl ImportRequest {
+    /// The key source the request names.
+    fn key_source(&self) -> Result<KeySource, ApiError> {
+        match (&self.password, &self.preshared_key_hex) {
+            (Some(_), Some(_)) => Err(ApiError::bad_request(
+                "give the password or the pre-shared key, not both",
+            )),
+            (Some(p), None) => Ok(KeySource::Password(Zeroizing::new(p.clone()))),
+            (None, Some(h)) => hex::decode(h.trim())
+                .map(|k| KeySource::PreSharedKey(Zeroizing::new(k)))
+                .map_err(|_| ApiError::bad_request("preshared_key_hex is not hexadecimal")),
+            (None, None) => Ok(KeySource::None),
+        }
+    }
+}
+
+/// Imports the hardware tokens of a PSKC file as unassigned tokens of the service.
+#[utoipa::path(post, path = "/v1/services/{sid}/tokens/import", tag = "bank",
+    params(("sid" = String, Path, description = "service ID")),
+    request_body = ImportRequest,
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = ImportOutcome),
+        (status = 400, description = "invalid_request, invalid_pskc or pskc_key_needed", body = crate::openapi::ProblemDoc),
+        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
+        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc),
+        (status = 413, description = "payload_too_large (8 MiB)", body = crate::openapi::ProblemDoc),
+        (status = 422, description = "pskc_wrong_key, pskc_integrity or unsupported_pskc", body = crate::openapi::ProblemDoc)))]
+pub async fn import_tokens(
+    State(state): State<AppState>,
+    auth: BankAuth,
+    Path(sid): Path<ServiceId>,
+    Json(request): Json<ImportRequest>,
+) -> Result<Json<ImportOutcome>, ApiError> {
+    auth.require(&sid)?;
+    service(&state, &sid).await?;
+    let source = request.key_source()?;
+    let outcome = import(
+        state.store.as_ref(),
+        &state.key,
+        &sid,
+        request.pskc.as_bytes(),
+        &source,
+        state.now(),
+    )
+    .await?;
+    Ok(Json(outcome))
+}

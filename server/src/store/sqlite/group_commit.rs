@@ -1,0 +1,257 @@
+//! Group commit for SQLite: the writes every verification makes (consuming a step,
+//! counting a failure, the audit event) go to one writer task, which applies all the
+//! writes waiting at that moment in one `BEGIN IMMEDIATE` transaction and answers each
+//! caller only after that transaction's `COMMIT` (and so its fsync, `synchronous =
+//! FULL`) has returned.
+//!
+//! Durability is unchanged, an accepted code is on disk before the reply, but one fsync
+//! now covers a whole batch instead of one request, and SQLite's single write lock is
+//! taken by one task instead of being fought over (with busy-wait sleeps) by many.
+//! Each write runs inside its own savepoint, so one that fails (a reused step, a locked
+//! user) is undone alone and the rest of its batch still commits.
+
+use softtoken_protocol::{ServiceId, UserId};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{consume_step, reset_failures, to_u32};
+use crate::store::{Failures, NewAuditEvent, StepUse, StoreError, StoreResult, TokenState};
+
+/// The most writes one transaction takes: enough to cover every request a busy server
+/// has in flight, small enough that a batch never holds the write lock for long.
+const MAX_BATCH: usize = 512;
+
+/// Writes that wait for the writer task at most; beyond this, callers wait to enqueue.
+const QUEUE: usize = 4096;
+
+/// A write the writer task applies.
+enum Write {
+    Accept {
+        step: StepUse,
+        from: TokenState,
+        now: i64,
+    },
+    Failure {
+        service: ServiceId,
+        user: UserId,
+        max_failures: u32,
+    },
+    Audit {
+        event: NewAuditEvent,
+        now: i64,
+    },
+}
+
+/// What a write produced.
+enum Done {
+    Accepted,
+    Failures(Failures),
+    Audited,
+}
+
+struct Job {
+    write: Write,
+    reply: oneshot::Sender<StoreResult<Done>>,
+}
+
+/// The handle to the writer task; cheap to clone. The task ends when the last handle
+/// is dropped.
+#[derive(Clone)]
+pub(super) struct GroupCommit {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").finish_non_exhaustive()
+    }
+}
+
+impl GroupCommit {
+    /// Starts the writer task on the current Tokio runtime.
+    pub(super) fn start(pool: SqlitePool) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(writer(pool, queue));
+        GroupCommit { jobs }
+    }
+
+    /// See [`crate::store::Store::accept_step`].
+    pub(super) async fn accept_step(
+        &self,
+        step: &StepUse,
+        from: TokenState,
+        now: i64,
+    ) -> StoreResult<()> {
+        let write = Write::Accept {
+            step: step.clone(),
+            from,
+            now,
+        };
+        match self.submit(write).await? {
+            Done::Accepted => Ok(()),
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// See [`crate::store::Store::record_failure`].
+    pub(super) async fn record_failure(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        max_failures: u32,
+    ) -> StoreResult<Failures> {
+        let write = Write::Failure {
+            service: service.clone(),
+            user: user.clone(),
+            max_failures,
+        };
+        match self.submit(write).await? {
+            Done::Failures(f) => Ok(f),
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// See [`crate::store::Store::audit`].
+    pub(super) async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()> {
+        let write = Write::Audit {
+            event: event.clone(),
+            now,
+        };
+        match self.submit(write).await? {
+            Done::Audited => Ok(()),
+            _ => Err(mismatch()),
+        }
+    }
+
+    async fn submit(&self, write: Write) -> StoreResult<Done> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { write, reply })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Database(sqlx::Error::PoolClosed)
+}
+
+fn mismatch() -> StoreError {
+    StoreError::Corrupt("group commit answered a different write".into())
+}
+
+async fn writer(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        match apply(&pool, &batch).await {
+            Ok(results) => {
+                for (job, result) in batch.drain(..).zip(results) {
+                    // The caller may have given up (its request was cancelled): fine.
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                // Nothing of the batch was committed; every caller learns why.
+                let reason = e.to_string();
+                for job in batch.drain(..) {
+                    let error = sqlx::Error::Protocol(format!("group commit failed: {reason}"));
+                    let _ = job.reply.send(Err(StoreError::Database(error)));
+                }
+            }
+        }
+    }
+}
+
+/// Applies `batch` in one transaction; `Err` only if the transaction as a whole failed.
+async fn apply(pool: &SqlitePool, batch: &[Job]) -> StoreResult<Vec<StoreResult<Done>>> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        sqlx::query("SAVEPOINT one_write").execute(&mut *tx).await?;
+        let result = apply_one(&mut tx, &job.write).await;
+        if result.is_err() {
+            sqlx::query("ROLLBACK TO SAVEPOINT one_write")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("RELEASE SAVEPOINT one_write")
+            .execute(&mut *tx)
+            .await?;
+        results.push(result);
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+async fn apply_one(tx: &mut Transaction<'static, Sqlite>, write: &Write) -> StoreResult<Done> {
+    match write {
+        Write::Accept { step, from, now } => {
+            reset_failures(tx, &step.service_id, &step.user_id).await?;
+            consume_step(tx, step, *from, *now).await?;
+            Ok(Done::Accepted)
+        }
+        Write::Failure {
+            service,
+            user,
+            max_failures,
+        } => count_failure(tx, service, user, *max_failures)
+            .await
+            .map(Done::Failures),
+        Write::Audit { event, now } => {
+            sqlx::query(
+                "INSERT INTO audit_events (service_id, at, kind, user_id, serial, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(event.service_id.as_str())
+            .bind(now)
+            .bind(event.kind)
+            .bind(event.user_id.as_ref().map(|u| u.as_str()))
+            .bind(event.serial.as_ref().map(|s| s.as_str()))
+            .bind(&event.detail)
+            .execute(&mut **tx)
+            .await?;
+            Ok(Done::Audited)
+        }
+    }
+}
+
+async fn count_failure(
+    tx: &mut Transaction<'static, Sqlite>,
+    service: &ServiceId,
+    user: &UserId,
+    max_failures: u32,
+) -> StoreResult<Failures> {
+    let row = sqlx::query(
+        "UPDATE users SET failures = failures + 1, locked = (failures + 1 >= $1) \
+         WHERE service_id = $2 AND user_id = $3 AND locked = FALSE \
+         RETURNING failures, locked",
+    )
+    .bind(i64::from(max_failures))
+    .bind(service.as_str())
+    .bind(user.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(row) = row {
+        let locked: bool = row.try_get("locked")?;
+        return Ok(Failures {
+            failures: to_u32(row.try_get("failures")?, "failures")?,
+            locked,
+            newly_locked: locked,
+        });
+    }
+    let failures: Option<i64> =
+        sqlx::query_scalar("SELECT failures FROM users WHERE service_id = $1 AND user_id = $2")
+            .bind(service.as_str())
+            .bind(user.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    match failures {
+        Some(n) => Ok(Failures {
+            failures: to_u32(n, "failures")?,
+            locked: true,
+            newly_locked: false,
+        }),
+        None => Err(StoreError::NotFound("user")),
+    }
+}

@@ -1,0 +1,522 @@
+//! The bank API's failure paths: authentication (401/403) on every call, malformed
+//! bodies as problem documents, and each call's business refusals.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{TestServer, assert_problem};
+use reqwest::Method;
+use serde_json::{Value, json};
+use softtoken_server::policy::Policy;
+
+/// Every bank call, with a body that would otherwise be acceptable in shape.
+fn bank_calls(serial: &str) -> Vec<(Method, String, Option<Value>)> {
+    let u = "/v1/services/bank/users/alice";
+    vec![
+        (
+            Method::POST,
+            "/v1/services/bank/enrollments".into(),
+            Some(json!({"user_id": "alice", "start_password": "1234"})),
+        ),
+        (
+            Method::POST,
+            format!("{u}/confirm"),
+            Some(json!({"otp": "123456"})),
+        ),
+        (
+            Method::POST,
+            format!("{u}/verify"),
+            Some(json!({"otp": "123456"})),
+        ),
+        (
+            Method::POST,
+            format!("{u}/tokens"),
+            Some(json!({"serial": serial, "otp": "123456"})),
+        ),
+        (
+            Method::POST,
+            format!("{u}/replace"),
+            Some(json!({"old_otp": "123456", "new_serial": serial, "new_otp": "123456"})),
+        ),
+        (
+            Method::POST,
+            format!("{u}/stop"),
+            Some(json!({"otp": "123456"})),
+        ),
+        (Method::POST, format!("{u}/unlock"), None),
+        (Method::GET, u.to_string(), None),
+        (
+            Method::POST,
+            format!("/v1/services/bank/tokens/{serial}/revoke"),
+            None,
+        ),
+        (Method::GET, "/v1/services/bank/audit".into(), None),
+    ]
+}
+
+#[tokio::test]
+async fn every_bank_call_needs_the_services_own_key() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let other = server.add_service("other", Policy::default()).await;
+    let token = server.provision("bank").await;
+    for (method, path, body) in bank_calls(token.serial.as_str()) {
+        let (status, problem) = server.call(method.clone(), &path, None, body.clone()).await;
+        assert_problem(status, &problem, 401, "unauthorized");
+        let (status, problem) = server
+            .call(method.clone(), &path, Some("stk_not-a-key"), body.clone())
+            .await;
+        assert_problem(status, &problem, 401, "unauthorized");
+        let (status, problem) = server
+            .call(method.clone(), &path, Some(&other), body.clone())
+            .await;
+        assert_problem(status, &problem, 403, "forbidden");
+        // And the right key gets past authentication.
+        let (status, problem) = server.call(method.clone(), &path, Some(&key), body).await;
+        assert!(
+            status != 401 && status != 403 && status < 500,
+            "{path}: {status} {problem}"
+        );
+    }
+    // A malformed header is a 401 too, not a 500.
+    let resp = server
+        .http
+        .get(format!("{}/v1/services/bank/audit", server.base))
+        .header("Authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_problem_documents() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let url = format!("{}/v1/services/bank/users/alice/verify", server.base);
+    let send = |body: String, content_type: &'static str| {
+        let req = server
+            .http
+            .post(&url)
+            .bearer_auth(&key)
+            .header("Content-Type", content_type)
+            .body(body);
+        async move {
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let ct = resp.headers()["content-type"].to_str().unwrap().to_string();
+            assert_eq!(ct, "application/problem+json");
+            (status, resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = send("{not json".into(), "application/json").await;
+    assert_problem(status, &body, 400, "invalid_request");
+    let (status, body) = send(r#"{"otp": 123456}"#.into(), "application/json").await;
+    assert_problem(status, &body, 422, "invalid_request");
+    let (status, body) = send(
+        r#"{"otp": "123456", "extra": 1}"#.into(),
+        "application/json",
+    )
+    .await;
+    assert_problem(status, &body, 422, "invalid_request");
+    assert!(body["detail"].as_str().unwrap().contains("extra"), "{body}");
+    let (status, body) = send(r#"{"otp": "123456"}"#.into(), "text/plain").await;
+    assert_problem(status, &body, 415, "invalid_request");
+    let big = format!(r#"{{"otp": "{}"}}"#, "1".repeat(17 * 1024));
+    let (status, body) = send(big, "application/json").await;
+    assert_problem(status, &body, 413, "payload_too_large");
+    let (status, body) = send(r#"{"otp": "12ab56"}"#.into(), "application/json").await;
+    assert_problem(status, &body, 400, "invalid_request");
+
+    // Invalid IDs in the path or body, and an unknown route.
+    let (status, body) = server
+        .post(
+            "/v1/services/bank/users/al%20ice/verify",
+            &key,
+            json!({"otp": "123456"}),
+        )
+        .await;
+    assert_problem(status, &body, 400, "invalid_request");
+    let (status, body) = server
+        .post(
+            "/v1/services/bank/enrollments",
+            &key,
+            json!({"user_id": "a/b", "start_password": "1234"}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "invalid_request");
+    let (status, body) = server.get("/v1/nothing", &key).await;
+    assert_problem(status, &body, 404, "not_found");
+    let (status, body) = server.get("/v1/services/bank/audit?limit=0", &key).await;
+    assert_problem(status, &body, 400, "invalid_request");
+    let (status, body) = server.get("/v1/services/bank/audit?limit=x", &key).await;
+    assert_problem(status, &body, 400, "invalid_request");
+}
+
+#[tokio::test]
+async fn enrollment_refusals() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    for password in ["123", &"x".repeat(65), "パスワード", "12\n34"] {
+        let (status, body) = server.enroll(&key, "bank", "alice", password).await;
+        assert_problem(status, &body, 400, "invalid_request");
+    }
+    for ttl in [0, 59, 30 * 86_400 + 1] {
+        let (status, body) = server
+            .post(
+                "/v1/services/bank/enrollments",
+                &key,
+                json!({"user_id": "alice", "start_password": "1234", "ttl_seconds": ttl}),
+            )
+            .await;
+        assert_problem(status, &body, 400, "invalid_request");
+    }
+    // An active token blocks a new enrollment.
+    server.enroll(&key, "bank", "alice", "1234").await;
+    let token = server.activate("bank", "alice", "1234").await;
+    let (_, body) = server
+        .post(
+            "/v1/services/bank/users/alice/confirm",
+            &key,
+            json!({"otp": token.code(&server)}),
+        )
+        .await;
+    assert_eq!(body["reason"], "ok");
+    let (status, body) = server.enroll(&key, "bank", "alice", "1234").await;
+    assert_problem(status, &body, 409, "token_exists");
+}
+
+#[tokio::test]
+async fn activation_guesses_expiry_and_replacement() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let (_, status, body) = server.start_activation("bank", "nobody", "1234").await;
+    assert_problem(status, &body, 404, "enrollment_not_found");
+    let (_, status, body) = server.start_activation("nobank", "alice", "1234").await;
+    assert_problem(status, &body, 404, "unknown_service");
+
+    // Five starts use up the enrollment; the sixth is refused.
+    server.enroll(&key, "bank", "alice", "right").await;
+    for left in (0..5).rev() {
+        let (_, status, body) = server.start_activation("bank", "alice", "wrong").await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["attempts_left"], left);
+    }
+    let (_, status, body) = server.start_activation("bank", "alice", "right").await;
+    assert_problem(status, &body, 403, "enrollment_locked");
+
+    // A newer enrollment replaces the locked one.
+    server.enroll(&key, "bank", "alice", "right").await;
+    let (_, status, _) = server.start_activation("bank", "alice", "right").await;
+    assert_eq!(status, 200);
+
+    // Enrollments expire.
+    let (status, _) = server
+        .post(
+            "/v1/services/bank/enrollments",
+            &key,
+            json!({"user_id": "bob", "start_password": "right", "ttl_seconds": 60}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    server.advance_secs(60);
+    let (_, status, body) = server.start_activation("bank", "bob", "right").await;
+    assert_problem(status, &body, 410, "enrollment_expired");
+
+    // Sessions expire after five minutes.
+    server.enroll(&key, "bank", "carol", "right").await;
+    let (app, status, body) = server.start_activation("bank", "carol", "right").await;
+    assert_eq!(status, 200);
+    let response: softtoken_protocol::activation::StartResponse =
+        serde_json::from_value(body).unwrap();
+    let session = app.finish(&response).unwrap();
+    server.advance_secs(301);
+    let finish = softtoken_protocol::activation::FinishRequest {
+        session_id: response.session_id,
+        confirmation: softtoken_protocol::wire::B64(session.app_confirmation().to_vec()),
+        serial: softtoken_protocol::Serial::generate(),
+    };
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/activation/finish",
+            None,
+            Some(serde_json::to_value(&finish).unwrap()),
+        )
+        .await;
+    assert_problem(status, &body, 410, "session_expired");
+
+    // A garbage SPAKE2 message is a 400, not a 500.
+    server.enroll(&key, "bank", "dave", "right").await;
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/activation/start",
+            None,
+            Some(json!({"service_id": "bank", "user_id": "dave", "message": "AAAA"})),
+        )
+        .await;
+    assert_problem(status, &body, 400, "invalid_request");
+}
+
+#[tokio::test]
+async fn registration_replace_stop_and_revoke_refusals() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let u = "/v1/services/bank/users";
+    let token = server.provision("bank").await;
+
+    // Provisioning the same serial twice, or for an unknown service.
+    let again = softtoken_protocol::provisioning::AppProvisioning::start(
+        softtoken_protocol::ServiceId::new("bank").unwrap(),
+        token.serial.clone(),
+    )
+    .1;
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/provisioning",
+            None,
+            Some(serde_json::to_value(&again).unwrap()),
+        )
+        .await;
+    assert_problem(status, &body, 409, "serial_taken");
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/provisioning",
+            None,
+            Some(json!({"service_id": "bank", "serial": "SKTS0000000X", "public_key": "AAAA"})),
+        )
+        .await;
+    assert!(status == 422 || status == 400, "{status} {body}");
+
+    // Unknown serial, wrong code.
+    let unknown = softtoken_protocol::Serial::generate();
+    let (status, body) = server
+        .post(
+            &format!("{u}/bob/tokens"),
+            &key,
+            json!({"serial": unknown.as_str(), "otp": "123456"}),
+        )
+        .await;
+    assert_problem(status, &body, 404, "not_found");
+    let (status, body) = server
+        .post(
+            &format!("{u}/bob/tokens"),
+            &key,
+            json!({"serial": token.serial.as_str(), "otp": token.wrong_code(&server)}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "invalid_otp");
+
+    // Registered once; a second user may not share it (not allowed here).
+    let (status, _) = server
+        .post(
+            &format!("{u}/bob/tokens"),
+            &key,
+            json!({"serial": token.serial.as_str(), "otp": token.code(&server)}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    server.advance_secs(30);
+    let (status, body) = server
+        .post(
+            &format!("{u}/carol/tokens"),
+            &key,
+            json!({"serial": token.serial.as_str(), "otp": token.code(&server)}),
+        )
+        .await;
+    assert_problem(status, &body, 409, "conflict");
+    // Bob may hold one token only.
+    let second = server.provision("bank").await;
+    let (status, body) = server
+        .post(
+            &format!("{u}/bob/tokens"),
+            &key,
+            json!({"serial": second.serial.as_str(), "otp": second.code(&server)}),
+        )
+        .await;
+    assert_problem(status, &body, 409, "token_exists");
+
+    // Replace: a wrong old code counts as a failure; a wrong new code is refused.
+    let (status, body) = server
+        .post(
+            &format!("{u}/bob/replace"),
+            &key,
+            json!({"old_otp": token.wrong_code(&server), "new_serial": second.serial.as_str(),
+                   "new_otp": second.code(&server)}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "invalid_otp");
+    assert_eq!(body["attempts_left"], 4);
+    let (status, body) = server
+        .post(
+            &format!("{u}/bob/replace"),
+            &key,
+            json!({"old_otp": token.code(&server), "new_serial": second.serial.as_str(),
+                   "new_otp": second.wrong_code(&server)}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "invalid_otp");
+    let (status, body) = server
+        .post(
+            &format!("{u}/nobody/replace"),
+            &key,
+            json!({"old_otp": "123456", "new_serial": second.serial.as_str(), "new_otp": "123456"}),
+        )
+        .await;
+    assert_problem(status, &body, 404, "not_found");
+
+    // Stop needs a right code; unknown users are 404.
+    let (status, body) = server
+        .post(
+            &format!("{u}/bob/stop"),
+            &key,
+            json!({"otp": token.wrong_code(&server)}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "invalid_otp");
+    let (status, body) = server
+        .post(&format!("{u}/nobody/stop"), &key, json!({"otp": "123456"}))
+        .await;
+    assert_problem(status, &body, 404, "not_found");
+    let (status, body) = server
+        .post(&format!("{u}/nobody/unlock"), &key, json!({}))
+        .await;
+    assert_problem(status, &body, 404, "not_found");
+    let (status, body) = server.get(&format!("{u}/nobody"), &key).await;
+    assert_problem(status, &body, 404, "not_found");
+
+    // Revoke: unknown or malformed serials.
+    let (status, body) = server
+        .post(
+            &format!("/v1/services/bank/tokens/{unknown}/revoke"),
+            &key,
+            json!({}),
+        )
+        .await;
+    assert_problem(status, &body, 404, "not_found");
+    let (status, body) = server
+        .post(
+            // Hardware serials are letters, digits and hyphens: an underscore is neither kind.
+            "/v1/services/bank/tokens/NOT_A_SERIAL/revoke",
+            &key,
+            json!({}),
+        )
+        .await;
+    assert_problem(status, &body, 400, "invalid_request");
+
+    // Verify for users without tokens.
+    let (status, body) = server
+        .post(
+            &format!("{u}/nobody/verify"),
+            &key,
+            json!({"otp": "123456"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["reason"], "no_token");
+}
+
+#[tokio::test]
+async fn locked_users_are_refused_everywhere() {
+    let server = TestServer::start().await;
+    let key = server
+        .add_service(
+            "bank",
+            Policy {
+                max_failures: 2,
+                ..Policy::default()
+            },
+        )
+        .await;
+    let u = "/v1/services/bank/users";
+    let token = server.provision("bank").await;
+    server
+        .post(
+            &format!("{u}/bob/tokens"),
+            &key,
+            json!({"serial": token.serial.as_str(), "otp": token.code(&server)}),
+        )
+        .await;
+    for _ in 0..2 {
+        server
+            .post(
+                &format!("{u}/bob/verify"),
+                &key,
+                json!({"otp": token.wrong_code(&server)}),
+            )
+            .await;
+    }
+    server.advance_secs(30);
+    let (status, body) = server
+        .post(
+            &format!("{u}/bob/stop"),
+            &key,
+            json!({"otp": token.code(&server)}),
+        )
+        .await;
+    assert_problem(status, &body, 409, "locked");
+    let (_, body) = server
+        .post(
+            &format!("{u}/bob/verify"),
+            &key,
+            json!({"otp": token.code(&server)}),
+        )
+        .await;
+    assert_eq!(
+        body,
+        json!({"valid": false, "reason": "locked", "failures": 2, "remaining_attempts": 0})
+    );
+}
+
+#[tokio::test]
+async fn the_app_api_is_rate_limited_per_ip() {
+    let server = TestServer::start_with(false, 3).await;
+    for _ in 0..3 {
+        let (status, body) = server.call(Method::GET, "/v1/time", None, None).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["unix_ms"], common::START_MS);
+    }
+    let resp = server
+        .http
+        .get(format!("{}/v1/time", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "60");
+    let body: Value = resp.json().await.unwrap();
+    assert_problem(429, &body, 429, "rate_limited");
+    server.advance_secs(60);
+    let (status, _) = server.call(Method::GET, "/v1/time", None, None).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn openapi_describes_every_route() {
+    let server = TestServer::start().await;
+    let (status, body) = server.call(Method::GET, "/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    assert!(body["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = body["paths"].as_object().unwrap();
+    for path in [
+        "/v1/time",
+        "/v1/activation/start",
+        "/v1/activation/finish",
+        "/v1/provisioning",
+        "/v1/services/{sid}/enrollments",
+        "/v1/services/{sid}/users/{uid}",
+        "/v1/services/{sid}/users/{uid}/confirm",
+        "/v1/services/{sid}/users/{uid}/verify",
+        "/v1/services/{sid}/users/{uid}/tokens",
+        "/v1/services/{sid}/users/{uid}/replace",
+        "/v1/services/{sid}/users/{uid}/stop",
+        "/v1/services/{sid}/users/{uid}/unlock",
+        "/v1/services/{sid}/tokens/{serial}/revoke",
+        "/v1/services/{sid}/audit",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing");
+    }
+}
