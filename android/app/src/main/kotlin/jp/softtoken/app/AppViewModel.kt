@@ -1,0 +1,63 @@
+// Glue between the shell's AppModel and Compose: runs the model on one background thread and
+// publishes its state to the UI. No flow logic here: that is the shell's.
+package jp.softtoken.app
+
+import android.app.Application
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.setValue
+import androidx.lifecycle.AndroidViewModel
+import androidx.lifecycle.viewModelScope
+import java.util.concurrent.Executors
+import jp.softtoken.shell.AppConfig
+import jp.softtoken.shell.AppModel
+import jp.softtoken.shell.FfiTokenCore
+import jp.softtoken.shell.UiState
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.isActive
+import kotlinx.coroutines.launch
+
+/** Holds the [AppModel] for the activity's lifetime, across rotations. */
+class AppViewModel(application: Application) : AndroidViewModel(application) {
+    // One thread, in order: the model is not for concurrent calls, and the core's PIN and
+    // network calls block for up to seconds, so never on the main thread.
+    private val worker = Executors.newSingleThreadExecutor { r -> Thread(r, "softtoken-core") }
+
+    private val model = AppModel(
+        opener = FfiTokenCore.opener(application.filesDir, KeystoreKeyWrapper(application)),
+        config = AppConfig(
+            activationServer = BuildConfig.ACTIVATION_SERVER.ifEmpty { null },
+            registrationServer = BuildConfig.REGISTRATION_SERVER.ifEmpty { null },
+            registrationServiceId = BuildConfig.REGISTRATION_SERVICE.ifEmpty { null },
+        ),
+    )
+
+    /** What the screens draw. Written from the worker; Compose snapshot state is thread-safe. */
+    var state: UiState by mutableStateOf(model.state)
+        private set
+
+    init {
+        model.addListener { state = it }
+        act { start() }
+        // The countdown: codes and the PIN back-off refresh every second.
+        viewModelScope.launch {
+            while (isActive) {
+                delay(TICK_MS - System.currentTimeMillis() % TICK_MS)
+                act { tick() }
+            }
+        }
+    }
+
+    /** Runs [action] on the model's worker thread. */
+    fun act(action: AppModel.() -> Unit) {
+        worker.execute { model.action() }
+    }
+
+    override fun onCleared() {
+        worker.shutdown()
+    }
+
+    private companion object {
+        const val TICK_MS = 1000L
+    }
+}

@@ -1,0 +1,135 @@
+// The token list (home) and one token: codes, countdown, serial, delete.
+package jp.softtoken.app.ui
+
+import androidx.compose.foundation.clickable
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Box
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.lazy.LazyColumn
+import androidx.compose.foundation.lazy.items
+import androidx.compose.foundation.rememberScrollState
+import androidx.compose.foundation.verticalScroll
+import androidx.compose.material3.Button
+import androidx.compose.material3.Card
+import androidx.compose.material3.CircularProgressIndicator
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.runtime.Composable
+import androidx.compose.ui.Alignment
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
+import androidx.compose.ui.unit.dp
+import jp.softtoken.app.R
+import jp.softtoken.shell.FirstUse
+import jp.softtoken.shell.Screen
+import jp.softtoken.shell.TokenCard
+import jp.softtoken.shell.TokenStatus
+
+/** Shown while the vault opens. */
+@Composable
+fun OpeningScreen() {
+    Box(Modifier.fillMaxSize(), contentAlignment = Alignment.Center) { CircularProgressIndicator() }
+}
+
+/** Home: every token with its code and countdown; empty, the welcome and the add button. */
+@Composable
+fun TokenListScreen(screen: Screen.Tokens, frame: Frame, act: Act) {
+    ScreenFrame(
+        title = stringResource(R.string.title_tokens),
+        busy = frame.busy,
+        notice = frame.notice,
+        onNoticeShown = frame.onNoticeShown,
+        actions = { TextButton(onClick = { act { openSettings() } }) { Text(stringResource(R.string.action_settings)) } },
+    ) { padding ->
+        LazyColumn(
+            modifier = Modifier.fillMaxSize().padding(padding).padding(horizontal = 16.dp),
+            verticalArrangement = Arrangement.spacedBy(12.dp),
+        ) {
+            if (screen.cards.isEmpty()) {
+                item { Text(stringResource(R.string.welcome), modifier = Modifier.padding(vertical = 24.dp)) }
+            }
+            items(screen.cards, key = { it.token.serial }) { card ->
+                TokenCardView(card, onOpen = { act { openToken(card.token.serial) } })
+            }
+            item {
+                OutlinedButton(onClick = { act { addToken() } }, modifier = Modifier.fillMaxWidth()) {
+                    Text(stringResource(R.string.action_add))
+                }
+            }
+        }
+    }
+}
+
+@Composable
+private fun TokenCardView(card: TokenCard, onOpen: () -> Unit) {
+    Card(modifier = Modifier.fillMaxWidth().clickable(onClick = onOpen)) {
+        Column(Modifier.padding(16.dp)) {
+            Text(card.token.issuer, style = MaterialTheme.typography.titleMedium)
+            if (card.token.label.isNotEmpty()) Text(card.token.label, style = MaterialTheme.typography.bodySmall)
+            StatusLine(card.token.status)
+            card.code?.let { CodeBlock(it, Modifier.padding(top = 8.dp)) }
+        }
+    }
+}
+
+@Composable
+private fun StatusLine(status: TokenStatus) {
+    val text = when (status) {
+        TokenStatus.PENDING -> stringResource(R.string.label_status_pending)
+        TokenStatus.REVOKED -> stringResource(R.string.label_status_revoked)
+        TokenStatus.ACTIVE -> return
+    }
+    Text(text, color = MaterialTheme.colorScheme.secondary, style = MaterialTheme.typography.labelLarge)
+}
+
+/** One token: the code large, the next code, the serial with copy, time sync and delete. */
+@Composable
+fun TokenDetailScreen(screen: Screen.TokenDetail, frame: Frame, act: Act) {
+    val token = screen.card.token
+    ScreenFrame(token.issuer, frame.busy, frame.notice, frame.onNoticeShown, onBack = frame.onBack) { padding ->
+        Column(
+            modifier = Modifier.fillMaxSize().padding(padding).padding(16.dp).verticalScroll(rememberScrollState()),
+            verticalArrangement = Arrangement.spacedBy(16.dp),
+        ) {
+            when (screen.firstUse) {
+                FirstUse.ACTIVATION -> Text(stringResource(R.string.activation_first_code))
+                FirstUse.REGISTRATION -> Text(stringResource(R.string.registration_first_code))
+                null -> Unit
+            }
+            StatusLine(token.status)
+            screen.card.code?.let { code ->
+                CodeBlock(code)
+                if (code.expiringSoon) {
+                    Text("${stringResource(R.string.label_next_code)}: ${code.nextGrouped}", style = MaterialTheme.typography.bodyLarge)
+                }
+            }
+            SerialRow(token.serialGrouped, onCopied = { act { serialCopied() } })
+            OutlinedButton(onClick = { act { syncTime(token.serial) } }, modifier = Modifier.fillMaxWidth()) {
+                Text(stringResource(R.string.action_sync_time))
+            }
+            TextButton(onClick = { act { requestDelete(token.serial) } }) {
+                Text(stringResource(R.string.action_delete), color = MaterialTheme.colorScheme.error)
+            }
+        }
+    }
+}
+
+/** Delete this token? Only after the bank revoked it (トークンの失効). */
+@Composable
+fun ConfirmDeleteScreen(screen: Screen.ConfirmDelete, frame: Frame, act: Act) {
+    ScreenFrame(stringResource(R.string.title_delete), frame.busy, frame.notice, frame.onNoticeShown, onBack = frame.onBack) { padding ->
+        Column(Modifier.padding(padding).padding(16.dp), verticalArrangement = Arrangement.spacedBy(16.dp)) {
+            Text("${screen.token.issuer}  ${screen.token.serialGrouped}", style = MaterialTheme.typography.titleMedium)
+            Text(stringResource(R.string.delete_warning))
+            Button(onClick = { act { confirmDelete() } }, modifier = Modifier.fillMaxWidth()) {
+                Text(stringResource(R.string.action_delete))
+            }
+            TextButton(onClick = frame.onBack) { Text(stringResource(R.string.action_cancel)) }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+// Activation mode end to end: the customer types service ID, user ID and start password (or
+// scans the QR code), the app shows 初期設定完了 and then the 8-digit code, which the bank
+// confirms. Real library, real server.
+package jp.softtoken.shell
+
+import kotlin.test.Test
+import kotlin.test.assertEquals
+import kotlin.test.assertIs
+import kotlin.test.assertNotNull
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+
+class ActivationFlowTest {
+    private val bank = TestWorld.bank
+    private val clock = TestClock()
+    private val app = AppModel(TestWorld.newOpener(), TestWorld.config(), clock).apply { start() }
+
+    @Test
+    fun wrongThenRightStartPasswordActivatesAndTheBankConfirmsTheCode() {
+        val user = TestWorld.newUserId()
+        bank.issueActivation(user, "start-4821")
+        assertEquals(Screen.Tokens(emptyList()), app.state.screen)
+
+        app.addToken()
+        app.startActivation()
+        app.submitActivation(bank.serviceId, user, "start-0000")
+        val wrong = assertIs<Screen.Activation>(app.state.screen)
+        assertEquals(MessageKey.WRONG_START_PASSWORD, wrong.error?.key)
+        assertEquals(InputField.START_PASSWORD, wrong.errorField)
+        val attemptsLeft = wrong.error!!.args.single()
+        assertTrue(attemptsLeft in 1..4, "attempts left after one wrong guess: $attemptsLeft")
+        // The form keeps what was typed, except the password.
+        assertEquals(user, wrong.userId)
+
+        app.submitActivation(bank.serviceId, user, "start-4821")
+        val done = assertIs<Screen.ActivationDone>(app.state.screen)
+        assertEquals(MessageKey.ACTIVATED, app.state.notice?.key)
+        assertEquals(TokenStatus.PENDING, done.token.status)
+        assertEquals("シェル銀行", done.token.issuer)
+
+        app.continueAfterActivation()
+        val detail = assertIs<Screen.TokenDetail>(app.state.screen)
+        assertEquals(FirstUse.ACTIVATION, detail.firstUse)
+        val code = assertNotNull(detail.card.code)
+        assertTrue(Regex("\\d{4} \\d{4}").matches(code.grouped), "8 digits grouped 4+4: ${code.grouped}")
+        assertTrue(Regex("\\S \\S \\S \\S, \\S \\S \\S \\S").matches(code.spoken), code.spoken)
+        assertTrue(Regex("SKTS \\w{4} \\w{4}").matches(detail.card.token.serialGrouped))
+
+        assertTrue(bank.confirm(user, code.plain), "the bank accepts the code the app shows")
+        // Back from the first code goes to the list, not to a used form.
+        assertTrue(app.back())
+        assertIs<Screen.Tokens>(app.state.screen)
+        assertEquals(listOf(done.token.serial), (app.state.screen as Screen.Tokens).cards.map { it.token.serial })
+    }
+
+    @Test
+    fun scanningTheQrCodeFillsTheFormAndUsesItsServer() {
+        val user = TestWorld.newUserId()
+        val uri = bank.issueActivation(user, "qr-pass-77")
+        // An app with no configured server: the QR code's server is the only one it knows.
+        val qrOnly = AppModel(TestWorld.newOpener(), AppConfig(null, null, null), clock).apply { start() }
+
+        qrOnly.scanned(uri)
+        val form = assertIs<Screen.Activation>(qrOnly.state.screen)
+        assertEquals(bank.serviceId, form.serviceId)
+        assertEquals(user, form.userId)
+        assertEquals(bank.serverUrl, form.scannedServer)
+
+        qrOnly.submitActivation(form.serviceId, form.userId, "qr-pass-77")
+        assertIs<Screen.ActivationDone>(qrOnly.state.screen)
+    }
+
+    @Test
+    fun aQrCodeThatIsNoActivationIsRefusedWithAMessage() {
+        app.startActivation()
+        app.scanned("https://example.com/not-a-token")
+        val form = assertIs<Screen.Activation>(app.state.screen)
+        assertEquals(InputField.ACTIVATION_URI, form.errorField)
+        assertEquals(MessageKey.INVALID_ACTIVATION_URI, form.error?.key)
+    }
+
+    @Test
+    fun emptyFieldsAreCaughtBeforeTheNetwork() {
+        app.startActivation()
+        app.submitActivation(" ", "someone", "pw")
+        val form = assertIs<Screen.Activation>(app.state.screen)
+        assertEquals(MessageKey.REQUIRED_FIELD, form.error?.key)
+        assertEquals(InputField.SERVICE_ID, form.errorField)
+    }
+
+    @Test
+    fun anUnknownUserIsNotFound() {
+        app.startActivation()
+        app.submitActivation(bank.serviceId, TestWorld.newUserId(), "whatever-1")
+        val form = assertIs<Screen.Activation>(app.state.screen)
+        assertEquals(MessageKey.ENROLLMENT_NOT_FOUND, form.error?.key)
+        assertNull(app.state.notice)
+    }
+
+    @Test
+    fun anUnreachableServerIsANetworkError() {
+        val offline = AppModel(TestWorld.newOpener(), AppConfig("http://127.0.0.1:9", null, null), clock).apply { start() }
+        offline.startActivation()
+        offline.submitActivation("shellbank", "someone", "pw-123")
+        assertEquals(MessageKey.NETWORK, assertIs<Screen.Activation>(offline.state.screen).error?.key)
+    }
+}

@@ -1,0 +1,96 @@
+// What the app says to the customer, as message keys, never as text.
+//
+// The texts live in resources (Android `res/values*/strings.xml`, iOS `Localizable.strings`),
+// Japanese first; the shell only chooses the key and its arguments. A JVM test checks every
+// key exists in every language with the same placeholders.
+package jp.softtoken.shell
+
+/**
+ * A message the app shows. [resourceName] is the Android string resource name and the iOS
+ * `Localizable.strings` key. Arguments are substituted in order (`%1$d`, `%2$d`).
+ */
+enum class MessageKey(val resourceName: String, val argCount: Int = 0) {
+    WRONG_PIN("error_wrong_pin", 1),
+    WRONG_PIN_WAIT("error_wrong_pin_wait", 2),
+    PIN_WAIT("error_pin_wait", 1),
+    INVALID_PIN("error_invalid_pin"),
+    PIN_MISMATCH("error_pin_mismatch"),
+    LOCKED("error_locked"),
+    WRONG_START_PASSWORD("error_wrong_start_password", 1),
+    ENROLLMENT_LOCKED("error_enrollment_locked"),
+    ENROLLMENT_EXPIRED("error_enrollment_expired"),
+    ENROLLMENT_NOT_FOUND("error_enrollment_not_found"),
+    INVALID_SERVICE_ID("error_invalid_service_id"),
+    INVALID_USER_ID("error_invalid_user_id"),
+    INVALID_START_PASSWORD("error_invalid_start_password"),
+    INVALID_ACTIVATION_URI("error_invalid_activation_uri"),
+    INVALID_INPUT("error_invalid_input"),
+    REQUIRED_FIELD("error_required_field"),
+    NETWORK("error_network"),
+    REJECTED("error_rejected"),
+    KEY_UNAVAILABLE("error_key_unavailable"),
+    CORRUPT_VAULT("error_corrupt_vault"),
+    TOKEN_NOT_FOUND("error_token_not_found"),
+    KEY_LOST("error_key_lost"),
+    VAULT_TOO_NEW("error_vault_too_new"),
+    STORAGE("error_storage"),
+    INTERNAL("error_internal"),
+    NOT_CONFIGURED("error_registration_not_configured"),
+    ACTIVATED("info_activated"),
+    REGISTERED("info_registration_ready"),
+    SERIAL_COPIED("info_serial_copied"),
+    TOKEN_DELETED("info_token_deleted"),
+    PIN_SET("info_pin_set"),
+    PIN_CHANGED("info_pin_changed"),
+    PIN_REMOVED("info_pin_removed"),
+    APP_RESET("info_app_reset"),
+    TIME_SYNCED("info_time_synced"),
+}
+
+/** A message key with its arguments. */
+data class Message(val key: MessageKey, val args: List<Long> = emptyList()) {
+    init {
+        require(args.size == key.argCount) { "${key.name} takes ${key.argCount} arguments" }
+    }
+
+    constructor(key: MessageKey, vararg args: Long) : this(key, args.toList())
+}
+
+/** The one place core failures become customer messages. */
+object Messages {
+    /** The message for [failure]. */
+    fun forFailure(failure: CoreFailure): Message = when (failure) {
+        CoreFailure.InvalidPin -> Message(MessageKey.INVALID_PIN)
+        is CoreFailure.WrongPin ->
+            if (failure.retryAfterSeconds > 0) {
+                Message(MessageKey.WRONG_PIN_WAIT, failure.attemptsLeft.toLong(), failure.retryAfterSeconds)
+            } else {
+                Message(MessageKey.WRONG_PIN, failure.attemptsLeft.toLong())
+            }
+        is CoreFailure.TooSoon -> Message(MessageKey.PIN_WAIT, failure.retryAfterSeconds)
+        CoreFailure.Locked -> Message(MessageKey.LOCKED)
+        is CoreFailure.WrongStartPassword ->
+            Message(MessageKey.WRONG_START_PASSWORD, failure.attemptsLeft.toLong())
+        CoreFailure.EnrollmentLocked -> Message(MessageKey.ENROLLMENT_LOCKED)
+        CoreFailure.EnrollmentExpired -> Message(MessageKey.ENROLLMENT_EXPIRED)
+        CoreFailure.EnrollmentNotFound -> Message(MessageKey.ENROLLMENT_NOT_FOUND)
+        is CoreFailure.InvalidInput -> Message(
+            when (failure.field) {
+                InputField.SERVICE_ID -> MessageKey.INVALID_SERVICE_ID
+                InputField.USER_ID -> MessageKey.INVALID_USER_ID
+                InputField.START_PASSWORD -> MessageKey.INVALID_START_PASSWORD
+                InputField.ACTIVATION_URI -> MessageKey.INVALID_ACTIVATION_URI
+                InputField.SERIAL, null -> MessageKey.INVALID_INPUT
+            },
+        )
+        is CoreFailure.Network -> Message(MessageKey.NETWORK)
+        is CoreFailure.Rejected -> Message(MessageKey.REJECTED)
+        CoreFailure.KeyUnavailable -> Message(MessageKey.KEY_UNAVAILABLE)
+        CoreFailure.CorruptVault -> Message(MessageKey.CORRUPT_VAULT)
+        CoreFailure.KeyLost -> Message(MessageKey.KEY_LOST)
+        CoreFailure.VaultTooNew -> Message(MessageKey.VAULT_TOO_NEW)
+        CoreFailure.Storage -> Message(MessageKey.STORAGE)
+        CoreFailure.TokenNotFound -> Message(MessageKey.TOKEN_NOT_FOUND)
+        is CoreFailure.Internal -> Message(MessageKey.INTERNAL)
+    }
+}

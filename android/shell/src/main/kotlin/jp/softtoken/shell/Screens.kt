@@ -1,0 +1,69 @@
+// What the app shows, screen by screen, as plain data the Compose (and SwiftUI) code draws.
+package jp.softtoken.shell
+
+/** A token with the code it shows now ([code] is null for a revoked token). */
+data class TokenCard(val token: TokenSummary, val code: CodeView?)
+
+/** Why a token screen explains the next step: it was just created by one of the two modes. */
+enum class FirstUse {
+    /** Activation mode: type this 8-digit code into internet banking to confirm. */
+    ACTIVATION,
+
+    /** Registration mode: type the serial and this code into internet banking. */
+    REGISTRATION,
+}
+
+/** What a PIN screen is for. */
+enum class PinPurpose { SET, CHANGE, REMOVE }
+
+/** Which PIN a PIN screen asks for. */
+enum class PinStep { CURRENT, NEW, CONFIRM }
+
+/** One screen of the app. */
+sealed interface Screen {
+    /** Opening the vault. */
+    data object Opening : Screen
+
+    /** App lock: enter the PIN. [waitSeconds] > 0 means the pad is disabled for that long. */
+    data class Unlock(val error: Message?, val waitSeconds: Long) : Screen
+
+    /** The token list (home). Empty: the welcome with the two ways to add a token. */
+    data class Tokens(val cards: List<TokenCard>) : Screen
+
+    /** Choose how to add a token: start password, or serial + code. */
+    data object AddToken : Screen
+
+    /** The activation form (初期設定). The start password is never kept in state. */
+    data class Activation(
+        val serviceId: String,
+        val userId: String,
+        /** From the scanned QR code; null means the app's configured server. */
+        val scannedServer: String?,
+        val error: Message?,
+        val errorField: InputField?,
+    ) : Screen
+
+    /** 初期設定完了: the token exists; next shows its first code. */
+    data class ActivationDone(val token: TokenSummary) : Screen
+
+    /** One token: code, countdown, serial with copy, delete; [firstUse] adds instructions. */
+    data class TokenDetail(val card: TokenCard, val firstUse: FirstUse?) : Screen
+
+    /** Delete a token? (Only after the bank revoked it or moved to a new token.) */
+    data class ConfirmDelete(val token: TokenSummary) : Screen
+
+    /** Settings: app lock on/off, change PIN, reset. */
+    data class Settings(val lockOn: Boolean) : Screen
+
+    /** A PIN pad for setting, changing or removing the app lock. */
+    data class PinEntry(val purpose: PinPurpose, val step: PinStep, val error: Message?) : Screen
+
+    /** Reset the app? Every token of every bank is deleted. */
+    data object ConfirmReset : Screen
+
+    /** The vault cannot be opened; the only way on is a reset. */
+    data class Broken(val message: Message) : Screen
+}
+
+/** Everything drawn: the screen, whether a network or PIN call is running, a passing notice. */
+data class UiState(val screen: Screen, val busy: Boolean = false, val notice: Message? = null)

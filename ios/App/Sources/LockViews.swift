@@ -1,0 +1,116 @@
+// The app lock: the lock screen, the PIN pad for set/change/off, reset and the broken vault.
+import SwiftUI
+import SoftTokenKit
+
+/// A masked, digits-only PIN field with its button; cleared once submitted.
+struct PinField: View {
+    let enabled: Bool
+    let submitTitle: String
+    let onSubmit: (String) -> Void
+    @State private var pin = ""
+
+    var body: some View {
+        VStack(spacing: 12) {
+            SecureField("", text: $pin)
+                .keyboardType(.numberPad)
+                .textContentType(.oneTimeCode)
+                .multilineTextAlignment(.center)
+                .font(.title)
+                .onChange(of: pin) { typed in
+                    // The pad offers digits only; the core still checks (1–32 ASCII digits).
+                    let digits = String(typed.filter { ("0"..."9").contains($0) }.prefix(32))
+                    if digits != typed { pin = digits }
+                }
+                .disabled(!enabled)
+                .accessibilityLabel(L("lock_prompt"))
+            Button(submitTitle) {
+                let typed = pin
+                pin = ""
+                onSubmit(typed)
+            }
+            .buttonStyle(.borderedProminent)
+            .disabled(!enabled || pin.isEmpty)
+        }
+    }
+}
+
+/// The lock screen.
+struct UnlockView: View {
+    let error: Message?
+    let waitSeconds: Int
+    let act: Act
+
+    var body: some View {
+        VStack(spacing: 16) {
+            Text(L("lock_prompt")).font(.headline)
+            PinField(enabled: waitSeconds == 0, submitTitle: L("action_unlock")) { pin in act { $0.unlock(pin: pin) } }
+            ErrorLine(message: error)
+            if waitSeconds > 0 { ErrorLine(message: Message(.pinWait, waitSeconds)) }
+            Button(L("action_forgot_pin")) { act { $0.forgotPin() } }
+            Spacer()
+        }
+        .padding()
+        .navigationTitle(L("title_app_lock"))
+    }
+}
+
+/// Set, change or turn off the app lock, one PIN per step.
+struct PinEntryView: View {
+    let purpose: PinPurpose
+    let step: PinStep
+    let error: Message?
+    let act: Act
+
+    var body: some View {
+        VStack(spacing: 16) {
+            switch step {
+            case .current: Text(L("pin_current")).font(.headline)
+            case .new: Text(L("pin_new")).font(.headline)
+            case .confirm: Text(L("pin_confirm")).font(.headline)
+            }
+            // A fresh field per step: the previous step's digits are never shown again.
+            PinField(enabled: true, submitTitle: L("action_confirm")) { pin in act { $0.enterPin(pin) } }
+                .id(step)
+            ErrorLine(message: error)
+            if step == .new { Text(L("pin_forget_warning")).font(.caption) }
+            Spacer()
+        }
+        .padding()
+        .navigationTitle(L("title_app_lock"))
+        .toolbar { BackButton(act: act) }
+    }
+}
+
+/// Reset: every token of every bank and the PIN are deleted.
+struct ConfirmResetView: View {
+    let act: Act
+
+    var body: some View {
+        VStack(alignment: .leading, spacing: 16) {
+            Text(L("reset_warning"))
+            Button(L("action_reset"), role: .destructive) { act { $0.confirmReset() } }
+            Button(L("action_cancel")) { act { $0.back() } }
+            Spacer()
+        }
+        .padding()
+        .navigationTitle(L("title_reset"))
+        .toolbar { BackButton(act: act) }
+    }
+}
+
+/// The vault cannot be opened: try again, or reset.
+struct BrokenView: View {
+    let message: Message
+    let act: Act
+
+    var body: some View {
+        VStack(alignment: .leading, spacing: 16) {
+            ErrorLine(message: message)
+            Button(L("action_retry")) { act { $0.retry() } }
+            Button(L("action_reset"), role: .destructive) { act { $0.requestReset() } }
+            Spacer()
+        }
+        .padding()
+        .navigationTitle(L("title_broken"))
+    }
+}

@@ -1,0 +1,77 @@
+// Chooses the screen to draw from the model's state. Navigation is the model's.
+import SwiftUI
+import SoftTokenKit
+
+/// Sends an action to the model (on its queue).
+typealias Act = (@escaping (AppModel) -> Void) -> Void
+
+/// The whole app: one screen at a time.
+struct RootView: View {
+    let state: UiState
+    let act: Act
+
+    var body: some View {
+        NavigationStack {
+            screen
+                .disabled(state.busy)
+                .overlay { if state.busy { ProgressView().accessibilityLabel(L("label_busy")) } }
+                .safeAreaInset(edge: .bottom) { NoticeBar(notice: state.notice, act: act) }
+        }
+    }
+
+    @ViewBuilder private var screen: some View {
+        switch state.screen {
+        case .opening: ProgressView()
+        case let .unlock(error, waitSeconds): UnlockView(error: error, waitSeconds: waitSeconds, act: act)
+        case let .tokens(cards): TokenListView(cards: cards, act: act)
+        case .addToken: AddTokenView(act: act)
+        case let .activation(form): ActivationView(form: form, act: act)
+        case let .activationDone(token): ActivationDoneView(token: token, act: act)
+        case let .tokenDetail(card, firstUse): TokenDetailView(card: card, firstUse: firstUse, act: act)
+        case let .confirmDelete(token): ConfirmDeleteView(token: token, act: act)
+        case let .settings(lockOn): SettingsView(lockOn: lockOn, act: act)
+        case let .pinEntry(purpose, step, error): PinEntryView(purpose: purpose, step: step, error: error, act: act)
+        case .confirmReset: ConfirmResetView(act: act)
+        case let .broken(message): BrokenView(message: message, act: act)
+        }
+    }
+}
+
+/// A back button for screens below the root (the model keeps the stack).
+struct BackButton: ToolbarContent {
+    let act: Act
+    var body: some ToolbarContent {
+        ToolbarItem(placement: .navigationBarLeading) {
+            Button(L("action_back")) { act { $0.back() } }
+        }
+    }
+}
+
+/// The passing notice, announced by VoiceOver.
+struct NoticeBar: View {
+    let notice: Message?
+    let act: Act
+
+    var body: some View {
+        if let notice {
+            Text(notice.text)
+                .padding()
+                .frame(maxWidth: .infinity)
+                .background(.thinMaterial)
+                .onAppear {
+                    UIAccessibility.post(notification: .announcement, argument: notice.text)
+                    DispatchQueue.main.asyncAfter(deadline: .now() + 4) { act { $0.dismissNotice() } }
+                }
+        }
+    }
+}
+
+/// An error line under a form.
+struct ErrorLine: View {
+    let message: Message?
+    var body: some View {
+        if let message {
+            Text(message.text).foregroundStyle(.red).font(.callout)
+        }
+    }
+}

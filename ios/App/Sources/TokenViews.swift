@@ -1,0 +1,146 @@
+// The token list (home) and one token: the code large and grouped, the countdown, the serial
+// with its copy button, time sync and delete.
+import SwiftUI
+import UIKit
+import UniformTypeIdentifiers
+import SoftTokenKit
+
+/// The code in large monospaced type with its countdown; VoiceOver reads it digit by digit.
+struct CodeBlock: View {
+    let code: CodeView
+
+    var body: some View {
+        VStack(spacing: 8) {
+            Text(code.grouped)
+                .font(.system(size: 44, weight: .bold, design: .monospaced))
+                .foregroundStyle(code.expiringSoon ? Color.red : Color.primary)
+                .accessibilityLabel("\(L("label_code")) \(code.spoken)")
+            HStack(spacing: 12) {
+                ProgressView(value: code.remaining).frame(width: 160)
+                Text(code.countdown).font(.system(.title3, design: .monospaced))
+            }
+            .accessibilityElement(children: .ignore)
+            .accessibilityLabel(L("label_seconds_left", code.secondsLeft))
+        }
+        .frame(maxWidth: .infinity)
+    }
+}
+
+/// The serial grouped (`SKTS 1234 5678`) with a copy button; spoken symbol by symbol.
+struct SerialRow: View {
+    let grouped: String
+    let onCopied: () -> Void
+
+    var body: some View {
+        HStack {
+            VStack(alignment: .leading) {
+                Text(L("label_serial")).font(.caption)
+                Text(grouped).font(.system(size: 24, weight: .semibold, design: .monospaced))
+            }
+            .accessibilityElement(children: .ignore)
+            .accessibilityLabel("\(L("label_serial")) \(CodeDisplay.spoken(grouped))")
+            Spacer()
+            Button(L("action_copy")) {
+                // Local only, and expiring: a serial is not secret, but it need not linger.
+                UIPasteboard.general.setItems([[UTType.plainText.identifier: grouped.replacingOccurrences(of: " ", with: "")]],
+                                              options: [.localOnly: true, .expirationDate: Date().addingTimeInterval(120)])
+                onCopied()
+            }
+        }
+    }
+}
+
+/// A token's state in words (nothing when active).
+struct StatusLine: View {
+    let status: TokenStatus
+    var body: some View {
+        switch status {
+        case .pending: Text(L("label_status_pending")).foregroundStyle(.teal)
+        case .revoked: Text(L("label_status_revoked")).foregroundStyle(.secondary)
+        case .active: EmptyView()
+        }
+    }
+}
+
+/// Home: every token with its code; empty, the welcome.
+struct TokenListView: View {
+    let cards: [TokenCard]
+    let act: Act
+
+    var body: some View {
+        List {
+            if cards.isEmpty { Text(L("welcome")).padding(.vertical) }
+            ForEach(cards) { card in
+                Button { act { $0.openToken(serial: card.token.serial) } } label: {
+                    VStack(alignment: .leading, spacing: 4) {
+                        Text(card.token.issuer).font(.headline)
+                        if !card.token.label.isEmpty { Text(card.token.label).font(.caption) }
+                        StatusLine(status: card.token.status)
+                        if let code = card.code { CodeBlock(code: code) }
+                    }
+                }
+                .buttonStyle(.plain)
+            }
+            Button(L("action_add")) { act { $0.addToken() } }
+        }
+        .navigationTitle(L("title_tokens"))
+        .toolbar {
+            ToolbarItem(placement: .navigationBarTrailing) {
+                Button(L("action_settings")) { act { $0.openSettings() } }
+            }
+        }
+    }
+}
+
+/// One token.
+struct TokenDetailView: View {
+    let card: TokenCard
+    let firstUse: FirstUse?
+    let act: Act
+
+    var body: some View {
+        ScrollView {
+            VStack(alignment: .leading, spacing: 16) {
+                switch firstUse {
+                case .activation: Text(L("activation_first_code"))
+                case .registration: Text(L("registration_first_code"))
+                case nil: EmptyView()
+                }
+                StatusLine(status: card.token.status)
+                if let code = card.code {
+                    CodeBlock(code: code)
+                    if code.expiringSoon {
+                        Text("\(L("label_next_code")): \(code.nextGrouped)")
+                            .accessibilityLabel("\(L("label_next_code")) \(CodeDisplay.spoken(code.nextGrouped))")
+                    }
+                }
+                SerialRow(grouped: card.token.serialGrouped) { act { $0.serialCopied() } }
+                Button(L("action_sync_time")) { act { $0.syncTime(serial: card.token.serial) } }
+                Button(L("action_delete"), role: .destructive) { act { $0.requestDelete(serial: card.token.serial) } }
+            }
+            .padding()
+        }
+        .navigationTitle(card.token.issuer)
+        .navigationBarBackButtonHidden(true)
+        .toolbar { BackButton(act: act) }
+    }
+}
+
+/// Delete this token? Only after the bank revoked it.
+struct ConfirmDeleteView: View {
+    let token: TokenSummary
+    let act: Act
+
+    var body: some View {
+        VStack(alignment: .leading, spacing: 16) {
+            Text("\(token.issuer)  \(token.serialGrouped)").font(.headline)
+            Text(L("delete_warning"))
+            Button(L("action_delete"), role: .destructive) { act { $0.confirmDelete() } }
+            Button(L("action_cancel")) { act { $0.back() } }
+            Spacer()
+        }
+        .padding()
+        .navigationTitle(L("title_delete"))
+        .toolbar { BackButton(act: act) }
+    }
+}

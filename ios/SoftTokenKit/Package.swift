@@ -1,0 +1,21 @@
+// swift-tools-version:5.9
+// SoftTokenKit: the Rust token core for the iOS app. `SoftTokenCoreFFI` is the XCFramework
+// (device, simulator and macOS slices) and `SoftTokenCore` the generated Swift bindings, both
+// made by ../build-xcframework.sh and never committed; `SoftTokenKit` holds the app's flows
+// (the Swift twin of android/shell) over them.
+import PackageDescription
+
+let package = Package(
+    name: "SoftTokenKit",
+    defaultLocalization: "ja",
+    platforms: [.iOS(.v16), .macOS(.v13)],
+    products: [
+        .library(name: "SoftTokenKit", targets: ["SoftTokenKit"]),
+    ],
+    targets: [
+        .binaryTarget(name: "SoftTokenCoreFFI", path: "SoftTokenCoreFFI.xcframework"),
+        .target(name: "SoftTokenCore", dependencies: ["SoftTokenCoreFFI"], path: "Sources/SoftTokenCore"),
+        .target(name: "SoftTokenKit", dependencies: ["SoftTokenCore"], path: "Sources/SoftTokenKit"),
+        .testTarget(name: "SoftTokenKitTests", dependencies: ["SoftTokenKit"], path: "Tests/SoftTokenKitTests"),
+    ]
+)

@@ -1,0 +1,154 @@
+// The only file that knows the generated bindings (module SoftTokenCore): it turns calls into
+// core calls and the core's one error enum into CoreFailure.
+import Foundation
+import SoftTokenCore
+
+/// `TokenCore` over the Rust core's `TokenStore`.
+public final class FfiTokenCore: TokenCore {
+    /// The vault's file name in the app's Application Support directory.
+    public static let vaultFile = "tokens.vault"
+
+    private let store: TokenStore
+
+    fileprivate init(store: TokenStore) {
+        self.store = store
+    }
+
+    /// A `VaultOpener` for the vault in `directory`, its key protected by `keys`.
+    public static func opener(directory: URL, keys: PlatformKeyWrapper) -> VaultOpener {
+        Opener(directory: directory, keys: keys)
+    }
+
+    public func hasPin() throws -> Bool { try call { try store.hasPin() } }
+    public func isLocked() throws -> Bool { try call { try store.isLocked() } }
+    public func unlock(pin: String) throws { try call { try store.unlock(pin: pin) } }
+    public func lock() throws { try call { try store.lock() } }
+    public func setPin(_ pin: String) throws { try call { try store.setPin(pin: pin) } }
+    public func changePin(old: String, new: String) throws { try call { try store.changePin(oldPin: old, newPin: new) } }
+    public func removePin(_ pin: String) throws { try call { try store.removePin(pin: pin) } }
+    public func wipe() throws { try call { try store.wipe() } }
+
+    public func tokens() throws -> [TokenSummary] {
+        try call { try store.tokens().map(FfiTokenCore.summary) }
+    }
+
+    public func code(serial: String, deviceUnixMs: Int64) throws -> CodeSnapshot {
+        try call {
+            let c = try store.codeAt(serial: serial, deviceUnixMs: deviceUnixMs)
+            return CodeSnapshot(code: c.code, secondsLeft: Int(c.secondsLeft), periodSeconds: Int(c.period), nextCode: c.nextCode)
+        }
+    }
+
+    // Activation, provisioning and time sync reach the apps through crates/ffi once the
+    // core's enrollment client is exported there; until then they fail plainly.
+    public func parseActivationURI(_ uri: String) throws -> ActivationTarget { throw notYetExported("parse_activation_uri") }
+
+    public func activate(_ target: ActivationTarget, startPassword: String) throws -> TokenSummary {
+        throw notYetExported("activate")
+    }
+
+    public func provision(serverURL: String, serviceId: String) throws -> TokenSummary { throw notYetExported("provision") }
+
+    public func syncTime(serial: String) throws { throw notYetExported("sync_time") }
+
+    public func delete(serial: String) throws { try call { try store.delete(serial: serial) } }
+
+    private func notYetExported(_ what: String) -> CoreFailure {
+        .internal(detail: "\(what) is not exported by crates/ffi yet")
+    }
+
+    private static func summary(_ info: TokenInfo) -> TokenSummary {
+        let status: TokenStatus
+        switch info.state {
+        case .pending: status = .pending
+        case .active: status = .active
+        case .revoked: status = .revoked
+        }
+        return TokenSummary(serial: info.serial.compact, serialGrouped: info.serial.grouped, issuer: info.issuer,
+                            label: info.userLabel, status: status, digits: Int(info.otp.digits),
+                            periodSeconds: Int(info.otp.periodSeconds))
+    }
+
+    // The one place the core's error enum becomes a CoreFailure.
+    private func call<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as SoftTokenError { throw FfiTokenCore.failure(e) }
+    }
+
+    private static func failure(_ e: SoftTokenError) -> CoreFailure {
+        switch e {
+        case .InvalidPin: return .invalidPin
+        case let .WrongPin(attemptsLeft, retryAfterSeconds):
+            return .wrongPin(attemptsLeft: Int(attemptsLeft), retryAfterSeconds: Int(retryAfterSeconds))
+        case let .TooSoon(retryAfterSeconds): return .tooSoon(retryAfterSeconds: Int(retryAfterSeconds))
+        case .Locked: return .locked
+        case let .InvalidInput(detail): return .invalidInput(field: field(of: detail), detail: detail)
+        case .TokenNotFound: return .tokenNotFound
+        case .CorruptVault: return .corruptVault
+        case .VaultTooNew: return .vaultTooNew
+        case .KeyUnavailable: return .keyUnavailable
+        case .KeyLost: return .keyLost
+        case .Storage: return .storage
+        // NoPin, PinAlreadySet: the flows never ask for them; a bug if they come.
+        default: return .internal(detail: String(describing: e))
+        }
+    }
+
+    // The core names the field in its English detail ("invalid service ID: …").
+    private static func field(of detail: String) -> InputField? {
+        let d = detail.lowercased()
+        if d.contains("service") { return .serviceId }
+        if d.contains("user") { return .userId }
+        if d.contains("uri") { return .activationURI }
+        if d.contains("serial") { return .serial }
+        return nil
+    }
+}
+
+private struct Opener: VaultOpener {
+    let directory: URL
+    let keys: PlatformKeyWrapper
+
+    func open() throws -> TokenCore {
+        try store { try TokenStore.open(path: $0, keyWrapper: KeyWrapperBridge(keys: keys)) }
+    }
+
+    func reset() throws -> TokenCore {
+        try store { try TokenStore.reset(path: $0, keyWrapper: KeyWrapperBridge(keys: keys)) }
+    }
+
+    private func store(_ make: (String) throws -> TokenStore) throws -> TokenCore {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            return FfiTokenCore(store: try make(directory.appendingPathComponent(FfiTokenCore.vaultFile).path))
+        } catch let e as SoftTokenError {
+            throw FfiTokenCore.failureForOpen(e)
+        } catch let e as CoreFailure {
+            throw e
+        } catch {
+            throw CoreFailure.internal(detail: String(describing: error))
+        }
+    }
+}
+
+extension FfiTokenCore {
+    fileprivate static func failureForOpen(_ e: SoftTokenError) -> CoreFailure { failure(e) }
+}
+
+/// Hands a `PlatformKeyWrapper` to the core as its foreign `KeyWrapper`.
+private final class KeyWrapperBridge: KeyWrapper, @unchecked Sendable {
+    private let keys: PlatformKeyWrapper
+
+    init(keys: PlatformKeyWrapper) {
+        self.keys = keys
+    }
+
+    func wrapKey(key: Data) throws -> Data { try platform { try keys.wrap(key) } }
+
+    func unwrapKey(wrapped: Data) throws -> Data { try platform { try keys.unwrap(wrapped) } }
+
+    private func platform(_ body: () throws -> Data) throws -> Data {
+        do { return try body() } catch let e as PlatformKeyError {
+            throw e.permanent ? KeyWrapperError.KeyLost(detail: e.message) : KeyWrapperError.Unavailable(detail: e.message)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+// What the app shows, screen by screen, as plain values SwiftUI draws (twin of Screens.kt).
+import Foundation
+
+/// A token with the code it shows now (`code` is nil for a revoked token).
+public struct TokenCard: Equatable, Sendable, Identifiable {
+    public let token: TokenSummary
+    public let code: CodeView?
+    public var id: String { token.serial }
+}
+
+/// Which mode just created a token, so its screen explains the next step.
+public enum FirstUse: Equatable, Sendable { case activation, registration }
+
+/// What a PIN screen is for.
+public enum PinPurpose: Equatable, Sendable { case set, change, remove }
+
+/// Which PIN a PIN screen asks for.
+public enum PinStep: Equatable, Sendable { case current, new, confirm }
+
+/// One screen of the app.
+public enum Screen: Equatable, Sendable {
+    case opening
+    /// App lock; `waitSeconds` > 0 disables the pad for that long.
+    case unlock(error: Message?, waitSeconds: Int)
+    /// Home; empty shows the welcome.
+    case tokens([TokenCard])
+    case addToken
+    /// 初期設定 form; `scannedServer` comes from a QR code. No password is kept.
+    case activation(ActivationForm)
+    /// 初期設定完了.
+    case activationDone(TokenSummary)
+    case tokenDetail(TokenCard, firstUse: FirstUse?)
+    case confirmDelete(TokenSummary)
+    case settings(lockOn: Bool)
+    case pinEntry(purpose: PinPurpose, step: PinStep, error: Message?)
+    case confirmReset
+    case broken(Message)
+}
+
+/// The activation form's state.
+public struct ActivationForm: Equatable, Sendable {
+    public var serviceId: String
+    public var userId: String
+    public var scannedServer: String?
+    public var error: Message?
+    public var errorField: InputField?
+
+    public static let empty = ActivationForm(serviceId: "", userId: "", scannedServer: nil, error: nil, errorField: nil)
+}
+
+/// Everything drawn.
+public struct UiState: Equatable, Sendable {
+    public var screen: Screen
+    public var busy: Bool
+    public var notice: Message?
+
+    public init(screen: Screen, busy: Bool = false, notice: Message? = nil) {
+        self.screen = screen
+        self.busy = busy
+        self.notice = notice
+    }
+}

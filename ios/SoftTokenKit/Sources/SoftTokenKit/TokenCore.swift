@@ -1,0 +1,161 @@
+// The seam between the app's flows and the Rust token core (the twin of
+// android/shell/.../TokenCore.kt). Only FfiTokenCore.swift knows the generated bindings.
+import Foundation
+
+/// Where a token is in its life, as the app knows it.
+public enum TokenStatus: Equatable, Sendable {
+    /// Activated or provisioned; the bank has not yet confirmed or registered its first code.
+    case pending
+    /// In use.
+    case active
+    /// Revoked by the bank (トークン失効); kept so the customer sees what happened.
+    case revoked
+}
+
+/// One token as a list shows it: never its seed.
+public struct TokenSummary: Equatable, Sendable {
+    /// The serial without spaces (`SKTS12345678`).
+    public let serial: String
+    /// The serial grouped for reading (`SKTS 1234 5678`).
+    public let serialGrouped: String
+    /// The bank's display name.
+    public let issuer: String
+    /// The customer's label (the user ID at activation); may be empty.
+    public let label: String
+    /// Life-cycle state.
+    public let status: TokenStatus
+    /// Code length: 6 or 8.
+    public let digits: Int
+    /// Seconds each code lasts.
+    public let periodSeconds: Int
+
+    /// A summary.
+    public init(serial: String, serialGrouped: String, issuer: String, label: String,
+                status: TokenStatus, digits: Int, periodSeconds: Int) {
+        self.serial = serial
+        self.serialGrouped = serialGrouped
+        self.issuer = issuer
+        self.label = label
+        self.status = status
+        self.digits = digits
+        self.periodSeconds = periodSeconds
+    }
+}
+
+/// What a token shows at one moment. Its description hides the codes.
+public struct CodeSnapshot: Equatable, Sendable, CustomStringConvertible {
+    /// The code valid now.
+    public let code: String
+    /// Seconds until `code` is replaced.
+    public let secondsLeft: Int
+    /// The step length in seconds.
+    public let periodSeconds: Int
+    /// The next step's code.
+    public let nextCode: String
+
+    /// A snapshot.
+    public init(code: String, secondsLeft: Int, periodSeconds: Int, nextCode: String) {
+        self.code = code
+        self.secondsLeft = secondsLeft
+        self.periodSeconds = periodSeconds
+        self.nextCode = nextCode
+    }
+
+    public var description: String { "CodeSnapshot(secondsLeft: \(secondsLeft))" }
+}
+
+/// What an activation URI (the bank's QR code) points at. Never holds a password.
+public struct ActivationTarget: Equatable, Sendable {
+    /// The activation server, `https://…`.
+    public let serverURL: String
+    /// サービスID.
+    public let serviceId: String
+    /// ユーザID.
+    public let userId: String
+
+    /// A target.
+    public init(serverURL: String, serviceId: String, userId: String) {
+        self.serverURL = serverURL
+        self.serviceId = serviceId
+        self.userId = userId
+    }
+}
+
+/// The input field a failure refers to.
+public enum InputField: Equatable, Sendable {
+    case serviceId, userId, startPassword, activationURI, serial
+}
+
+/// Why a core call failed, in the terms the app acts on.
+public enum CoreFailure: Error, Equatable, Sendable {
+    case invalidPin
+    case wrongPin(attemptsLeft: Int, retryAfterSeconds: Int)
+    case tooSoon(retryAfterSeconds: Int)
+    case locked
+    case wrongStartPassword(attemptsLeft: Int)
+    case enrollmentLocked
+    case enrollmentExpired
+    case enrollmentNotFound
+    case invalidInput(field: InputField?, detail: String)
+    case network(detail: String)
+    case rejected(detail: String)
+    case keyUnavailable
+    case corruptVault
+    case keyLost
+    case vaultTooNew
+    case storage
+    case tokenNotFound
+    case `internal`(detail: String)
+}
+
+/// The platform key that protects the vault key (Keychain / Secure Enclave), implemented by
+/// the app. Throw `PlatformKeyError` for known failures.
+public protocol PlatformKeyWrapper: AnyObject, Sendable {
+    /// Encrypts the 32-byte vault key.
+    func wrap(_ key: Data) throws -> Data
+    /// Decrypts what `wrap` returned.
+    func unwrap(_ wrapped: Data) throws -> Data
+}
+
+/// A platform key failure; `permanent` means the key is gone for good (reset needed).
+public struct PlatformKeyError: Error, Sendable {
+    /// What the platform said.
+    public let message: String
+    /// True when retrying cannot help.
+    public let permanent: Bool
+
+    /// An error.
+    public init(_ message: String, permanent: Bool) {
+        self.message = message
+        self.permanent = permanent
+    }
+}
+
+/// The token core as the flows use it. Every call may block: call off the main thread.
+/// Failures throw `CoreFailure`.
+public protocol TokenCore: AnyObject {
+    func hasPin() throws -> Bool
+    func isLocked() throws -> Bool
+    func unlock(pin: String) throws
+    func lock() throws
+    func setPin(_ pin: String) throws
+    func changePin(old: String, new: String) throws
+    func removePin(_ pin: String) throws
+    func wipe() throws
+    func tokens() throws -> [TokenSummary]
+    func code(serial: String, deviceUnixMs: Int64) throws -> CodeSnapshot
+    func parseActivationURI(_ uri: String) throws -> ActivationTarget
+    func activate(_ target: ActivationTarget, startPassword: String) throws -> TokenSummary
+    func provision(serverURL: String, serviceId: String) throws -> TokenSummary
+    func syncTime(serial: String) throws
+    func delete(serial: String) throws
+}
+
+/// Opens the vault, or replaces it with an empty one (the reset).
+public protocol VaultOpener {
+    /// Opens (or creates) the vault.
+    func open() throws -> TokenCore
+    /// Replaces whatever vault there is, readable or not, locked or not, with an empty one
+    /// without a PIN: every token is deleted.
+    func reset() throws -> TokenCore
+}

@@ -1,0 +1,153 @@
+// SoftTokenKit's flows on a Mac, over an in-memory core that keeps the Rust core's rules
+// (5 free wrong PINs, then a back-off; PINs of 1–32 ASCII digits). The same flows run against
+// the real library in android/test-shell.sh; this keeps the Swift twin honest.
+import XCTest
+@testable import SoftTokenKit
+
+final class MemoryCore: TokenCore {
+    var pin: String?
+    var locked = false
+    var failures = 0
+    var list: [TokenSummary] = []
+    var startPassword = "start-4821"
+
+    func hasPin() throws -> Bool { pin != nil }
+    func isLocked() throws -> Bool { locked }
+    func unlock(pin: String) throws { try verify(pin); locked = false }
+    func lock() throws { locked = pin != nil }
+    func setPin(_ pin: String) throws { try check(pin); self.pin = pin }
+    func changePin(old: String, new: String) throws { try check(new); try verify(old); pin = new }
+    func removePin(_ pin: String) throws { try verify(pin); self.pin = nil }
+    func wipe() throws { pin = nil; locked = false; list = []; failures = 0 }
+    func tokens() throws -> [TokenSummary] {
+        if locked { throw CoreFailure.locked }
+        return list
+    }
+    func code(serial: String, deviceUnixMs: Int64) throws -> CodeSnapshot {
+        let seconds = Int(deviceUnixMs / 1000)
+        return CodeSnapshot(code: "12345678", secondsLeft: 60 - seconds % 60, periodSeconds: 60, nextCode: "87654321")
+    }
+    func parseActivationURI(_ uri: String) throws -> ActivationTarget {
+        guard uri.hasPrefix("softtoken://activate?") else {
+            throw CoreFailure.invalidInput(field: .activationURI, detail: "not an activation URI")
+        }
+        return ActivationTarget(serverURL: "https://bank.example", serviceId: "bank", userId: "u1")
+    }
+    func activate(_ target: ActivationTarget, startPassword: String) throws -> TokenSummary {
+        guard startPassword == self.startPassword else { throw CoreFailure.wrongStartPassword(attemptsLeft: 4) }
+        let token = TokenSummary(serial: "SKTS12345678", serialGrouped: "SKTS 1234 5678", issuer: "Bank",
+                                 label: target.userId, status: .pending, digits: 8, periodSeconds: 60)
+        list.append(token)
+        return token
+    }
+    func provision(serverURL: String, serviceId: String) throws -> TokenSummary {
+        let token = TokenSummary(serial: "SKTS87654321", serialGrouped: "SKTS 8765 4321", issuer: "Bank",
+                                 label: "", status: .pending, digits: 6, periodSeconds: 30)
+        list.append(token)
+        return token
+    }
+    func syncTime(serial: String) throws {}
+    func delete(serial: String) throws { list.removeAll { $0.serial == serial } }
+
+    private func check(_ pin: String) throws {
+        guard (1...32).contains(pin.utf8.count), pin.utf8.allSatisfy({ (48...57).contains($0) }) else {
+            throw CoreFailure.invalidPin
+        }
+    }
+
+    private func verify(_ pin: String) throws {
+        try check(pin)
+        guard pin == self.pin else {
+            failures += 1
+            throw CoreFailure.wrongPin(attemptsLeft: max(0, 5 - failures), retryAfterSeconds: failures >= 5 ? 30 : 0)
+        }
+        failures = 0
+    }
+}
+
+final class MemoryOpener: VaultOpener {
+    let core = MemoryCore()
+    func open() throws -> TokenCore { core }
+    func reset() throws -> TokenCore { try core.wipe(); return core }
+}
+
+final class AppModelTests: XCTestCase {
+    private var now: Int64 = 1_700_000_000_000
+    private var opener: MemoryOpener!
+    private var app: AppModel!
+
+    override func setUp() {
+        opener = MemoryOpener()
+        app = AppModel(opener: opener, config: AppConfig(activationServer: "https://bank.example",
+                                                         registrationServer: "https://bank.example",
+                                                         registrationServiceId: "bank"),
+                       now: { [unowned self] in self.now })
+        app.start()
+    }
+
+    func testActivationWrongThenRightPassword() {
+        app.addToken()
+        app.startActivation()
+        app.submitActivation(serviceId: "bank", userId: "u1", startPassword: "nope")
+        guard case let .activation(form) = app.state.screen else { return XCTFail("\(app.state.screen)") }
+        XCTAssertEqual(form.error, Message(.wrongStartPassword, 4))
+        XCTAssertEqual(form.errorField, .startPassword)
+
+        app.submitActivation(serviceId: "bank", userId: "u1", startPassword: "start-4821")
+        guard case .activationDone = app.state.screen else { return XCTFail("\(app.state.screen)") }
+        app.continueAfterActivation()
+        guard case let .tokenDetail(card, firstUse) = app.state.screen else { return XCTFail("\(app.state.screen)") }
+        XCTAssertEqual(firstUse, .activation)
+        XCTAssertEqual(card.code?.grouped, "1234 5678")
+        XCTAssertTrue(app.back())
+        guard case .tokens = app.state.screen else { return XCTFail("\(app.state.screen)") }
+    }
+
+    func testRegistrationShowsSerialAndCode() {
+        app.startRegistration()
+        guard case let .tokenDetail(card, firstUse) = app.state.screen else { return XCTFail("\(app.state.screen)") }
+        XCTAssertEqual(firstUse, .registration)
+        XCTAssertEqual(card.token.serialGrouped, "SKTS 8765 4321")
+        XCTAssertEqual(app.state.notice, Message(.registered))
+    }
+
+    func testPinSetLockBackOffAndReset() {
+        app.openSettings()
+        app.beginSetPin()
+        app.enterPin("2468")
+        app.enterPin("2469")
+        XCTAssertEqual(app.state.screen, .pinEntry(purpose: .set, step: .new, error: Message(.pinMismatch)))
+        app.enterPin("2468")
+        app.enterPin("2468")
+        XCTAssertEqual(app.state.screen, .settings(lockOn: true))
+
+        app.onBackground()
+        XCTAssertEqual(app.state.screen, .unlock(error: nil, waitSeconds: 0))
+        for left in stride(from: 4, through: 1, by: -1) {
+            app.unlock(pin: "0000")
+            XCTAssertEqual(app.state.screen, .unlock(error: Message(.wrongPin, left), waitSeconds: 0))
+        }
+        app.unlock(pin: "0000")
+        XCTAssertEqual(app.state.screen, .unlock(error: Message(.wrongPinWait, 0, 30), waitSeconds: 30))
+        app.unlock(pin: "2468")
+        XCTAssertEqual(app.state.screen, .unlock(error: Message(.pinWait, 30), waitSeconds: 30))
+        now += 30_000
+        app.tick()
+        XCTAssertEqual(app.state.screen, .unlock(error: Message(.pinWait, 30), waitSeconds: 0))
+
+        app.forgotPin()
+        app.confirmReset()
+        XCTAssertEqual(app.state.screen, .tokens([]))
+        XCTAssertEqual(app.state.notice, Message(.appReset))
+        XCTAssertNil(opener.core.pin)
+    }
+
+    func testDeleteAsksFirst() {
+        app.startRegistration()
+        app.requestDelete(serial: "SKTS87654321")
+        guard case .confirmDelete = app.state.screen else { return XCTFail("\(app.state.screen)") }
+        app.confirmDelete()
+        XCTAssertEqual(app.state.screen, .tokens([]))
+        XCTAssertEqual(app.state.notice, Message(.tokenDeleted))
+    }
+}
