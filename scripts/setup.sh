@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs and a fresh machine may lack. Idempotent: each
+# piece is installed only when missing, so a second run costs a few milliseconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v oathtool >/dev/null || need_apt+=(oathtool)
+# The binding tests (bindings/test.sh): a JVM, JNA and the JUnit 5 console, Node for npm.
+command -v java >/dev/null || need_apt+=(default-jre-headless)
+[[ -f /usr/share/java/jna.jar ]] || need_apt+=(libjna-java)
+[[ -f /usr/share/java/junit-platform-console-standalone.jar ]] || need_apt+=(junit5)
+command -v npm >/dev/null || need_apt+=(nodejs npm)
+if ((${#need_apt[@]})); then
+  echo "setup: installing ${need_apt[*]} (apt)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! python3 -c 'import pyotp' 2>/dev/null; then
+  echo "setup: installing pyotp (pip)"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'pyotp==2.9.0'
+fi
+
+# kotlinc and tree-sitter-swift, pinned in package.json / package-lock.json. --ignore-scripts:
+# tree-sitter ships prebuilt binaries, and its install script would try to download one.
+if [[ ! -x node_modules/kotlin-compiler/bin/kotlinc || ! -d node_modules/tree-sitter-swift ]]; then
+  echo "setup: installing kotlin-compiler and tree-sitter-swift (npm)"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+fi
+
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+
+# The mobile apps' syntax check (scripts/mobile-syntax): pinned tree-sitter grammars, prebuilt.
+if [[ ! -d scripts/mobile-syntax/node_modules/@tree-sitter-grammars/tree-sitter-kotlin ]]; then
+  echo "setup: installing the mobile syntax-check grammars (npm)"
+  (cd scripts/mobile-syntax && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi

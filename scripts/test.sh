@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test softtoken has: formatting, lints, and all test suites.
+# On a fresh machine it first installs what the tests need (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+# PostgreSQL as the second storage backend of the tests (issue 5).
+source scripts/postgres.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
+if [ -n "${SOFTTOKEN_TEST_POSTGRES_URL:-}" ]; then
+  # The run above put the server's story and API tests on PostgreSQL; run them on
+  # SQLite as well (the concurrency tests cover both backends in either run).
+  echo "== cargo test -p softtoken-server (SQLite)"
+  env -u SOFTTOKEN_TEST_POSTGRES_URL cargo test -p softtoken-server
+fi
+echo "== mobile apps: Kotlin and Swift syntax"
+node scripts/mobile-syntax/check.js
+echo "== bindings (Kotlin tests on the JVM, Swift syntax)"
+bindings/test.sh
