@@ -4,8 +4,8 @@
 //! what to show and what to offer next. Every core error is converted here, in one place,
 //! so the exported surface stays small and stable while the core evolves.
 
-use softtoken_core::StoreError;
 use softtoken_core::protocol::{ParamError, SerialError};
+use softtoken_core::{EnrollError, StoreError};
 
 use crate::KeyWrapperError;
 use crate::key_wrapper::ForeignKeyWrapper;
@@ -15,9 +15,12 @@ use crate::key_wrapper::ForeignKeyWrapper;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum SoftTokenError {
     /// Something the customer typed or the app passed is not valid (a serial number, a
-    /// service or user ID, OTP parameters): show `detail` by the field and let them retype.
-    #[error("invalid input: {detail}")]
+    /// service or user ID, a start password, an activation URI): mark `field` and let them
+    /// retype. Nothing was sent anywhere.
+    #[error("invalid {field:?}: {detail}")]
     InvalidInput {
+        /// Which input is wrong, so a form can mark it.
+        field: InputField,
         /// What is wrong, in English.
         detail: String,
     },
@@ -86,6 +89,63 @@ pub enum SoftTokenError {
         /// The I/O error.
         detail: String,
     },
+    /// The start password (利用開始パスワード) was wrong; the server counted one failed try.
+    #[error("wrong start password: {attempts_left} tries left")]
+    WrongStartPassword {
+        /// Tries left before the activation locks and the bank must issue a new one.
+        attempts_left: u32,
+    },
+    /// No activation is waiting for this service and user: a typo in an ID, or it was
+    /// already used or replaced. The bank can issue one.
+    #[error("no activation is waiting for this user at this service")]
+    EnrollmentNotFound,
+    /// The activation expired: the bank must issue a new one.
+    #[error("the activation has expired")]
+    EnrollmentExpired,
+    /// Too many wrong start passwords: the bank must issue a new activation.
+    #[error("the activation is locked after too many wrong start passwords")]
+    EnrollmentLocked,
+    /// The server does not know this service ID.
+    #[error("the server does not know this service")]
+    UnknownService,
+    /// The server asks the app to slow down: try again after `retry_after_seconds`.
+    #[error("the server is busy: try again in {retry_after_seconds} s")]
+    ServerBusy {
+        /// Seconds to wait.
+        retry_after_seconds: u64,
+    },
+    /// The server refused for a reason the app cannot fix; `code` is the server's stable
+    /// problem code, for support.
+    #[error("the server refused ({status} {code}): {detail}")]
+    ServerRefused {
+        /// The HTTP status.
+        status: u16,
+        /// The server's problem code.
+        code: String,
+        /// What the server said.
+        detail: String,
+    },
+    /// The server could not be reached (no network, DNS, TLS, timeout): try again later.
+    /// For an activation, the start password was not used up.
+    #[error("cannot reach the server: {detail}")]
+    Network {
+        /// What failed.
+        detail: String,
+    },
+    /// The server answered something that is not the protocol, or an answer failed its
+    /// integrity check (the wrong server, or tampering on the way): nothing was stored.
+    #[error("the server's answer is not trustworthy: {detail}")]
+    BadServerResponse {
+        /// What was wrong.
+        detail: String,
+    },
+    /// The vault already holds a token with this serial (an activation run twice on a
+    /// copied vault, or a one-in-2^55 collision): nothing was changed.
+    #[error("a token {serial} is already in this app")]
+    DuplicateToken {
+        /// The serial, compact.
+        serial: String,
+    },
     /// A bug: a state the core should never reach. Please report `detail`.
     #[error("internal error: {detail}")]
     Internal {
@@ -94,19 +154,103 @@ pub enum SoftTokenError {
     },
 }
 
+/// The input an [`SoftTokenError::InvalidInput`] refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum InputField {
+    /// A serial number (シリアル番号).
+    Serial,
+    /// A service ID.
+    ServiceId,
+    /// A user ID.
+    UserId,
+    /// A start password (利用開始パスワード): 4 to 64 printable ASCII characters.
+    StartPassword,
+    /// An activation URI, as read from a QR code.
+    ActivationUri,
+    /// A server URL: `https://`, or `http://` only to this machine.
+    ServerUrl,
+    /// OTP settings (algorithm, digits, period).
+    OtpSettings,
+    /// A raw secret or a time passed to `otp_code`.
+    Other,
+}
+
+impl SoftTokenError {
+    /// An [`SoftTokenError::InvalidInput`] for `field`.
+    pub(crate) fn invalid(field: InputField, detail: impl ToString) -> Self {
+        SoftTokenError::InvalidInput {
+            field,
+            detail: detail.to_string(),
+        }
+    }
+}
+
 impl From<SerialError> for SoftTokenError {
     fn from(e: SerialError) -> Self {
-        SoftTokenError::InvalidInput {
-            detail: e.to_string(),
-        }
+        SoftTokenError::invalid(InputField::Serial, e)
     }
 }
 
 impl From<ParamError> for SoftTokenError {
     fn from(e: ParamError) -> Self {
-        SoftTokenError::InvalidInput {
-            detail: e.to_string(),
+        SoftTokenError::invalid(InputField::OtpSettings, e)
+    }
+}
+
+/// Converts an enrollment error caused by what was typed or scanned (a server URL, an
+/// activation URI, a start password): nothing was sent.
+pub(crate) fn input_error(e: EnrollError) -> SoftTokenError {
+    match e {
+        EnrollError::BadServerUrl { url, reason } => {
+            SoftTokenError::invalid(InputField::ServerUrl, format!("{url:?}: {reason}"))
         }
+        EnrollError::BadUri(reason) => SoftTokenError::invalid(InputField::ActivationUri, reason),
+        e @ EnrollError::InvalidStartPassword => {
+            SoftTokenError::invalid(InputField::StartPassword, e)
+        }
+        other => SoftTokenError::Internal {
+            detail: format!("not an input error: {other}"),
+        },
+    }
+}
+
+/// Converts an enrollment (activation, provisioning, time sync) error.
+pub(crate) fn enroll_error(e: EnrollError, wrapper: &ForeignKeyWrapper) -> SoftTokenError {
+    match e {
+        e @ (EnrollError::BadServerUrl { .. }
+        | EnrollError::BadUri(_)
+        | EnrollError::InvalidStartPassword) => input_error(e),
+        EnrollError::WrongStartPassword { attempts_left } => {
+            SoftTokenError::WrongStartPassword { attempts_left }
+        }
+        EnrollError::EnrollmentNotFound => SoftTokenError::EnrollmentNotFound,
+        EnrollError::EnrollmentExpired => SoftTokenError::EnrollmentExpired,
+        EnrollError::EnrollmentLocked => SoftTokenError::EnrollmentLocked,
+        EnrollError::UnknownService => SoftTokenError::UnknownService,
+        EnrollError::RateLimited {
+            retry_after_seconds,
+        } => SoftTokenError::ServerBusy {
+            retry_after_seconds,
+        },
+        EnrollError::Refused {
+            status,
+            code,
+            detail,
+            ..
+        } => SoftTokenError::ServerRefused {
+            status,
+            code,
+            detail,
+        },
+        e @ EnrollError::Network { .. } => SoftTokenError::Network {
+            detail: e.to_string(),
+        },
+        e @ (EnrollError::BadResponse { .. } | EnrollError::Protocol(_)) => {
+            SoftTokenError::BadServerResponse {
+                detail: e.to_string(),
+            }
+        }
+        EnrollError::Store(e) => store_error(e, wrapper),
     }
 }
 
@@ -153,8 +297,8 @@ pub(crate) fn store_error(e: StoreError, wrapper: &ForeignKeyWrapper) -> SoftTok
         e @ StoreError::Io { .. } => SoftTokenError::Storage {
             detail: e.to_string(),
         },
-        e @ StoreError::Duplicate(_) => SoftTokenError::Internal {
-            detail: e.to_string(),
+        StoreError::Duplicate(serial) => SoftTokenError::DuplicateToken {
+            serial: serial.as_str().to_owned(),
         },
     }
 }

@@ -6,21 +6,24 @@
 //! `bindings/generate.sh` (Kotlin package `jp.softtoken.core`, Swift module `SoftTokenCore`).
 //!
 //! Threading: every object is `Send + Sync` and may be called from any thread. Calls that go
-//! to the network or run the PIN key derivation block the calling thread for up to seconds,
-//! so the apps call them off the main thread (a Kotlin `Dispatchers.IO` coroutine, a Swift
-//! `Task.detached`); blocking keeps this crate free of an async runtime and the library
-//! small.
+//! to the network (`activate`, `activate_with_uri`, `provision`, `sync_time`,
+//! `sync_token_time`: up to 30 s) or run the PIN key derivation block the calling thread, so
+//! the apps call them off the main thread (a Kotlin `Dispatchers.IO` coroutine, a Swift
+//! `Task.detached`). Blocking keeps this crate free of an async runtime; the vault's lock is
+//! not held during network calls, so codes stay readable meanwhile.
 //!
 //! Errors: everything an app can act on arrives as one [`SoftTokenError`]; anything thrown by
 //! the app's [`KeyWrapper`] becomes an error too, never a crash.
 
+mod enroll;
 mod error;
 mod key_wrapper;
 mod otp;
 mod serial;
 mod store;
 
-pub use error::SoftTokenError;
+pub use enroll::{ActivationTarget, TimeSyncOutcome, parse_activation_uri};
+pub use error::{InputField, SoftTokenError};
 pub use key_wrapper::{KeyWrapper, KeyWrapperError};
 pub use otp::{OtpAlgorithm, OtpSettings, TokenCode, otp_code};
 pub use serial::{SerialNumber, generate_serial, parse_serial};

@@ -4,7 +4,7 @@ use softtoken_core::protocol::{Algorithm, OtpParams};
 use softtoken_core::{Secret, Totp};
 use zeroize::Zeroizing;
 
-use crate::SoftTokenError;
+use crate::{InputField, SoftTokenError};
 
 /// The HMAC hash function of a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -115,16 +115,17 @@ pub fn otp_code(
 ) -> Result<TokenCode, SoftTokenError> {
     let secret = Zeroizing::new(secret);
     if secret.is_empty() {
-        return Err(SoftTokenError::InvalidInput {
-            detail: "the secret is empty".into(),
-        });
+        return Err(SoftTokenError::invalid(
+            InputField::Other,
+            "the secret is empty",
+        ));
     }
-    let seconds =
-        u64::try_from(unix_ms)
-            .map(|ms| ms / 1000)
-            .map_err(|_| SoftTokenError::InvalidInput {
-                detail: format!("the time {unix_ms} ms is before 1970"),
-            })?;
+    let seconds = u64::try_from(unix_ms).map(|ms| ms / 1000).map_err(|_| {
+        SoftTokenError::invalid(
+            InputField::Other,
+            format!("the time {unix_ms} ms is before 1970"),
+        )
+    })?;
     let totp = Totp::new(Secret::new(secret.to_vec()), settings.try_into()?);
     Ok(totp.at(seconds).into())
 }

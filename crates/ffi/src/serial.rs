@@ -39,6 +39,7 @@ pub fn parse_serial(text: String) -> Result<SerialNumber, SoftTokenError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::InputField;
 
     #[test]
     fn parse_normalises_and_groups() {
@@ -52,7 +53,7 @@ mod tests {
     fn typo_is_invalid_input() {
         let err = parse_serial("SKTS 1234 567".into()).unwrap_err();
         assert!(
-            matches!(&err, SoftTokenError::InvalidInput { detail } if detail.contains("12 characters")),
+            matches!(&err, SoftTokenError::InvalidInput { field: InputField::Serial, detail } if detail.contains("12 characters")),
             "{err:?}"
         );
     }

@@ -2,11 +2,11 @@
 //! thread, over the core's `TokenStore` behind a mutex.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use softtoken_core::protocol::Serial;
-use softtoken_core::{StoreOptions, vault};
+use softtoken_core::{Enroller, StoreOptions, vault};
 use zeroize::Zeroizing;
 
 use crate::error::store_error;
@@ -84,7 +84,9 @@ impl From<vault::TokenInfo> for TokenInfo {
 #[derive(uniffi::Object)]
 pub struct TokenStore {
     inner: Mutex<vault::TokenStore>,
-    wrapper: Arc<ForeignKeyWrapper>,
+    pub(crate) wrapper: Arc<ForeignKeyWrapper>,
+    /// The HTTPS client, made on the first network call: most app starts never need it.
+    pub(crate) enroller: OnceLock<Enroller>,
 }
 
 #[uniffi::export]
@@ -107,6 +109,7 @@ impl TokenStore {
         Ok(Arc::new(TokenStore {
             inner: Mutex::new(store),
             wrapper,
+            enroller: OnceLock::new(),
         }))
     }
 
@@ -125,6 +128,7 @@ impl TokenStore {
         Ok(Arc::new(TokenStore {
             inner: Mutex::new(store),
             wrapper,
+            enroller: OnceLock::new(),
         }))
     }
 

@@ -19,9 +19,10 @@ final class SerialAndCodeTests: XCTestCase {
         let serial = generateSerial().compact
         let typo = String(serial.dropLast()) + (serial.hasSuffix("0") ? "1" : "0")
         XCTAssertThrowsError(try parseSerial(text: typo)) { error in
-            guard case let SoftTokenError.InvalidInput(detail) = error else {
+            guard case let SoftTokenError.InvalidInput(field, detail) = error else {
                 return XCTFail("unexpected \(error)")
             }
+            XCTAssertEqual(field, .serial)
             XCTAssertTrue(detail.contains("check symbol"), detail)
         }
     }
