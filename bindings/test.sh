@@ -10,7 +10,9 @@ bindings/generate.sh
 
 echo "== release library and server for the Kotlin tests"
 cargo build -q --release -p softtoken-ffi
-cargo build -q -p softtoken-server
+# The server as `cargo test --workspace` builds it (same package selection, so same features):
+# after scripts/test.sh's test run this is a no-op instead of a second build.
+cargo test -q --workspace --no-run
 release_lib=target/release/libsofttoken_ffi.so
 # The tests load the stripped release library: exactly what an app ships.
 stripped=bindings/build/lib/libsofttoken_ffi.so
@@ -29,7 +31,7 @@ junit="$java_lib/junit-platform-console-standalone.jar"
 test_jar=bindings/build/kotlin-tests.jar
 deps="$java_lib/jna.jar:$kotlin_lib/kotlin-test.jar:$kotlin_lib/kotlin-test-junit5.jar"
 node_modules/kotlin-compiler/bin/kotlinc -nowarn -jvm-target 17 -cp "$deps:$junit" -d "$test_jar" \
-  bindings/generated/kotlin bindings/kotlin/tests
+  bindings/generated/kotlin bindings/kotlin/testserver bindings/kotlin/tests
 
 report=bindings/build/kotlin-tests.log
 set +e

@@ -1,0 +1,144 @@
+// A real softtoken-server for the Kotlin tests (the binding tests and the Android shell's):
+// started once per test run on a free loopback port with a fresh data directory and one
+// service, and the bank's side of that service (its back end calling the bank API).
+package jp.softtoken.testserver
+
+import java.io.File
+import java.net.ServerSocket
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.nio.file.Files
+import java.time.Duration
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
+
+/** The bank's side of a test: its internet-banking back end calling the bank API. */
+class Bank(val serverUrl: String, val serviceId: String, val serviceName: String, private val apiKey: String) {
+    private val http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+
+    /** Issues an activation for [userId] with [startPassword]; returns the activation URI. */
+    fun issueActivation(userId: String, startPassword: String): String {
+        val body = """{"user_id":${json(userId)},"start_password":${json(startPassword)}}"""
+        val (status, text) = post("/v1/services/$serviceId/enrollments", body)
+        check(status in 200..299) { "enrollment failed: $status $text" }
+        return field(text, "activation_uri")
+    }
+
+    /** Confirms the user's pending token with its first code; true when accepted. */
+    fun confirm(userId: String, code: String): Boolean =
+        verdict(post("/v1/services/$serviceId/users/$userId/confirm", """{"otp":${json(code)}}"""))
+
+    /** Checks a code at login or for a transfer; true when valid. */
+    fun verify(userId: String, code: String): Boolean =
+        verdict(post("/v1/services/$serviceId/users/$userId/verify", """{"otp":${json(code)}}"""))
+
+    /** Registers serial + code to [userId] (registration mode); true when accepted. */
+    fun register(userId: String, serial: String, code: String): Boolean =
+        verdict(post("/v1/services/$serviceId/users/$userId/tokens", """{"serial":${json(serial)},"otp":${json(code)}}"""))
+
+    /** Revokes a token (トークン失効). */
+    fun revoke(serial: String) {
+        val (status, text) = post("/v1/services/$serviceId/tokens/$serial/revoke", "{}")
+        check(status in 200..299) { "revoke failed: $status $text" }
+    }
+
+    // A 2xx with `"valid":false` or a 4xx problem both mean "not accepted"; a 5xx is a bug.
+    private fun verdict(response: Pair<Int, String>): Boolean {
+        val (status, text) = response
+        check(status < 500) { "server error: $status $text" }
+        return status in 200..299 && !Regex("\"valid\"\\s*:\\s*false").containsMatchIn(text)
+    }
+
+    private fun post(path: String, body: String): Pair<Int, String> {
+        val request = HttpRequest.newBuilder(URI.create(serverUrl + path))
+            .header("Authorization", "Bearer $apiKey")
+            .header("Content-Type", "application/json")
+            .timeout(Duration.ofSeconds(10))
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build()
+        val response = http.send(request, HttpResponse.BodyHandlers.ofString())
+        return response.statusCode() to response.body()
+    }
+
+    private fun json(s: String) = "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\""
+
+    private fun field(text: String, name: String): String =
+        Regex("\"$name\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").find(text)?.groupValues?.get(1)?.replace("\\/", "/")
+            ?: error("no $name in $text")
+}
+
+/** The one server of a test run. */
+object TestServer {
+    /** The bank of the run's single service, its server started on first use. */
+    val bank: Bank by lazy { start() }
+
+    private val users = AtomicInteger()
+
+    /** A user ID never used before in this run. */
+    fun newUserId(): String = "user-${ProcessHandle.current().pid()}-${users.incrementAndGet()}"
+
+    // The binary comes from the harness script: the system property `softtoken.server`
+    // (bindings/test.sh) or the environment variable SOFTTOKEN_SERVER_BIN (android/test-shell.sh).
+    private fun binary(): String =
+        System.getProperty("softtoken.server") ?: System.getenv("SOFTTOKEN_SERVER_BIN")
+            ?: error("set -Dsofttoken.server or SOFTTOKEN_SERVER_BIN to the softtoken-server binary")
+
+    private fun start(): Bank {
+        val binary = binary()
+        val data = Files.createTempDirectory("softtoken-test-server").toFile()
+        val serviceId = "testbank"
+        val name = "テスト銀行"
+        val added = run(binary, "service", "add", "--id", serviceId, "--name", name, "--data-dir", data.path)
+        val apiKey = added.lines().map { it.trim() }.last { it.isNotEmpty() }
+        // `serve` does not report a port it picked itself, so take a free one: another process
+        // could grab it in between, which would fail the start loudly, never silently.
+        val port = ServerSocket(0).use { it.localPort }
+        val url = "http://127.0.0.1:$port"
+        val log = File(data, "server.log")
+        val process = ProcessBuilder(
+            binary, "serve", "--listen", "127.0.0.1:$port", "--data-dir", data.path, "--app-rate-limit", "0",
+        ).redirectErrorStream(true).redirectOutput(log).start()
+        Runtime.getRuntime().addShutdownHook(
+            Thread {
+                process.destroy()
+                process.waitFor(5, TimeUnit.SECONDS)
+                deleteTree(data)
+            },
+        )
+        awaitUp(url, process, log)
+        return Bank(url, serviceId, name, apiKey)
+    }
+
+    // Runs in a shutdown hook, when the test class loader may already be closed: only
+    // java.io and inlined code, no Kotlin library class loaded for the first time.
+    private fun deleteTree(file: File) {
+        file.listFiles()?.forEach { deleteTree(it) }
+        file.delete()
+    }
+
+    private fun run(vararg command: String): String {
+        val process = ProcessBuilder(*command).redirectErrorStream(true).start()
+        val out = process.inputStream.bufferedReader().readText()
+        check(process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0) { "${command.joinToString(" ")} failed: $out" }
+        return out
+    }
+
+    // Polls GET /v1/time until the server answers: a readiness check, not a sleep.
+    private fun awaitUp(url: String, process: Process, log: File) {
+        val http = HttpClient.newHttpClient()
+        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30)
+        while (System.nanoTime() < deadline) {
+            check(process.isAlive) { "softtoken-server exited: ${log.readText()}" }
+            try {
+                val r = http.send(HttpRequest.newBuilder(URI.create("$url/v1/time")).build(), HttpResponse.BodyHandlers.ofString())
+                if (r.statusCode() == 200) return
+            } catch (e: java.io.IOException) {
+                // Not listening yet.
+            }
+            process.waitFor(50, TimeUnit.MILLISECONDS)
+        }
+        error("softtoken-server did not start: ${log.readText()}")
+    }
+}
