@@ -16,11 +16,15 @@ echo "== cargo test"
 cargo test --workspace
 if [ -n "${SOFTTOKEN_TEST_POSTGRES_URL:-}" ]; then
   # The run above put the server's story and API tests on PostgreSQL; run them on
-  # SQLite as well (the concurrency tests cover both backends in either run).
-  echo "== cargo test -p softtoken-server (SQLite)"
-  env -u SOFTTOKEN_TEST_POSTGRES_URL cargo test -p softtoken-server
+  # SQLite as well (the concurrency tests cover both backends in either run). Selected with
+  # --workspace like the run above, so the same binaries run again without a rebuild.
+  echo "== server story and API tests again, on SQLite"
+  env -u SOFTTOKEN_TEST_POSTGRES_URL cargo test --workspace \
+    --test story --test bank_api --test database_dump --test pskc_import
 fi
 echo "== mobile apps: Kotlin and Swift syntax"
 node scripts/mobile-syntax/check.js
 echo "== bindings (Kotlin tests on the JVM, Swift syntax)"
 bindings/test.sh
+echo "== Android shell (its flows on the JVM, against the library and a server)"
+android/test-shell.sh

@@ -9,6 +9,8 @@ val repoRoot: File = rootDir.parentFile
 kotlin {
     jvmToolchain(17)
     sourceSets["main"].kotlin.srcDir(repoRoot.resolve("bindings/generated/kotlin"))
+    // The real softtoken-server harness, shared with the binding tests.
+    sourceSets["test"].kotlin.srcDir(repoRoot.resolve("bindings/kotlin/testserver"))
 }
 
 dependencies {

@@ -39,23 +39,27 @@ public final class FfiTokenCore: TokenCore {
         }
     }
 
-    // Activation, provisioning and time sync reach the apps through crates/ffi once the
-    // core's enrollment client is exported there; until then they fail plainly.
-    public func parseActivationURI(_ uri: String) throws -> ActivationTarget { throw notYetExported("parse_activation_uri") }
+    public func parseActivationURI(_ uri: String) throws -> ActivationTarget {
+        try call {
+            let target = try SoftTokenCore.parseActivationUri(uri: uri)
+            return ActivationTarget(serverURL: target.serverUrl, serviceId: target.serviceId, userId: target.userId)
+        }
+    }
 
     public func activate(_ target: ActivationTarget, startPassword: String) throws -> TokenSummary {
-        throw notYetExported("activate")
+        try call {
+            FfiTokenCore.summary(try store.activate(serverUrl: target.serverURL, serviceId: target.serviceId,
+                                                    userId: target.userId, startPassword: startPassword))
+        }
     }
 
-    public func provision(serverURL: String, serviceId: String) throws -> TokenSummary { throw notYetExported("provision") }
+    public func provision(serverURL: String, serviceId: String) throws -> TokenSummary {
+        try call { FfiTokenCore.summary(try store.provision(serverUrl: serverURL, serviceId: serviceId)) }
+    }
 
-    public func syncTime(serial: String) throws { throw notYetExported("sync_time") }
+    public func syncTime(serial: String) throws { _ = try call { try store.syncTokenTime(serial: serial) } }
 
     public func delete(serial: String) throws { try call { try store.delete(serial: serial) } }
-
-    private func notYetExported(_ what: String) -> CoreFailure {
-        .internal(detail: "\(what) is not exported by crates/ffi yet")
-    }
 
     private static func summary(_ info: TokenInfo) -> TokenSummary {
         let status: TokenStatus
@@ -81,26 +85,39 @@ public final class FfiTokenCore: TokenCore {
             return .wrongPin(attemptsLeft: Int(attemptsLeft), retryAfterSeconds: Int(retryAfterSeconds))
         case let .TooSoon(retryAfterSeconds): return .tooSoon(retryAfterSeconds: Int(retryAfterSeconds))
         case .Locked: return .locked
-        case let .InvalidInput(detail): return .invalidInput(field: field(of: detail), detail: detail)
+        case let .InvalidInput(field, detail): return .invalidInput(field: inputField(field), detail: detail)
+        case let .WrongStartPassword(attemptsLeft): return .wrongStartPassword(attemptsLeft: Int(attemptsLeft))
+        case .EnrollmentLocked: return .enrollmentLocked
+        case .EnrollmentExpired: return .enrollmentExpired
+        case .EnrollmentNotFound: return .enrollmentNotFound
+        // Only a typed service ID can name a service the server does not know.
+        case .UnknownService: return .invalidInput(field: .serviceId, detail: String(describing: e))
+        case .ServerBusy: return .rejected(detail: String(describing: e))
+        case let .ServerRefused(_, code, detail): return .rejected(detail: "\(code): \(detail)")
+        case let .Network(detail): return .network(detail: detail)
+        case let .BadServerResponse(detail): return .network(detail: detail)
         case .TokenNotFound: return .tokenNotFound
         case .CorruptVault: return .corruptVault
         case .VaultTooNew: return .vaultTooNew
         case .KeyUnavailable: return .keyUnavailable
         case .KeyLost: return .keyLost
         case .Storage: return .storage
-        // NoPin, PinAlreadySet: the flows never ask for them; a bug if they come.
+        // NoPin, PinAlreadySet, DuplicateToken: the flows never meet them; a bug if they come.
         default: return .internal(detail: String(describing: e))
         }
     }
 
-    // The core names the field in its English detail ("invalid service ID: …").
-    private static func field(of detail: String) -> InputField? {
-        let d = detail.lowercased()
-        if d.contains("service") { return .serviceId }
-        if d.contains("user") { return .userId }
-        if d.contains("uri") { return .activationURI }
-        if d.contains("serial") { return .serial }
-        return nil
+    // A server URL comes from the app's configuration or inside an activation URI, so only
+    // the URI is a field the customer can fix.
+    private static func inputField(_ field: SoftTokenCore.InputField) -> InputField? {
+        switch field {
+        case .serviceId: return .serviceId
+        case .userId: return .userId
+        case .startPassword: return .startPassword
+        case .activationUri: return .activationURI
+        case .serial: return .serial
+        case .serverUrl, .otpSettings, .other: return nil
+        }
     }
 }
 

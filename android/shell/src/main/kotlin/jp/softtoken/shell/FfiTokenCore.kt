@@ -4,11 +4,13 @@ package jp.softtoken.shell
 
 import java.io.File
 import jp.softtoken.core.KeyWrapper
+import jp.softtoken.core.InputField as CoreField
 import jp.softtoken.core.KeyWrapperException
 import jp.softtoken.core.SoftTokenException
 import jp.softtoken.core.TokenInfo
 import jp.softtoken.core.TokenState
 import jp.softtoken.core.TokenStore
+import jp.softtoken.core.parseActivationUri as coreParseActivationUri
 
 /** [TokenCore] over the Rust core's `TokenStore`. */
 class FfiTokenCore private constructor(private val store: TokenStore) : TokenCore {
@@ -35,15 +37,20 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
         CodeSnapshot(c.code, c.secondsLeft.toInt(), c.period.toInt(), c.nextCode)
     }
 
-    // Activation, provisioning and time sync reach the apps through crates/ffi once the
-    // core's enrollment client is exported there; until then they fail plainly.
-    override fun parseActivationUri(uri: String): ActivationTarget = notYetExported("parse_activation_uri")
+    override fun parseActivationUri(uri: String): ActivationTarget = call {
+        val target = coreParseActivationUri(uri)
+        ActivationTarget(target.serverUrl, target.serviceId, target.userId)
+    }
 
-    override fun activate(target: ActivationTarget, startPassword: String): TokenSummary = notYetExported("activate")
+    override fun activate(target: ActivationTarget, startPassword: String): TokenSummary = call {
+        summary(store.activate(target.serverUrl, target.serviceId, target.userId, startPassword))
+    }
 
-    override fun provision(serverUrl: String, serviceId: String): TokenSummary = notYetExported("provision")
+    override fun provision(serverUrl: String, serviceId: String): TokenSummary = call {
+        summary(store.provision(serverUrl, serviceId))
+    }
 
-    override fun syncTime(serial: String) = notYetExported("sync_time")
+    override fun syncTime(serial: String) = call { store.syncTokenTime(serial); Unit }
 
     override fun delete(serial: String) = call { store.delete(serial) }
 
@@ -59,9 +66,6 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
 
             override fun reset(): TokenCore = call { FfiTokenCore(TokenStore.reset(path, KeyWrapperBridge(keys))) }
         }
-
-        private fun notYetExported(what: String): Nothing =
-            throw CoreException(CoreFailure.Internal("$what is not exported by crates/ffi yet"))
 
         private fun summary(info: TokenInfo) = TokenSummary(
             serial = info.serial.compact,
@@ -96,27 +100,37 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
                 CoreFailure.WrongPin(e.attemptsLeft.toInt(), e.retryAfterSeconds.toLong())
             is SoftTokenException.TooSoon -> CoreFailure.TooSoon(e.retryAfterSeconds.toLong())
             is SoftTokenException.Locked -> CoreFailure.Locked
-            is SoftTokenException.InvalidInput -> CoreFailure.InvalidInput(fieldOf(e.detail), e.detail)
+            is SoftTokenException.InvalidInput -> CoreFailure.InvalidInput(fieldOf(e.field), e.detail)
+            is SoftTokenException.WrongStartPassword -> CoreFailure.WrongStartPassword(e.attemptsLeft.toInt())
+            is SoftTokenException.EnrollmentLocked -> CoreFailure.EnrollmentLocked
+            is SoftTokenException.EnrollmentExpired -> CoreFailure.EnrollmentExpired
+            is SoftTokenException.EnrollmentNotFound -> CoreFailure.EnrollmentNotFound
+            // Only a typed service ID can name a service the server does not know.
+            is SoftTokenException.UnknownService -> CoreFailure.InvalidInput(InputField.SERVICE_ID, e.message ?: "unknown service")
+            is SoftTokenException.ServerBusy -> CoreFailure.Rejected(e.message ?: "server busy")
+            is SoftTokenException.ServerRefused -> CoreFailure.Rejected("${e.code}: ${e.detail}")
+            is SoftTokenException.Network -> CoreFailure.Network(e.detail)
+            is SoftTokenException.BadServerResponse -> CoreFailure.Network(e.detail)
             is SoftTokenException.TokenNotFound -> CoreFailure.TokenNotFound
             is SoftTokenException.CorruptVault -> CoreFailure.CorruptVault
             is SoftTokenException.VaultTooNew -> CoreFailure.VaultTooNew
             is SoftTokenException.KeyUnavailable -> CoreFailure.KeyUnavailable
             is SoftTokenException.KeyLost -> CoreFailure.KeyLost
             is SoftTokenException.Storage -> CoreFailure.Storage
-            // NoPin, PinAlreadySet: the shell's flows never ask for them; a bug if they come.
+            // NoPin, PinAlreadySet, DuplicateToken: the shell's flows never meet them; a bug if
+            // they come.
             else -> CoreFailure.Internal(e.message ?: e.javaClass.simpleName)
         }
 
-        // The core names the field in its English detail ("invalid service ID: …").
-        private fun fieldOf(detail: String): InputField? {
-            val d = detail.lowercase()
-            return when {
-                "service" in d -> InputField.SERVICE_ID
-                "user" in d -> InputField.USER_ID
-                "uri" in d -> InputField.ACTIVATION_URI
-                "serial" in d -> InputField.SERIAL
-                else -> null
-            }
+        // A server URL comes from the app's configuration or inside an activation URI, so
+        // only the URI is a field the customer can fix.
+        private fun fieldOf(field: CoreField): InputField? = when (field) {
+            CoreField.SERVICE_ID -> InputField.SERVICE_ID
+            CoreField.USER_ID -> InputField.USER_ID
+            CoreField.START_PASSWORD -> InputField.START_PASSWORD
+            CoreField.ACTIVATION_URI -> InputField.ACTIVATION_URI
+            CoreField.SERIAL -> InputField.SERIAL
+            CoreField.SERVER_URL, CoreField.OTP_SETTINGS, CoreField.OTHER -> null
         }
     }
 }

@@ -36,7 +36,7 @@ class ActivationFlowTest {
         val done = assertIs<Screen.ActivationDone>(app.state.screen)
         assertEquals(MessageKey.ACTIVATED, app.state.notice?.key)
         assertEquals(TokenStatus.PENDING, done.token.status)
-        assertEquals("シェル銀行", done.token.issuer)
+        assertEquals(bank.serviceName, done.token.issuer)
 
         app.continueAfterActivation()
         val detail = assertIs<Screen.TokenDetail>(app.state.screen)
