@@ -32,11 +32,18 @@ pub struct Measured {
 }
 
 /// Hands out (token, step) pairs so that each token is used once per time step.
+///
+/// Tokens are taken round the ring, carrying on where the last step stopped, so that a
+/// token comes up again only after all the others. Starting each step at token 0 made the
+/// same few tokens recur step after step, and a request still in flight from one step could
+/// then lose the race to the same token's next code: a "reused" answer that was the load
+/// generator's doing, not the server's.
 struct Steps {
     clock: Arc<dyn Clock>,
     tokens: usize,
-    /// The step being handed out and the next token index in it.
-    next: Mutex<(i64, usize)>,
+    /// The step being handed out, the next token (an index into the ring) and how many
+    /// tokens this step has had.
+    next: Mutex<(i64, usize, usize)>,
 }
 
 impl Steps {
@@ -46,11 +53,13 @@ impl Steps {
         let step = now / 1000 / PERIOD;
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         if next.0 != step {
-            *next = (step, 0);
+            *next = (step, next.1, 0);
         }
-        if next.1 < self.tokens {
-            next.1 += 1;
-            Ok((next.1 - 1, step))
+        if next.2 < self.tokens {
+            let token = next.1;
+            next.1 = (token + 1) % self.tokens;
+            next.2 += 1;
+            Ok((token, step))
         } else {
             // Virtual milliseconds to the next step, in real time (at least 1 ms).
             let left = (step + 1) * PERIOD * 1000 - now;
@@ -83,7 +92,7 @@ pub async fn drive(
     let steps = Arc::new(Steps {
         clock: Arc::clone(&server.clock) as Arc<dyn Clock>,
         tokens: server.tokens,
-        next: Mutex::new((i64::MIN, 0)),
+        next: Mutex::new((i64::MIN, 0, 0)),
     });
     let next_enrollment = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(args.duration);

@@ -82,6 +82,15 @@ pub enum Scenario {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // The server's own log on stderr (warnings and errors by default, `RUST_LOG` to change):
+    // a 500 in the report then comes with its cause.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
