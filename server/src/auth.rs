@@ -70,7 +70,11 @@ impl FromRequestParts<AppState> for BankAuth {
             .map(str::trim)
             .filter(|k| !k.is_empty())
             .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer KEY'"))?;
-        match state.store.service_for_key(&hash_key(key)).await? {
+        match state
+            .services
+            .service_for_key(&*state.store, &hash_key(key))
+            .await?
+        {
             Some(service) => Ok(BankAuth(service)),
             None => Err(unauthorized("unknown API key")),
         }

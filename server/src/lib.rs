@@ -17,6 +17,7 @@ pub mod qr;
 pub mod rate_limit;
 pub mod routes;
 pub mod serial;
+pub mod service_cache;
 pub mod store;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use axum::Router;
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
 use crate::rate_limit::RateLimiter;
+use crate::service_cache::{SERVICE_CACHE_TTL, ServiceCache};
 use crate::store::Store;
 
 /// Activation starts per service + user per minute, on top of the per-IP limit.
@@ -46,6 +48,8 @@ pub struct AppState {
     pub ip_limit: Arc<RateLimiter>,
     /// Activation starts per service + user.
     pub user_limit: Arc<RateLimiter>,
+    /// Services and API-key owners read in the last few seconds.
+    pub services: Arc<ServiceCache>,
 }
 
 impl AppState {
@@ -64,6 +68,7 @@ impl AppState {
             public_url: public_url.trim_end_matches('/').into(),
             ip_limit: Arc::new(RateLimiter::new(app_rate_limit)),
             user_limit: Arc::new(RateLimiter::new(USER_RATE_LIMIT)),
+            services: Arc::new(ServiceCache::new(SERVICE_CACHE_TTL)),
         }
     }
 

@@ -92,13 +92,17 @@ async fn limit_per_ip(State(state): State<AppState>, request: Request, next: Nex
 
 /// The service, or 404 `unknown_service`.
 pub async fn service(state: &AppState, id: &ServiceId) -> Result<Service, ApiError> {
-    state.store.service(id).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            codes::UNKNOWN_SERVICE,
-            format!("no service '{id}' on this server"),
-        )
-    })
+    state
+        .services
+        .service(&*state.store, id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                codes::UNKNOWN_SERVICE,
+                format!("no service '{id}' on this server"),
+            )
+        })
 }
 
 /// Records an audit event. A failure to write it is logged, not returned: the action it
