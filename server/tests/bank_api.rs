@@ -520,3 +520,89 @@ async fn openapi_describes_every_route() {
         assert!(paths.contains_key(path), "{path} missing");
     }
 }
+
+/// Each checked code leaves one audit event naming its outcome, whether it was written with
+/// the check's own commit (accepted, wrong, reused) or on its own (no token, locked).
+#[tokio::test]
+async fn every_checked_code_is_audited_once_with_its_outcome() {
+    let server = TestServer::start().await;
+    let key = server
+        .add_service(
+            "bank",
+            Policy {
+                max_failures: 3,
+                ..Policy::default()
+            },
+        )
+        .await;
+    let u = "/v1/services/bank/users";
+    let token = server.provision("bank").await;
+    let (status, _) = server
+        .post(
+            &format!("{u}/carol/tokens"),
+            &key,
+            json!({"serial": token.serial.as_str(), "otp": token.code(&server)}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    server.advance_secs(30);
+    let verify = |otp: String| {
+        let server = &server;
+        let key = &key;
+        async move {
+            let (_, body) = server
+                .post(&format!("{u}/carol/verify"), key, json!({ "otp": otp }))
+                .await;
+            body["reason"].as_str().unwrap().to_owned()
+        }
+    };
+    let code = token.code(&server);
+    let mut outcomes = vec![
+        verify(code.clone()).await,
+        verify(code).await,
+        verify(token.wrong_code(&server)).await,
+        verify(token.wrong_code(&server)).await,
+        verify(token.code(&server)).await,
+    ];
+    let (_, body) = server
+        .post(
+            &format!("{u}/nobody/verify"),
+            &key,
+            json!({"otp": "123456"}),
+        )
+        .await;
+    outcomes.push(body["reason"].as_str().unwrap().to_owned());
+    // The third failure locks the user (its answer has no attempts left); the next code is
+    // refused unchecked.
+    assert_eq!(
+        outcomes,
+        ["ok", "reused", "invalid", "invalid", "locked", "no_token"]
+    );
+
+    let (status, body) = server.get("/v1/services/bank/audit?limit=1000", &key).await;
+    assert_eq!(status, 200);
+    let verifies: Vec<(String, String)> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "verify")
+        .map(|e| {
+            (
+                e["user_id"].as_str().unwrap().to_owned(),
+                e["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("carol", "ok"),
+        ("carol", "reused"),
+        ("carol", "invalid"),
+        ("carol", "invalid"),
+        ("carol", "locked"),
+        ("nobody", "no_token"),
+    ]
+    .iter()
+    .map(|(u, d)| (u.to_string(), d.to_string()))
+    .collect();
+    assert_eq!(verifies, expected);
+}

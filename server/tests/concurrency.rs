@@ -312,7 +312,9 @@ async fn accept_step_is_one_time_across_pools() {
                 let step = step.clone();
                 let now = cluster.now();
                 tasks.push(tokio::spawn(async move {
-                    store.accept_step(&step, TokenState::Active, now).await
+                    store
+                        .accept_step(&step, TokenState::Active, now, None)
+                        .await
                 }));
             }
             let mut accepted = 0;

@@ -61,7 +61,7 @@ pub struct RevokeResponse {
 
 /// 422 `invalid_otp` after counting the failure (or 409 `locked` if it locked the user).
 async fn wrong_code(state: &AppState, service: &Service, uid: &UserId, reason: Reason) -> ApiError {
-    let answer = match fail(state, service, uid, reason).await {
+    let answer = match fail(state, service, uid, reason, None).await {
         Ok(answer) => answer,
         // No such user yet (registering a first token): nothing to count against.
         Err(e) if e.status == StatusCode::NOT_FOUND => {

@@ -16,7 +16,7 @@ use crate::auth::BankAuth;
 use crate::error::{ApiError, Json, Path};
 use crate::otp_check::{CodeMatch, match_code, well_formed};
 use crate::routes::{audit, rfc3339, service};
-use crate::store::{Service, StepUse, StoreError, Token, TokenState};
+use crate::store::{NewAuditEvent, Service, StepUse, StoreError, Token, TokenState};
 
 /// A code to check.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -127,15 +127,20 @@ pub fn find_code(
     Ok(best)
 }
 
-/// Counts a wrong or reused code and says how it stands.
+/// Counts a wrong or reused code and says how it stands; `event`, if any, is recorded with
+/// the count.
 pub async fn fail(
     state: &AppState,
     service: &Service,
     uid: &UserId,
     reason: Reason,
+    event: Option<&NewAuditEvent>,
 ) -> Result<VerifyResponse, ApiError> {
     let max = service.policy.max_failures;
-    let f = state.store.record_failure(&service.id, uid, max).await?;
+    let f = state
+        .store
+        .record_failure(&service.id, uid, max, event, state.now())
+        .await?;
     if f.newly_locked {
         audit(
             state,
@@ -161,13 +166,42 @@ pub async fn fail(
 
 /// Checks a code of a user's token in state `wanted` and, if right, consumes its step
 /// (and activates a pending token).
+/// Checks `otp` against the user's token in state `wanted` and records the outcome in the
+/// audit trail as `kind`: with the write the check makes (one commit), or on its own when
+/// the check writes nothing.
 async fn check(
     state: &AppState,
     service: &Service,
     uid: &UserId,
     otp: &str,
     wanted: TokenState,
-) -> Result<(VerifyResponse, Option<TokenSerial>), ApiError> {
+    kind: &'static str,
+) -> Result<VerifyResponse, ApiError> {
+    let (answer, serial, audited) = check_code(state, service, uid, otp, wanted, kind).await?;
+    if !audited {
+        audit(
+            state,
+            &service.id,
+            kind,
+            Some(uid),
+            serial.as_ref(),
+            reason_text(answer.reason),
+        )
+        .await;
+    }
+    Ok(answer)
+}
+
+/// [`check`] without the audit of outcomes that write nothing; the flag says whether the
+/// audit event was already recorded with a write.
+async fn check_code(
+    state: &AppState,
+    service: &Service,
+    uid: &UserId,
+    otp: &str,
+    wanted: TokenState,
+    kind: &'static str,
+) -> Result<(VerifyResponse, Option<TokenSerial>, bool), ApiError> {
     let now = state.now();
     let max = service.policy.max_failures;
     let answer = |reason, failures: u32| VerifyResponse {
@@ -181,10 +215,10 @@ async fn check(
         },
     };
     let Some(user) = state.store.user(&service.id, uid).await? else {
-        return Ok((answer(Reason::NoToken, 0), None));
+        return Ok((answer(Reason::NoToken, 0), None, false));
     };
     if user.locked {
-        return Ok((answer(Reason::Locked, user.failures), None));
+        return Ok((answer(Reason::Locked, user.failures), None, false));
     }
     if !user.tokens.iter().any(|t| t.state == wanted) {
         let pending = user.tokens.iter().any(|t| t.state == TokenState::Pending);
@@ -193,7 +227,7 @@ async fn check(
         } else {
             Reason::NoToken
         };
-        return Ok((answer(reason, user.failures), None));
+        return Ok((answer(reason, user.failures), None, false));
     }
     let (found, serial) = find_code(state, service, &user.tokens, wanted, otp, now)?;
     let (reason, serial) = match (found, serial) {
@@ -205,11 +239,16 @@ async fn check(
                 step,
                 drift,
             };
-            match state.store.accept_step(&step_use, wanted, now).await {
-                Ok(()) => return Ok((answer(Reason::Ok, 0), Some(serial))),
+            let accepted = check_event(service, uid, kind, Some(serial.clone()), Reason::Ok);
+            match state
+                .store
+                .accept_step(&step_use, wanted, now, Some(&accepted))
+                .await
+            {
+                Ok(()) => return Ok((answer(Reason::Ok, 0), Some(serial), true)),
                 Err(StoreError::Reused) => (Reason::Reused, Some(serial)),
                 Err(StoreError::Locked) => {
-                    return Ok((answer(Reason::Locked, user.failures), Some(serial)));
+                    return Ok((answer(Reason::Locked, user.failures), Some(serial), false));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -217,7 +256,26 @@ async fn check(
         (CodeMatch::Used, serial) => (Reason::Reused, serial),
         (_, serial) => (Reason::Invalid, serial),
     };
-    Ok((fail(state, service, uid, reason).await?, serial))
+    let failed = check_event(service, uid, kind, serial.clone(), reason);
+    let answer = fail(state, service, uid, reason, Some(&failed)).await?;
+    Ok((answer, serial, true))
+}
+
+/// The audit event of a check of a code of `uid` (against `serial`), with its outcome.
+fn check_event(
+    service: &Service,
+    uid: &UserId,
+    kind: &'static str,
+    serial: Option<TokenSerial>,
+    reason: Reason,
+) -> NewAuditEvent {
+    NewAuditEvent {
+        service_id: service.id.clone(),
+        kind,
+        user_id: Some(uid.clone()),
+        serial,
+        detail: reason_text(reason).to_owned(),
+    }
 }
 
 fn reason_text(reason: Reason) -> &'static str {
@@ -250,16 +308,15 @@ pub async fn verify(
     auth.require(&sid)?;
     check_form(&request.otp)?;
     let service = service(&state, &sid).await?;
-    let (answer, serial) = check(&state, &service, &uid, &request.otp, TokenState::Active).await?;
-    audit(
+    let answer = check(
         &state,
-        &sid,
+        &service,
+        &uid,
+        &request.otp,
+        TokenState::Active,
         "verify",
-        Some(&uid),
-        serial.as_ref(),
-        reason_text(answer.reason),
     )
-    .await;
+    .await?;
     Ok(Json(answer))
 }
 
@@ -282,16 +339,15 @@ pub async fn confirm(
     auth.require(&sid)?;
     check_form(&request.otp)?;
     let service = service(&state, &sid).await?;
-    let (answer, serial) = check(&state, &service, &uid, &request.otp, TokenState::Pending).await?;
-    audit(
+    let answer = check(
         &state,
-        &sid,
+        &service,
+        &uid,
+        &request.otp,
+        TokenState::Pending,
         "confirm",
-        Some(&uid),
-        serial.as_ref(),
-        reason_text(answer.reason),
     )
-    .await;
+    .await?;
     Ok(Json(answer))
 }
 

@@ -339,14 +339,24 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, service: &ServiceId, user: &UserId) -> StoreResult<Option<User>>;
     /// Accepts a code: the user must not be locked (`Locked`), the token must be bound to
     /// the user in state `from` with `last_step < step` (`Reused`). Resets the failure
-    /// count, records step and drift, and moves the token to `Active`.
-    async fn accept_step(&self, step: &StepUse, from: TokenState, now: i64) -> StoreResult<()>;
+    /// count, records step and drift, and moves the token to `Active`. `audit`, if any, is
+    /// recorded in the same commit, and only if the code was accepted.
+    async fn accept_step(
+        &self,
+        step: &StepUse,
+        from: TokenState,
+        now: i64,
+        audit: Option<&NewAuditEvent>,
+    ) -> StoreResult<()>;
     /// Counts a wrong or reused code; locks at `max_failures`. `NotFound` if no such user.
+    /// `audit`, if any, is recorded in the same commit.
     async fn record_failure(
         &self,
         service: &ServiceId,
         user: &UserId,
         max_failures: u32,
+        audit: Option<&NewAuditEvent>,
+        now: i64,
     ) -> StoreResult<Failures>;
     /// Binds an unassigned token (or, if shared tokens are allowed, an active one) to a
     /// user, consuming the step. `NotFound`, `Reused`, `Locked`, `Cooldown`,

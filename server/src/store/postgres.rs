@@ -803,9 +803,17 @@ impl Store for PostgresStore {
         user: &UserId,
         now: i64,
     ) -> StoreResult<()> {
-        serializable!(self, |c| finish_activation_tx(
-            c, session_id, token, user, now
-        ))
+        // READ COMMITTED is enough, and SERIALIZABLE was not: every check here is a row
+        // lock. Deleting the session row lets one finish through per session, and setting
+        // `used_at` on the still-unused enrollment row (re-checked after any wait) one per
+        // enrollment, which a user has at most one of; that lock is held until commit, so the
+        // user's pending tokens are revoked by one transaction at a time. Serial uniqueness
+        // is the primary key. Under SERIALIZABLE, the predicate locks of the token_users scan
+        // made concurrent activations of *different* users fail at commit (~40% under the
+        // benchmark), and the retries ran out into 500s under heavy load.
+        transaction!(self, "BEGIN ISOLATION LEVEL READ COMMITTED", |c| {
+            finish_activation_tx(c, session_id, token, user, now)
+        })
     }
 
     async fn add_unassigned_token(&self, token: &Token) -> StoreResult<()> {
@@ -889,10 +897,16 @@ impl Store for PostgresStore {
         }))
     }
 
-    async fn accept_step(&self, step: &StepUse, from: TokenState, now: i64) -> StoreResult<()> {
-        // One statement, one round trip, one commit. `u` locks the user's row first (the
-        // order every path here takes: user, then token), so a concurrent lockout either
-        // lands before (and this refuses) or waits for this to finish.
+    async fn accept_step(
+        &self,
+        step: &StepUse,
+        from: TokenState,
+        now: i64,
+        audit: Option<&NewAuditEvent>,
+    ) -> StoreResult<()> {
+        // One statement, one round trip, one commit, the audit row included. `u` locks the
+        // user's row first (the order every path here takes: user, then token), so a
+        // concurrent lockout either lands before (and this refuses) or waits for this.
         let row = sqlx::query(
             "WITH u AS ( \
                  SELECT locked FROM users WHERE service_id = $5 AND user_id = $7 FOR UPDATE \
@@ -907,6 +921,9 @@ impl Store for PostgresStore {
              ), reset AS ( \
                  UPDATE users SET failures = 0 WHERE service_id = $5 AND user_id = $7 \
                  AND EXISTS (SELECT 1 FROM consumed) RETURNING 1 \
+             ), audited AS ( \
+                 INSERT INTO audit_events (service_id, at, kind, user_id, serial, detail) \
+                 SELECT $5, $3, $8, $9, $10, $11 WHERE $12 AND EXISTS (SELECT 1 FROM reset) \
              ) \
              SELECT COALESCE((SELECT locked FROM u), FALSE) AS locked, \
                     EXISTS (SELECT 1 FROM reset) AS accepted",
@@ -918,6 +935,11 @@ impl Store for PostgresStore {
         .bind(step.service_id.as_str())
         .bind(from.as_str())
         .bind(step.user_id.as_str())
+        .bind(audit.map(|a| a.kind))
+        .bind(audit.and_then(|a| a.user_id.as_ref()).map(|u| u.as_str()))
+        .bind(audit.and_then(|a| a.serial.as_ref()).map(|s| s.as_str()))
+        .bind(audit.map(|a| a.detail.as_str()))
+        .bind(audit.is_some())
         .fetch_one(&self.pool)
         .await?;
         if row.try_get::<bool, _>("accepted")? {
@@ -934,18 +956,32 @@ impl Store for PostgresStore {
         service: &ServiceId,
         user: &UserId,
         max_failures: u32,
+        audit: Option<&NewAuditEvent>,
+        now: i64,
     ) -> StoreResult<Failures> {
         // One statement: PostgreSQL re-reads `failures` and `locked` of the newest row
         // version after a concurrent update, so each wrong code counts exactly once and
-        // exactly one of them locks.
+        // exactly one of them locks. The audit row rides in the same statement and commit.
         let row = sqlx::query(
-            "UPDATE users SET failures = failures + 1, locked = (failures + 1 >= $1) \
-             WHERE service_id = $2 AND user_id = $3 AND locked = FALSE \
-             RETURNING failures, locked",
+            "WITH counted AS ( \
+                 UPDATE users SET failures = failures + 1, locked = (failures + 1 >= $1) \
+                 WHERE service_id = $2 AND user_id = $3 AND locked = FALSE \
+                 RETURNING failures, locked \
+             ), audited AS ( \
+                 INSERT INTO audit_events (service_id, at, kind, user_id, serial, detail) \
+                 SELECT $2, $4, $5, $6, $7, $8 WHERE $9 \
+             ) \
+             SELECT failures, locked FROM counted",
         )
         .bind(i64::from(max_failures))
         .bind(service.as_str())
         .bind(user.as_str())
+        .bind(now)
+        .bind(audit.map(|a| a.kind))
+        .bind(audit.and_then(|a| a.user_id.as_ref()).map(|u| u.as_str()))
+        .bind(audit.and_then(|a| a.serial.as_ref()).map(|s| s.as_str()))
+        .bind(audit.map(|a| a.detail.as_str()))
+        .bind(audit.is_some())
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = row {

@@ -636,8 +636,14 @@ impl Store for SqliteStore {
         }))
     }
 
-    async fn accept_step(&self, step: &StepUse, from: TokenState, now: i64) -> StoreResult<()> {
-        self.group.accept_step(step, from, now).await
+    async fn accept_step(
+        &self,
+        step: &StepUse,
+        from: TokenState,
+        now: i64,
+        audit: Option<&NewAuditEvent>,
+    ) -> StoreResult<()> {
+        self.group.accept_step(step, from, now, audit).await
     }
 
     async fn record_failure(
@@ -645,8 +651,12 @@ impl Store for SqliteStore {
         service: &ServiceId,
         user: &UserId,
         max_failures: u32,
+        audit: Option<&NewAuditEvent>,
+        now: i64,
     ) -> StoreResult<Failures> {
-        self.group.record_failure(service, user, max_failures).await
+        self.group
+            .record_failure(service, user, max_failures, audit, now)
+            .await
     }
 
     async fn bind_token(&self, b: &Binding, now: i64) -> StoreResult<()> {

@@ -1,5 +1,5 @@
-//! Group commit for SQLite: the writes every verification makes (consuming a step,
-//! counting a failure, the audit event) go to one writer task, which applies all the
+//! Group commit for SQLite: the writes every verification makes (consuming a step or
+//! counting a failure, each with its audit event) go to one writer task, which applies all the
 //! writes waiting at that moment in one `BEGIN IMMEDIATE` transaction and answers each
 //! caller only after that transaction's `COMMIT` (and so its fsync, `synchronous =
 //! FULL`) has returned.
@@ -30,11 +30,14 @@ enum Write {
         step: StepUse,
         from: TokenState,
         now: i64,
+        audit: Option<NewAuditEvent>,
     },
     Failure {
         service: ServiceId,
         user: UserId,
         max_failures: u32,
+        audit: Option<NewAuditEvent>,
+        now: i64,
     },
     Audit {
         event: NewAuditEvent,
@@ -81,11 +84,13 @@ impl GroupCommit {
         step: &StepUse,
         from: TokenState,
         now: i64,
+        audit: Option<&NewAuditEvent>,
     ) -> StoreResult<()> {
         let write = Write::Accept {
             step: step.clone(),
             from,
             now,
+            audit: audit.cloned(),
         };
         match self.submit(write).await? {
             Done::Accepted => Ok(()),
@@ -99,11 +104,15 @@ impl GroupCommit {
         service: &ServiceId,
         user: &UserId,
         max_failures: u32,
+        audit: Option<&NewAuditEvent>,
+        now: i64,
     ) -> StoreResult<Failures> {
         let write = Write::Failure {
             service: service.clone(),
             user: user.clone(),
             max_failures,
+            audit: audit.cloned(),
+            now,
         };
         match self.submit(write).await? {
             Done::Failures(f) => Ok(f),
@@ -186,34 +195,57 @@ async fn apply(pool: &SqlitePool, batch: &[Job]) -> StoreResult<Vec<StoreResult<
 
 async fn apply_one(tx: &mut Transaction<'static, Sqlite>, write: &Write) -> StoreResult<Done> {
     match write {
-        Write::Accept { step, from, now } => {
+        Write::Accept {
+            step,
+            from,
+            now,
+            audit,
+        } => {
             reset_failures(tx, &step.service_id, &step.user_id).await?;
             consume_step(tx, step, *from, *now).await?;
+            if let Some(event) = audit {
+                insert_audit(tx, event, *now).await?;
+            }
             Ok(Done::Accepted)
         }
         Write::Failure {
             service,
             user,
             max_failures,
-        } => count_failure(tx, service, user, *max_failures)
-            .await
-            .map(Done::Failures),
+            audit,
+            now,
+        } => {
+            let failures = count_failure(tx, service, user, *max_failures).await?;
+            if let Some(event) = audit {
+                insert_audit(tx, event, *now).await?;
+            }
+            Ok(Done::Failures(failures))
+        }
         Write::Audit { event, now } => {
-            sqlx::query(
-                "INSERT INTO audit_events (service_id, at, kind, user_id, serial, detail) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(event.service_id.as_str())
-            .bind(now)
-            .bind(event.kind)
-            .bind(event.user_id.as_ref().map(|u| u.as_str()))
-            .bind(event.serial.as_ref().map(|s| s.as_str()))
-            .bind(&event.detail)
-            .execute(&mut **tx)
-            .await?;
+            insert_audit(tx, event, *now).await?;
             Ok(Done::Audited)
         }
     }
+}
+
+async fn insert_audit(
+    tx: &mut Transaction<'static, Sqlite>,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (service_id, at, kind, user_id, serial, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(event.service_id.as_str())
+    .bind(now)
+    .bind(event.kind)
+    .bind(event.user_id.as_ref().map(|u| u.as_str()))
+    .bind(event.serial.as_ref().map(|s| s.as_str()))
+    .bind(&event.detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn count_failure(
