@@ -605,34 +605,36 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, service: &ServiceId, user: &UserId) -> StoreResult<Option<User>> {
-        let row = sqlx::query(
-            "SELECT failures, locked, cooldown_until FROM users \
-             WHERE service_id = $1 AND user_id = $2",
-        )
-        .bind(service.as_str())
-        .bind(user.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let tokens = sqlx::query(&format!(
-            "SELECT {TOKEN_COLUMNS} FROM tokens t JOIN token_users b ON b.serial = t.serial \
-             WHERE b.service_id = $1 AND b.user_id = $2 ORDER BY b.bound_at DESC, t.serial"
+        // One query, as on PostgreSQL: the user's row repeated on each of their tokens (a
+        // LEFT JOIN, so a user without tokens still comes back). Every query is a round trip
+        // to sqlx's SQLite worker thread, and `verify` reads this on every call.
+        let rows = sqlx::query(&format!(
+            "SELECT u.failures, u.locked, u.cooldown_until, {TOKEN_COLUMNS} \
+             FROM users u \
+             LEFT JOIN token_users b ON b.service_id = u.service_id AND b.user_id = u.user_id \
+             LEFT JOIN tokens t ON t.serial = b.serial \
+             WHERE u.service_id = $1 AND u.user_id = $2 \
+             ORDER BY b.bound_at DESC, t.serial"
         ))
         .bind(service.as_str())
         .bind(user.as_str())
         .fetch_all(&self.pool)
         .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let mut tokens = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if row.try_get::<Option<String>, _>("serial")?.is_some() {
+                tokens.push(token_from_row(row)?);
+            }
+        }
         Ok(Some(User {
             user_id: user.clone(),
-            failures: to_u32(row.try_get("failures")?, "failures")?,
-            locked: row.try_get("locked")?,
-            cooldown_until: row.try_get("cooldown_until")?,
-            tokens: tokens
-                .iter()
-                .map(token_from_row)
-                .collect::<StoreResult<_>>()?,
+            failures: to_u32(first.try_get("failures")?, "failures")?,
+            locked: first.try_get("locked")?,
+            cooldown_until: first.try_get("cooldown_until")?,
+            tokens,
         }))
     }
 

@@ -7,14 +7,16 @@
 //! Durability is unchanged, an accepted code is on disk before the reply, but one fsync
 //! now covers a whole batch instead of one request, and SQLite's single write lock is
 //! taken by one task instead of being fought over (with busy-wait sleeps) by many.
-//! Each write runs inside its own savepoint, so one that fails (a reused step, a locked
-//! user) is undone alone and the rest of its batch still commits.
+//! A write that is refused (a reused step, a locked user, no such user) is refused by its
+//! first statement, before it changed anything, so the rest of its batch still commits
+//! without the cost of a savepoint per write; any other error fails the whole batch, and
+//! every caller in it hears so.
 
 use softtoken_protocol::{ServiceId, UserId};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{consume_step, reset_failures, to_u32};
+use super::to_u32;
 use crate::store::{Failures, NewAuditEvent, StepUse, StoreError, StoreResult, TokenState};
 
 /// The most writes one transaction takes: enough to cover every request a busy server
@@ -177,17 +179,16 @@ async fn apply(pool: &SqlitePool, batch: &[Job]) -> StoreResult<Vec<StoreResult<
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
-        sqlx::query("SAVEPOINT one_write").execute(&mut *tx).await?;
-        let result = apply_one(&mut tx, &job.write).await;
-        if result.is_err() {
-            sqlx::query("ROLLBACK TO SAVEPOINT one_write")
-                .execute(&mut *tx)
-                .await?;
+        match apply_one(&mut tx, &job.write).await {
+            // Refused before any change: the batch goes on.
+            Err(e @ (StoreError::Reused | StoreError::Locked | StoreError::NotFound(_))) => {
+                results.push(Err(e));
+            }
+            // Possibly half-applied: nothing of the batch may commit (dropping `tx` rolls
+            // it back).
+            Err(e) => return Err(e),
+            Ok(done) => results.push(Ok(done)),
         }
-        sqlx::query("RELEASE SAVEPOINT one_write")
-            .execute(&mut *tx)
-            .await?;
-        results.push(result);
     }
     tx.commit().await?;
     Ok(results)
@@ -201,8 +202,7 @@ async fn apply_one(tx: &mut Transaction<'static, Sqlite>, write: &Write) -> Stor
             now,
             audit,
         } => {
-            reset_failures(tx, &step.service_id, &step.user_id).await?;
-            consume_step(tx, step, *from, *now).await?;
+            accept(tx, step, *from, *now).await?;
             if let Some(event) = audit {
                 insert_audit(tx, event, *now).await?;
             }
@@ -226,6 +226,57 @@ async fn apply_one(tx: &mut Transaction<'static, Sqlite>, write: &Write) -> Stor
             Ok(Done::Audited)
         }
     }
+}
+
+/// One-time use: records `step` on a token bound to the user in state `from`, only if the
+/// user is not locked (`Locked`) and the step is newer than the last accepted one
+/// (`Reused`), then clears the user's failure count. A refusal changes nothing.
+async fn accept(
+    tx: &mut Transaction<'static, Sqlite>,
+    step: &StepUse,
+    from: TokenState,
+    now: i64,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE tokens SET last_step = $1, drift = $2, last_used_at = $3, state = 'active', \
+         activated_at = COALESCE(activated_at, $3) \
+         WHERE serial = $4 AND service_id = $5 AND state = $6 AND last_step < $1 \
+         AND EXISTS (SELECT 1 FROM token_users b WHERE b.serial = tokens.serial \
+                     AND b.service_id = $5 AND b.user_id = $7) \
+         AND EXISTS (SELECT 1 FROM users u WHERE u.service_id = $5 AND u.user_id = $7 \
+                     AND u.locked = FALSE)",
+    )
+    .bind(step.step)
+    .bind(step.drift)
+    .bind(now)
+    .bind(step.serial.as_str())
+    .bind(step.service_id.as_str())
+    .bind(from.as_str())
+    .bind(step.user_id.as_str())
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        let locked: Option<bool> =
+            sqlx::query_scalar("SELECT locked FROM users WHERE service_id = $1 AND user_id = $2")
+                .bind(step.service_id.as_str())
+                .bind(step.user_id.as_str())
+                .fetch_optional(&mut **tx)
+                .await?;
+        return Err(if locked == Some(true) {
+            StoreError::Locked
+        } else {
+            StoreError::Reused
+        });
+    }
+    sqlx::query(
+        "UPDATE users SET failures = 0 \
+         WHERE service_id = $1 AND user_id = $2 AND failures <> 0",
+    )
+    .bind(step.service_id.as_str())
+    .bind(step.user_id.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn insert_audit(
