@@ -130,8 +130,12 @@ async fn run_server(
     key: MasterKey,
 ) -> CommandResult {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let state = AppState::new(store, key, clock, &serve.public_url(), serve.app_rate_limit);
-    tracing::info!(listen = %serve.listen, public_url = %serve.public_url(), "serving");
+    let bound = listener.local_addr()?;
+    let public_url = serve.public_url(bound);
+    let state = AppState::new(store, key, clock, &public_url, serve.app_rate_limit);
+    tracing::info!(listen = %bound, public_url = %public_url, "serving");
+    // One line on stdout, for whoever started the server on port 0 and needs the port.
+    println!("softtoken-server listening on http://{bound}");
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -252,7 +256,7 @@ async fn demo(serve: Serve) -> CommandResult {
     print!(
         "{}",
         demo_instructions(
-            &serve.public_url(),
+            &serve.public_url(listener.local_addr()?),
             &key,
             &serve.storage.data_dir,
             bin_dir.as_deref()

@@ -46,7 +46,8 @@ pub struct Serve {
     /// Address to listen on.
     #[arg(long, env = "SOFTTOKEN_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// The URL apps reach this server at (put into activation URIs); default: http://LISTEN.
+    /// The URL apps reach this server at (put into activation URIs); default: http:// and
+    /// the address listened on (with the port the system chose for `:0`).
     #[arg(long, env = "SOFTTOKEN_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// App API requests per minute per client IP (0: unlimited).
@@ -58,11 +59,11 @@ pub struct Serve {
 }
 
 impl Serve {
-    /// The public URL, defaulting to the listen address.
-    pub fn public_url(&self) -> String {
+    /// The public URL, defaulting to the address actually listened on, `bound`.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
         self.public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .unwrap_or_else(|| format!("http://{bound}"))
     }
 }
 

@@ -4,7 +4,6 @@
 package jp.softtoken.testserver
 
 import java.io.File
-import java.net.ServerSocket
 import java.net.URI
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
@@ -92,13 +91,10 @@ object TestServer {
         val name = "テスト銀行"
         val added = run(binary, "service", "add", "--id", serviceId, "--name", name, "--data-dir", data.path)
         val apiKey = added.lines().map { it.trim() }.last { it.isNotEmpty() }
-        // `serve` does not report a port it picked itself, so take a free one: another process
-        // could grab it in between, which would fail the start loudly, never silently.
-        val port = ServerSocket(0).use { it.localPort }
-        val url = "http://127.0.0.1:$port"
+        // Port 0: the system picks a free port, and the server says which on stdout.
         val log = File(data, "server.log")
         val process = ProcessBuilder(
-            binary, "serve", "--listen", "127.0.0.1:$port", "--data-dir", data.path, "--app-rate-limit", "0",
+            binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data.path, "--app-rate-limit", "0",
         ).redirectErrorStream(true).redirectOutput(log).start()
         Runtime.getRuntime().addShutdownHook(
             Thread {
@@ -107,8 +103,7 @@ object TestServer {
                 deleteTree(data)
             },
         )
-        awaitUp(url, process, log)
-        return Bank(url, serviceId, name, apiKey)
+        return Bank(awaitUp(process, log), serviceId, name, apiKey)
     }
 
     // Runs in a shutdown hook, when the test class loader may already be closed: only
@@ -125,19 +120,21 @@ object TestServer {
         return out
     }
 
-    // Polls GET /v1/time until the server answers: a readiness check, not a sleep.
-    private fun awaitUp(url: String, process: Process, log: File) {
-        val http = HttpClient.newHttpClient()
+    // Waits for the server's "listening on URL" line, then checks that GET /v1/time
+    // answers there; returns the URL. A readiness check, not a sleep.
+    private fun awaitUp(process: Process, log: File): String {
+        val listening = Regex("listening on (http://\\S+)")
         val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30)
         while (System.nanoTime() < deadline) {
             check(process.isAlive) { "softtoken-server exited: ${log.readText()}" }
-            try {
+            val url = listening.find(log.readText())?.groupValues?.get(1)
+            if (url != null) {
+                val http = HttpClient.newHttpClient()
                 val r = http.send(HttpRequest.newBuilder(URI.create("$url/v1/time")).build(), HttpResponse.BodyHandlers.ofString())
-                if (r.statusCode() == 200) return
-            } catch (e: java.io.IOException) {
-                // Not listening yet.
+                check(r.statusCode() == 200) { "GET $url/v1/time: ${r.statusCode()} ${r.body()}" }
+                return url
             }
-            process.waitFor(50, TimeUnit.MILLISECONDS)
+            process.waitFor(20, TimeUnit.MILLISECONDS)
         }
         error("softtoken-server did not start: ${log.readText()}")
     }

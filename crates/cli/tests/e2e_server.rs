@@ -5,11 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
@@ -33,6 +31,8 @@ struct Server {
     child: Child,
     url: String,
     api_key: String,
+    /// Kept open so that the server never writes into a closed pipe.
+    _stdout: BufReader<ChildStdout>,
     _data: tempfile::TempDir,
 }
 
@@ -72,37 +72,28 @@ fn start_server() -> Server {
         .trim()
         .to_string();
 
-    // A free port: bind to port 0, note it, release it for the server.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let child = Command::new(&binary)
-        .args(["serve", "--listen", &listen, "--data-dir", &data_dir])
-        .stdout(Stdio::null())
+    // Port 0: the system picks a free port and the server names it in its first line.
+    let mut child = Command::new(&binary)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", &data_dir])
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Server {
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first_line = String::new();
+    stdout.read_line(&mut first_line).unwrap();
+    let url = first_line
+        .trim()
+        .strip_prefix("softtoken-server listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
+        .to_string();
+    Server {
         child,
-        url: format!("http://{listen}"),
+        url,
         api_key,
+        _stdout: stdout,
         _data: data,
-    };
-    // Wait until it answers (it starts in well under a second; allow slow CI machines).
-    let client = reqwest::blocking::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client
-        .get(format!("{}/v1/time", server.url))
-        .send()
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "softtoken-server did not start");
-        std::thread::sleep(Duration::from_millis(50));
     }
-    server
 }
 
 impl Server {
