@@ -12,7 +12,7 @@ use crate::config::{
     Command, Serve, ServiceAdd, ServiceCommand, Storage, TokensCommand, TokensImport,
 };
 use crate::crypto::MasterKey;
-use crate::policy::{Policy, parse_duration};
+use crate::policy::{EXPIRED_UNASSIGNED_KEPT_MS, PURGE_EVERY, Policy, parse_duration};
 use crate::store::{self, Service, Store, StoreError};
 use crate::{AppState, app};
 
@@ -134,6 +134,12 @@ async fn run_server(
     let public_url = serve.public_url(bound);
     let state = AppState::new(store, key, clock, &public_url, serve.app_rate_limit);
     tracing::info!(listen = %bound, public_url = %public_url, "serving");
+    // Provisioning and activation start are open to anyone (rate-limited): without this,
+    // abandoned sessions and never-registered tokens would pile up for ever.
+    tokio::spawn(purge_regularly(
+        Arc::clone(&state.store),
+        Arc::clone(&state.clock),
+    ));
     // One line on stdout, for whoever started the server on port 0 and needs the port.
     println!("softtoken-server listening on http://{bound}");
     axum::serve(
@@ -145,6 +151,29 @@ async fn run_server(
     })
     .await?;
     Ok(())
+}
+
+/// Deletes expired activation sessions and provisioned tokens every [`PURGE_EVERY`].
+async fn purge_regularly(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    loop {
+        every.tick().await;
+        let now = clock.now_ms();
+        match store
+            .purge_expired(now, now - EXPIRED_UNASSIGNED_KEPT_MS)
+            .await
+        {
+            Ok(p) if p.sessions + p.tokens > 0 => {
+                tracing::info!(
+                    sessions = p.sessions,
+                    tokens = p.tokens,
+                    "purged expired rows"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging expired rows failed; will retry"),
+        }
+    }
 }
 
 fn policy_from(add: &ServiceAdd) -> Result<Policy, String> {

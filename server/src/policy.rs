@@ -8,6 +8,11 @@ pub const MAX_ACTIVATION_GUESSES: u32 = 5;
 pub const SESSION_TTL_MS: i64 = 5 * 60 * 1000;
 /// How long a provisioned token may stay unassigned.
 pub const UNASSIGNED_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+/// How long a provisioned token that expired unregistered is kept before it is deleted, so
+/// that a customer who registers it late is told it expired rather than that it is unknown.
+pub const EXPIRED_UNASSIGNED_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How often a running server deletes expired sessions and provisioned tokens.
+pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 /// The rules of one service (tenant).
 #[derive(Debug, Clone, PartialEq, Eq)]

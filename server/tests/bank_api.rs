@@ -7,7 +7,9 @@ mod common;
 use common::{TestServer, assert_problem};
 use reqwest::Method;
 use serde_json::{Value, json};
+use softtoken_protocol::ServiceId;
 use softtoken_server::policy::Policy;
+use softtoken_server::store::Purged;
 
 /// Every bank call, with a body that would otherwise be acceptable in shape.
 fn bank_calls(serial: &str) -> Vec<(Method, String, Option<Value>)> {
@@ -605,4 +607,86 @@ async fn every_checked_code_is_audited_once_with_its_outcome() {
     .map(|(u, d)| (u.to_string(), d.to_string()))
     .collect();
     assert_eq!(verifies, expected);
+}
+
+/// Sessions nobody finished and provisioned tokens nobody registered are deleted once they
+/// can never be used; everything still usable stays.
+#[tokio::test]
+async fn expired_sessions_and_unregistered_tokens_are_purged() {
+    use softtoken_server::clock::Clock;
+    use softtoken_server::policy::{EXPIRED_UNASSIGNED_KEPT_MS, SESSION_TTL_MS, UNASSIGNED_TTL_MS};
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let purge = || {
+        let now = server.clock.now_ms();
+        server
+            .store
+            .purge_expired(now, now - EXPIRED_UNASSIGNED_KEPT_MS)
+    };
+
+    // A started, abandoned activation; a provisioned token left unregistered; another one
+    // registered to a user.
+    assert_eq!(
+        server.enroll(&key, "bank", "dan", "start-2468").await.0,
+        201
+    );
+    let (_, status, _) = server.start_activation("bank", "dan", "start-2468").await;
+    assert_eq!(status, 200);
+    let forgotten = server.provision("bank").await;
+    let registered = server.provision("bank").await;
+    let (status, body) = server
+        .post(
+            "/v1/services/bank/users/erin/tokens",
+            &key,
+            json!({"serial": registered.serial.as_str(), "otp": registered.code(&server)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(purge().await.unwrap(), Purged::default());
+
+    server.advance_secs(SESSION_TTL_MS / 1000 + 1);
+    assert_eq!(
+        purge().await.unwrap(),
+        Purged {
+            sessions: 1,
+            tokens: 0
+        }
+    );
+
+    // Expired, but within the grace that lets a late registration hear "expired".
+    server.advance_secs(UNASSIGNED_TTL_MS / 1000);
+    assert_eq!(purge().await.unwrap(), Purged::default());
+    let late = server.provision("bank").await;
+    server.advance_secs(EXPIRED_UNASSIGNED_KEPT_MS / 1000);
+    assert_eq!(
+        purge().await.unwrap(),
+        Purged {
+            sessions: 0,
+            tokens: 1
+        }
+    );
+    let store = &server.store;
+    let bank = ServiceId::new("bank").unwrap();
+    assert!(
+        store
+            .token(&bank, &forgotten.serial.clone().into())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .token(&bank, &registered.serial.clone().into())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .token(&bank, &late.serial.clone().into())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(purge().await.unwrap(), Purged::default());
 }

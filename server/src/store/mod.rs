@@ -226,6 +226,15 @@ pub struct StepUse {
     pub drift: i64,
 }
 
+/// What [`Store::purge_expired`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Activation sessions past their expiry (started, never finished).
+    pub sessions: u64,
+    /// Provisioned tokens that expired without being registered.
+    pub tokens: u64,
+}
+
 /// Failure count after a wrong code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Failures {
@@ -382,6 +391,10 @@ pub trait Store: Send + Sync + 'static {
     // --- audit ----------------------------------------------------------------------
     /// Records an event.
     async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()>;
+    /// Deletes what can never be used again: activation sessions expired by `now`, and
+    /// provisioned tokens whose registration window closed before `unassigned_before`
+    /// without a user (imported hardware tokens have no window and stay).
+    async fn purge_expired(&self, now: i64, unassigned_before: i64) -> StoreResult<Purged>;
     /// Events of a service with `id > after`, oldest first, at most `limit`.
     async fn audit_events(
         &self,

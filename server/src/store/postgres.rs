@@ -27,7 +27,8 @@ use sqlx::{PgConnection, Row};
 
 use super::{
     ActivationSession, AuditEvent, Binding, EnrollmentAttempt, Failures, NewAuditEvent,
-    NewEnrollment, Service, StepUse, Store, StoreError, StoreResult, Token, TokenState, User,
+    NewEnrollment, Purged, Service, StepUse, Store, StoreError, StoreResult, Token, TokenState,
+    User,
 };
 use crate::policy::Policy;
 
@@ -1070,6 +1071,25 @@ impl Store for PostgresStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn purge_expired(&self, now: i64, unassigned_before: i64) -> StoreResult<Purged> {
+        // Two independent deletes of rows nobody can use any more: no transaction needed.
+        let sessions = sqlx::query("DELETE FROM activation_sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        let tokens = sqlx::query(
+            "DELETE FROM tokens WHERE state = 'unassigned' AND expires_at IS NOT NULL \
+             AND expires_at <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM token_users b WHERE b.serial = tokens.serial)",
+        )
+        .bind(unassigned_before)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(Purged { sessions, tokens })
     }
 
     async fn audit_events(

@@ -22,7 +22,8 @@ mod group_commit;
 
 use super::{
     ActivationSession, AuditEvent, Binding, EnrollmentAttempt, Failures, NewAuditEvent,
-    NewEnrollment, Service, StepUse, Store, StoreError, StoreResult, Token, TokenState, User,
+    NewEnrollment, Purged, Service, StepUse, Store, StoreError, StoreResult, Token, TokenState,
+    User,
 };
 use crate::policy::Policy;
 use crate::serial::TokenSerial;
@@ -862,6 +863,26 @@ impl Store for SqliteStore {
 
     async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()> {
         self.group.audit(event, now).await
+    }
+
+    async fn purge_expired(&self, now: i64, unassigned_before: i64) -> StoreResult<Purged> {
+        let mut tx = self.write().await?;
+        let sessions = sqlx::query("DELETE FROM activation_sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let tokens = sqlx::query(
+            "DELETE FROM tokens WHERE state = 'unassigned' AND expires_at IS NOT NULL \
+             AND expires_at <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM token_users b WHERE b.serial = tokens.serial)",
+        )
+        .bind(unassigned_before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(Purged { sessions, tokens })
     }
 
     async fn audit_events(
