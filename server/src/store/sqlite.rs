@@ -8,6 +8,7 @@
 //! PostgreSQL store can share it.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,6 +18,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 mod group_commit;
 
@@ -34,6 +36,10 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// The hot writes of a verification, batched into shared commits.
     group: group_commit::GroupCommit,
+    /// Held by every writer of this process. SQLite has one write lock per database, and a
+    /// connection that finds it taken polls for it with sleeps of up to 100 ms (the busy
+    /// handler); queueing here instead hands the lock over as soon as it is free.
+    writer: Arc<Mutex<()>>,
 }
 
 const TOKEN_COLUMNS: &str = "t.serial, t.service_id, t.state, t.algorithm, t.digits, t.period, \
@@ -59,12 +65,24 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(sqlx::Error::from)?;
-        let group = group_commit::GroupCommit::start(pool.clone());
-        Ok(SqliteStore { pool, group })
+        let writer = Arc::new(Mutex::new(()));
+        let group = group_commit::GroupCommit::start(pool.clone(), Arc::clone(&writer));
+        Ok(SqliteStore {
+            pool,
+            group,
+            writer,
+        })
     }
 
-    async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// A write transaction, and the process's writer turn, held until both are dropped.
+    async fn write(&self) -> StoreResult<(OwnedMutexGuard<()>, Transaction<'static, Sqlite>)> {
+        let turn = Arc::clone(&self.writer).lock_owned().await;
+        Ok((turn, self.pool.begin_with("BEGIN IMMEDIATE").await?))
+    }
+
+    /// The writer turn for a write of a single statement (which commits by itself).
+    async fn write_turn(&self) -> OwnedMutexGuard<()> {
+        Arc::clone(&self.writer).lock_owned().await
     }
 }
 
@@ -325,6 +343,7 @@ async fn unbind(
 #[async_trait]
 impl Store for SqliteStore {
     async fn add_service(&self, service: &Service, key_hash: &[u8; 32]) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
         let p = &service.policy;
         let result = sqlx::query(
             "INSERT INTO services (id, name, algorithm, digits, period, otp_window, \
@@ -383,6 +402,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_service_key(&self, id: &ServiceId, key_hash: &[u8; 32]) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query("UPDATE services SET api_key_hash = $1 WHERE id = $2")
             .bind(key_hash.as_slice())
             .bind(id.as_str())
@@ -395,7 +415,7 @@ impl Store for SqliteStore {
     }
 
     async fn issue_enrollment(&self, e: &NewEnrollment, now: i64) -> StoreResult<()> {
-        let mut tx = self.write().await?;
+        let (_turn, mut tx) = self.write().await?;
         ensure_user(&mut tx, &e.service_id, &e.user_id, now).await?;
         // A locked user may be re-enrolled; the lockout stays until the bank unlocks.
         check_user_open(&mut tx, &e.service_id, &e.user_id, now, false).await?;
@@ -428,6 +448,7 @@ impl Store for SqliteStore {
         max_guesses: u32,
         now: i64,
     ) -> StoreResult<EnrollmentAttempt> {
+        let _turn = self.write_turn().await;
         let row = sqlx::query(
             "UPDATE enrollments SET guesses = guesses + 1 \
              WHERE service_id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3 \
@@ -466,6 +487,7 @@ impl Store for SqliteStore {
     }
 
     async fn put_session(&self, s: &ActivationSession) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO activation_sessions (id, enrollment_id, service_id, user_id, \
              session_key, attempts_left, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -507,6 +529,7 @@ impl Store for SqliteStore {
     }
 
     async fn discard_session(&self, id: &str) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
         sqlx::query("DELETE FROM activation_sessions WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
@@ -521,7 +544,7 @@ impl Store for SqliteStore {
         user: &UserId,
         now: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.write().await?;
+        let (_turn, mut tx) = self.write().await?;
         let enrollment: Option<String> = sqlx::query_scalar(
             "DELETE FROM activation_sessions WHERE id = $1 AND expires_at > $2 \
              RETURNING enrollment_id",
@@ -557,14 +580,14 @@ impl Store for SqliteStore {
     }
 
     async fn add_unassigned_token(&self, token: &Token) -> StoreResult<()> {
-        let mut tx = self.write().await?;
+        let (_turn, mut tx) = self.write().await?;
         insert_token(&mut tx, token).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn import_tokens(&self, tokens: &[Token]) -> StoreResult<Vec<bool>> {
-        let mut tx = self.write().await?;
+        let (_turn, mut tx) = self.write().await?;
         let mut added = Vec::with_capacity(tokens.len());
         for token in tokens {
             let done = sqlx::query(
@@ -664,7 +687,7 @@ impl Store for SqliteStore {
 
     async fn bind_token(&self, b: &Binding, now: i64) -> StoreResult<()> {
         let s = &b.step;
-        let mut tx = self.write().await?;
+        let (_turn, mut tx) = self.write().await?;
         ensure_user(&mut tx, &s.service_id, &s.user_id, now).await?;
         check_user_open(&mut tx, &s.service_id, &s.user_id, now, true).await?;
         let row = sqlx::query(
@@ -739,7 +762,7 @@ impl Store for SqliteStore {
     }
 
     async fn replace_token(&self, old: &StepUse, new: &StepUse, now: i64) -> StoreResult<()> {
-        let mut tx = self.write().await?;
+        let (_turn, mut tx) = self.write().await?;
         reset_failures(&mut tx, &old.service_id, &old.user_id).await?;
         consume_step(&mut tx, old, TokenState::Active, now).await?;
         let row = sqlx::query(
@@ -781,7 +804,7 @@ impl Store for SqliteStore {
     }
 
     async fn stop_user(&self, step: &StepUse, now: i64) -> StoreResult<Vec<TokenSerial>> {
-        let mut tx = self.write().await?;
+        let (_turn, mut tx) = self.write().await?;
         reset_failures(&mut tx, &step.service_id, &step.user_id).await?;
         consume_step(&mut tx, step, TokenState::Active, now).await?;
         let serials: Vec<String> = sqlx::query_scalar(
@@ -802,6 +825,7 @@ impl Store for SqliteStore {
     }
 
     async fn unlock_user(&self, service: &ServiceId, user: &UserId) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query(
             "UPDATE users SET locked = FALSE, failures = 0 WHERE service_id = $1 AND user_id = $2",
         )
@@ -821,7 +845,7 @@ impl Store for SqliteStore {
         serial: &TokenSerial,
         cooldown_until: i64,
     ) -> StoreResult<Vec<UserId>> {
-        let mut tx = self.write().await?;
+        let (_turn, mut tx) = self.write().await?;
         let state: Option<String> =
             sqlx::query_scalar("SELECT state FROM tokens WHERE serial = $1 AND service_id = $2")
                 .bind(serial.as_str())
@@ -866,7 +890,7 @@ impl Store for SqliteStore {
     }
 
     async fn purge_expired(&self, now: i64, unassigned_before: i64) -> StoreResult<Purged> {
-        let mut tx = self.write().await?;
+        let (_turn, mut tx) = self.write().await?;
         let sessions = sqlx::query("DELETE FROM activation_sessions WHERE expires_at <= $1")
             .bind(now)
             .execute(&mut *tx)

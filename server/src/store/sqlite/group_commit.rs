@@ -14,7 +14,9 @@
 
 use softtoken_protocol::{ServiceId, UserId};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::to_u32;
 use crate::store::{Failures, NewAuditEvent, StepUse, StoreError, StoreResult, TokenState};
@@ -73,10 +75,11 @@ impl std::fmt::Debug for GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer task on the current Tokio runtime.
-    pub(super) fn start(pool: SqlitePool) -> Self {
+    /// Starts the writer task on the current Tokio runtime; it takes `turn` for each batch,
+    /// like every other writer of the store.
+    pub(super) fn start(pool: SqlitePool, turn: Arc<Mutex<()>>) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(writer(pool, queue));
+        tokio::spawn(writer(pool, turn, queue));
         GroupCommit { jobs }
     }
 
@@ -152,10 +155,21 @@ fn mismatch() -> StoreError {
     StoreError::Corrupt("group commit answered a different write".into())
 }
 
-async fn writer(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
+async fn writer(pool: SqlitePool, turn: Arc<Mutex<()>>, mut queue: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        match apply(&pool, &batch).await {
+        let applied = {
+            let _turn = turn.lock().await;
+            // Whatever arrived while another writer had the turn joins this batch.
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            apply(&pool, &batch).await
+        };
+        match applied {
             Ok(results) => {
                 for (job, result) in batch.drain(..).zip(results) {
                     // The caller may have given up (its request was cancelled): fine.
