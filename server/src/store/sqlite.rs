@@ -298,6 +298,127 @@ async fn consume_step(
     Ok(())
 }
 
+/// Counts one start-password guess against the user's open enrollment and returns it; a
+/// refusal (none, used, expired, out of guesses) changes nothing.
+pub(super) async fn start_activation_tx(
+    tx: &mut Transaction<'static, Sqlite>,
+    service: &ServiceId,
+    user: &UserId,
+    max_guesses: u32,
+    now: i64,
+) -> StoreResult<EnrollmentAttempt> {
+    let row = sqlx::query(
+        "UPDATE enrollments SET guesses = guesses + 1 \
+         WHERE service_id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3 \
+         AND guesses < $4 RETURNING id, w, guesses",
+    )
+    .bind(service.as_str())
+    .bind(user.as_str())
+    .bind(now)
+    .bind(i64::from(max_guesses))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(row) = row {
+        return Ok(EnrollmentAttempt {
+            enrollment_id: row.try_get("id")?,
+            w: row.try_get("w")?,
+            guesses: to_u32(row.try_get("guesses")?, "guesses")?,
+        });
+    }
+    let row = sqlx::query(
+        "SELECT used_at, expires_at FROM enrollments WHERE service_id = $1 AND user_id = $2",
+    )
+    .bind(service.as_str())
+    .bind(user.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Err(StoreError::EnrollmentNotFound);
+    };
+    if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
+        Err(StoreError::EnrollmentNotFound)
+    } else if row.try_get::<i64, _>("expires_at")? <= now {
+        Err(StoreError::EnrollmentExpired)
+    } else {
+        Err(StoreError::EnrollmentLocked)
+    }
+}
+
+/// Stores an activation session between start and finish.
+pub(super) async fn put_session_tx(
+    tx: &mut Transaction<'static, Sqlite>,
+    s: &ActivationSession,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO activation_sessions (id, enrollment_id, service_id, user_id, \
+         session_key, attempts_left, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&s.id)
+    .bind(&s.enrollment_id)
+    .bind(s.service_id.as_str())
+    .bind(s.user_id.as_str())
+    .bind(&s.session_key)
+    .bind(i64::from(s.attempts_left))
+    .bind(s.expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Deletes an activation session (a wrong start password ends it).
+pub(super) async fn discard_session_tx(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &str,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM activation_sessions WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Ends an activation: the session is used up, the enrollment too, the user's older
+/// pending tokens are revoked, and the new token is stored pending and bound. May refuse
+/// after its first change (enrollment gone, serial taken): run it inside a savepoint.
+pub(super) async fn finish_activation_tx(
+    tx: &mut Transaction<'static, Sqlite>,
+    session_id: &str,
+    token: &Token,
+    user: &UserId,
+    now: i64,
+) -> StoreResult<()> {
+    let enrollment: Option<String> = sqlx::query_scalar(
+        "DELETE FROM activation_sessions WHERE id = $1 AND expires_at > $2 \
+         RETURNING enrollment_id",
+    )
+    .bind(session_id)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(enrollment) = enrollment else {
+        return Err(StoreError::SessionExpired);
+    };
+    let used = sqlx::query("UPDATE enrollments SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(&enrollment)
+        .execute(&mut **tx)
+        .await?;
+    if used.rows_affected() == 0 {
+        return Err(StoreError::EnrollmentNotFound);
+    }
+    sqlx::query(
+        "UPDATE tokens SET state = 'revoked' WHERE state = 'pending' AND serial IN \
+         (SELECT serial FROM token_users WHERE service_id = $1 AND user_id = $2)",
+    )
+    .bind(token.service_id.as_str())
+    .bind(user.as_str())
+    .execute(&mut **tx)
+    .await?;
+    insert_token(tx, token).await?;
+    bind(tx, &token.service_id, user, &token.serial, now).await?;
+    Ok(())
+}
+
 async fn bind(
     tx: &mut Transaction<'static, Sqlite>,
     service: &ServiceId,
@@ -448,60 +569,13 @@ impl Store for SqliteStore {
         max_guesses: u32,
         now: i64,
     ) -> StoreResult<EnrollmentAttempt> {
-        let _turn = self.write_turn().await;
-        let row = sqlx::query(
-            "UPDATE enrollments SET guesses = guesses + 1 \
-             WHERE service_id = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > $3 \
-             AND guesses < $4 RETURNING id, w, guesses",
-        )
-        .bind(service.as_str())
-        .bind(user.as_str())
-        .bind(now)
-        .bind(i64::from(max_guesses))
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(row) = row {
-            return Ok(EnrollmentAttempt {
-                enrollment_id: row.try_get("id")?,
-                w: row.try_get("w")?,
-                guesses: to_u32(row.try_get("guesses")?, "guesses")?,
-            });
-        }
-        let row = sqlx::query(
-            "SELECT used_at, expires_at FROM enrollments WHERE service_id = $1 AND user_id = $2",
-        )
-        .bind(service.as_str())
-        .bind(user.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Err(StoreError::EnrollmentNotFound);
-        };
-        if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
-            Err(StoreError::EnrollmentNotFound)
-        } else if row.try_get::<i64, _>("expires_at")? <= now {
-            Err(StoreError::EnrollmentExpired)
-        } else {
-            Err(StoreError::EnrollmentLocked)
-        }
+        self.group
+            .start_activation(service, user, max_guesses, now)
+            .await
     }
 
     async fn put_session(&self, s: &ActivationSession) -> StoreResult<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query(
-            "INSERT INTO activation_sessions (id, enrollment_id, service_id, user_id, \
-             session_key, attempts_left, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&s.id)
-        .bind(&s.enrollment_id)
-        .bind(s.service_id.as_str())
-        .bind(s.user_id.as_str())
-        .bind(&s.session_key)
-        .bind(i64::from(s.attempts_left))
-        .bind(s.expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.group.put_session(s).await
     }
 
     async fn session(&self, id: &str, now: i64) -> StoreResult<Option<ActivationSession>> {
@@ -529,12 +603,7 @@ impl Store for SqliteStore {
     }
 
     async fn discard_session(&self, id: &str) -> StoreResult<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query("DELETE FROM activation_sessions WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.group.discard_session(id).await
     }
 
     async fn finish_activation(
@@ -544,39 +613,9 @@ impl Store for SqliteStore {
         user: &UserId,
         now: i64,
     ) -> StoreResult<()> {
-        let (_turn, mut tx) = self.write().await?;
-        let enrollment: Option<String> = sqlx::query_scalar(
-            "DELETE FROM activation_sessions WHERE id = $1 AND expires_at > $2 \
-             RETURNING enrollment_id",
-        )
-        .bind(session_id)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(enrollment) = enrollment else {
-            return Err(StoreError::SessionExpired);
-        };
-        let used =
-            sqlx::query("UPDATE enrollments SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-                .bind(now)
-                .bind(&enrollment)
-                .execute(&mut *tx)
-                .await?;
-        if used.rows_affected() == 0 {
-            return Err(StoreError::EnrollmentNotFound);
-        }
-        sqlx::query(
-            "UPDATE tokens SET state = 'revoked' WHERE state = 'pending' AND serial IN \
-             (SELECT serial FROM token_users WHERE service_id = $1 AND user_id = $2)",
-        )
-        .bind(token.service_id.as_str())
-        .bind(user.as_str())
-        .execute(&mut *tx)
-        .await?;
-        insert_token(&mut tx, token).await?;
-        bind(&mut tx, &token.service_id, user, &token.serial, now).await?;
-        tx.commit().await?;
-        Ok(())
+        self.group
+            .finish_activation(session_id, token, user, now)
+            .await
     }
 
     async fn add_unassigned_token(&self, token: &Token) -> StoreResult<()> {

@@ -1,5 +1,6 @@
 //! Group commit for SQLite: the writes every verification makes (consuming a step or
-//! counting a failure, each with its audit event) go to one writer task, which applies all the
+//! counting a failure, each with its audit event) and those of an activation (a guess,
+//! the session, the finish) go to one writer task, which applies all the
 //! writes waiting at that moment in one `BEGIN IMMEDIATE` transaction and answers each
 //! caller only after that transaction's `COMMIT` (and so its fsync, `synchronous =
 //! FULL`) has returned.
@@ -7,10 +8,11 @@
 //! Durability is unchanged, an accepted code is on disk before the reply, but one fsync
 //! now covers a whole batch instead of one request, and SQLite's single write lock is
 //! taken by one task instead of being fought over (with busy-wait sleeps) by many.
-//! A write that is refused (a reused step, a locked user, no such user) is refused by its
-//! first statement, before it changed anything, so the rest of its batch still commits
-//! without the cost of a savepoint per write; any other error fails the whole batch, and
-//! every caller in it hears so.
+//! A write that is refused (a reused step, a locked user, no such user or enrollment) is
+//! refused by its first statement, before it changed anything, so the rest of its batch
+//! still commits without the cost of a savepoint per write; only an activation's finish,
+//! which can be refused later, runs in a savepoint of its own. Any other error fails the
+//! whole batch, and every caller in it hears so.
 
 use softtoken_protocol::{ServiceId, UserId};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
@@ -18,8 +20,13 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::to_u32;
-use crate::store::{Failures, NewAuditEvent, StepUse, StoreError, StoreResult, TokenState};
+use super::{
+    discard_session_tx, finish_activation_tx, put_session_tx, start_activation_tx, to_u32,
+};
+use crate::store::{
+    ActivationSession, EnrollmentAttempt, Failures, NewAuditEvent, StepUse, StoreError,
+    StoreResult, Token, TokenState,
+};
 
 /// The most writes one transaction takes: enough to cover every request a busy server
 /// has in flight, small enough that a batch never holds the write lock for long.
@@ -47,6 +54,28 @@ enum Write {
         event: NewAuditEvent,
         now: i64,
     },
+    StartActivation {
+        service: ServiceId,
+        user: UserId,
+        max_guesses: u32,
+        now: i64,
+    },
+    PutSession(ActivationSession),
+    DiscardSession(String),
+    FinishActivation {
+        session_id: String,
+        token: Token,
+        user: UserId,
+        now: i64,
+    },
+}
+
+impl Write {
+    /// Whether the write may be refused after it changed something, and so needs a
+    /// savepoint to be undone alone.
+    fn refuses_late(&self) -> bool {
+        matches!(self, Write::FinishActivation { .. })
+    }
 }
 
 /// What a write produced.
@@ -54,6 +83,8 @@ enum Done {
     Accepted,
     Failures(Failures),
     Audited,
+    Attempt(EnrollmentAttempt),
+    Stored,
 }
 
 struct Job {
@@ -137,6 +168,60 @@ impl GroupCommit {
         }
     }
 
+    /// See [`crate::store::Store::start_activation`].
+    pub(super) async fn start_activation(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        max_guesses: u32,
+        now: i64,
+    ) -> StoreResult<EnrollmentAttempt> {
+        let write = Write::StartActivation {
+            service: service.clone(),
+            user: user.clone(),
+            max_guesses,
+            now,
+        };
+        match self.submit(write).await? {
+            Done::Attempt(attempt) => Ok(attempt),
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// See [`crate::store::Store::put_session`].
+    pub(super) async fn put_session(&self, session: &ActivationSession) -> StoreResult<()> {
+        self.stored(Write::PutSession(session.clone())).await
+    }
+
+    /// See [`crate::store::Store::discard_session`].
+    pub(super) async fn discard_session(&self, id: &str) -> StoreResult<()> {
+        self.stored(Write::DiscardSession(id.to_owned())).await
+    }
+
+    /// See [`crate::store::Store::finish_activation`].
+    pub(super) async fn finish_activation(
+        &self,
+        session_id: &str,
+        token: &Token,
+        user: &UserId,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.stored(Write::FinishActivation {
+            session_id: session_id.to_owned(),
+            token: token.clone(),
+            user: user.clone(),
+            now,
+        })
+        .await
+    }
+
+    async fn stored(&self, write: Write) -> StoreResult<()> {
+        match self.submit(write).await? {
+            Done::Stored => Ok(()),
+            _ => Err(mismatch()),
+        }
+    }
+
     async fn submit(&self, write: Write) -> StoreResult<Done> {
         let (reply, answer) = oneshot::channel();
         self.jobs
@@ -193,9 +278,30 @@ async fn apply(pool: &SqlitePool, batch: &[Job]) -> StoreResult<Vec<StoreResult<
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
+        if job.write.refuses_late() {
+            sqlx::query("SAVEPOINT one_write").execute(&mut *tx).await?;
+            let result = apply_one(&mut tx, &job.write).await;
+            if result.is_err() {
+                sqlx::query("ROLLBACK TO SAVEPOINT one_write")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("RELEASE SAVEPOINT one_write")
+                .execute(&mut *tx)
+                .await?;
+            results.push(result);
+            continue;
+        }
         match apply_one(&mut tx, &job.write).await {
             // Refused before any change: the batch goes on.
-            Err(e @ (StoreError::Reused | StoreError::Locked | StoreError::NotFound(_))) => {
+            Err(
+                e @ (StoreError::Reused
+                | StoreError::Locked
+                | StoreError::NotFound(_)
+                | StoreError::EnrollmentNotFound
+                | StoreError::EnrollmentExpired
+                | StoreError::EnrollmentLocked),
+            ) => {
                 results.push(Err(e));
             }
             // Possibly half-applied: nothing of the batch may commit (dropping `tx` rolls
@@ -239,6 +345,24 @@ async fn apply_one(tx: &mut Transaction<'static, Sqlite>, write: &Write) -> Stor
             insert_audit(tx, event, *now).await?;
             Ok(Done::Audited)
         }
+        Write::StartActivation {
+            service,
+            user,
+            max_guesses,
+            now,
+        } => start_activation_tx(tx, service, user, *max_guesses, *now)
+            .await
+            .map(Done::Attempt),
+        Write::PutSession(session) => put_session_tx(tx, session).await.map(|()| Done::Stored),
+        Write::DiscardSession(id) => discard_session_tx(tx, id).await.map(|()| Done::Stored),
+        Write::FinishActivation {
+            session_id,
+            token,
+            user,
+            now,
+        } => finish_activation_tx(tx, session_id, token, user, *now)
+            .await
+            .map(|()| Done::Stored),
     }
 }
 
