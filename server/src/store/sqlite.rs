@@ -272,9 +272,10 @@ async fn reset_failures(
     Ok(())
 }
 
-/// One-time use: records `step` on a token bound to the user in state `from` only if it
-/// is newer than the last accepted step; `Reused` otherwise.
-async fn consume_step(
+/// One-time use: records `step` on a token bound to the user in state `from`, only if the
+/// user is not locked (`Locked`) and the step is newer than the last accepted one
+/// (`Reused`), then clears the user's failure count. A refusal changes nothing.
+pub(super) async fn use_step(
     tx: &mut Transaction<'static, Sqlite>,
     step: &StepUse,
     from: TokenState,
@@ -285,7 +286,9 @@ async fn consume_step(
          activated_at = COALESCE(activated_at, $3) \
          WHERE serial = $4 AND service_id = $5 AND state = $6 AND last_step < $1 \
          AND EXISTS (SELECT 1 FROM token_users b WHERE b.serial = tokens.serial \
-                     AND b.service_id = $5 AND b.user_id = $7)",
+                     AND b.service_id = $5 AND b.user_id = $7) \
+         AND EXISTS (SELECT 1 FROM users u WHERE u.service_id = $5 AND u.user_id = $7 \
+                     AND u.locked = FALSE)",
     )
     .bind(step.step)
     .bind(step.drift)
@@ -297,8 +300,26 @@ async fn consume_step(
     .execute(&mut **tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::Reused);
+        let locked: Option<bool> =
+            sqlx::query_scalar("SELECT locked FROM users WHERE service_id = $1 AND user_id = $2")
+                .bind(step.service_id.as_str())
+                .bind(step.user_id.as_str())
+                .fetch_optional(&mut **tx)
+                .await?;
+        return Err(if locked == Some(true) {
+            StoreError::Locked
+        } else {
+            StoreError::Reused
+        });
     }
+    sqlx::query(
+        "UPDATE users SET failures = 0 \
+         WHERE service_id = $1 AND user_id = $2 AND failures <> 0",
+    )
+    .bind(step.service_id.as_str())
+    .bind(step.user_id.as_str())
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -806,8 +827,7 @@ impl Store for SqliteStore {
 
     async fn replace_token(&self, old: &StepUse, new: &StepUse, now: i64) -> StoreResult<()> {
         let (_turn, mut tx) = self.write().await?;
-        reset_failures(&mut tx, &old.service_id, &old.user_id).await?;
-        consume_step(&mut tx, old, TokenState::Active, now).await?;
+        use_step(&mut tx, old, TokenState::Active, now).await?;
         let row = sqlx::query(
             "SELECT state, expires_at FROM tokens WHERE serial = $1 AND service_id = $2",
         )
@@ -848,8 +868,7 @@ impl Store for SqliteStore {
 
     async fn stop_user(&self, step: &StepUse, now: i64) -> StoreResult<Vec<TokenSerial>> {
         let (_turn, mut tx) = self.write().await?;
-        reset_failures(&mut tx, &step.service_id, &step.user_id).await?;
-        consume_step(&mut tx, step, TokenState::Active, now).await?;
+        use_step(&mut tx, step, TokenState::Active, now).await?;
         let serials: Vec<String> = sqlx::query_scalar(
             "SELECT serial FROM token_users WHERE service_id = $1 AND user_id = $2 ORDER BY serial",
         )

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::{
-    discard_session_tx, finish_activation_tx, put_session_tx, start_activation_tx, to_u32,
+    discard_session_tx, finish_activation_tx, put_session_tx, start_activation_tx, to_u32, use_step,
 };
 use crate::store::{
     ActivationSession, EnrollmentAttempt, Failures, NewAuditEvent, StepUse, StoreError,
@@ -322,7 +322,7 @@ async fn apply_one(tx: &mut Transaction<'static, Sqlite>, write: &Write) -> Stor
             now,
             audit,
         } => {
-            accept(tx, step, *from, *now).await?;
+            use_step(tx, step, *from, *now).await?;
             if let Some(event) = audit {
                 insert_audit(tx, event, *now).await?;
             }
@@ -364,57 +364,6 @@ async fn apply_one(tx: &mut Transaction<'static, Sqlite>, write: &Write) -> Stor
             .await
             .map(|()| Done::Stored),
     }
-}
-
-/// One-time use: records `step` on a token bound to the user in state `from`, only if the
-/// user is not locked (`Locked`) and the step is newer than the last accepted one
-/// (`Reused`), then clears the user's failure count. A refusal changes nothing.
-async fn accept(
-    tx: &mut Transaction<'static, Sqlite>,
-    step: &StepUse,
-    from: TokenState,
-    now: i64,
-) -> StoreResult<()> {
-    let done = sqlx::query(
-        "UPDATE tokens SET last_step = $1, drift = $2, last_used_at = $3, state = 'active', \
-         activated_at = COALESCE(activated_at, $3) \
-         WHERE serial = $4 AND service_id = $5 AND state = $6 AND last_step < $1 \
-         AND EXISTS (SELECT 1 FROM token_users b WHERE b.serial = tokens.serial \
-                     AND b.service_id = $5 AND b.user_id = $7) \
-         AND EXISTS (SELECT 1 FROM users u WHERE u.service_id = $5 AND u.user_id = $7 \
-                     AND u.locked = FALSE)",
-    )
-    .bind(step.step)
-    .bind(step.drift)
-    .bind(now)
-    .bind(step.serial.as_str())
-    .bind(step.service_id.as_str())
-    .bind(from.as_str())
-    .bind(step.user_id.as_str())
-    .execute(&mut **tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        let locked: Option<bool> =
-            sqlx::query_scalar("SELECT locked FROM users WHERE service_id = $1 AND user_id = $2")
-                .bind(step.service_id.as_str())
-                .bind(step.user_id.as_str())
-                .fetch_optional(&mut **tx)
-                .await?;
-        return Err(if locked == Some(true) {
-            StoreError::Locked
-        } else {
-            StoreError::Reused
-        });
-    }
-    sqlx::query(
-        "UPDATE users SET failures = 0 \
-         WHERE service_id = $1 AND user_id = $2 AND failures <> 0",
-    )
-    .bind(step.service_id.as_str())
-    .bind(step.user_id.as_str())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 async fn insert_audit(
