@@ -9,6 +9,7 @@
 
 mod postgres;
 pub mod scratch;
+mod sql;
 mod sqlite;
 
 use std::sync::Arc;

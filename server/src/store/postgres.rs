@@ -28,7 +28,7 @@ use sqlx::{PgConnection, Row};
 use super::{
     ActivationSession, AuditEvent, Binding, EnrollmentAttempt, Failures, NewAuditEvent,
     NewEnrollment, Purged, Service, StepUse, Store, StoreError, StoreResult, Token, TokenState,
-    User,
+    User, sql,
 };
 use crate::policy::Policy;
 
@@ -1058,37 +1058,30 @@ impl Store for PostgresStore {
     }
 
     async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO audit_events (service_id, at, kind, user_id, serial, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(event.service_id.as_str())
-        .bind(now)
-        .bind(event.kind)
-        .bind(event.user_id.as_ref().map(|u| u.as_str()))
-        .bind(event.serial.as_ref().map(|s| s.as_str()))
-        .bind(&event.detail)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(sql::INSERT_AUDIT)
+            .bind(event.service_id.as_str())
+            .bind(now)
+            .bind(event.kind)
+            .bind(event.user_id.as_ref().map(|u| u.as_str()))
+            .bind(event.serial.as_ref().map(|s| s.as_str()))
+            .bind(&event.detail)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     async fn purge_expired(&self, now: i64, unassigned_before: i64) -> StoreResult<Purged> {
         // Two independent deletes of rows nobody can use any more: no transaction needed.
-        let sessions = sqlx::query("DELETE FROM activation_sessions WHERE expires_at <= $1")
+        let sessions = sqlx::query(sql::PURGE_SESSIONS)
             .bind(now)
             .execute(&self.pool)
             .await?
             .rows_affected();
-        let tokens = sqlx::query(
-            "DELETE FROM tokens WHERE state = 'unassigned' AND expires_at IS NOT NULL \
-             AND expires_at <= $1 \
-             AND NOT EXISTS (SELECT 1 FROM token_users b WHERE b.serial = tokens.serial)",
-        )
-        .bind(unassigned_before)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let tokens = sqlx::query(sql::PURGE_UNASSIGNED)
+            .bind(unassigned_before)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(Purged { sessions, tokens })
     }
 

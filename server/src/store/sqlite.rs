@@ -25,7 +25,7 @@ mod group_commit;
 use super::{
     ActivationSession, AuditEvent, Binding, EnrollmentAttempt, Failures, NewAuditEvent,
     NewEnrollment, Purged, Service, StepUse, Store, StoreError, StoreResult, Token, TokenState,
-    User,
+    User, sql,
 };
 use crate::policy::Policy;
 use crate::serial::TokenSerial;
@@ -953,20 +953,16 @@ impl Store for SqliteStore {
 
     async fn purge_expired(&self, now: i64, unassigned_before: i64) -> StoreResult<Purged> {
         let (_turn, mut tx) = self.write().await?;
-        let sessions = sqlx::query("DELETE FROM activation_sessions WHERE expires_at <= $1")
+        let sessions = sqlx::query(sql::PURGE_SESSIONS)
             .bind(now)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        let tokens = sqlx::query(
-            "DELETE FROM tokens WHERE state = 'unassigned' AND expires_at IS NOT NULL \
-             AND expires_at <= $1 \
-             AND NOT EXISTS (SELECT 1 FROM token_users b WHERE b.serial = tokens.serial)",
-        )
-        .bind(unassigned_before)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let tokens = sqlx::query(sql::PURGE_UNASSIGNED)
+            .bind(unassigned_before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         tx.commit().await?;
         Ok(Purged { sessions, tokens })
     }

@@ -371,18 +371,15 @@ async fn insert_audit(
     event: &NewAuditEvent,
     now: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (service_id, at, kind, user_id, serial, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(event.service_id.as_str())
-    .bind(now)
-    .bind(event.kind)
-    .bind(event.user_id.as_ref().map(|u| u.as_str()))
-    .bind(event.serial.as_ref().map(|s| s.as_str()))
-    .bind(&event.detail)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query(crate::store::sql::INSERT_AUDIT)
+        .bind(event.service_id.as_str())
+        .bind(now)
+        .bind(event.kind)
+        .bind(event.user_id.as_ref().map(|u| u.as_str()))
+        .bind(event.serial.as_ref().map(|s| s.as_str()))
+        .bind(&event.detail)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
