@@ -690,3 +690,49 @@ async fn expired_sessions_and_unregistered_tokens_are_purged() {
     );
     assert_eq!(purge().await.unwrap(), Purged::default());
 }
+
+/// A finish with a serial some token already has is refused as `serial_taken` and changes
+/// nothing: the same session then finishes with a fresh serial, once.
+#[tokio::test]
+async fn a_taken_serial_leaves_the_activation_session_usable() {
+    use softtoken_protocol::activation::{FinishRequest, StartResponse};
+    use softtoken_protocol::wire::B64;
+
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let taken = server.provision("bank").await.serial;
+    assert_eq!(
+        server.enroll(&key, "bank", "fay", "start-1357").await.0,
+        201
+    );
+    let (app, status, body) = server.start_activation("bank", "fay", "start-1357").await;
+    assert_eq!(status, 200, "{body}");
+    let started: StartResponse = serde_json::from_value(body).unwrap();
+    let session = app.finish(&started).unwrap();
+    let finish = |serial: softtoken_protocol::Serial| {
+        let request = FinishRequest {
+            session_id: started.session_id.clone(),
+            confirmation: B64(session.app_confirmation().to_vec()),
+            serial,
+        };
+        let server = &server;
+        async move {
+            server
+                .call(
+                    Method::POST,
+                    "/v1/activation/finish",
+                    None,
+                    Some(serde_json::to_value(&request).unwrap()),
+                )
+                .await
+        }
+    };
+    let (status, body) = finish(taken).await;
+    assert_problem(status, &body, 409, "serial_taken");
+    let (status, body) = finish(softtoken_protocol::Serial::generate()).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = finish(softtoken_protocol::Serial::generate()).await;
+    assert_problem(status, &body, 410, "session_expired");
+    let (_, body) = server.get("/v1/services/bank/users/fay", &key).await;
+    assert_eq!(body["tokens"].as_array().unwrap().len(), 1, "{body}");
+}

@@ -19,7 +19,7 @@ use crate::crypto::{random_id, seed_aad, session_aad, w_aad};
 use crate::error::{ApiError, Json};
 use crate::policy::{MAX_ACTIVATION_GUESSES, SESSION_TTL_MS};
 use crate::routes::{audit, service};
-use crate::store::{ActivationSession, Token, TokenState};
+use crate::store::{ActivationSession, NewAuditEvent, Token, TokenState};
 
 /// Starts an activation: answers the app's SPAKE2 message.
 #[utoipa::path(post, path = "/v1/activation/start", tag = "app",
@@ -63,27 +63,29 @@ pub async fn start(
     let (message, key) = server_respond(&w, sid, uid, &request.message.0)?;
     let attempts_left = MAX_ACTIVATION_GUESSES.saturating_sub(attempt.guesses);
     let session_id = random_id();
+    let started = NewAuditEvent {
+        service_id: sid.clone(),
+        kind: "activation_started",
+        user_id: Some(uid.clone()),
+        serial: None,
+        detail: format!("attempt {} of {MAX_ACTIVATION_GUESSES}", attempt.guesses),
+    };
     state
         .store
-        .put_session(&ActivationSession {
-            id: session_id.clone(),
-            enrollment_id: attempt.enrollment_id,
-            service_id: sid.clone(),
-            user_id: uid.clone(),
-            session_key: state.key.seal(&key.to_bytes(), &session_aad(&session_id)),
-            attempts_left,
-            expires_at: now + SESSION_TTL_MS,
-        })
+        .put_session(
+            &ActivationSession {
+                id: session_id.clone(),
+                enrollment_id: attempt.enrollment_id,
+                service_id: sid.clone(),
+                user_id: uid.clone(),
+                session_key: state.key.seal(&key.to_bytes(), &session_aad(&session_id)),
+                attempts_left,
+                expires_at: now + SESSION_TTL_MS,
+            },
+            Some(&started),
+            now,
+        )
         .await?;
-    audit(
-        &state,
-        sid,
-        "activation_started",
-        Some(uid),
-        None,
-        format!("attempt {} of {MAX_ACTIVATION_GUESSES}", attempt.guesses),
-    )
-    .await;
     Ok(Json(StartResponse {
         session_id,
         message: B64(message),
@@ -156,19 +158,17 @@ pub async fn finish(
         last_used_at: None,
         expires_at: None,
     };
+    let finished = NewAuditEvent {
+        service_id: sid.clone(),
+        kind: "activation_finished",
+        user_id: Some(uid.clone()),
+        serial: Some(request.serial.clone().into()),
+        detail: "token pending confirmation".into(),
+    };
     state
         .store
-        .finish_activation(&session.id, &token, uid, now)
+        .finish_activation(&session.id, &token, uid, now, Some(&finished))
         .await?;
-    audit(
-        &state,
-        sid,
-        "activation_finished",
-        Some(uid),
-        Some(&request.serial.clone().into()),
-        "token pending confirmation",
-    )
-    .await;
     let issued = IssuedToken {
         issuer: service.name,
         params,

@@ -320,7 +320,13 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> StoreResult<EnrollmentAttempt>;
     /// Keeps an activation session until finish.
-    async fn put_session(&self, session: &ActivationSession) -> StoreResult<()>;
+    /// Stores a session; `audit`, if any, is recorded in the same commit (at `now`).
+    async fn put_session(
+        &self,
+        session: &ActivationSession,
+        audit: Option<&NewAuditEvent>,
+        now: i64,
+    ) -> StoreResult<()>;
     /// A live session.
     async fn session(&self, id: &str, now: i64) -> StoreResult<Option<ActivationSession>>;
     /// Deletes a session (a wrong confirmation ends it).
@@ -328,12 +334,14 @@ pub trait Store: Send + Sync + 'static {
     /// Atomically: consumes the session (`SessionExpired`) and its enrollment
     /// (`EnrollmentNotFound`), revokes the user's older pending tokens, creates `token`
     /// as pending and binds it to the user. `SerialTaken` leaves the session usable.
+    /// `audit`, if any, is recorded in the same commit when the token was created.
     async fn finish_activation(
         &self,
         session_id: &str,
         token: &Token,
         user: &UserId,
         now: i64,
+        audit: Option<&NewAuditEvent>,
     ) -> StoreResult<()>;
 
     // --- tokens and users -----------------------------------------------------------

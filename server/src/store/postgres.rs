@@ -411,45 +411,6 @@ async fn issue_enrollment_tx(c: &mut PgConnection, e: &NewEnrollment, now: i64) 
     Ok(())
 }
 
-async fn finish_activation_tx(
-    c: &mut PgConnection,
-    session_id: &str,
-    token: &Token,
-    user: &UserId,
-    now: i64,
-) -> StoreResult<()> {
-    let enrollment: Option<String> = sqlx::query_scalar(
-        "DELETE FROM activation_sessions WHERE id = $1 AND expires_at > $2 \
-         RETURNING enrollment_id",
-    )
-    .bind(session_id)
-    .bind(now)
-    .fetch_optional(&mut *c)
-    .await?;
-    let Some(enrollment) = enrollment else {
-        return Err(StoreError::SessionExpired);
-    };
-    let used = sqlx::query("UPDATE enrollments SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-        .bind(now)
-        .bind(&enrollment)
-        .execute(&mut *c)
-        .await?;
-    if used.rows_affected() == 0 {
-        return Err(StoreError::EnrollmentNotFound);
-    }
-    sqlx::query(
-        "UPDATE tokens SET state = 'revoked' WHERE state = 'pending' AND serial IN \
-         (SELECT serial FROM token_users WHERE service_id = $1 AND user_id = $2)",
-    )
-    .bind(token.service_id.as_str())
-    .bind(user.as_str())
-    .execute(&mut *c)
-    .await?;
-    insert_token(c, token).await?;
-    bind(c, &token.service_id, user, &token.serial, now).await?;
-    Ok(())
-}
-
 async fn bind_token_tx(c: &mut PgConnection, b: &Binding, now: i64) -> StoreResult<()> {
     let s = &b.step;
     ensure_user(c, &s.service_id, &s.user_id, now).await?;
@@ -748,10 +709,20 @@ impl Store for PostgresStore {
         }
     }
 
-    async fn put_session(&self, s: &ActivationSession) -> StoreResult<()> {
+    async fn put_session(
+        &self,
+        s: &ActivationSession,
+        audit: Option<&NewAuditEvent>,
+        now: i64,
+    ) -> StoreResult<()> {
+        // One statement and one commit with its audit row.
         sqlx::query(
-            "INSERT INTO activation_sessions (id, enrollment_id, service_id, user_id, \
-             session_key, attempts_left, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "WITH stored AS ( \
+                 INSERT INTO activation_sessions (id, enrollment_id, service_id, user_id, \
+                 session_key, attempts_left, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ) \
+             INSERT INTO audit_events (service_id, at, kind, user_id, serial, detail) \
+             SELECT $3, $8, $9, $10, $11, $12 WHERE $13",
         )
         .bind(&s.id)
         .bind(&s.enrollment_id)
@@ -760,6 +731,12 @@ impl Store for PostgresStore {
         .bind(&s.session_key)
         .bind(i64::from(s.attempts_left))
         .bind(s.expires_at)
+        .bind(now)
+        .bind(audit.map(|a| a.kind))
+        .bind(audit.and_then(|a| a.user_id.as_ref()).map(|u| u.as_str()))
+        .bind(audit.and_then(|a| a.serial.as_ref()).map(|t| t.as_str()))
+        .bind(audit.map(|a| a.detail.as_str()))
+        .bind(audit.is_some())
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -803,18 +780,79 @@ impl Store for PostgresStore {
         token: &Token,
         user: &UserId,
         now: i64,
+        audit: Option<&NewAuditEvent>,
     ) -> StoreResult<()> {
-        // READ COMMITTED is enough, and SERIALIZABLE was not: every check here is a row
-        // lock. Deleting the session row lets one finish through per session, and setting
-        // `used_at` on the still-unused enrollment row (re-checked after any wait) one per
-        // enrollment, which a user has at most one of; that lock is held until commit, so the
-        // user's pending tokens are revoked by one transaction at a time. Serial uniqueness
-        // is the primary key. Under SERIALIZABLE, the predicate locks of the token_users scan
-        // made concurrent activations of *different* users fail at commit (~40% under the
-        // benchmark), and the retries ran out into 500s under heavy load.
-        transaction!(self, "BEGIN ISOLATION LEVEL READ COMMITTED", |c| {
-            finish_activation_tx(c, session_id, token, user, now)
-        })
+        // One statement, one round trip, one commit (it was seven round trips in a
+        // transaction). Every check is a row lock taken in order: the session row (`FOR
+        // UPDATE`: a second finish of it waits, then finds it gone), then the still-unused
+        // enrollment row (re-checked after any wait), so at most one finish per session and
+        // per enrollment, which a user has at most one of, gets past `used`; serial
+        // uniqueness is the primary key. A refused finish changes nothing; the token rows
+        // reference each other within the statement, which foreign keys check at its end.
+        let result = sqlx::query(
+            "WITH session AS ( \
+                 SELECT enrollment_id FROM activation_sessions \
+                 WHERE id = $1 AND expires_at > $2 FOR UPDATE \
+             ), used AS ( \
+                 UPDATE enrollments SET used_at = $2 \
+                 WHERE id = (SELECT enrollment_id FROM session) AND used_at IS NULL \
+                 RETURNING id \
+             ), ended AS ( \
+                 DELETE FROM activation_sessions WHERE id = $1 AND EXISTS (SELECT 1 FROM used) \
+             ), superseded AS ( \
+                 UPDATE tokens SET state = 'revoked' \
+                 WHERE EXISTS (SELECT 1 FROM used) AND state = 'pending' AND serial IN \
+                     (SELECT serial FROM token_users WHERE service_id = $3 AND user_id = $4) \
+             ), created AS ( \
+                 INSERT INTO tokens (serial, service_id, state, algorithm, digits, period, \
+                     seed, last_step, drift, created_at, activated_at, last_used_at, expires_at) \
+                 SELECT $5, $3, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+                 WHERE EXISTS (SELECT 1 FROM used) \
+                 RETURNING serial \
+             ), bound AS ( \
+                 INSERT INTO token_users (service_id, user_id, serial, bound_at) \
+                 SELECT $3, $4, serial, $2 FROM created \
+             ), audited AS ( \
+                 INSERT INTO audit_events (service_id, at, kind, user_id, serial, detail) \
+                 SELECT $3, $2, $17, $18, $19, $20 FROM created WHERE $21 \
+             ) \
+             SELECT EXISTS (SELECT 1 FROM session) AS live, EXISTS (SELECT 1 FROM used) AS used",
+        )
+        .bind(session_id)
+        .bind(now)
+        .bind(token.service_id.as_str())
+        .bind(user.as_str())
+        .bind(token.serial.as_str())
+        .bind(token.state.as_str())
+        .bind(token.params.algorithm.as_str())
+        .bind(i64::from(token.params.digits.get()))
+        .bind(i64::try_from(token.params.period.seconds()).map_err(corrupt)?)
+        .bind(&token.seed)
+        .bind(token.last_step)
+        .bind(token.drift)
+        .bind(token.created_at)
+        .bind(token.activated_at)
+        .bind(token.last_used_at)
+        .bind(token.expires_at)
+        .bind(audit.map(|a| a.kind))
+        .bind(audit.and_then(|a| a.user_id.as_ref()).map(|u| u.as_str()))
+        .bind(audit.and_then(|a| a.serial.as_ref()).map(|t| t.as_str()))
+        .bind(audit.map(|a| a.detail.as_str()))
+        .bind(audit.is_some())
+        .fetch_one(&self.pool)
+        .await;
+        let row = match result {
+            Ok(row) => row,
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::SerialTaken),
+            Err(e) => return Err(e.into()),
+        };
+        if !row.try_get::<bool, _>("live")? {
+            Err(StoreError::SessionExpired)
+        } else if !row.try_get::<bool, _>("used")? {
+            Err(StoreError::EnrollmentNotFound)
+        } else {
+            Ok(())
+        }
     }
 
     async fn add_unassigned_token(&self, token: &Token) -> StoreResult<()> {

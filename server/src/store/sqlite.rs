@@ -599,8 +599,13 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn put_session(&self, s: &ActivationSession) -> StoreResult<()> {
-        self.group.put_session(s).await
+    async fn put_session(
+        &self,
+        s: &ActivationSession,
+        audit: Option<&NewAuditEvent>,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.group.put_session(s, audit, now).await
     }
 
     async fn session(&self, id: &str, now: i64) -> StoreResult<Option<ActivationSession>> {
@@ -637,9 +642,10 @@ impl Store for SqliteStore {
         token: &Token,
         user: &UserId,
         now: i64,
+        audit: Option<&NewAuditEvent>,
     ) -> StoreResult<()> {
         self.group
-            .finish_activation(session_id, token, user, now)
+            .finish_activation(session_id, token, user, now, audit)
             .await
     }
 

@@ -60,13 +60,18 @@ enum Write {
         max_guesses: u32,
         now: i64,
     },
-    PutSession(ActivationSession),
+    PutSession {
+        session: ActivationSession,
+        audit: Option<NewAuditEvent>,
+        now: i64,
+    },
     DiscardSession(String),
     FinishActivation {
         session_id: String,
         token: Token,
         user: UserId,
         now: i64,
+        audit: Option<NewAuditEvent>,
     },
 }
 
@@ -189,8 +194,18 @@ impl GroupCommit {
     }
 
     /// See [`crate::store::Store::put_session`].
-    pub(super) async fn put_session(&self, session: &ActivationSession) -> StoreResult<()> {
-        self.stored(Write::PutSession(session.clone())).await
+    pub(super) async fn put_session(
+        &self,
+        session: &ActivationSession,
+        audit: Option<&NewAuditEvent>,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.stored(Write::PutSession {
+            session: session.clone(),
+            audit: audit.cloned(),
+            now,
+        })
+        .await
     }
 
     /// See [`crate::store::Store::discard_session`].
@@ -205,12 +220,14 @@ impl GroupCommit {
         token: &Token,
         user: &UserId,
         now: i64,
+        audit: Option<&NewAuditEvent>,
     ) -> StoreResult<()> {
         self.stored(Write::FinishActivation {
             session_id: session_id.to_owned(),
             token: token.clone(),
             user: user.clone(),
             now,
+            audit: audit.cloned(),
         })
         .await
     }
@@ -353,16 +370,31 @@ async fn apply_one(tx: &mut Transaction<'static, Sqlite>, write: &Write) -> Stor
         } => start_activation_tx(tx, service, user, *max_guesses, *now)
             .await
             .map(Done::Attempt),
-        Write::PutSession(session) => put_session_tx(tx, session).await.map(|()| Done::Stored),
+        Write::PutSession {
+            session,
+            audit,
+            now,
+        } => {
+            put_session_tx(tx, session).await?;
+            if let Some(event) = audit {
+                insert_audit(tx, event, *now).await?;
+            }
+            Ok(Done::Stored)
+        }
         Write::DiscardSession(id) => discard_session_tx(tx, id).await.map(|()| Done::Stored),
         Write::FinishActivation {
             session_id,
             token,
             user,
             now,
-        } => finish_activation_tx(tx, session_id, token, user, *now)
-            .await
-            .map(|()| Done::Stored),
+            audit,
+        } => {
+            finish_activation_tx(tx, session_id, token, user, *now).await?;
+            if let Some(event) = audit {
+                insert_audit(tx, event, *now).await?;
+            }
+            Ok(Done::Stored)
+        }
     }
 }
 
