@@ -22,8 +22,9 @@ use crate::serial::TokenSerial;
 use async_trait::async_trait;
 use rand::Rng;
 use softtoken_protocol::{Algorithm, Digits, OtpParams, Period, ServiceId, UserId};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{PgConnection, Row};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::query::Query;
+use sqlx::{PgConnection, Postgres, Row};
 
 use super::{
     ActivationSession, AuditEvent, Binding, EnrollmentAttempt, Failures, NewAuditEvent,
@@ -205,27 +206,31 @@ fn token_from_row(row: &PgRow) -> StoreResult<Token> {
     })
 }
 
+/// Binds `token`'s columns, in the order of the `tokens` table, as the query's next thirteen
+/// parameters.
+fn bind_token_columns<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    token: &'q Token,
+) -> StoreResult<Query<'q, Postgres, PgArguments>> {
+    Ok(query
+        .bind(token.serial.as_str())
+        .bind(token.service_id.as_str())
+        .bind(token.state.as_str())
+        .bind(token.params.algorithm.as_str())
+        .bind(i64::from(token.params.digits.get()))
+        .bind(i64::try_from(token.params.period.seconds()).map_err(corrupt)?)
+        .bind(&token.seed)
+        .bind(token.last_step)
+        .bind(token.drift)
+        .bind(token.created_at)
+        .bind(token.activated_at)
+        .bind(token.last_used_at)
+        .bind(token.expires_at))
+}
+
 async fn insert_token(c: &mut PgConnection, token: &Token) -> StoreResult<()> {
-    let result = sqlx::query(
-        "INSERT INTO tokens (serial, service_id, state, algorithm, digits, period, seed, \
-         last_step, drift, created_at, activated_at, last_used_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(token.serial.as_str())
-    .bind(token.service_id.as_str())
-    .bind(token.state.as_str())
-    .bind(token.params.algorithm.as_str())
-    .bind(i64::from(token.params.digits.get()))
-    .bind(i64::try_from(token.params.period.seconds()).map_err(corrupt)?)
-    .bind(&token.seed)
-    .bind(token.last_step)
-    .bind(token.drift)
-    .bind(token.created_at)
-    .bind(token.activated_at)
-    .bind(token.last_used_at)
-    .bind(token.expires_at)
-    .execute(&mut *c)
-    .await;
+    let query = sqlx::query(sql::INSERT_TOKEN);
+    let result = bind_token_columns(query, token)?.execute(&mut *c).await;
     match result {
         Ok(_) => Ok(()),
         Err(e) if is_unique_violation(&e) => Err(StoreError::SerialTaken),
@@ -789,58 +794,46 @@ impl Store for PostgresStore {
         // per enrollment, which a user has at most one of, gets past `used`; serial
         // uniqueness is the primary key. A refused finish changes nothing; the token rows
         // reference each other within the statement, which foreign keys check at its end.
-        let result = sqlx::query(
+        let query = sqlx::query(
             "WITH session AS ( \
                  SELECT enrollment_id FROM activation_sessions \
-                 WHERE id = $1 AND expires_at > $2 FOR UPDATE \
+                 WHERE id = $14 AND expires_at > $15 FOR UPDATE \
              ), used AS ( \
-                 UPDATE enrollments SET used_at = $2 \
+                 UPDATE enrollments SET used_at = $15 \
                  WHERE id = (SELECT enrollment_id FROM session) AND used_at IS NULL \
                  RETURNING id \
              ), ended AS ( \
-                 DELETE FROM activation_sessions WHERE id = $1 AND EXISTS (SELECT 1 FROM used) \
+                 DELETE FROM activation_sessions WHERE id = $14 AND EXISTS (SELECT 1 FROM used) \
              ), superseded AS ( \
                  UPDATE tokens SET state = 'revoked' \
                  WHERE EXISTS (SELECT 1 FROM used) AND state = 'pending' AND serial IN \
-                     (SELECT serial FROM token_users WHERE service_id = $3 AND user_id = $4) \
+                     (SELECT serial FROM token_users WHERE service_id = $2 AND user_id = $16) \
              ), created AS ( \
                  INSERT INTO tokens (serial, service_id, state, algorithm, digits, period, \
                      seed, last_step, drift, created_at, activated_at, last_used_at, expires_at) \
-                 SELECT $5, $3, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 \
                  WHERE EXISTS (SELECT 1 FROM used) \
                  RETURNING serial \
              ), bound AS ( \
                  INSERT INTO token_users (service_id, user_id, serial, bound_at) \
-                 SELECT $3, $4, serial, $2 FROM created \
+                 SELECT $2, $16, serial, $15 FROM created \
              ), audited AS ( \
                  INSERT INTO audit_events (service_id, at, kind, user_id, serial, detail) \
-                 SELECT $3, $2, $17, $18, $19, $20 FROM created WHERE $21 \
+                 SELECT $2, $15, $17, $18, $19, $20 FROM created WHERE $21 \
              ) \
              SELECT EXISTS (SELECT 1 FROM session) AS live, EXISTS (SELECT 1 FROM used) AS used",
-        )
-        .bind(session_id)
-        .bind(now)
-        .bind(token.service_id.as_str())
-        .bind(user.as_str())
-        .bind(token.serial.as_str())
-        .bind(token.state.as_str())
-        .bind(token.params.algorithm.as_str())
-        .bind(i64::from(token.params.digits.get()))
-        .bind(i64::try_from(token.params.period.seconds()).map_err(corrupt)?)
-        .bind(&token.seed)
-        .bind(token.last_step)
-        .bind(token.drift)
-        .bind(token.created_at)
-        .bind(token.activated_at)
-        .bind(token.last_used_at)
-        .bind(token.expires_at)
-        .bind(audit.map(|a| a.kind))
-        .bind(audit.and_then(|a| a.user_id.as_ref()).map(|u| u.as_str()))
-        .bind(audit.and_then(|a| a.serial.as_ref()).map(|t| t.as_str()))
-        .bind(audit.map(|a| a.detail.as_str()))
-        .bind(audit.is_some())
-        .fetch_one(&self.pool)
-        .await;
+        );
+        let result = bind_token_columns(query, token)?
+            .bind(session_id)
+            .bind(now)
+            .bind(user.as_str())
+            .bind(audit.map(|a| a.kind))
+            .bind(audit.and_then(|a| a.user_id.as_ref()).map(|u| u.as_str()))
+            .bind(audit.and_then(|a| a.serial.as_ref()).map(|t| t.as_str()))
+            .bind(audit.map(|a| a.detail.as_str()))
+            .bind(audit.is_some())
+            .fetch_one(&self.pool)
+            .await;
         let row = match result {
             Ok(row) => row,
             Err(e) if is_unique_violation(&e) => return Err(StoreError::SerialTaken),
@@ -865,27 +858,8 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await?;
         let mut added = Vec::with_capacity(tokens.len());
         for token in tokens {
-            let done = sqlx::query(
-                "INSERT INTO tokens (serial, service_id, state, algorithm, digits, period, seed, \
-                 last_step, drift, created_at, activated_at, last_used_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-                 ON CONFLICT (serial) DO NOTHING",
-            )
-            .bind(token.serial.as_str())
-            .bind(token.service_id.as_str())
-            .bind(token.state.as_str())
-            .bind(token.params.algorithm.as_str())
-            .bind(i64::from(token.params.digits.get()))
-            .bind(i64::try_from(token.params.period.seconds()).map_err(corrupt)?)
-            .bind(&token.seed)
-            .bind(token.last_step)
-            .bind(token.drift)
-            .bind(token.created_at)
-            .bind(token.activated_at)
-            .bind(token.last_used_at)
-            .bind(token.expires_at)
-            .execute(&mut *tx)
-            .await?;
+            let query = sqlx::query(sql::INSERT_TOKEN_UNLESS_PRESENT);
+            let done = bind_token_columns(query, token)?.execute(&mut *tx).await?;
             added.push(done.rows_affected() == 1);
         }
         tx.commit().await?;

@@ -12,3 +12,14 @@ pub(crate) const PURGE_SESSIONS: &str = "DELETE FROM activation_sessions WHERE e
 pub(crate) const PURGE_UNASSIGNED: &str = "DELETE FROM tokens WHERE state = 'unassigned' AND expires_at IS NOT NULL \
      AND expires_at <= $1 \
      AND NOT EXISTS (SELECT 1 FROM token_users b WHERE b.serial = tokens.serial)";
+
+/// Creates a token; `$1`…`$13` are its columns in table order (`bind_token_columns`).
+pub(crate) const INSERT_TOKEN: &str = "INSERT INTO tokens (serial, service_id, state, algorithm, digits, period, seed, \
+     last_step, drift, created_at, activated_at, last_used_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+/// [`INSERT_TOKEN`], skipping a serial already present (imports never overwrite).
+pub(crate) const INSERT_TOKEN_UNLESS_PRESENT: &str = "INSERT INTO tokens (serial, service_id, state, algorithm, digits, period, seed, \
+     last_step, drift, created_at, activated_at, last_used_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+     ON CONFLICT (serial) DO NOTHING";

@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use softtoken_protocol::{Algorithm, Digits, OtpParams, Period, ServiceId, UserId};
+use sqlx::query::Query;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -163,27 +164,32 @@ fn token_from_row(row: &SqliteRow) -> StoreResult<Token> {
     })
 }
 
+/// Binds `token`'s columns, in the order of the `tokens` table, as the query's next thirteen
+/// parameters.
+fn bind_token_columns<'q>(
+    query: Query<'q, Sqlite, SqliteArguments<'q>>,
+    token: &'q Token,
+) -> StoreResult<Query<'q, Sqlite, SqliteArguments<'q>>> {
+    Ok(query
+        .bind(token.serial.as_str())
+        .bind(token.service_id.as_str())
+        .bind(token.state.as_str())
+        .bind(token.params.algorithm.as_str())
+        .bind(i64::from(token.params.digits.get()))
+        .bind(i64::try_from(token.params.period.seconds()).map_err(corrupt)?)
+        .bind(&token.seed)
+        .bind(token.last_step)
+        .bind(token.drift)
+        .bind(token.created_at)
+        .bind(token.activated_at)
+        .bind(token.last_used_at)
+        .bind(token.expires_at))
+}
+
 async fn insert_token(tx: &mut Transaction<'static, Sqlite>, token: &Token) -> StoreResult<()> {
-    let result = sqlx::query(
-        "INSERT INTO tokens (serial, service_id, state, algorithm, digits, period, seed, \
-         last_step, drift, created_at, activated_at, last_used_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(token.serial.as_str())
-    .bind(token.service_id.as_str())
-    .bind(token.state.as_str())
-    .bind(token.params.algorithm.as_str())
-    .bind(i64::from(token.params.digits.get()))
-    .bind(i64::try_from(token.params.period.seconds()).map_err(corrupt)?)
-    .bind(&token.seed)
-    .bind(token.last_step)
-    .bind(token.drift)
-    .bind(token.created_at)
-    .bind(token.activated_at)
-    .bind(token.last_used_at)
-    .bind(token.expires_at)
-    .execute(&mut **tx)
-    .await;
+    let result = bind_token_columns(sqlx::query(sql::INSERT_TOKEN), token)?
+        .execute(&mut **tx)
+        .await;
     match result {
         Ok(_) => Ok(()),
         Err(e) if is_unique_violation(&e) => Err(StoreError::SerialTaken),
@@ -660,27 +666,9 @@ impl Store for SqliteStore {
         let (_turn, mut tx) = self.write().await?;
         let mut added = Vec::with_capacity(tokens.len());
         for token in tokens {
-            let done = sqlx::query(
-                "INSERT INTO tokens (serial, service_id, state, algorithm, digits, period, seed, \
-                 last_step, drift, created_at, activated_at, last_used_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-                 ON CONFLICT (serial) DO NOTHING",
-            )
-            .bind(token.serial.as_str())
-            .bind(token.service_id.as_str())
-            .bind(token.state.as_str())
-            .bind(token.params.algorithm.as_str())
-            .bind(i64::from(token.params.digits.get()))
-            .bind(i64::try_from(token.params.period.seconds()).map_err(corrupt)?)
-            .bind(&token.seed)
-            .bind(token.last_step)
-            .bind(token.drift)
-            .bind(token.created_at)
-            .bind(token.activated_at)
-            .bind(token.last_used_at)
-            .bind(token.expires_at)
-            .execute(&mut *tx)
-            .await?;
+            let done = bind_token_columns(sqlx::query(sql::INSERT_TOKEN_UNLESS_PRESENT), token)?
+                .execute(&mut *tx)
+                .await?;
             added.push(done.rows_affected() == 1);
         }
         tx.commit().await?;
