@@ -166,6 +166,23 @@ pub async fn fail(
 
 /// Checks a code of a user's token in state `wanted` and, if right, consumes its step
 /// (and activates a pending token).
+/// A bank's `verify` or `confirm` call: the key must be the service's and the code well
+/// formed, then [`check`].
+async fn check_request(
+    state: &AppState,
+    auth: &BankAuth,
+    sid: &ServiceId,
+    uid: &UserId,
+    otp: &str,
+    wanted: TokenState,
+    kind: &'static str,
+) -> Result<VerifyResponse, ApiError> {
+    auth.require(sid)?;
+    check_form(otp)?;
+    let service = service(state, sid).await?;
+    check(state, &service, uid, otp, wanted, kind).await
+}
+
 /// Checks `otp` against the user's token in state `wanted` and records the outcome in the
 /// audit trail as `kind`: with the write the check makes (one commit), or on its own when
 /// the check writes nothing.
@@ -305,12 +322,10 @@ pub async fn verify(
     Path((sid, uid)): Path<(ServiceId, UserId)>,
     Json(request): Json<OtpRequest>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
-    auth.require(&sid)?;
-    check_form(&request.otp)?;
-    let service = service(&state, &sid).await?;
-    let answer = check(
+    let answer = check_request(
         &state,
-        &service,
+        &auth,
+        &sid,
         &uid,
         &request.otp,
         TokenState::Active,
@@ -336,12 +351,10 @@ pub async fn confirm(
     Path((sid, uid)): Path<(ServiceId, UserId)>,
     Json(request): Json<OtpRequest>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
-    auth.require(&sid)?;
-    check_form(&request.otp)?;
-    let service = service(&state, &sid).await?;
-    let answer = check(
+    let answer = check_request(
         &state,
-        &service,
+        &auth,
+        &sid,
         &uid,
         &request.otp,
         TokenState::Pending,

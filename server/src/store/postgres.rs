@@ -228,6 +228,22 @@ fn bind_token_columns<'q>(
         .bind(token.expires_at))
 }
 
+/// Binds an optional audit event as a statement's last five parameters: kind, user, serial,
+/// detail, and whether there is an event at all (the statement inserts its row only then).
+trait BindAudit<'q> {
+    fn bind_audit(self, audit: Option<&'q NewAuditEvent>) -> Self;
+}
+
+impl<'q> BindAudit<'q> for Query<'q, Postgres, PgArguments> {
+    fn bind_audit(self, audit: Option<&'q NewAuditEvent>) -> Self {
+        self.bind(audit.map(|a| a.kind))
+            .bind(audit.and_then(|a| a.user_id.as_ref()).map(|u| u.as_str()))
+            .bind(audit.and_then(|a| a.serial.as_ref()).map(|s| s.as_str()))
+            .bind(audit.map(|a| a.detail.as_str()))
+            .bind(audit.is_some())
+    }
+}
+
 async fn insert_token(c: &mut PgConnection, token: &Token) -> StoreResult<()> {
     let query = sqlx::query(sql::INSERT_TOKEN);
     let result = bind_token_columns(query, token)?.execute(&mut *c).await;
@@ -737,11 +753,7 @@ impl Store for PostgresStore {
         .bind(i64::from(s.attempts_left))
         .bind(s.expires_at)
         .bind(now)
-        .bind(audit.map(|a| a.kind))
-        .bind(audit.and_then(|a| a.user_id.as_ref()).map(|u| u.as_str()))
-        .bind(audit.and_then(|a| a.serial.as_ref()).map(|t| t.as_str()))
-        .bind(audit.map(|a| a.detail.as_str()))
-        .bind(audit.is_some())
+        .bind_audit(audit)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -827,11 +839,7 @@ impl Store for PostgresStore {
             .bind(session_id)
             .bind(now)
             .bind(user.as_str())
-            .bind(audit.map(|a| a.kind))
-            .bind(audit.and_then(|a| a.user_id.as_ref()).map(|u| u.as_str()))
-            .bind(audit.and_then(|a| a.serial.as_ref()).map(|t| t.as_str()))
-            .bind(audit.map(|a| a.detail.as_str()))
-            .bind(audit.is_some())
+            .bind_audit(audit)
             .fetch_one(&self.pool)
             .await;
         let row = match result {
@@ -948,11 +956,7 @@ impl Store for PostgresStore {
         .bind(step.service_id.as_str())
         .bind(from.as_str())
         .bind(step.user_id.as_str())
-        .bind(audit.map(|a| a.kind))
-        .bind(audit.and_then(|a| a.user_id.as_ref()).map(|u| u.as_str()))
-        .bind(audit.and_then(|a| a.serial.as_ref()).map(|s| s.as_str()))
-        .bind(audit.map(|a| a.detail.as_str()))
-        .bind(audit.is_some())
+        .bind_audit(audit)
         .fetch_one(&self.pool)
         .await?;
         if row.try_get::<bool, _>("accepted")? {
@@ -990,11 +994,7 @@ impl Store for PostgresStore {
         .bind(service.as_str())
         .bind(user.as_str())
         .bind(now)
-        .bind(audit.map(|a| a.kind))
-        .bind(audit.and_then(|a| a.user_id.as_ref()).map(|u| u.as_str()))
-        .bind(audit.and_then(|a| a.serial.as_ref()).map(|s| s.as_str()))
-        .bind(audit.map(|a| a.detail.as_str()))
-        .bind(audit.is_some())
+        .bind_audit(audit)
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = row {
