@@ -140,8 +140,15 @@ async fn run_server(
         Arc::clone(&state.store),
         Arc::clone(&state.clock),
     ));
-    // One line on stdout, for whoever started the server on port 0 and needs the port.
-    println!("softtoken-server listening on http://{bound}");
+    // One line on stdout, for whoever started the server on port 0 and needs the port. A
+    // closed or broken stdout must not stop the server (println! would panic on EPIPE).
+    {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stdout(),
+            "softtoken-server listening on http://{bound}"
+        );
+    }
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
