@@ -20,7 +20,7 @@ if [ -n "${SOFTTOKEN_TEST_POSTGRES_URL:-}" ]; then
   # --workspace like the run above, so the same binaries run again without a rebuild.
   echo "== server story and API tests again, on SQLite"
   env -u SOFTTOKEN_TEST_POSTGRES_URL cargo test --workspace \
-    --test story --test bank_api --test database_dump --test pskc_import
+    --test story --test bank_api --test security --test database_dump --test pskc_import
 fi
 echo "== mobile apps: Kotlin and Swift syntax"
 node scripts/mobile-syntax/check.js

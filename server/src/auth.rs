@@ -3,7 +3,7 @@
 //! Keys are 256 random bits, so a fast hash is enough (nothing to brute-force) and
 //! the database lookup by hash leaks nothing useful through timing.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use base64::Engine;
@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::store::Service;
 
 /// Prefix of every API key, so leaked keys are easy to recognise in scanners.
 pub const KEY_PREFIX: &str = "stk_";
@@ -66,9 +67,7 @@ impl FromRequestParts<AppState> for BankAuth {
         let key = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
+            .and_then(bearer_token)
             .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer KEY'"))?;
         match state
             .services
@@ -78,6 +77,40 @@ impl FromRequestParts<AppState> for BankAuth {
             Some(service) => Ok(BankAuth(service)),
             None => Err(unauthorized("unknown API key")),
         }
+    }
+}
+
+/// The credentials of a `Bearer` authorization (the scheme name is case-insensitive,
+/// RFC 9110 §11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The service a bank call is for, once the request's API key proved it may act for it:
+/// 401 without a known key, 403 for another service's key, 400 for a malformed service
+/// ID in the path.
+#[derive(Debug, Clone)]
+pub struct ServiceAccess(pub Service);
+
+impl FromRequestParts<AppState> for ServiceAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let auth = BankAuth::from_request_parts(parts, state).await?;
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::bad_request("the path names no service"))?;
+        let sid = params
+            .iter()
+            .find(|(name, _)| *name == "sid")
+            .map(|(_, value)| value)
+            .ok_or_else(|| ApiError::bad_request("the path names no service"))?;
+        let sid = ServiceId::new(sid)
+            .map_err(|e| ApiError::bad_request(format!("the service ID in the path: {e}")))?;
+        auth.require(&sid)?;
+        Ok(ServiceAccess(crate::routes::service(state, &sid).await?))
     }
 }
 
@@ -94,5 +127,15 @@ mod tests {
         assert_eq!(a.len(), KEY_PREFIX.len() + 43);
         assert_ne!(hash_key(&a), hash_key(&b));
         assert_eq!(hash_key(&a), hash_key(&a.clone()));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token("Bearer stk_a"), Some("stk_a"));
+        assert_eq!(bearer_token("bearer  stk_a "), Some("stk_a"));
+        assert_eq!(bearer_token("BEARER stk_a"), Some("stk_a"));
+        assert_eq!(bearer_token("Basic stk_a"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearer"), None);
     }
 }

@@ -7,6 +7,7 @@ use softtoken_protocol::{Digits, Period, ServiceId};
 use zeroize::Zeroizing;
 
 use crate::auth::{generate_key, hash_key};
+use crate::client_addr::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{
     Command, Serve, ServiceAdd, ServiceCommand, Storage, TokensCommand, TokensImport,
@@ -82,10 +83,16 @@ async fn tokens_import(args: TokensImport) -> CommandResult {
         return Err(format!("no service '{}'", args.service).into());
     }
     let now = SystemClock.now_ms();
-    let outcome =
-        crate::import::import(store.as_ref(), &key, &args.service, &document, &source, now)
-            .await
-            .map_err(|e| e.detail)?;
+    let outcome = crate::import::import(
+        store.as_ref(),
+        &key,
+        &args.service,
+        Zeroizing::new(document),
+        source,
+        now,
+    )
+    .await
+    .map_err(|e| e.detail)?;
     println!(
         "imported {} token(s), skipped {}",
         outcome.imported,
@@ -131,15 +138,13 @@ async fn run_server(
 ) -> CommandResult {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let bound = listener.local_addr()?;
-    let public_url = serve.public_url(bound);
-    let state = AppState::new(store, key, clock, &public_url, serve.app_rate_limit);
+    let public_url = serve.public_url(bound)?;
+    let state = AppState::new(store, key, clock, &public_url, serve.app_rate_limit)
+        .with_trusted_proxies(TrustedProxies::new(serve.trusted_proxies.clone()));
     tracing::info!(listen = %bound, public_url = %public_url, "serving");
     // Provisioning and activation start are open to anyone (rate-limited): without this,
     // abandoned sessions and never-registered tokens would pile up for ever.
-    tokio::spawn(purge_regularly(
-        Arc::clone(&state.store),
-        Arc::clone(&state.clock),
-    ));
+    tokio::spawn(housekeeping(state.clone()));
     // One line on stdout, for whoever started the server on port 0 and needs the port. A
     // closed or broken stdout must not stop the server (println! would panic on EPIPE).
     {
@@ -160,13 +165,16 @@ async fn run_server(
     Ok(())
 }
 
-/// Deletes expired activation sessions and provisioned tokens every [`PURGE_EVERY`].
-async fn purge_regularly(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
+/// Every [`PURGE_EVERY`]: records the provisioning summaries and deletes expired
+/// activation sessions and provisioned tokens.
+async fn housekeeping(state: AppState) {
     let mut every = tokio::time::interval(PURGE_EVERY);
     loop {
         every.tick().await;
-        let now = clock.now_ms();
-        match store
+        let now = state.now();
+        state.provisioned.flush(&*state.store, now).await;
+        match state
+            .store
             .purge_expired(now, now - EXPIRED_UNASSIGNED_KEPT_MS)
             .await
         {
@@ -202,6 +210,8 @@ fn policy_from(add: &ServiceAdd) -> Result<Policy, String> {
         enrollment_ttl_secs: parse_duration(&add.enrollment_ttl)?,
         tokens_per_user: add.tokens_per_user.max(1),
         shared_tokens: add.shared_tokens,
+        cooldown_restarts: add.cooldown_restarts,
+        unassigned_quota: add.unassigned_quota,
     })
 }
 
@@ -292,7 +302,7 @@ async fn demo(serve: Serve) -> CommandResult {
     print!(
         "{}",
         demo_instructions(
-            &serve.public_url(listener.local_addr()?),
+            &serve.public_url(listener.local_addr()?)?,
             &key,
             &serve.storage.data_dir,
             bin_dir.as_deref()

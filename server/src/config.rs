@@ -53,17 +53,41 @@ pub struct Serve {
     /// App API requests per minute per client IP (0: unlimited).
     #[arg(long, env = "SOFTTOKEN_APP_RATE_LIMIT", default_value_t = 60)]
     pub app_rate_limit: u32,
+    /// A proxy (CIDR, e.g. 10.0.0.0/8 or 127.0.0.1/32) whose X-Forwarded-For or Forwarded
+    /// header names the client; repeatable, or comma-separated in the environment. From
+    /// any other peer those headers are ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "SOFTTOKEN_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Storage.
     #[command(flatten)]
     pub storage: Storage,
 }
 
 impl Serve {
-    /// The public URL, defaulting to the address actually listened on, `bound`.
-    pub fn public_url(&self, bound: SocketAddr) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{bound}"))
+    /// The public URL, defaulting to the address actually listened on, `bound`; an error
+    /// unless it is an `http://` or `https://` URL with a host.
+    pub fn public_url(&self, bound: SocketAddr) -> Result<String, String> {
+        let Some(given) = &self.public_url else {
+            return Ok(format!("http://{bound}"));
+        };
+        let url =
+            url::Url::parse(given).map_err(|e| format!("--public-url {given}: not a URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(format!(
+                "--public-url {given}: apps reach the server over https:// (or http:// on \
+                 this machine); give such a URL with a host"
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "--public-url {given}: a base URL takes no query or fragment"
+            ));
+        }
+        Ok(given.trim_end_matches('/').to_owned())
     }
 }
 
@@ -135,6 +159,13 @@ pub struct ServiceAdd {
     /// Allow one token to be registered to several users.
     #[arg(long)]
     pub shared_tokens: bool,
+    /// A revocation during a running cool-down starts it afresh (default: it keeps its end).
+    #[arg(long)]
+    pub cooldown_restarts: bool,
+    /// Provisioned tokens that may wait for registration at once; provisioning is refused
+    /// (503 provisioning_full) beyond it.
+    #[arg(long, default_value_t = crate::policy::DEFAULT_UNASSIGNED_QUOTA)]
+    pub unassigned_quota: u32,
     /// Storage.
     #[command(flatten)]
     pub storage: Storage,

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use softtoken_protocol::{OtpParams, ServiceId};
 use softtoken_pskc::{KeySource, OtpKind, PskcError};
 use utoipa::ToSchema;
+use zeroize::Zeroizing;
 
+use crate::audit::AuditKind;
 use crate::crypto::{MasterKey, seed_aad};
 use crate::error::ApiError;
 use crate::serial::TokenSerial;
@@ -51,16 +53,20 @@ pub fn problem(error: &PskcError) -> ApiError {
     ApiError::new(status, error.code(), error.to_string())
 }
 
-/// Verifies `document` and stores its usable tokens for `service`.
+/// Verifies `document` and stores its usable tokens for `service`. Parsing, and the
+/// PBKDF2 of a password-protected file, run off the async workers.
 pub async fn import(
     store: &dyn Store,
     key: &MasterKey,
     service: &ServiceId,
-    document: &[u8],
-    source: &KeySource,
+    document: Zeroizing<Vec<u8>>,
+    source: KeySource,
     now: i64,
 ) -> Result<ImportOutcome, ApiError> {
-    let file = softtoken_pskc::parse(document, source).map_err(|e| problem(&e))?;
+    let file = tokio::task::spawn_blocking(move || softtoken_pskc::parse(&document, &source))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| problem(&e))?;
     let mut skipped: Vec<(usize, SkippedToken)> = file
         .skipped
         .iter()
@@ -101,27 +107,32 @@ pub async fn import(
             skipped.push(skip("not a usable hardware serial"));
             continue;
         };
-        tokens.push(Token {
-            service_id: service.clone(),
-            seed: key.seal(k.secret.expose(), &seed_aad(serial.as_str())),
-            serial,
-            state: TokenState::Unassigned,
-            params: OtpParams {
+        // Hardware tokens wait in the bank's stock: no expiry, unlike soft ones.
+        let mut token = Token::new(
+            service.clone(),
+            serial.clone(),
+            TokenState::Unassigned,
+            OtpParams {
                 algorithm: k.algorithm,
                 digits: k.digits,
                 period,
             },
-            last_step: -1,
-            drift: drift_steps,
-            created_at: now,
-            activated_at: None,
-            last_used_at: None,
-            // Hardware tokens wait in the bank's stock; only soft ones expire.
-            expires_at: None,
-        });
+            key.seal(k.secret.expose(), &seed_aad(serial.as_str())),
+            now,
+        );
+        token.drift = drift_steps;
+        tokens.push(token);
         packages.push(k.package);
     }
-    let added = store.import_tokens(&tokens).await?;
+    let event = NewAuditEvent::new(
+        service,
+        AuditKind::TokensImported,
+        format!(
+            "{} key packages in the file",
+            file.keys.len() + file.skipped.len()
+        ),
+    );
+    let added = store.import_tokens(&tokens, &event, now).await?;
     let mut imported = 0;
     for ((token, package), added) in tokens.iter().zip(packages).zip(added) {
         if added {
@@ -138,15 +149,5 @@ pub async fn import(
     }
     skipped.sort_by_key(|(package, _)| *package);
     let skipped: Vec<SkippedToken> = skipped.into_iter().map(|(_, s)| s).collect();
-    let event = NewAuditEvent {
-        service_id: service.clone(),
-        kind: "tokens_imported",
-        user_id: None,
-        serial: None,
-        detail: format!("imported {imported}, skipped {}", skipped.len()),
-    };
-    if let Err(e) = store.audit(&event, now).await {
-        tracing::error!(error = %e, "failed to write the import's audit event");
-    }
     Ok(ImportOutcome { imported, skipped })
 }

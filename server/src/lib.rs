@@ -3,7 +3,9 @@
 //! [`app`] builds the whole HTTP API over an [`AppState`]; `main.rs` only parses the
 //! command line ([`config`]) and runs it ([`commands`]).
 
+pub mod audit;
 pub mod auth;
+pub mod client_addr;
 pub mod clock;
 pub mod commands;
 pub mod config;
@@ -19,16 +21,20 @@ pub mod routes;
 pub mod serial;
 pub mod service_cache;
 pub mod store;
+pub mod verification;
 
 use std::sync::Arc;
 
 use axum::Router;
 
+use crate::client_addr::TrustedProxies;
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
 use crate::rate_limit::RateLimiter;
+use crate::routes::provisioning::ProvisionedCounts;
 use crate::service_cache::{SERVICE_CACHE_TTL, ServiceCache};
 use crate::store::Store;
+use crate::verification::Verification;
 
 /// Activation starts per service + user per minute, on top of the per-IP limit.
 pub const USER_RATE_LIMIT: u32 = 10;
@@ -50,6 +56,10 @@ pub struct AppState {
     pub user_limit: Arc<RateLimiter>,
     /// Services and API-key owners read in the last few seconds.
     pub services: Arc<ServiceCache>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Tokens provisioned since the last summary event.
+    pub provisioned: Arc<ProvisionedCounts>,
 }
 
 impl AppState {
@@ -69,12 +79,25 @@ impl AppState {
             ip_limit: Arc::new(RateLimiter::new(app_rate_limit)),
             user_limit: Arc::new(RateLimiter::new(USER_RATE_LIMIT)),
             services: Arc::new(ServiceCache::new(SERVICE_CACHE_TTL)),
+            trusted_proxies: TrustedProxies::default(),
+            provisioned: Arc::default(),
         }
+    }
+
+    /// The same state, believing the forwarding headers of `proxies`.
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.trusted_proxies = proxies;
+        self
     }
 
     /// Now, in Unix milliseconds.
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// The verification service, for a request handled now.
+    pub fn verification(&self) -> Verification<'_> {
+        Verification::new(&*self.store, &self.key, self.now())
     }
 }
 

@@ -1,13 +1,14 @@
 //! `GET /openapi.json`: the OpenAPI 3.1 document of the whole API.
 //!
-//! The app API's bodies are `protocol` types, which stay free of any OpenAPI
-//! dependency; the `*Doc` structs here describe their JSON shape instead.
+//! The operations come from the handlers' own `#[utoipa::path]` declarations (see
+//! `routes`); [`base`] gives the document's frame and [`finish`] adds what every operation
+//! of a kind may answer (a malformed body, a missing key, a rate limit, a server failure),
+//! so that every status a route can return is documented, as a problem document.
 
-use axum::Json;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
-
-use crate::routes;
 
 /// An RFC 9457 problem document (`application/problem+json`).
 #[derive(ToSchema)]
@@ -129,34 +130,108 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The API description.
+/// The document's frame: title, security scheme, tags and the problem schema; the
+/// operations join it from the router.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "softtoken-server", description = "Activates softtoken tokens and verifies their one-time passwords."),
-    paths(
-        routes::time::time,
-        routes::activation::start,
-        routes::activation::finish,
-        routes::provisioning::provision,
-        routes::enrollments::issue,
-        routes::users::confirm,
-        routes::users::verify,
-        routes::users::unlock,
-        routes::users::show,
-        routes::tokens::register,
-        routes::tokens::replace,
-        routes::tokens::stop,
-        routes::tokens::revoke,
-        routes::import::import_tokens,
-        routes::audit::list,
-    ),
+    components(schemas(ProblemDoc)),
     modifiers(&BearerAuth),
     tags((name = "app", description = "Called by the token app; no key, rate-limited"),
          (name = "bank", description = "Called by the bank's back end with the service's API key"))
 )]
-pub struct ApiDoc;
+struct Frame;
 
-/// Serves the document.
-pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The frame the router's operations are added to.
+pub fn base() -> utoipa::openapi::OpenApi {
+    Frame::openapi()
+}
+
+const PROBLEM: &str = "application/problem+json";
+
+/// Completes the document built from the routes: problem documents under their own media
+/// type, and on every operation the answers every operation of its kind may give.
+pub fn finish(mut document: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    for item in document.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            complete(operation);
+        }
+    }
+    document
+}
+
+fn complete(operation: &mut Operation) {
+    let responses = &mut operation.responses.responses;
+    // Problem documents are sent as application/problem+json, whatever the macro assumed.
+    for response in responses.values_mut() {
+        if let RefOr::T(response) = response
+            && let Some(content) = response.content.shift_remove("application/json")
+        {
+            let is_problem = matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/ProblemDoc"));
+            let media = if is_problem {
+                PROBLEM
+            } else {
+                "application/json"
+            };
+            response.content.insert(media.to_owned(), content);
+        }
+    }
+    let bank = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let has_body = operation.request_body.is_some();
+    let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let mut add = |status: u16, description: &str| {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| problem(description));
+    };
+    if has_body || has_params {
+        add(
+            400,
+            "invalid_request: the request is malformed (the detail names what)",
+        );
+    }
+    if has_body {
+        add(413, "payload_too_large");
+        add(
+            415,
+            "unsupported_media_type: the body must be application/json",
+        );
+        add(
+            422,
+            "invalid_request: a field is wrong (the detail names it)",
+        );
+        add(408, "request_timeout: the body took too long to arrive");
+    }
+    if bank {
+        add(401, "unauthorized: no API key, or an unknown one");
+        add(403, "forbidden: the API key belongs to another service");
+        add(404, "unknown_service or not_found");
+    } else {
+        add(429, "rate_limited: see Retry-After");
+    }
+    add(500, "internal: the server failed; the cause is in its log");
+    add(
+        503,
+        "unavailable: the server took too long or is shutting down; try again",
+    );
+}
+
+fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM,
+            Content::new(Some(Ref::from_schema_name("ProblemDoc"))),
+        )
+        .build()
+        .into()
 }

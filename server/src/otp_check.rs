@@ -1,8 +1,58 @@
 //! Matching a typed code against a token (DESIGN.md §4): which time step in the window,
 //! if any, it belongs to. The one-time-use guard itself is in the store.
 
+use std::fmt;
+
+use serde::{Deserialize, Deserializer};
 use softtoken_protocol::OtpParams;
 use softtoken_protocol::otp::totp;
+
+/// A code as a customer typed it: 6 to 8 ASCII digits. Parsed where a request is read, so
+/// nothing malformed reaches a check; `Debug` shows only its length, since a code is
+/// usable for a minute or two.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Code(String);
+
+/// What a text that is no code is told.
+pub const CODE_FORM: &str = "must be 6 to 8 digits";
+
+impl Code {
+    /// `text` as a code, if it has the form of one.
+    pub fn parse(text: &str) -> Option<Self> {
+        well_formed(text).then(|| Code(text.to_owned()))
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Code([{} digits])", self.0.len())
+    }
+}
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Code::parse(&text).ok_or_else(|| serde::de::Error::custom(CODE_FORM))
+    }
+}
+
+impl utoipa::PartialSchema for Code {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[0-9]{6,8}$"))
+            .description(Some("The code the customer typed: 6 to 8 digits."))
+            .examples([serde_json::json!("12345678")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Code {}
 
 /// What a typed code is, for one token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +168,18 @@ mod tests {
             match_code(SEED, &p, "000000x", now, 0, 1, -1),
             CodeMatch::NoMatch
         );
+    }
+
+    #[test]
+    fn codes_parse_and_hide_their_digits() {
+        assert_eq!(Code::parse("123456").unwrap().as_str(), "123456");
+        assert!(Code::parse("12345").is_none());
+        assert_eq!(
+            format!("{:?}", Code::parse("12345678").unwrap()),
+            "Code([8 digits])"
+        );
+        let err = serde_json::from_str::<Code>("\"12ab56\"").unwrap_err();
+        assert!(err.to_string().contains(CODE_FORM), "{err}");
     }
 
     #[test]

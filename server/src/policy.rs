@@ -14,6 +14,11 @@ pub const EXPIRED_UNASSIGNED_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
 /// How often a running server deletes expired sessions and provisioned tokens.
 pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
+/// Provisioned tokens a service may have waiting for registration unless it says otherwise:
+/// far more than a bank's customers provision in the 30 days a token may wait, far fewer
+/// than an attacker could create.
+pub const DEFAULT_UNASSIGNED_QUOTA: u32 = 10_000;
+
 /// The rules of one service (tenant).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -29,12 +34,18 @@ pub struct Policy {
     pub max_failures: u32,
     /// Seconds after a revocation before a new token may be issued to its users.
     pub cooldown_secs: u64,
+    /// Whether a revocation during a running cool-down starts it afresh (default: the
+    /// running one keeps its end).
+    pub cooldown_restarts: bool,
     /// Default lifetime of an enrollment, in seconds.
     pub enrollment_ttl_secs: u64,
     /// Usable tokens one user may hold.
     pub tokens_per_user: u32,
     /// Whether one token may be registered to several users (companies).
     pub shared_tokens: bool,
+    /// Provisioned tokens the service may have waiting for registration at once; the
+    /// unauthenticated provisioning call is refused beyond it.
+    pub unassigned_quota: u32,
 }
 
 impl Default for Policy {
@@ -46,14 +57,21 @@ impl Default for Policy {
             window: 1,
             max_failures: 5,
             cooldown_secs: 30 * 60,
+            cooldown_restarts: false,
             enrollment_ttl_secs: 24 * 3600,
             tokens_per_user: 1,
             shared_tokens: false,
+            unassigned_quota: DEFAULT_UNASSIGNED_QUOTA,
         }
     }
 }
 
 impl Policy {
+    /// The cool-down as milliseconds.
+    pub fn cooldown_ms(&self) -> i64 {
+        i64::try_from(self.cooldown_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
+
     fn params(&self, default: OtpParams) -> OtpParams {
         OtpParams {
             algorithm: self.algorithm.unwrap_or(default.algorithm),

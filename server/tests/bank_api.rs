@@ -123,12 +123,13 @@ async fn malformed_bodies_get_problem_documents() {
     assert_problem(status, &body, 422, "invalid_request");
     assert!(body["detail"].as_str().unwrap().contains("extra"), "{body}");
     let (status, body) = send(r#"{"otp": "123456"}"#.into(), "text/plain").await;
-    assert_problem(status, &body, 415, "invalid_request");
+    assert_problem(status, &body, 415, "unsupported_media_type");
     let big = format!(r#"{{"otp": "{}"}}"#, "1".repeat(17 * 1024));
     let (status, body) = send(big, "application/json").await;
     assert_problem(status, &body, 413, "payload_too_large");
     let (status, body) = send(r#"{"otp": "12ab56"}"#.into(), "application/json").await;
-    assert_problem(status, &body, 400, "invalid_request");
+    assert_problem(status, &body, 422, "invalid_request");
+    assert_eq!(body["detail"], "otp: must be 6 to 8 digits", "{body}");
 
     // Invalid IDs in the path or body, and an unknown route.
     let (status, body) = server
@@ -195,7 +196,7 @@ async fn activation_guesses_expiry_and_replacement() {
     let (_, status, body) = server.start_activation("bank", "nobody", "1234").await;
     assert_problem(status, &body, 404, "enrollment_not_found");
     let (_, status, body) = server.start_activation("nobank", "alice", "1234").await;
-    assert_problem(status, &body, 404, "unknown_service");
+    assert_problem(status, &body, 404, "enrollment_not_found");
 
     // Five starts use up the enrollment; the sixth is refused.
     server.enroll(&key, "bank", "alice", "right").await;

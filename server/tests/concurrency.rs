@@ -18,8 +18,9 @@ use softtoken_protocol::activation::{AppActivation, FinishRequest, PasswordKey, 
 use softtoken_protocol::otp::totp;
 use softtoken_protocol::wire::B64;
 use softtoken_protocol::{OtpParams, Serial, ServiceId, UserId};
+use softtoken_server::audit::AuditKind;
 use softtoken_server::policy::Policy;
-use softtoken_server::store::{StepUse, TokenState};
+use softtoken_server::store::{Acceptance, NewAuditEvent, StepUse, TokenState};
 use support::{Cluster, backends};
 
 /// Concurrent requests per round.
@@ -286,6 +287,63 @@ async fn one_activation_session_finished_concurrently_issues_exactly_one_token()
     }
 }
 
+/// Parallel replays of a spent code, from both instances: every answer is `reused` until
+/// the user locks, then `locked`, and the audit trail records for each exactly the answer
+/// its caller got (it used to say `reused` where the caller heard `locked`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_reuses_are_audited_as_answered() {
+    for backend in backends() {
+        let cluster = Cluster::start(&backend, Policy::default()).await;
+        let user = UserId::new("erin").unwrap();
+        let (_, seed) = cluster.active_token(&user).await;
+        let path = format!("/v1/services/{}/users/erin/verify", cluster.service);
+        cluster.clock.advance_ms(30_000);
+        let otp = code(&seed, &OtpParams::REGISTRATION, cluster.now());
+        let (_, first) = support::post(
+            &cluster.a,
+            &path,
+            Some(&cluster.api_key),
+            &json!({ "otp": otp }),
+        )
+        .await;
+        assert_eq!(first["reason"], "ok", "{backend}: {first}");
+        let replies = race(&cluster, |_| path.clone(), vec![json!({ "otp": otp }); 12]).await;
+        let mut answered: Vec<String> = replies
+            .iter()
+            .map(|(_, r)| r["reason"].as_str().unwrap().to_owned())
+            .collect();
+        answered.sort();
+        let max = Policy::default().max_failures as usize;
+        let mut expected = vec!["locked".to_owned(); 12 - max];
+        expected.extend(vec!["reused".to_owned(); max]);
+        assert_eq!(answered, expected, "{backend}: {replies:?}");
+
+        let (_, audit) = support::get(
+            &cluster.b,
+            &format!("/v1/services/{}/audit?limit=1000", cluster.service),
+            &cluster.api_key,
+        )
+        .await;
+        let mut recorded: Vec<String> = audit["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "verify" && e["detail"] != "ok")
+            .map(|e| e["detail"].as_str().unwrap().to_owned())
+            .collect();
+        recorded.sort();
+        assert_eq!(recorded, answered, "{backend}: {audit}");
+        let locks = audit["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "user_locked")
+            .count();
+        assert_eq!(locks, 1, "{backend}: {audit}");
+        cluster.finish().await;
+    }
+}
+
 /// The storage layer on its own, without HTTP in between: one step offered by many
 /// tasks on two pools is consumed once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -311,18 +369,22 @@ async fn accept_step_is_one_time_across_pools() {
                 };
                 let step = step.clone();
                 let now = cluster.now();
+                let event =
+                    NewAuditEvent::new(&cluster.service, AuditKind::Verify, "ok").user(&user);
                 tasks.push(tokio::spawn(async move {
                     store
-                        .accept_step(&step, TokenState::Active, now, None)
+                        .accept_step(&step, TokenState::Active, &event, now)
                         .await
                 }));
             }
             let mut accepted = 0;
             for task in tasks {
                 match task.await.unwrap() {
-                    Ok(()) => accepted += 1,
-                    Err(softtoken_server::store::StoreError::Reused) => {}
-                    Err(e) => panic!("{backend}: {e}"),
+                    Ok(Acceptance::Accepted) => accepted += 1,
+                    Ok(Acceptance::Reused { last_used_by }) => {
+                        assert_eq!(last_used_by.as_ref(), Some(&user), "{backend}");
+                    }
+                    other => panic!("{backend}: {other:?}"),
                 }
             }
             assert_eq!(accepted, 1, "{backend}: round {round}");

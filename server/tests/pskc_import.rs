@@ -97,7 +97,10 @@ async fn thousand_tokens_import_in_one_call_then_each_registers_and_verifies() {
         .collect();
     assert_eq!(
         details,
-        ["imported 1000, skipped 0", "imported 0, skipped 1000"]
+        [
+            "1000 key packages in the file; imported 1000 of 1000",
+            "1000 key packages in the file; imported 0 of 1000"
+        ]
     );
 
     let keys = expected["keys"].as_array().unwrap();

@@ -281,7 +281,13 @@ async fn a_token_from_issue_to_revocation() {
         .await;
     assert_eq!(body["reason"], "ok", "{body}");
 
-    // The audit trail saw all of it, in order.
+    // The audit trail saw all of it, in order; provisioning in a summary, written when the
+    // housekeeping task runs.
+    server
+        .state
+        .provisioned
+        .flush(&*server.store, server.state.now())
+        .await;
     let (status, body) = server
         .get("/v1/services/shinkin/audit?limit=1000", &key)
         .await;
@@ -301,7 +307,7 @@ async fn a_token_from_issue_to_revocation() {
         "verify",
         "user_locked",
         "user_unlocked",
-        "token_provisioned",
+        "tokens_provisioned",
         "token_registered",
         "token_replaced",
         "otp_stopped",

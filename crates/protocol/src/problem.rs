@@ -37,6 +37,14 @@ pub mod codes {
     pub const INVALID_REQUEST: &str = "invalid_request";
     /// The request body is larger than the route allows.
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// The request body is not `application/json`.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    /// The endpoint does not take this HTTP method.
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// The client took too long to send its request.
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
+    /// The server took too long to answer, or is shutting down: try again.
+    pub const UNAVAILABLE: &str = "unavailable";
     /// Missing or invalid API key.
     pub const UNAUTHORIZED: &str = "unauthorized";
     /// A valid API key for another service.
@@ -67,6 +75,10 @@ pub mod codes {
     pub const INVALID_OTP: &str = "invalid_otp";
     /// The user is locked after too many wrong codes.
     pub const LOCKED: &str = "locked";
+    /// The token collected too many wrong registration codes: the bank must unlock it.
+    pub const TOKEN_LOCKED: &str = "token_locked";
+    /// The service's quota of provisioned, unregistered tokens is reached.
+    pub const PROVISIONING_FULL: &str = "provisioning_full";
     /// The token cannot take this action in its current state.
     pub const CONFLICT: &str = "conflict";
     /// Something broke on the server; details are in its log, never in the response.

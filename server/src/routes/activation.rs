@@ -1,10 +1,15 @@
 //! `POST /v1/activation/start` and `/finish`: activation by start password
 //! (DESIGN.md §5), the server's side of the SPAKE2 exchange in `protocol::activation`.
 //!
-//! Each start counts one guess against the enrollment before any crypto runs, so
-//! five wrong start passwords lock it whatever the app does. The session key waits
-//! for finish sealed in the database, so start and finish may hit different instances.
+//! A start is a guess of the start password only once the app's message has been
+//! answered: a malformed message is refused before anything is counted, so nobody can
+//! lock a customer's enrollment with garbage. Every counted guess is audited with the
+//! client's address. An unknown service, an unknown user, a user without an open
+//! enrollment and a user in a revocation cool-down all get the same answer, so the app
+//! API tells nobody which customers exist. The session key waits for finish sealed in the
+//! database, so start and finish may hit different instances.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use softtoken_protocol::activation::{
@@ -15,79 +20,81 @@ use softtoken_protocol::wire::B64;
 use softtoken_protocol::{IssuedToken, SessionKey};
 
 use crate::AppState;
-use crate::crypto::{random_id, seed_aad, session_aad, w_aad};
+use crate::audit::AuditKind;
+use crate::client_addr::ClientAddr;
+use crate::crypto::{seed_aad, session_aad, w_aad};
 use crate::error::{ApiError, Json};
 use crate::policy::{MAX_ACTIVATION_GUESSES, SESSION_TTL_MS};
-use crate::routes::{audit, service};
-use crate::store::{ActivationSession, NewAuditEvent, Token, TokenState};
+use crate::routes::audit;
+use crate::store::{ActivationSession, NewAuditEvent, SessionId, StoreError, Token, TokenState};
 
 /// Starts an activation: answers the app's SPAKE2 message.
 #[utoipa::path(post, path = "/v1/activation/start", tag = "app",
     request_body = crate::openapi::StartRequestDoc,
     responses(
         (status = 200, body = crate::openapi::StartResponseDoc),
-        (status = 400, description = "malformed message", body = crate::openapi::ProblemDoc),
         (status = 403, description = "enrollment_locked", body = crate::openapi::ProblemDoc),
-        (status = 404, description = "unknown_service or enrollment_not_found", body = crate::openapi::ProblemDoc),
-        (status = 410, description = "enrollment_expired", body = crate::openapi::ProblemDoc),
-        (status = 429, description = "rate_limited", body = crate::openapi::ProblemDoc)))]
+        (status = 404, description = "enrollment_not_found: no open enrollment for this service and user (or no such service or user)", body = crate::openapi::ProblemDoc),
+        (status = 410, description = "enrollment_expired", body = crate::openapi::ProblemDoc)))]
 pub async fn start(
     State(state): State<AppState>,
+    Extension(client): Extension<ClientAddr>,
     Json(request): Json<StartRequest>,
 ) -> Result<Json<StartResponse>, ApiError> {
     let now = state.now();
     let sid = &request.service_id;
     let uid = &request.user_id;
+    // Only a service that exists gets a per-user bucket, so made-up services cannot fill
+    // the limiter's memory; it answers like a user without an enrollment.
+    if state.services.service(&*state.store, sid).await?.is_none() {
+        return Err(StoreError::EnrollmentNotFound.into());
+    }
     state.user_limit.check(&format!("{sid}/{uid}"), now)?;
-    service(&state, sid).await?;
-    let attempt = match state
+    let open = match state
         .store
-        .start_activation(sid, uid, MAX_ACTIVATION_GUESSES, now)
+        .enrollment_for_start(sid, uid, MAX_ACTIVATION_GUESSES, now)
         .await
     {
-        Ok(attempt) => attempt,
-        Err(e) => {
-            let err = ApiError::from(e);
-            if err.code == codes::ENROLLMENT_LOCKED {
-                audit(&state, sid, "activation_refused", Some(uid), None, "locked").await;
-            }
-            return Err(err);
+        Ok(open) => open,
+        Err(StoreError::EnrollmentLocked) => {
+            let refused = NewAuditEvent::new(sid, AuditKind::ActivationRefused, "locked").user(uid);
+            audit(&state, refused).await;
+            return Err(StoreError::EnrollmentLocked.into());
         }
+        Err(e) => return Err(e.into()),
     };
-    let w_bytes = state.key.open(&attempt.w, &w_aad(&attempt.enrollment_id))?;
+    let w_bytes = state.key.open(&open.w, &w_aad(open.id.as_str()))?;
     let w: [u8; 32] = w_bytes
         .as_slice()
         .try_into()
         .map_err(|_| ApiError::internal("stored w is not 32 bytes"))?;
     let w = PasswordKey::from_bytes(w);
+    // A message that is not a SPAKE2 element is refused here, before a guess is counted.
     let (message, key) = server_respond(&w, sid, uid, &request.message.0)?;
-    let attempts_left = MAX_ACTIVATION_GUESSES.saturating_sub(attempt.guesses);
-    let session_id = random_id();
-    let started = NewAuditEvent {
+    let session_id = SessionId::generate();
+    let session = ActivationSession {
+        session_key: state
+            .key
+            .seal(&key.to_bytes(), &session_aad(session_id.as_str())),
+        id: session_id,
+        enrollment_id: open.id,
         service_id: sid.clone(),
-        kind: "activation_started",
-        user_id: Some(uid.clone()),
-        serial: None,
-        detail: format!("attempt {} of {MAX_ACTIVATION_GUESSES}", attempt.guesses),
+        user_id: uid.clone(),
+        attempts_left: 0,
+        expires_at: now + SESSION_TTL_MS,
     };
-    state
+    let started = NewAuditEvent::new(
+        sid,
+        AuditKind::ActivationStarted,
+        format!("from {}", client.0),
+    )
+    .user(uid);
+    let attempts_left = state
         .store
-        .put_session(
-            &ActivationSession {
-                id: session_id.clone(),
-                enrollment_id: attempt.enrollment_id,
-                service_id: sid.clone(),
-                user_id: uid.clone(),
-                session_key: state.key.seal(&key.to_bytes(), &session_aad(&session_id)),
-                attempts_left,
-                expires_at: now + SESSION_TTL_MS,
-            },
-            Some(&started),
-            now,
-        )
+        .begin_activation(&session, MAX_ACTIVATION_GUESSES, &started, now)
         .await?;
     Ok(Json(StartResponse {
-        session_id,
+        session_id: session.id.to_string(),
         message: B64(message),
         confirmation: B64(key.server_confirmation().to_vec()),
         attempts_left,
@@ -99,8 +106,8 @@ pub async fn start(
     request_body = crate::openapi::FinishRequestDoc,
     responses(
         (status = 200, body = crate::openapi::FinishResponseDoc),
-        (status = 400, description = "confirmation_failed (wrong start password) or malformed", body = crate::openapi::ProblemDoc),
-        (status = 404, description = "enrollment_not_found (replaced or used meanwhile)", body = crate::openapi::ProblemDoc),
+        (status = 400, description = "confirmation_failed: wrong start password", body = crate::openapi::ProblemDoc),
+        (status = 404, description = "enrollment_not_found: replaced, used or ended by a revocation meanwhile", body = crate::openapi::ProblemDoc),
         (status = 409, description = "serial_taken", body = crate::openapi::ProblemDoc),
         (status = 410, description = "session_expired", body = crate::openapi::ProblemDoc)))]
 pub async fn finish(
@@ -108,66 +115,63 @@ pub async fn finish(
     Json(request): Json<FinishRequest>,
 ) -> Result<Json<FinishResponse>, ApiError> {
     let now = state.now();
+    let session_id = SessionId::parse(&request.session_id).ok_or(StoreError::SessionExpired)?;
     let session = state
         .store
-        .session(&request.session_id, now)
+        .session(&session_id, now)
         .await?
-        .ok_or(crate::store::StoreError::SessionExpired)?;
+        .ok_or(StoreError::SessionExpired)?;
     let sid = &session.service_id;
     let uid = &session.user_id;
     let key = SessionKey::from_bytes(
         &state
             .key
-            .open(&session.session_key, &session_aad(&session.id))?,
+            .open(&session.session_key, &session_aad(session.id.as_str()))?,
     )
     .map_err(ApiError::internal)?;
     if key.check_app_confirmation(&request.confirmation.0).is_err() {
-        state.store.discard_session(&session.id).await?;
-        audit(
-            &state,
-            sid,
-            "activation_failed",
-            Some(uid),
-            None,
-            "wrong start password",
-        )
-        .await;
+        let failed =
+            NewAuditEvent::new(sid, AuditKind::ActivationFailed, "wrong start password").user(uid);
+        state
+            .store
+            .discard_session(&session.id, &failed, now)
+            .await?;
+        let left = session.attempts_left;
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             codes::CONFIRMATION_FAILED,
             format!(
-                "wrong start password; {} tries left before the enrollment locks",
-                session.attempts_left
+                "wrong start password; {} before the enrollment locks",
+                match left {
+                    1 => "1 try left".to_owned(),
+                    n => format!("{n} tries left"),
+                }
             ),
         )
-        .with_attempts_left(session.attempts_left));
+        .with_attempts_left(left));
     }
-    let service = service(&state, sid).await?;
+    let service = crate::routes::service(&state, sid).await?;
     let params = service.policy.activation_params();
     let seed = key.seed(&request.serial, params.algorithm);
-    let token = Token {
-        service_id: sid.clone(),
-        serial: request.serial.clone().into(),
-        state: TokenState::Pending,
+    let serial = request.serial.clone().into();
+    let token = Token::new(
+        sid.clone(),
+        serial,
+        TokenState::Pending,
         params,
-        seed: state.key.seal(&seed, &seed_aad(request.serial.as_str())),
-        last_step: -1,
-        drift: 0,
-        created_at: now,
-        activated_at: None,
-        last_used_at: None,
-        expires_at: None,
-    };
-    let finished = NewAuditEvent {
-        service_id: sid.clone(),
-        kind: "activation_finished",
-        user_id: Some(uid.clone()),
-        serial: Some(request.serial.clone().into()),
-        detail: "token pending confirmation".into(),
-    };
+        state.key.seal(&seed, &seed_aad(request.serial.as_str())),
+        now,
+    );
+    let finished = NewAuditEvent::new(
+        sid,
+        AuditKind::ActivationFinished,
+        "token pending confirmation",
+    )
+    .user(uid)
+    .serial(&token.serial);
     state
         .store
-        .finish_activation(&session.id, &token, uid, now, Some(&finished))
+        .finish_activation(&session.id, &token, uid, &finished, now)
         .await?;
     let issued = IssuedToken {
         issuer: service.name,

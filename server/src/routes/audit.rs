@@ -2,13 +2,12 @@
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use softtoken_protocol::ServiceId;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::BankAuth;
-use crate::error::{ApiError, Json, Path, Query};
-use crate::routes::rfc3339;
+use crate::auth::ServiceAccess;
+use crate::error::{ApiError, Json, Query};
+use crate::routes::{ServicePath, rfc3339};
 
 /// Page size when none is asked for.
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -51,20 +50,15 @@ pub struct AuditResponse {
 
 /// The audit trail, oldest first.
 #[utoipa::path(get, path = "/v1/services/{sid}/audit", tag = "bank",
-    params(("sid" = String, Path, description = "service ID"), AuditQuery),
+    params(ServicePath, AuditQuery),
     security(("api_key" = [])),
-    responses(
-        (status = 200, body = AuditResponse),
-        (status = 400, description = "invalid_request", body = crate::openapi::ProblemDoc),
-        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
-        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc)))]
+    responses((status = 200, body = AuditResponse)))]
 pub async fn list(
     State(state): State<AppState>,
-    auth: BankAuth,
-    Path(sid): Path<ServiceId>,
+    ServiceAccess(service): ServiceAccess,
     Query(query): Query<AuditQuery>,
 ) -> Result<Json<AuditResponse>, ApiError> {
-    auth.require(&sid)?;
+    let sid = service.id;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::bad_request(format!(

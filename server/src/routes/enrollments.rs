@@ -12,12 +12,13 @@ use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
 use crate::AppState;
-use crate::auth::BankAuth;
-use crate::crypto::{random_id, w_aad};
-use crate::error::{ApiError, Json, Path};
+use crate::audit::AuditKind;
+use crate::auth::ServiceAccess;
+use crate::crypto::w_aad;
+use crate::error::{ApiError, Json};
 use crate::qr;
-use crate::routes::{audit, rfc3339, service};
-use crate::store::NewEnrollment;
+use crate::routes::{ServicePath, rfc3339};
+use crate::store::{EnrollmentId, NewAuditEvent, NewEnrollment};
 
 /// Shortest enrollment lifetime a bank may ask for.
 pub const MIN_TTL_SECONDS: u64 = 60;
@@ -73,24 +74,18 @@ pub struct EnrollmentResponse {
 
 /// Issues an activation; replaces the user's unused older one.
 #[utoipa::path(post, path = "/v1/services/{sid}/enrollments", tag = "bank",
-    params(("sid" = String, Path, description = "service ID")),
+    params(ServicePath),
     request_body = EnrollmentRequest,
     security(("api_key" = [])),
     responses(
         (status = 201, body = EnrollmentResponse),
-        (status = 400, description = "invalid_request", body = crate::openapi::ProblemDoc),
-        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
-        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc),
-        (status = 409, description = "token_exists or cooldown", body = crate::openapi::ProblemDoc),
-        (status = 422, description = "invalid_request (types, unknown fields, user ID)", body = crate::openapi::ProblemDoc)))]
+        (status = 409, description = "token_exists, or cooldown (with retry_after)", body = crate::openapi::ProblemDoc)))]
 pub async fn issue(
     State(state): State<AppState>,
-    auth: BankAuth,
-    Path(sid): Path<ServiceId>,
+    ServiceAccess(service): ServiceAccess,
     Json(request): Json<EnrollmentRequest>,
 ) -> Result<(StatusCode, Json<EnrollmentResponse>), ApiError> {
-    auth.require(&sid)?;
-    let service = service(&state, &sid).await?;
+    let sid = service.id.clone();
     if !valid_start_password(&request.start_password.0) {
         return Err(ApiError::bad_request(
             "start_password must be 4 to 64 printable ASCII characters",
@@ -112,30 +107,28 @@ pub async fn issue(
         .await
         .map_err(ApiError::internal)?;
     let now = state.now();
-    let id = random_id();
+    let id = EnrollmentId::generate();
     let expires_at = now + i64::try_from(ttl * 1000).unwrap_or(i64::MAX);
+    let issued = NewAuditEvent::new(
+        &sid,
+        AuditKind::EnrollmentIssued,
+        format!("expires {}", rfc3339(expires_at)),
+    )
+    .user(&uid);
     state
         .store
         .issue_enrollment(
             &NewEnrollment {
-                id: id.clone(),
+                w: state.key.seal(w.expose(), &w_aad(id.as_str())),
+                id,
                 service_id: sid.clone(),
                 user_id: uid.clone(),
-                w: state.key.seal(w.expose(), &w_aad(&id)),
                 expires_at,
             },
+            &issued,
             now,
         )
         .await?;
-    audit(
-        &state,
-        &sid,
-        "enrollment_issued",
-        Some(&uid),
-        None,
-        format!("expires {}", rfc3339(expires_at)),
-    )
-    .await;
     let activation_uri = qr::activation_uri(&state.public_url, &sid, &uid);
     let qr_svg = qr::svg(&activation_uri)
         .ok_or_else(|| ApiError::internal("activation URI too long for a QR code"))?;

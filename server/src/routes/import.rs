@@ -4,16 +4,15 @@ use std::fmt;
 
 use axum::extract::State;
 use serde::Deserialize;
-use softtoken_protocol::ServiceId;
 use softtoken_pskc::KeySource;
 use utoipa::ToSchema;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::AppState;
-use crate::auth::BankAuth;
-use crate::error::{ApiError, Json, Path};
+use crate::auth::ServiceAccess;
+use crate::error::{ApiError, Json};
 use crate::import::{ImportOutcome, import};
-use crate::routes::service;
+use crate::routes::ServicePath;
 
 /// A PSKC document and what unlocks it (at most one of the two).
 #[derive(Deserialize, ToSchema)]
@@ -68,31 +67,27 @@ impl ImportRequest {
 
 /// Imports the hardware tokens of a PSKC file as unassigned tokens of the service.
 #[utoipa::path(post, path = "/v1/services/{sid}/tokens/import", tag = "bank",
-    params(("sid" = String, Path, description = "service ID")),
+    params(ServicePath),
     request_body = ImportRequest,
     security(("api_key" = [])),
     responses(
         (status = 200, body = ImportOutcome),
         (status = 400, description = "invalid_request, invalid_pskc or pskc_key_needed", body = crate::openapi::ProblemDoc),
-        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
-        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc),
         (status = 413, description = "payload_too_large (8 MiB)", body = crate::openapi::ProblemDoc),
         (status = 422, description = "pskc_wrong_key, pskc_integrity or unsupported_pskc", body = crate::openapi::ProblemDoc)))]
 pub async fn import_tokens(
     State(state): State<AppState>,
-    auth: BankAuth,
-    Path(sid): Path<ServiceId>,
+    ServiceAccess(service): ServiceAccess,
     Json(request): Json<ImportRequest>,
 ) -> Result<Json<ImportOutcome>, ApiError> {
-    auth.require(&sid)?;
-    service(&state, &sid).await?;
     let source = request.key_source()?;
+    let document = Zeroizing::new(request.pskc.as_bytes().to_vec());
     let outcome = import(
         state.store.as_ref(),
         &state.key,
-        &sid,
-        request.pskc.as_bytes(),
-        &source,
+        &service.id,
+        document,
+        source,
         state.now(),
     )
     .await?;

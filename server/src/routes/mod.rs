@@ -1,4 +1,6 @@
-//! The HTTP routes, one module per area, and what they share.
+//! The HTTP routes, one module per area, and what they share. Each route is declared once,
+//! by its handler's `#[utoipa::path]`: the router and the OpenAPI document are both built
+//! from those declarations, so neither can miss a route the other has.
 
 pub mod activation;
 pub mod audit;
@@ -9,82 +11,137 @@ pub mod time;
 pub mod tokens;
 pub mod users;
 
+use std::sync::Arc;
+
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use chrono::{DateTime, SecondsFormat};
+use serde::Deserialize;
 use softtoken_protocol::problem::codes;
 use softtoken_protocol::{ServiceId, UserId};
-
-use crate::serial::TokenSerial;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::client_addr::{self, ClientAddr};
 use crate::error::ApiError;
 use crate::store::{NewAuditEvent, Service};
+
+/// The path of a call about one user.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserPath {
+    /// The service ID.
+    #[param(value_type = String)]
+    pub sid: ServiceId,
+    /// The user ID, as internet banking knows the customer: 1–64 of `[A-Za-z0-9._-]`.
+    #[param(value_type = String)]
+    pub uid: UserId,
+}
+
+/// The path of a call about one token.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TokenPath {
+    /// The service ID.
+    #[param(value_type = String)]
+    pub sid: ServiceId,
+    /// The token's serial (`SKTS…`, or a hardware token's serial).
+    pub serial: String,
+}
+
+/// The path of a call about a whole service.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ServicePath {
+    /// The service ID.
+    #[param(value_type = String)]
+    pub sid: ServiceId,
+}
 
 /// The largest request body any route accepts.
 pub const MAX_BODY: usize = 16 * 1024;
 
-/// All routes.
-pub fn router(state: AppState) -> Router {
-    let app_api = Router::new()
-        .route("/v1/time", get(time::time))
-        .route("/v1/activation/start", post(activation::start))
-        .route("/v1/activation/finish", post(activation::finish))
-        .route("/v1/provisioning", post(provisioning::provision))
-        .route_layer(middleware::from_fn_with_state(state.clone(), limit_per_ip));
-    let bank_api = Router::new()
-        .route("/v1/services/{sid}/enrollments", post(enrollments::issue))
-        .route("/v1/services/{sid}/users/{uid}", get(users::show))
-        .route(
-            "/v1/services/{sid}/users/{uid}/confirm",
-            post(users::confirm),
-        )
-        .route("/v1/services/{sid}/users/{uid}/verify", post(users::verify))
-        .route(
-            "/v1/services/{sid}/users/{uid}/tokens",
-            post(tokens::register),
-        )
-        .route(
-            "/v1/services/{sid}/users/{uid}/replace",
-            post(tokens::replace),
-        )
-        .route("/v1/services/{sid}/users/{uid}/stop", post(tokens::stop))
-        .route("/v1/services/{sid}/users/{uid}/unlock", post(users::unlock))
-        .route(
-            "/v1/services/{sid}/tokens/{serial}/revoke",
-            post(tokens::revoke),
-        )
-        .route("/v1/services/{sid}/audit", get(audit::list))
-        .route(
-            "/v1/services/{sid}/tokens/import",
-            post(import::import_tokens)
+/// Every route, with the OpenAPI document they declare.
+pub fn api(state: &AppState) -> OpenApiRouter<AppState> {
+    // The app API (no key) is rate-limited per client address; the bank API is not (its
+    // callers hold a key).
+    let app_api = OpenApiRouter::new()
+        .routes(routes!(time::time))
+        .routes(routes!(activation::start))
+        .routes(routes!(activation::finish))
+        .routes(routes!(provisioning::provision))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            limit_per_client,
+        ));
+    let bank_api = OpenApiRouter::new()
+        .routes(routes!(enrollments::issue))
+        .routes(routes!(users::show))
+        .routes(routes!(users::confirm))
+        .routes(routes!(users::verify))
+        .routes(routes!(users::unlock))
+        .routes(routes!(users::end_cooldown))
+        .routes(routes!(tokens::register))
+        .routes(routes!(tokens::replace))
+        .routes(routes!(tokens::stop))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(tokens::unlock))
+        .routes(routes!(audit::list))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(import::import_tokens))
                 .layer(DefaultBodyLimit::max(crate::import::MAX_IMPORT_BODY)),
         );
-    Router::new()
+    OpenApiRouter::with_openapi(crate::openapi::base())
         .merge(app_api)
         .merge(bank_api)
-        .route("/openapi.json", get(crate::openapi::serve))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state)
+}
+
+/// The whole HTTP API over `state`.
+pub fn router(state: AppState) -> Router {
+    let (api, document) = api(&state).split_for_parts();
+    let document = Arc::new(crate::openapi::finish(document));
+    let proxies = state.trusted_proxies.clone();
+    api.route(
+        "/openapi.json",
+        get(move || {
+            let document = Arc::clone(&document);
+            async move { axum::Json(document.as_ref().clone()) }
+        }),
+    )
+    .fallback(not_found)
+    .method_not_allowed_fallback(method_not_allowed)
+    .layer(DefaultBodyLimit::max(MAX_BODY))
+    .layer(middleware::from_fn(move |request: Request, next: Next| {
+        client_addr::resolve(proxies.clone(), request, next)
+    }))
+    .with_state(state)
 }
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; the API is described at /openapi.json")
 }
 
-async fn limit_per_ip(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    // In-process tests have no peer address; they share one bucket.
-    let ip = request
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        codes::METHOD_NOT_ALLOWED,
+        "this endpoint does not take that method; the API is described at /openapi.json",
+    )
+}
+
+async fn limit_per_client(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let client = request
         .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "local".to_string());
-    match state.ip_limit.check(&ip, state.now()) {
+        .get::<ClientAddr>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.to_string());
+    match state.ip_limit.check(&client, state.now()) {
         Ok(()) => next.run(request).await,
         Err(e) => e.into_response(),
     }
@@ -105,25 +162,11 @@ pub async fn service(state: &AppState, id: &ServiceId) -> Result<Service, ApiErr
         })
 }
 
-/// Records an audit event. A failure to write it is logged, not returned: the action it
-/// describes has already happened.
-pub async fn audit(
-    state: &AppState,
-    service: &ServiceId,
-    kind: &'static str,
-    user: Option<&UserId>,
-    serial: Option<&TokenSerial>,
-    detail: impl Into<String>,
-) {
-    let event = NewAuditEvent {
-        service_id: service.clone(),
-        kind,
-        user_id: user.cloned(),
-        serial: serial.cloned(),
-        detail: detail.into(),
-    };
+/// Records an audit event that no write carries. A failure to write it is logged, not
+/// returned: the action it describes has already happened.
+pub async fn audit(state: &AppState, event: NewAuditEvent) {
     if let Err(e) = state.store.audit(&event, state.now()).await {
-        tracing::error!(error = %e, kind, "failed to write an audit event");
+        tracing::error!(error = %e, kind = %event.kind, "failed to write an audit event");
     }
 }
 

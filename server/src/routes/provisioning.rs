@@ -1,28 +1,36 @@
 //! `POST /v1/provisioning`: registration mode (DESIGN.md §6), the server's side of the
 //! X25519 exchange in `protocol::provisioning`. The token stays unassigned until the
 //! bank registers serial + code to a user.
+//!
+//! The call is open to anyone (rate-limited per client), so what it may store is
+//! bounded: each service has a quota of provisioned tokens waiting for registration, and
+//! provisioning writes no audit row of its own; [`ProvisionedCounts`] sums it up in one
+//! `tokens_provisioned` event per service every few minutes.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use axum::extract::State;
-use softtoken_protocol::IssuedToken;
 use softtoken_protocol::provisioning::{ProvisioningRequest, ProvisioningResponse, server_respond};
 use softtoken_protocol::wire::B64;
+use softtoken_protocol::{IssuedToken, ServiceId};
 
 use crate::AppState;
+use crate::audit::AuditKind;
 use crate::crypto::seed_aad;
 use crate::error::{ApiError, Json};
 use crate::policy::UNASSIGNED_TTL_MS;
-use crate::routes::{audit, service};
-use crate::store::{Token, TokenState};
+use crate::routes::service;
+use crate::store::{NewAuditEvent, Store, StoreError, Token, TokenState};
 
 /// Creates an unassigned token with the app's serial.
 #[utoipa::path(post, path = "/v1/provisioning", tag = "app",
     request_body = crate::openapi::ProvisioningRequestDoc,
     responses(
         (status = 200, body = crate::openapi::ProvisioningResponseDoc),
-        (status = 400, description = "malformed key", body = crate::openapi::ProblemDoc),
         (status = 404, description = "unknown_service", body = crate::openapi::ProblemDoc),
         (status = 409, description = "serial_taken", body = crate::openapi::ProblemDoc),
-        (status = 429, description = "rate_limited", body = crate::openapi::ProblemDoc)))]
+        (status = 503, description = "provisioning_full: the service's quota of unregistered tokens is reached", body = crate::openapi::ProblemDoc)))]
 pub async fn provision(
     State(state): State<AppState>,
     Json(request): Json<ProvisioningRequest>,
@@ -32,31 +40,28 @@ pub async fn provision(
     let (public_key, key) = server_respond(&request)?;
     let params = service.policy.registration_params();
     let seed = key.seed(&request.serial, params.algorithm);
-    state
-        .store
-        .add_unassigned_token(&Token {
-            service_id: service.id.clone(),
-            serial: request.serial.clone().into(),
-            state: TokenState::Unassigned,
-            params,
-            seed: state.key.seal(&seed, &seed_aad(request.serial.as_str())),
-            last_step: -1,
-            drift: 0,
-            created_at: now,
-            activated_at: None,
-            last_used_at: None,
-            expires_at: Some(now + UNASSIGNED_TTL_MS),
-        })
-        .await?;
-    audit(
-        &state,
-        &service.id,
-        "token_provisioned",
-        None,
-        Some(&request.serial.clone().into()),
-        "unassigned",
-    )
-    .await;
+    let mut token = Token::new(
+        service.id.clone(),
+        request.serial.clone().into(),
+        TokenState::Unassigned,
+        params,
+        state.key.seal(&seed, &seed_aad(request.serial.as_str())),
+        now,
+    );
+    token.expires_at = Some(now + UNASSIGNED_TTL_MS);
+    let quota = service.policy.unassigned_quota;
+    match state.store.add_provisioned_token(&token, quota).await {
+        Ok(()) => state.provisioned.count(&service.id),
+        Err(e @ StoreError::ProvisioningFull { .. }) => {
+            tracing::warn!(
+                service = %service.id,
+                quota,
+                "provisioning refused: the service's quota of unregistered tokens is reached"
+            );
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    }
     let issued = IssuedToken {
         issuer: service.name,
         params,
@@ -68,4 +73,37 @@ pub async fn provision(
         token: issued,
         mac: B64(mac.to_vec()),
     }))
+}
+
+/// Tokens this instance provisioned per service since the last summary.
+#[derive(Debug, Default)]
+pub struct ProvisionedCounts(Mutex<HashMap<ServiceId, u64>>);
+
+impl ProvisionedCounts {
+    fn count(&self, service: &ServiceId) {
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *counts.entry(service.clone()).or_default() += 1;
+    }
+
+    /// Records one `tokens_provisioned` event per service that provisioned any since the
+    /// last call. Counts that could not be written are kept for the next call.
+    pub async fn flush(&self, store: &dyn Store, now: i64) {
+        let counts = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        for (service, n) in counts {
+            let event = NewAuditEvent::new(
+                &service,
+                AuditKind::TokensProvisioned,
+                format!("{n} provisioned since the last summary"),
+            );
+            if let Err(e) = store.audit(&event, now).await {
+                tracing::warn!(error = %e, %service, "could not record a provisioning summary");
+                *self
+                    .0
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(service)
+                    .or_default() += n;
+            }
+        }
+    }
 }

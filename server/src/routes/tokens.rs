@@ -1,26 +1,26 @@
-//! Binding tokens to users and ending them: register (`tokens`), `replace`, `stop`
-//! and `revoke`. Every call that takes a code checks it first; a wrong code is a
-//! 422 `invalid_otp` and counts towards the user's lockout.
+//! Binding tokens to users and ending them: register (`tokens`), `replace`, `stop`,
+//! `revoke` and a token's `unlock`. Every call that takes a code has it judged by
+//! [`crate::verification`] first; a wrong code is a 422 `invalid_otp` (counted towards the
+//! user's lockout, and for a token being registered towards the token's) and a locked
+//! user a 409 `locked`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use softtoken_protocol::ServiceId;
 use softtoken_protocol::problem::codes;
-use softtoken_protocol::{ServiceId, UserId};
-
-use crate::serial::TokenSerial;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::BankAuth;
-use crate::crypto::seed_aad;
+use crate::audit::AuditKind;
+use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json, Path};
-use crate::otp_check::{CodeMatch, match_code};
-use crate::routes::users::{
-    OtpRequest, Reason, UserResponse, check_form, fail, find_code, user_view,
-};
-use crate::routes::{audit, rfc3339, service};
-use crate::store::{Binding, Service, StepUse, StoreError, Token, TokenState};
+use crate::otp_check::Code;
+use crate::routes::users::{OtpRequest, UserResponse, user_view};
+use crate::routes::{TokenPath, UserPath, rfc3339};
+use crate::serial::TokenSerial;
+use crate::store::{Binding, NewAuditEvent, StepUse, StoreError, Token, TokenState};
+use crate::verification::{Outcome, Proof, Verdict};
 
 /// Register a provisioned token to a user.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,7 +30,7 @@ pub struct RegisterRequest {
     #[schema(value_type = String, example = "SKTS1234567X")]
     pub serial: TokenSerial,
     /// The code the app shows now.
-    pub otp: String,
+    pub otp: Code,
 }
 
 /// Device change.
@@ -38,12 +38,21 @@ pub struct RegisterRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReplaceRequest {
     /// A code of the user's current token.
-    pub old_otp: String,
+    pub old_otp: Code,
     /// The new token's serial.
     #[schema(value_type = String)]
     pub new_serial: TokenSerial,
     /// A code of the new token.
-    pub new_otp: String,
+    pub new_otp: Code,
+}
+
+/// A user of a revoked token and their cool-down.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RevokedUser {
+    /// The user.
+    pub user_id: String,
+    /// When the user's cool-down ends (RFC 3339): no new token before then.
+    pub cooldown_until: String,
 }
 
 /// The outcome of a revocation.
@@ -55,70 +64,61 @@ pub struct RevokeResponse {
     pub state: String,
     /// The users it was bound to; each is in a cool-down.
     pub users: Vec<String>,
-    /// End of the cool-down (RFC 3339).
+    /// The latest end of those cool-downs (RFC 3339).
     pub cooldown_until: String,
+    /// Each user's own cool-down (a running one is not restarted unless the service says so).
+    pub cooldowns: Vec<RevokedUser>,
+    /// Unused enrollments of those users that the revocation ended.
+    pub ended_enrollments: u64,
 }
 
-/// 422 `invalid_otp` after counting the failure (or 409 `locked` if it locked the user).
-async fn wrong_code(state: &AppState, service: &Service, uid: &UserId, reason: Reason) -> ApiError {
-    let answer = match fail(state, service, uid, reason, None).await {
-        Ok(answer) => answer,
-        // No such user yet (registering a first token): nothing to count against.
-        Err(e) if e.status == StatusCode::NOT_FOUND => {
-            return ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                codes::INVALID_OTP,
-                "the code is wrong",
-            );
-        }
-        Err(e) => return e,
-    };
-    if answer.reason == Reason::Locked {
+/// A token and its state, as `unlock` answers.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenStateResponse {
+    /// The token.
+    pub serial: String,
+    /// `unassigned`, `pending`, `active` or `revoked`.
+    pub state: String,
+    /// Wrong registration codes counted against it.
+    pub failures: u32,
+}
+
+/// The error a refused proof is answered with: 422 `invalid_otp` with the tries left, or
+/// 409 `locked`.
+fn refused(verdict: &Verdict, which: &str) -> ApiError {
+    if verdict.outcome == Outcome::Locked {
         return StoreError::Locked.into();
     }
-    let what = if reason == Reason::Reused {
-        "the code was already used"
+    let what = if verdict.outcome == Outcome::Reused {
+        "was already used"
     } else {
-        "the code is wrong"
+        "is wrong"
     };
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         codes::INVALID_OTP,
-        format!("{what}; {} tries left", answer.remaining_attempts),
+        format!("{which} {what}; {}", tries_left(verdict.remaining_attempts)),
     )
-    .with_attempts_left(answer.remaining_attempts)
+    .with_attempts_left(verdict.remaining_attempts)
 }
 
-fn locked_or_missing(locked: bool) -> Result<(), ApiError> {
-    if locked {
-        Err(StoreError::Locked.into())
-    } else {
-        Ok(())
+fn tries_left(n: u32) -> String {
+    match n {
+        0 => "no tries left: the user is locked until the bank unlocks".into(),
+        1 => "1 try left".into(),
+        n => format!("{n} tries left"),
     }
 }
 
-/// Matches `otp` against one token that is not (yet) the user's.
-fn match_token(
-    state: &AppState,
-    service: &Service,
-    token: &Token,
-    otp: &str,
-) -> Result<CodeMatch, ApiError> {
-    let seed = state
-        .key
-        .open(&token.seed, &seed_aad(token.serial.as_str()))?;
-    Ok(match_code(
-        &seed,
-        &token.params,
-        otp,
-        state.now(),
-        token.drift,
-        service.policy.window,
-        token.last_step,
-    ))
+/// The step a proof gives, or the answer to its refusal.
+fn fresh(proof: Proof, which: &str) -> Result<StepUse, ApiError> {
+    match proof {
+        Proof::Fresh(step) => Ok(step),
+        Proof::Refused(verdict) => Err(refused(&verdict, which)),
+    }
 }
 
-async fn provisioned_token(
+async fn service_token(
     state: &AppState,
     sid: &ServiceId,
     serial: &TokenSerial,
@@ -132,241 +132,214 @@ async fn provisioned_token(
 
 /// Registers a provisioned token (or, where allowed, a shared one) to a user.
 #[utoipa::path(post, path = "/v1/services/{sid}/users/{uid}/tokens", tag = "bank",
-    params(("sid" = String, Path, description = "service ID"), ("uid" = String, Path, description = "user ID")),
+    params(UserPath),
     request_body = RegisterRequest,
     security(("api_key" = [])),
     responses(
         (status = 201, body = UserResponse),
-        (status = 400, description = "invalid_request", body = crate::openapi::ProblemDoc),
-        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
-        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc),
         (status = 404, description = "not_found (serial)", body = crate::openapi::ProblemDoc),
-        (status = 409, description = "token_exists, cooldown, locked or conflict", body = crate::openapi::ProblemDoc),
+        (status = 409, description = "token_exists, cooldown, locked, token_locked or conflict", body = crate::openapi::ProblemDoc),
         (status = 422, description = "invalid_otp", body = crate::openapi::ProblemDoc)))]
 pub async fn register(
     State(state): State<AppState>,
-    auth: BankAuth,
-    Path((sid, uid)): Path<(ServiceId, UserId)>,
+    ServiceAccess(service): ServiceAccess,
+    Path(UserPath { uid, .. }): Path<UserPath>,
     Json(request): Json<RegisterRequest>,
 ) -> Result<(StatusCode, Json<UserResponse>), ApiError> {
-    auth.require(&sid)?;
-    check_form(&request.otp)?;
-    let service = service(&state, &sid).await?;
-    if let Some(user) = state.store.user(&sid, &uid).await? {
-        locked_or_missing(user.locked)?;
+    let sid = &service.id;
+    if let Some(user) = state.store.user(sid, &uid).await?
+        && user.locked
+    {
+        return Err(StoreError::Locked.into());
     }
-    let token = provisioned_token(&state, &sid, &request.serial).await?;
-    let (step, drift) = match match_token(&state, &service, &token, &request.otp)? {
-        CodeMatch::Fresh { step, drift } => (step, drift),
-        CodeMatch::Used => return Err(wrong_code(&state, &service, &uid, Reason::Reused).await),
-        CodeMatch::NoMatch => {
-            return Err(wrong_code(&state, &service, &uid, Reason::Invalid).await);
-        }
-    };
-    state
-        .store
-        .bind_token(
-            &Binding {
-                step: StepUse {
-                    service_id: sid.clone(),
-                    user_id: uid.clone(),
-                    serial: request.serial.clone(),
-                    step,
-                    drift,
-                },
-                shared_tokens: service.policy.shared_tokens,
-                tokens_per_user: service.policy.tokens_per_user,
-            },
-            state.now(),
+    let token = service_token(&state, sid, &request.serial).await?;
+    let proof = state
+        .verification()
+        .prove_unbound(
+            &service,
+            &uid,
+            &token,
+            &request.otp,
+            AuditKind::Registration,
         )
         .await?;
-    audit(
-        &state,
-        &sid,
-        "token_registered",
-        Some(&uid),
-        Some(&request.serial),
-        "active",
-    )
-    .await;
+    let step = fresh(proof, "the code")?;
+    let binding = Binding {
+        step,
+        shared_tokens: service.policy.shared_tokens,
+        tokens_per_user: service.policy.tokens_per_user,
+        max_failures: service.policy.max_failures,
+    };
+    let event = NewAuditEvent::new(sid, AuditKind::TokenRegistered, "active")
+        .user(&uid)
+        .serial(&request.serial);
+    state
+        .store
+        .bind_token(&binding, &event, state.now())
+        .await?;
     Ok((
         StatusCode::CREATED,
-        Json(user_view(&state, &sid, &uid).await?),
+        Json(user_view(&state, &service, &uid).await?),
     ))
-}
-
-/// The user's active token the code belongs to, or the error to answer.
-async fn users_code(
-    state: &AppState,
-    service: &Service,
-    uid: &UserId,
-    otp: &str,
-) -> Result<StepUse, ApiError> {
-    let user = state.store.user(&service.id, uid).await?.ok_or_else(|| {
-        ApiError::not_found(format!("no user '{uid}' in service '{}'", service.id))
-    })?;
-    locked_or_missing(user.locked)?;
-    if !user.tokens.iter().any(|t| t.state == TokenState::Active) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            codes::CONFLICT,
-            "the user has no active token",
-        ));
-    }
-    match find_code(
-        state,
-        service,
-        &user.tokens,
-        TokenState::Active,
-        otp,
-        state.now(),
-    )? {
-        (CodeMatch::Fresh { step, drift }, Some(serial)) => Ok(StepUse {
-            service_id: service.id.clone(),
-            user_id: uid.clone(),
-            serial,
-            step,
-            drift,
-        }),
-        (CodeMatch::Used, _) => Err(wrong_code(state, service, uid, Reason::Reused).await),
-        _ => Err(wrong_code(state, service, uid, Reason::Invalid).await),
-    }
 }
 
 /// Device change: old code, new serial and new code, atomically.
 #[utoipa::path(post, path = "/v1/services/{sid}/users/{uid}/replace", tag = "bank",
-    params(("sid" = String, Path, description = "service ID"), ("uid" = String, Path, description = "user ID")),
+    params(UserPath),
     request_body = ReplaceRequest,
     security(("api_key" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 400, description = "invalid_request", body = crate::openapi::ProblemDoc),
-        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
-        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc),
         (status = 404, description = "not_found (user or serial)", body = crate::openapi::ProblemDoc),
-        (status = 409, description = "locked or conflict", body = crate::openapi::ProblemDoc),
+        (status = 409, description = "locked, token_locked or conflict", body = crate::openapi::ProblemDoc),
         (status = 422, description = "invalid_otp", body = crate::openapi::ProblemDoc)))]
 pub async fn replace(
     State(state): State<AppState>,
-    auth: BankAuth,
-    Path((sid, uid)): Path<(ServiceId, UserId)>,
+    ServiceAccess(service): ServiceAccess,
+    Path(UserPath { uid, .. }): Path<UserPath>,
     Json(request): Json<ReplaceRequest>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    auth.require(&sid)?;
-    check_form(&request.old_otp)?;
-    check_form(&request.new_otp)?;
-    let service = service(&state, &sid).await?;
-    let old = users_code(&state, &service, &uid, &request.old_otp).await?;
-    let token = provisioned_token(&state, &sid, &request.new_serial).await?;
-    if token.state != TokenState::Unassigned {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            codes::CONFLICT,
-            "the new token must be a provisioned token not yet registered",
-        ));
-    }
-    let new = match match_token(&state, &service, &token, &request.new_otp)? {
-        CodeMatch::Fresh { step, drift } => StepUse {
-            service_id: sid.clone(),
-            user_id: uid.clone(),
-            serial: request.new_serial.clone(),
-            step,
-            drift,
-        },
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                codes::INVALID_OTP,
-                "the new token's code is wrong",
-            ));
-        }
-    };
-    state.store.replace_token(&old, &new, state.now()).await?;
-    audit(
-        &state,
-        &sid,
-        "token_replaced",
-        Some(&uid),
-        Some(&new.serial),
+    let sid = &service.id;
+    let now = state.now();
+    let verification = state.verification();
+    let old = fresh(
+        verification.prove(&service, &uid, &request.old_otp).await?,
+        "the current token's code",
+    )?;
+    let token = service_token(&state, sid, &request.new_serial).await?;
+    crate::store::rules::check_replacement(&token, service.policy.max_failures, now)?;
+    let proof = verification
+        .prove_unbound(
+            &service,
+            &uid,
+            &token,
+            &request.new_otp,
+            AuditKind::Replacement,
+        )
+        .await?;
+    let new = fresh(proof, "the new token's code")?;
+    let event = NewAuditEvent::new(
+        sid,
+        AuditKind::TokenReplaced,
         format!("replaces {}", old.serial),
     )
-    .await;
-    user_view(&state, &sid, &uid).await.map(Json)
+    .user(&uid)
+    .serial(&new.serial);
+    state
+        .store
+        .replace_token(&old, &new, service.policy.max_failures, &event, now)
+        .await?;
+    user_view(&state, &service, &uid).await.map(Json)
 }
 
-/// Stops OTP for a user: unbinds and revokes their tokens (a current code required).
+/// Stops OTP for a user (利用中止): unbinds and revokes their tokens (a current code
+/// required).
 #[utoipa::path(post, path = "/v1/services/{sid}/users/{uid}/stop", tag = "bank",
-    params(("sid" = String, Path, description = "service ID"), ("uid" = String, Path, description = "user ID")),
+    params(UserPath),
     request_body = OtpRequest,
     security(("api_key" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 400, description = "invalid_request", body = crate::openapi::ProblemDoc),
-        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
-        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc),
         (status = 404, description = "not_found", body = crate::openapi::ProblemDoc),
         (status = 409, description = "locked or conflict", body = crate::openapi::ProblemDoc),
         (status = 422, description = "invalid_otp", body = crate::openapi::ProblemDoc)))]
 pub async fn stop(
     State(state): State<AppState>,
-    auth: BankAuth,
-    Path((sid, uid)): Path<(ServiceId, UserId)>,
+    ServiceAccess(service): ServiceAccess,
+    Path(UserPath { uid, .. }): Path<UserPath>,
     Json(request): Json<OtpRequest>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    auth.require(&sid)?;
-    check_form(&request.otp)?;
-    let service = service(&state, &sid).await?;
-    let step = users_code(&state, &service, &uid, &request.otp).await?;
-    let serials = state.store.stop_user(&step, state.now()).await?;
-    let list: Vec<&str> = serials.iter().map(TokenSerial::as_str).collect();
-    audit(
-        &state,
-        &sid,
-        "otp_stopped",
-        Some(&uid),
-        None,
-        format!("unbound {}", list.join(", ")),
-    )
-    .await;
-    user_view(&state, &sid, &uid).await.map(Json)
+    let step = fresh(
+        state
+            .verification()
+            .prove(&service, &uid, &request.otp)
+            .await?,
+        "the code",
+    )?;
+    state.store.stop_user(&step, state.now()).await?;
+    user_view(&state, &service, &uid).await.map(Json)
 }
 
-/// Revokes a token (lost phone) and starts the cool-down for its users.
+fn path_serial(text: &str) -> Result<TokenSerial, ApiError> {
+    TokenSerial::parse(text)
+        .map_err(|e| ApiError::bad_request(format!("the serial in the path: {e}")))
+}
+
+/// Revokes a token (トークン失効: a lost phone), ends its users' unused enrollments and
+/// starts their cool-down.
 #[utoipa::path(post, path = "/v1/services/{sid}/tokens/{serial}/revoke", tag = "bank",
-    params(("sid" = String, Path, description = "service ID"), ("serial" = String, Path, description = "token serial")),
+    params(TokenPath),
     security(("api_key" = [])),
     responses(
         (status = 200, body = RevokeResponse),
-        (status = 400, description = "invalid_request (serial)", body = crate::openapi::ProblemDoc),
-        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
-        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc),
         (status = 404, description = "not_found", body = crate::openapi::ProblemDoc)))]
 pub async fn revoke(
     State(state): State<AppState>,
-    auth: BankAuth,
-    Path((sid, serial)): Path<(ServiceId, String)>,
+    ServiceAccess(service): ServiceAccess,
+    Path(TokenPath { serial, .. }): Path<TokenPath>,
 ) -> Result<Json<RevokeResponse>, ApiError> {
-    auth.require(&sid)?;
-    let serial = TokenSerial::parse(&serial).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let service = service(&state, &sid).await?;
-    let cooldown_ms =
-        i64::try_from(service.policy.cooldown_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let until = state.now().saturating_add(cooldown_ms);
-    let users = state.store.revoke_token(&sid, &serial, until).await?;
-    let users: Vec<String> = users.iter().map(UserId::to_string).collect();
-    audit(
-        &state,
-        &sid,
-        "token_revoked",
-        None,
-        Some(&serial),
-        format!("users: {}", users.join(", ")),
-    )
-    .await;
+    let serial = path_serial(&serial)?;
+    let now = state.now();
+    let policy = &service.policy;
+    let until = now.saturating_add(policy.cooldown_ms());
+    let revocation = state
+        .store
+        .revoke_token(&service.id, &serial, until, policy.cooldown_restarts, now)
+        .await?;
+    let latest = revocation
+        .users
+        .iter()
+        .map(|(_, u)| *u)
+        .max()
+        .unwrap_or(until);
     Ok(Json(RevokeResponse {
         serial: serial.as_str().to_string(),
         state: TokenState::Revoked.as_str().to_string(),
-        users,
-        cooldown_until: rfc3339(until),
+        users: revocation
+            .users
+            .iter()
+            .map(|(u, _)| u.to_string())
+            .collect(),
+        cooldown_until: rfc3339(latest),
+        cooldowns: revocation
+            .users
+            .iter()
+            .map(|(u, until)| RevokedUser {
+                user_id: u.to_string(),
+                cooldown_until: rfc3339(*until),
+            })
+            .collect(),
+        ended_enrollments: revocation.ended_enrollments,
     }))
+}
+
+/// Clears a token's count of wrong registration codes, after the bank made sure the
+/// customer holds it.
+#[utoipa::path(post, path = "/v1/services/{sid}/tokens/{serial}/unlock", tag = "bank",
+    params(TokenPath),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = TokenStateResponse),
+        (status = 404, description = "not_found", body = crate::openapi::ProblemDoc)))]
+pub async fn unlock(
+    State(state): State<AppState>,
+    ServiceAccess(service): ServiceAccess,
+    Path(TokenPath { serial, .. }): Path<TokenPath>,
+) -> Result<Json<TokenStateResponse>, ApiError> {
+    let serial = path_serial(&serial)?;
+    let event = NewAuditEvent::new(&service.id, AuditKind::TokenUnlocked, "").serial(&serial);
+    state
+        .store
+        .unlock_token(&service.id, &serial, &event, state.now())
+        .await?;
+    let token = service_token(&state, &service.id, &serial).await?;
+    Ok(Json(token_state(&token)))
+}
+
+fn token_state(token: &Token) -> TokenStateResponse {
+    TokenStateResponse {
+        serial: token.serial.as_str().to_owned(),
+        state: token.state.as_str().to_owned(),
+        failures: token.failures,
+    }
 }

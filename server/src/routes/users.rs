@@ -1,30 +1,30 @@
-//! A user's codes and state: `verify`, `confirm`, `unlock` and `GET` (DESIGN.md §4).
+//! A user's codes and state: `verify`, `confirm`, `unlock`, `cooldown/end` and `GET`
+//! (DESIGN.md §4).
 //!
-//! Verification outcomes are business answers (200 with `valid` and a `reason`);
-//! only malformed requests are errors. Every wrong or reused code counts towards the
-//! lockout; a good one resets the count.
+//! Verification outcomes are business answers (200 with `valid` and a `reason`), decided
+//! by [`crate::verification`]; only malformed requests are errors.
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use softtoken_protocol::{ServiceId, UserId};
-
-use crate::serial::TokenSerial;
+use softtoken_protocol::UserId;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::BankAuth;
+use crate::audit::AuditKind;
+use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json, Path};
-use crate::otp_check::{CodeMatch, match_code, well_formed};
-use crate::routes::{audit, rfc3339, service};
-use crate::store::{NewAuditEvent, Service, StepUse, StoreError, Token, TokenState};
+use crate::otp_check::Code;
+use crate::policy::MAX_ACTIVATION_GUESSES;
+use crate::routes::{UserPath, rfc3339};
+use crate::store::{Enrollment, NewAuditEvent, Service, rules};
+use crate::verification::{Outcome, Purpose, Verdict};
 
 /// A code to check.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OtpRequest {
-    /// The code the customer typed: 6 or 8 digits.
-    #[schema(example = "12345678")]
-    pub otp: String,
+    /// The code the customer typed: 6 to 8 digits.
+    pub otp: Code,
 }
 
 /// Why a code was or was not accepted.
@@ -43,6 +43,22 @@ pub enum Reason {
     Pending,
     /// The user has no token to check against.
     NoToken,
+    /// `confirm` of a token that is active already.
+    AlreadyActive,
+}
+
+impl From<Outcome> for Reason {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Accepted => Reason::Ok,
+            Outcome::Invalid => Reason::Invalid,
+            Outcome::Reused => Reason::Reused,
+            Outcome::Locked => Reason::Locked,
+            Outcome::Pending => Reason::Pending,
+            Outcome::NoToken => Reason::NoToken,
+            Outcome::AlreadyActive => Reason::AlreadyActive,
+        }
+    }
 }
 
 /// The outcome of a verification.
@@ -56,6 +72,17 @@ pub struct VerifyResponse {
     pub failures: u32,
     /// Wrong codes left before the user is locked.
     pub remaining_attempts: u32,
+}
+
+impl From<Verdict> for VerifyResponse {
+    fn from(verdict: Verdict) -> Self {
+        VerifyResponse {
+            valid: verdict.outcome == Outcome::Accepted,
+            reason: verdict.outcome.into(),
+            failures: verdict.failures,
+            remaining_attempts: verdict.remaining_attempts,
+        }
+    }
 }
 
 /// One of the user's tokens.
@@ -73,6 +100,20 @@ pub struct TokenView {
     pub last_used_at: Option<String>,
 }
 
+/// The user's unused enrollment (an activation the bank issued).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentView {
+    /// `open` (the customer may activate), `expired` or `locked` (too many wrong start
+    /// passwords); either of the last two needs a new enrollment.
+    pub state: String,
+    /// When it was issued (RFC 3339).
+    pub issued_at: String,
+    /// When it expires (RFC 3339).
+    pub expires_at: String,
+    /// Start passwords it still takes.
+    pub attempts_left: u32,
+}
+
 /// A user's state and tokens.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserResponse {
@@ -82,341 +123,137 @@ pub struct UserResponse {
     pub locked: bool,
     /// Consecutive wrong codes.
     pub failures: u32,
+    /// While a revocation's cool-down runs: when it ends (RFC 3339); until then no new
+    /// token may be issued to the user.
+    pub cooldown_until: Option<String>,
+    /// The user's unused enrollment, if any.
+    pub enrollment: Option<EnrollmentView>,
     /// Tokens bound to the user, newest first.
     pub tokens: Vec<TokenView>,
 }
 
-/// 400 unless `otp` is 6 to 8 digits.
-pub fn check_form(otp: &str) -> Result<(), ApiError> {
-    if well_formed(otp) {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request("otp must be 6 to 8 digits"))
-    }
-}
-
-/// Which of `tokens` (in state `wanted`) the code belongs to, best outcome first.
-pub fn find_code(
-    state: &AppState,
-    service: &Service,
-    tokens: &[Token],
-    wanted: TokenState,
-    otp: &str,
-    now: i64,
-) -> Result<(CodeMatch, Option<TokenSerial>), ApiError> {
-    let mut best = (CodeMatch::NoMatch, None);
-    for token in tokens.iter().filter(|t| t.state == wanted) {
-        let seed = state
-            .key
-            .open(&token.seed, &crate::crypto::seed_aad(token.serial.as_str()))?;
-        let found = match_code(
-            &seed,
-            &token.params,
-            otp,
-            now,
-            token.drift,
-            service.policy.window,
-            token.last_step,
-        );
-        match found {
-            CodeMatch::Fresh { .. } => return Ok((found, Some(token.serial.clone()))),
-            CodeMatch::Used => best = (found, Some(token.serial.clone())),
-            CodeMatch::NoMatch => {}
-        }
-    }
-    Ok(best)
-}
-
-/// Counts a wrong or reused code and says how it stands; `event`, if any, is recorded with
-/// the count.
-pub async fn fail(
-    state: &AppState,
-    service: &Service,
-    uid: &UserId,
-    reason: Reason,
-    event: Option<&NewAuditEvent>,
-) -> Result<VerifyResponse, ApiError> {
-    let max = service.policy.max_failures;
-    let f = state
-        .store
-        .record_failure(&service.id, uid, max, event, state.now())
-        .await?;
-    if f.newly_locked {
-        audit(
-            state,
-            &service.id,
-            "user_locked",
-            Some(uid),
-            None,
-            format!("{} failures", f.failures),
-        )
-        .await;
-    }
-    Ok(VerifyResponse {
-        valid: false,
-        reason: if f.locked && !f.newly_locked {
-            Reason::Locked
-        } else {
-            reason
-        },
-        failures: f.failures,
-        remaining_attempts: max.saturating_sub(f.failures),
-    })
-}
-
-/// Checks a code of a user's token in state `wanted` and, if right, consumes its step
-/// (and activates a pending token).
-/// A bank's `verify` or `confirm` call: the key must be the service's and the code well
-/// formed, then [`check`].
-async fn check_request(
-    state: &AppState,
-    auth: &BankAuth,
-    sid: &ServiceId,
-    uid: &UserId,
-    otp: &str,
-    wanted: TokenState,
-    kind: &'static str,
-) -> Result<VerifyResponse, ApiError> {
-    auth.require(sid)?;
-    check_form(otp)?;
-    let service = service(state, sid).await?;
-    check(state, &service, uid, otp, wanted, kind).await
-}
-
-/// Checks `otp` against the user's token in state `wanted` and records the outcome in the
-/// audit trail as `kind`: with the write the check makes (one commit), or on its own when
-/// the check writes nothing.
-async fn check(
-    state: &AppState,
-    service: &Service,
-    uid: &UserId,
-    otp: &str,
-    wanted: TokenState,
-    kind: &'static str,
-) -> Result<VerifyResponse, ApiError> {
-    let (answer, serial, audited) = check_code(state, service, uid, otp, wanted, kind).await?;
-    if !audited {
-        audit(
-            state,
-            &service.id,
-            kind,
-            Some(uid),
-            serial.as_ref(),
-            reason_text(answer.reason),
-        )
-        .await;
-    }
-    Ok(answer)
-}
-
-/// [`check`] without the audit of outcomes that write nothing; the flag says whether the
-/// audit event was already recorded with a write.
-async fn check_code(
-    state: &AppState,
-    service: &Service,
-    uid: &UserId,
-    otp: &str,
-    wanted: TokenState,
-    kind: &'static str,
-) -> Result<(VerifyResponse, Option<TokenSerial>, bool), ApiError> {
-    let now = state.now();
-    let max = service.policy.max_failures;
-    let answer = |reason, failures: u32| VerifyResponse {
-        valid: reason == Reason::Ok,
-        reason,
-        failures,
-        remaining_attempts: if reason == Reason::Locked {
-            0
-        } else {
-            max.saturating_sub(failures)
-        },
-    };
-    let Some(user) = state.store.user(&service.id, uid).await? else {
-        return Ok((answer(Reason::NoToken, 0), None, false));
-    };
-    if user.locked {
-        return Ok((answer(Reason::Locked, user.failures), None, false));
-    }
-    if !user.tokens.iter().any(|t| t.state == wanted) {
-        let pending = user.tokens.iter().any(|t| t.state == TokenState::Pending);
-        let reason = if wanted == TokenState::Active && pending {
-            Reason::Pending
-        } else {
-            Reason::NoToken
-        };
-        return Ok((answer(reason, user.failures), None, false));
-    }
-    let (found, serial) = find_code(state, service, &user.tokens, wanted, otp, now)?;
-    let (reason, serial) = match (found, serial) {
-        (CodeMatch::Fresh { step, drift }, Some(serial)) => {
-            let step_use = StepUse {
-                service_id: service.id.clone(),
-                user_id: uid.clone(),
-                serial: serial.clone(),
-                step,
-                drift,
-            };
-            let accepted = check_event(service, uid, kind, Some(serial.clone()), Reason::Ok);
-            match state
-                .store
-                .accept_step(&step_use, wanted, now, Some(&accepted))
-                .await
-            {
-                Ok(()) => return Ok((answer(Reason::Ok, 0), Some(serial), true)),
-                Err(StoreError::Reused) => (Reason::Reused, Some(serial)),
-                Err(StoreError::Locked) => {
-                    return Ok((answer(Reason::Locked, user.failures), Some(serial), false));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        (CodeMatch::Used, serial) => (Reason::Reused, serial),
-        (_, serial) => (Reason::Invalid, serial),
-    };
-    let failed = check_event(service, uid, kind, serial.clone(), reason);
-    let answer = fail(state, service, uid, reason, Some(&failed)).await?;
-    Ok((answer, serial, true))
-}
-
-/// The audit event of a check of a code of `uid` (against `serial`), with its outcome.
-fn check_event(
-    service: &Service,
-    uid: &UserId,
-    kind: &'static str,
-    serial: Option<TokenSerial>,
-    reason: Reason,
-) -> NewAuditEvent {
-    NewAuditEvent {
-        service_id: service.id.clone(),
-        kind,
-        user_id: Some(uid.clone()),
-        serial,
-        detail: reason_text(reason).to_owned(),
-    }
-}
-
-fn reason_text(reason: Reason) -> &'static str {
-    match reason {
-        Reason::Ok => "ok",
-        Reason::Invalid => "invalid",
-        Reason::Reused => "reused",
-        Reason::Locked => "locked",
-        Reason::Pending => "pending",
-        Reason::NoToken => "no_token",
-    }
-}
-
 /// Verifies a code of the user's active token.
 #[utoipa::path(post, path = "/v1/services/{sid}/users/{uid}/verify", tag = "bank",
-    params(("sid" = String, Path, description = "service ID"), ("uid" = String, Path, description = "user ID")),
+    params(UserPath),
     request_body = OtpRequest,
     security(("api_key" = [])),
-    responses(
-        (status = 200, body = VerifyResponse),
-        (status = 400, description = "invalid_request", body = crate::openapi::ProblemDoc),
-        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
-        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc)))]
+    responses((status = 200, body = VerifyResponse)))]
 pub async fn verify(
     State(state): State<AppState>,
-    auth: BankAuth,
-    Path((sid, uid)): Path<(ServiceId, UserId)>,
+    ServiceAccess(service): ServiceAccess,
+    Path(UserPath { uid, .. }): Path<UserPath>,
     Json(request): Json<OtpRequest>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
-    let answer = check_request(
-        &state,
-        &auth,
-        &sid,
-        &uid,
-        &request.otp,
-        TokenState::Active,
-        "verify",
-    )
-    .await?;
-    Ok(Json(answer))
+    check(&state, &service, &uid, &request.otp, Purpose::Verify).await
 }
 
 /// Confirms a pending token with its first code, making it active.
 #[utoipa::path(post, path = "/v1/services/{sid}/users/{uid}/confirm", tag = "bank",
-    params(("sid" = String, Path, description = "service ID"), ("uid" = String, Path, description = "user ID")),
+    params(UserPath),
     request_body = OtpRequest,
     security(("api_key" = [])),
-    responses(
-        (status = 200, body = VerifyResponse),
-        (status = 400, description = "invalid_request", body = crate::openapi::ProblemDoc),
-        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
-        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc)))]
+    responses((status = 200, body = VerifyResponse)))]
 pub async fn confirm(
     State(state): State<AppState>,
-    auth: BankAuth,
-    Path((sid, uid)): Path<(ServiceId, UserId)>,
+    ServiceAccess(service): ServiceAccess,
+    Path(UserPath { uid, .. }): Path<UserPath>,
     Json(request): Json<OtpRequest>,
 ) -> Result<Json<VerifyResponse>, ApiError> {
-    let answer = check_request(
-        &state,
-        &auth,
-        &sid,
-        &uid,
-        &request.otp,
-        TokenState::Pending,
-        "confirm",
-    )
-    .await?;
-    Ok(Json(answer))
+    check(&state, &service, &uid, &request.otp, Purpose::Confirm).await
 }
 
-/// Clears a user's lockout.
+async fn check(
+    state: &AppState,
+    service: &Service,
+    uid: &UserId,
+    otp: &Code,
+    purpose: Purpose,
+) -> Result<Json<VerifyResponse>, ApiError> {
+    let verdict = state
+        .verification()
+        .check(service, uid, otp, purpose)
+        .await?;
+    Ok(Json(verdict.into()))
+}
+
+/// Clears a user's lockout (利用停止解除).
 #[utoipa::path(post, path = "/v1/services/{sid}/users/{uid}/unlock", tag = "bank",
-    params(("sid" = String, Path, description = "service ID"), ("uid" = String, Path, description = "user ID")),
+    params(UserPath),
     security(("api_key" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
-        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc),
         (status = 404, description = "not_found", body = crate::openapi::ProblemDoc)))]
 pub async fn unlock(
     State(state): State<AppState>,
-    auth: BankAuth,
-    Path((sid, uid)): Path<(ServiceId, UserId)>,
+    ServiceAccess(service): ServiceAccess,
+    Path(UserPath { uid, .. }): Path<UserPath>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    auth.require(&sid)?;
-    state.store.unlock_user(&sid, &uid).await?;
-    audit(&state, &sid, "user_unlocked", Some(&uid), None, "").await;
-    user_view(&state, &sid, &uid).await.map(Json)
+    let event = NewAuditEvent::new(&service.id, AuditKind::UserUnlocked, "").user(&uid);
+    state
+        .store
+        .unlock_user(&service.id, &uid, &event, state.now())
+        .await?;
+    user_view(&state, &service, &uid).await.map(Json)
+}
+
+/// Ends a user's revocation cool-down now, so a new token may be issued at once.
+#[utoipa::path(post, path = "/v1/services/{sid}/users/{uid}/cooldown/end", tag = "bank",
+    params(UserPath),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 404, description = "not_found", body = crate::openapi::ProblemDoc)))]
+pub async fn end_cooldown(
+    State(state): State<AppState>,
+    ServiceAccess(service): ServiceAccess,
+    Path(UserPath { uid, .. }): Path<UserPath>,
+) -> Result<Json<UserResponse>, ApiError> {
+    let now = state.now();
+    let event = NewAuditEvent::new(&service.id, AuditKind::CooldownEnded, "by the bank").user(&uid);
+    state
+        .store
+        .end_cooldown(&service.id, &uid, &event, now)
+        .await?;
+    user_view(&state, &service, &uid).await.map(Json)
 }
 
 /// A user's state and tokens.
 #[utoipa::path(get, path = "/v1/services/{sid}/users/{uid}", tag = "bank",
-    params(("sid" = String, Path, description = "service ID"), ("uid" = String, Path, description = "user ID")),
+    params(UserPath),
     security(("api_key" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 401, description = "unauthorized", body = crate::openapi::ProblemDoc),
-        (status = 403, description = "forbidden", body = crate::openapi::ProblemDoc),
         (status = 404, description = "not_found", body = crate::openapi::ProblemDoc)))]
 pub async fn show(
     State(state): State<AppState>,
-    auth: BankAuth,
-    Path((sid, uid)): Path<(ServiceId, UserId)>,
+    ServiceAccess(service): ServiceAccess,
+    Path(UserPath { uid, .. }): Path<UserPath>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    auth.require(&sid)?;
-    user_view(&state, &sid, &uid).await.map(Json)
+    user_view(&state, &service, &uid).await.map(Json)
 }
 
 /// The user as the API shows them; 404 if unknown.
 pub async fn user_view(
     state: &AppState,
-    sid: &ServiceId,
+    service: &Service,
     uid: &UserId,
 ) -> Result<UserResponse, ApiError> {
+    let sid = &service.id;
     let user = state
         .store
         .user(sid, uid)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no user '{uid}' in service '{sid}'")))?;
+    let enrollment = state.store.enrollment(sid, uid).await?;
+    let now = state.now();
     Ok(UserResponse {
         user_id: user.user_id.to_string(),
         locked: user.locked,
         failures: user.failures,
+        cooldown_until: rules::cooldown_left(user.cooldown_until, now)
+            .and(user.cooldown_until)
+            .map(rfc3339),
+        enrollment: enrollment.map(|e| enrollment_view(&e, now)),
         tokens: user
             .tokens
             .iter()
@@ -429,4 +266,21 @@ pub async fn user_view(
             })
             .collect(),
     })
+}
+
+fn enrollment_view(e: &Enrollment, now: i64) -> EnrollmentView {
+    let attempts_left = MAX_ACTIVATION_GUESSES.saturating_sub(e.guesses);
+    let state = if e.expires_at <= now {
+        "expired"
+    } else if attempts_left == 0 {
+        "locked"
+    } else {
+        "open"
+    };
+    EnrollmentView {
+        state: state.into(),
+        issued_at: rfc3339(e.created_at),
+        expires_at: rfc3339(e.expires_at),
+        attempts_left,
+    }
 }

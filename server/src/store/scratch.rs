@@ -94,7 +94,7 @@ async fn drop_stale(conn: &mut PgConnection, now: u64) {
 
 fn with_search_path(base_url: &str, schema: &str) -> StoreResult<String> {
     let mut url = url::Url::parse(base_url)
-        .map_err(|e| StoreError::Database(sqlx::Error::Configuration(e.into())))?;
+        .map_err(|e| StoreError::from(sqlx::Error::Configuration(e.into())))?;
     url.query_pairs_mut()
         .append_pair("options", &format!("-c search_path={schema}"));
     Ok(url.into())

@@ -1,25 +1,291 @@
-//! Statements both backends run word for word (SQLite understands PostgreSQL's `$1`
-//! placeholders), kept once so the two stores cannot drift apart.
+//! Every statement both backends run, once. PostgreSQL's `$N` placeholders throughout
+//! (the SQLite side binds them by number); only portable SQL: `ON CONFLICT`, `RETURNING`,
+//! `COALESCE`, no data-modifying CTEs (those are PostgreSQL's own, in `postgres.rs`).
+//!
+//! Integers are 64-bit on both sides and booleans compare as booleans, so a statement's
+//! meaning is the same on both; the tests run each operation on both to prove it.
+
+/// The `services` columns every service read selects, in [`super::rows`]' order.
+macro_rules! service_columns {
+    () => {
+        "id, name, algorithm, digits, period, otp_window, max_failures, cooldown_secs, \
+         cooldown_restarts, enrollment_ttl_secs, tokens_per_user, shared_tokens, \
+         unassigned_quota, created_at"
+    };
+}
+
+/// The `tokens` columns (table alias `t`) every token read selects.
+macro_rules! token_columns {
+    () => {
+        "t.serial, t.service_id, t.state, t.algorithm, t.digits, t.period, t.seed, \
+         t.last_step, t.drift, t.failures, t.last_used_by, t.created_at, t.activated_at, \
+         t.last_used_at, t.expires_at"
+    };
+}
+
+/// The `tokens` columns in table order, for inserts (`$1`…`$15`, [`super::ops`]' order).
+macro_rules! token_insert {
+    () => {
+        "INSERT INTO tokens (serial, service_id, state, algorithm, digits, period, seed, \
+         last_step, drift, failures, last_used_by, created_at, activated_at, last_used_at, \
+         expires_at) "
+    };
+}
+
+// --- services ---------------------------------------------------------------------------
+
+/// Adds a service; changes nothing if its ID (or key hash) exists.
+pub(crate) const INSERT_SERVICE: &str = "INSERT INTO services (id, name, algorithm, digits, \
+     period, otp_window, max_failures, cooldown_secs, cooldown_restarts, enrollment_ttl_secs, \
+     tokens_per_user, shared_tokens, unassigned_quota, api_key_hash, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     ON CONFLICT DO NOTHING";
+
+/// Every service, by ID.
+pub(crate) const SERVICES: &str =
+    concat!("SELECT ", service_columns!(), " FROM services ORDER BY id");
+
+/// One service.
+pub(crate) const SERVICE: &str = concat!(
+    "SELECT ",
+    service_columns!(),
+    " FROM services WHERE id = $1"
+);
+
+/// The service owning an API key hash.
+pub(crate) const SERVICE_FOR_KEY: &str = "SELECT id AS v FROM services WHERE api_key_hash = $1";
+
+/// Replaces a service's API key hash.
+pub(crate) const SET_SERVICE_KEY: &str = "UPDATE services SET api_key_hash = $1 WHERE id = $2";
+
+// --- users ------------------------------------------------------------------------------
+
+/// Creates the user's row unless it exists.
+pub(crate) const ENSURE_USER: &str = "INSERT INTO users (service_id, user_id, created_at) \
+     VALUES ($1, $2, $3) ON CONFLICT (service_id, user_id) DO NOTHING";
+
+/// A user's counters.
+pub(crate) const USER_STATE: &str = "SELECT failures, locked, cooldown_until FROM users \
+     WHERE service_id = $1 AND user_id = $2";
+
+/// A user and their tokens in one read: the user's row repeated on each token (a LEFT
+/// JOIN, so a user without tokens still comes back), newest binding first. The user's
+/// columns are renamed, since a token has `failures` too.
+pub(crate) const USER_WITH_TOKENS: &str = concat!(
+    "SELECT u.failures AS user_failures, u.locked AS user_locked, \
+     u.cooldown_until AS user_cooldown_until, ",
+    token_columns!(),
+    " FROM users u \
+     LEFT JOIN token_users b ON b.service_id = u.service_id AND b.user_id = u.user_id \
+     LEFT JOIN tokens t ON t.serial = b.serial \
+     WHERE u.service_id = $1 AND u.user_id = $2 \
+     ORDER BY b.bound_at DESC, t.serial"
+);
+
+/// Counts one wrong code against an unlocked user; locks at `$1` failures.
+pub(crate) const COUNT_FAILURE: &str = "UPDATE users SET failures = failures + 1, \
+     locked = (failures + 1 >= $1) \
+     WHERE service_id = $2 AND user_id = $3 AND locked = FALSE RETURNING failures, locked";
+
+/// Clears an unlocked user's failure count; no row if the user is locked.
+pub(crate) const RESET_FAILURES: &str = "UPDATE users SET failures = 0 \
+     WHERE service_id = $1 AND user_id = $2 AND locked = FALSE";
+
+/// Clears a lockout and the failure count.
+pub(crate) const UNLOCK_USER: &str = "UPDATE users SET locked = FALSE, failures = 0 \
+     WHERE service_id = $1 AND user_id = $2";
+
+/// Sets (or, with NULL, ends) a user's cool-down.
+pub(crate) const SET_COOLDOWN: &str = "UPDATE users SET cooldown_until = $1 \
+     WHERE service_id = $2 AND user_id = $3";
+
+// --- tokens -----------------------------------------------------------------------------
+
+/// One token of a service.
+pub(crate) const TOKEN: &str = concat!(
+    "SELECT ",
+    token_columns!(),
+    " FROM tokens t WHERE t.serial = $1 AND t.service_id = $2"
+);
+
+/// Stores a token; changes nothing if the serial exists (imports never overwrite).
+pub(crate) const INSERT_TOKEN: &str = concat!(
+    token_insert!(),
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     ON CONFLICT (serial) DO NOTHING"
+);
+
+/// Stores a provisioned token only while the service has fewer than `$16` provisioned
+/// tokens waiting for registration, and unless the serial exists.
+pub(crate) const INSERT_PROVISIONED: &str = concat!(
+    token_insert!(),
+    "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 \
+     WHERE (SELECT COUNT(*) FROM tokens w WHERE w.service_id = $2 AND w.state = 'unassigned' \
+            AND w.expires_at IS NOT NULL) < $16 \
+     ON CONFLICT (serial) DO NOTHING"
+);
+
+/// Whether a serial is on the server (in any service).
+pub(crate) const SERIAL_EXISTS: &str =
+    "SELECT EXISTS (SELECT 1 FROM tokens WHERE serial = $1) AS b";
+
+/// One-time use of a step by a user the token is bound to, in state `$6`, while the user
+/// is not locked: records the step (only if newer than the last), who spent it, and
+/// activates a pending token.
+pub(crate) const CONSUME_STEP: &str = "UPDATE tokens SET last_step = $1, drift = $2, \
+     last_used_at = $3, last_used_by = $7, state = 'active', \
+     activated_at = COALESCE(activated_at, $3) \
+     WHERE serial = $4 AND service_id = $5 AND state = $6 AND last_step < $1 \
+     AND EXISTS (SELECT 1 FROM token_users b WHERE b.serial = tokens.serial \
+                 AND b.service_id = $5 AND b.user_id = $7) \
+     AND EXISTS (SELECT 1 FROM users u WHERE u.service_id = $5 AND u.user_id = $7 \
+                 AND u.locked = FALSE)";
+
+/// Who spent a token's last step.
+pub(crate) const LAST_USED_BY: &str =
+    "SELECT last_used_by AS v FROM tokens WHERE serial = $1 AND service_id = $2";
+
+/// Whether the user is locked (no row: no such user).
+pub(crate) const USER_LOCKED: &str =
+    "SELECT locked AS b FROM users WHERE service_id = $1 AND user_id = $2";
+
+/// One-time use of a step of a token not yet bound to the user, in state `$6`: activates
+/// it (clearing its expiry and registration failures) and records the step.
+pub(crate) const CONSUME_UNBOUND_STEP: &str = "UPDATE tokens SET state = 'active', \
+     activated_at = COALESCE(activated_at, $1), last_step = $2, drift = $3, last_used_at = $1, \
+     last_used_by = $7, expires_at = NULL, failures = 0 \
+     WHERE serial = $4 AND service_id = $5 AND state = $6 AND last_step < $2";
+
+/// Counts a wrong registration code against a token.
+pub(crate) const COUNT_TOKEN_FAILURE: &str = "UPDATE tokens SET failures = failures + 1 \
+     WHERE serial = $1 AND service_id = $2 RETURNING failures AS n";
+
+/// Clears a token's registration failures.
+pub(crate) const UNLOCK_TOKEN: &str =
+    "UPDATE tokens SET failures = 0 WHERE serial = $1 AND service_id = $2";
+
+/// Usable (active) tokens of a user.
+pub(crate) const ACTIVE_TOKENS: &str = "SELECT COUNT(*) AS n FROM token_users b \
+     JOIN tokens t ON t.serial = b.serial \
+     WHERE b.service_id = $1 AND b.user_id = $2 AND t.state = 'active'";
+
+/// Whether a token is bound to a user.
+pub(crate) const IS_BOUND: &str = "SELECT EXISTS (SELECT 1 FROM token_users \
+     WHERE service_id = $1 AND user_id = $2 AND serial = $3) AS b";
+
+/// Binds a token to a user.
+pub(crate) const BIND: &str =
+    "INSERT INTO token_users (service_id, user_id, serial, bound_at) VALUES ($1, $2, $3, $4)";
+
+/// Unbinds a token from a user.
+pub(crate) const UNBIND: &str =
+    "DELETE FROM token_users WHERE service_id = $1 AND user_id = $2 AND serial = $3";
+
+/// Revokes a token no user holds any more.
+pub(crate) const REVOKE_IF_UNHELD: &str = "UPDATE tokens SET state = 'revoked' WHERE serial = $1 \
+     AND NOT EXISTS (SELECT 1 FROM token_users b WHERE b.serial = $1)";
+
+/// Revokes a user's pending tokens (a newer activation supersedes them).
+pub(crate) const REVOKE_PENDING_OF_USER: &str = "UPDATE tokens SET state = 'revoked' \
+     WHERE state = 'pending' AND serial IN \
+     (SELECT serial FROM token_users WHERE service_id = $1 AND user_id = $2)";
+
+/// Revokes a token.
+pub(crate) const REVOKE: &str =
+    "UPDATE tokens SET state = 'revoked' WHERE serial = $1 AND service_id = $2";
+
+/// The users a token is bound to, with their cool-down.
+pub(crate) const TOKEN_USERS: &str = "SELECT u.user_id AS v, u.cooldown_until AS n \
+     FROM token_users b JOIN users u ON u.service_id = b.service_id AND u.user_id = b.user_id \
+     WHERE b.serial = $1 AND b.service_id = $2 ORDER BY u.user_id";
+
+/// The serials bound to a user.
+pub(crate) const USER_SERIALS: &str = "SELECT serial AS v FROM token_users \
+     WHERE service_id = $1 AND user_id = $2 ORDER BY serial";
+
+// --- enrollments and activation ---------------------------------------------------------
+
+/// Issues an enrollment, replacing the user's older one whatever its state.
+pub(crate) const UPSERT_ENROLLMENT: &str = "INSERT INTO enrollments (id, service_id, user_id, \
+     w, guesses, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, 0, $5, $6, NULL) \
+     ON CONFLICT (service_id, user_id) DO UPDATE SET id = excluded.id, w = excluded.w, \
+     guesses = 0, created_at = excluded.created_at, expires_at = excluded.expires_at, \
+     used_at = NULL";
+
+/// The user's enrollment and cool-down, for an activation start to judge.
+pub(crate) const ENROLLMENT_FOR_START: &str = "SELECT e.id, e.w, e.guesses, e.expires_at, \
+     e.used_at, u.cooldown_until FROM enrollments e \
+     JOIN users u ON u.service_id = e.service_id AND u.user_id = e.user_id \
+     WHERE e.service_id = $1 AND e.user_id = $2";
+
+/// The user's unused enrollment, as the bank sees it.
+pub(crate) const UNUSED_ENROLLMENT: &str = "SELECT id, created_at, expires_at, guesses \
+     FROM enrollments WHERE service_id = $1 AND user_id = $2 AND used_at IS NULL";
+
+/// The condition, on table `enrollments`, that no cool-down runs for its user at `$now`
+/// (the statements below put it at their own placeholder).
+macro_rules! no_cooldown_of_enrollment_user {
+    ($now:literal) => {
+        concat!(
+            "NOT EXISTS (SELECT 1 FROM users u WHERE u.service_id = enrollments.service_id \
+             AND u.user_id = enrollments.user_id AND u.cooldown_until > ",
+            $now,
+            ")"
+        )
+    };
+}
+pub(crate) use no_cooldown_of_enrollment_user;
+
+/// Counts one guess against an open enrollment (unused, unexpired, under `$3` guesses, no
+/// cool-down running); the guesses counted so far.
+pub(crate) const COUNT_GUESS: &str = concat!(
+    "UPDATE enrollments SET guesses = guesses + 1 \
+     WHERE id = $1 AND used_at IS NULL AND expires_at > $2 AND guesses < $3 AND ",
+    no_cooldown_of_enrollment_user!("$2"),
+    " RETURNING guesses AS n"
+);
+
+/// Uses up an open enrollment at finish (unless a cool-down began meanwhile).
+pub(crate) const USE_ENROLLMENT: &str = concat!(
+    "UPDATE enrollments SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND ",
+    no_cooldown_of_enrollment_user!("$1")
+);
+
+/// Ends the unused enrollments of the users a token is bound to.
+pub(crate) const END_ENROLLMENTS_OF_TOKEN_USERS: &str = "DELETE FROM enrollments \
+     WHERE service_id = $1 AND used_at IS NULL AND user_id IN \
+     (SELECT user_id FROM token_users WHERE serial = $2 AND service_id = $1)";
+
+/// Stores an activation session.
+pub(crate) const INSERT_SESSION: &str = "INSERT INTO activation_sessions (id, enrollment_id, \
+     service_id, user_id, session_key, attempts_left, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// A live activation session.
+pub(crate) const SESSION: &str = "SELECT id, enrollment_id, service_id, user_id, session_key, \
+     attempts_left, expires_at FROM activation_sessions WHERE id = $1 AND expires_at > $2";
+
+/// Takes a live session out (a finish uses it up); its enrollment.
+pub(crate) const TAKE_SESSION: &str = "DELETE FROM activation_sessions \
+     WHERE id = $1 AND expires_at > $2 RETURNING enrollment_id AS v";
+
+/// Deletes a session (a wrong start password ends it).
+pub(crate) const DISCARD_SESSION: &str = "DELETE FROM activation_sessions WHERE id = $1";
+
+// --- audit and housekeeping ---------------------------------------------------------------
 
 /// Records an audit event: service, time, kind, user, serial, detail.
-pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_events (service_id, at, kind, user_id, serial, detail) \
-     VALUES ($1, $2, $3, $4, $5, $6)";
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_events (service_id, at, kind, user_id, \
+     serial, detail) VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Events of a service after an ID, oldest first.
+pub(crate) const AUDIT_EVENTS: &str = "SELECT id, at, kind, user_id, serial, detail \
+     FROM audit_events WHERE service_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 
 /// Deletes activation sessions expired by `$1`.
 pub(crate) const PURGE_SESSIONS: &str = "DELETE FROM activation_sessions WHERE expires_at <= $1";
 
 /// Deletes provisioned tokens whose registration window closed by `$1` without a user.
-pub(crate) const PURGE_UNASSIGNED: &str = "DELETE FROM tokens WHERE state = 'unassigned' AND expires_at IS NOT NULL \
-     AND expires_at <= $1 \
+pub(crate) const PURGE_UNASSIGNED: &str = "DELETE FROM tokens WHERE state = 'unassigned' \
+     AND expires_at IS NOT NULL AND expires_at <= $1 \
      AND NOT EXISTS (SELECT 1 FROM token_users b WHERE b.serial = tokens.serial)";
-
-/// Creates a token; `$1`…`$13` are its columns in table order (`bind_token_columns`).
-pub(crate) const INSERT_TOKEN: &str = "INSERT INTO tokens (serial, service_id, state, algorithm, digits, period, seed, \
-     last_step, drift, created_at, activated_at, last_used_at, expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
-
-/// [`INSERT_TOKEN`], skipping a serial already present (imports never overwrite).
-pub(crate) const INSERT_TOKEN_UNLESS_PRESENT: &str = "INSERT INTO tokens (serial, service_id, state, algorithm, digits, period, seed, \
-     last_step, drift, created_at, activated_at, last_used_at, expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-     ON CONFLICT (serial) DO NOTHING";

@@ -86,6 +86,11 @@ impl TestServer {
 
     /// A server with a given per-IP rate limit (0: unlimited).
     pub async fn start_with(allow_postgres: bool, rate_limit: u32) -> Self {
+        // The server's warnings and errors, shown with a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("softtoken_server=warn")
+            .with_test_writer()
+            .try_init();
         let (url, dir, db_path) = database(allow_postgres);
         let url = isolated(url).await;
         let clock = Arc::new(ManualClock::new(START_MS));

@@ -11,11 +11,14 @@ use axum::http::{Request, StatusCode, header};
 use rand::RngCore;
 use serde_json::Value;
 use softtoken_protocol::{OtpParams, Serial, ServiceId, UserId};
+use softtoken_server::audit::AuditKind;
 use softtoken_server::auth::hash_key;
 use softtoken_server::clock::{Clock, ManualClock};
 use softtoken_server::crypto::{MasterKey, seed_aad};
-use softtoken_server::policy::Policy;
-use softtoken_server::store::{self, Binding, Service, StepUse, Store, Token, TokenState, scratch};
+use softtoken_server::policy::{DEFAULT_UNASSIGNED_QUOTA, Policy};
+use softtoken_server::store::{
+    self, Binding, NewAuditEvent, Service, StepUse, Store, Token, TokenState, scratch,
+};
 use softtoken_server::{AppState, app};
 use tower::ServiceExt;
 
@@ -146,20 +149,17 @@ impl Cluster {
         let serial = Serial::generate();
         let mut seed = vec![0u8; 20];
         rand::thread_rng().fill_bytes(&mut seed);
+        let mut token = Token::new(
+            self.service.clone(),
+            serial.clone().into(),
+            TokenState::Unassigned,
+            OtpParams::REGISTRATION,
+            self.key.seal(&seed, &seed_aad(serial.as_str())),
+            self.now(),
+        );
+        token.expires_at = Some(self.now() + 86_400_000);
         self.store_a
-            .add_unassigned_token(&Token {
-                service_id: self.service.clone(),
-                serial: serial.clone().into(),
-                state: TokenState::Unassigned,
-                params: OtpParams::REGISTRATION,
-                seed: self.key.seal(&seed, &seed_aad(serial.as_str())),
-                last_step: -1,
-                drift: 0,
-                created_at: self.now(),
-                activated_at: None,
-                last_used_at: None,
-                expires_at: Some(self.now() + 86_400_000),
-            })
+            .add_provisioned_token(&token, DEFAULT_UNASSIGNED_QUOTA)
             .await
             .unwrap();
         (serial, seed)
@@ -180,7 +180,9 @@ impl Cluster {
                     },
                     shared_tokens: false,
                     tokens_per_user: 1,
+                    max_failures: 5,
                 },
+                &NewAuditEvent::new(&self.service, AuditKind::TokenRegistered, "active").user(user),
                 self.now(),
             )
             .await

@@ -1,0 +1,131 @@
+//! The little both backends must offer so that every operation is written once (`ops.rs`):
+//! run a statement with arguments, fetch rows, read a column by name.
+//!
+//! Statements are `&'static str` in PostgreSQL's `$N` placeholder syntax; the SQLite side
+//! binds `$N` by its number, so one text serves both (`sql.rs`). The SQLite
+//! implementation never waits (rusqlite is synchronous), so its futures complete on their
+//! first poll; the PostgreSQL one awaits sqlx.
+
+use super::StoreResult;
+
+/// A statement argument. Nulls carry their type, which PostgreSQL needs to bind them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg<'a> {
+    /// An integer (every integer column is 64-bit).
+    Int(Option<i64>),
+    /// Text.
+    Text(Option<&'a str>),
+    /// Bytes.
+    Blob(&'a [u8]),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(n: i64) -> Self {
+        Arg::Int(Some(n))
+    }
+}
+
+impl From<u32> for Arg<'_> {
+    fn from(n: u32) -> Self {
+        Arg::Int(Some(i64::from(n)))
+    }
+}
+
+impl From<Option<i64>> for Arg<'_> {
+    fn from(n: Option<i64>) -> Self {
+        Arg::Int(n)
+    }
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(s: &'a str) -> Self {
+        Arg::Text(Some(s))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(s: Option<&'a str>) -> Self {
+        Arg::Text(s)
+    }
+}
+
+impl<'a> From<&'a [u8]> for Arg<'a> {
+    fn from(b: &'a [u8]) -> Self {
+        Arg::Blob(b)
+    }
+}
+
+impl<'a> From<&'a Vec<u8>> for Arg<'a> {
+    fn from(b: &'a Vec<u8>) -> Self {
+        Arg::Blob(b)
+    }
+}
+
+impl From<bool> for Arg<'_> {
+    fn from(b: bool) -> Self {
+        Arg::Bool(b)
+    }
+}
+
+/// `args![a, b, …]`: the arguments of a statement, `$1`, `$2`, … in order.
+macro_rules! args {
+    ($($arg:expr),* $(,)?) => {
+        &[$($crate::store::conn::Arg::from($arg)),*]
+    };
+}
+pub(crate) use args;
+
+/// One row of a result, read by column name.
+pub(crate) trait Row {
+    /// An integer column.
+    fn int(&self, column: &str) -> StoreResult<i64>;
+    /// A nullable integer column.
+    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>>;
+    /// A text column.
+    fn text(&self, column: &str) -> StoreResult<String>;
+    /// A nullable text column.
+    fn opt_text(&self, column: &str) -> StoreResult<Option<String>>;
+    /// A byte column.
+    fn blob(&self, column: &str) -> StoreResult<Vec<u8>>;
+    /// A boolean column (SQLite keeps booleans as 0 and 1).
+    fn flag(&self, column: &str) -> StoreResult<bool>;
+}
+
+/// A value built from one result row; implemented once for both backends (`rows.rs`).
+pub(crate) trait FromRow: Sized {
+    /// Converts the row.
+    fn from_row(row: &dyn Row) -> StoreResult<Self>;
+}
+
+/// A connection, or a transaction, of either backend.
+pub(crate) trait Conn {
+    /// Runs a statement; the number of rows it changed.
+    async fn execute(&mut self, sql: &'static str, args: &[Arg<'_>]) -> StoreResult<u64>;
+
+    /// The first row of a query, if any.
+    async fn fetch_optional<T: FromRow>(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> StoreResult<Option<T>>;
+
+    /// Every row of a query.
+    async fn fetch_all<T: FromRow>(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> StoreResult<Vec<T>>;
+
+    /// The one row a query always returns (an aggregate, say).
+    async fn fetch_one<T: FromRow>(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> StoreResult<T> {
+        self.fetch_optional(sql, args).await?.ok_or_else(|| {
+            super::error::corrupt(format!("no row from a query that always has one: {sql}"))
+        })
+    }
+}

@@ -1,0 +1,375 @@
+//! What the store keeps and hands out, as domain types: both backends convert their rows
+//! into these in one place (`rows.rs`) and take them back as statement arguments.
+
+use std::fmt;
+
+use softtoken_protocol::{OtpParams, ServiceId, UserId};
+
+use crate::audit::AuditKind;
+use crate::crypto::random_id;
+use crate::policy::Policy;
+use crate::serial::TokenSerial;
+
+use super::StoreResult;
+use super::error::corrupt;
+
+/// Declares a random 128-bit identifier shown as 32 lowercase hex digits.
+macro_rules! random_id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh identifier from the OS CSPRNG.
+            pub fn generate() -> Self {
+                $name(random_id())
+            }
+
+            /// Reads an identifier a client sent back; `None` unless it has the form this
+            /// server gives out, so nothing else ever reaches a query.
+            pub fn parse(text: &str) -> Option<Self> {
+                let ok = text.len() == 32
+                    && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                ok.then(|| $name(text.to_owned()))
+            }
+
+            /// Reads a stored identifier.
+            pub(crate) fn from_stored(text: String) -> StoreResult<Self> {
+                match Self::parse(&text) {
+                    Some(id) => Ok(id),
+                    None => Err(corrupt(format!("{} '{text}'", stringify!($name)))),
+                }
+            }
+
+            /// The identifier as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+random_id_type! {
+    /// Names an enrollment (an activation the bank issued).
+    EnrollmentId
+}
+
+random_id_type! {
+    /// Names an activation session between start and finish; the app holds it.
+    SessionId
+}
+
+/// A service (tenant) as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// Its ID.
+    pub id: ServiceId,
+    /// Display name, shown on tokens as the issuer.
+    pub name: String,
+    /// Its rules.
+    pub policy: Policy,
+    /// When it was added (Unix ms).
+    pub created_at: i64,
+}
+
+/// The life stages of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    /// Provisioned, waiting for the bank to register it to a user.
+    Unassigned,
+    /// Activated by start password, waiting for its first code.
+    Pending,
+    /// In use.
+    Active,
+    /// Revoked or stopped; never usable again.
+    Revoked,
+}
+
+impl TokenState {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenState::Unassigned => "unassigned",
+            TokenState::Pending => "pending",
+            TokenState::Active => "active",
+            TokenState::Revoked => "revoked",
+        }
+    }
+
+    /// The inverse of [`TokenState::as_str`].
+    pub fn parse(text: &str) -> StoreResult<Self> {
+        Ok(match text {
+            "unassigned" => TokenState::Unassigned,
+            "pending" => TokenState::Pending,
+            "active" => TokenState::Active,
+            "revoked" => TokenState::Revoked,
+            other => return Err(corrupt(format!("token state '{other}'"))),
+        })
+    }
+}
+
+/// A token as stored; `seed` is sealed.
+#[derive(Debug, Clone)]
+pub struct Token {
+    /// Its service.
+    pub service_id: ServiceId,
+    /// Its serial.
+    pub serial: TokenSerial,
+    /// Its life stage.
+    pub state: TokenState,
+    /// OTP parameters.
+    pub params: OtpParams,
+    /// The seed, sealed under the master key with [`crate::crypto::seed_aad`].
+    pub seed: Vec<u8>,
+    /// Last accepted time step (-1: none).
+    pub last_step: i64,
+    /// Clock drift in steps, learned at the last accepted code.
+    pub drift: i64,
+    /// Consecutive wrong codes given to register it (locked at the policy's `max_failures`).
+    pub failures: u32,
+    /// Who spent its last accepted code (shared tokens have several users).
+    pub last_used_by: Option<UserId>,
+    /// Created (Unix ms).
+    pub created_at: i64,
+    /// Became active (Unix ms).
+    pub activated_at: Option<i64>,
+    /// Last accepted code (Unix ms).
+    pub last_used_at: Option<i64>,
+    /// Unassigned tokens expire (Unix ms).
+    pub expires_at: Option<i64>,
+}
+
+impl Token {
+    /// A token nobody has used yet, as provisioning, activation and import create it.
+    pub fn new(
+        service_id: ServiceId,
+        serial: TokenSerial,
+        state: TokenState,
+        params: OtpParams,
+        seed: Vec<u8>,
+        now: i64,
+    ) -> Self {
+        Token {
+            service_id,
+            serial,
+            state,
+            params,
+            seed,
+            last_step: -1,
+            drift: 0,
+            failures: 0,
+            last_used_by: None,
+            created_at: now,
+            activated_at: None,
+            last_used_at: None,
+            expires_at: None,
+        }
+    }
+}
+
+/// A user with the tokens bound to them (all states, newest first).
+#[derive(Debug, Clone)]
+pub struct User {
+    /// The user's ID.
+    pub user_id: UserId,
+    /// Consecutive wrong codes.
+    pub failures: u32,
+    /// Locked after `max_failures`.
+    pub locked: bool,
+    /// End of a revocation cool-down (Unix ms), if one was ever started.
+    pub cooldown_until: Option<i64>,
+    /// Bound tokens.
+    pub tokens: Vec<Token>,
+}
+
+/// A user's unused enrollment, as the bank sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrollment {
+    /// Its ID.
+    pub id: EnrollmentId,
+    /// Issued (Unix ms).
+    pub created_at: i64,
+    /// Expiry (Unix ms).
+    pub expires_at: i64,
+    /// Start-password guesses counted so far.
+    pub guesses: u32,
+}
+
+/// A new enrollment (replaces any older one of the same user).
+#[derive(Debug, Clone)]
+pub struct NewEnrollment {
+    /// Random ID.
+    pub id: EnrollmentId,
+    /// Service.
+    pub service_id: ServiceId,
+    /// User.
+    pub user_id: UserId,
+    /// `w`, sealed with [`crate::crypto::w_aad`].
+    pub w: Vec<u8>,
+    /// Expiry (Unix ms).
+    pub expires_at: i64,
+}
+
+/// The user's open enrollment as an activation start finds it, before a guess is counted.
+#[derive(Debug, Clone)]
+pub struct OpenEnrollment {
+    /// The enrollment.
+    pub id: EnrollmentId,
+    /// Sealed `w`.
+    pub w: Vec<u8>,
+}
+
+/// The server's half of an activation between start and finish.
+#[derive(Debug, Clone)]
+pub struct ActivationSession {
+    /// Random ID given to the app.
+    pub id: SessionId,
+    /// The enrollment it belongs to.
+    pub enrollment_id: EnrollmentId,
+    /// Service.
+    pub service_id: ServiceId,
+    /// User.
+    pub user_id: UserId,
+    /// The SPAKE2 session key, sealed with [`crate::crypto::session_aad`].
+    pub session_key: Vec<u8>,
+    /// Tries the enrollment has left if this one fails.
+    pub attempts_left: u32,
+    /// Expiry (Unix ms).
+    pub expires_at: i64,
+}
+
+/// The use of one time step of one token by one user.
+#[derive(Debug, Clone)]
+pub struct StepUse {
+    /// Service.
+    pub service_id: ServiceId,
+    /// User.
+    pub user_id: UserId,
+    /// Token.
+    pub serial: TokenSerial,
+    /// The step the code matched; must be greater than the token's last step.
+    pub step: i64,
+    /// Its offset from the server's current step.
+    pub drift: i64,
+}
+
+/// What became of a code the verification found fresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acceptance {
+    /// Accepted: the step is used, the failures are cleared.
+    Accepted,
+    /// The user was locked meanwhile; nothing changed.
+    Locked,
+    /// Another request used this step (or a later one) first; nothing changed.
+    Reused {
+        /// Who spent the token's last step.
+        last_used_by: Option<UserId>,
+    },
+}
+
+/// A failure count after a wrong code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failures {
+    /// Consecutive failures now.
+    pub failures: u32,
+    /// Whether the user is locked now.
+    pub locked: bool,
+    /// Whether this failure locked them; `locked && !newly_locked` means the user was
+    /// already locked and nothing was counted.
+    pub newly_locked: bool,
+}
+
+/// Registering a token to a user (registration mode, or a shared token's next user).
+#[derive(Debug, Clone)]
+pub struct Binding {
+    /// The step use proving the user holds the token.
+    pub step: StepUse,
+    /// Whether the service allows binding an active token to another user.
+    pub shared_tokens: bool,
+    /// The service's limit of usable tokens per user.
+    pub tokens_per_user: u32,
+    /// The service's `max_failures`, at which a token stays locked.
+    pub max_failures: u32,
+}
+
+/// A revocation: the token's users and the cool-down each is in now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revocation {
+    /// The users the token was bound to, by ID, with the end of their cool-down.
+    pub users: Vec<(UserId, i64)>,
+    /// Unused enrollments of those users that the revoke ended.
+    pub ended_enrollments: u64,
+}
+
+/// What [`super::Store::purge_expired`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Activation sessions past their expiry (started, never finished).
+    pub sessions: u64,
+    /// Provisioned tokens that expired without being registered.
+    pub tokens: u64,
+}
+
+/// An audit event to record.
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent {
+    /// Service.
+    pub service_id: ServiceId,
+    /// What happened.
+    pub kind: AuditKind,
+    /// The user concerned.
+    pub user_id: Option<UserId>,
+    /// The token concerned.
+    pub serial: Option<TokenSerial>,
+    /// Outcome or extra facts; never a secret.
+    pub detail: String,
+}
+
+impl NewAuditEvent {
+    /// An event of `kind` in `service`, with `detail`.
+    pub fn new(service_id: &ServiceId, kind: AuditKind, detail: impl Into<String>) -> Self {
+        NewAuditEvent {
+            service_id: service_id.clone(),
+            kind,
+            user_id: None,
+            serial: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// The same event, about `user`.
+    pub fn user(mut self, user: &UserId) -> Self {
+        self.user_id = Some(user.clone());
+        self
+    }
+
+    /// The same event, about `serial`.
+    pub fn serial(mut self, serial: &TokenSerial) -> Self {
+        self.serial = Some(serial.clone());
+        self
+    }
+}
+
+/// An audit event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// Increasing ID, for paging.
+    pub id: i64,
+    /// When (Unix ms).
+    pub at: i64,
+    /// What happened.
+    pub kind: String,
+    /// The user concerned.
+    pub user_id: Option<String>,
+    /// The token concerned.
+    pub serial: Option<String>,
+    /// Outcome or extra facts.
+    pub detail: String,
+}

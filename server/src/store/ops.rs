@@ -1,0 +1,854 @@
+//! Every storage operation, written once over [`Conn`]: SQLite runs these on its writer
+//! thread (each inside a savepoint of a group commit) or a reader connection, PostgreSQL
+//! inside a transaction (serializable where an operation reads before it decides). The
+//! decisions are the pure functions of `rules.rs`; the statements are `sql.rs`'s.
+//!
+//! A refusal returns its `StoreError` and may leave earlier statements of the operation
+//! applied: the caller's savepoint or transaction undoes them. PostgreSQL replaces four
+//! hot operations with single statements of its own (`postgres.rs`); the tests hold both
+//! versions to one behaviour.
+
+use softtoken_protocol::{ServiceId, UserId};
+
+use super::conn::{Conn, args};
+use super::model::{
+    Acceptance, ActivationSession, AuditEvent, Binding, Enrollment, Failures, NewAuditEvent,
+    NewEnrollment, OpenEnrollment, Purged, Revocation, Service, SessionId, StepUse, Token,
+    TokenState, User,
+};
+use super::rows::{
+    Counted, EnrollmentForStart, Flag, Int, Text, TokenUser, UserState, UserTokenRow, stored_serial,
+};
+use super::{StoreError, StoreResult, rules, sql};
+use crate::audit::AuditKind;
+use crate::serial::TokenSerial;
+
+// --- services ---------------------------------------------------------------------------
+
+pub(crate) async fn add_service<C: Conn>(
+    c: &mut C,
+    service: &Service,
+    key_hash: &[u8; 32],
+) -> StoreResult<()> {
+    let p = &service.policy;
+    let period = p
+        .period
+        .map(|s| i64::try_from(s.seconds()))
+        .transpose()
+        .map_err(super::error::corrupt)?;
+    let added = c
+        .execute(
+            sql::INSERT_SERVICE,
+            args![
+                service.id.as_str(),
+                service.name.as_str(),
+                p.algorithm.map(|a| a.as_str()),
+                p.digits.map(|d| i64::from(d.get())),
+                period,
+                p.window,
+                p.max_failures,
+                secs(p.cooldown_secs)?,
+                p.cooldown_restarts,
+                secs(p.enrollment_ttl_secs)?,
+                p.tokens_per_user,
+                p.shared_tokens,
+                p.unassigned_quota,
+                key_hash.as_slice(),
+                service.created_at,
+            ],
+        )
+        .await?;
+    if added == 0 {
+        return Err(StoreError::ServiceExists);
+    }
+    Ok(())
+}
+
+/// Seconds (or any `u64` setting) as the `BIGINT` both schemas store.
+pub(crate) fn secs(n: u64) -> StoreResult<i64> {
+    i64::try_from(n).map_err(super::error::corrupt)
+}
+
+pub(crate) async fn services<C: Conn>(c: &mut C) -> StoreResult<Vec<Service>> {
+    c.fetch_all(sql::SERVICES, args![]).await
+}
+
+pub(crate) async fn service<C: Conn>(c: &mut C, id: &ServiceId) -> StoreResult<Option<Service>> {
+    c.fetch_optional(sql::SERVICE, args![id.as_str()]).await
+}
+
+pub(crate) async fn service_for_key<C: Conn>(
+    c: &mut C,
+    key_hash: &[u8; 32],
+) -> StoreResult<Option<ServiceId>> {
+    let id: Option<Text> = c
+        .fetch_optional(sql::SERVICE_FOR_KEY, args![key_hash.as_slice()])
+        .await?;
+    id.and_then(|t| t.0)
+        .map(|id| ServiceId::new(id).map_err(super::error::corrupt))
+        .transpose()
+}
+
+pub(crate) async fn set_service_key<C: Conn>(
+    c: &mut C,
+    id: &ServiceId,
+    key_hash: &[u8; 32],
+) -> StoreResult<()> {
+    let done = c
+        .execute(
+            sql::SET_SERVICE_KEY,
+            args![key_hash.as_slice(), id.as_str()],
+        )
+        .await?;
+    found(done, "service")
+}
+
+fn found(rows: u64, what: &'static str) -> StoreResult<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound(what))
+    } else {
+        Ok(())
+    }
+}
+
+// --- audit ------------------------------------------------------------------------------
+
+pub(crate) async fn audit<C: Conn>(c: &mut C, event: &NewAuditEvent, now: i64) -> StoreResult<()> {
+    c.execute(
+        sql::INSERT_AUDIT,
+        args![
+            event.service_id.as_str(),
+            now,
+            event.kind.as_str(),
+            event.user_id.as_ref().map(|u| u.as_str()),
+            event.serial.as_ref().map(|s| s.as_str()),
+            event.detail.as_str(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn audit_events<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    after: i64,
+    limit: u32,
+) -> StoreResult<Vec<AuditEvent>> {
+    c.fetch_all(sql::AUDIT_EVENTS, args![service.as_str(), after, limit])
+        .await
+}
+
+/// The event of a user reaching `max_failures`.
+pub(crate) fn user_locked_event(service: &ServiceId, user: &UserId, max: u32) -> NewAuditEvent {
+    NewAuditEvent::new(
+        service,
+        AuditKind::UserLocked,
+        format!("locked after {max} consecutive wrong codes"),
+    )
+    .user(user)
+}
+
+/// The event of a checked code the caller was answered "locked" for: the user was locked
+/// before the code could count.
+pub(crate) fn already_locked(event: &NewAuditEvent) -> NewAuditEvent {
+    NewAuditEvent {
+        detail: "locked".into(),
+        ..event.clone()
+    }
+}
+
+pub(crate) async fn purge_expired<C: Conn>(
+    c: &mut C,
+    now: i64,
+    unassigned_before: i64,
+) -> StoreResult<Purged> {
+    let sessions = c.execute(sql::PURGE_SESSIONS, args![now]).await?;
+    let tokens = c
+        .execute(sql::PURGE_UNASSIGNED, args![unassigned_before])
+        .await?;
+    Ok(Purged { sessions, tokens })
+}
+
+// --- users ------------------------------------------------------------------------------
+
+async fn ensure_user<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+    now: i64,
+) -> StoreResult<UserState> {
+    c.execute(
+        sql::ENSURE_USER,
+        args![service.as_str(), user.as_str(), now],
+    )
+    .await?;
+    c.fetch_one(sql::USER_STATE, args![service.as_str(), user.as_str()])
+        .await
+}
+
+pub(crate) async fn user<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+) -> StoreResult<Option<User>> {
+    let rows: Vec<UserTokenRow> = c
+        .fetch_all(
+            sql::USER_WITH_TOKENS,
+            args![service.as_str(), user.as_str()],
+        )
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let state = first.user;
+    Ok(Some(User {
+        user_id: user.clone(),
+        failures: state.failures,
+        locked: state.locked,
+        cooldown_until: state.cooldown_until,
+        tokens: rows.into_iter().filter_map(|r| r.token).collect(),
+    }))
+}
+
+pub(crate) async fn enrollment<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+) -> StoreResult<Option<Enrollment>> {
+    c.fetch_optional(
+        sql::UNUSED_ENROLLMENT,
+        args![service.as_str(), user.as_str()],
+    )
+    .await
+}
+
+/// Clears the failure count of a user whose code was just accepted.
+async fn clear_failures<C: Conn>(c: &mut C, service: &ServiceId, user: &UserId) -> StoreResult<()> {
+    c.execute(sql::RESET_FAILURES, args![service.as_str(), user.as_str()])
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn record_failure<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+    max_failures: u32,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<Failures> {
+    let counted: Option<Counted> = c
+        .fetch_optional(
+            sql::COUNT_FAILURE,
+            args![max_failures, service.as_str(), user.as_str()],
+        )
+        .await?;
+    if let Some(counted) = counted {
+        audit(c, event, now).await?;
+        if counted.locked {
+            audit(c, &user_locked_event(service, user, max_failures), now).await?;
+        }
+        return Ok(Failures {
+            failures: counted.failures,
+            locked: counted.locked,
+            newly_locked: counted.locked,
+        });
+    }
+    let state: UserState = c
+        .fetch_optional(sql::USER_STATE, args![service.as_str(), user.as_str()])
+        .await?
+        .ok_or(StoreError::NotFound("user"))?;
+    audit(c, &already_locked(event), now).await?;
+    Ok(Failures {
+        failures: state.failures,
+        locked: true,
+        newly_locked: false,
+    })
+}
+
+/// A wrong code given to register `serial` (or as a device change's new code): counts
+/// against the user, whose row is made if need be, and against the token, which locks at
+/// `max_failures` too.
+pub(crate) async fn record_registration_failure<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+    serial: &TokenSerial,
+    max_failures: u32,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<Failures> {
+    ensure_user(c, service, user, now).await?;
+    let failures = record_failure(c, service, user, max_failures, event, now).await?;
+    let token: Option<Int> = c
+        .fetch_optional(
+            sql::COUNT_TOKEN_FAILURE,
+            args![serial.as_str(), service.as_str()],
+        )
+        .await?;
+    if token.is_some_and(|n| n.0 == i64::from(max_failures)) {
+        let locked = NewAuditEvent::new(
+            service,
+            AuditKind::TokenLocked,
+            format!("locked after {max_failures} wrong registration codes"),
+        )
+        .serial(serial);
+        audit(c, &locked, now).await?;
+    }
+    Ok(failures)
+}
+
+pub(crate) async fn unlock_user<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    let done = c
+        .execute(sql::UNLOCK_USER, args![service.as_str(), user.as_str()])
+        .await?;
+    found(done, "user")?;
+    audit(c, event, now).await
+}
+
+pub(crate) async fn end_cooldown<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    let done = c
+        .execute(
+            sql::SET_COOLDOWN,
+            args![None::<i64>, service.as_str(), user.as_str()],
+        )
+        .await?;
+    found(done, "user")?;
+    audit(c, event, now).await
+}
+
+// --- tokens -----------------------------------------------------------------------------
+
+/// `token`'s columns as the fifteen arguments of [`sql::INSERT_TOKEN`].
+macro_rules! token_args {
+    ($t:expr $(, $extra:expr)*) => {
+        args![
+            $t.serial.as_str(),
+            $t.service_id.as_str(),
+            $t.state.as_str(),
+            $t.params.algorithm.as_str(),
+            i64::from($t.params.digits.get()),
+            $crate::store::ops::secs($t.params.period.seconds())?,
+            &$t.seed,
+            $t.last_step,
+            $t.drift,
+            $t.failures,
+            $t.last_used_by.as_ref().map(|u| u.as_str()),
+            $t.created_at,
+            $t.activated_at,
+            $t.last_used_at,
+            $t.expires_at
+            $(, $extra)*
+        ]
+    };
+}
+pub(crate) use token_args;
+
+pub(crate) async fn token<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    serial: &TokenSerial,
+) -> StoreResult<Option<Token>> {
+    c.fetch_optional(sql::TOKEN, args![serial.as_str(), service.as_str()])
+        .await
+}
+
+pub(crate) async fn add_provisioned_token<C: Conn>(
+    c: &mut C,
+    token: &Token,
+    quota: u32,
+) -> StoreResult<()> {
+    if c.execute(sql::INSERT_PROVISIONED, token_args!(token, quota))
+        .await?
+        == 1
+    {
+        return Ok(());
+    }
+    let taken: Flag = c
+        .fetch_one(sql::SERIAL_EXISTS, args![token.serial.as_str()])
+        .await?;
+    Err(if taken.0 {
+        StoreError::SerialTaken
+    } else {
+        StoreError::ProvisioningFull { quota }
+    })
+}
+
+pub(crate) async fn import_tokens<C: Conn>(
+    c: &mut C,
+    tokens: &[Token],
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<Vec<bool>> {
+    let mut added = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        added.push(c.execute(sql::INSERT_TOKEN, token_args!(token)).await? == 1);
+    }
+    let imported = added.iter().filter(|&&a| a).count();
+    let event = NewAuditEvent {
+        detail: format!("{}; imported {imported} of {}", event.detail, tokens.len()),
+        ..event.clone()
+    };
+    audit(c, &event, now).await?;
+    Ok(added)
+}
+
+pub(crate) async fn unlock_token<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    serial: &TokenSerial,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    let done = c
+        .execute(sql::UNLOCK_TOKEN, args![serial.as_str(), service.as_str()])
+        .await?;
+    found(done, "token")?;
+    audit(c, event, now).await
+}
+
+/// Why a step could not be consumed by [`sql::CONSUME_STEP`]: the user is locked, or the
+/// step was used (by whom, for shared tokens).
+async fn refusal<C: Conn>(c: &mut C, step: &StepUse) -> StoreResult<Acceptance> {
+    let locked: Option<Flag> = c
+        .fetch_optional(
+            sql::USER_LOCKED,
+            args![step.service_id.as_str(), step.user_id.as_str()],
+        )
+        .await?;
+    if locked.is_some_and(|l| l.0) {
+        return Ok(Acceptance::Locked);
+    }
+    let by: Option<Text> = c
+        .fetch_optional(
+            sql::LAST_USED_BY,
+            args![step.serial.as_str(), step.service_id.as_str()],
+        )
+        .await?;
+    let last_used_by = by
+        .and_then(|t| t.0)
+        .map(|u| UserId::new(u).map_err(super::error::corrupt))
+        .transpose()?;
+    Ok(Acceptance::Reused { last_used_by })
+}
+
+/// Consumes a step of a token bound to the user, in state `from`.
+async fn consume_step<C: Conn>(
+    c: &mut C,
+    step: &StepUse,
+    from: TokenState,
+    now: i64,
+) -> StoreResult<Acceptance> {
+    let done = c
+        .execute(
+            sql::CONSUME_STEP,
+            args![
+                step.step,
+                step.drift,
+                now,
+                step.serial.as_str(),
+                step.service_id.as_str(),
+                from.as_str(),
+                step.user_id.as_str(),
+            ],
+        )
+        .await?;
+    if done == 0 {
+        return refusal(c, step).await;
+    }
+    clear_failures(c, &step.service_id, &step.user_id).await?;
+    Ok(Acceptance::Accepted)
+}
+
+/// A consumed step, or the refusal as an error (for operations that go on after it).
+async fn consume_step_or_refuse<C: Conn>(
+    c: &mut C,
+    step: &StepUse,
+    from: TokenState,
+    now: i64,
+) -> StoreResult<()> {
+    match consume_step(c, step, from, now).await? {
+        Acceptance::Accepted => Ok(()),
+        Acceptance::Locked => Err(StoreError::Locked),
+        Acceptance::Reused { .. } => Err(StoreError::Reused),
+    }
+}
+
+pub(crate) async fn accept_step<C: Conn>(
+    c: &mut C,
+    step: &StepUse,
+    from: TokenState,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<Acceptance> {
+    let outcome = consume_step(c, step, from, now).await?;
+    if outcome == Acceptance::Accepted {
+        audit(c, event, now).await?;
+    }
+    Ok(outcome)
+}
+
+/// Consumes a step of a token the user does not hold yet (registration, a device change's
+/// new token), activating it.
+async fn consume_unbound_step<C: Conn>(
+    c: &mut C,
+    step: &StepUse,
+    state: TokenState,
+    now: i64,
+) -> StoreResult<()> {
+    let done = c
+        .execute(
+            sql::CONSUME_UNBOUND_STEP,
+            args![
+                now,
+                step.step,
+                step.drift,
+                step.serial.as_str(),
+                step.service_id.as_str(),
+                state.as_str(),
+                step.user_id.as_str(),
+            ],
+        )
+        .await?;
+    if done == 0 {
+        return Err(StoreError::Reused);
+    }
+    Ok(())
+}
+
+async fn bind<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+    serial: &TokenSerial,
+    now: i64,
+) -> StoreResult<()> {
+    c.execute(
+        sql::BIND,
+        args![service.as_str(), user.as_str(), serial.as_str(), now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Unbinds a token from a user; revokes it once no user holds it.
+async fn unbind<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+    serial: &TokenSerial,
+) -> StoreResult<()> {
+    c.execute(
+        sql::UNBIND,
+        args![service.as_str(), user.as_str(), serial.as_str()],
+    )
+    .await?;
+    c.execute(sql::REVOKE_IF_UNHELD, args![serial.as_str()])
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn bind_token<C: Conn>(
+    c: &mut C,
+    b: &Binding,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    let s = &b.step;
+    let user = ensure_user(c, &s.service_id, &s.user_id, now).await?;
+    if user.locked {
+        return Err(StoreError::Locked);
+    }
+    rules::check_cooldown(user.cooldown_until, now)?;
+    let token = token(c, &s.service_id, &s.serial)
+        .await?
+        .ok_or(StoreError::NotFound("token"))?;
+    let bound: Flag = c
+        .fetch_one(
+            sql::IS_BOUND,
+            args![s.service_id.as_str(), s.user_id.as_str(), s.serial.as_str()],
+        )
+        .await?;
+    if bound.0 {
+        return Err(StoreError::Conflict(
+            "the token is already registered to this user",
+        ));
+    }
+    rules::check_bindable(&token, b.shared_tokens, b.max_failures, now)?;
+    let active: Int = c
+        .fetch_one(
+            sql::ACTIVE_TOKENS,
+            args![s.service_id.as_str(), s.user_id.as_str()],
+        )
+        .await?;
+    rules::check_token_limit(active.0, b.tokens_per_user)?;
+    consume_unbound_step(c, s, token.state, now).await?;
+    bind(c, &s.service_id, &s.user_id, &s.serial, now).await?;
+    clear_failures(c, &s.service_id, &s.user_id).await?;
+    audit(c, event, now).await
+}
+
+pub(crate) async fn replace_token<C: Conn>(
+    c: &mut C,
+    old: &StepUse,
+    new: &StepUse,
+    max_failures: u32,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    consume_step_or_refuse(c, old, TokenState::Active, now).await?;
+    let token = token(c, &new.service_id, &new.serial)
+        .await?
+        .ok_or(StoreError::NotFound("token"))?;
+    rules::check_replacement(&token, max_failures, now)?;
+    consume_unbound_step(c, new, TokenState::Unassigned, now).await?;
+    unbind(c, &old.service_id, &old.user_id, &old.serial).await?;
+    bind(c, &new.service_id, &new.user_id, &new.serial, now).await?;
+    audit(c, event, now).await
+}
+
+pub(crate) async fn stop_user<C: Conn>(
+    c: &mut C,
+    step: &StepUse,
+    now: i64,
+) -> StoreResult<Vec<TokenSerial>> {
+    consume_step_or_refuse(c, step, TokenState::Active, now).await?;
+    let rows: Vec<Text> = c
+        .fetch_all(
+            sql::USER_SERIALS,
+            args![step.service_id.as_str(), step.user_id.as_str()],
+        )
+        .await?;
+    let serials = rows
+        .into_iter()
+        .map(|t| stored_serial(t.0))
+        .collect::<StoreResult<Vec<_>>>()?;
+    for serial in &serials {
+        unbind(c, &step.service_id, &step.user_id, serial).await?;
+    }
+    let list: Vec<&str> = serials.iter().map(TokenSerial::as_str).collect();
+    let event = NewAuditEvent::new(
+        &step.service_id,
+        AuditKind::OtpStopped,
+        format!("unbound {}", list.join(", ")),
+    )
+    .user(&step.user_id);
+    audit(c, &event, now).await?;
+    Ok(serials)
+}
+
+pub(crate) async fn revoke_token<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    serial: &TokenSerial,
+    cooldown_until: i64,
+    restarts: bool,
+    now: i64,
+) -> StoreResult<Revocation> {
+    let token = token(c, service, serial)
+        .await?
+        .ok_or(StoreError::NotFound("token"))?;
+    let holders: Vec<TokenUser> = c
+        .fetch_all(sql::TOKEN_USERS, args![serial.as_str(), service.as_str()])
+        .await?;
+    if token.state == TokenState::Revoked {
+        // Revoked already: nothing changes, and the cool-downs are what they are.
+        let users = holders
+            .into_iter()
+            .map(|u| (u.user_id, u.cooldown_until.unwrap_or(now)))
+            .collect();
+        return Ok(Revocation {
+            users,
+            ended_enrollments: 0,
+        });
+    }
+    let ended_enrollments = c
+        .execute(
+            sql::END_ENROLLMENTS_OF_TOKEN_USERS,
+            args![service.as_str(), serial.as_str()],
+        )
+        .await?;
+    c.execute(sql::REVOKE, args![serial.as_str(), service.as_str()])
+        .await?;
+    let mut users = Vec::with_capacity(holders.len());
+    for holder in holders {
+        let until =
+            rules::cooldown_after_revoke(holder.cooldown_until, now, cooldown_until, restarts);
+        if Some(until) != holder.cooldown_until {
+            c.execute(
+                sql::SET_COOLDOWN,
+                args![until, service.as_str(), holder.user_id.as_str()],
+            )
+            .await?;
+        }
+        users.push((holder.user_id, until));
+    }
+    let names: Vec<&str> = users.iter().map(|(u, _)| u.as_str()).collect();
+    let event = NewAuditEvent::new(
+        service,
+        AuditKind::TokenRevoked,
+        format!(
+            "users: {}; enrollments ended: {ended_enrollments}",
+            names.join(", ")
+        ),
+    )
+    .serial(serial);
+    audit(c, &event, now).await?;
+    Ok(Revocation {
+        users,
+        ended_enrollments,
+    })
+}
+
+// --- enrollment and activation ----------------------------------------------------------
+
+pub(crate) async fn issue_enrollment<C: Conn>(
+    c: &mut C,
+    e: &NewEnrollment,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    let user = ensure_user(c, &e.service_id, &e.user_id, now).await?;
+    // A locked user may be re-enrolled; the lockout stays until the bank unlocks.
+    rules::check_cooldown(user.cooldown_until, now)?;
+    let active: Int = c
+        .fetch_one(
+            sql::ACTIVE_TOKENS,
+            args![e.service_id.as_str(), e.user_id.as_str()],
+        )
+        .await?;
+    if active.0 > 0 {
+        return Err(StoreError::TokenExists);
+    }
+    c.execute(
+        sql::UPSERT_ENROLLMENT,
+        args![
+            e.id.as_str(),
+            e.service_id.as_str(),
+            e.user_id.as_str(),
+            &e.w,
+            now,
+            e.expires_at,
+        ],
+    )
+    .await?;
+    audit(c, event, now).await
+}
+
+pub(crate) async fn enrollment_for_start<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+    max_guesses: u32,
+    now: i64,
+) -> StoreResult<OpenEnrollment> {
+    let e: EnrollmentForStart = c
+        .fetch_optional(
+            sql::ENROLLMENT_FOR_START,
+            args![service.as_str(), user.as_str()],
+        )
+        .await?
+        .ok_or(StoreError::EnrollmentNotFound)?;
+    rules::check_startable(&e, max_guesses, now)?;
+    Ok(OpenEnrollment { id: e.id, w: e.w })
+}
+
+pub(crate) async fn begin_activation<C: Conn>(
+    c: &mut C,
+    session: &ActivationSession,
+    max_guesses: u32,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<u32> {
+    let counted: Option<Int> = c
+        .fetch_optional(
+            sql::COUNT_GUESS,
+            args![session.enrollment_id.as_str(), now, max_guesses],
+        )
+        .await?;
+    let Some(guesses) = counted else {
+        // The enrollment changed since it was read (another guess, a revoke, a newer
+        // enrollment): say how it stands now, or, if a newer one replaced it, that this one
+        // is gone.
+        enrollment_for_start(c, &session.service_id, &session.user_id, max_guesses, now).await?;
+        return Err(StoreError::EnrollmentNotFound);
+    };
+    let attempts_left = u32::try_from(i64::from(max_guesses) - guesses.0).unwrap_or(0);
+    c.execute(
+        sql::INSERT_SESSION,
+        args![
+            session.id.as_str(),
+            session.enrollment_id.as_str(),
+            session.service_id.as_str(),
+            session.user_id.as_str(),
+            &session.session_key,
+            attempts_left,
+            session.expires_at,
+        ],
+    )
+    .await?;
+    audit(c, event, now).await?;
+    Ok(attempts_left)
+}
+
+pub(crate) async fn session<C: Conn>(
+    c: &mut C,
+    id: &SessionId,
+    now: i64,
+) -> StoreResult<Option<ActivationSession>> {
+    c.fetch_optional(sql::SESSION, args![id.as_str(), now])
+        .await
+}
+
+pub(crate) async fn discard_session<C: Conn>(
+    c: &mut C,
+    id: &SessionId,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    c.execute(sql::DISCARD_SESSION, args![id.as_str()]).await?;
+    audit(c, event, now).await
+}
+
+pub(crate) async fn finish_activation<C: Conn>(
+    c: &mut C,
+    session: &SessionId,
+    token: &Token,
+    user: &UserId,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    let enrollment: Text = c
+        .fetch_optional(sql::TAKE_SESSION, args![session.as_str(), now])
+        .await?
+        .ok_or(StoreError::SessionExpired)?;
+    let used = c
+        .execute(sql::USE_ENROLLMENT, args![now, enrollment.0.as_deref()])
+        .await?;
+    if used == 0 {
+        return Err(StoreError::EnrollmentNotFound);
+    }
+    c.execute(
+        sql::REVOKE_PENDING_OF_USER,
+        args![token.service_id.as_str(), user.as_str()],
+    )
+    .await?;
+    if c.execute(sql::INSERT_TOKEN, token_args!(token)).await? == 0 {
+        return Err(StoreError::SerialTaken);
+    }
+    bind(c, &token.service_id, user, &token.serial, now).await?;
+    audit(c, event, now).await
+}

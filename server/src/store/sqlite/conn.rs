@@ -1,0 +1,156 @@
+//! [`Conn`] over a rusqlite connection: prepared statements from the connection's cache,
+//! `$N` placeholders bound by their number, and futures that are ready at once.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{CachedStatement, Connection};
+
+use crate::store::conn::{Arg, Conn, FromRow, Row};
+use crate::store::{DatabaseError, StoreError, StoreResult};
+
+/// A SQLite connection (or the transaction open on it) as the shared operations see it.
+pub(super) struct SqliteConn<'c>(pub(super) &'c Connection);
+
+/// Runs an operation over a [`SqliteConn`] to its end. Such operations never wait
+/// (rusqlite is synchronous), so the first poll finishes them; one that did not would be
+/// a bug, reported as an error rather than a hang.
+pub(super) fn run_ready<T>(operation: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+    let mut operation = pin!(operation);
+    match operation
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(StoreError::Database(DatabaseError::Internal(
+            "a SQLite operation waited, which it cannot do",
+        ))),
+    }
+}
+
+fn prepare<'c>(
+    conn: &'c Connection,
+    sql: &'static str,
+    args: &[Arg<'_>],
+) -> StoreResult<CachedStatement<'c>> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let count = statement.parameter_count();
+    let mut highest = 0;
+    for index in 1..=count {
+        // SQLite numbers `$N` by first appearance, not by N: bind each by its own number.
+        let number = statement
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| placeholder_error(sql))?;
+        let arg = args.get(number - 1).ok_or_else(|| placeholder_error(sql))?;
+        highest = highest.max(number);
+        statement.raw_bind_parameter(index, to_sql(arg))?;
+    }
+    if highest != args.len() {
+        return Err(placeholder_error(sql));
+    }
+    Ok(statement)
+}
+
+fn placeholder_error(sql: &str) -> StoreError {
+    StoreError::Corrupt(format!("statement and arguments disagree: {sql}"))
+}
+
+fn to_sql<'a>(arg: &Arg<'a>) -> ToSqlOutput<'a> {
+    ToSqlOutput::Borrowed(match *arg {
+        Arg::Int(Some(n)) => ValueRef::Integer(n),
+        Arg::Text(Some(s)) => ValueRef::Text(s.as_bytes()),
+        Arg::Blob(b) => ValueRef::Blob(b),
+        Arg::Bool(b) => ValueRef::Integer(i64::from(b)),
+        Arg::Int(None) | Arg::Text(None) => ValueRef::Null,
+    })
+}
+
+impl Conn for SqliteConn<'_> {
+    async fn execute(&mut self, sql: &'static str, args: &[Arg<'_>]) -> StoreResult<u64> {
+        let mut statement = prepare(self.0, sql, args)?;
+        let changed = statement.raw_execute()?;
+        Ok(u64::try_from(changed).unwrap_or(u64::MAX))
+    }
+
+    async fn fetch_optional<T: FromRow>(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> StoreResult<Option<T>> {
+        let mut statement = prepare(self.0, sql, args)?;
+        let mut rows = statement.raw_query();
+        match rows.next()? {
+            Some(row) => Ok(Some(T::from_row(&SqliteRow(row))?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn fetch_all<T: FromRow>(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+    ) -> StoreResult<Vec<T>> {
+        let mut statement = prepare(self.0, sql, args)?;
+        let mut rows = statement.raw_query();
+        let mut all = Vec::new();
+        while let Some(row) = rows.next()? {
+            all.push(T::from_row(&SqliteRow(row))?);
+        }
+        Ok(all)
+    }
+}
+
+struct SqliteRow<'r, 's>(&'r rusqlite::Row<'s>);
+
+impl SqliteRow<'_, '_> {
+    fn value(&self, column: &str) -> StoreResult<Value> {
+        Ok(self.0.get::<_, Value>(column)?)
+    }
+}
+
+fn wrong_type(column: &str, value: &Value) -> StoreError {
+    StoreError::Corrupt(format!("column {column} holds {:?}", value.data_type()))
+}
+
+impl Row for SqliteRow<'_, '_> {
+    fn int(&self, column: &str) -> StoreResult<i64> {
+        self.opt_int(column)?
+            .ok_or_else(|| wrong_type(column, &Value::Null))
+    }
+
+    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
+        match self.value(column)? {
+            Value::Integer(n) => Ok(Some(n)),
+            Value::Null => Ok(None),
+            other => Err(wrong_type(column, &other)),
+        }
+    }
+
+    fn text(&self, column: &str) -> StoreResult<String> {
+        self.opt_text(column)?
+            .ok_or_else(|| wrong_type(column, &Value::Null))
+    }
+
+    fn opt_text(&self, column: &str) -> StoreResult<Option<String>> {
+        match self.value(column)? {
+            Value::Text(s) => Ok(Some(s)),
+            Value::Null => Ok(None),
+            other => Err(wrong_type(column, &other)),
+        }
+    }
+
+    fn blob(&self, column: &str) -> StoreResult<Vec<u8>> {
+        match self.value(column)? {
+            Value::Blob(b) => Ok(b),
+            other => Err(wrong_type(column, &other)),
+        }
+    }
+
+    fn flag(&self, column: &str) -> StoreResult<bool> {
+        Ok(self.int(column)? != 0)
+    }
+}

@@ -1,0 +1,479 @@
+//! The embedded store: one SQLite file in WAL mode, read through a few reader connections
+//! and written by one writer thread that commits in groups (`writer.rs`).
+//!
+//! `synchronous = FULL` makes a commit durable before the reply, so an accepted code stays
+//! used after a crash; `BEGIN IMMEDIATE` takes the write lock up front, so another process
+//! on the same file (a second instance, `softtoken-server service add`) waits its turn
+//! instead of failing half-way. The schema is migrated with sqlx, as PostgreSQL's is.
+
+mod conn;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags};
+use softtoken_protocol::{ServiceId, UserId};
+use sqlx::Connection as _;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
+use tokio::sync::Semaphore;
+
+use self::conn::{SqliteConn, run_ready};
+use self::writer::Writer;
+use super::model::{
+    Acceptance, ActivationSession, AuditEvent, Binding, Enrollment, Failures, NewAuditEvent,
+    NewEnrollment, OpenEnrollment, Purged, Revocation, Service, SessionId, StepUse, Token,
+    TokenState, User,
+};
+use super::{DatabaseError, Store, StoreError, StoreResult, ops};
+use crate::serial::TokenSerial;
+
+/// How long a connection waits for another process's write lock before it gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Readers at once: enough for two cores' worth of queries in flight, each with its page
+/// cache.
+const READERS: usize = 8;
+
+/// The page cache of each connection, in KiB (SQLite's `cache_size` takes it negated).
+/// 64 MiB instead of SQLite's 2 MiB: a bank's users and tokens are read at random, and
+/// at a million tokens (a 400 MB file) the small cache sent most reads to the kernel.
+const CACHE_KIB: i64 = 65_536;
+
+/// Prepared statements each connection keeps (the store has about fifty).
+const STATEMENT_CACHE: usize = 128;
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    readers: Arc<Readers>,
+    writer: Writer,
+}
+
+impl SqliteStore {
+    /// Opens (creating it, mode 0600, if missing) and migrates the database at `url`
+    /// (`sqlite:PATH` or `sqlite://PATH`).
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let path = database_path(url)?;
+        create_private_file(&path)?;
+        migrate(&path).await?;
+        let writer = Writer::start(open(&path, false)?)?;
+        Ok(SqliteStore {
+            readers: Arc::new(Readers {
+                path,
+                idle: Mutex::new(Vec::new()),
+                permits: Semaphore::new(READERS),
+            }),
+            writer,
+        })
+    }
+
+    /// Runs a read on a reader connection, off the async workers.
+    async fn read<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConn<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let _permit = self
+            .readers
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| DatabaseError::Internal("the reader pool is closed"))?;
+        let readers = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || {
+            let conn = readers.take()?;
+            let result = work(&mut SqliteConn(&conn));
+            readers.give_back(conn);
+            result
+        })
+        .await
+        .map_err(|_| DatabaseError::Internal("a SQLite read panicked"))?
+    }
+
+    /// Runs a write in the writer thread's next group commit.
+    async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConn<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        self.writer.write(work).await
+    }
+}
+
+/// Reader connections, opened as needed and kept for the next read.
+#[derive(Debug)]
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Semaphore,
+}
+
+impl Readers {
+    fn take(&self) -> StoreResult<Connection> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match idle {
+            Some(conn) => Ok(conn),
+            None => open(&self.path, true),
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
+    }
+}
+
+fn database_path(url: &str) -> StoreResult<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let config = |why: &str| {
+        StoreError::Database(DatabaseError::Sqlx(sqlx::Error::Configuration(
+            format!("{why}: {url}").into(),
+        )))
+    };
+    if rest.is_empty() || rest.starts_with(":memory:") {
+        return Err(config(
+            "the server needs a database file, not an in-memory database",
+        ));
+    }
+    if rest.contains('?') {
+        return Err(config("a SQLite URL here is sqlite:PATH, without options"));
+    }
+    Ok(PathBuf::from(rest))
+}
+
+/// Creates the database file readable by its owner only, so that seeds sealed in it and the
+/// audit trail are not readable by other local users. SQLite gives its `-wal` and `-shm`
+/// files the same mode.
+fn create_private_file(path: &Path) -> StoreResult<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Database(DatabaseError::Sqlx(sqlx::Error::Io(
+            e,
+        )))),
+    }
+}
+
+async fn migrate(path: &Path) -> StoreResult<()> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .journal_mode(SqliteJournalMode::Wal)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT);
+    let mut conn = SqliteConnection::connect_with(&options).await?;
+    sqlx::migrate!("./migrations/sqlite").run(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+fn open(path: &Path, reader: bool) -> StoreResult<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+    if reader {
+        conn.pragma_update(None, "query_only", true)?;
+    } else {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+    }
+    Ok(conn)
+}
+
+/// Clones the named values into a `move` closure that runs `$op` over the connection.
+macro_rules! with {
+    ($($name:ident),* => |$c:ident| $op:expr) => {{
+        $(let $name = $name.clone();)*
+        move |$c: &mut SqliteConn<'_>| run_ready($op)
+    }};
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn add_service(&self, service: &Service, key_hash: &[u8; 32]) -> StoreResult<()> {
+        let key_hash = *key_hash;
+        self.write(with!(service => |c| ops::add_service(c, &service, &key_hash)))
+            .await
+    }
+
+    async fn services(&self) -> StoreResult<Vec<Service>> {
+        self.read(with!(=> |c| ops::services(c))).await
+    }
+
+    async fn service(&self, id: &ServiceId) -> StoreResult<Option<Service>> {
+        self.read(with!(id => |c| ops::service(c, &id))).await
+    }
+
+    async fn service_for_key(&self, key_hash: &[u8; 32]) -> StoreResult<Option<ServiceId>> {
+        let key_hash = *key_hash;
+        self.read(with!(=> |c| ops::service_for_key(c, &key_hash)))
+            .await
+    }
+
+    async fn set_service_key(&self, id: &ServiceId, key_hash: &[u8; 32]) -> StoreResult<()> {
+        let key_hash = *key_hash;
+        self.write(with!(id => |c| ops::set_service_key(c, &id, &key_hash)))
+            .await
+    }
+
+    async fn issue_enrollment(
+        &self,
+        enrollment: &NewEnrollment,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.write(
+            with!(enrollment, audit => |c| ops::issue_enrollment(c, &enrollment, &audit, now)),
+        )
+        .await
+    }
+
+    async fn enrollment(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+    ) -> StoreResult<Option<Enrollment>> {
+        self.read(with!(service, user => |c| ops::enrollment(c, &service, &user)))
+            .await
+    }
+
+    async fn enrollment_for_start(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        max_guesses: u32,
+        now: i64,
+    ) -> StoreResult<OpenEnrollment> {
+        self.read(with!(service, user => |c| ops::enrollment_for_start(c, &service, &user, max_guesses, now)))
+            .await
+    }
+
+    async fn begin_activation(
+        &self,
+        session: &ActivationSession,
+        max_guesses: u32,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<u32> {
+        self.write(with!(session, audit => |c| ops::begin_activation(c, &session, max_guesses, &audit, now)))
+            .await
+    }
+
+    async fn session(&self, id: &SessionId, now: i64) -> StoreResult<Option<ActivationSession>> {
+        self.read(with!(id => |c| ops::session(c, &id, now))).await
+    }
+
+    async fn discard_session(
+        &self,
+        id: &SessionId,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.write(with!(id, audit => |c| ops::discard_session(c, &id, &audit, now)))
+            .await
+    }
+
+    async fn finish_activation(
+        &self,
+        session: &SessionId,
+        token: &Token,
+        user: &UserId,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.write(with!(session, token, user, audit => |c| ops::finish_activation(c, &session, &token, &user, &audit, now)))
+            .await
+    }
+
+    async fn add_provisioned_token(&self, token: &Token, quota: u32) -> StoreResult<()> {
+        self.write(with!(token => |c| ops::add_provisioned_token(c, &token, quota)))
+            .await
+    }
+
+    async fn import_tokens(
+        &self,
+        tokens: &[Token],
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Vec<bool>> {
+        let tokens = tokens.to_vec();
+        self.write(with!(audit => |c| ops::import_tokens(c, &tokens, &audit, now)))
+            .await
+    }
+
+    async fn token(&self, service: &ServiceId, serial: &TokenSerial) -> StoreResult<Option<Token>> {
+        self.read(with!(service, serial => |c| ops::token(c, &service, &serial)))
+            .await
+    }
+
+    async fn user(&self, service: &ServiceId, user: &UserId) -> StoreResult<Option<User>> {
+        self.read(with!(service, user => |c| ops::user(c, &service, &user)))
+            .await
+    }
+
+    async fn accept_step(
+        &self,
+        step: &StepUse,
+        from: TokenState,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Acceptance> {
+        self.write(with!(step, audit => |c| ops::accept_step(c, &step, from, &audit, now)))
+            .await
+    }
+
+    async fn record_failure(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        max_failures: u32,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Failures> {
+        self.write(with!(service, user, audit => |c| ops::record_failure(c, &service, &user, max_failures, &audit, now)))
+            .await
+    }
+
+    async fn record_registration_failure(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        serial: &TokenSerial,
+        max_failures: u32,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Failures> {
+        self.write(with!(service, user, serial, audit => |c| ops::record_registration_failure(c, &service, &user, &serial, max_failures, &audit, now)))
+            .await
+    }
+
+    async fn bind_token(
+        &self,
+        binding: &Binding,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.write(with!(binding, audit => |c| ops::bind_token(c, &binding, &audit, now)))
+            .await
+    }
+
+    async fn replace_token(
+        &self,
+        old: &StepUse,
+        new: &StepUse,
+        max_failures: u32,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.write(with!(old, new, audit => |c| ops::replace_token(c, &old, &new, max_failures, &audit, now)))
+            .await
+    }
+
+    async fn stop_user(&self, step: &StepUse, now: i64) -> StoreResult<Vec<TokenSerial>> {
+        self.write(with!(step => |c| ops::stop_user(c, &step, now)))
+            .await
+    }
+
+    async fn unlock_user(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.write(
+            with!(service, user, audit => |c| ops::unlock_user(c, &service, &user, &audit, now)),
+        )
+        .await
+    }
+
+    async fn unlock_token(
+        &self,
+        service: &ServiceId,
+        serial: &TokenSerial,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.write(with!(service, serial, audit => |c| ops::unlock_token(c, &service, &serial, &audit, now)))
+            .await
+    }
+
+    async fn revoke_token(
+        &self,
+        service: &ServiceId,
+        serial: &TokenSerial,
+        cooldown_until: i64,
+        restarts: bool,
+        now: i64,
+    ) -> StoreResult<Revocation> {
+        self.write(with!(service, serial => |c| ops::revoke_token(c, &service, &serial, cooldown_until, restarts, now)))
+            .await
+    }
+
+    async fn end_cooldown(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.write(
+            with!(service, user, audit => |c| ops::end_cooldown(c, &service, &user, &audit, now)),
+        )
+        .await
+    }
+
+    async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()> {
+        self.write(with!(event => |c| ops::audit(c, &event, now)))
+            .await
+    }
+
+    async fn purge_expired(&self, now: i64, unassigned_before: i64) -> StoreResult<Purged> {
+        self.write(with!(=> |c| ops::purge_expired(c, now, unassigned_before)))
+            .await
+    }
+
+    async fn audit_events(
+        &self,
+        service: &ServiceId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        self.read(with!(service => |c| ops::audit_events(c, &service, after, limit)))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_a_file() {
+        assert_eq!(
+            database_path("sqlite://data/softtoken.db").unwrap(),
+            PathBuf::from("data/softtoken.db")
+        );
+        assert_eq!(
+            database_path("sqlite:/tmp/x.db").unwrap(),
+            PathBuf::from("/tmp/x.db")
+        );
+        assert!(database_path("sqlite::memory:").is_err());
+        assert!(database_path("sqlite://x.db?mode=ro").is_err());
+        assert!(database_path("sqlite:").is_err());
+    }
+}

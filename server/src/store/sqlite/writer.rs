@@ -1,0 +1,155 @@
+//! Group commit: one thread owns SQLite's write connection and applies every write of this
+//! store. Whatever writes wait when it is free run in one `BEGIN IMMEDIATE` transaction,
+//! each in a savepoint of its own (so a refused write is undone alone), and every caller
+//! hears its own typed answer only after that transaction's `COMMIT` (and its fsync,
+//! `synchronous = FULL`) returned.
+//!
+//! Durability is that of a commit per write, an accepted code is on disk before its
+//! reply, but one fsync covers a whole batch, statements run prepared on the thread that
+//! owns the connection (no hand-off per statement), and SQLite's single write lock is never
+//! fought over inside the process. A database failure fails the batch it happens in, and
+//! every caller of that batch hears why.
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::conn::SqliteConn;
+use crate::store::{DatabaseError, StoreError, StoreResult};
+
+/// The most writes one transaction takes: enough to cover every request a busy server has
+/// in flight, few enough that a batch never holds the write lock for long.
+const MAX_BATCH: usize = 512;
+
+/// Writes that may wait for the thread; beyond this, callers wait to enqueue.
+const QUEUE: usize = 4096;
+
+/// A write waiting for the thread, with its caller's answer channel.
+trait Job: Send {
+    /// Runs the write in a savepoint of the open transaction. `Err` only for a database
+    /// failure, which dooms the whole batch.
+    fn run(&mut self, conn: &Connection) -> Result<(), DatabaseError>;
+    /// Answers the caller once the batch's fate is known.
+    fn answer(self: Box<Self>, batch: Result<(), &DatabaseError>);
+}
+
+struct Write<T, F> {
+    work: Option<F>,
+    outcome: Option<StoreResult<T>>,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+fn statement(conn: &Connection, sql: &str) -> Result<(), DatabaseError> {
+    conn.prepare_cached(sql)?.raw_execute()?;
+    Ok(())
+}
+
+impl<T, F> Job for Write<T, F>
+where
+    T: Send,
+    F: FnOnce(&mut SqliteConn<'_>) -> StoreResult<T> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> Result<(), DatabaseError> {
+        let Some(work) = self.work.take() else {
+            return Err(DatabaseError::Internal("a write ran twice"));
+        };
+        statement(conn, "SAVEPOINT one_write")?;
+        match work(&mut SqliteConn(conn)) {
+            Err(StoreError::Database(e)) => return Err(e),
+            Err(refusal) => {
+                statement(conn, "ROLLBACK TO SAVEPOINT one_write")?;
+                self.outcome = Some(Err(refusal));
+            }
+            Ok(value) => self.outcome = Some(Ok(value)),
+        }
+        statement(conn, "RELEASE SAVEPOINT one_write")
+    }
+
+    fn answer(self: Box<Self>, batch: Result<(), &DatabaseError>) {
+        let result = match (batch, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Ok(()), None) => Err(DatabaseError::Internal("a write never ran").into()),
+            (Err(e), _) => Err(DatabaseError::GroupCommit(e.to_string()).into()),
+        };
+        // The caller may have given up (its request was cancelled): fine.
+        let _ = self.reply.send(result);
+    }
+}
+
+/// The handle to the writer thread; cheap to clone. The thread finishes what is queued
+/// and ends when the last handle is dropped.
+#[derive(Clone)]
+pub(super) struct Writer {
+    jobs: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+impl Writer {
+    /// Starts the thread that owns `conn`.
+    pub(super) fn start(conn: Connection) -> StoreResult<Self> {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(&conn, queue))
+            .map_err(|_| DatabaseError::Internal("cannot start the SQLite writer thread"))?;
+        Ok(Writer { jobs })
+    }
+
+    /// Runs `work` in the next group commit and returns its outcome once committed.
+    pub(super) async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConn<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Write {
+            work: Some(work),
+            outcome: None,
+            reply,
+        });
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| DatabaseError::WriterStopped)?;
+        answer.await.map_err(|_| DatabaseError::WriterStopped)?
+    }
+}
+
+fn run(conn: &Connection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = queue.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcome = apply(conn, &mut batch);
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, writes = batch.len(), "SQLite group commit failed");
+        }
+        for job in batch.drain(..) {
+            job.answer(outcome.as_ref().map(|_| ()));
+        }
+    }
+}
+
+/// Applies a batch in one transaction; `Err` if it was not committed.
+fn apply(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), DatabaseError> {
+    statement(conn, "BEGIN IMMEDIATE")?;
+    let applied = batch
+        .iter_mut()
+        .try_for_each(|job| job.run(conn))
+        .and_then(|()| statement(conn, "COMMIT"));
+    if applied.is_err() && !conn.is_autocommit() {
+        // Nothing of the batch may stay; a failure to roll back leaves the connection for
+        // SQLite to reset when the next BEGIN fails.
+        let _ = statement(conn, "ROLLBACK");
+    }
+    applied
+}

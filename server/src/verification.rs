@@ -1,0 +1,436 @@
+//! The one place a typed code is judged. Every caller (the bank API's `verify`,
+//! `confirm`, `tokens`, `replace` and `stop`, and later the help-desk console and the
+//! transaction codes) hands it the request's parts and gets a domain outcome back; the
+//! rules (which token, one-time use, what counts as a failure, when a user or token
+//! locks) and the audit row of every checked code live here and nowhere else.
+//!
+//! Each checked code leaves exactly one audit row, with the outcome the caller got:
+//! written in the same commit as the write the check makes (an accepted code, a counted
+//! failure), or on its own when the check writes nothing (no token, already locked, a
+//! colleague's code).
+
+use softtoken_protocol::UserId;
+
+use crate::audit::AuditKind;
+use crate::crypto::{CryptoError, MasterKey, seed_aad};
+use crate::otp_check::{Code, CodeMatch, match_code};
+use crate::serial::TokenSerial;
+use crate::store::{
+    Acceptance, Failures, NewAuditEvent, Service, StepUse, Store, StoreError, Token, TokenState,
+    rules,
+};
+
+/// What a checked code turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Right and fresh: accepted, its step is used.
+    Accepted,
+    /// Wrong.
+    Invalid,
+    /// Right, but its step was used already.
+    Reused,
+    /// The user (or token) is locked after too many wrong codes: not checked.
+    Locked,
+    /// The user's token waits for its first code (`confirm`), so `verify` cannot check it.
+    Pending,
+    /// The user has no token to check against.
+    NoToken,
+    /// `confirm` of a token that is active already.
+    AlreadyActive,
+}
+
+impl Outcome {
+    /// The outcome's stable name, as the API and the audit trail show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "ok",
+            Outcome::Invalid => "invalid",
+            Outcome::Reused => "reused",
+            Outcome::Locked => "locked",
+            Outcome::Pending => "pending",
+            Outcome::NoToken => "no_token",
+            Outcome::AlreadyActive => "already_active",
+        }
+    }
+}
+
+/// The outcome of a check and where the user stands after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// What the code was.
+    pub outcome: Outcome,
+    /// The token the code belongs to, if it matched one.
+    pub serial: Option<TokenSerial>,
+    /// The user's consecutive wrong codes now.
+    pub failures: u32,
+    /// Wrong codes left before the user is locked.
+    pub remaining_attempts: u32,
+    /// The audit event the check recorded.
+    pub audited: AuditKind,
+}
+
+/// Which token a `verify`-like check is against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A login or transfer: the user's active token.
+    Verify,
+    /// The first code of a token activated by start password: the user's pending token.
+    Confirm,
+}
+
+impl Purpose {
+    fn state(self) -> TokenState {
+        match self {
+            Purpose::Verify => TokenState::Active,
+            Purpose::Confirm => TokenState::Pending,
+        }
+    }
+
+    fn audit_kind(self) -> AuditKind {
+        match self {
+            Purpose::Verify => AuditKind::Verify,
+            Purpose::Confirm => AuditKind::Confirm,
+        }
+    }
+}
+
+/// A code that proves possession of a token, for a call that then changes something
+/// (stop, device change, registration), or the verdict it was refused with.
+#[derive(Debug, Clone)]
+pub enum Proof {
+    /// Right and fresh; the step is not used yet: the caller's write uses it.
+    Fresh(StepUse),
+    /// Not a proof: the verdict (already counted and audited).
+    Refused(Verdict),
+}
+
+/// Why a check could not be made at all.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// Storage refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A seed would not open.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+/// The verification service over one request's store, master key and time.
+pub struct Verification<'a> {
+    store: &'a dyn Store,
+    key: &'a MasterKey,
+    now: i64,
+}
+
+impl<'a> Verification<'a> {
+    /// The service for a request made at `now`.
+    pub fn new(store: &'a dyn Store, key: &'a MasterKey, now: i64) -> Self {
+        Verification { store, key, now }
+    }
+
+    /// Checks `code` against the user's token for `purpose` and, if right, uses its step
+    /// (activating a pending token).
+    pub async fn check(
+        &self,
+        service: &Service,
+        user: &UserId,
+        code: &Code,
+        purpose: Purpose,
+    ) -> Result<Verdict, VerifyError> {
+        let kind = purpose.audit_kind();
+        let max = service.policy.max_failures;
+        let Some(found) = self.store.user(&service.id, user).await? else {
+            return self
+                .unwritten(service, user, kind, Outcome::NoToken, None, 0)
+                .await;
+        };
+        if found.locked {
+            return self
+                .unwritten(service, user, kind, Outcome::Locked, None, found.failures)
+                .await;
+        }
+        let wanted = purpose.state();
+        let candidates: Vec<&Token> = found.tokens.iter().filter(|t| t.state == wanted).collect();
+        if candidates.is_empty() {
+            let has = |state| found.tokens.iter().any(|t| t.state == state);
+            let outcome = match purpose {
+                Purpose::Verify if has(TokenState::Pending) => Outcome::Pending,
+                Purpose::Confirm if has(TokenState::Active) => Outcome::AlreadyActive,
+                _ => Outcome::NoToken,
+            };
+            return self
+                .unwritten(service, user, kind, outcome, None, found.failures)
+                .await;
+        }
+        let (matched, token) = self.find(service, &candidates, code)?;
+        let event = |outcome: Outcome, serial: Option<&TokenSerial>| {
+            let event = NewAuditEvent::new(&service.id, kind, outcome.as_str()).user(user);
+            match serial {
+                Some(serial) => event.serial(serial),
+                None => event,
+            }
+        };
+        let (token, last_used_by) = match (matched, token) {
+            (CodeMatch::Fresh { step, drift }, Some(token)) => {
+                let step = StepUse {
+                    service_id: service.id.clone(),
+                    user_id: user.clone(),
+                    serial: token.serial.clone(),
+                    step,
+                    drift,
+                };
+                let accepted = event(Outcome::Accepted, Some(&token.serial));
+                match self
+                    .store
+                    .accept_step(&step, wanted, &accepted, self.now)
+                    .await?
+                {
+                    Acceptance::Accepted => {
+                        return Ok(Verdict {
+                            outcome: Outcome::Accepted,
+                            serial: Some(token.serial.clone()),
+                            failures: 0,
+                            remaining_attempts: max,
+                            audited: kind,
+                        });
+                    }
+                    Acceptance::Locked => {
+                        let serial = Some(&token.serial);
+                        return self
+                            .unwritten(service, user, kind, Outcome::Locked, serial, found.failures)
+                            .await;
+                    }
+                    Acceptance::Reused { last_used_by } => (token, last_used_by),
+                }
+            }
+            (CodeMatch::Used, Some(token)) => (token, token.last_used_by.clone()),
+            (_, token) => {
+                let serial = token.map(|t| &t.serial);
+                let failed = event(Outcome::Invalid, serial);
+                let failures = self
+                    .store
+                    .record_failure(&service.id, user, max, &failed, self.now)
+                    .await?;
+                return Ok(counted(Outcome::Invalid, serial, failures, max, kind));
+            }
+        };
+        if !rules::reuse_is_charged(last_used_by.as_ref(), user) {
+            let serial = Some(&token.serial);
+            return self
+                .unwritten(service, user, kind, Outcome::Reused, serial, found.failures)
+                .await;
+        }
+        let failed = event(Outcome::Reused, Some(&token.serial));
+        let failures = self
+            .store
+            .record_failure(&service.id, user, max, &failed, self.now)
+            .await?;
+        Ok(counted(
+            Outcome::Reused,
+            Some(&token.serial),
+            failures,
+            max,
+            kind,
+        ))
+    }
+
+    /// The user's active token `code` belongs to, fresh, for a call that then uses the
+    /// step (stop, or the old token of a device change). A wrong or reused code is
+    /// counted and audited as `possession`. `NotFound` if no such user, `Locked`, or a
+    /// conflict if the user has no active token.
+    pub async fn prove(
+        &self,
+        service: &Service,
+        user: &UserId,
+        code: &Code,
+    ) -> Result<Proof, VerifyError> {
+        let kind = AuditKind::Possession;
+        let max = service.policy.max_failures;
+        let found = self
+            .store
+            .user(&service.id, user)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        if found.locked {
+            return Err(StoreError::Locked.into());
+        }
+        let active: Vec<&Token> = found
+            .tokens
+            .iter()
+            .filter(|t| t.state == TokenState::Active)
+            .collect();
+        if active.is_empty() {
+            return Err(StoreError::Conflict("the user has no active token").into());
+        }
+        let (matched, token) = self.find(service, &active, code)?;
+        let outcome = match (matched, token) {
+            (CodeMatch::Fresh { step, drift }, Some(token)) => {
+                return Ok(Proof::Fresh(StepUse {
+                    service_id: service.id.clone(),
+                    user_id: user.clone(),
+                    serial: token.serial.clone(),
+                    step,
+                    drift,
+                }));
+            }
+            (CodeMatch::Used, _) => Outcome::Reused,
+            _ => Outcome::Invalid,
+        };
+        let serial = token.map(|t| &t.serial);
+        let mut event = NewAuditEvent::new(&service.id, kind, outcome.as_str()).user(user);
+        event.serial = serial.cloned();
+        let failures = self
+            .store
+            .record_failure(&service.id, user, max, &event, self.now)
+            .await?;
+        Ok(Proof::Refused(counted(
+            outcome, serial, failures, max, kind,
+        )))
+    }
+
+    /// Whether `code` is a fresh code of `token`, which the user does not hold yet
+    /// (registration, or a device change's new token; `kind` names which). A wrong code
+    /// counts against the user and the token; a code a colleague just spent on a shared
+    /// token is answered `reused` and counts against nobody. A token locked by wrong
+    /// codes is refused before its code is looked at, so it cannot be guessed further.
+    pub async fn prove_unbound(
+        &self,
+        service: &Service,
+        user: &UserId,
+        token: &Token,
+        code: &Code,
+        kind: AuditKind,
+    ) -> Result<Proof, VerifyError> {
+        let max = service.policy.max_failures;
+        if rules::token_locked(token, max) {
+            return Err(StoreError::TokenLocked.into());
+        }
+        let outcome = match self.matches(service, token, code)? {
+            CodeMatch::Fresh { step, drift } => {
+                return Ok(Proof::Fresh(StepUse {
+                    service_id: service.id.clone(),
+                    user_id: user.clone(),
+                    serial: token.serial.clone(),
+                    step,
+                    drift,
+                }));
+            }
+            CodeMatch::Used => Outcome::Reused,
+            CodeMatch::NoMatch => Outcome::Invalid,
+        };
+        let serial = Some(&token.serial);
+        if outcome == Outcome::Reused && !rules::reuse_is_charged(token.last_used_by.as_ref(), user)
+        {
+            let failures = match self.store.user(&service.id, user).await? {
+                Some(found) => found.failures,
+                None => 0,
+            };
+            let verdict = self
+                .unwritten(service, user, kind, Outcome::Reused, serial, failures)
+                .await?;
+            return Ok(Proof::Refused(verdict));
+        }
+        let event = NewAuditEvent::new(&service.id, kind, outcome.as_str())
+            .user(user)
+            .serial(&token.serial);
+        let failures = self
+            .store
+            .record_registration_failure(&service.id, user, &token.serial, max, &event, self.now)
+            .await?;
+        Ok(Proof::Refused(counted(
+            outcome, serial, failures, max, kind,
+        )))
+    }
+
+    /// Which of `tokens` the code belongs to: the first it is fresh for, else one it was
+    /// used on, else none.
+    fn find<'t>(
+        &self,
+        service: &Service,
+        tokens: &[&'t Token],
+        code: &Code,
+    ) -> Result<(CodeMatch, Option<&'t Token>), VerifyError> {
+        let mut best = (CodeMatch::NoMatch, None);
+        for &token in tokens {
+            match self.matches(service, token, code)? {
+                fresh @ CodeMatch::Fresh { .. } => return Ok((fresh, Some(token))),
+                CodeMatch::Used => best = (CodeMatch::Used, Some(token)),
+                CodeMatch::NoMatch => {}
+            }
+        }
+        Ok(best)
+    }
+
+    fn matches(
+        &self,
+        service: &Service,
+        token: &Token,
+        code: &Code,
+    ) -> Result<CodeMatch, VerifyError> {
+        let seed = self
+            .key
+            .open(&token.seed, &seed_aad(token.serial.as_str()))?;
+        Ok(match_code(
+            &seed,
+            &token.params,
+            code.as_str(),
+            self.now,
+            token.drift,
+            service.policy.window,
+            token.last_step,
+        ))
+    }
+
+    /// Records the audit row of a check that wrote nothing, and its verdict.
+    async fn unwritten(
+        &self,
+        service: &Service,
+        user: &UserId,
+        kind: AuditKind,
+        outcome: Outcome,
+        serial: Option<&TokenSerial>,
+        failures: u32,
+    ) -> Result<Verdict, VerifyError> {
+        let mut event = NewAuditEvent::new(&service.id, kind, outcome.as_str()).user(user);
+        event.serial = serial.cloned();
+        self.store.audit(&event, self.now).await?;
+        let max = service.policy.max_failures;
+        Ok(Verdict {
+            outcome,
+            serial: serial.cloned(),
+            failures,
+            remaining_attempts: if outcome == Outcome::Locked {
+                0
+            } else {
+                max.saturating_sub(failures)
+            },
+            audited: kind,
+        })
+    }
+}
+
+/// The verdict of a counted failure: `locked` if the user was locked before it could count.
+fn counted(
+    outcome: Outcome,
+    serial: Option<&TokenSerial>,
+    f: Failures,
+    max: u32,
+    audited: AuditKind,
+) -> Verdict {
+    let already_locked = f.locked && !f.newly_locked;
+    Verdict {
+        outcome: if already_locked {
+            Outcome::Locked
+        } else {
+            outcome
+        },
+        serial: serial.cloned(),
+        failures: f.failures,
+        remaining_attempts: if already_locked {
+            0
+        } else {
+            max.saturating_sub(f.failures)
+        },
+        audited,
+    }
+}
