@@ -52,6 +52,19 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for KeyWrapperError {
     }
 }
 
+/// The foreign error as the core's, kind for kind. An undeclared exception is a bug in the
+/// app's wrapper, not a verdict on the key: retrying (or an app update) may work, and a reset
+/// would delete every token for nothing.
+impl From<KeyWrapperError> for KeyWrapError {
+    fn from(e: KeyWrapperError) -> Self {
+        match e {
+            KeyWrapperError::Unavailable { detail } => KeyWrapError::Unavailable { detail },
+            KeyWrapperError::KeyLost { detail } => KeyWrapError::KeyLost { detail },
+            e @ KeyWrapperError::Unexpected { .. } => KeyWrapError::unavailable(e.to_string()),
+        }
+    }
+}
+
 /// The app's [`KeyWrapper`] as the core's `KeyWrapper`. The core only carries a message, so
 /// the adapter remembers the last foreign error: the store's error conversion then tells a
 /// key that is gone for good from one that is only unavailable right now.
@@ -77,7 +90,7 @@ impl ForeignKeyWrapper {
     }
 
     fn remember(&self, e: KeyWrapperError) -> KeyWrapError {
-        let core = KeyWrapError::new(e.to_string());
+        let core = KeyWrapError::from(e.clone());
         if let Ok(mut last) = self.last_error.lock() {
             *last = Some(e);
         }
