@@ -10,7 +10,6 @@ use softtoken_core::protocol::{Serial, ServiceId, UserId};
 use softtoken_core::{Enroller, ServerUrl, Token, enroll};
 use zeroize::Zeroizing;
 
-use crate::error::{enroll_error, input_error, store_error};
 use crate::store::TokenInfo;
 use crate::{InputField, SoftTokenError, TokenStore};
 
@@ -41,7 +40,7 @@ impl From<enroll::ActivationTarget> for ActivationTarget {
 /// [`SoftTokenError::InvalidInput`] (field `ActivationUri` or `ServerUrl`) naming the fault.
 #[uniffi::export]
 pub fn parse_activation_uri(uri: String) -> Result<ActivationTarget, SoftTokenError> {
-    let target = enroll::ActivationTarget::from_uri(&uri).map_err(input_error)?;
+    let target = enroll::ActivationTarget::from_uri(&uri)?;
     Ok(target.into())
 }
 
@@ -74,7 +73,7 @@ impl TokenStore {
     ) -> Result<TokenInfo, SoftTokenError> {
         let start_password = Zeroizing::new(start_password);
         let target = enroll::ActivationTarget {
-            server: ServerUrl::parse(&server_url).map_err(input_error)?,
+            server: ServerUrl::parse(&server_url)?,
             service: ServiceId::new(service_id)
                 .map_err(|e| SoftTokenError::invalid(InputField::ServiceId, e))?,
             user: UserId::new(user_id)
@@ -91,7 +90,7 @@ impl TokenStore {
         start_password: String,
     ) -> Result<TokenInfo, SoftTokenError> {
         let start_password = Zeroizing::new(start_password);
-        let target = enroll::ActivationTarget::from_uri(&uri).map_err(input_error)?;
+        let target = enroll::ActivationTarget::from_uri(&uri)?;
         self.activate_target(&target, &start_password)
     }
 
@@ -103,14 +102,11 @@ impl TokenStore {
         server_url: String,
         service_id: String,
     ) -> Result<TokenInfo, SoftTokenError> {
-        let server = ServerUrl::parse(&server_url).map_err(input_error)?;
+        let server = ServerUrl::parse(&server_url)?;
         let service = ServiceId::new(service_id)
             .map_err(|e| SoftTokenError::invalid(InputField::ServiceId, e))?;
         self.ensure_unlocked()?;
-        let token = self
-            .enroller()?
-            .provision_token(&server, &service)
-            .map_err(|e| enroll_error(e, &self.wrapper))?;
+        let token = self.enroller()?.provision_token(&server, &service)?;
         self.keep(token)
     }
 
@@ -161,11 +157,8 @@ impl TokenStore {
             .ok_or_else(|| SoftTokenError::TokenNotFound {
                 serial: serial.as_str().to_owned(),
             })?;
-        let server = ServerUrl::parse(&server_url).map_err(|e| enroll_error(e, &self.wrapper))?;
-        let offset = self
-            .enroller()?
-            .server_offset(&server)
-            .map_err(|e| enroll_error(e, &self.wrapper))?;
+        let server = ServerUrl::parse(&server_url)?;
+        let offset = self.enroller()?.server_offset(&server)?;
         self.with(|s| s.set_clock_offset(&server_url, offset))?;
         Ok(offset)
     }
@@ -178,10 +171,7 @@ impl TokenStore {
         start_password: &str,
     ) -> Result<TokenInfo, SoftTokenError> {
         self.ensure_unlocked()?;
-        let token = self
-            .enroller()?
-            .activate_token(target, start_password)
-            .map_err(|e| enroll_error(e, &self.wrapper))?;
+        let token = self.enroller()?.activate_token(target, start_password)?;
         self.keep(token)
     }
 
@@ -198,9 +188,7 @@ impl TokenStore {
     fn keep(&self, token: Token) -> Result<TokenInfo, SoftTokenError> {
         let info = softtoken_core::TokenInfo::from(&token);
         let mut store = self.store()?;
-        store
-            .add(token)
-            .map_err(|e| store_error(e, &self.wrapper))?;
+        store.add(token)?;
         Ok(info.into())
     }
 
@@ -209,7 +197,7 @@ impl TokenStore {
         if let Some(enroller) = self.enroller.get() {
             return Ok(enroller);
         }
-        let made = Enroller::new().map_err(|e| enroll_error(e, &self.wrapper))?;
+        let made = Enroller::new()?;
         Ok(self.enroller.get_or_init(|| made))
     }
 }
