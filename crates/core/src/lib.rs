@@ -11,7 +11,7 @@ pub mod secret;
 pub mod token;
 pub mod vault;
 
-pub use enroll::{ActivationTarget, EnrollError, Enroller, ServerUrl};
+pub use enroll::{ActivationTarget, EnrollError, Enroller, ServerUrl, VaultAccess};
 pub use keywrap::{FileKeyWrapper, KeyWrapError, KeyWrapper};
 pub use otp::{TokenCode, Totp};
 pub use secret::Secret;

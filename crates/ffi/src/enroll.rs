@@ -2,12 +2,13 @@
 //! registration mode, and clock sync.
 //!
 //! Each call **blocks** on the network (up to 30 s) and must run off the main thread. The
-//! vault's mutex is *not* held while the network is in use, so the token list and its codes
-//! stay live meanwhile; it is taken briefly before (is the vault unlocked?) and after (store
-//! the token).
+//! core's `Enroller` does the work; it reaches the vault through [`VaultAccess`], which
+//! takes the vault's mutex only for each vault step (is it unlocked? keep the token), never
+//! while the network is in use, so the token list and its codes stay live meanwhile.
 
+use softtoken_core::enroll::TimeSync;
 use softtoken_core::protocol::{Serial, ServiceId, UserId};
-use softtoken_core::{Enroller, ServerUrl, Token, enroll};
+use softtoken_core::{Enroller, ServerUrl, StoreError, VaultAccess, enroll, vault};
 use zeroize::Zeroizing;
 
 use crate::store::TokenInfo;
@@ -56,6 +57,20 @@ pub struct TimeSyncOutcome {
     pub failure: Option<String>,
 }
 
+impl From<TimeSync> for TimeSyncOutcome {
+    fn from(sync: TimeSync) -> Self {
+        let (clock_offset_ms, failure) = match sync.result {
+            Ok(offset) => (Some(offset), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        TimeSyncOutcome {
+            server_url: sync.server_url,
+            clock_offset_ms,
+            failure,
+        }
+    }
+}
+
 #[uniffi::export]
 impl TokenStore {
     /// Activates a token with the start password (利用開始パスワード) the bank gave the
@@ -79,7 +94,8 @@ impl TokenStore {
             user: UserId::new(user_id)
                 .map_err(|e| SoftTokenError::invalid(InputField::UserId, e))?,
         };
-        self.activate_target(&target, &start_password)
+        let info = self.enroller()?.activate(self, &target, &start_password)?;
+        Ok(info.into())
     }
 
     /// Activates with the URI from the bank's QR code and the start password the customer
@@ -91,7 +107,8 @@ impl TokenStore {
     ) -> Result<TokenInfo, SoftTokenError> {
         let start_password = Zeroizing::new(start_password);
         let target = enroll::ActivationTarget::from_uri(&uri)?;
-        self.activate_target(&target, &start_password)
+        let info = self.enroller()?.activate(self, &target, &start_password)?;
+        Ok(info.into())
     }
 
     /// Creates a token for registration mode: the app picks the serial, the seed comes from
@@ -105,43 +122,16 @@ impl TokenStore {
         let server = ServerUrl::parse(&server_url)?;
         let service = ServiceId::new(service_id)
             .map_err(|e| SoftTokenError::invalid(InputField::ServiceId, e))?;
-        self.ensure_unlocked()?;
-        let token = self.enroller()?.provision_token(&server, &service)?;
-        self.keep(token)
+        let info = self.enroller()?.provision(self, &server, &service)?;
+        Ok(info.into())
     }
 
     /// Learns the clock offset of every server the vault's tokens come from and applies it
     /// to their codes. One unreachable server does not stop the others: each outcome is
     /// reported. Blocks on the network.
     pub fn sync_time(&self) -> Result<Vec<TimeSyncOutcome>, SoftTokenError> {
-        let mut servers: Vec<String> = self
-            .with(|s| s.tokens())?
-            .into_iter()
-            .map(|t| t.server_url)
-            .collect();
-        servers.sort();
-        servers.dedup();
-        let enroller = self.enroller()?;
-        let mut outcomes = Vec::with_capacity(servers.len());
-        for server_url in servers {
-            let offset = ServerUrl::parse(&server_url).and_then(|s| enroller.server_offset(&s));
-            outcomes.push(match offset {
-                Ok(offset) => {
-                    self.with(|s| s.set_clock_offset(&server_url, offset))?;
-                    TimeSyncOutcome {
-                        server_url,
-                        clock_offset_ms: Some(offset),
-                        failure: None,
-                    }
-                }
-                Err(e) => TimeSyncOutcome {
-                    server_url,
-                    clock_offset_ms: None,
-                    failure: Some(e.to_string()),
-                },
-            });
-        }
-        Ok(outcomes)
+        let outcomes = self.enroller()?.sync_time(self)?;
+        Ok(outcomes.into_iter().map(TimeSyncOutcome::from).collect())
     }
 
     /// Learns the clock offset of the server token `serial` comes from, applies it to every
@@ -149,49 +139,23 @@ impl TokenStore {
     /// the network; fails with [`SoftTokenError::Network`] when the server cannot be asked.
     pub fn sync_token_time(&self, serial: String) -> Result<i64, SoftTokenError> {
         let serial = Serial::parse(&serial)?;
-        let server_url = self
-            .with(|s| s.tokens())?
-            .into_iter()
-            .find(|t| t.serial == serial)
-            .map(|t| t.server_url)
-            .ok_or_else(|| SoftTokenError::TokenNotFound {
-                serial: serial.as_str().to_owned(),
-            })?;
-        let server = ServerUrl::parse(&server_url)?;
-        let offset = self.enroller()?.server_offset(&server)?;
-        self.with(|s| s.set_clock_offset(&server_url, offset))?;
-        Ok(offset)
+        self.enroller()?.sync_token_time(self, &serial)
+    }
+}
+
+/// The enroller takes the vault's lock for each of its vault steps only.
+impl VaultAccess for &TokenStore {
+    type Error = SoftTokenError;
+
+    fn with_vault<T>(
+        &mut self,
+        f: impl FnOnce(&mut vault::TokenStore) -> Result<T, StoreError>,
+    ) -> Result<T, SoftTokenError> {
+        self.with(f)
     }
 }
 
 impl TokenStore {
-    fn activate_target(
-        &self,
-        target: &enroll::ActivationTarget,
-        start_password: &str,
-    ) -> Result<TokenInfo, SoftTokenError> {
-        self.ensure_unlocked()?;
-        let token = self.enroller()?.activate_token(target, start_password)?;
-        self.keep(token)
-    }
-
-    /// An activation cannot be repeated, so a token the vault could not take would be lost:
-    /// refuse before anything is sent.
-    fn ensure_unlocked(&self) -> Result<(), SoftTokenError> {
-        if self.store()?.is_locked() {
-            return Err(SoftTokenError::Locked);
-        }
-        Ok(())
-    }
-
-    /// Stores a token fresh from the server.
-    fn keep(&self, token: Token) -> Result<TokenInfo, SoftTokenError> {
-        let info = softtoken_core::TokenInfo::from(&token);
-        let mut store = self.store()?;
-        store.add(token)?;
-        Ok(info.into())
-    }
-
     /// The HTTPS client, made once per store on first use.
     fn enroller(&self) -> Result<&Enroller, SoftTokenError> {
         if let Some(enroller) = self.enroller.get() {

@@ -302,15 +302,22 @@ impl TokenStore {
             .collect())
     }
 
+    /// Token `serial`, without its seed.
+    pub fn token(&self, serial: &Serial) -> Result<TokenInfo, StoreError> {
+        self.find(serial).map(TokenInfo::from)
+    }
+
     /// The code of token `serial` at device time `device_unix_ms` (its clock offset applied).
     pub fn code(&self, serial: &Serial, device_unix_ms: i64) -> Result<TokenCode, StoreError> {
-        let unlocked = self.unlocked()?;
-        let token = unlocked
+        Ok(self.find(serial)?.code_at(device_unix_ms))
+    }
+
+    fn find(&self, serial: &Serial) -> Result<&Token, StoreError> {
+        self.unlocked()?
             .tokens
             .iter()
             .find(|t| &t.serial == serial)
-            .ok_or_else(|| StoreError::NotFound(serial.clone()))?;
-        Ok(token.code_at(device_unix_ms))
+            .ok_or_else(|| StoreError::NotFound(serial.clone()))
     }
 
     /// Adds a token (activation and provisioning call this; nothing imports raw seeds).
