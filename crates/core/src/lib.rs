@@ -13,7 +13,7 @@ pub mod vault;
 
 pub use enroll::{ActivationTarget, EnrollError, Enroller, ServerUrl, VaultAccess};
 pub use keywrap::{FileKeyWrapper, KeyWrapError, KeyWrapper};
-pub use otp::{TokenCode, Totp};
+pub use otp::{TokenCode, Totp, group_code};
 pub use secret::Secret;
 pub use softtoken_protocol as protocol;
 pub use token::{Token, TokenState};

@@ -35,7 +35,8 @@ public final class FfiTokenCore: TokenCore {
     public func code(serial: String, deviceUnixMs: Int64) throws -> CodeSnapshot {
         try call {
             let c = try store.codeAt(serial: serial, deviceUnixMs: deviceUnixMs)
-            return CodeSnapshot(code: c.code, secondsLeft: Int(c.secondsLeft), periodSeconds: Int(c.period), nextCode: c.nextCode)
+            return CodeSnapshot(code: c.code, codeGrouped: c.codeGrouped, secondsLeft: Int(c.secondsLeft),
+                                periodSeconds: Int(c.period), nextCode: c.nextCode, nextCodeGrouped: c.nextCodeGrouped)
         }
     }
 

@@ -25,7 +25,8 @@ final class MemoryCore: TokenCore {
     }
     func code(serial: String, deviceUnixMs: Int64) throws -> CodeSnapshot {
         let seconds = Int(deviceUnixMs / 1000)
-        return CodeSnapshot(code: "12345678", secondsLeft: 60 - seconds % 60, periodSeconds: 60, nextCode: "87654321")
+        return CodeSnapshot(code: "12345678", codeGrouped: "1234 5678", secondsLeft: 60 - seconds % 60,
+                            periodSeconds: 60, nextCode: "87654321", nextCodeGrouped: "8765 4321")
     }
     func parseActivationURI(_ uri: String) throws -> ActivationTarget {
         guard uri.hasPrefix("softtoken://activate?") else {
