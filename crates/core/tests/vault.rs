@@ -223,6 +223,7 @@ fn wrong_pins_count_down_then_back_off_and_survive_reopening() {
     let mut store = v.open().unwrap();
     store.set_pin("2468").unwrap();
     store.lock();
+    assert_eq!(store.pin_retry_after_seconds(), 0);
 
     for left in [4, 3, 2, 1] {
         match store.unlock("0000") {
@@ -251,12 +252,14 @@ fn wrong_pins_count_down_then_back_off_and_survive_reopening() {
         })
     ));
     assert_eq!(store.failed_attempts(), 5);
+    assert_eq!(store.pin_retry_after_seconds(), 30);
 
     // Closing and reopening the store does not reset anything.
     drop(store);
     let mut store = v.open().unwrap();
     assert_eq!(store.failed_attempts(), 5);
     v.clock.advance_secs(10);
+    assert_eq!(store.pin_retry_after_seconds(), 20);
     assert!(matches!(
         store.unlock("2468"),
         Err(StoreError::TooSoon {
@@ -281,6 +284,7 @@ fn wrong_pins_count_down_then_back_off_and_survive_reopening() {
         })
     ));
     v.clock.advance_secs(60);
+    assert_eq!(store.pin_retry_after_seconds(), 0);
     store.unlock("2468").unwrap();
     assert_eq!(store.failed_attempts(), 0);
     drop(store);

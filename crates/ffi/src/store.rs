@@ -126,6 +126,13 @@ impl TokenStore {
         Ok(self.store()?.is_locked())
     }
 
+    /// Seconds before the next PIN will be checked (0: now): the wrong-PIN back-off, for the
+    /// lock screen to disable its pad and count down. It is kept in the vault file, so it
+    /// holds across app restarts, and it runs on the device clock.
+    pub fn pin_retry_after_seconds(&self) -> Result<u64, SoftTokenError> {
+        Ok(self.store()?.pin_retry_after_seconds())
+    }
+
     /// Unlocks with `pin`. A wrong PIN fails with [`SoftTokenError::WrongPin`] saying how
     /// many tries are left; after that each try must wait ([`SoftTokenError::TooSoon`]).
     pub fn unlock(&self, pin: String) -> Result<(), SoftTokenError> {

@@ -233,6 +233,13 @@ impl TokenStore {
         self.file.lock.failures
     }
 
+    /// Seconds before the next PIN is checked (0: now): the wrong-PIN back-off, as
+    /// [`StoreError::TooSoon`] would report it. It is kept in the vault file, so a lock screen
+    /// can count it down from the moment the app starts.
+    pub fn pin_retry_after_seconds(&self) -> u64 {
+        self.file.lock.retry_after(self.options.clock.now_unix_ms())
+    }
+
     /// Unlocks with `pin`. Every well-formed PIN counts: a wrong one reports how many tries
     /// remain; after five, each try waits longer ([`StoreError::TooSoon`]).
     pub fn unlock(&mut self, pin: &str) -> Result<(), StoreError> {

@@ -144,6 +144,9 @@ public protocol TokenCore: AnyObject {
     func hasPin() throws -> Bool
     func isLocked() throws -> Bool
     func unlock(pin: String) throws
+    /// Seconds before the core checks another PIN: its wrong-PIN back-off, 0 when a PIN may
+    /// be tried now. The core keeps it in the vault, so it holds across restarts.
+    func pinRetryAfterSeconds() throws -> Int
     func lock() throws
     func setPin(_ pin: String) throws
     func changePin(old: String, new: String) throws

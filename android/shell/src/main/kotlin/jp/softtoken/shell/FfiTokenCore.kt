@@ -20,6 +20,8 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
 
     override fun unlock(pin: String) = call { store.unlock(pin) }
 
+    override fun pinRetryAfterSeconds(): Long = call { store.pinRetryAfterSeconds().toLong() }
+
     override fun lock() = call { store.lock() }
 
     override fun setPin(pin: String) = call { store.setPin(pin) }

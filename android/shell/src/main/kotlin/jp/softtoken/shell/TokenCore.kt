@@ -160,6 +160,12 @@ interface TokenCore {
     /** Opens the vault with the PIN. */
     fun unlock(pin: String)
 
+    /**
+     * Seconds before the core checks another PIN: its wrong-PIN back-off, 0 when a PIN may be
+     * tried now. The core keeps it in the vault, so it holds across restarts.
+     */
+    fun pinRetryAfterSeconds(): Long
+
     /** Locks the vault again (for instance when the app goes to the background). */
     fun lock()
 
