@@ -52,6 +52,9 @@ class SerialAndCodeTest {
         assertEquals(1uL, atBoundary.secondsLeft)
         assertEquals(30uL, atBoundary.period)
         assertEquals(otpCode(sha1, settings(OtpAlgorithm.SHA1), 60_000L).code, atBoundary.nextCode)
+        // Grouped by the core, for both apps to display as they are.
+        assertEquals("9428 7082", atBoundary.codeGrouped)
+        assertEquals(atBoundary.nextCode.chunked(4).joinToString(" "), atBoundary.nextCodeGrouped)
         // Six digits keep their leading zeros: the RFC 4226 counter-0 code is 755224.
         assertEquals("755224", otpCode(sha1, OtpSettings(OtpAlgorithm.SHA1, 6u, 30uL), 0L).code)
     }

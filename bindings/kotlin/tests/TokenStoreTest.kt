@@ -79,6 +79,26 @@ class TokenStoreTest {
     }
 
     @Test
+    fun theBackOffIsTheStoresToCountDownAndSurvivesARestart() {
+        val wrapper = AesKeyWrapper()
+        TokenStore.open(vault, wrapper).use { store ->
+            store.setPin("2468")
+            store.lock()
+            repeat(4) { assertFailsWith<SoftTokenException.WrongPin> { store.unlock("0000") } }
+            assertEquals(0uL, store.pinRetryAfterSeconds())
+            val fifth = assertFailsWith<SoftTokenException.WrongPin> { store.unlock("0000") }
+            assertEquals(30uL, fifth.retryAfterSeconds)
+            assertTrue(store.pinRetryAfterSeconds() in 1uL..30uL)
+        }
+        TokenStore.open(vault, wrapper).use { store ->
+            val wait = store.pinRetryAfterSeconds()
+            assertTrue(wait in 1uL..30uL, "a restart does not end the wait: $wait")
+            val early = assertFailsWith<SoftTokenException.TooSoon> { store.unlock("2468") }
+            assertTrue(early.retryAfterSeconds in 1uL..wait)
+        }
+    }
+
+    @Test
     fun changeAndRemoveThePin() {
         TokenStore.open(vault, AesKeyWrapper()).use { store ->
             assertFailsWith<SoftTokenException.NoPin> { store.removePin("1234") }

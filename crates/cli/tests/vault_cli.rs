@@ -355,6 +355,25 @@ fn a_lost_key_file_is_explained() {
     assert!(err(&o).contains("softtoken wipe"));
 }
 
+#[test]
+fn an_unreadable_key_file_is_not_a_reason_to_wipe() {
+    let home = Home::new();
+    home.with_tokens(&[token("A", "", 6)]);
+    let key = home.dir.path().join("tokens.key");
+    let saved = std::fs::read(&key).unwrap();
+    // A directory where the key file should be: unreadable (even for root), not lost.
+    std::fs::remove_file(&key).unwrap();
+    std::fs::create_dir(&key).unwrap();
+    let o = home.run(&["list"], "");
+    assert_fails(&o, 1, "unavailable");
+    assert!(!err(&o).contains("softtoken wipe"), "{}", err(&o));
+    // Once the file is back, the tokens are too.
+    std::fs::remove_dir(&key).unwrap();
+    std::fs::write(&key, saved).unwrap();
+    let o = home.run(&["list"], "");
+    assert!(o.status.success(), "{}", err(&o));
+}
+
 #[cfg(all(unix, not(target_os = "macos")))]
 #[test]
 fn without_softtoken_home_the_vault_goes_to_the_xdg_data_directory() {

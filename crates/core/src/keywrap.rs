@@ -20,22 +20,60 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use zeroize::Zeroizing;
 
-/// Why a [`KeyWrapper`] could not wrap or unwrap a key.
+/// Why a [`KeyWrapper`] could not wrap or unwrap a key, by what the caller can do about it.
+///
+/// The kind travels with the error, so the vault and the apps above it tell "try again later"
+/// from "reset the vault" without a side channel. `detail` is for the log and support, in
+/// English; it never holds key bytes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct KeyWrapError(pub String);
+pub enum KeyWrapError {
+    /// The platform key cannot be used right now (device locked, user authentication needed,
+    /// a key file that cannot be read or written at the moment): the same call may work later.
+    #[error("the key protecting the vault is unavailable: {detail}")]
+    Unavailable {
+        /// What failed.
+        detail: String,
+    },
+    /// The vault's data key can never be unwrapped again: the platform key is gone (device
+    /// passcode removed, app data restored onto another device, key file deleted or
+    /// damaged), or it is not the key that wrapped this one. Only a reset helps, and it
+    /// deletes every token.
+    #[error("the key protecting the vault is lost: {detail}")]
+    KeyLost {
+        /// What failed.
+        detail: String,
+    },
+}
 
 impl KeyWrapError {
-    /// An error carrying `message` (what failed, for the user or the log; never key bytes).
-    pub fn new(message: impl Into<String>) -> Self {
-        KeyWrapError(message.into())
+    /// A [`KeyWrapError::Unavailable`] saying `detail`.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        KeyWrapError::Unavailable {
+            detail: detail.into(),
+        }
+    }
+
+    /// A [`KeyWrapError::KeyLost`] saying `detail`.
+    pub fn key_lost(detail: impl Into<String>) -> Self {
+        KeyWrapError::KeyLost {
+            detail: detail.into(),
+        }
+    }
+
+    /// What failed, without the kind.
+    pub fn detail(&self) -> &str {
+        match self {
+            KeyWrapError::Unavailable { detail } | KeyWrapError::KeyLost { detail } => detail,
+        }
     }
 }
 
 /// Wraps and unwraps the vault's data key with a key held by the platform.
 ///
 /// Implementations must be authenticated (a tampered or foreign blob is an error, not a
-/// different key) and must never log the bytes they are given.
+/// different key) and must never log the bytes they are given. A blob the key will never
+/// open is [`KeyWrapError::KeyLost`]; a key that may come back is
+/// [`KeyWrapError::Unavailable`].
 pub trait KeyWrapper: Send + Sync {
     /// Encrypts `key` (the data key, possibly already wrapped by the PIN key).
     fn wrap_key(&self, key: &[u8]) -> Result<Vec<u8>, KeyWrapError>;
@@ -113,7 +151,9 @@ impl KeyWrapper for FileKeyWrapper {
                     aad: WRAP_AAD,
                 },
             )
-            .map_err(|_| KeyWrapError::new("could not wrap the data key"))?;
+            // AES-GCM refuses only inputs of gigabytes; a data key never is one. Should it
+            // happen, nothing is lost yet: the vault still holds its previous wrap.
+            .map_err(|_| KeyWrapError::unavailable("could not wrap the data key"))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         Ok(out)
@@ -121,7 +161,8 @@ impl KeyWrapper for FileKeyWrapper {
 
     fn unwrap_key(&self, wrapped: &[u8]) -> Result<Vec<u8>, KeyWrapError> {
         if wrapped.len() < NONCE_LEN {
-            return Err(KeyWrapError::new("the wrapped data key is truncated"));
+            // No key wrapped this: it cannot open, now or later.
+            return Err(KeyWrapError::key_lost("the wrapped data key is truncated"));
         }
         let (nonce, sealed) = wrapped.split_at(NONCE_LEN);
         self.cipher()
@@ -133,7 +174,7 @@ impl KeyWrapper for FileKeyWrapper {
                 },
             )
             .map_err(|_| {
-                KeyWrapError::new(format!(
+                KeyWrapError::key_lost(format!(
                     "the key in {} does not open this vault (a different or damaged key file)",
                     self.path.display()
                 ))
@@ -141,8 +182,15 @@ impl KeyWrapper for FileKeyWrapper {
     }
 }
 
+/// A key file of the wrong length is damaged: its key is gone. Any other I/O failure
+/// (permissions, a full disk, an unmounted home) may clear up, and the key with it.
 fn key_file_error(path: &Path, e: &io::Error) -> KeyWrapError {
-    KeyWrapError::new(format!("key file {}: {e}", path.display()))
+    let detail = format!("key file {}: {e}", path.display());
+    if e.kind() == io::ErrorKind::InvalidData {
+        KeyWrapError::key_lost(detail)
+    } else {
+        KeyWrapError::unavailable(detail)
+    }
 }
 
 fn read_key(path: &Path) -> io::Result<Zeroizing<[u8; KEY_LEN]>> {
@@ -209,8 +257,14 @@ mod tests {
         assert_eq!(again.unwrap_key(&wrapped).unwrap(), b"data key");
         let mut bad = wrapped.clone();
         bad[20] ^= 1;
-        assert!(w.unwrap_key(&bad).is_err());
-        assert!(w.unwrap_key(&wrapped[..5]).is_err());
+        assert!(matches!(
+            w.unwrap_key(&bad),
+            Err(KeyWrapError::KeyLost { .. })
+        ));
+        assert!(matches!(
+            w.unwrap_key(&wrapped[..5]),
+            Err(KeyWrapError::KeyLost { .. })
+        ));
         assert!(format!("{w:?}").contains("[REDACTED]"));
     }
 
@@ -220,7 +274,8 @@ mod tests {
         let a = FileKeyWrapper::open(&dir.path().join("a.key")).unwrap();
         let b = FileKeyWrapper::open(&dir.path().join("b.key")).unwrap();
         let err = b.unwrap_key(&a.wrap_key(b"k").unwrap()).unwrap_err();
-        assert!(err.0.contains("b.key"), "{err}");
+        assert!(matches!(err, KeyWrapError::KeyLost { .. }), "{err:?}");
+        assert!(err.detail().contains("b.key"), "{err}");
     }
 
     #[test]
@@ -229,7 +284,19 @@ mod tests {
         let path = dir.path().join("short.key");
         fs::write(&path, b"too short").unwrap();
         let err = FileKeyWrapper::open(&path).unwrap_err();
-        assert!(err.0.contains("short.key"), "{err}");
+        assert!(matches!(err, KeyWrapError::KeyLost { .. }), "{err:?}");
+        assert!(err.detail().contains("short.key"), "{err}");
+    }
+
+    #[test]
+    fn an_unreadable_key_file_may_come_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vault.key");
+        // A directory where the key file should be: an I/O error, not a damaged key, and one
+        // that fails for root too (a file mode would not stop root).
+        fs::create_dir(&path).unwrap();
+        let err = FileKeyWrapper::open(&path).unwrap_err();
+        assert!(matches!(err, KeyWrapError::Unavailable { .. }), "{err:?}");
     }
 
     #[cfg(unix)]

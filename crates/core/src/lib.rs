@@ -11,9 +11,9 @@ pub mod secret;
 pub mod token;
 pub mod vault;
 
-pub use enroll::{ActivationTarget, EnrollError, Enroller, ServerUrl};
+pub use enroll::{ActivationTarget, EnrollError, Enroller, ServerUrl, VaultAccess};
 pub use keywrap::{FileKeyWrapper, KeyWrapError, KeyWrapper};
-pub use otp::{TokenCode, Totp};
+pub use otp::{TokenCode, Totp, group_code};
 pub use secret::Secret;
 pub use softtoken_protocol as protocol;
 pub use token::{Token, TokenState};

@@ -26,6 +26,28 @@ pub struct TokenCode {
     pub next_code: String,
 }
 
+impl TokenCode {
+    /// [`TokenCode::code`] grouped for reading and typing: `123 456`, `1234 5678`.
+    pub fn code_grouped(&self) -> String {
+        group_code(&self.code)
+    }
+
+    /// [`TokenCode::next_code`] grouped the same way.
+    pub fn next_code_grouped(&self) -> String {
+        group_code(&self.next_code)
+    }
+}
+
+/// A code in two halves, the way people read one aloud and type it within seconds:
+/// `123 456`, `1234 5678`. An odd length puts the longer half first; fewer than four
+/// symbols stay as they are (there is nothing to lose one's place in).
+pub fn group_code(code: &str) -> String {
+    match code.split_at_checked(code.len().div_ceil(2)) {
+        Some((first, second)) if code.len() >= 4 => format!("{first} {second}"),
+        _ => code.to_string(),
+    }
+}
+
 impl fmt::Debug for TokenCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Codes are short-lived but still authenticate a payment: keep them out of logs.
@@ -95,6 +117,17 @@ mod tests {
         assert_eq!(now.seconds_left, 1);
         assert_eq!(now.next_code, "14050471");
         assert_eq!(now.period, 30);
+    }
+
+    #[test]
+    fn codes_are_grouped_in_halves() {
+        let now = rfc_token(8).at(1111111109);
+        assert_eq!(now.code_grouped(), "0708 1804");
+        assert_eq!(now.next_code_grouped(), "1405 0471");
+        assert_eq!(group_code("287082"), "287 082");
+        assert_eq!(group_code("1234567"), "1234 567");
+        assert_eq!(group_code("123"), "123");
+        assert_eq!(group_code(""), "");
     }
 
     #[test]

@@ -6,10 +6,13 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use softtoken_core::enroll::{ActivationTarget, EnrollError, Enroller, HttpTransport, ServerUrl};
+use softtoken_core::enroll::{
+    ActivationTarget, EnrollError, Enroller, HttpRequest, HttpResponse, HttpTransport, ServerUrl,
+    Transport, VaultAccess,
+};
 use softtoken_core::protocol::otp::{self, OtpParams};
 use softtoken_core::protocol::problem::codes;
 use softtoken_core::protocol::{ProtocolError, ServiceId, UserId};
@@ -399,28 +402,112 @@ fn plain_http_to_another_machine_is_refused_before_any_request() {
     }
 }
 
+/// A vault shared between threads behind a lock, as the FFI holds it: the enroller takes
+/// the lock for each of its vault steps.
+struct Shared<'a>(&'a Mutex<TokenStore>);
+
+impl VaultAccess for Shared<'_> {
+    type Error = EnrollError;
+
+    fn with_vault<T>(
+        &mut self,
+        f: impl FnOnce(&mut TokenStore) -> Result<T, StoreError>,
+    ) -> Result<T, EnrollError> {
+        Ok(f(&mut self.0.lock().unwrap())?)
+    }
+}
+
+/// Passes requests to the fake server, noting whether the vault was free at each.
+struct Watching {
+    server: Arc<FakeServer>,
+    vault: Arc<Mutex<TokenStore>>,
+    sent_while_held: AtomicUsize,
+}
+
+impl Transport for Watching {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, String> {
+        if self.vault.try_lock().is_err() {
+            self.sent_while_held.fetch_add(1, Ordering::SeqCst);
+        }
+        self.server.send(request)
+    }
+}
+
 #[test]
-fn the_network_half_returns_a_token_for_the_caller_to_store() {
-    let mut w = world();
+fn a_shared_vault_is_not_held_while_the_network_is_in_use() {
+    let w = world();
     w.server.enroll("alice", "start-1234");
-    let token = w
-        .enroller
-        .activate_token(&target(SERVER, "alice"), "start-1234")
+    let vault = Arc::new(Mutex::new(w.store));
+    let watching = Arc::new(Watching {
+        server: w.server.clone(),
+        vault: vault.clone(),
+        sent_while_held: AtomicUsize::new(0),
+    });
+    let enroller = Enroller::with(watching.clone(), w.vault.clock.clone());
+
+    let activated = enroller
+        .activate(Shared(&vault), &target(SERVER, "alice"), "start-1234")
         .unwrap();
-    assert!(w.store.tokens().unwrap().is_empty());
-    assert_eq!(token.secret.expose(), &w.server.seed_of(&token.serial)[..]);
-    let provisioned = w
-        .enroller
-        .provision_token(
+    let provisioned = enroller
+        .provision(
+            Shared(&vault),
             &ServerUrl::parse(SERVER).unwrap(),
             &ServiceId::new("shinkin").unwrap(),
         )
         .unwrap();
+    w.server.offset_ms.store(4_000, Ordering::SeqCst);
+    let synced = enroller.sync_time(Shared(&vault)).unwrap();
+    assert_eq!(*synced[0].result.as_ref().unwrap(), 4_000);
+
+    assert!(w.server.requests.load(Ordering::SeqCst) >= 4);
+    assert_eq!(watching.sent_while_held.load(Ordering::SeqCst), 0);
+    let tokens = vault.lock().unwrap().tokens().unwrap();
     assert_eq!(
-        provisioned.secret.expose(),
-        &w.server.seed_of(&provisioned.serial)[..]
+        tokens.iter().map(|t| &t.serial).collect::<Vec<_>>(),
+        [&activated.serial, &provisioned.serial]
     );
-    w.store.add(token).unwrap();
-    w.store.add(provisioned).unwrap();
-    assert_eq!(w.store.tokens().unwrap().len(), 2);
+    assert!(tokens.iter().all(|t| t.clock_offset_ms == 4_000));
+}
+
+#[test]
+fn sync_token_time_refreshes_the_tokens_server_only() {
+    let mut w = world();
+    let ours = w
+        .enroller
+        .provision(
+            &mut w.store,
+            &ServerUrl::parse(SERVER).unwrap(),
+            &ServiceId::new("shinkin").unwrap(),
+        )
+        .unwrap();
+    // Plain HTTP to another machine: a server the core refuses to ask.
+    let mut other = token("Other Bank", &[5; 20]);
+    other.server_url = "http://otp.other.example".into();
+    w.store.add(other.clone()).unwrap();
+
+    w.server.offset_ms.store(12_000, Ordering::SeqCst);
+    let offset = w
+        .enroller
+        .sync_token_time(&mut w.store, &ours.serial)
+        .unwrap();
+    assert_eq!(offset, 12_000);
+    let offsets: Vec<i64> = w
+        .store
+        .tokens()
+        .unwrap()
+        .iter()
+        .map(|t| t.clock_offset_ms)
+        .collect();
+    assert_eq!(offsets, [12_000, 0], "the other server was not asked");
+
+    // A token nobody has, and a token whose server cannot be asked, are errors.
+    let nobody = softtoken_core::protocol::Serial::generate();
+    assert!(matches!(
+        w.enroller.sync_token_time(&mut w.store, &nobody),
+        Err(EnrollError::Store(StoreError::NotFound(_)))
+    ));
+    assert!(matches!(
+        w.enroller.sync_token_time(&mut w.store, &other.serial),
+        Err(EnrollError::BadServerUrl { .. })
+    ));
 }

@@ -223,6 +223,7 @@ fn wrong_pins_count_down_then_back_off_and_survive_reopening() {
     let mut store = v.open().unwrap();
     store.set_pin("2468").unwrap();
     store.lock();
+    assert_eq!(store.pin_retry_after_seconds(), 0);
 
     for left in [4, 3, 2, 1] {
         match store.unlock("0000") {
@@ -251,12 +252,14 @@ fn wrong_pins_count_down_then_back_off_and_survive_reopening() {
         })
     ));
     assert_eq!(store.failed_attempts(), 5);
+    assert_eq!(store.pin_retry_after_seconds(), 30);
 
     // Closing and reopening the store does not reset anything.
     drop(store);
     let mut store = v.open().unwrap();
     assert_eq!(store.failed_attempts(), 5);
     v.clock.advance_secs(10);
+    assert_eq!(store.pin_retry_after_seconds(), 20);
     assert!(matches!(
         store.unlock("2468"),
         Err(StoreError::TooSoon {
@@ -281,6 +284,7 @@ fn wrong_pins_count_down_then_back_off_and_survive_reopening() {
         })
     ));
     v.clock.advance_secs(60);
+    assert_eq!(store.pin_retry_after_seconds(), 0);
     store.unlock("2468").unwrap();
     assert_eq!(store.failed_attempts(), 0);
     drop(store);
@@ -466,8 +470,11 @@ fn another_devices_key_cannot_open_the_vault() {
     store.add(rfc_token()).unwrap();
     drop(store);
     std::fs::remove_file(v.key_path()).unwrap();
-    // A fresh key file is created, and it does not open the old vault.
-    assert!(matches!(v.open(), Err(StoreError::KeyWrapper(_))));
+    // A fresh key file is created, and it does not open the old vault: ever.
+    assert!(matches!(
+        v.open(),
+        Err(StoreError::KeyWrapper(KeyWrapError::KeyLost { .. }))
+    ));
     // The user's way out: start over.
     let store = TokenStore::reset(&v.path, v.wrapper(), v.options()).unwrap();
     assert!(store.tokens().unwrap().is_empty());
@@ -479,10 +486,10 @@ struct BrokenWrapper;
 
 impl KeyWrapper for BrokenWrapper {
     fn wrap_key(&self, _: &[u8]) -> Result<Vec<u8>, KeyWrapError> {
-        Err(KeyWrapError::new("keystore unavailable"))
+        Err(KeyWrapError::unavailable("keystore unavailable"))
     }
     fn unwrap_key(&self, _: &[u8]) -> Result<Vec<u8>, KeyWrapError> {
-        Err(KeyWrapError::new("keystore unavailable"))
+        Err(KeyWrapError::unavailable("keystore unavailable"))
     }
 }
 
@@ -490,7 +497,14 @@ impl KeyWrapper for BrokenWrapper {
 fn platform_failures_are_errors_and_write_nothing() {
     let v = Vault::new();
     let err = TokenStore::open_with(&v.path, Arc::new(BrokenWrapper), v.options()).unwrap_err();
-    assert!(matches!(&err, StoreError::KeyWrapper(e) if e.0 == "keystore unavailable"));
+    assert_eq!(
+        err.to_string(),
+        "the key protecting the vault is unavailable: keystore unavailable"
+    );
+    assert!(matches!(
+        err,
+        StoreError::KeyWrapper(KeyWrapError::Unavailable { .. })
+    ));
     assert!(!v.path.exists());
 }
 

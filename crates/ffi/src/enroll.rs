@@ -2,15 +2,15 @@
 //! registration mode, and clock sync.
 //!
 //! Each call **blocks** on the network (up to 30 s) and must run off the main thread. The
-//! vault's mutex is *not* held while the network is in use, so the token list and its codes
-//! stay live meanwhile; it is taken briefly before (is the vault unlocked?) and after (store
-//! the token).
+//! core's `Enroller` does the work; it reaches the vault through [`VaultAccess`], which
+//! takes the vault's mutex only for each vault step (is it unlocked? keep the token), never
+//! while the network is in use, so the token list and its codes stay live meanwhile.
 
+use softtoken_core::enroll::TimeSync;
 use softtoken_core::protocol::{Serial, ServiceId, UserId};
-use softtoken_core::{Enroller, ServerUrl, Token, enroll};
+use softtoken_core::{Enroller, ServerUrl, StoreError, VaultAccess, enroll, vault};
 use zeroize::Zeroizing;
 
-use crate::error::{enroll_error, input_error, store_error};
 use crate::store::TokenInfo;
 use crate::{InputField, SoftTokenError, TokenStore};
 
@@ -41,7 +41,7 @@ impl From<enroll::ActivationTarget> for ActivationTarget {
 /// [`SoftTokenError::InvalidInput`] (field `ActivationUri` or `ServerUrl`) naming the fault.
 #[uniffi::export]
 pub fn parse_activation_uri(uri: String) -> Result<ActivationTarget, SoftTokenError> {
-    let target = enroll::ActivationTarget::from_uri(&uri).map_err(input_error)?;
+    let target = enroll::ActivationTarget::from_uri(&uri)?;
     Ok(target.into())
 }
 
@@ -55,6 +55,20 @@ pub struct TimeSyncOutcome {
     pub clock_offset_ms: Option<i64>,
     /// Why it could not be asked (English, for logs); `None` on success.
     pub failure: Option<String>,
+}
+
+impl From<TimeSync> for TimeSyncOutcome {
+    fn from(sync: TimeSync) -> Self {
+        let (clock_offset_ms, failure) = match sync.result {
+            Ok(offset) => (Some(offset), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        TimeSyncOutcome {
+            server_url: sync.server_url,
+            clock_offset_ms,
+            failure,
+        }
+    }
 }
 
 #[uniffi::export]
@@ -74,13 +88,14 @@ impl TokenStore {
     ) -> Result<TokenInfo, SoftTokenError> {
         let start_password = Zeroizing::new(start_password);
         let target = enroll::ActivationTarget {
-            server: ServerUrl::parse(&server_url).map_err(input_error)?,
+            server: ServerUrl::parse(&server_url)?,
             service: ServiceId::new(service_id)
                 .map_err(|e| SoftTokenError::invalid(InputField::ServiceId, e))?,
             user: UserId::new(user_id)
                 .map_err(|e| SoftTokenError::invalid(InputField::UserId, e))?,
         };
-        self.activate_target(&target, &start_password)
+        let info = self.enroller()?.activate(self, &target, &start_password)?;
+        Ok(info.into())
     }
 
     /// Activates with the URI from the bank's QR code and the start password the customer
@@ -91,8 +106,9 @@ impl TokenStore {
         start_password: String,
     ) -> Result<TokenInfo, SoftTokenError> {
         let start_password = Zeroizing::new(start_password);
-        let target = enroll::ActivationTarget::from_uri(&uri).map_err(input_error)?;
-        self.activate_target(&target, &start_password)
+        let target = enroll::ActivationTarget::from_uri(&uri)?;
+        let info = self.enroller()?.activate(self, &target, &start_password)?;
+        Ok(info.into())
     }
 
     /// Creates a token for registration mode: the app picks the serial, the seed comes from
@@ -103,49 +119,19 @@ impl TokenStore {
         server_url: String,
         service_id: String,
     ) -> Result<TokenInfo, SoftTokenError> {
-        let server = ServerUrl::parse(&server_url).map_err(input_error)?;
+        let server = ServerUrl::parse(&server_url)?;
         let service = ServiceId::new(service_id)
             .map_err(|e| SoftTokenError::invalid(InputField::ServiceId, e))?;
-        self.ensure_unlocked()?;
-        let token = self
-            .enroller()?
-            .provision_token(&server, &service)
-            .map_err(|e| enroll_error(e, &self.wrapper))?;
-        self.keep(token)
+        let info = self.enroller()?.provision(self, &server, &service)?;
+        Ok(info.into())
     }
 
     /// Learns the clock offset of every server the vault's tokens come from and applies it
     /// to their codes. One unreachable server does not stop the others: each outcome is
     /// reported. Blocks on the network.
     pub fn sync_time(&self) -> Result<Vec<TimeSyncOutcome>, SoftTokenError> {
-        let mut servers: Vec<String> = self
-            .with(|s| s.tokens())?
-            .into_iter()
-            .map(|t| t.server_url)
-            .collect();
-        servers.sort();
-        servers.dedup();
-        let enroller = self.enroller()?;
-        let mut outcomes = Vec::with_capacity(servers.len());
-        for server_url in servers {
-            let offset = ServerUrl::parse(&server_url).and_then(|s| enroller.server_offset(&s));
-            outcomes.push(match offset {
-                Ok(offset) => {
-                    self.with(|s| s.set_clock_offset(&server_url, offset))?;
-                    TimeSyncOutcome {
-                        server_url,
-                        clock_offset_ms: Some(offset),
-                        failure: None,
-                    }
-                }
-                Err(e) => TimeSyncOutcome {
-                    server_url,
-                    clock_offset_ms: None,
-                    failure: Some(e.to_string()),
-                },
-            });
-        }
-        Ok(outcomes)
+        let outcomes = self.enroller()?.sync_time(self)?;
+        Ok(outcomes.into_iter().map(TimeSyncOutcome::from).collect())
     }
 
     /// Learns the clock offset of the server token `serial` comes from, applies it to every
@@ -153,63 +139,29 @@ impl TokenStore {
     /// the network; fails with [`SoftTokenError::Network`] when the server cannot be asked.
     pub fn sync_token_time(&self, serial: String) -> Result<i64, SoftTokenError> {
         let serial = Serial::parse(&serial)?;
-        let server_url = self
-            .with(|s| s.tokens())?
-            .into_iter()
-            .find(|t| t.serial == serial)
-            .map(|t| t.server_url)
-            .ok_or_else(|| SoftTokenError::TokenNotFound {
-                serial: serial.as_str().to_owned(),
-            })?;
-        let server = ServerUrl::parse(&server_url).map_err(|e| enroll_error(e, &self.wrapper))?;
-        let offset = self
-            .enroller()?
-            .server_offset(&server)
-            .map_err(|e| enroll_error(e, &self.wrapper))?;
-        self.with(|s| s.set_clock_offset(&server_url, offset))?;
-        Ok(offset)
+        self.enroller()?.sync_token_time(self, &serial)
+    }
+}
+
+/// The enroller takes the vault's lock for each of its vault steps only.
+impl VaultAccess for &TokenStore {
+    type Error = SoftTokenError;
+
+    fn with_vault<T>(
+        &mut self,
+        f: impl FnOnce(&mut vault::TokenStore) -> Result<T, StoreError>,
+    ) -> Result<T, SoftTokenError> {
+        self.with(f)
     }
 }
 
 impl TokenStore {
-    fn activate_target(
-        &self,
-        target: &enroll::ActivationTarget,
-        start_password: &str,
-    ) -> Result<TokenInfo, SoftTokenError> {
-        self.ensure_unlocked()?;
-        let token = self
-            .enroller()?
-            .activate_token(target, start_password)
-            .map_err(|e| enroll_error(e, &self.wrapper))?;
-        self.keep(token)
-    }
-
-    /// An activation cannot be repeated, so a token the vault could not take would be lost:
-    /// refuse before anything is sent.
-    fn ensure_unlocked(&self) -> Result<(), SoftTokenError> {
-        if self.store()?.is_locked() {
-            return Err(SoftTokenError::Locked);
-        }
-        Ok(())
-    }
-
-    /// Stores a token fresh from the server.
-    fn keep(&self, token: Token) -> Result<TokenInfo, SoftTokenError> {
-        let info = softtoken_core::TokenInfo::from(&token);
-        let mut store = self.store()?;
-        store
-            .add(token)
-            .map_err(|e| store_error(e, &self.wrapper))?;
-        Ok(info.into())
-    }
-
     /// The HTTPS client, made once per store on first use.
     fn enroller(&self) -> Result<&Enroller, SoftTokenError> {
         if let Some(enroller) = self.enroller.get() {
             return Ok(enroller);
         }
-        let made = Enroller::new().map_err(|e| enroll_error(e, &self.wrapper))?;
+        let made = Enroller::new()?;
         Ok(self.enroller.get_or_init(|| made))
     }
 }

@@ -5,10 +5,7 @@
 //! so the exported surface stays small and stable while the core evolves.
 
 use softtoken_core::protocol::{ParamError, SerialError};
-use softtoken_core::{EnrollError, StoreError};
-
-use crate::KeyWrapperError;
-use crate::key_wrapper::ForeignKeyWrapper;
+use softtoken_core::{EnrollError, KeyWrapError, StoreError};
 
 /// What went wrong, in the terms an app acts on. `detail` texts are English, for logs and
 /// support; apps show their own localised text chosen by the variant.
@@ -197,108 +194,100 @@ impl From<ParamError> for SoftTokenError {
     }
 }
 
-/// Converts an enrollment error caused by what was typed or scanned (a server URL, an
-/// activation URI, a start password): nothing was sent.
-pub(crate) fn input_error(e: EnrollError) -> SoftTokenError {
-    match e {
-        EnrollError::BadServerUrl { url, reason } => {
-            SoftTokenError::invalid(InputField::ServerUrl, format!("{url:?}: {reason}"))
-        }
-        EnrollError::BadUri(reason) => SoftTokenError::invalid(InputField::ActivationUri, reason),
-        e @ EnrollError::InvalidStartPassword => {
-            SoftTokenError::invalid(InputField::StartPassword, e)
-        }
-        other => SoftTokenError::Internal {
-            detail: format!("not an input error: {other}"),
-        },
-    }
-}
-
-/// Converts an enrollment (activation, provisioning, time sync) error.
-pub(crate) fn enroll_error(e: EnrollError, wrapper: &ForeignKeyWrapper) -> SoftTokenError {
-    match e {
-        e @ (EnrollError::BadServerUrl { .. }
-        | EnrollError::BadUri(_)
-        | EnrollError::InvalidStartPassword) => input_error(e),
-        EnrollError::WrongStartPassword { attempts_left } => {
-            SoftTokenError::WrongStartPassword { attempts_left }
-        }
-        EnrollError::EnrollmentNotFound => SoftTokenError::EnrollmentNotFound,
-        EnrollError::EnrollmentExpired => SoftTokenError::EnrollmentExpired,
-        EnrollError::EnrollmentLocked => SoftTokenError::EnrollmentLocked,
-        EnrollError::UnknownService => SoftTokenError::UnknownService,
-        EnrollError::RateLimited {
-            retry_after_seconds,
-        } => SoftTokenError::ServerBusy {
-            retry_after_seconds,
-        },
-        EnrollError::Refused {
-            status,
-            code,
-            detail,
-            ..
-        } => SoftTokenError::ServerRefused {
-            status,
-            code,
-            detail,
-        },
-        e @ EnrollError::Network { .. } => SoftTokenError::Network {
-            detail: e.to_string(),
-        },
-        e @ (EnrollError::BadResponse { .. } | EnrollError::Protocol(_)) => {
-            SoftTokenError::BadServerResponse {
-                detail: e.to_string(),
+/// Enrollment (activation, provisioning, time sync) errors, input errors among them.
+impl From<EnrollError> for SoftTokenError {
+    fn from(e: EnrollError) -> Self {
+        match e {
+            EnrollError::BadServerUrl { url, reason } => {
+                SoftTokenError::invalid(InputField::ServerUrl, format!("{url:?}: {reason}"))
             }
+            EnrollError::BadUri(reason) => {
+                SoftTokenError::invalid(InputField::ActivationUri, reason)
+            }
+            e @ EnrollError::InvalidStartPassword => {
+                SoftTokenError::invalid(InputField::StartPassword, e)
+            }
+            EnrollError::WrongStartPassword { attempts_left } => {
+                SoftTokenError::WrongStartPassword { attempts_left }
+            }
+            EnrollError::EnrollmentNotFound => SoftTokenError::EnrollmentNotFound,
+            EnrollError::EnrollmentExpired => SoftTokenError::EnrollmentExpired,
+            EnrollError::EnrollmentLocked => SoftTokenError::EnrollmentLocked,
+            EnrollError::UnknownService => SoftTokenError::UnknownService,
+            EnrollError::RateLimited {
+                retry_after_seconds,
+            } => SoftTokenError::ServerBusy {
+                retry_after_seconds,
+            },
+            EnrollError::Refused {
+                status,
+                code,
+                detail,
+                ..
+            } => SoftTokenError::ServerRefused {
+                status,
+                code,
+                detail,
+            },
+            e @ EnrollError::Network { .. } => SoftTokenError::Network {
+                detail: e.to_string(),
+            },
+            e @ (EnrollError::BadResponse { .. } | EnrollError::Protocol(_)) => {
+                SoftTokenError::BadServerResponse {
+                    detail: e.to_string(),
+                }
+            }
+            EnrollError::Store(e) => e.into(),
         }
-        EnrollError::Store(e) => store_error(e, wrapper),
     }
 }
 
-/// Converts a vault error. `wrapper` is the store's key wrapper: when the platform key
-/// failed, the error it last reported says whether the key is lost or only unavailable.
-pub(crate) fn store_error(e: StoreError, wrapper: &ForeignKeyWrapper) -> SoftTokenError {
-    match e {
-        StoreError::InvalidPin => SoftTokenError::InvalidPin,
-        StoreError::WrongPin {
-            attempts_left,
-            retry_after_seconds,
-        } => SoftTokenError::WrongPin {
-            attempts_left,
-            retry_after_seconds,
-        },
-        StoreError::TooSoon {
-            retry_after_seconds,
-        } => SoftTokenError::TooSoon {
-            retry_after_seconds,
-        },
-        StoreError::Locked => SoftTokenError::Locked,
-        StoreError::NoPin => SoftTokenError::NoPin,
-        StoreError::PinAlreadySet => SoftTokenError::PinAlreadySet,
-        StoreError::NotFound(serial) => SoftTokenError::TokenNotFound {
-            serial: serial.as_str().to_owned(),
-        },
-        e @ StoreError::Corrupt { .. } => SoftTokenError::CorruptVault {
-            detail: e.to_string(),
-        },
-        e @ StoreError::UnsupportedVersion { .. } => SoftTokenError::VaultTooNew {
-            detail: e.to_string(),
-        },
-        StoreError::KeyWrapper(core) => match wrapper.take_last_error() {
-            Some(KeyWrapperError::KeyLost { detail }) => SoftTokenError::KeyLost { detail },
-            Some(
-                KeyWrapperError::Unavailable { detail } | KeyWrapperError::Unexpected { detail },
-            ) => SoftTokenError::KeyUnavailable { detail },
-            // The foreign wrapper answered, but the core rejected its answer (a key of the
-            // wrong length, say): the platform key no longer gives back what it wrapped.
-            None => SoftTokenError::KeyLost {
-                detail: core.to_string(),
+/// Vault errors.
+impl From<StoreError> for SoftTokenError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::InvalidPin => SoftTokenError::InvalidPin,
+            StoreError::WrongPin {
+                attempts_left,
+                retry_after_seconds,
+            } => SoftTokenError::WrongPin {
+                attempts_left,
+                retry_after_seconds,
             },
-        },
-        e @ StoreError::Io { .. } => SoftTokenError::Storage {
-            detail: e.to_string(),
-        },
-        StoreError::Duplicate(serial) => SoftTokenError::DuplicateToken {
-            serial: serial.as_str().to_owned(),
-        },
+            StoreError::TooSoon {
+                retry_after_seconds,
+            } => SoftTokenError::TooSoon {
+                retry_after_seconds,
+            },
+            StoreError::Locked => SoftTokenError::Locked,
+            StoreError::NoPin => SoftTokenError::NoPin,
+            StoreError::PinAlreadySet => SoftTokenError::PinAlreadySet,
+            StoreError::NotFound(serial) => SoftTokenError::TokenNotFound {
+                serial: serial.as_str().to_owned(),
+            },
+            e @ StoreError::Corrupt { .. } => SoftTokenError::CorruptVault {
+                detail: e.to_string(),
+            },
+            e @ StoreError::UnsupportedVersion { .. } => SoftTokenError::VaultTooNew {
+                detail: e.to_string(),
+            },
+            StoreError::KeyWrapper(e) => e.into(),
+            e @ StoreError::Io { .. } => SoftTokenError::Storage {
+                detail: e.to_string(),
+            },
+            StoreError::Duplicate(serial) => SoftTokenError::DuplicateToken {
+                serial: serial.as_str().to_owned(),
+            },
+        }
+    }
+}
+
+/// The platform key's failures, by the kind the core carries.
+impl From<KeyWrapError> for SoftTokenError {
+    fn from(e: KeyWrapError) -> Self {
+        match e {
+            KeyWrapError::Unavailable { detail } => SoftTokenError::KeyUnavailable { detail },
+            KeyWrapError::KeyLost { detail } => SoftTokenError::KeyLost { detail },
+        }
     }
 }

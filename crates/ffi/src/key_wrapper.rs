@@ -1,7 +1,7 @@
 //! The platform key that protects the vault, supplied by each app (Android Keystore, iOS
 //! Keychain / Secure Enclave) through a foreign trait.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use softtoken_core::KeyWrapError;
 
@@ -52,51 +52,104 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for KeyWrapperError {
     }
 }
 
-/// The app's [`KeyWrapper`] as the core's `KeyWrapper`. The core only carries a message, so
-/// the adapter remembers the last foreign error: the store's error conversion then tells a
-/// key that is gone for good from one that is only unavailable right now.
-pub(crate) struct ForeignKeyWrapper {
-    foreign: Arc<dyn KeyWrapper>,
-    last_error: Mutex<Option<KeyWrapperError>>,
-}
-
-impl ForeignKeyWrapper {
-    pub(crate) fn new(foreign: Arc<dyn KeyWrapper>) -> Self {
-        ForeignKeyWrapper {
-            foreign,
-            last_error: Mutex::new(None),
+/// The foreign error as the core's, kind for kind. An undeclared exception is a bug in the
+/// app's wrapper, not a verdict on the key: retrying (or an app update) may work, and a reset
+/// would delete every token for nothing.
+impl From<KeyWrapperError> for KeyWrapError {
+    fn from(e: KeyWrapperError) -> Self {
+        match e {
+            KeyWrapperError::Unavailable { detail } => KeyWrapError::Unavailable { detail },
+            KeyWrapperError::KeyLost { detail } => KeyWrapError::KeyLost { detail },
+            e @ KeyWrapperError::Unexpected { .. } => KeyWrapError::unavailable(e.to_string()),
         }
     }
-
-    /// The error of the last failed call, if it has not been taken yet.
-    pub(crate) fn take_last_error(&self) -> Option<KeyWrapperError> {
-        self.last_error
-            .lock()
-            .map(|mut last| last.take())
-            .unwrap_or(None)
-    }
-
-    fn remember(&self, e: KeyWrapperError) -> KeyWrapError {
-        let core = KeyWrapError::new(e.to_string());
-        if let Ok(mut last) = self.last_error.lock() {
-            *last = Some(e);
-        }
-        core
-    }
 }
+
+/// The app's [`KeyWrapper`] as the core's `KeyWrapper`. Each call's error carries its own
+/// kind back, so calls from several threads at once cannot mix up their failures.
+pub(crate) struct ForeignKeyWrapper(pub(crate) Arc<dyn KeyWrapper>);
 
 impl softtoken_core::KeyWrapper for ForeignKeyWrapper {
     fn wrap_key(&self, key: &[u8]) -> Result<Vec<u8>, KeyWrapError> {
         // The copy handed over is freed by the bindings, which cannot wipe it; the platform
         // must hold the key in the clear to wrap it anyway.
-        self.foreign
-            .wrap_key(key.to_vec())
-            .map_err(|e| self.remember(e))
+        Ok(self.0.wrap_key(key.to_vec())?)
     }
 
     fn unwrap_key(&self, wrapped: &[u8]) -> Result<Vec<u8>, KeyWrapError> {
-        self.foreign
-            .unwrap_key(wrapped.to_vec())
-            .map_err(|e| self.remember(e))
+        Ok(self.0.unwrap_key(wrapped.to_vec())?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Barrier;
+    use std::thread;
+
+    use softtoken_core::KeyWrapper as _;
+    use softtoken_core::StoreError;
+
+    use super::*;
+    use crate::SoftTokenError;
+
+    /// Holds every call until two are inside at once, then fails: wrapping as a locked
+    /// device does, unwrapping as a key the platform invalidated.
+    struct Racing(Barrier);
+
+    impl KeyWrapper for Racing {
+        fn wrap_key(&self, _: Vec<u8>) -> Result<Vec<u8>, KeyWrapperError> {
+            self.0.wait();
+            Err(KeyWrapperError::Unavailable {
+                detail: "device locked".into(),
+            })
+        }
+        fn unwrap_key(&self, _: Vec<u8>) -> Result<Vec<u8>, KeyWrapperError> {
+            self.0.wait();
+            Err(KeyWrapperError::KeyLost {
+                detail: "key invalidated".into(),
+            })
+        }
+    }
+
+    /// What the app sees of a failed call: the conversion every store method uses.
+    fn seen(e: KeyWrapError) -> SoftTokenError {
+        StoreError::from(e).into()
+    }
+
+    #[test]
+    fn two_threads_failing_at_once_each_get_their_own_kind() {
+        // One adapter, as one store's vault uses it; the core may call it from any thread.
+        // A shared "last error" let one thread read the other's failure.
+        let wrapper = Arc::new(ForeignKeyWrapper(Arc::new(Racing(Barrier::new(2)))));
+        for _ in 0..200 {
+            let other = wrapper.clone();
+            let wrapping = thread::spawn(move || seen(other.wrap_key(b"data key").unwrap_err()));
+            let unwrapping = seen(wrapper.unwrap_key(b"wrapped").unwrap_err());
+            assert_eq!(
+                unwrapping,
+                SoftTokenError::KeyLost {
+                    detail: "key invalidated".into()
+                }
+            );
+            assert_eq!(
+                wrapping.join().unwrap(),
+                SoftTokenError::KeyUnavailable {
+                    detail: "device locked".into()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn an_undeclared_exception_is_unavailable_not_lost() {
+        let e = KeyWrapError::from(KeyWrapperError::Unexpected {
+            detail: "keystore exploded".into(),
+        });
+        match seen(e) {
+            SoftTokenError::KeyUnavailable { detail } => {
+                assert!(detail.contains("keystore exploded"), "{detail}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -74,12 +74,16 @@ impl TryFrom<OtpSettings> for OtpParams {
 pub struct TokenCode {
     /// The code valid now, exactly `digits` long (leading zeros kept).
     pub code: String,
+    /// `code` grouped for reading and typing (`123 456`, `1234 5678`): what apps display.
+    pub code_grouped: String,
     /// Seconds until `code` is replaced: 1 to `period`.
     pub seconds_left: u64,
     /// The step length in seconds, for drawing the countdown.
     pub period: u64,
     /// The next step's code, for a customer about to run out of time.
     pub next_code: String,
+    /// `next_code` grouped like `code_grouped`.
+    pub next_code_grouped: String,
 }
 
 impl std::fmt::Debug for TokenCode {
@@ -95,6 +99,8 @@ impl std::fmt::Debug for TokenCode {
 impl From<softtoken_core::TokenCode> for TokenCode {
     fn from(c: softtoken_core::TokenCode) -> Self {
         TokenCode {
+            code_grouped: c.code_grouped(),
+            next_code_grouped: c.next_code_grouped(),
             code: c.code.clone(),
             seconds_left: c.seconds_left,
             period: c.period,
@@ -149,6 +155,7 @@ mod tests {
         // RFC 6238 Appendix B: T = 59 s gives 94287082; 1 s is left in that step.
         let c = otp_code(RFC6238_SHA1.to_vec(), sha1_8_30(), 59_000).unwrap();
         assert_eq!(c.code, "94287082");
+        assert_eq!(c.code_grouped, "9428 7082");
         assert_eq!(c.seconds_left, 1);
         assert_eq!(c.period, 30);
         // The next step (T = 60 s, counter 2) is the RFC 4226 counter-2 code in 8 digits.
@@ -178,6 +185,10 @@ mod tests {
     #[test]
     fn debug_hides_codes() {
         let c = otp_code(RFC6238_SHA1.to_vec(), sha1_8_30(), 59_000).unwrap();
-        assert!(!format!("{c:?}").contains(&c.code));
+        let debug = format!("{c:?}");
+        assert!(
+            !debug.contains(&c.code) && !debug.contains("9428"),
+            "{debug}"
+        );
     }
 }

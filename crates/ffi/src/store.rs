@@ -9,7 +9,6 @@ use softtoken_core::protocol::Serial;
 use softtoken_core::{Enroller, StoreOptions, vault};
 use zeroize::Zeroizing;
 
-use crate::error::store_error;
 use crate::key_wrapper::ForeignKeyWrapper;
 use crate::otp::{OtpSettings, TokenCode};
 use crate::serial::SerialNumber;
@@ -84,7 +83,6 @@ impl From<vault::TokenInfo> for TokenInfo {
 #[derive(uniffi::Object)]
 pub struct TokenStore {
     inner: Mutex<vault::TokenStore>,
-    pub(crate) wrapper: Arc<ForeignKeyWrapper>,
     /// The HTTPS client, made on the first network call: most app starts never need it.
     pub(crate) enroller: OnceLock<Enroller>,
 }
@@ -99,18 +97,10 @@ impl TokenStore {
         path: String,
         key_wrapper: Arc<dyn KeyWrapper>,
     ) -> Result<Arc<Self>, SoftTokenError> {
-        let wrapper = Arc::new(ForeignKeyWrapper::new(key_wrapper));
-        let store = vault::TokenStore::open_with(
-            Path::new(&path),
-            wrapper.clone(),
-            StoreOptions::default(),
-        )
-        .map_err(|e| store_error(e, &wrapper))?;
-        Ok(Arc::new(TokenStore {
-            inner: Mutex::new(store),
-            wrapper,
-            enroller: OnceLock::new(),
-        }))
+        let wrapper = Arc::new(ForeignKeyWrapper(key_wrapper));
+        let store =
+            vault::TokenStore::open_with(Path::new(&path), wrapper, StoreOptions::default())?;
+        Ok(Self::over(store))
     }
 
     /// Replaces whatever is at `path` with an empty vault without a PIN, deleting every
@@ -121,15 +111,9 @@ impl TokenStore {
         path: String,
         key_wrapper: Arc<dyn KeyWrapper>,
     ) -> Result<Arc<Self>, SoftTokenError> {
-        let wrapper = Arc::new(ForeignKeyWrapper::new(key_wrapper));
-        let store =
-            vault::TokenStore::reset(Path::new(&path), wrapper.clone(), StoreOptions::default())
-                .map_err(|e| store_error(e, &wrapper))?;
-        Ok(Arc::new(TokenStore {
-            inner: Mutex::new(store),
-            wrapper,
-            enroller: OnceLock::new(),
-        }))
+        let wrapper = Arc::new(ForeignKeyWrapper(key_wrapper));
+        let store = vault::TokenStore::reset(Path::new(&path), wrapper, StoreOptions::default())?;
+        Ok(Self::over(store))
     }
 
     /// Whether the app lock (PIN) is on.
@@ -140,6 +124,13 @@ impl TokenStore {
     /// Whether the PIN must be entered before tokens can be listed or read.
     pub fn is_locked(&self) -> Result<bool, SoftTokenError> {
         Ok(self.store()?.is_locked())
+    }
+
+    /// Seconds before the next PIN will be checked (0: now): the wrong-PIN back-off, for the
+    /// lock screen to disable its pad and count down. It is kept in the vault file, so it
+    /// holds across app restarts, and it runs on the device clock.
+    pub fn pin_retry_after_seconds(&self) -> Result<u64, SoftTokenError> {
+        Ok(self.store()?.pin_retry_after_seconds())
     }
 
     /// Unlocks with `pin`. A wrong PIN fails with [`SoftTokenError::WrongPin`] saying how
@@ -216,6 +207,13 @@ impl TokenStore {
 }
 
 impl TokenStore {
+    fn over(store: vault::TokenStore) -> Arc<Self> {
+        Arc::new(TokenStore {
+            inner: Mutex::new(store),
+            enroller: OnceLock::new(),
+        })
+    }
+
     /// The core store, or [`SoftTokenError::Internal`] if a panic left it poisoned.
     pub(crate) fn store(&self) -> Result<MutexGuard<'_, vault::TokenStore>, SoftTokenError> {
         // A panic while holding the lock is a bug; refusing further use (the app can open the
@@ -225,13 +223,13 @@ impl TokenStore {
         })
     }
 
-    /// Runs `f` on the core store, converting its error in the one place that knows how.
+    /// Runs `f` on the core store.
     pub(crate) fn with<T>(
         &self,
         f: impl FnOnce(&mut vault::TokenStore) -> Result<T, vault::StoreError>,
     ) -> Result<T, SoftTokenError> {
         let mut store = self.store()?;
-        f(&mut store).map_err(|e| store_error(e, &self.wrapper))
+        Ok(f(&mut store)?)
     }
 }
 

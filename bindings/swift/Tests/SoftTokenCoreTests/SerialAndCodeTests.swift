@@ -38,6 +38,7 @@ final class SerialAndCodeTests: XCTestCase {
         let atBoundary = try otpCode(secret: sha1, settings: settings(.sha1), unixMs: 59_000)
         XCTAssertEqual(atBoundary.secondsLeft, 1)
         XCTAssertEqual(atBoundary.period, 30)
+        XCTAssertEqual(atBoundary.codeGrouped, "9428 7082")
         XCTAssertEqual(
             atBoundary.nextCode,
             try otpCode(secret: sha1, settings: settings(.sha1), unixMs: 60_000).code

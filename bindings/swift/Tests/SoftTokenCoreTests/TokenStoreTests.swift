@@ -69,6 +69,7 @@ final class TokenStoreTests: XCTestCase {
         }
         XCTAssertEqual(left.count, 2)
         XCTAssertEqual(left[0] - 1, left[1])
+        XCTAssertEqual(try store.pinRetryAfterSeconds(), 0)
         XCTAssertThrowsError(try store.unlock(pin: "12a4")) { error in
             guard case SoftTokenError.InvalidPin = error else { return XCTFail("unexpected \(error)") }
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 use serde::Serialize;
 use softtoken_core::protocol::Serial;
-use softtoken_core::{TokenInfo, TokenState, TokenStore};
+use softtoken_core::{TokenInfo, TokenState, TokenStore, group_code};
 
 use super::vault::{self, PinReader};
 use crate::failure::Failure;
@@ -141,8 +141,8 @@ fn line(s: &Shown, t: &TokenInfo, bar: bool) -> String {
     // the code can be pasted where internet banking (or curl) expects digits only.
     let (code, next, time) = if bar {
         (
-            group(&s.code),
-            group(&s.next_code),
+            group_code(&s.code),
+            group_code(&s.next_code),
             countdown(s.seconds_left, t.params.period.seconds()),
         )
     } else {
@@ -173,12 +173,6 @@ fn countdown(seconds_left: u64, period: u64) -> String {
     format!("[{bar}] {seconds_left:>3} s")
 }
 
-/// Codes in two halves, as people read them aloud: `9428 7082`, `287 082`.
-fn group(code: &str) -> String {
-    let mid = code.len() / 2;
-    format!("{} {}", &code[..mid], &code[mid..])
-}
-
 /// JSON for scripts; serialisation of plain strings and numbers cannot fail.
 pub fn to_json<T: Serialize>(value: &T) -> Result<String, Failure> {
     serde_json::to_string(value).map_err(|e| Failure::Rejected(format!("cannot write JSON: {e}")))
@@ -196,11 +190,5 @@ mod tests {
             format!("[{}{}]  15 s", "█".repeat(10), "░".repeat(10))
         );
         assert_eq!(countdown(1, 60), format!("[█{}]   1 s", "░".repeat(19)));
-    }
-
-    #[test]
-    fn codes_are_grouped_in_halves() {
-        assert_eq!(group("94287082"), "9428 7082");
-        assert_eq!(group("287082"), "287 082");
     }
 }

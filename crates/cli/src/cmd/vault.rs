@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use softtoken_core::{FileKeyWrapper, StoreError, TokenStore};
+use softtoken_core::{FileKeyWrapper, KeyWrapError, StoreError, TokenStore};
 use zeroize::Zeroizing;
 
 use crate::failure::Failure;
@@ -178,7 +178,9 @@ pub fn store_failure(e: StoreError) -> Failure {
         StoreError::Corrupt { .. } => Failure::Rejected(format!(
             "{e}. `softtoken wipe` starts over with an empty vault (every token is lost)"
         )),
-        StoreError::KeyWrapper(_) => Failure::Rejected(format!(
+        // Wiping over a key file that is only unreadable for now would lose tokens that
+        // fixing the file (its owner, its mode, the disk) would have kept.
+        StoreError::KeyWrapper(KeyWrapError::KeyLost { .. }) => Failure::Rejected(format!(
             "{e}. If the key file was lost, `softtoken wipe` starts over (every token is lost)"
         )),
         _ => Failure::Rejected(e.to_string()),

@@ -23,7 +23,7 @@ use super::transport::{HttpRequest, HttpTransport, Method, Transport};
 use super::uri::ActivationTarget;
 use crate::secret::Secret;
 use crate::token::{Token, TokenState};
-use crate::vault::{Clock, SystemClock, TokenInfo, TokenStore};
+use crate::vault::{Clock, StoreError, SystemClock, TokenInfo, TokenStore};
 
 /// The longest issuer name accepted from a server (it is shown on a small screen).
 const MAX_ISSUER_CHARS: usize = 100;
@@ -40,6 +40,36 @@ pub struct Enroller {
 impl std::fmt::Debug for Enroller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Enroller")
+    }
+}
+
+/// How an [`Enroller`] reaches the vault: briefly before its network calls (is the vault
+/// unlocked? which servers?) and after them (keep the token, record the clock offset), never
+/// while one is under way.
+///
+/// A vault the caller holds (`&mut TokenStore`) is its own access. A caller that shares the
+/// vault between threads behind a lock (the FFI) implements this over its lock, so codes
+/// stay readable while a server is slow to answer; the enroller's methods then return the
+/// caller's own error type, which every [`EnrollError`] converts into.
+pub trait VaultAccess {
+    /// The error the enroller's methods return.
+    type Error: From<EnrollError>;
+
+    /// Runs `f` on the vault.
+    fn with_vault<T>(
+        &mut self,
+        f: impl FnOnce(&mut TokenStore) -> Result<T, StoreError>,
+    ) -> Result<T, Self::Error>;
+}
+
+impl VaultAccess for &mut TokenStore {
+    type Error = EnrollError;
+
+    fn with_vault<T>(
+        &mut self,
+        f: impl FnOnce(&mut TokenStore) -> Result<T, StoreError>,
+    ) -> Result<T, EnrollError> {
+        Ok(f(self)?)
     }
 }
 
@@ -70,31 +100,26 @@ impl Enroller {
     /// Activates a token with a start password (DESIGN.md §5) and stores it as `pending`
     /// until the bank confirms its first code. The vault must be unlocked: that is checked
     /// before anything is sent, since an activation cannot be repeated.
-    pub fn activate(
+    pub fn activate<V: VaultAccess>(
         &self,
-        store: &mut TokenStore,
+        mut vault: V,
         target: &ActivationTarget,
         start_password: &str,
-    ) -> Result<TokenInfo, EnrollError> {
+    ) -> Result<TokenInfo, V::Error> {
         if !valid_start_password(start_password) {
-            return Err(EnrollError::InvalidStartPassword);
+            return Err(EnrollError::InvalidStartPassword.into());
         }
-        ensure_unlocked(store)?;
+        vault.with_vault(ensure_unlocked)?;
         let token = self.activate_token(target, start_password)?;
-        store_token(store, token)
+        vault.with_vault(|store| store_token(store, token))
     }
 
-    /// The network half of [`Enroller::activate`]: the new token, not yet stored. For
-    /// callers that must not hold the vault (a mutex) during the network calls; they check
-    /// that the vault is unlocked before, and `add` the token after.
-    pub fn activate_token(
+    /// The network half of [`Enroller::activate`]: the new token, not yet stored.
+    fn activate_token(
         &self,
         target: &ActivationTarget,
         start_password: &str,
     ) -> Result<Token, EnrollError> {
-        if !valid_start_password(start_password) {
-            return Err(EnrollError::InvalidStartPassword);
-        }
         let w = PasswordKey::derive(start_password, &target.service, &target.user);
         let (state, request) =
             AppActivation::start(&w, target.service.clone(), target.user.clone());
@@ -135,19 +160,19 @@ impl Enroller {
     /// Provisions a token for registration mode (DESIGN.md §6): the app picks the serial,
     /// the seed comes from an X25519 exchange, and the token stays `pending` until the
     /// bank registers its serial and a code to a user.
-    pub fn provision(
+    pub fn provision<V: VaultAccess>(
         &self,
-        store: &mut TokenStore,
+        mut vault: V,
         server: &ServerUrl,
         service: &ServiceId,
-    ) -> Result<TokenInfo, EnrollError> {
-        ensure_unlocked(store)?;
+    ) -> Result<TokenInfo, V::Error> {
+        vault.with_vault(ensure_unlocked)?;
         let token = self.provision_token(server, service)?;
-        store_token(store, token)
+        vault.with_vault(|store| store_token(store, token))
     }
 
     /// The network half of [`Enroller::provision`]: the new token, not yet stored.
-    pub fn provision_token(
+    fn provision_token(
         &self,
         server: &ServerUrl,
         service: &ServiceId,
@@ -181,19 +206,45 @@ impl Enroller {
 
     /// Refreshes the clock offset of every server the vault's tokens come from. One
     /// unreachable server does not stop the others; each outcome is reported.
-    pub fn sync_time(&self, store: &mut TokenStore) -> Result<Vec<TimeSync>, EnrollError> {
-        let mut servers: Vec<String> = store.tokens()?.into_iter().map(|t| t.server_url).collect();
+    pub fn sync_time<V: VaultAccess>(&self, mut vault: V) -> Result<Vec<TimeSync>, V::Error> {
+        let mut servers: Vec<String> = vault
+            .with_vault(|store| store.tokens())?
+            .into_iter()
+            .map(|t| t.server_url)
+            .collect();
         servers.sort();
         servers.dedup();
         let mut outcomes = Vec::with_capacity(servers.len());
         for server_url in servers {
-            let result = ServerUrl::parse(&server_url).and_then(|s| self.server_offset(&s));
-            if let Ok(offset) = result {
-                store.set_clock_offset(&server_url, offset)?;
-            }
+            let result = self.sync_server(&mut vault, &server_url)?;
             outcomes.push(TimeSync { server_url, result });
         }
         Ok(outcomes)
+    }
+
+    /// Refreshes the clock offset of the server token `serial` comes from (for every token
+    /// of that server) and returns it: server minus device, in milliseconds.
+    pub fn sync_token_time<V: VaultAccess>(
+        &self,
+        mut vault: V,
+        serial: &Serial,
+    ) -> Result<i64, V::Error> {
+        let server_url = vault.with_vault(|store| Ok(store.token(serial)?.server_url))?;
+        Ok(self.sync_server(&mut vault, &server_url)??)
+    }
+
+    /// Asks `server_url` for its time and records the offset on its tokens. The outer error
+    /// is the vault's, which stops a sync; the inner one is this server's alone.
+    fn sync_server<V: VaultAccess>(
+        &self,
+        vault: &mut V,
+        server_url: &str,
+    ) -> Result<Result<i64, EnrollError>, V::Error> {
+        let offset = ServerUrl::parse(server_url).and_then(|s| self.server_offset(&s));
+        if let Ok(offset) = offset {
+            vault.with_vault(|store| store.set_clock_offset(server_url, offset))?;
+        }
+        Ok(offset)
     }
 
     #[allow(clippy::too_many_arguments)] // one call site per protocol; a struct would only rename them
@@ -273,14 +324,14 @@ impl Enroller {
     }
 }
 
-fn ensure_unlocked(store: &TokenStore) -> Result<(), EnrollError> {
+fn ensure_unlocked(store: &mut TokenStore) -> Result<(), StoreError> {
     if store.is_locked() {
-        return Err(EnrollError::Store(crate::vault::StoreError::Locked));
+        return Err(StoreError::Locked);
     }
     Ok(())
 }
 
-fn store_token(store: &mut TokenStore, token: Token) -> Result<TokenInfo, EnrollError> {
+fn store_token(store: &mut TokenStore, token: Token) -> Result<TokenInfo, StoreError> {
     let info = TokenInfo::from(&token);
     store.add(token)?;
     Ok(info)

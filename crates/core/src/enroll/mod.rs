@@ -13,7 +13,7 @@ mod time;
 pub mod transport;
 mod uri;
 
-pub use client::{Enroller, TimeSync};
+pub use client::{Enroller, TimeSync, VaultAccess};
 pub use error::EnrollError;
 pub use server_url::ServerUrl;
 pub use time::{TimeResponse, clock_offset_ms};

@@ -52,8 +52,9 @@ pub enum StoreError {
         /// Its format version.
         version: u16,
     },
-    /// The platform could not wrap or unwrap the data key.
-    #[error("key protection failed: {0}")]
+    /// The platform could not wrap or unwrap the data key; the kind says whether a later
+    /// try may work or only a reset helps.
+    #[error(transparent)]
     KeyWrapper(#[from] KeyWrapError),
     /// Reading or writing the vault failed.
     #[error("vault file {}: {source}", path.display())]

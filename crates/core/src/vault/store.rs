@@ -233,6 +233,13 @@ impl TokenStore {
         self.file.lock.failures
     }
 
+    /// Seconds before the next PIN is checked (0: now): the wrong-PIN back-off, as
+    /// [`StoreError::TooSoon`] would report it. It is kept in the vault file, so a lock screen
+    /// can count it down from the moment the app starts.
+    pub fn pin_retry_after_seconds(&self) -> u64 {
+        self.file.lock.retry_after(self.options.clock.now_unix_ms())
+    }
+
     /// Unlocks with `pin`. Every well-formed PIN counts: a wrong one reports how many tries
     /// remain; after five, each try waits longer ([`StoreError::TooSoon`]).
     pub fn unlock(&mut self, pin: &str) -> Result<(), StoreError> {
@@ -302,15 +309,22 @@ impl TokenStore {
             .collect())
     }
 
+    /// Token `serial`, without its seed.
+    pub fn token(&self, serial: &Serial) -> Result<TokenInfo, StoreError> {
+        self.find(serial).map(TokenInfo::from)
+    }
+
     /// The code of token `serial` at device time `device_unix_ms` (its clock offset applied).
     pub fn code(&self, serial: &Serial, device_unix_ms: i64) -> Result<TokenCode, StoreError> {
-        let unlocked = self.unlocked()?;
-        let token = unlocked
+        Ok(self.find(serial)?.code_at(device_unix_ms))
+    }
+
+    fn find(&self, serial: &Serial) -> Result<&Token, StoreError> {
+        self.unlocked()?
             .tokens
             .iter()
             .find(|t| &t.serial == serial)
-            .ok_or_else(|| StoreError::NotFound(serial.clone()))?;
-        Ok(token.code_at(device_unix_ms))
+            .ok_or_else(|| StoreError::NotFound(serial.clone()))
     }
 
     /// Adds a token (activation and provisioning call this; nothing imports raw seeds).

@@ -25,14 +25,13 @@ public final class AppModel: @unchecked Sendable {
     private var backStack: [Screen] = []
     private var currentPin: String?
     private var newPin: String?
-    private var unlockAllowedAtMs: Int64 = 0
 
     /// The state now.
     public private(set) var state = UiState(screen: .opening)
     /// Called with every new state.
     public var onChange: ((UiState) -> Void)?
 
-    /// A model; `now` is the device clock in ms (injected so tests need no sleeping).
+    /// A model; `now` is the device clock in ms for codes (injected so tests need no sleeping).
     public init(opener: VaultOpener, config: AppConfig,
                 now: @escaping () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.opener = opener
@@ -111,11 +110,6 @@ public final class AppModel: @unchecked Sendable {
             try c.unlock(pin: pin)
             showTokens()
         } catch let failure as CoreFailure {
-            switch failure {
-            case let .wrongPin(_, seconds), let .tooSoon(seconds):
-                unlockAllowedAtMs = now() + Int64(seconds) * 1000
-            default: break
-            }
             showUnlock(Message.forFailure(failure))
         } catch {
             showUnlock(Message(.internalError))
@@ -286,7 +280,6 @@ public final class AppModel: @unchecked Sendable {
             core = nil
             return show(.broken(message(for: error)))
         }
-        unlockAllowedAtMs = 0
         forgetPins()
         showTokens(notice: .appReset)
     }
@@ -329,9 +322,10 @@ public final class AppModel: @unchecked Sendable {
         newPin = nil
     }
 
+    // The back-off is the core's (it counts the tries and keeps them across restarts). When
+    // it cannot say, the pad stays open: the core still refuses a try that comes too soon.
     private func waitSeconds() -> Int {
-        let ms = unlockAllowedAtMs - now()
-        return ms <= 0 ? 0 : Int((ms + 999) / 1000)
+        (try? core?.pinRetryAfterSeconds()) ?? 0
     }
 
     private func showUnlock(_ error: Message?) { show(.unlock(error: error, waitSeconds: waitSeconds())) }

@@ -1,15 +1,9 @@
 // How codes and serials are laid out for eyes and for VoiceOver (twin of CodeDisplay.kt).
+// The core groups codes in halves (`123 456`) for both apps and the desktop token.
 import Foundation
 
 /// Display rules for codes and serials.
 public enum CodeDisplay {
-    /// The code in two halves: `123 456`, `1234 5678`.
-    public static func grouped(_ code: String) -> String {
-        guard code.count >= 4 else { return code }
-        let split = code.index(code.startIndex, offsetBy: (code.count + 1) / 2)
-        return "\(code[..<split]) \(code[split...])"
-    }
-
     /// One symbol at a time, groups separated by a pause: `1 2 3, 4 5 6`. VoiceOver would
     /// otherwise read `123456` as a number.
     public static func spoken(_ text: String) -> String {
@@ -41,10 +35,10 @@ public struct CodeView: Equatable, Sendable, CustomStringConvertible {
     public let expiringSoon: Bool
 
     public init(_ snapshot: CodeSnapshot) {
-        grouped = CodeDisplay.grouped(snapshot.code)
+        grouped = snapshot.codeGrouped
         spoken = CodeDisplay.spoken(grouped)
         plain = snapshot.code
-        nextGrouped = CodeDisplay.grouped(snapshot.nextCode)
+        nextGrouped = snapshot.nextCodeGrouped
         secondsLeft = snapshot.secondsLeft
         countdown = CodeDisplay.countdown(snapshot.secondsLeft)
         remaining = snapshot.periodSeconds > 0

@@ -22,6 +22,7 @@ public final class FfiTokenCore: TokenCore {
     public func hasPin() throws -> Bool { try call { try store.hasPin() } }
     public func isLocked() throws -> Bool { try call { try store.isLocked() } }
     public func unlock(pin: String) throws { try call { try store.unlock(pin: pin) } }
+    public func pinRetryAfterSeconds() throws -> Int { try call { Int(try store.pinRetryAfterSeconds()) } }
     public func lock() throws { try call { try store.lock() } }
     public func setPin(_ pin: String) throws { try call { try store.setPin(pin: pin) } }
     public func changePin(old: String, new: String) throws { try call { try store.changePin(oldPin: old, newPin: new) } }
@@ -35,7 +36,8 @@ public final class FfiTokenCore: TokenCore {
     public func code(serial: String, deviceUnixMs: Int64) throws -> CodeSnapshot {
         try call {
             let c = try store.codeAt(serial: serial, deviceUnixMs: deviceUnixMs)
-            return CodeSnapshot(code: c.code, secondsLeft: Int(c.secondsLeft), periodSeconds: Int(c.period), nextCode: c.nextCode)
+            return CodeSnapshot(code: c.code, codeGrouped: c.codeGrouped, secondsLeft: Int(c.secondsLeft),
+                                periodSeconds: Int(c.period), nextCode: c.nextCode, nextCodeGrouped: c.nextCodeGrouped)
         }
     }
 

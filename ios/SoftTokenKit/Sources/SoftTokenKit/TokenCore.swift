@@ -46,19 +46,26 @@ public struct TokenSummary: Equatable, Sendable {
 public struct CodeSnapshot: Equatable, Sendable, CustomStringConvertible {
     /// The code valid now.
     public let code: String
+    /// `code` grouped by the core for reading and typing: `123 456`, `1234 5678`.
+    public let codeGrouped: String
     /// Seconds until `code` is replaced.
     public let secondsLeft: Int
     /// The step length in seconds.
     public let periodSeconds: Int
     /// The next step's code.
     public let nextCode: String
+    /// `nextCode`, grouped like `codeGrouped`.
+    public let nextCodeGrouped: String
 
     /// A snapshot.
-    public init(code: String, secondsLeft: Int, periodSeconds: Int, nextCode: String) {
+    public init(code: String, codeGrouped: String, secondsLeft: Int, periodSeconds: Int,
+                nextCode: String, nextCodeGrouped: String) {
         self.code = code
+        self.codeGrouped = codeGrouped
         self.secondsLeft = secondsLeft
         self.periodSeconds = periodSeconds
         self.nextCode = nextCode
+        self.nextCodeGrouped = nextCodeGrouped
     }
 
     public var description: String { "CodeSnapshot(secondsLeft: \(secondsLeft))" }
@@ -137,6 +144,9 @@ public protocol TokenCore: AnyObject {
     func hasPin() throws -> Bool
     func isLocked() throws -> Bool
     func unlock(pin: String) throws
+    /// Seconds before the core checks another PIN: its wrong-PIN back-off, 0 when a PIN may
+    /// be tried now. The core keeps it in the vault, so it holds across restarts.
+    func pinRetryAfterSeconds() throws -> Int
     func lock() throws
     func setPin(_ pin: String) throws
     func changePin(old: String, new: String) throws

@@ -8,24 +8,37 @@ final class MemoryCore: TokenCore {
     var pin: String?
     var locked = false
     var failures = 0
+    var lastFailureMs: Int64 = 0
     var list: [TokenSummary] = []
     var startPassword = "start-4821"
+    /// The device clock the back-off runs on (the test's).
+    let now: () -> Int64
+
+    init(now: @escaping () -> Int64) {
+        self.now = now
+    }
 
     func hasPin() throws -> Bool { pin != nil }
     func isLocked() throws -> Bool { locked }
     func unlock(pin: String) throws { try verify(pin); locked = false }
+    func pinRetryAfterSeconds() throws -> Int {
+        guard failures >= 5 else { return 0 }
+        let left = lastFailureMs + 30_000 - now()
+        return left <= 0 ? 0 : Int((left + 999) / 1000)
+    }
     func lock() throws { locked = pin != nil }
     func setPin(_ pin: String) throws { try check(pin); self.pin = pin }
     func changePin(old: String, new: String) throws { try check(new); try verify(old); pin = new }
     func removePin(_ pin: String) throws { try verify(pin); self.pin = nil }
-    func wipe() throws { pin = nil; locked = false; list = []; failures = 0 }
+    func wipe() throws { pin = nil; locked = false; list = []; failures = 0; lastFailureMs = 0 }
     func tokens() throws -> [TokenSummary] {
         if locked { throw CoreFailure.locked }
         return list
     }
     func code(serial: String, deviceUnixMs: Int64) throws -> CodeSnapshot {
         let seconds = Int(deviceUnixMs / 1000)
-        return CodeSnapshot(code: "12345678", secondsLeft: 60 - seconds % 60, periodSeconds: 60, nextCode: "87654321")
+        return CodeSnapshot(code: "12345678", codeGrouped: "1234 5678", secondsLeft: 60 - seconds % 60,
+                            periodSeconds: 60, nextCode: "87654321", nextCodeGrouped: "8765 4321")
     }
     func parseActivationURI(_ uri: String) throws -> ActivationTarget {
         guard uri.hasPrefix("softtoken://activate?") else {
@@ -59,6 +72,7 @@ final class MemoryCore: TokenCore {
         try check(pin)
         guard pin == self.pin else {
             failures += 1
+            lastFailureMs = now()
             throw CoreFailure.wrongPin(attemptsLeft: max(0, 5 - failures), retryAfterSeconds: failures >= 5 ? 30 : 0)
         }
         failures = 0
@@ -66,7 +80,12 @@ final class MemoryCore: TokenCore {
 }
 
 final class MemoryOpener: VaultOpener {
-    let core = MemoryCore()
+    let core: MemoryCore
+
+    init(now: @escaping () -> Int64) {
+        core = MemoryCore(now: now)
+    }
+
     func open() throws -> TokenCore { core }
     func reset() throws -> TokenCore { try core.wipe(); return core }
 }
@@ -77,7 +96,7 @@ final class AppModelTests: XCTestCase {
     private var app: AppModel!
 
     override func setUp() {
-        opener = MemoryOpener()
+        opener = MemoryOpener(now: { [unowned self] in self.now })
         app = AppModel(opener: opener, config: AppConfig(activationServer: "https://bank.example",
                                                          registrationServer: "https://bank.example",
                                                          registrationServiceId: "bank"),

@@ -3,19 +3,16 @@ import XCTest
 @testable import SoftTokenKit
 
 final class CodeDisplayTests: XCTestCase {
-    func testCodesAreGroupedInHalves() {
-        XCTAssertEqual(CodeDisplay.grouped("123456"), "123 456")
-        XCTAssertEqual(CodeDisplay.grouped("12345678"), "1234 5678")
-        XCTAssertEqual(CodeDisplay.grouped("123"), "123")
-    }
-
     func testVoiceOverReadsDigitByDigit() {
         XCTAssertEqual(CodeDisplay.spoken("123 456"), "1 2 3, 4 5 6")
         XCTAssertEqual(CodeDisplay.spoken("SKTS 1234 5678"), "S K T S, 1 2 3 4, 5 6 7 8")
     }
 
     func testCountdownAndExpiry() {
-        let view = CodeView(CodeSnapshot(code: "94287082", secondsLeft: 58, periodSeconds: 60, nextCode: "07081804"))
+        let view = CodeView(CodeSnapshot(code: "94287082", codeGrouped: "9428 7082", secondsLeft: 58, periodSeconds: 60,
+                                         nextCode: "07081804", nextCodeGrouped: "0708 1804"))
+        XCTAssertEqual(view.grouped, "9428 7082")
+        XCTAssertEqual(view.spoken, "9 4 2 8, 7 0 8 2")
         XCTAssertEqual(view.countdown, "0:58")
         XCTAssertFalse(view.expiringSoon)
         XCTAssertFalse(String(describing: view).contains("9428"))

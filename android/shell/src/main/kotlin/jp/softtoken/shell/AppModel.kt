@@ -6,7 +6,7 @@
 // hand it to the UI thread themselves.
 package jp.softtoken.shell
 
-/** The device clock, injected so tests control time without sleeping. */
+/** The device clock for codes, injected so tests control time without sleeping. */
 fun interface Clock {
     /** Milliseconds since 1970, UTC. */
     fun nowMs(): Long
@@ -51,9 +51,6 @@ class AppModel(
     // PINs typed on earlier steps of a PIN flow, dropped as soon as the flow ends.
     private var currentPin: String? = null
     private var newPin: String? = null
-
-    // When the PIN pad opens again after a wrong-PIN back-off (device clock, ms).
-    private var unlockAllowedAtMs = 0L
 
     /** The state now. */
     @Volatile
@@ -139,8 +136,9 @@ class AppModel(
     fun unlock(pin: String) {
         val c = core ?: return
         if (state.screen !is Screen.Unlock) return
-        if (waitSeconds() > 0) {
-            replace(Screen.Unlock(Message(MessageKey.PIN_WAIT, waitSeconds()), waitSeconds()))
+        val wait = waitSeconds()
+        if (wait > 0) {
+            replace(Screen.Unlock(Message(MessageKey.PIN_WAIT, wait), wait))
             return
         }
         busy()
@@ -148,11 +146,6 @@ class AppModel(
             c.unlock(pin)
             showTokens()
         } catch (e: CoreException) {
-            when (val f = e.failure) {
-                is CoreFailure.WrongPin -> unlockAllowedAtMs = clock.nowMs() + f.retryAfterSeconds * 1000
-                is CoreFailure.TooSoon -> unlockAllowedAtMs = clock.nowMs() + f.retryAfterSeconds * 1000
-                else -> Unit
-            }
             showUnlock(Messages.forFailure(e.failure))
         }
     }
@@ -321,7 +314,6 @@ class AppModel(
             core = null
             return show(Screen.Broken(Messages.forFailure(e.failure)), root = true)
         }
-        unlockAllowedAtMs = 0
         forgetPins()
         showTokens(MessageKey.APP_RESET)
     }
@@ -359,9 +351,12 @@ class AppModel(
         newPin = null
     }
 
-    private fun waitSeconds(): Long {
-        val ms = unlockAllowedAtMs - clock.nowMs()
-        return if (ms <= 0) 0 else (ms + 999) / 1000
+    // The back-off is the core's (it counts the tries and keeps them across restarts). When
+    // it cannot say, the pad stays open: the core still refuses a try that comes too soon.
+    private fun waitSeconds(): Long = try {
+        core?.pinRetryAfterSeconds() ?: 0
+    } catch (e: CoreException) {
+        0
     }
 
     private fun showUnlock(error: Message?) = show(Screen.Unlock(error, waitSeconds()), root = true)

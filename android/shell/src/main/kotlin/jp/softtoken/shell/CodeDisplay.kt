@@ -1,19 +1,13 @@
 // How codes and serials are laid out for eyes and for screen readers.
 //
 // Customers copy the code by eye into internet banking within seconds, so it is grouped in
-// halves (`123 456`, `1234 5678`); TalkBack and VoiceOver would read `123456` as "one hundred
-// twenty-three thousand…", so the spoken form separates every digit.
+// halves (`123 456`, `1234 5678`): the core does that, for both apps and the desktop token.
+// TalkBack and VoiceOver would read `123456` as "one hundred twenty-three thousand…", so the
+// spoken form separates every digit.
 package jp.softtoken.shell
 
 /** Display rules for codes and serials. */
 object CodeDisplay {
-    /** [code] split into two equal halves: `123 456`, `1234 5678`; odd lengths put more first. */
-    fun grouped(code: String): String {
-        if (code.length < 4) return code
-        val split = (code.length + 1) / 2
-        return code.substring(0, split) + " " + code.substring(split)
-    }
-
     /**
      * [text] for a screen reader, one symbol at a time: `1 2 3, 4 5 6`. The comma between
      * groups makes TalkBack/VoiceOver pause where the eye sees the gap.
@@ -37,7 +31,7 @@ object CodeDisplay {
 /** A code ready to draw. `toString` hides the codes. */
 class CodeView(snapshot: CodeSnapshot) {
     /** `123 456`. */
-    val grouped: String = CodeDisplay.grouped(snapshot.code)
+    val grouped: String = snapshot.codeGrouped
 
     /** `1 2 3, 4 5 6`, for TalkBack / VoiceOver. */
     val spoken: String = CodeDisplay.spoken(grouped)
@@ -46,7 +40,7 @@ class CodeView(snapshot: CodeSnapshot) {
     val plain: String = snapshot.code
 
     /** The next code, grouped (shown small when few seconds are left). */
-    val nextGrouped: String = CodeDisplay.grouped(snapshot.nextCode)
+    val nextGrouped: String = snapshot.nextCodeGrouped
 
     /** Seconds left. */
     val secondsLeft: Int = snapshot.secondsLeft

@@ -20,6 +20,8 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
 
     override fun unlock(pin: String) = call { store.unlock(pin) }
 
+    override fun pinRetryAfterSeconds(): Long = call { store.pinRetryAfterSeconds().toLong() }
+
     override fun lock() = call { store.lock() }
 
     override fun setPin(pin: String) = call { store.setPin(pin) }
@@ -34,7 +36,14 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
 
     override fun code(serial: String, deviceUnixMs: Long): CodeSnapshot = call {
         val c = store.codeAt(serial, deviceUnixMs)
-        CodeSnapshot(c.code, c.secondsLeft.toInt(), c.period.toInt(), c.nextCode)
+        CodeSnapshot(
+            code = c.code,
+            codeGrouped = c.codeGrouped,
+            secondsLeft = c.secondsLeft.toInt(),
+            periodSeconds = c.period.toInt(),
+            nextCode = c.nextCode,
+            nextCodeGrouped = c.nextCodeGrouped,
+        )
     }
 
     override fun parseActivationUri(uri: String): ActivationTarget = call {

@@ -39,12 +39,16 @@ data class TokenSummary(
 class CodeSnapshot(
     /** The code valid now, exactly `digits` long. */
     val code: String,
+    /** [code] grouped by the core for reading and typing: `123 456`, `1234 5678`. */
+    val codeGrouped: String,
     /** Seconds until [code] is replaced: 1 to [periodSeconds]. */
     val secondsLeft: Int,
     /** The step length in seconds. */
     val periodSeconds: Int,
     /** The next step's code. */
     val nextCode: String,
+    /** [nextCode], grouped like [codeGrouped]. */
+    val nextCodeGrouped: String,
 ) {
     override fun toString(): String = "CodeSnapshot(secondsLeft=$secondsLeft, periodSeconds=$periodSeconds)"
 }
@@ -155,6 +159,12 @@ interface TokenCore {
 
     /** Opens the vault with the PIN. */
     fun unlock(pin: String)
+
+    /**
+     * Seconds before the core checks another PIN: its wrong-PIN back-off, 0 when a PIN may be
+     * tried now. The core keeps it in the vault, so it holds across restarts.
+     */
+    fun pinRetryAfterSeconds(): Long
 
     /** Locks the vault again (for instance when the app goes to the background). */
     fun lock()

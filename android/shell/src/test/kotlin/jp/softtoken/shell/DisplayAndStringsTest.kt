@@ -12,9 +12,7 @@ class DisplayAndStringsTest {
     private val repo = File(System.getenv("SOFTTOKEN_REPO") ?: error("SOFTTOKEN_REPO is not set (run android/test-shell.sh)"))
 
     @Test
-    fun codesAreGroupedInHalvesAndSpokenDigitByDigit() {
-        assertEquals("123 456", CodeDisplay.grouped("123456"))
-        assertEquals("1234 5678", CodeDisplay.grouped("12345678"))
+    fun codesAreSpokenDigitByDigit() {
         assertEquals("1 2 3, 4 5 6", CodeDisplay.spoken("123 456"))
         assertEquals("S K T S, 1 2 3 4, 5 6 7 8", CodeDisplay.spoken("SKTS 1234 5678"))
         assertEquals("0:58", CodeDisplay.countdown(58))
@@ -23,9 +21,12 @@ class DisplayAndStringsTest {
 
     @Test
     fun codesStayOutOfLogs() {
-        val view = CodeView(CodeSnapshot("94287082", 12, 60, "07081804"))
+        val snapshot = CodeSnapshot("94287082", "9428 7082", 12, 60, "07081804", "0708 1804")
+        val view = CodeView(snapshot)
+        assertEquals("9428 7082", view.grouped)
+        assertEquals("9 4 2 8, 7 0 8 2", view.spoken)
         assertFalse("9428" in view.toString() || "0708" in view.toString())
-        assertFalse("9428" in CodeSnapshot("94287082", 12, 60, "07081804").toString())
+        assertFalse("9428" in snapshot.toString())
     }
 
     @Test
