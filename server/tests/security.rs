@@ -457,3 +457,192 @@ async fn the_bank_sees_and_can_end_a_cooldown() {
         assert_problem(status, &body, 404, "not_found");
     }
 }
+
+async fn time_from(server: &TestServer, forwarded_for: Option<&str>) -> u16 {
+    let mut request = server.http.get(format!("{}/v1/time", server.base));
+    if let Some(client) = forwarded_for {
+        request = request.header("X-Forwarded-For", client);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+/// Behind a TLS proxy every customer used to share the proxy's rate-limit bucket. From a
+/// trusted proxy the client address comes from X-Forwarded-For; from anyone else that
+/// header is ignored, so nobody picks their own bucket.
+#[tokio::test]
+async fn clients_behind_a_trusted_proxy_get_their_own_buckets() {
+    let behind = TestServer::start_behind(false, 1, &["127.0.0.1/32"]).await;
+    assert_eq!(time_from(&behind, Some("203.0.113.1")).await, 200);
+    assert_eq!(time_from(&behind, Some("203.0.113.2")).await, 200);
+    assert_eq!(
+        time_from(&behind, Some("198.51.100.9, 203.0.113.1")).await,
+        429
+    );
+    assert_eq!(time_from(&behind, Some("203.0.113.3")).await, 200);
+
+    let direct = TestServer::start_behind(false, 1, &[]).await;
+    assert_eq!(time_from(&direct, Some("203.0.113.1")).await, 200);
+    assert_eq!(time_from(&direct, Some("203.0.113.2")).await, 429);
+    assert_eq!(time_from(&direct, None).await, 429);
+    // The client's address is what the audit trail records for a guess.
+    let key = behind.add_service("bank", Policy::default()).await;
+    behind.enroll(&key, "bank", "kai", "start-1111").await;
+    let (s, u) = (
+        softtoken_protocol::ServiceId::new("bank").unwrap(),
+        softtoken_protocol::UserId::new("kai").unwrap(),
+    );
+    let w = softtoken_protocol::activation::PasswordKey::derive("start-1111", &s, &u);
+    let (_, start) = softtoken_protocol::activation::AppActivation::start(&w, s, u);
+    let resp = behind
+        .http
+        .post(format!("{}/v1/activation/start", behind.base))
+        .header("X-Forwarded-For", "192.0.2.77")
+        .json(&start)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let events = audit(&behind, &key).await;
+    let guess = kinds(&events, "activation_started");
+    assert_eq!(guess[0]["detail"], "from 192.0.2.77", "{events:?}");
+}
+
+/// The unauthenticated provisioning call used to fill any tenant's tables (a row and an
+/// audit row per call). A service holds at most its quota of unregistered tokens, and the
+/// trail gets one summary per period instead of a row per token.
+#[tokio::test]
+async fn provisioning_is_bounded_by_a_quota_and_summarised() {
+    let server = TestServer::start().await;
+    let key = server
+        .add_service(
+            "bank",
+            Policy {
+                unassigned_quota: 3,
+                ..Policy::default()
+            },
+        )
+        .await;
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        tokens.push(server.provision("bank").await);
+    }
+    let (app, request) = softtoken_protocol::provisioning::AppProvisioning::start(
+        softtoken_protocol::ServiceId::new("bank").unwrap(),
+        softtoken_protocol::Serial::generate(),
+    );
+    drop(app);
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/v1/provisioning",
+            None,
+            Some(serde_json::to_value(&request).unwrap()),
+        )
+        .await;
+    assert_problem(status, &body, 503, "provisioning_full");
+    assert!(audit(&server, &key).await.is_empty(), "no row per token");
+
+    // Registering one frees a place.
+    let (status, _) = server
+        .post(
+            &format!("{USERS}/lea/tokens"),
+            &key,
+            json!({"serial": tokens[0].serial.as_str(), "otp": tokens[0].code(&server)}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    server.provision("bank").await;
+
+    server
+        .state
+        .provisioned
+        .flush(&*server.store, server.state.now())
+        .await;
+    let events = audit(&server, &key).await;
+    let summaries = kinds(&events, "tokens_provisioned");
+    assert_eq!(summaries.len(), 1, "{events:?}");
+    assert_eq!(
+        summaries[0]["detail"],
+        "4 provisioned since the last summary"
+    );
+    // Nothing new, nothing written.
+    server
+        .state
+        .provisioned
+        .flush(&*server.store, server.state.now())
+        .await;
+    assert_eq!(
+        kinds(&audit(&server, &key).await, "tokens_provisioned").len(),
+        1
+    );
+}
+
+/// What the API answers matches what it documents: a wrong method is a 405 problem, a 401
+/// names its scheme, and the scheme's name is case-insensitive.
+#[tokio::test]
+async fn methods_and_authorization_answer_as_documented() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let resp = server
+        .http
+        .get(format!("{}{USERS}/alice/verify", server.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let body: Value = resp.json().await.unwrap();
+    assert_problem(405, &body, 405, "method_not_allowed");
+
+    let resp = server
+        .http
+        .get(format!("{}{USERS}/alice", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    assert!(
+        resp.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer"),
+    );
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let resp = server
+            .http
+            .get(format!("{}/v1/services/bank/audit", server.base))
+            .header("Authorization", format!("{scheme} {key}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{scheme}");
+    }
+    // `.` and `..` are no user IDs (clients would normalise them out of the path).
+    let (status, body) = server
+        .post(
+            "/v1/services/bank/enrollments",
+            &key,
+            json!({"user_id": "..", "start_password": "1234"}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "invalid_request");
+    assert!(
+        body["detail"].as_str().unwrap().starts_with("user_id:"),
+        "{body}"
+    );
+}
+
+/// The SQLite file is created readable by its owner only.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("softtoken.db");
+    softtoken_server::store::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

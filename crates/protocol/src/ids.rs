@@ -6,14 +6,18 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// Why a service or user ID was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{what} must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'")]
+#[error("{what} must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-', and not '.' or '..'")]
 pub struct IdError {
     /// "service ID" or "user ID".
     pub what: &'static str,
 }
 
 fn valid(text: &str) -> bool {
+    // `.` and `..` would be path segments in the API's URLs, which clients and proxies
+    // normalise away: such an ID could never be addressed.
     (1..=64).contains(&text.len())
+        && text != "."
+        && text != ".."
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))

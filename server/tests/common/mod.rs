@@ -86,6 +86,11 @@ impl TestServer {
 
     /// A server with a given per-IP rate limit (0: unlimited).
     pub async fn start_with(allow_postgres: bool, rate_limit: u32) -> Self {
+        Self::start_behind(allow_postgres, rate_limit, &[]).await
+    }
+
+    /// A server that believes the forwarding headers of the proxies in `trusted` (CIDR).
+    pub async fn start_behind(allow_postgres: bool, rate_limit: u32, trusted: &[&str]) -> Self {
         // The server's warnings and errors, shown with a failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_env_filter("softtoken_server=warn")
@@ -98,13 +103,15 @@ impl TestServer {
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
         let store = store::connect(&url).await.unwrap();
+        let proxies = trusted.iter().map(|cidr| cidr.parse().unwrap()).collect();
         let state = AppState::new(
             store.clone(),
             MasterKey::generate(),
             clock.clone(),
             &base,
             rate_limit,
-        );
+        )
+        .with_trusted_proxies(softtoken_server::client_addr::TrustedProxies::new(proxies));
         let router = app(state.clone());
         tokio::spawn(async move {
             axum::serve(

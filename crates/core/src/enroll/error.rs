@@ -29,8 +29,12 @@ pub enum EnrollError {
         /// Tries left before the enrollment locks.
         attempts_left: u32,
     },
-    /// No usable enrollment for this service and user (never issued, used, or replaced).
-    #[error("no activation is waiting for this user at this service; ask the bank to issue one")]
+    /// No usable enrollment for this service and user (never issued, used, replaced, or
+    /// ended by a revocation). The server answers the same for a service or user it does
+    /// not know, so as not to tell who its customers are.
+    #[error(
+        "no activation is waiting for this service ID and user ID; check both, or ask the bank to issue one"
+    )]
     EnrollmentNotFound,
     /// The enrollment expired: the bank must issue a new one.
     #[error("the activation has expired; ask the bank to issue a new one")]

@@ -122,8 +122,9 @@ impl FakeServer {
     }
 
     fn start(&self, req: StartRequest) -> (u16, String) {
+        // As the real server: an unknown service looks like a user without an enrollment.
         if req.service_id.as_str() != self.service {
-            return problem(404, codes::UNKNOWN_SERVICE, "unknown service");
+            return problem(404, codes::ENROLLMENT_NOT_FOUND, "no enrollment");
         }
         let mut enrollments = self.enrollments.lock().unwrap();
         let Some(enrollment) = enrollments.get_mut(req.user_id.as_str()) else {
