@@ -1,6 +1,5 @@
 //! What each subcommand does: open storage, serve, manage services, run the demo.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use softtoken_protocol::{Digits, Period, ServiceId};
@@ -14,6 +13,7 @@ use crate::config::{
 };
 use crate::crypto::MasterKey;
 use crate::policy::{EXPIRED_UNASSIGNED_KEPT_MS, PURGE_EVERY, Policy, parse_duration};
+use crate::serve::shutdown_signal;
 use crate::store::{self, Service, Store, StoreError};
 use crate::{AppState, app};
 
@@ -154,14 +154,15 @@ async fn run_server(
             "softtoken-server listening on http://{bound}"
         );
     }
-    axum::serve(
+    crate::serve::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        app(state.clone()),
+        serve.limits(),
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    .await;
+    // What this instance provisioned since the last summary is not lost with it.
+    state.provisioned.flush(&*state.store, state.now()).await;
     Ok(())
 }
 

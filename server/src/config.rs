@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use softtoken_protocol::{Algorithm, ServiceId};
@@ -62,12 +63,45 @@ pub struct Serve {
         value_delimiter = ','
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Time a client has to send a request's headers, and the longest a kept-alive
+    /// connection may stay idle (e.g. 10s).
+    #[arg(long, env = "SOFTTOKEN_HEADER_TIMEOUT", default_value = "10s", value_parser = duration)]
+    pub header_timeout: Duration,
+    /// Time a client has to send a request's body.
+    #[arg(long, env = "SOFTTOKEN_BODY_TIMEOUT", default_value = "30s", value_parser = duration)]
+    pub body_timeout: Duration,
+    /// Time the server may take to answer a request (503 beyond it).
+    #[arg(long, env = "SOFTTOKEN_REQUEST_TIMEOUT", default_value = "60s", value_parser = duration)]
+    pub request_timeout: Duration,
+    /// Connections open at once; more wait until one closes.
+    #[arg(long, env = "SOFTTOKEN_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
     /// Storage.
     #[command(flatten)]
     pub storage: Storage,
 }
 
+/// A duration like `10s`, `2m` or bare seconds, for clap.
+fn duration(text: &str) -> Result<Duration, String> {
+    let seconds = crate::policy::parse_duration(text)?;
+    if seconds == 0 {
+        return Err("a timeout of 0 would refuse everything".into());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
 impl Serve {
+    /// The connection and request bounds these options ask for.
+    pub fn limits(&self) -> crate::serve::Limits {
+        crate::serve::Limits {
+            header_timeout: self.header_timeout,
+            body_timeout: self.body_timeout,
+            request_timeout: self.request_timeout,
+            max_connections: self.max_connections,
+            ..crate::serve::Limits::default()
+        }
+    }
+
     /// The public URL, defaulting to the address actually listened on, `bound`; an error
     /// unless it is an `http://` or `https://` URL with a host.
     pub fn public_url(&self, bound: SocketAddr) -> Result<String, String> {

@@ -19,6 +19,7 @@ pub mod qr;
 pub mod rate_limit;
 pub mod routes;
 pub mod serial;
+pub mod serve;
 pub mod service_cache;
 pub mod store;
 pub mod verification;
