@@ -211,6 +211,9 @@ async fn the_app_api_does_not_reveal_which_customers_exist() {
         answers.push(body);
     }
     assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+    // Only the service that exists got per-user buckets: made-up services cannot fill
+    // the limiter.
+    assert_eq!(server.state.user_limit.keys(), 3);
 }
 
 /// A wrong code used to count only when the user already had a row, and a wrong new code

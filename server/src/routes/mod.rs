@@ -30,6 +30,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::client_addr::{self, ClientAddr};
 use crate::error::ApiError;
+use crate::rate_limit::client_key;
 use crate::store::{NewAuditEvent, Service};
 
 /// The path of a call about one user.
@@ -140,7 +141,7 @@ async fn limit_per_client(State(state): State<AppState>, request: Request, next:
     let client = request
         .extensions()
         .get::<ClientAddr>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.to_string());
+        .map_or_else(|| "unknown".to_owned(), |c| client_key(c.0));
     match state.ip_limit.check(&client, state.now()) {
         Ok(()) => next.run(request).await,
         Err(e) => e.into_response(),
