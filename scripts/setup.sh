@@ -17,6 +17,13 @@ if ((${#need_apt[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# The API conformance run (scripts/api-conformance.sh), pinned: a newer Schemathesis may
+# generate other cases and check other rules.
+if [[ "$(schemathesis --version 2>/dev/null)" != *" 4.32.5" ]]; then
+  echo "setup: installing schemathesis (pip)"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'schemathesis==4.32.5'
+fi
+
 if ! python3 -c 'import pyotp' 2>/dev/null; then
   echo "setup: installing pyotp (pip)"
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'pyotp==2.9.0'

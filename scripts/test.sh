@@ -22,6 +22,8 @@ if [ -n "${SOFTTOKEN_TEST_POSTGRES_URL:-}" ]; then
   env -u SOFTTOKEN_TEST_POSTGRES_URL cargo test --workspace \
     --test story --test bank_api --test security --test database_dump --test pskc_import
 fi
+echo "== API conformance (Schemathesis against a live server)"
+scripts/api-conformance.sh target/debug/softtoken-server
 echo "== mobile apps: Kotlin and Swift syntax"
 node scripts/mobile-syntax/check.js
 echo "== bindings (Kotlin tests on the JVM, Swift syntax)"

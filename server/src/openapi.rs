@@ -5,118 +5,11 @@
 //! of a kind may answer (a malformed body, a missing key, a rate limit, a server failure),
 //! so that every status a route can return is documented, as a problem document.
 
+use softtoken_protocol::Problem;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
-use utoipa::{Modify, OpenApi, ToSchema};
-
-/// An RFC 9457 problem document (`application/problem+json`).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ProblemDoc {
-    /// Problem type URI.
-    r#type: String,
-    /// Summary.
-    title: String,
-    /// HTTP status.
-    status: u16,
-    /// What went wrong this time.
-    detail: String,
-    /// Stable machine-readable code.
-    code: String,
-    /// Seconds to wait (429, cool-downs).
-    retry_after: Option<u64>,
-    /// Tries left before a lockout.
-    attempts_left: Option<u32>,
-}
-
-/// `POST /v1/activation/start` body.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct StartRequestDoc {
-    /// Service ID.
-    service_id: String,
-    /// User ID.
-    user_id: String,
-    /// The app's SPAKE2 message (base64url).
-    message: String,
-}
-
-/// `POST /v1/activation/start` answer.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct StartResponseDoc {
-    /// Names this attempt in finish.
-    session_id: String,
-    /// The server's SPAKE2 message (base64url).
-    message: String,
-    /// HMAC(K, "server" || transcript) (base64url).
-    confirmation: String,
-    /// Tries left if this start password is wrong.
-    attempts_left: u32,
-}
-
-/// `POST /v1/activation/finish` body.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct FinishRequestDoc {
-    /// From start.
-    session_id: String,
-    /// HMAC(K, "app" || transcript) (base64url).
-    confirmation: String,
-    /// The serial the app generated.
-    serial: String,
-}
-
-/// The issued token's parameters, MACed under the session key.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct FinishResponseDoc {
-    /// The bank's display name.
-    issuer: String,
-    /// sha1, sha256 or sha512.
-    algorithm: String,
-    /// 6 or 8.
-    digits: u32,
-    /// Seconds per step.
-    period: u64,
-    /// The server's clock (Unix ms).
-    server_unix_ms: i64,
-    /// HMAC over serial and the fields above (base64url).
-    mac: String,
-}
-
-/// `POST /v1/provisioning` body.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ProvisioningRequestDoc {
-    /// Service ID.
-    service_id: String,
-    /// The serial the app generated.
-    serial: String,
-    /// The app's ephemeral X25519 public key (base64url, 32 bytes).
-    public_key: String,
-}
-
-/// `POST /v1/provisioning` answer.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ProvisioningResponseDoc {
-    /// The server's ephemeral X25519 public key (base64url).
-    public_key: String,
-    /// The bank's display name.
-    issuer: String,
-    /// sha1, sha256 or sha512.
-    algorithm: String,
-    /// 6 or 8.
-    digits: u32,
-    /// Seconds per step.
-    period: u64,
-    /// The server's clock (Unix ms).
-    server_unix_ms: i64,
-    /// HMAC over serial and the fields above (base64url).
-    mac: String,
-}
+use utoipa::{Modify, OpenApi};
 
 struct BearerAuth;
 
@@ -135,12 +28,36 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "softtoken-server", description = "Activates softtoken tokens and verifies their one-time passwords."),
-    components(schemas(ProblemDoc)),
+    components(schemas(Problem)),
     modifiers(&BearerAuth),
     tags((name = "app", description = "Called by the token app; no key, rate-limited"),
-         (name = "bank", description = "Called by the bank's back end with the service's API key"))
+         (name = "bank", description = "Called by the bank's back end with the service's API key"),
+         (name = "meta", description = "About this API"))
 )]
 struct Frame;
+
+/// The finished document, serialised once, as the router hands it to [`serve`].
+#[derive(Debug, Clone)]
+pub struct Document(pub axum::body::Bytes);
+
+impl Document {
+    /// The document as served.
+    pub fn new(document: &utoipa::openapi::OpenApi) -> Self {
+        Document(serde_json::to_vec(document).unwrap_or_default().into())
+    }
+}
+
+/// This API's description (OpenAPI 3.1).
+#[utoipa::path(get, path = "/openapi.json", tag = "meta",
+    responses((status = 200, description = "the OpenAPI document of this API", content_type = "application/json")))]
+pub async fn serve(
+    axum::Extension(document): axum::Extension<Document>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        document.0,
+    )
+}
 
 /// The frame the router's operations are added to.
 pub fn base() -> utoipa::openapi::OpenApi {
@@ -176,7 +93,7 @@ fn complete(operation: &mut Operation) {
         if let RefOr::T(response) = response
             && let Some(content) = response.content.shift_remove("application/json")
         {
-            let is_problem = matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/ProblemDoc"));
+            let is_problem = matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"));
             let media = if is_problem {
                 PROBLEM
             } else {
@@ -186,6 +103,10 @@ fn complete(operation: &mut Operation) {
         }
     }
     let bank = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let app = operation
+        .tags
+        .as_ref()
+        .is_some_and(|tags| tags.iter().any(|t| t == "app"));
     let has_body = operation.request_body.is_some();
     let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let mut add = |status: u16, description: &str| {
@@ -215,7 +136,8 @@ fn complete(operation: &mut Operation) {
         add(401, "unauthorized: no API key, or an unknown one");
         add(403, "forbidden: the API key belongs to another service");
         add(404, "unknown_service or not_found");
-    } else {
+    }
+    if app {
         add(429, "rate_limited: see Retry-After");
     }
     add(500, "internal: the server failed; the cause is in its log");
@@ -230,7 +152,7 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
         .description(description)
         .content(
             PROBLEM,
-            Content::new(Some(Ref::from_schema_name("ProblemDoc"))),
+            Content::new(Some(Ref::from_schema_name("Problem"))),
         )
         .build()
         .into()

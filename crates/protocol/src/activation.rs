@@ -83,6 +83,7 @@ pub fn valid_start_password(text: &str) -> bool {
 }
 
 /// `POST /v1/activation/start`.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartRequest {
@@ -95,6 +96,7 @@ pub struct StartRequest {
 }
 
 /// The answer to [`StartRequest`].
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartResponse {
@@ -110,6 +112,7 @@ pub struct StartResponse {
 }
 
 /// `POST /v1/activation/finish`.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FinishRequest {
@@ -124,6 +127,7 @@ pub struct FinishRequest {
 /// The answer to [`FinishRequest`]: the token's parameters, MACed under K.
 // No `deny_unknown_fields`: serde does not support it together with `flatten` (every
 // answer failed to parse with "unknown field `issuer`").
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FinishResponse {
     /// Issuer, OTP parameters and server time.

@@ -62,6 +62,26 @@ macro_rules! id_type {
             }
         }
 
+        #[cfg(feature = "utoipa")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(64))
+                    .pattern(Some("^[A-Za-z0-9._-]{1,64}$"))
+                    .description(Some(concat!(
+                        "A ",
+                        $what,
+                        ": 1 to 64 of A-Z, a-z, 0-9, '.', '_' or '-', not '.' or '..'."
+                    )))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "utoipa")]
+        impl utoipa::ToSchema for $name {}
+
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 Self::new(String::deserialize(d)?).map_err(serde::de::Error::custom)

@@ -27,6 +27,7 @@ pub enum ParamError {
 }
 
 /// The HMAC hash function of a token.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Algorithm {
@@ -154,6 +155,7 @@ impl From<Period> for u64 {
 }
 
 /// Everything needed, besides the secret, to compute a token's codes.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OtpParams {
     /// HMAC hash function.
@@ -377,4 +379,37 @@ mod tests {
         assert!(!c.matches("75522"));
         assert_eq!(format!("{c:?}"), "Code(******)");
     }
+}
+
+/// OpenAPI schemas of the types whose JSON is not their Rust shape.
+#[cfg(feature = "utoipa")]
+mod schemas {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    use utoipa::{PartialSchema, ToSchema};
+
+    impl PartialSchema for super::Digits {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .enum_values(Some([6, 8]))
+                .description(Some("Code length: 6 or 8 digits."))
+                .into()
+        }
+    }
+
+    impl ToSchema for super::Digits {}
+
+    impl PartialSchema for super::Period {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(super::Period::MIN))
+                .maximum(Some(super::Period::MAX))
+                .description(Some("Seconds per code."))
+                .into()
+        }
+    }
+
+    impl ToSchema for super::Period {}
 }

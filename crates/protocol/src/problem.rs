@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const CONTENT_TYPE: &str = "application/problem+json";
 
 /// An RFC 9457 problem document with softtoken's extension members.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// A URI naming the problem type (`https://softtoken.dev/problems/<code>` style).

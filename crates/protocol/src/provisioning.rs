@@ -19,6 +19,7 @@ use crate::wire::{B64, Transcript};
 const LABEL: &str = "softtoken/provisioning/v1";
 
 /// `POST /v1/provisioning`.
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProvisioningRequest {
@@ -33,6 +34,7 @@ pub struct ProvisioningRequest {
 /// The answer to [`ProvisioningRequest`].
 // No `deny_unknown_fields`: serde does not support it together with `flatten` (every
 // answer failed to parse with "unknown field `issuer`").
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProvisioningResponse {
     /// The server's ephemeral X25519 public key (32 bytes).

@@ -112,6 +112,23 @@ impl Serial {
     }
 }
 
+#[cfg(feature = "utoipa")]
+impl utoipa::PartialSchema for Serial {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^SKTS[0-9A-HJKMNP-TV-Z]{8}$"))
+            .description(Some(
+                "A softtoken serial: SKTS, seven random Crockford base32 symbols and a check symbol.",
+            ))
+            .examples([serde_json::json!("SKTS00000000")])
+            .into()
+    }
+}
+
+#[cfg(feature = "utoipa")]
+impl utoipa::ToSchema for Serial {}
+
 /// The value of a Crockford symbol (already normalised to upper case), if it is one.
 fn symbol_value(c: char) -> Option<u8> {
     let b = u8::try_from(c).ok()?;

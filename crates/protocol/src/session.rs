@@ -154,6 +154,7 @@ fn ct_check(expected: &[u8], got: &[u8], err: ProtocolError) -> Result<(), Proto
 /// What the server tells the app about the token it just issued; MACed under the session key.
 // No `deny_unknown_fields`: serde does not support it together with `flatten` (every
 // answer failed to parse with "unknown field `issuer`").
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuedToken {
     /// The bank's display name, shown on the token (e.g. "しんきん銀行").

@@ -34,6 +34,21 @@ impl<'de> Deserialize<'de> for B64 {
     }
 }
 
+#[cfg(feature = "utoipa")]
+impl utoipa::PartialSchema for B64 {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[A-Za-z0-9_-]*$"))
+            .content_encoding("base64url")
+            .description(Some("Bytes as unpadded base64url."))
+            .into()
+    }
+}
+
+#[cfg(feature = "utoipa")]
+impl utoipa::ToSchema for B64 {}
+
 /// A SHA-256 transcript of length-prefixed fields, so `("ab", "c")` and `("a", "bc")` differ.
 #[derive(Clone, Default)]
 pub struct Transcript(Sha256);

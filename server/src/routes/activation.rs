@@ -19,6 +19,8 @@ use softtoken_protocol::problem::codes;
 use softtoken_protocol::wire::B64;
 use softtoken_protocol::{IssuedToken, SessionKey};
 
+use softtoken_protocol::Problem;
+
 use crate::AppState;
 use crate::audit::AuditKind;
 use crate::client_addr::ClientAddr;
@@ -30,12 +32,12 @@ use crate::store::{ActivationSession, NewAuditEvent, SessionId, StoreError, Toke
 
 /// Starts an activation: answers the app's SPAKE2 message.
 #[utoipa::path(post, path = "/v1/activation/start", tag = "app",
-    request_body = crate::openapi::StartRequestDoc,
+    request_body = StartRequest,
     responses(
-        (status = 200, body = crate::openapi::StartResponseDoc),
-        (status = 403, description = "enrollment_locked", body = crate::openapi::ProblemDoc),
-        (status = 404, description = "enrollment_not_found: no open enrollment for this service and user (or no such service or user)", body = crate::openapi::ProblemDoc),
-        (status = 410, description = "enrollment_expired", body = crate::openapi::ProblemDoc)))]
+        (status = 200, body = StartResponse),
+        (status = 403, description = "enrollment_locked", body = Problem),
+        (status = 404, description = "enrollment_not_found: no open enrollment for this service and user (or no such service or user)", body = Problem),
+        (status = 410, description = "enrollment_expired", body = Problem)))]
 pub async fn start(
     State(state): State<AppState>,
     Extension(client): Extension<ClientAddr>,
@@ -103,13 +105,13 @@ pub async fn start(
 
 /// Finishes an activation: checks the app's confirmation and issues the token as pending.
 #[utoipa::path(post, path = "/v1/activation/finish", tag = "app",
-    request_body = crate::openapi::FinishRequestDoc,
+    request_body = FinishRequest,
     responses(
-        (status = 200, body = crate::openapi::FinishResponseDoc),
-        (status = 400, description = "confirmation_failed: wrong start password", body = crate::openapi::ProblemDoc),
-        (status = 404, description = "enrollment_not_found: replaced, used or ended by a revocation meanwhile", body = crate::openapi::ProblemDoc),
-        (status = 409, description = "serial_taken", body = crate::openapi::ProblemDoc),
-        (status = 410, description = "session_expired", body = crate::openapi::ProblemDoc)))]
+        (status = 200, body = FinishResponse),
+        (status = 400, description = "confirmation_failed: wrong start password", body = Problem),
+        (status = 404, description = "enrollment_not_found: replaced, used or ended by a revocation meanwhile", body = Problem),
+        (status = 409, description = "serial_taken", body = Problem),
+        (status = 410, description = "session_expired", body = Problem)))]
 pub async fn finish(
     State(state): State<AppState>,
     Json(request): Json<FinishRequest>,

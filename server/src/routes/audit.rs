@@ -21,6 +21,7 @@ pub struct AuditQuery {
     /// Only events with a larger ID (default 0: from the start).
     pub after: Option<i64>,
     /// At most this many events (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

@@ -11,6 +11,8 @@ use softtoken_protocol::{ServiceId, UserId};
 use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
+use softtoken_protocol::Problem;
+
 use crate::AppState;
 use crate::audit::AuditKind;
 use crate::auth::ServiceAccess;
@@ -46,12 +48,14 @@ impl<'de> Deserialize<'de> for StartPassword {
 #[serde(deny_unknown_fields)]
 pub struct EnrollmentRequest {
     /// The user, as internet banking knows them: 1–64 of `[A-Za-z0-9._-]`.
-    #[schema(value_type = String, example = "alice")]
+    #[schema(value_type = UserId, example = "alice")]
     pub user_id: UserId,
     /// The start password the customer chose: 4–64 printable ASCII characters.
-    #[schema(value_type = String, format = Password)]
+    #[schema(value_type = String, format = Password, min_length = 4, max_length = 64,
+        pattern = "^[ -~]{4,64}$")]
     pub start_password: StartPassword,
     /// Lifetime in seconds (60 to 30 days); the service's default when absent.
+    #[schema(minimum = 60, maximum = 2_592_000)]
     pub ttl_seconds: Option<u64>,
 }
 
@@ -79,7 +83,7 @@ pub struct EnrollmentResponse {
     security(("api_key" = [])),
     responses(
         (status = 201, body = EnrollmentResponse),
-        (status = 409, description = "token_exists, or cooldown (with retry_after)", body = crate::openapi::ProblemDoc)))]
+        (status = 409, description = "token_exists, or cooldown (with retry_after)", body = Problem)))]
 pub async fn issue(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,

@@ -8,6 +8,8 @@ use softtoken_pskc::KeySource;
 use utoipa::ToSchema;
 use zeroize::{Zeroize, Zeroizing};
 
+use softtoken_protocol::Problem;
+
 use crate::AppState;
 use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json};
@@ -72,9 +74,9 @@ impl ImportRequest {
     security(("api_key" = [])),
     responses(
         (status = 200, body = ImportOutcome),
-        (status = 400, description = "invalid_request, invalid_pskc or pskc_key_needed", body = crate::openapi::ProblemDoc),
-        (status = 413, description = "payload_too_large (8 MiB)", body = crate::openapi::ProblemDoc),
-        (status = 422, description = "pskc_wrong_key, pskc_integrity or unsupported_pskc", body = crate::openapi::ProblemDoc)))]
+        (status = 400, description = "invalid_request, invalid_pskc or pskc_key_needed", body = Problem),
+        (status = 413, description = "payload_too_large (8 MiB)", body = Problem),
+        (status = 422, description = "pskc_wrong_key, pskc_integrity or unsupported_pskc", body = Problem)))]
 pub async fn import_tokens(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,

@@ -11,14 +11,11 @@ pub mod time;
 pub mod tokens;
 pub mod users;
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::{Extension, Router};
 use chrono::{DateTime, SecondsFormat};
 use serde::Deserialize;
 use softtoken_protocol::problem::codes;
@@ -100,6 +97,7 @@ pub fn api(state: &AppState) -> OpenApiRouter<AppState> {
                 .layer(DefaultBodyLimit::max(crate::import::MAX_IMPORT_BODY)),
         );
     OpenApiRouter::with_openapi(crate::openapi::base())
+        .routes(routes!(crate::openapi::serve))
         .merge(app_api)
         .merge(bank_api)
 }
@@ -107,22 +105,16 @@ pub fn api(state: &AppState) -> OpenApiRouter<AppState> {
 /// The whole HTTP API over `state`.
 pub fn router(state: AppState) -> Router {
     let (api, document) = api(&state).split_for_parts();
-    let document = Arc::new(crate::openapi::finish(document));
+    let document = crate::openapi::Document::new(&crate::openapi::finish(document));
     let proxies = state.trusted_proxies.clone();
-    api.route(
-        "/openapi.json",
-        get(move || {
-            let document = Arc::clone(&document);
-            async move { axum::Json(document.as_ref().clone()) }
-        }),
-    )
-    .fallback(not_found)
-    .method_not_allowed_fallback(method_not_allowed)
-    .layer(DefaultBodyLimit::max(MAX_BODY))
-    .layer(middleware::from_fn(move |request: Request, next: Next| {
-        client_addr::resolve(proxies.clone(), request, next)
-    }))
-    .with_state(state)
+    api.layer(Extension(document))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            client_addr::resolve(proxies.clone(), request, next)
+        }))
+        .with_state(state)
 }
 
 async fn not_found() -> ApiError {

@@ -15,6 +15,8 @@ use softtoken_protocol::provisioning::{ProvisioningRequest, ProvisioningResponse
 use softtoken_protocol::wire::B64;
 use softtoken_protocol::{IssuedToken, ServiceId};
 
+use softtoken_protocol::Problem;
+
 use crate::AppState;
 use crate::audit::AuditKind;
 use crate::crypto::seed_aad;
@@ -25,12 +27,12 @@ use crate::store::{NewAuditEvent, Store, StoreError, Token, TokenState};
 
 /// Creates an unassigned token with the app's serial.
 #[utoipa::path(post, path = "/v1/provisioning", tag = "app",
-    request_body = crate::openapi::ProvisioningRequestDoc,
+    request_body = ProvisioningRequest,
     responses(
-        (status = 200, body = crate::openapi::ProvisioningResponseDoc),
-        (status = 404, description = "unknown_service", body = crate::openapi::ProblemDoc),
-        (status = 409, description = "serial_taken", body = crate::openapi::ProblemDoc),
-        (status = 503, description = "provisioning_full: the service's quota of unregistered tokens is reached", body = crate::openapi::ProblemDoc)))]
+        (status = 200, body = ProvisioningResponse),
+        (status = 404, description = "unknown_service", body = Problem),
+        (status = 409, description = "serial_taken", body = Problem),
+        (status = 503, description = "provisioning_full: the service's quota of unregistered tokens is reached", body = Problem)))]
 pub async fn provision(
     State(state): State<AppState>,
     Json(request): Json<ProvisioningRequest>,

@@ -11,6 +11,8 @@ use softtoken_protocol::ServiceId;
 use softtoken_protocol::problem::codes;
 use utoipa::ToSchema;
 
+use softtoken_protocol::Problem;
+
 use crate::AppState;
 use crate::audit::AuditKind;
 use crate::auth::ServiceAccess;
@@ -137,9 +139,9 @@ async fn service_token(
     security(("api_key" = [])),
     responses(
         (status = 201, body = UserResponse),
-        (status = 404, description = "not_found (serial)", body = crate::openapi::ProblemDoc),
-        (status = 409, description = "token_exists, cooldown, locked, token_locked or conflict", body = crate::openapi::ProblemDoc),
-        (status = 422, description = "invalid_otp", body = crate::openapi::ProblemDoc)))]
+        (status = 404, description = "not_found (serial)", body = Problem),
+        (status = 409, description = "token_exists, cooldown, locked, token_locked or conflict", body = Problem),
+        (status = 422, description = "invalid_otp", body = Problem)))]
 pub async fn register(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,
@@ -190,9 +192,9 @@ pub async fn register(
     security(("api_key" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 404, description = "not_found (user or serial)", body = crate::openapi::ProblemDoc),
-        (status = 409, description = "locked, token_locked or conflict", body = crate::openapi::ProblemDoc),
-        (status = 422, description = "invalid_otp", body = crate::openapi::ProblemDoc)))]
+        (status = 404, description = "not_found (user or serial)", body = Problem),
+        (status = 409, description = "locked, token_locked or conflict", body = Problem),
+        (status = 422, description = "invalid_otp", body = Problem)))]
 pub async fn replace(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,
@@ -240,9 +242,9 @@ pub async fn replace(
     security(("api_key" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 404, description = "not_found", body = crate::openapi::ProblemDoc),
-        (status = 409, description = "locked or conflict", body = crate::openapi::ProblemDoc),
-        (status = 422, description = "invalid_otp", body = crate::openapi::ProblemDoc)))]
+        (status = 404, description = "not_found", body = Problem),
+        (status = 409, description = "locked or conflict", body = Problem),
+        (status = 422, description = "invalid_otp", body = Problem)))]
 pub async fn stop(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,
@@ -272,7 +274,7 @@ fn path_serial(text: &str) -> Result<TokenSerial, ApiError> {
     security(("api_key" = [])),
     responses(
         (status = 200, body = RevokeResponse),
-        (status = 404, description = "not_found", body = crate::openapi::ProblemDoc)))]
+        (status = 404, description = "not_found", body = Problem)))]
 pub async fn revoke(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,
@@ -320,7 +322,7 @@ pub async fn revoke(
     security(("api_key" = [])),
     responses(
         (status = 200, body = TokenStateResponse),
-        (status = 404, description = "not_found", body = crate::openapi::ProblemDoc)))]
+        (status = 404, description = "not_found", body = Problem)))]
 pub async fn unlock(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use softtoken_protocol::UserId;
 use utoipa::ToSchema;
 
+use softtoken_protocol::Problem;
+
 use crate::AppState;
 use crate::audit::AuditKind;
 use crate::auth::ServiceAccess;
@@ -182,7 +184,7 @@ async fn check(
     security(("api_key" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 404, description = "not_found", body = crate::openapi::ProblemDoc)))]
+        (status = 404, description = "not_found", body = Problem)))]
 pub async fn unlock(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,
@@ -202,7 +204,7 @@ pub async fn unlock(
     security(("api_key" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 404, description = "not_found", body = crate::openapi::ProblemDoc)))]
+        (status = 404, description = "not_found", body = Problem)))]
 pub async fn end_cooldown(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,
@@ -223,7 +225,7 @@ pub async fn end_cooldown(
     security(("api_key" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 404, description = "not_found", body = crate::openapi::ProblemDoc)))]
+        (status = 404, description = "not_found", body = Problem)))]
 pub async fn show(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,
