@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use softtoken_protocol::{Serial, ServiceId};
 use softtoken_server::auth::hash_key;
 use softtoken_server::clock::Clock;
-use softtoken_server::crypto::{MasterKey, random_id, seed_aad, w_aad};
+use softtoken_server::crypto::{Bound, Keyring, MasterKey, random_id};
 use softtoken_server::policy::Policy;
 use softtoken_server::store::{self, PostgresStore, Service, Store, scratch};
 use softtoken_server::{AppState, app};
@@ -114,7 +114,13 @@ macro_rules! bulk_load {
                  seed, last_step, drift, created_at, activated_at) ",
             );
             tokens.push_values(chunk.iter().enumerate(), |mut b, (k, serial)| {
-                let sealed = rows.key.seal(&seed(first + k), &seed_aad(serial.as_str()));
+                let sealed = rows.key.seal(
+                    &seed(first + k),
+                    Bound::Seed {
+                        service: SERVICE,
+                        serial: serial.as_str(),
+                    },
+                );
                 b.push_bind(serial.as_str().to_string())
                     .push_bind(service)
                     .push_bind("active")
@@ -160,7 +166,7 @@ macro_rules! bulk_load {
             );
             enrollments.push_values(chunk.iter().enumerate(), |mut b, (k, w)| {
                 let id = random_id();
-                let sealed = rows.key.seal(w, &w_aad(&id));
+                let sealed = rows.key.seal(w, Bound::W { enrollment: &id });
                 b.push_bind(id)
                     .push_bind(service)
                     .push_bind(enrollment_user(first + k))
@@ -240,7 +246,7 @@ impl Server {
                 &hash_key(API_KEY),
             )
             .await?;
-        let key = MasterKey::generate();
+        let key = Keyring::from(MasterKey::generate());
         let started = Instant::now();
         let mut w_keys = Vec::with_capacity(args.enrollments);
         for _ in 0..args.enrollments {
@@ -313,7 +319,7 @@ impl Server {
 
 /// What to bulk-load.
 struct Rows<'a> {
-    key: &'a MasterKey,
+    key: &'a Keyring,
     now: i64,
     tokens: usize,
     enrollments: &'a [[u8; 32]],

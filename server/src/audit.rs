@@ -48,13 +48,11 @@ pub enum AuditKind {
     TokenRevoked,
     /// The bank ended a cool-down early.
     CooldownEnded,
-    /// Sealed secrets were re-sealed under the newest master key.
-    KeysResealed,
 }
 
 impl AuditKind {
     /// Every kind, for documentation and tests.
-    pub const ALL: [AuditKind; 22] = [
+    pub const ALL: [AuditKind; 21] = [
         AuditKind::EnrollmentIssued,
         AuditKind::ActivationStarted,
         AuditKind::ActivationRefused,
@@ -76,7 +74,6 @@ impl AuditKind {
         AuditKind::OtpStopped,
         AuditKind::TokenRevoked,
         AuditKind::CooldownEnded,
-        AuditKind::KeysResealed,
     ];
 
     /// The name stored in the database and shown by the API.
@@ -103,7 +100,6 @@ impl AuditKind {
             AuditKind::OtpStopped => "otp_stopped",
             AuditKind::TokenRevoked => "token_revoked",
             AuditKind::CooldownEnded => "cooldown_ended",
-            AuditKind::KeysResealed => "keys_resealed",
         }
     }
 

@@ -9,9 +9,10 @@ use crate::auth::{generate_key, hash_key};
 use crate::client_addr::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{
-    Command, Serve, ServiceAdd, ServiceCommand, Storage, TokensCommand, TokensImport,
+    Command, KeyCommand, KeyReseal, Serve, ServiceAdd, ServiceCommand, Storage, TokensCommand,
+    TokensImport,
 };
-use crate::crypto::MasterKey;
+use crate::crypto::{Keyring, MasterKey};
 use crate::policy::{EXPIRED_UNASSIGNED_KEPT_MS, PURGE_EVERY, Policy, parse_duration};
 use crate::serve::shutdown_signal;
 use crate::store::{self, Service, Store, StoreError};
@@ -40,7 +41,89 @@ pub async fn run(command: Command) -> CommandResult {
         }
         Command::Demo(serve) => demo(serve).await,
         Command::Tokens(TokensCommand::Import(args)) => tokens_import(args).await,
+        Command::Key(command) => key(command).await,
     }
+}
+
+/// `key …`: the master keyring.
+async fn key(command: KeyCommand) -> CommandResult {
+    match command {
+        KeyCommand::Generate => {
+            print!("{}", &*MasterKey::generate().to_line());
+            Ok(())
+        }
+        KeyCommand::List(storage) => {
+            let (store, keys) = open(&storage).await?;
+            let ids = keys.ids();
+            println!("Master keys, oldest first (the last one seals):");
+            for id in &ids {
+                println!("  {id}");
+            }
+            if crate::rekey::all_current(&*store, &keys).await? {
+                println!("Every secret is sealed by {}.", keys.newest_id());
+            } else {
+                println!(
+                    "Some secrets are sealed by an older key: run `softtoken-server key reseal`."
+                );
+            }
+            Ok(())
+        }
+        KeyCommand::Rotate(args) => {
+            let (store, keys) = open(&args.storage).await?;
+            let id = keys.add_key()?;
+            println!(
+                "Added master key {id}; it seals from now on. Re-sealing every secret under it:"
+            );
+            reseal(&*store, &keys, &args).await
+        }
+        KeyCommand::Reseal(args) => {
+            let (store, keys) = open(&args.storage).await?;
+            println!(
+                "Re-sealing every secret under master key {}:",
+                keys.newest_id()
+            );
+            reseal(&*store, &keys, &args).await
+        }
+        KeyCommand::Retire { id, storage } => {
+            let (store, keys) = open(&storage).await?;
+            if !crate::rekey::all_current(&*store, &keys).await? {
+                return Err(format!(
+                    "some secrets are not yet sealed by the newest key {}: run \
+                     `softtoken-server key reseal` first",
+                    keys.newest_id()
+                )
+                .into());
+            }
+            keys.remove_key(&id)?;
+            println!(
+                "Retired master key {id}; the keyring holds {}.",
+                keys.ids().join(", ")
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn reseal(store: &dyn Store, keys: &Keyring, args: &KeyReseal) -> CommandResult {
+    use std::io::Write;
+    let report = crate::rekey::reseal(store, keys, args.batch, |so_far| {
+        // One line per commit: progress for people, and where a resumed run starts over.
+        let _ = writeln!(
+            std::io::stdout(),
+            "  re-sealed {} seeds, {} enrollments, {} sessions",
+            so_far.seeds,
+            so_far.enrollments,
+            so_far.sessions
+        );
+    })
+    .await?;
+    println!(
+        "Done: {} secrets re-sealed; every secret is sealed by {}. Older keys may now be \
+         retired with `softtoken-server key retire ID`.",
+        report.total(),
+        keys.newest_id()
+    );
+    Ok(())
 }
 
 /// `tokens import`: the same code path as the HTTP import, straight to storage.
@@ -108,17 +191,17 @@ async fn tokens_import(args: TokensImport) -> CommandResult {
     Ok(())
 }
 
-/// Opens the store and the master key (`SOFTTOKEN_MASTER_KEY`, or the key file in the
+/// Opens the store and the master keyring (`SOFTTOKEN_MASTER_KEY`, or the key file in the
 /// data directory, created on first start).
 pub async fn open(
     storage: &Storage,
-) -> Result<(Arc<dyn Store>, MasterKey), Box<dyn std::error::Error>> {
+) -> Result<(Arc<dyn Store>, Keyring), Box<dyn std::error::Error>> {
     let key = match std::env::var("SOFTTOKEN_MASTER_KEY") {
         Ok(text) => {
             std::fs::create_dir_all(&storage.data_dir)?;
-            MasterKey::parse(&Zeroizing::new(text))?
+            Keyring::parse(&Zeroizing::new(text))?
         }
-        Err(_) => MasterKey::load_or_create(&storage.data_dir)?,
+        Err(_) => Keyring::load_or_create(&storage.data_dir)?,
     };
     let store = store::connect(&storage.database_url()).await?;
     Ok((store, key))
@@ -134,7 +217,7 @@ async fn run_server(
     serve: &Serve,
     listener: tokio::net::TcpListener,
     store: Arc<dyn Store>,
-    key: MasterKey,
+    key: Keyring,
 ) -> CommandResult {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let bound = listener.local_addr()?;
@@ -145,6 +228,7 @@ async fn run_server(
     // Provisioning and activation start are open to anyone (rate-limited): without this,
     // abandoned sessions and never-registered tokens would pile up for ever.
     tokio::spawn(housekeeping(state.clone()));
+    tokio::spawn(keep_keys_current(state.clone()));
     // One line on stdout, for whoever started the server on port 0 and needs the port. A
     // closed or broken stdout must not stop the server (println! would panic on EPIPE).
     {
@@ -165,6 +249,41 @@ async fn run_server(
     state.provisioned.flush(&*state.store, state.now()).await;
     Ok(())
 }
+
+/// Re-seals, once at start, what an older key or format sealed (seeds from before they were
+/// bound to their service, the rest of an interrupted rotation); then re-reads the key file
+/// every [`KEYRING_RELOAD_EVERY`], so a rotation by another process is seen before its
+/// re-sealing needs it.
+async fn keep_keys_current(state: AppState) {
+    match crate::rekey::reseal(
+        &*state.store,
+        &state.key,
+        crate::rekey::DEFAULT_BATCH,
+        |_| {},
+    )
+    .await
+    {
+        Ok(report) if report.total() > 0 => tracing::info!(
+            seeds = report.seeds,
+            enrollments = report.enrollments,
+            sessions = report.sessions,
+            key = %state.key.newest_id(),
+            "re-sealed secrets under the newest master key"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "re-sealing under the newest master key failed"),
+    }
+    let mut every = tokio::time::interval(KEYRING_RELOAD_EVERY);
+    loop {
+        every.tick().await;
+        if let Err(e) = state.key.reload() {
+            tracing::error!(error = %e, "the master key file cannot be reloaded; keeping the keys in memory");
+        }
+    }
+}
+
+/// How often a running server looks at its key file for a rotation.
+const KEYRING_RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Every [`PURGE_EVERY`]: records the provisioning summaries and deletes expired
 /// activation sessions and provisioned tokens.

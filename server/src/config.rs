@@ -1,4 +1,5 @@
-//! The command line: `serve`, `service add|list|rotate-key`, `demo`.
+//! The command line: `serve`, `service add|list|rotate-key`, `tokens import`,
+//! `key list|rotate|reseal|retire|generate`, `demo`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -138,6 +139,42 @@ pub enum Command {
     /// Manage tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Manage the master keyring that seals seeds and verifiers at rest.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+/// `key …`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// List the master keys (oldest first) and whether every secret is sealed by the newest.
+    List(Storage),
+    /// Add a new key, which seals from now on, and re-seal every secret under it. Running
+    /// servers pick the new key up from the file; safe to interrupt (run `key reseal`).
+    Rotate(KeyReseal),
+    /// Re-seal every secret not yet under the newest key (finishes an interrupted rotation).
+    Reseal(KeyReseal),
+    /// Remove an old key from the key file once every secret is sealed by a newer one.
+    Retire {
+        /// The key's id.
+        id: String,
+        /// Storage.
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Print a fresh key line, for a keyring kept in SOFTTOKEN_MASTER_KEY.
+    Generate,
+}
+
+/// `key rotate` and `key reseal`.
+#[derive(Debug, Args)]
+pub struct KeyReseal {
+    /// Secrets re-sealed per commit.
+    #[arg(long, default_value_t = crate::rekey::DEFAULT_BATCH)]
+    pub batch: u32,
+    /// Storage.
+    #[command(flatten)]
+    pub storage: Storage,
 }
 
 /// `service …`.

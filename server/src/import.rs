@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
 use crate::audit::AuditKind;
-use crate::crypto::{MasterKey, seed_aad};
+use crate::crypto::{Bound, Keyring};
 use crate::error::ApiError;
 use crate::serial::TokenSerial;
 use crate::store::{NewAuditEvent, Store, Token, TokenState};
@@ -57,7 +57,7 @@ pub fn problem(error: &PskcError) -> ApiError {
 /// PBKDF2 of a password-protected file, run off the async workers.
 pub async fn import(
     store: &dyn Store,
-    key: &MasterKey,
+    key: &Keyring,
     service: &ServiceId,
     document: Zeroizing<Vec<u8>>,
     source: KeySource,
@@ -117,7 +117,13 @@ pub async fn import(
                 digits: k.digits,
                 period,
             },
-            key.seal(k.secret.expose(), &seed_aad(serial.as_str())),
+            key.seal(
+                k.secret.expose(),
+                Bound::Seed {
+                    service: service.as_str(),
+                    serial: serial.as_str(),
+                },
+            ),
             now,
         );
         token.drift = drift_steps;

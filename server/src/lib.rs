@@ -17,6 +17,7 @@ pub mod otp_check;
 pub mod policy;
 pub mod qr;
 pub mod rate_limit;
+pub mod rekey;
 pub mod routes;
 pub mod serial;
 pub mod serve;
@@ -30,7 +31,7 @@ use axum::Router;
 
 use crate::client_addr::TrustedProxies;
 use crate::clock::Clock;
-use crate::crypto::MasterKey;
+use crate::crypto::Keyring;
 use crate::rate_limit::RateLimiter;
 use crate::routes::provisioning::ProvisionedCounts;
 use crate::service_cache::{SERVICE_CACHE_TTL, ServiceCache};
@@ -46,7 +47,7 @@ pub struct AppState {
     /// Storage.
     pub store: Arc<dyn Store>,
     /// Seals and opens secrets at rest.
-    pub key: Arc<MasterKey>,
+    pub key: Arc<Keyring>,
     /// Now.
     pub clock: Arc<dyn Clock>,
     /// The URL apps reach this server at, put into activation URIs.
@@ -67,14 +68,14 @@ impl AppState {
     /// A state over `store`, with `app_rate_limit` app-API requests per IP per minute.
     pub fn new(
         store: Arc<dyn Store>,
-        key: MasterKey,
+        key: impl Into<Keyring>,
         clock: Arc<dyn Clock>,
         public_url: &str,
         app_rate_limit: u32,
     ) -> Self {
         AppState {
             store,
-            key: Arc::new(key),
+            key: Arc::new(key.into()),
             clock,
             public_url: public_url.trim_end_matches('/').into(),
             ip_limit: Arc::new(RateLimiter::new(app_rate_limit)),

@@ -12,7 +12,7 @@
 use softtoken_protocol::UserId;
 
 use crate::audit::AuditKind;
-use crate::crypto::{CryptoError, MasterKey, seed_aad};
+use crate::crypto::{Bound, CryptoError, Keyring};
 use crate::otp_check::{Code, CodeMatch, match_code};
 use crate::serial::TokenSerial;
 use crate::store::{
@@ -118,13 +118,13 @@ pub enum VerifyError {
 /// The verification service over one request's store, master key and time.
 pub struct Verification<'a> {
     store: &'a dyn Store,
-    key: &'a MasterKey,
+    key: &'a Keyring,
     now: i64,
 }
 
 impl<'a> Verification<'a> {
     /// The service for a request made at `now`.
-    pub fn new(store: &'a dyn Store, key: &'a MasterKey, now: i64) -> Self {
+    pub fn new(store: &'a dyn Store, key: &'a Keyring, now: i64) -> Self {
         Verification { store, key, now }
     }
 
@@ -367,9 +367,13 @@ impl<'a> Verification<'a> {
         token: &Token,
         code: &Code,
     ) -> Result<CodeMatch, VerifyError> {
-        let seed = self
-            .key
-            .open(&token.seed, &seed_aad(token.serial.as_str()))?;
+        let seed = self.key.open(
+            &token.seed,
+            Bound::Seed {
+                service: token.service_id.as_str(),
+                serial: token.serial.as_str(),
+            },
+        )?;
         Ok(match_code(
             &seed,
             &token.params,

@@ -24,7 +24,7 @@ use softtoken_protocol::Problem;
 use crate::AppState;
 use crate::audit::AuditKind;
 use crate::client_addr::ClientAddr;
-use crate::crypto::{seed_aad, session_aad, w_aad};
+use crate::crypto::Bound;
 use crate::error::{ApiError, Json};
 use crate::policy::{MAX_ACTIVATION_GUESSES, SESSION_TTL_MS};
 use crate::routes::audit;
@@ -65,7 +65,12 @@ pub async fn start(
         }
         Err(e) => return Err(e.into()),
     };
-    let w_bytes = state.key.open(&open.w, &w_aad(open.id.as_str()))?;
+    let w_bytes = state.key.open(
+        &open.w,
+        Bound::W {
+            enrollment: open.id.as_str(),
+        },
+    )?;
     let w: [u8; 32] = w_bytes
         .as_slice()
         .try_into()
@@ -75,9 +80,12 @@ pub async fn start(
     let (message, key) = server_respond(&w, sid, uid, &request.message.0)?;
     let session_id = SessionId::generate();
     let session = ActivationSession {
-        session_key: state
-            .key
-            .seal(&key.to_bytes(), &session_aad(session_id.as_str())),
+        session_key: state.key.seal(
+            &key.to_bytes(),
+            Bound::Session {
+                session: session_id.as_str(),
+            },
+        ),
         id: session_id,
         enrollment_id: open.id,
         service_id: sid.clone(),
@@ -125,11 +133,12 @@ pub async fn finish(
         .ok_or(StoreError::SessionExpired)?;
     let sid = &session.service_id;
     let uid = &session.user_id;
-    let key = SessionKey::from_bytes(
-        &state
-            .key
-            .open(&session.session_key, &session_aad(session.id.as_str()))?,
-    )
+    let key = SessionKey::from_bytes(&state.key.open(
+        &session.session_key,
+        Bound::Session {
+            session: session.id.as_str(),
+        },
+    )?)
     .map_err(ApiError::internal)?;
     if key.check_app_confirmation(&request.confirmation.0).is_err() {
         let failed =
@@ -161,7 +170,13 @@ pub async fn finish(
         serial,
         TokenState::Pending,
         params,
-        state.key.seal(&seed, &seed_aad(request.serial.as_str())),
+        state.key.seal(
+            &seed,
+            Bound::Seed {
+                service: sid.as_str(),
+                serial: request.serial.as_str(),
+            },
+        ),
         now,
     );
     let finished = NewAuditEvent::new(

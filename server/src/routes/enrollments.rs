@@ -16,7 +16,7 @@ use softtoken_protocol::Problem;
 use crate::AppState;
 use crate::audit::AuditKind;
 use crate::auth::ServiceAccess;
-use crate::crypto::w_aad;
+use crate::crypto::Bound;
 use crate::error::{ApiError, Json};
 use crate::qr;
 use crate::routes::{ServicePath, rfc3339};
@@ -123,7 +123,12 @@ pub async fn issue(
         .store
         .issue_enrollment(
             &NewEnrollment {
-                w: state.key.seal(w.expose(), &w_aad(id.as_str())),
+                w: state.key.seal(
+                    w.expose(),
+                    Bound::W {
+                        enrollment: id.as_str(),
+                    },
+                ),
                 id,
                 service_id: sid.clone(),
                 user_id: uid.clone(),

@@ -19,7 +19,7 @@ use softtoken_protocol::Problem;
 
 use crate::AppState;
 use crate::audit::AuditKind;
-use crate::crypto::seed_aad;
+use crate::crypto::Bound;
 use crate::error::{ApiError, Json};
 use crate::policy::UNASSIGNED_TTL_MS;
 use crate::routes::service;
@@ -47,7 +47,13 @@ pub async fn provision(
         request.serial.clone().into(),
         TokenState::Unassigned,
         params,
-        state.key.seal(&seed, &seed_aad(request.serial.as_str())),
+        state.key.seal(
+            &seed,
+            Bound::Seed {
+                service: service.id.as_str(),
+                serial: request.serial.as_str(),
+            },
+        ),
         now,
     );
     token.expires_at = Some(now + UNASSIGNED_TTL_MS);

@@ -12,7 +12,7 @@
 //! enrollment guesses, cool-downs, serial uniqueness, binding, replacing) is atomic, so
 //! the outcome is right however many server instances share the database. Every write
 //! records its audit event in the same commit. Secrets arrive here already sealed by
-//! [`crate::crypto::MasterKey`].
+//! [`crate::crypto::Keyring`].
 
 mod conn;
 mod error;
@@ -33,8 +33,8 @@ use softtoken_protocol::{ServiceId, UserId};
 pub use error::{DatabaseError, StoreError, StoreResult};
 pub use model::{
     Acceptance, ActivationSession, AuditEvent, Binding, Enrollment, EnrollmentId, Failures,
-    NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Revocation, Service, SessionId, StepUse,
-    Token, TokenState, User,
+    NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind,
+    SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -240,6 +240,20 @@ pub trait Store: Send + Sync + 'static {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<AuditEvent>>;
+
+    // --- sealed secrets -------------------------------------------------------------
+    /// Sealed values of `kind` that do not start with `header` (the newest key's: so sealed
+    /// by an older key or format), in key order after `after`, at most `limit`.
+    async fn stale_sealed(
+        &self,
+        kind: SealedKind,
+        header: &[u8],
+        after: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<SealedValue>>;
+    /// Stores re-sealed values, in one commit, each only if its row still holds the old
+    /// one; how many were stored.
+    async fn replace_sealed(&self, kind: SealedKind, values: &[Resealed]) -> StoreResult<u64>;
 }
 
 /// Opens the store a database URL names: `sqlite:…` or `postgres://…` (`postgresql://…`).

@@ -126,7 +126,7 @@ pub struct Token {
     pub state: TokenState,
     /// OTP parameters.
     pub params: OtpParams,
-    /// The seed, sealed under the master key with [`crate::crypto::seed_aad`].
+    /// The seed, sealed under the master keyring, bound to its service and serial.
     pub seed: Vec<u8>,
     /// Last accepted time step (-1: none).
     pub last_step: i64,
@@ -211,7 +211,7 @@ pub struct NewEnrollment {
     pub service_id: ServiceId,
     /// User.
     pub user_id: UserId,
-    /// `w`, sealed with [`crate::crypto::w_aad`].
+    /// `w`, sealed under the master keyring, bound to the enrollment.
     pub w: Vec<u8>,
     /// Expiry (Unix ms).
     pub expires_at: i64,
@@ -237,7 +237,7 @@ pub struct ActivationSession {
     pub service_id: ServiceId,
     /// User.
     pub user_id: UserId,
-    /// The SPAKE2 session key, sealed with [`crate::crypto::session_aad`].
+    /// The SPAKE2 session key, sealed under the master keyring, bound to the session.
     pub session_key: Vec<u8>,
     /// Tries the enrollment has left if this one fails.
     pub attempts_left: u32,
@@ -372,4 +372,42 @@ pub struct AuditEvent {
     pub serial: Option<String>,
     /// Outcome or extra facts.
     pub detail: String,
+}
+
+/// Which sealed secret of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedKind {
+    /// `tokens.seed`, by serial.
+    Seed,
+    /// `enrollments.w`, by enrollment id.
+    W,
+    /// `activation_sessions.session_key`, by session id.
+    SessionKey,
+}
+
+impl SealedKind {
+    /// Every kind.
+    pub const ALL: [SealedKind; 3] = [SealedKind::Seed, SealedKind::W, SealedKind::SessionKey];
+}
+
+/// A sealed secret as stored, with what it is bound to.
+#[derive(Debug, Clone)]
+pub struct SealedValue {
+    /// The row's key: serial, enrollment id or session id.
+    pub id: String,
+    /// The row's service.
+    pub service_id: String,
+    /// The sealed bytes.
+    pub blob: Vec<u8>,
+}
+
+/// A sealed secret re-sealed, to be stored if its row still holds `old`.
+#[derive(Debug, Clone)]
+pub struct Resealed {
+    /// The row's key.
+    pub id: String,
+    /// What the row held.
+    pub old: Vec<u8>,
+    /// What it holds from now on.
+    pub new: Vec<u8>,
 }

@@ -28,8 +28,8 @@ use sqlx::{PgConnection, Postgres, Row as _};
 use super::conn::{Arg, Conn, FromRow, Row, args};
 use super::model::{
     Acceptance, ActivationSession, AuditEvent, Binding, Enrollment, Failures, NewAuditEvent,
-    NewEnrollment, OpenEnrollment, Purged, Revocation, Service, SessionId, StepUse, Token,
-    TokenState, User,
+    NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind, SealedValue, Service,
+    SessionId, StepUse, Token, TokenState, User,
 };
 use super::ops::{self, already_locked, token_args, user_locked_event};
 use super::sql::no_cooldown_of_enrollment_user;
@@ -744,5 +744,19 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> StoreResult<Vec<AuditEvent>> {
         pooled!(self, |c| ops::audit_events(c, service, after, limit))
+    }
+
+    async fn stale_sealed(
+        &self,
+        kind: SealedKind,
+        header: &[u8],
+        after: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<SealedValue>> {
+        pooled!(self, |c| ops::stale_sealed(c, kind, header, after, limit))
+    }
+
+    async fn replace_sealed(&self, kind: SealedKind, values: &[Resealed]) -> StoreResult<u64> {
+        serializable!(self, |c| ops::replace_sealed(c, kind, values))
     }
 }

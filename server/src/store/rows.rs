@@ -10,7 +10,8 @@ use super::StoreResult;
 use super::conn::{FromRow, Row};
 use super::error::corrupt;
 use super::model::{
-    ActivationSession, AuditEvent, Enrollment, EnrollmentId, Service, SessionId, Token, TokenState,
+    ActivationSession, AuditEvent, Enrollment, EnrollmentId, SealedValue, Service, SessionId,
+    Token, TokenState,
 };
 use crate::policy::Policy;
 use crate::serial::TokenSerial;
@@ -196,6 +197,16 @@ impl FromRow for AuditEvent {
             user_id: row.opt_text("user_id")?,
             serial: row.opt_text("serial")?,
             detail: row.text("detail")?,
+        })
+    }
+}
+
+impl FromRow for SealedValue {
+    fn from_row(row: &dyn Row) -> StoreResult<Self> {
+        Ok(SealedValue {
+            id: row.text("id")?,
+            service_id: row.text("service_id")?,
+            blob: row.blob("blob")?,
         })
     }
 }

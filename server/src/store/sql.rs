@@ -289,3 +289,51 @@ pub(crate) const PURGE_SESSIONS: &str = "DELETE FROM activation_sessions WHERE e
 pub(crate) const PURGE_UNASSIGNED: &str = "DELETE FROM tokens WHERE state = 'unassigned' \
      AND expires_at IS NOT NULL AND expires_at <= $1 \
      AND NOT EXISTS (SELECT 1 FROM token_users b WHERE b.serial = tokens.serial)";
+
+// --- sealed secrets (key rotation) --------------------------------------------------------
+
+/// Declares the two statements of one kind of sealed column: the values not starting with
+/// header `$2` (of length `$1`) in key order after `$3`, at most `$4`; and the compare-and-set
+/// that replaces one (`$1` new, `$2` key, `$3` old).
+macro_rules! sealed_statements {
+    ($stale:ident, $replace:ident, $table:literal, $key:literal, $column:literal) => {
+        /// Sealed values of this column due for re-sealing, in key order.
+        pub(crate) const $stale: &str = concat!(
+            "SELECT ",
+            $key,
+            " AS id, service_id, ",
+            $column,
+            " AS blob FROM ",
+            $table,
+            " WHERE substr(",
+            $column,
+            ", 1, CAST($1 AS INTEGER)) <> $2 AND ",
+            $key,
+            " > $3 ORDER BY ",
+            $key,
+            " LIMIT $4"
+        );
+        /// Replaces a sealed value its row still holds.
+        pub(crate) const $replace: &str = concat!(
+            "UPDATE ",
+            $table,
+            " SET ",
+            $column,
+            " = $1 WHERE ",
+            $key,
+            " = $2 AND ",
+            $column,
+            " = $3"
+        );
+    };
+}
+
+sealed_statements!(STALE_SEEDS, RESEAL_SEED, "tokens", "serial", "seed");
+sealed_statements!(STALE_W, RESEAL_W, "enrollments", "id", "w");
+sealed_statements!(
+    STALE_SESSION_KEYS,
+    RESEAL_SESSION_KEY,
+    "activation_sessions",
+    "id",
+    "session_key"
+);

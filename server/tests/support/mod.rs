@@ -14,7 +14,7 @@ use softtoken_protocol::{OtpParams, Serial, ServiceId, UserId};
 use softtoken_server::audit::AuditKind;
 use softtoken_server::auth::hash_key;
 use softtoken_server::clock::{Clock, ManualClock};
-use softtoken_server::crypto::{MasterKey, seed_aad};
+use softtoken_server::crypto::{Bound, Keyring};
 use softtoken_server::policy::{DEFAULT_UNASSIGNED_QUOTA, Policy};
 use softtoken_server::store::{
     self, Binding, NewAuditEvent, Service, StepUse, Store, Token, TokenState, scratch,
@@ -75,7 +75,7 @@ pub struct Cluster {
     pub service: ServiceId,
     /// Its API key.
     pub api_key: String,
-    key: Arc<MasterKey>,
+    key: Arc<Keyring>,
     scratch: Option<(String, String)>,
 }
 
@@ -111,7 +111,7 @@ impl Cluster {
         let state = |store: &Arc<dyn Store>| {
             AppState::new(
                 Arc::clone(store),
-                MasterKey::parse(MASTER_KEY).unwrap(),
+                Keyring::parse(MASTER_KEY).unwrap(),
                 Arc::clone(&clock) as Arc<dyn Clock>,
                 "http://127.0.0.1:8080",
                 0,
@@ -125,7 +125,7 @@ impl Cluster {
             clock: Arc::clone(&clock),
             service,
             api_key: API_KEY.into(),
-            key: Arc::new(MasterKey::parse(MASTER_KEY).unwrap()),
+            key: Arc::new(Keyring::parse(MASTER_KEY).unwrap()),
             scratch,
         }
     }
@@ -154,7 +154,13 @@ impl Cluster {
             serial.clone().into(),
             TokenState::Unassigned,
             OtpParams::REGISTRATION,
-            self.key.seal(&seed, &seed_aad(serial.as_str())),
+            self.key.seal(
+                &seed,
+                Bound::Seed {
+                    service: self.service.as_str(),
+                    serial: serial.as_str(),
+                },
+            ),
             self.now(),
         );
         token.expires_at = Some(self.now() + 86_400_000);

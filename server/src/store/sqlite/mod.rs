@@ -24,8 +24,8 @@ use self::conn::{SqliteConn, run_ready};
 use self::writer::Writer;
 use super::model::{
     Acceptance, ActivationSession, AuditEvent, Binding, Enrollment, Failures, NewAuditEvent,
-    NewEnrollment, OpenEnrollment, Purged, Revocation, Service, SessionId, StepUse, Token,
-    TokenState, User,
+    NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind, SealedValue, Service,
+    SessionId, StepUse, Token, TokenState, User,
 };
 use super::{DatabaseError, Store, StoreError, StoreResult, ops};
 use crate::serial::TokenSerial;
@@ -454,6 +454,24 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<AuditEvent>> {
         self.read(with!(service => |c| ops::audit_events(c, &service, after, limit)))
+            .await
+    }
+
+    async fn stale_sealed(
+        &self,
+        kind: SealedKind,
+        header: &[u8],
+        after: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<SealedValue>> {
+        let (header, after) = (header.to_vec(), after.to_owned());
+        self.read(with!(=> |c| ops::stale_sealed(c, kind, &header, &after, limit)))
+            .await
+    }
+
+    async fn replace_sealed(&self, kind: SealedKind, values: &[Resealed]) -> StoreResult<u64> {
+        let values = values.to_vec();
+        self.write(with!(=> |c| ops::replace_sealed(c, kind, &values)))
             .await
     }
 }
