@@ -505,6 +505,33 @@ mod tests {
     }
 
     #[test]
+    fn the_public_url_must_be_http_or_https_with_a_host() {
+        use clap::Parser;
+        let serve = |url: &str| {
+            let cli = crate::config::Cli::try_parse_from([
+                "softtoken-server",
+                "serve",
+                "--public-url",
+                url,
+            ])
+            .unwrap();
+            let Command::Serve(serve) = cli.command else {
+                panic!("parsed as another command");
+            };
+            serve.public_url("127.0.0.1:8080".parse().unwrap())
+        };
+        assert_eq!(
+            serve("https://otp.bank.example/").unwrap(),
+            "https://otp.bank.example"
+        );
+        assert_eq!(serve("http://127.0.0.1:9000").unwrap(), "http://127.0.0.1:9000");
+        for bad in ["ftp://x", "otp.bank.example", "https://", "https://h/?x=1", "file:///etc"] {
+            let e = serve(bad).unwrap_err();
+            assert!(e.contains("--public-url"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn service_options_become_a_policy() {
         use clap::Parser;
         let cli = crate::config::Cli::try_parse_from([
