@@ -524,8 +524,17 @@ mod tests {
             serve("https://otp.bank.example/").unwrap(),
             "https://otp.bank.example"
         );
-        assert_eq!(serve("http://127.0.0.1:9000").unwrap(), "http://127.0.0.1:9000");
-        for bad in ["ftp://x", "otp.bank.example", "https://", "https://h/?x=1", "file:///etc"] {
+        assert_eq!(
+            serve("http://127.0.0.1:9000").unwrap(),
+            "http://127.0.0.1:9000"
+        );
+        for bad in [
+            "ftp://x",
+            "otp.bank.example",
+            "https://",
+            "https://h/?x=1",
+            "file:///etc",
+        ] {
             let e = serve(bad).unwrap_err();
             assert!(e.contains("--public-url"), "{bad}: {e}");
         }

@@ -143,7 +143,10 @@ async fn a_rotation_killed_half_way_loses_nothing_and_resumes() {
 
     let retired = server(&data, &["key", "retire", &old]).output().unwrap();
     assert!(retired.status.success(), "{retired:?}");
-    assert_eq!(Keyring::load_or_create(&data).unwrap().ids(), std::slice::from_ref(&new));
+    assert_eq!(
+        Keyring::load_or_create(&data).unwrap().ids(),
+        std::slice::from_ref(&new)
+    );
     assert_eq!(seeds_by_key(&data, &tokens).await.get(&new), Some(&TOKENS));
 }
 
