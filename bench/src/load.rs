@@ -130,6 +130,7 @@ impl Worker {
         while Instant::now() < deadline {
             let began = Instant::now();
             let outcome = match scenario {
+                Scenario::Time => self.time().await,
                 Scenario::Valid => match self.steps.claim() {
                     Ok((token, step)) => self.verify(token, step, true).await,
                     Err(wait) => {
@@ -181,6 +182,26 @@ impl Worker {
             .map_err(|e| format!("{status}: unreadable body: {e}"))?;
         if status.is_success() {
             Ok(body)
+        } else {
+            Err(format!("{status}: {body}"))
+        }
+    }
+
+    /// One `GET /v1/time`.
+    async fn time(&self) -> Result<(), String> {
+        let response = self
+            .client
+            .get(format!("{}/v1/time", self.base))
+            .send()
+            .await
+            .map_err(|e| format!("transport: {e}"))?;
+        let status = response.status();
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|e| format!("{status}: unreadable body: {e}"))?;
+        if status.is_success() && body["unix_ms"].is_i64() {
+            Ok(())
         } else {
             Err(format!("{status}: {body}"))
         }

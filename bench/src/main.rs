@@ -6,6 +6,11 @@
 //! the HTTP API at concurrency C for D seconds per scenario and prints requests/s,
 //! latency percentiles and errors, each against its target.
 //!
+//! Every run first measures the same client against `GET /v1/time`, which touches no
+//! database: that rate is the ceiling of this machine, client and HTTP stack, and each
+//! scenario is reported as a fraction of it, with the CPU model, so runs on different
+//! machines can be compared.
+//!
 //! Scenarios:
 //! - `valid`: correct codes, each token once per time step, so every request consumes a
 //!   step durably (the expensive path);
@@ -72,6 +77,8 @@ pub struct Args {
 /// What to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
+    /// `GET /v1/time`: no database, the ceiling the others are measured against.
+    Time,
     /// Correct codes, each consumed once.
     Valid,
     /// Wrong codes, each counted.
@@ -104,11 +111,14 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.tokens == 0 || args.concurrency == 0 || args.duration == 0 {
         return Err("--tokens, --concurrency and --duration must be positive".into());
     }
+    // Named apart, so a profile tells the server's work from the load generator's.
     let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("server")
         .worker_threads(args.server_threads.max(1))
         .enable_all()
         .build()?;
     let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("load")
         .worker_threads(args.client_threads.max(1))
         .enable_all()
         .build()?;
@@ -122,9 +132,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     let server = Arc::new(server);
     println!("{}", report::HEADER);
-    for &scenario in &args.scenarios {
+    let ceiling = client_rt.block_on(load::drive(Arc::clone(&server), args, Scenario::Time))?;
+    println!("{}", report::row(args, &server, Scenario::Time, &ceiling, &ceiling));
+    for &scenario in args.scenarios.iter().filter(|&&s| s != Scenario::Time) {
         let result = client_rt.block_on(load::drive(Arc::clone(&server), args, scenario))?;
-        println!("{}", report::row(args, &server, scenario, &result));
+        println!("{}", report::row(args, &server, scenario, &result, &ceiling));
     }
     println!("load average after: {}", report::loadavg());
     let server = Arc::try_unwrap(server).map_err(|_| "the server is still in use")?;

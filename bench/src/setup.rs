@@ -199,7 +199,7 @@ pub struct Server {
     /// Seconds the bulk load of tokens and enrollments took.
     pub load_seconds: f64,
     shutdown: oneshot::Sender<()>,
-    served: tokio::task::JoinHandle<std::io::Result<()>>,
+    served: tokio::task::JoinHandle<()>,
     scratch: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -281,16 +281,15 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (shutdown, stop) = oneshot::channel::<()>();
-        let served = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app(state).into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async {
+        // The production accept loop and its limits, as `softtoken-server serve` runs it.
+        let served = tokio::spawn(softtoken_server::serve::serve(
+            listener,
+            app(state),
+            softtoken_server::serve::Limits::default(),
+            async {
                 let _ = stop.await;
-            })
-            .await
-        });
+            },
+        ));
         Ok(Server {
             backend,
             addr,
@@ -309,7 +308,7 @@ impl Server {
     /// Stops serving and drops the PostgreSQL scratch schema.
     pub async fn stop(self) -> Result<(), Box<dyn std::error::Error>> {
         let _ = self.shutdown.send(());
-        self.served.await??;
+        self.served.await?;
         if let Some((base, schema)) = &self.scratch {
             scratch::drop_schema(base, schema).await?;
         }
