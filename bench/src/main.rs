@@ -133,10 +133,16 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let server = Arc::new(server);
     println!("{}", report::HEADER);
     let ceiling = client_rt.block_on(load::drive(Arc::clone(&server), args, Scenario::Time))?;
-    println!("{}", report::row(args, &server, Scenario::Time, &ceiling, &ceiling));
+    println!(
+        "{}",
+        report::row(args, &server, Scenario::Time, &ceiling, &ceiling)
+    );
     for &scenario in args.scenarios.iter().filter(|&&s| s != Scenario::Time) {
         let result = client_rt.block_on(load::drive(Arc::clone(&server), args, scenario))?;
-        println!("{}", report::row(args, &server, scenario, &result, &ceiling));
+        println!(
+            "{}",
+            report::row(args, &server, scenario, &result, &ceiling)
+        );
     }
     println!("load average after: {}", report::loadavg());
     let server = Arc::try_unwrap(server).map_err(|_| "the server is still in use")?;

@@ -99,7 +99,7 @@ impl AppState {
 
     /// The verification service, for a request handled now.
     pub fn verification(&self) -> Verification<'_> {
-        Verification::new(&*self.store, &self.key, self.now())
+        Verification::new(&*self.store, Arc::clone(&self.key), self.now())
     }
 }
 

@@ -9,6 +9,8 @@
 //! failure), or on its own when the check writes nothing (no token, already locked, a
 //! colleague's code).
 
+use std::sync::Arc;
+
 use softtoken_protocol::UserId;
 
 use crate::audit::AuditKind;
@@ -16,8 +18,8 @@ use crate::crypto::{Bound, CryptoError, Keyring};
 use crate::otp_check::{Code, CodeMatch, match_code};
 use crate::serial::TokenSerial;
 use crate::store::{
-    Acceptance, Failures, NewAuditEvent, Service, StepUse, Store, StoreError, Token, TokenState,
-    rules,
+    Acceptance, Applied, Failures, Judged, Judgement, NewAuditEvent, Service, StepUse, Store,
+    StoreError, StoreResult, Token, TokenState, User, rules,
 };
 
 /// What a checked code turned out to be.
@@ -118,18 +120,19 @@ pub enum VerifyError {
 /// The verification service over one request's store, master key and time.
 pub struct Verification<'a> {
     store: &'a dyn Store,
-    key: &'a Keyring,
+    key: Arc<Keyring>,
     now: i64,
 }
 
 impl<'a> Verification<'a> {
     /// The service for a request made at `now`.
-    pub fn new(store: &'a dyn Store, key: &'a Keyring, now: i64) -> Self {
+    pub fn new(store: &'a dyn Store, key: Arc<Keyring>, now: i64) -> Self {
         Verification { store, key, now }
     }
 
     /// Checks `code` against the user's token for `purpose` and, if right, uses its step
-    /// (activating a pending token).
+    /// (activating a pending token). The decision is made where the store applies it (on
+    /// SQLite, inside the write, on the state every earlier write left).
     pub async fn check(
         &self,
         service: &Service,
@@ -139,99 +142,77 @@ impl<'a> Verification<'a> {
     ) -> Result<Verdict, VerifyError> {
         let kind = purpose.audit_kind();
         let max = service.policy.max_failures;
-        let Some(found) = self.store.user(&service.id, user).await? else {
-            return self
-                .unwritten(service, user, kind, Outcome::NoToken, None, 0)
-                .await;
+        let judge = Judging {
+            key: Arc::clone(&self.key),
+            service: service.clone(),
+            user: user.clone(),
+            code: code.clone(),
+            purpose,
+            now: self.now,
         };
-        if found.locked {
-            return self
-                .unwritten(service, user, kind, Outcome::Locked, None, found.failures)
-                .await;
-        }
-        let wanted = purpose.state();
-        let candidates: Vec<&Token> = found.tokens.iter().filter(|t| t.state == wanted).collect();
-        if candidates.is_empty() {
-            let has = |state| found.tokens.iter().any(|t| t.state == state);
-            let outcome = match purpose {
-                Purpose::Verify if has(TokenState::Pending) => Outcome::Pending,
-                Purpose::Confirm if has(TokenState::Active) => Outcome::AlreadyActive,
-                _ => Outcome::NoToken,
-            };
-            return self
-                .unwritten(service, user, kind, outcome, None, found.failures)
-                .await;
-        }
-        let (matched, token) = self.find(service, &candidates, code)?;
-        let event = |outcome: Outcome, serial: Option<&TokenSerial>| {
-            let event = NewAuditEvent::new(&service.id, kind, outcome.as_str()).user(user);
-            match serial {
-                Some(serial) => event.serial(serial),
-                None => event,
+        let (applied, decided) = self
+            .store
+            .check_code(&service.id, user, self.now, move |found| {
+                judge.decide(found)
+            })
+            .await?;
+        let serial = decided.serial.as_ref();
+        match applied {
+            Applied::Accepted => Ok(Verdict {
+                outcome: Outcome::Accepted,
+                serial: decided.serial.clone(),
+                failures: 0,
+                remaining_attempts: max,
+                audited: kind,
+            }),
+            Applied::Recorded => Ok(verdict(
+                decided.outcome,
+                serial,
+                decided.failures,
+                max,
+                kind,
+            )),
+            Applied::Failed(failures) => Ok(counted(decided.outcome, serial, failures, max, kind)),
+            // The step was fresh when read, and another instance used it (or locked the
+            // user) before this one could: as if the code had been read so.
+            Applied::Refused(Acceptance::Locked) => {
+                self.unwritten(
+                    service,
+                    user,
+                    kind,
+                    Outcome::Locked,
+                    serial,
+                    decided.failures,
+                )
+                .await
             }
-        };
-        let (token, last_used_by) = match (matched, token) {
-            (CodeMatch::Fresh { step, drift }, Some(token)) => {
-                let step = StepUse {
-                    service_id: service.id.clone(),
-                    user_id: user.clone(),
-                    serial: token.serial.clone(),
-                    step,
-                    drift,
-                };
-                let accepted = event(Outcome::Accepted, Some(&token.serial));
-                match self
-                    .store
-                    .accept_step(&step, wanted, &accepted, self.now)
-                    .await?
-                {
-                    Acceptance::Accepted => {
-                        return Ok(Verdict {
-                            outcome: Outcome::Accepted,
-                            serial: Some(token.serial.clone()),
-                            failures: 0,
-                            remaining_attempts: max,
-                            audited: kind,
-                        });
-                    }
-                    Acceptance::Locked => {
-                        let serial = Some(&token.serial);
-                        return self
-                            .unwritten(service, user, kind, Outcome::Locked, serial, found.failures)
-                            .await;
-                    }
-                    Acceptance::Reused { last_used_by } => (token, last_used_by),
+            Applied::Refused(Acceptance::Reused { last_used_by }) => {
+                if !rules::reuse_is_charged(last_used_by.as_ref(), user) {
+                    return self
+                        .unwritten(
+                            service,
+                            user,
+                            kind,
+                            Outcome::Reused,
+                            serial,
+                            decided.failures,
+                        )
+                        .await;
                 }
-            }
-            (CodeMatch::Used, Some(token)) => (token, token.last_used_by.clone()),
-            (_, token) => {
-                let serial = token.map(|t| &t.serial);
-                let failed = event(Outcome::Invalid, serial);
+                let mut failed =
+                    NewAuditEvent::new(&service.id, kind, Outcome::Reused.as_str()).user(user);
+                failed.serial = decided.serial.clone();
                 let failures = self
                     .store
                     .record_failure(&service.id, user, max, &failed, self.now)
                     .await?;
-                return Ok(counted(Outcome::Invalid, serial, failures, max, kind));
+                Ok(counted(Outcome::Reused, serial, failures, max, kind))
             }
-        };
-        if !rules::reuse_is_charged(last_used_by.as_ref(), user) {
-            let serial = Some(&token.serial);
-            return self
-                .unwritten(service, user, kind, Outcome::Reused, serial, found.failures)
-                .await;
+            Applied::Refused(Acceptance::Accepted) => Err(StoreError::Database(
+                crate::store::DatabaseError::Internal("an accepted step reported as refused"),
+            )
+            .into()),
         }
-        let failed = event(Outcome::Reused, Some(&token.serial));
-        let failures = self
-            .store
-            .record_failure(&service.id, user, max, &failed, self.now)
-            .await?;
-        Ok(counted(
-            Outcome::Reused,
-            Some(&token.serial),
-            failures,
-            max,
-            kind,
-        ))
     }
 
     /// The user's active token `code` belongs to, fresh, for a call that then uses the
@@ -262,7 +243,7 @@ impl<'a> Verification<'a> {
         if active.is_empty() {
             return Err(StoreError::Conflict("the user has no active token").into());
         }
-        let (matched, token) = self.find(service, &active, code)?;
+        let (matched, token) = find(&self.key, service, &active, code, self.now)?;
         let outcome = match (matched, token) {
             (CodeMatch::Fresh { step, drift }, Some(token)) => {
                 return Ok(Proof::Fresh(StepUse {
@@ -305,7 +286,7 @@ impl<'a> Verification<'a> {
         if rules::token_locked(token, max) {
             return Err(StoreError::TokenLocked.into());
         }
-        let outcome = match self.matches(service, token, code)? {
+        let outcome = match matches(&self.key, service, token, code, self.now)? {
             CodeMatch::Fresh { step, drift } => {
                 return Ok(Proof::Fresh(StepUse {
                     service_id: service.id.clone(),
@@ -342,49 +323,6 @@ impl<'a> Verification<'a> {
         )))
     }
 
-    /// Which of `tokens` the code belongs to: the first it is fresh for, else one it was
-    /// used on, else none.
-    fn find<'t>(
-        &self,
-        service: &Service,
-        tokens: &[&'t Token],
-        code: &Code,
-    ) -> Result<(CodeMatch, Option<&'t Token>), VerifyError> {
-        let mut best = (CodeMatch::NoMatch, None);
-        for &token in tokens {
-            match self.matches(service, token, code)? {
-                fresh @ CodeMatch::Fresh { .. } => return Ok((fresh, Some(token))),
-                CodeMatch::Used => best = (CodeMatch::Used, Some(token)),
-                CodeMatch::NoMatch => {}
-            }
-        }
-        Ok(best)
-    }
-
-    fn matches(
-        &self,
-        service: &Service,
-        token: &Token,
-        code: &Code,
-    ) -> Result<CodeMatch, VerifyError> {
-        let seed = self.key.open(
-            &token.seed,
-            Bound::Seed {
-                service: token.service_id.as_str(),
-                serial: token.serial.as_str(),
-            },
-        )?;
-        Ok(match_code(
-            &seed,
-            &token.params,
-            code.as_str(),
-            self.now,
-            token.drift,
-            service.policy.window,
-            token.last_step,
-        ))
-    }
-
     /// Records the audit row of a check that wrote nothing, and its verdict.
     async fn unwritten(
         &self,
@@ -399,18 +337,164 @@ impl<'a> Verification<'a> {
         event.serial = serial.cloned();
         self.store.audit(&event, self.now).await?;
         let max = service.policy.max_failures;
-        Ok(Verdict {
-            outcome,
-            serial: serial.cloned(),
-            failures,
-            remaining_attempts: if outcome == Outcome::Locked {
-                0
-            } else {
-                max.saturating_sub(failures)
-            },
-            audited: kind,
+        Ok(verdict(outcome, serial, failures, max, kind))
+    }
+}
+
+/// What a check found, for its answer: the outcome it decided, the token the code matched
+/// and the user's failures when read.
+#[derive(Debug, Clone)]
+struct Decided {
+    outcome: Outcome,
+    serial: Option<TokenSerial>,
+    failures: u32,
+}
+
+/// Everything a `verify` or `confirm` decision needs, owned, so the store can run it
+/// where it applies it.
+struct Judging {
+    key: Arc<Keyring>,
+    service: Service,
+    user: UserId,
+    code: Code,
+    purpose: Purpose,
+    now: i64,
+}
+
+impl Judging {
+    /// The decision for the user as stored: which token the code belongs to, and whether
+    /// it uses a step, counts a failure or only leaves its audit row.
+    fn decide(&self, found: Option<&User>) -> StoreResult<(Judgement, Decided)> {
+        let kind = self.purpose.audit_kind();
+        let decision = |action: Judged, outcome: Outcome, token: Option<&Token>, failures| {
+            let serial = token.map(|t| t.serial.clone());
+            let mut audit =
+                NewAuditEvent::new(&self.service.id, kind, outcome.as_str()).user(&self.user);
+            audit.serial = serial.clone();
+            (
+                Judgement { action, audit },
+                Decided {
+                    outcome,
+                    serial,
+                    failures,
+                },
+            )
+        };
+        let Some(found) = found else {
+            return Ok(decision(Judged::Record, Outcome::NoToken, None, 0));
+        };
+        if found.locked {
+            return Ok(decision(
+                Judged::Record,
+                Outcome::Locked,
+                None,
+                found.failures,
+            ));
+        }
+        let wanted = self.purpose.state();
+        let candidates: Vec<&Token> = found.tokens.iter().filter(|t| t.state == wanted).collect();
+        if candidates.is_empty() {
+            let has = |state| found.tokens.iter().any(|t| t.state == state);
+            let outcome = match self.purpose {
+                Purpose::Verify if has(TokenState::Pending) => Outcome::Pending,
+                Purpose::Confirm if has(TokenState::Active) => Outcome::AlreadyActive,
+                _ => Outcome::NoToken,
+            };
+            return Ok(decision(Judged::Record, outcome, None, found.failures));
+        }
+        let (matched, token) = find(&self.key, &self.service, &candidates, &self.code, self.now)
+            .map_err(|e| StoreError::Corrupt(format!("a seed does not open: {e}")))?;
+        let fail = Judged::Fail {
+            max_failures: self.service.policy.max_failures,
+        };
+        Ok(match (matched, token) {
+            (CodeMatch::Fresh { step, drift }, Some(token)) => {
+                let step = StepUse {
+                    service_id: self.service.id.clone(),
+                    user_id: self.user.clone(),
+                    serial: token.serial.clone(),
+                    step,
+                    drift,
+                };
+                let accept = Judged::Accept { step, from: wanted };
+                decision(accept, Outcome::Accepted, Some(token), found.failures)
+            }
+            (CodeMatch::Used, Some(token))
+                if !rules::reuse_is_charged(token.last_used_by.as_ref(), &self.user) =>
+            {
+                decision(Judged::Record, Outcome::Reused, Some(token), found.failures)
+            }
+            (CodeMatch::Used, token) => decision(fail, Outcome::Reused, token, found.failures),
+            (_, token) => decision(fail, Outcome::Invalid, token, found.failures),
         })
     }
+}
+
+/// The verdict of a check that counted nothing.
+fn verdict(
+    outcome: Outcome,
+    serial: Option<&TokenSerial>,
+    failures: u32,
+    max: u32,
+    audited: AuditKind,
+) -> Verdict {
+    Verdict {
+        outcome,
+        serial: serial.cloned(),
+        failures,
+        remaining_attempts: if outcome == Outcome::Locked {
+            0
+        } else {
+            max.saturating_sub(failures)
+        },
+        audited,
+    }
+}
+
+/// Which of `tokens` the code belongs to: the first it is fresh for, else one it was
+/// used on, else none.
+fn find<'t>(
+    key: &Keyring,
+    service: &Service,
+    tokens: &[&'t Token],
+    code: &Code,
+    now: i64,
+) -> Result<(CodeMatch, Option<&'t Token>), CryptoError> {
+    let mut best = (CodeMatch::NoMatch, None);
+    for &token in tokens {
+        match matches(key, service, token, code, now)? {
+            fresh @ CodeMatch::Fresh { .. } => return Ok((fresh, Some(token))),
+            CodeMatch::Used => best = (CodeMatch::Used, Some(token)),
+            CodeMatch::NoMatch => {}
+        }
+    }
+    Ok(best)
+}
+
+/// What `code` is for `token`.
+fn matches(
+    key: &Keyring,
+    service: &Service,
+    token: &Token,
+    code: &Code,
+    now: i64,
+) -> Result<CodeMatch, CryptoError> {
+    let seed = key.open(
+        &token.seed,
+        Bound::Seed {
+            service: token.service_id.as_str(),
+            serial: token.serial.as_str(),
+        },
+    )?;
+    Ok(match_code(
+        &seed,
+        &token.params,
+        code.as_str(),
+        now,
+        token.drift,
+        service.policy.window,
+        token.last_step,
+    ))
 }
 
 /// The verdict of a counted failure: `locked` if the user was locked before it could count.

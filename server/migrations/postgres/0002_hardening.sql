@@ -8,5 +8,8 @@ ALTER TABLE services ADD COLUMN unassigned_quota BIGINT NOT NULL DEFAULT 10000;
 ALTER TABLE tokens ADD COLUMN failures BIGINT NOT NULL DEFAULT 0;
 -- Who spent the token's last accepted step (a shared token has several users).
 ALTER TABLE tokens ADD COLUMN last_used_by TEXT;
--- The quota counts a service's unassigned tokens on every provisioning.
-CREATE INDEX tokens_by_service_state ON tokens (service_id, state);
+-- The quota counts a service's provisioned tokens waiting for registration on every
+-- provisioning. Partial, so it holds only those, and no planner mistakes it for a way to
+-- find a token by serial (a (service_id, state) index was, on fresh statistics).
+CREATE INDEX tokens_waiting ON tokens (service_id)
+    WHERE state = 'unassigned' AND expires_at IS NOT NULL;

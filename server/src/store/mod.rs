@@ -32,9 +32,10 @@ use softtoken_protocol::{ServiceId, UserId};
 
 pub use error::{DatabaseError, StoreError, StoreResult};
 pub use model::{
-    Acceptance, ActivationSession, AuditEvent, Binding, Enrollment, EnrollmentId, Failures,
-    NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind,
-    SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
+    Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, EnrollmentId,
+    Failures, Judge, Judged, Judgement, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged,
+    Resealed, Revocation, SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState,
+    User,
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -145,6 +146,17 @@ pub trait Store: Send + Sync + 'static {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<Acceptance>;
+    /// Reads the user and their tokens, lets `judge` decide what a checked code does, and
+    /// applies the decision (use the step, count a failure, or only record the audit row).
+    /// On SQLite this is one write of the group commit, so the decision is made on the state
+    /// every earlier write left; on PostgreSQL it is the read and then the hot statement.
+    async fn judge_code(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        judge: Judge,
+        now: i64,
+    ) -> StoreResult<Applied>;
     /// Counts a wrong or reused code; locks at `max_failures` (recording a `user_locked`
     /// event too). If the user was locked already nothing is counted and the event is
     /// recorded as `locked`, the answer the caller gets. `NotFound` if no such user.
@@ -254,6 +266,37 @@ pub trait Store: Send + Sync + 'static {
     /// Stores re-sealed values, in one commit, each only if its row still holds the old
     /// one; how many were stored.
     async fn replace_sealed(&self, kind: SealedKind, values: &[Resealed]) -> StoreResult<u64>;
+}
+
+impl dyn Store {
+    /// [`Store::judge_code`] with a judge that also hands its caller a value of its own
+    /// (what it found, for the answer), returned beside what became of the decision.
+    pub async fn check_code<T, F>(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        now: i64,
+        judge: F,
+    ) -> StoreResult<(Applied, T)>
+    where
+        T: Send + 'static,
+        F: FnOnce(Option<&User>) -> StoreResult<(Judgement, T)> + Send + 'static,
+    {
+        let found = Arc::new(std::sync::Mutex::new(None));
+        let slot = Arc::clone(&found);
+        let judge: Judge = Box::new(move |user| {
+            let (judgement, value) = judge(user)?;
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
+            Ok(judgement)
+        });
+        let applied = self.judge_code(service, user, judge, now).await?;
+        let value = found
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or(DatabaseError::Internal("a judge ran without deciding"))?;
+        Ok((applied, value))
+    }
 }
 
 /// Opens the store a database URL names: `sqlite:…` or `postgres://…` (`postgresql://…`).

@@ -274,6 +274,53 @@ pub enum Acceptance {
     },
 }
 
+/// What a code check decided to write, from the user as stored at that moment (see
+/// [`super::Store::judge_code`]).
+#[derive(Debug, Clone)]
+pub enum Judged {
+    /// Nothing but the audit row (no token, locked, a colleague's code, …).
+    Record,
+    /// Use the step; the audit row is written only if it is accepted.
+    Accept {
+        /// The step the code matched.
+        step: StepUse,
+        /// The state the token must be in.
+        from: TokenState,
+    },
+    /// Count a failure against the audit event's user (locking at `max_failures`).
+    Fail {
+        /// The service's `max_failures`.
+        max_failures: u32,
+    },
+}
+
+/// A decision and the audit event of the check that made it.
+#[derive(Debug, Clone)]
+pub struct Judgement {
+    /// What to write.
+    pub action: Judged,
+    /// The check's audit event (its service and user are the check's).
+    pub audit: NewAuditEvent,
+}
+
+/// What became of a [`Judgement`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// The audit row was written.
+    Recorded,
+    /// The step was used.
+    Accepted,
+    /// The step could not be used (a race another instance won, or a lockout meanwhile);
+    /// nothing was written.
+    Refused(Acceptance),
+    /// The failure was counted.
+    Failed(Failures),
+}
+
+/// Decides what a checked code does, from the user and tokens as stored (`None`: no such
+/// user).
+pub type Judge = Box<dyn FnOnce(Option<&User>) -> StoreResult<Judgement> + Send>;
+
 /// A failure count after a wrong code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Failures {

@@ -12,9 +12,9 @@ use softtoken_protocol::{ServiceId, UserId};
 
 use super::conn::{Conn, args};
 use super::model::{
-    Acceptance, ActivationSession, AuditEvent, Binding, Enrollment, Failures, NewAuditEvent,
-    NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind, SealedValue, Service,
-    SessionId, StepUse, Token, TokenState, User,
+    Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judged,
+    Judgement, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation,
+    SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
 };
 use super::rows::{
     Counted, EnrollmentForStart, Flag, Int, Text, TokenUser, UserState, UserTokenRow, stored_serial,
@@ -228,6 +228,56 @@ async fn clear_failures<C: Conn>(c: &mut C, service: &ServiceId, user: &UserId) 
     c.execute(sql::RESET_FAILURES, args![service.as_str(), user.as_str()])
         .await?;
     Ok(())
+}
+
+/// Applies a code check's decision.
+pub(crate) async fn apply_judgement<C: Conn>(
+    c: &mut C,
+    judgement: &Judgement,
+    now: i64,
+) -> StoreResult<Applied> {
+    let audit_event = &judgement.audit;
+    match &judgement.action {
+        Judged::Record => {
+            audit(c, audit_event, now).await?;
+            Ok(Applied::Recorded)
+        }
+        Judged::Accept { step, from } => {
+            match accept_step(c, step, *from, audit_event, now).await? {
+                Acceptance::Accepted => Ok(Applied::Accepted),
+                refused => Ok(Applied::Refused(refused)),
+            }
+        }
+        Judged::Fail { max_failures } => {
+            let user = audit_event
+                .user_id
+                .as_ref()
+                .ok_or(super::DatabaseError::Internal("a failure without a user"))?;
+            let failures = record_failure(
+                c,
+                &audit_event.service_id,
+                user,
+                *max_failures,
+                audit_event,
+                now,
+            )
+            .await?;
+            Ok(Applied::Failed(failures))
+        }
+    }
+}
+
+/// Reads the user, judges, applies: [`super::Store::judge_code`] as one operation.
+pub(crate) async fn judge_code<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user_id: &UserId,
+    judge: super::Judge,
+    now: i64,
+) -> StoreResult<Applied> {
+    let found = user(c, service, user_id).await?;
+    let judgement = judge(found.as_ref())?;
+    apply_judgement(c, &judgement, now).await
 }
 
 pub(crate) async fn record_failure<C: Conn>(

@@ -27,9 +27,9 @@ use sqlx::{PgConnection, Postgres, Row as _};
 
 use super::conn::{Arg, Conn, FromRow, Row, args};
 use super::model::{
-    Acceptance, ActivationSession, AuditEvent, Binding, Enrollment, Failures, NewAuditEvent,
-    NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind, SealedValue, Service,
-    SessionId, StepUse, Token, TokenState, User,
+    Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
+    Judged, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind,
+    SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
 };
 use super::ops::{self, already_locked, token_args, user_locked_event};
 use super::sql::no_cooldown_of_enrollment_user;
@@ -40,6 +40,9 @@ use crate::serial::TokenSerial;
 /// database busy, few enough that several instances fit PostgreSQL's default
 /// `max_connections` of 100.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
+
+/// A pooled connection idle this long is pinged before it is used again.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
 
 /// Attempts of a serializable transaction before its conflict is reported.
 const MAX_ATTEMPTS: u32 = 30;
@@ -173,9 +176,21 @@ impl PostgresStore {
     /// Like [`PostgresStore::connect`] with a pool of `max_connections`.
     pub async fn connect_with(url: &str, max_connections: u32) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)?;
+        // A ping before every use doubled the round trips of a verification. A connection
+        // that was just used is alive; one idle for a while may have been cut (a restart,
+        // a firewall), so only those are asked first.
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_AFTER_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
@@ -379,6 +394,86 @@ impl FromRow for Finished {
     }
 }
 
+/// [`ACCEPT_STEP`] on a connection.
+async fn accept_step(
+    c: &mut PgConn<'_>,
+    step: &StepUse,
+    from: TokenState,
+    audit: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<Acceptance> {
+    let [kind, user, serial, detail] = audit_args!(audit);
+    let row: Accepted = c
+        .fetch_one(
+            ACCEPT_STEP,
+            &[
+                step.step.into(),
+                step.drift.into(),
+                now.into(),
+                step.serial.as_str().into(),
+                step.service_id.as_str().into(),
+                from.as_str().into(),
+                step.user_id.as_str().into(),
+                kind,
+                user,
+                serial,
+                detail,
+            ],
+        )
+        .await?;
+    Ok(if row.accepted {
+        Acceptance::Accepted
+    } else if row.locked {
+        Acceptance::Locked
+    } else {
+        let last_used_by = row
+            .last_used_by
+            .map(|u| UserId::new(u).map_err(super::error::corrupt))
+            .transpose()?;
+        Acceptance::Reused { last_used_by }
+    })
+}
+
+/// [`RECORD_FAILURE`] on a connection.
+async fn record_failure(
+    c: &mut PgConn<'_>,
+    service: &ServiceId,
+    user: &UserId,
+    max_failures: u32,
+    audit: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<Failures> {
+    let [kind, audit_user, serial, detail] = audit_args!(audit);
+    let locked_event = user_locked_event(service, user, max_failures);
+    let locked_detail = already_locked(audit).detail;
+    let row: Recorded = c
+        .fetch_one(
+            RECORD_FAILURE,
+            &[
+                max_failures.into(),
+                service.as_str().into(),
+                user.as_str().into(),
+                now.into(),
+                kind,
+                audit_user,
+                serial,
+                detail,
+                locked_event.kind.as_str().into(),
+                locked_event.detail.as_str().into(),
+                locked_detail.as_str().into(),
+            ],
+        )
+        .await?;
+    if !row.known {
+        return Err(StoreError::NotFound("user"));
+    }
+    Ok(Failures {
+        failures: u32::try_from(row.failures).map_err(super::error::corrupt)?,
+        locked: row.locked,
+        newly_locked: row.counted && row.locked,
+    })
+}
+
 fn is_unique_violation(e: &StoreError) -> bool {
     matches!(
         e,
@@ -562,34 +657,7 @@ impl Store for PostgresStore {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<Acceptance> {
-        let [kind, user, serial, detail] = audit_args!(audit);
-        let row: Accepted = pooled!(self, |c| c.fetch_one(
-            ACCEPT_STEP,
-            &[
-                step.step.into(),
-                step.drift.into(),
-                now.into(),
-                step.serial.as_str().into(),
-                step.service_id.as_str().into(),
-                from.as_str().into(),
-                step.user_id.as_str().into(),
-                kind,
-                user,
-                serial,
-                detail,
-            ],
-        ))?;
-        Ok(if row.accepted {
-            Acceptance::Accepted
-        } else if row.locked {
-            Acceptance::Locked
-        } else {
-            let last_used_by = row
-                .last_used_by
-                .map(|u| UserId::new(u).map_err(super::error::corrupt))
-                .transpose()?;
-            Acceptance::Reused { last_used_by }
-        })
+        pooled!(self, |c| accept_step(c, step, from, audit, now))
     }
 
     async fn record_failure(
@@ -600,32 +668,45 @@ impl Store for PostgresStore {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<Failures> {
-        let [kind, audit_user, serial, detail] = audit_args!(audit);
-        let locked_event = user_locked_event(service, user, max_failures);
-        let locked_detail = already_locked(audit).detail;
-        let row: Recorded = pooled!(self, |c| c.fetch_one(
-            RECORD_FAILURE,
-            &[
-                max_failures.into(),
-                service.as_str().into(),
-                user.as_str().into(),
-                now.into(),
-                kind,
-                audit_user,
-                serial,
-                detail,
-                locked_event.kind.as_str().into(),
-                locked_event.detail.as_str().into(),
-                locked_detail.as_str().into(),
-            ],
-        ))?;
-        if !row.known {
-            return Err(StoreError::NotFound("user"));
-        }
-        Ok(Failures {
-            failures: u32::try_from(row.failures).map_err(super::error::corrupt)?,
-            locked: row.locked,
-            newly_locked: row.counted && row.locked,
+        pooled!(self, |c| record_failure(
+            c,
+            service,
+            user,
+            max_failures,
+            audit,
+            now
+        ))
+    }
+
+    async fn judge_code(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        judge: Judge,
+        now: i64,
+    ) -> StoreResult<Applied> {
+        // One connection for the read and the write: two round trips in all.
+        pooled!(self, |c| async {
+            let found = ops::user(c, service, user).await?;
+            let judgement = judge(found.as_ref())?;
+            let audit = &judgement.audit;
+            match &judgement.action {
+                Judged::Record => {
+                    ops::audit(c, audit, now).await?;
+                    Ok(Applied::Recorded)
+                }
+                Judged::Accept { step, from } => {
+                    match accept_step(c, step, *from, audit, now).await? {
+                        Acceptance::Accepted => Ok(Applied::Accepted),
+                        refused => Ok(Applied::Refused(refused)),
+                    }
+                }
+                Judged::Fail { max_failures } => {
+                    let failures =
+                        record_failure(c, service, user, *max_failures, audit, now).await?;
+                    Ok(Applied::Failed(failures))
+                }
+            }
         })
     }
 

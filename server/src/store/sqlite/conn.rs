@@ -3,9 +3,10 @@
 
 use std::future::Future;
 use std::pin::pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{CachedStatement, Connection};
 
 use crate::store::conn::{Arg, Conn, FromRow, Row};
@@ -82,9 +83,10 @@ impl Conn for SqliteConn<'_> {
         args: &[Arg<'_>],
     ) -> StoreResult<Option<T>> {
         let mut statement = prepare(self.0, sql, args)?;
+        let names = column_names(sql, &statement);
         let mut rows = statement.raw_query();
         match rows.next()? {
-            Some(row) => Ok(Some(T::from_row(&SqliteRow(row))?)),
+            Some(row) => Ok(Some(T::from_row(&SqliteRow { row, names: &names })?)),
             None => Ok(None),
         }
     }
@@ -95,58 +97,93 @@ impl Conn for SqliteConn<'_> {
         args: &[Arg<'_>],
     ) -> StoreResult<Vec<T>> {
         let mut statement = prepare(self.0, sql, args)?;
+        let names = column_names(sql, &statement);
         let mut rows = statement.raw_query();
         let mut all = Vec::new();
         while let Some(row) = rows.next()? {
-            all.push(T::from_row(&SqliteRow(row))?);
+            all.push(T::from_row(&SqliteRow { row, names: &names })?);
         }
         Ok(all)
     }
 }
 
-struct SqliteRow<'r, 's>(&'r rusqlite::Row<'s>);
+thread_local! {
+    /// The column names of each statement this thread ran, by its text (statements are
+    /// `'static` constants, so the text names the statement).
+    static COLUMNS: std::cell::RefCell<std::collections::HashMap<&'static str, Rc<[String]>>> =
+        Default::default();
+}
+
+/// A statement's column names, read once per statement: looking a column up by name through
+/// SQLite for every value asks the library for each name in turn.
+fn column_names(sql: &'static str, statement: &CachedStatement<'_>) -> Rc<[String]> {
+    COLUMNS.with(|cache| {
+        Rc::clone(cache.borrow_mut().entry(sql).or_insert_with(|| {
+            statement
+                .column_names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        }))
+    })
+}
+
+struct SqliteRow<'r, 's> {
+    row: &'r rusqlite::Row<'s>,
+    names: &'r [String],
+}
 
 impl SqliteRow<'_, '_> {
-    fn value(&self, column: &str) -> StoreResult<Value> {
-        Ok(self.0.get::<_, Value>(column)?)
+    fn value(&self, column: &str) -> StoreResult<ValueRef<'_>> {
+        let index = self
+            .names
+            .iter()
+            .position(|name| name == column)
+            .ok_or_else(|| StoreError::Corrupt(format!("no column {column}")))?;
+        Ok(self.row.get_ref(index)?)
     }
 }
 
-fn wrong_type(column: &str, value: &Value) -> StoreError {
+fn wrong_type(column: &str, value: ValueRef<'_>) -> StoreError {
     StoreError::Corrupt(format!("column {column} holds {:?}", value.data_type()))
+}
+
+fn text_of(column: &str, bytes: &[u8]) -> StoreResult<String> {
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| StoreError::Corrupt(format!("column {column} is not UTF-8")))
 }
 
 impl Row for SqliteRow<'_, '_> {
     fn int(&self, column: &str) -> StoreResult<i64> {
         self.opt_int(column)?
-            .ok_or_else(|| wrong_type(column, &Value::Null))
+            .ok_or_else(|| wrong_type(column, ValueRef::Null))
     }
 
     fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
         match self.value(column)? {
-            Value::Integer(n) => Ok(Some(n)),
-            Value::Null => Ok(None),
-            other => Err(wrong_type(column, &other)),
+            ValueRef::Integer(n) => Ok(Some(n)),
+            ValueRef::Null => Ok(None),
+            other => Err(wrong_type(column, other)),
         }
     }
 
     fn text(&self, column: &str) -> StoreResult<String> {
         self.opt_text(column)?
-            .ok_or_else(|| wrong_type(column, &Value::Null))
+            .ok_or_else(|| wrong_type(column, ValueRef::Null))
     }
 
     fn opt_text(&self, column: &str) -> StoreResult<Option<String>> {
         match self.value(column)? {
-            Value::Text(s) => Ok(Some(s)),
-            Value::Null => Ok(None),
-            other => Err(wrong_type(column, &other)),
+            ValueRef::Text(s) => text_of(column, s).map(Some),
+            ValueRef::Null => Ok(None),
+            other => Err(wrong_type(column, other)),
         }
     }
 
     fn blob(&self, column: &str) -> StoreResult<Vec<u8>> {
         match self.value(column)? {
-            Value::Blob(b) => Ok(b),
-            other => Err(wrong_type(column, &other)),
+            ValueRef::Blob(b) => Ok(b.to_vec()),
+            other => Err(wrong_type(column, other)),
         }
     }
 

@@ -1,5 +1,5 @@
-//! The embedded store: one SQLite file in WAL mode, read through a few reader connections
-//! and written by one writer thread that commits in groups (`writer.rs`).
+//! The embedded store: one SQLite file in WAL mode, read and written by one thread that
+//! owns the connection and commits writes in groups (`writer.rs`).
 //!
 //! `synchronous = FULL` makes a commit durable before the reply, so an accepted code stays
 //! used after a crash; `BEGIN IMMEDIATE` takes the write lock up front, so another process
@@ -10,7 +10,7 @@ mod conn;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -18,14 +18,13 @@ use rusqlite::{Connection, OpenFlags};
 use softtoken_protocol::{ServiceId, UserId};
 use sqlx::Connection as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
-use tokio::sync::Semaphore;
 
 use self::conn::{SqliteConn, run_ready};
 use self::writer::Writer;
 use super::model::{
-    Acceptance, ActivationSession, AuditEvent, Binding, Enrollment, Failures, NewAuditEvent,
-    NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind, SealedValue, Service,
-    SessionId, StepUse, Token, TokenState, User,
+    Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
+    NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind,
+    SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
 };
 use super::{DatabaseError, Store, StoreError, StoreResult, ops};
 use crate::serial::TokenSerial;
@@ -33,11 +32,7 @@ use crate::serial::TokenSerial;
 /// How long a connection waits for another process's write lock before it gives up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Readers at once: enough for two cores' worth of queries in flight, each with its page
-/// cache.
-const READERS: usize = 8;
-
-/// The page cache of each connection, in KiB (SQLite's `cache_size` takes it negated).
+/// The connection's page cache, in KiB (SQLite's `cache_size` takes it negated).
 /// 64 MiB instead of SQLite's 2 MiB: a bank's users and tokens are read at random, and
 /// at a million tokens (a 400 MB file) the small cache sent most reads to the kernel.
 const CACHE_KIB: i64 = 65_536;
@@ -48,8 +43,9 @@ const STATEMENT_CACHE: usize = 128;
 /// The SQLite store.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    readers: Arc<Readers>,
     writer: Writer,
+    /// Dropped with the last handle, which stops the checkpointer.
+    _checkpoints: Arc<std::sync::mpsc::SyncSender<()>>,
 }
 
 impl SqliteStore {
@@ -59,38 +55,21 @@ impl SqliteStore {
         let path = database_path(url)?;
         create_private_file(&path)?;
         migrate(&path).await?;
-        let writer = Writer::start(open(&path, false)?)?;
+        let writer = Writer::start(open(&path)?)?;
+        let checkpoints = checkpointer(open(&path)?)?;
         Ok(SqliteStore {
-            readers: Arc::new(Readers {
-                path,
-                idle: Mutex::new(Vec::new()),
-                permits: Semaphore::new(READERS),
-            }),
             writer,
+            _checkpoints: Arc::new(checkpoints),
         })
     }
 
-    /// Runs a read on a reader connection, off the async workers.
+    /// Runs a read on the store's thread, on committed data.
     async fn read<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut SqliteConn<'_>) -> StoreResult<T> + Send + 'static,
     {
-        let _permit = self
-            .readers
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| DatabaseError::Internal("the reader pool is closed"))?;
-        let readers = Arc::clone(&self.readers);
-        tokio::task::spawn_blocking(move || {
-            let conn = readers.take()?;
-            let result = work(&mut SqliteConn(&conn));
-            readers.give_back(conn);
-            result
-        })
-        .await
-        .map_err(|_| DatabaseError::Internal("a SQLite read panicked"))?
+        self.writer.read(work).await
     }
 
     /// Runs a write in the writer thread's next group commit.
@@ -100,31 +79,6 @@ impl SqliteStore {
         F: FnOnce(&mut SqliteConn<'_>) -> StoreResult<T> + Send + 'static,
     {
         self.writer.write(work).await
-    }
-}
-
-/// Reader connections, opened as needed and kept for the next read.
-#[derive(Debug)]
-struct Readers {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-    permits: Semaphore,
-}
-
-impl Readers {
-    fn take(&self) -> StoreResult<Connection> {
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        match idle {
-            Some(conn) => Ok(conn),
-            None => open(&self.path, true),
-        }
-    }
-
-    fn give_back(&self, conn: Connection) {
-        self.idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(conn);
     }
 }
 
@@ -178,19 +132,44 @@ async fn migrate(path: &Path) -> StoreResult<()> {
     Ok(())
 }
 
-fn open(path: &Path, reader: bool) -> StoreResult<Connection> {
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// WAL pages after which a commit checkpoints by itself, should the checkpointer fall
+/// behind (SQLite's default is 1,000): a safety net, not the way it is meant to happen.
+const WAL_AUTOCHECKPOINT: i64 = 20_000;
+
+/// Starts the thread that moves the WAL into the database file with passive checkpoints
+/// (which wait for nobody), so the writer's commits never stop to do it themselves: an
+/// automatic checkpoint held a commit, and every write of its batch, for up to hundreds of
+/// milliseconds. The thread ends when the returned sender is dropped.
+fn checkpointer(conn: Connection) -> StoreResult<std::sync::mpsc::SyncSender<()>> {
+    let (stop, stopped) = std::sync::mpsc::sync_channel::<()>(0);
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(CHECKPOINT_EVERY)
+            {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "SQLite checkpoint failed; will retry");
+                }
+            }
+        })
+        .map_err(|_| DatabaseError::Internal("cannot start the SQLite checkpoint thread"))?;
+    Ok(stop)
+}
+
+fn open(path: &Path) -> StoreResult<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
-    if reader {
-        conn.pragma_update(None, "query_only", true)?;
-    } else {
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-    }
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
     Ok(conn)
 }
 
@@ -333,6 +312,17 @@ impl Store for SqliteStore {
         now: i64,
     ) -> StoreResult<Acceptance> {
         self.write(with!(step, audit => |c| ops::accept_step(c, &step, from, &audit, now)))
+            .await
+    }
+
+    async fn judge_code(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        judge: Judge,
+        now: i64,
+    ) -> StoreResult<Applied> {
+        self.write(with!(service, user => |c| ops::judge_code(c, &service, &user, judge, now)))
             .await
     }
 

@@ -1,8 +1,14 @@
-//! Group commit: one thread owns SQLite's write connection and applies every write of this
-//! store. Whatever writes wait when it is free run in one `BEGIN IMMEDIATE` transaction,
-//! each in a savepoint of its own (so a refused write is undone alone), and every caller
-//! hears its own typed answer only after that transaction's `COMMIT` (and its fsync,
+//! Group commit: one thread owns this store's SQLite connection and runs every read and
+//! write on it. Reads run at once, outside any transaction, on committed data. Whatever
+//! writes wait when the thread is free run in one `BEGIN IMMEDIATE` transaction, each in a
+//! savepoint of its own (so a refused write is undone alone), and every caller hears its
+//! own typed answer only after that transaction's `COMMIT` (and its fsync,
 //! `synchronous = FULL`) returned.
+//!
+//! Reads share the writer's connection on purpose: in WAL mode a connection throws its
+//! whole page cache away whenever another connection has written since its last read, so
+//! separate reader connections went back to the file for nearly every page under load,
+//! while this one's cache stays warm.
 //!
 //! Durability is that of a commit per write, an accepted code is on disk before its
 //! reply, but one fsync covers a whole batch, statements run prepared on the thread that
@@ -23,8 +29,12 @@ const MAX_BATCH: usize = 512;
 /// Writes that may wait for the thread; beyond this, callers wait to enqueue.
 const QUEUE: usize = 4096;
 
-/// A write waiting for the thread, with its caller's answer channel.
+/// A read or a write waiting for the thread, with its caller's answer channel.
 trait Job: Send {
+    /// Whether it only reads.
+    fn reads(&self) -> bool;
+    /// Runs a read outside any transaction, on committed data, and answers at once.
+    fn read(self: Box<Self>, conn: &Connection);
     /// Runs the write in a savepoint of the open transaction. `Err` only for a database
     /// failure, which dooms the whole batch.
     fn run(&mut self, conn: &Connection) -> Result<(), DatabaseError>;
@@ -33,6 +43,7 @@ trait Job: Send {
 }
 
 struct Write<T, F> {
+    reads: bool,
     work: Option<F>,
     outcome: Option<StoreResult<T>>,
     reply: oneshot::Sender<StoreResult<T>>,
@@ -48,6 +59,18 @@ where
     T: Send,
     F: FnOnce(&mut SqliteConn<'_>) -> StoreResult<T> + Send,
 {
+    fn reads(&self) -> bool {
+        self.reads
+    }
+
+    fn read(mut self: Box<Self>, conn: &Connection) {
+        let result = match self.work.take() {
+            Some(work) => work(&mut SqliteConn(conn)),
+            None => Err(DatabaseError::Internal("a read ran twice").into()),
+        };
+        let _ = self.reply.send(result);
+    }
+
     fn run(&mut self, conn: &Connection) -> Result<(), DatabaseError> {
         let Some(work) = self.work.take() else {
             return Err(DatabaseError::Internal("a write ran twice"));
@@ -105,8 +128,26 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut SqliteConn<'_>) -> StoreResult<T> + Send + 'static,
     {
+        self.submit(false, work).await
+    }
+
+    /// Runs `work`, which only reads, on committed data, before the next group commit.
+    pub(super) async fn read<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConn<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        self.submit(true, work).await
+    }
+
+    async fn submit<T, F>(&self, reads: bool, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteConn<'_>) -> StoreResult<T> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Write {
+            reads,
             work: Some(work),
             outcome: None,
             reply,
@@ -121,13 +162,26 @@ impl Writer {
 
 fn run(conn: &Connection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = queue.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+    let mut next = queue.blocking_recv();
+    while let Some(first) = next.take() {
+        // What waits now, and no more: reads keep arriving under load, and the writes
+        // taken so far must not wait for them to stop.
+        let mut pending = Some(first);
+        let mut taken = 0;
+        while let Some(job) = pending.take() {
+            if job.reads() {
+                job.read(conn);
+            } else {
+                batch.push(job);
             }
+            taken += 1;
+            if taken < MAX_BATCH {
+                pending = queue.try_recv().ok();
+            }
+        }
+        if batch.is_empty() {
+            next = queue.blocking_recv();
+            continue;
         }
         let outcome = apply(conn, &mut batch);
         if let Err(e) = &outcome {
@@ -136,6 +190,7 @@ fn run(conn: &Connection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
         for job in batch.drain(..) {
             job.answer(outcome.as_ref().map(|_| ()));
         }
+        next = queue.blocking_recv();
     }
 }
 
