@@ -6,7 +6,12 @@
 //! implementation never waits (rusqlite is synchronous), so its futures complete on their
 //! first poll; the PostgreSQL one awaits sqlx.
 
+use softtoken_protocol::{ServiceId, UserId};
+
 use super::StoreResult;
+use super::model::{
+    Acceptance, ActivationSession, Failures, NewAuditEvent, SessionId, StepUse, Token, TokenState,
+};
 
 /// A statement argument. Nulls carry their type, which PostgreSQL needs to bind them.
 #[derive(Debug, Clone, Copy)]
@@ -99,8 +104,11 @@ pub(crate) trait FromRow: Sized {
     fn from_row(row: &dyn Row) -> StoreResult<Self>;
 }
 
-/// A connection, or a transaction, of either backend.
-pub(crate) trait Conn {
+/// A connection, or a transaction, of either backend. The four hot operations have a
+/// portable default (`ops.rs`) that a backend may replace by a single statement of its own
+/// (PostgreSQL does); every caller goes through these methods, so the replacement is used
+/// wherever the operation is.
+pub(crate) trait Conn: Sized {
     /// Runs a statement; the number of rows it changed.
     async fn execute(&mut self, sql: &'static str, args: &[Arg<'_>]) -> StoreResult<u64>;
 
@@ -117,6 +125,52 @@ pub(crate) trait Conn {
         sql: &'static str,
         args: &[Arg<'_>],
     ) -> StoreResult<Vec<T>>;
+
+    /// One-time use of a step: [`super::ops::portable_accept_step`].
+    async fn accept_step(
+        &mut self,
+        step: &StepUse,
+        from: TokenState,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Acceptance> {
+        super::ops::portable_accept_step(self, step, from, audit, now).await
+    }
+
+    /// A wrong code counted: [`super::ops::portable_record_failure`].
+    async fn record_failure(
+        &mut self,
+        service: &ServiceId,
+        user: &UserId,
+        max_failures: u32,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Failures> {
+        super::ops::portable_record_failure(self, service, user, max_failures, audit, now).await
+    }
+
+    /// A guess counted and its session stored: [`super::ops::portable_begin_activation`].
+    async fn begin_activation(
+        &mut self,
+        session: &ActivationSession,
+        max_guesses: u32,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<u32> {
+        super::ops::portable_begin_activation(self, session, max_guesses, audit, now).await
+    }
+
+    /// An activation finished: [`super::ops::portable_finish_activation`].
+    async fn finish_activation(
+        &mut self,
+        session: &SessionId,
+        token: &Token,
+        user: &UserId,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        super::ops::portable_finish_activation(self, session, token, user, audit, now).await
+    }
 
     /// The one row a query always returns (an aggregate, say).
     async fn fetch_one<T: FromRow>(

@@ -243,7 +243,7 @@ pub(crate) async fn apply_judgement<C: Conn>(
             Ok(Applied::Recorded)
         }
         Judged::Accept { step, from } => {
-            match accept_step(c, step, *from, audit_event, now).await? {
+            match c.accept_step(step, *from, audit_event, now).await? {
                 Acceptance::Accepted => Ok(Applied::Accepted),
                 refused => Ok(Applied::Refused(refused)),
             }
@@ -253,15 +253,15 @@ pub(crate) async fn apply_judgement<C: Conn>(
                 .user_id
                 .as_ref()
                 .ok_or(super::DatabaseError::Internal("a failure without a user"))?;
-            let failures = record_failure(
-                c,
-                &audit_event.service_id,
-                user,
-                *max_failures,
-                audit_event,
-                now,
-            )
-            .await?;
+            let failures = c
+                .record_failure(
+                    &audit_event.service_id,
+                    user,
+                    *max_failures,
+                    audit_event,
+                    now,
+                )
+                .await?;
             Ok(Applied::Failed(failures))
         }
     }
@@ -280,7 +280,7 @@ pub(crate) async fn judge_code<C: Conn>(
     apply_judgement(c, &judgement, now).await
 }
 
-pub(crate) async fn record_failure<C: Conn>(
+pub(crate) async fn portable_record_failure<C: Conn>(
     c: &mut C,
     service: &ServiceId,
     user: &UserId,
@@ -330,7 +330,9 @@ pub(crate) async fn record_registration_failure<C: Conn>(
     now: i64,
 ) -> StoreResult<Failures> {
     ensure_user(c, service, user, now).await?;
-    let failures = record_failure(c, service, user, max_failures, event, now).await?;
+    let failures = c
+        .record_failure(service, user, max_failures, event, now)
+        .await?;
     let token: Option<Int> = c
         .fetch_optional(
             sql::COUNT_TOKEN_FAILURE,
@@ -349,6 +351,20 @@ pub(crate) async fn record_registration_failure<C: Conn>(
     Ok(failures)
 }
 
+/// Runs a change that must find its row (`NotFound(what)` otherwise), then records its
+/// audit event.
+async fn change_found<C: Conn>(
+    c: &mut C,
+    change: &'static str,
+    args: &[super::conn::Arg<'_>],
+    what: &'static str,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    found(c.execute(change, args).await?, what)?;
+    audit(c, event, now).await
+}
+
 pub(crate) async fn unlock_user<C: Conn>(
     c: &mut C,
     service: &ServiceId,
@@ -356,11 +372,8 @@ pub(crate) async fn unlock_user<C: Conn>(
     event: &NewAuditEvent,
     now: i64,
 ) -> StoreResult<()> {
-    let done = c
-        .execute(sql::UNLOCK_USER, args![service.as_str(), user.as_str()])
-        .await?;
-    found(done, "user")?;
-    audit(c, event, now).await
+    let key = args![service.as_str(), user.as_str()];
+    change_found(c, sql::UNLOCK_USER, key, "user", event, now).await
 }
 
 pub(crate) async fn end_cooldown<C: Conn>(
@@ -370,14 +383,8 @@ pub(crate) async fn end_cooldown<C: Conn>(
     event: &NewAuditEvent,
     now: i64,
 ) -> StoreResult<()> {
-    let done = c
-        .execute(
-            sql::SET_COOLDOWN,
-            args![None::<i64>, service.as_str(), user.as_str()],
-        )
-        .await?;
-    found(done, "user")?;
-    audit(c, event, now).await
+    let key = args![None::<i64>, service.as_str(), user.as_str()];
+    change_found(c, sql::SET_COOLDOWN, key, "user", event, now).await
 }
 
 // --- tokens -----------------------------------------------------------------------------
@@ -463,11 +470,8 @@ pub(crate) async fn unlock_token<C: Conn>(
     event: &NewAuditEvent,
     now: i64,
 ) -> StoreResult<()> {
-    let done = c
-        .execute(sql::UNLOCK_TOKEN, args![serial.as_str(), service.as_str()])
-        .await?;
-    found(done, "token")?;
-    audit(c, event, now).await
+    let key = args![serial.as_str(), service.as_str()];
+    change_found(c, sql::UNLOCK_TOKEN, key, "token", event, now).await
 }
 
 /// Why a step could not be consumed by [`sql::CONSUME_STEP`]: the user is locked, or the
@@ -537,7 +541,7 @@ async fn consume_step_or_refuse<C: Conn>(
     }
 }
 
-pub(crate) async fn accept_step<C: Conn>(
+pub(crate) async fn portable_accept_step<C: Conn>(
     c: &mut C,
     step: &StepUse,
     from: TokenState,
@@ -816,7 +820,7 @@ pub(crate) async fn enrollment_for_start<C: Conn>(
     Ok(OpenEnrollment { id: e.id, w: e.w })
 }
 
-pub(crate) async fn begin_activation<C: Conn>(
+pub(crate) async fn portable_begin_activation<C: Conn>(
     c: &mut C,
     session: &ActivationSession,
     max_guesses: u32,
@@ -873,7 +877,7 @@ pub(crate) async fn discard_session<C: Conn>(
     audit(c, event, now).await
 }
 
-pub(crate) async fn finish_activation<C: Conn>(
+pub(crate) async fn portable_finish_activation<C: Conn>(
     c: &mut C,
     session: &SessionId,
     token: &Token,

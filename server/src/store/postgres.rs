@@ -28,7 +28,7 @@ use sqlx::{PgConnection, Postgres, Row as _};
 use super::conn::{Arg, Conn, FromRow, Row, args};
 use super::model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
-    Judged, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind,
+    NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind,
     SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
 };
 use super::ops::{self, already_locked, token_args, user_locked_event};
@@ -55,6 +55,19 @@ pub struct PostgresStore {
 
 /// [`Conn`] over a sqlx PostgreSQL connection or transaction.
 struct PgConn<'c>(&'c mut PgConnection);
+
+/// An optional audit event as a statement's five last arguments: kind, user, serial,
+/// detail, and whether to insert it.
+macro_rules! audit_args {
+    ($event:expr) => {
+        [
+            Arg::from($event.kind.as_str()),
+            Arg::from($event.user_id.as_ref().map(|u| u.as_str())),
+            Arg::from($event.serial.as_ref().map(|s| s.as_str())),
+            Arg::from($event.detail.as_str()),
+        ]
+    };
+}
 
 fn bind<'q>(
     mut query: Query<'q, Postgres, PgArguments>,
@@ -95,6 +108,161 @@ impl Conn for PgConn<'_> {
     ) -> StoreResult<Vec<T>> {
         let rows = bind(sqlx::query(sql), args).fetch_all(&mut *self.0).await?;
         rows.iter().map(|row| T::from_row(row)).collect()
+    }
+
+    // The hot operations, each one statement here (the statements are below).
+
+    async fn accept_step(
+        &mut self,
+        step: &StepUse,
+        from: TokenState,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Acceptance> {
+        let [kind, user, serial, detail] = audit_args!(audit);
+        let row: Accepted = self
+            .fetch_one(
+                ACCEPT_STEP,
+                &[
+                    step.step.into(),
+                    step.drift.into(),
+                    now.into(),
+                    step.serial.as_str().into(),
+                    step.service_id.as_str().into(),
+                    from.as_str().into(),
+                    step.user_id.as_str().into(),
+                    kind,
+                    user,
+                    serial,
+                    detail,
+                ],
+            )
+            .await?;
+        Ok(if row.accepted {
+            Acceptance::Accepted
+        } else if row.locked {
+            Acceptance::Locked
+        } else {
+            let last_used_by = row
+                .last_used_by
+                .map(|u| UserId::new(u).map_err(super::error::corrupt))
+                .transpose()?;
+            Acceptance::Reused { last_used_by }
+        })
+    }
+
+    async fn record_failure(
+        &mut self,
+        service: &ServiceId,
+        user: &UserId,
+        max_failures: u32,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Failures> {
+        let [kind, audit_user, serial, detail] = audit_args!(audit);
+        let locked_event = user_locked_event(service, user, max_failures);
+        let locked_detail = already_locked(audit).detail;
+        let row: Recorded = self
+            .fetch_one(
+                RECORD_FAILURE,
+                &[
+                    max_failures.into(),
+                    service.as_str().into(),
+                    user.as_str().into(),
+                    now.into(),
+                    kind,
+                    audit_user,
+                    serial,
+                    detail,
+                    locked_event.kind.as_str().into(),
+                    locked_event.detail.as_str().into(),
+                    locked_detail.as_str().into(),
+                ],
+            )
+            .await?;
+        if !row.known {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(Failures {
+            failures: u32::try_from(row.failures).map_err(super::error::corrupt)?,
+            locked: row.locked,
+            newly_locked: row.counted && row.locked,
+        })
+    }
+
+    async fn begin_activation(
+        &mut self,
+        s: &ActivationSession,
+        max_guesses: u32,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<u32> {
+        let [kind, user, serial, detail] = audit_args!(audit);
+        let counted: Option<super::rows::Int> = self
+            .fetch_optional(
+                BEGIN_ACTIVATION,
+                &[
+                    s.enrollment_id.as_str().into(),
+                    now.into(),
+                    max_guesses.into(),
+                    s.id.as_str().into(),
+                    s.service_id.as_str().into(),
+                    s.user_id.as_str().into(),
+                    (&s.session_key).into(),
+                    s.expires_at.into(),
+                    kind,
+                    user,
+                    serial,
+                    detail,
+                ],
+            )
+            .await?;
+        match counted {
+            Some(left) => Ok(u32::try_from(left.0).unwrap_or(0)),
+            None => {
+                ops::enrollment_for_start(self, &s.service_id, &s.user_id, max_guesses, now)
+                    .await?;
+                Err(StoreError::EnrollmentNotFound)
+            }
+        }
+    }
+
+    async fn finish_activation(
+        &mut self,
+        session: &SessionId,
+        token: &Token,
+        user: &UserId,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        let [kind, audit_user, serial, detail] = audit_args!(audit);
+        let result: StoreResult<Finished> = async {
+            let columns: &[Arg<'_>] = token_args!(token);
+            let mut all = columns.to_vec();
+            all.extend([
+                session.as_str().into(),
+                now.into(),
+                user.as_str().into(),
+                kind,
+                audit_user,
+                serial,
+                detail,
+            ]);
+            self.fetch_one(FINISH_ACTIVATION, &all).await
+        }
+        .await;
+        let finished = match result {
+            Ok(finished) => finished,
+            Err(e) if is_unique_violation(&e) => return Err(StoreError::SerialTaken),
+            Err(e) => return Err(e),
+        };
+        if !finished.live {
+            Err(StoreError::SessionExpired)
+        } else if !finished.used {
+            Err(StoreError::EnrollmentNotFound)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -217,19 +385,6 @@ fn is_retryable(e: &StoreError) -> bool {
 async fn backoff(attempt: u32) {
     let micros = rand::thread_rng().gen_range(0..200 * u64::from(attempt));
     tokio::time::sleep(Duration::from_micros(micros)).await;
-}
-
-/// An optional audit event as a statement's five last arguments: kind, user, serial,
-/// detail, and whether to insert it.
-macro_rules! audit_args {
-    ($event:expr) => {
-        [
-            Arg::from($event.kind.as_str()),
-            Arg::from($event.user_id.as_ref().map(|u| u.as_str())),
-            Arg::from($event.serial.as_ref().map(|s| s.as_str())),
-            Arg::from($event.detail.as_str()),
-        ]
-    };
 }
 
 /// The answer of [`ACCEPT_STEP`].
@@ -394,86 +549,6 @@ impl FromRow for Finished {
     }
 }
 
-/// [`ACCEPT_STEP`] on a connection.
-async fn accept_step(
-    c: &mut PgConn<'_>,
-    step: &StepUse,
-    from: TokenState,
-    audit: &NewAuditEvent,
-    now: i64,
-) -> StoreResult<Acceptance> {
-    let [kind, user, serial, detail] = audit_args!(audit);
-    let row: Accepted = c
-        .fetch_one(
-            ACCEPT_STEP,
-            &[
-                step.step.into(),
-                step.drift.into(),
-                now.into(),
-                step.serial.as_str().into(),
-                step.service_id.as_str().into(),
-                from.as_str().into(),
-                step.user_id.as_str().into(),
-                kind,
-                user,
-                serial,
-                detail,
-            ],
-        )
-        .await?;
-    Ok(if row.accepted {
-        Acceptance::Accepted
-    } else if row.locked {
-        Acceptance::Locked
-    } else {
-        let last_used_by = row
-            .last_used_by
-            .map(|u| UserId::new(u).map_err(super::error::corrupt))
-            .transpose()?;
-        Acceptance::Reused { last_used_by }
-    })
-}
-
-/// [`RECORD_FAILURE`] on a connection.
-async fn record_failure(
-    c: &mut PgConn<'_>,
-    service: &ServiceId,
-    user: &UserId,
-    max_failures: u32,
-    audit: &NewAuditEvent,
-    now: i64,
-) -> StoreResult<Failures> {
-    let [kind, audit_user, serial, detail] = audit_args!(audit);
-    let locked_event = user_locked_event(service, user, max_failures);
-    let locked_detail = already_locked(audit).detail;
-    let row: Recorded = c
-        .fetch_one(
-            RECORD_FAILURE,
-            &[
-                max_failures.into(),
-                service.as_str().into(),
-                user.as_str().into(),
-                now.into(),
-                kind,
-                audit_user,
-                serial,
-                detail,
-                locked_event.kind.as_str().into(),
-                locked_event.detail.as_str().into(),
-                locked_detail.as_str().into(),
-            ],
-        )
-        .await?;
-    if !row.known {
-        return Err(StoreError::NotFound("user"));
-    }
-    Ok(Failures {
-        failures: u32::try_from(row.failures).map_err(super::error::corrupt)?,
-        locked: row.locked,
-        newly_locked: row.counted && row.locked,
-    })
-}
-
 fn is_unique_violation(e: &StoreError) -> bool {
     matches!(
         e,
@@ -539,41 +614,17 @@ impl Store for PostgresStore {
 
     async fn begin_activation(
         &self,
-        s: &ActivationSession,
+        session: &ActivationSession,
         max_guesses: u32,
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<u32> {
-        let [kind, user, serial, detail] = audit_args!(audit);
-        pooled!(self, |c| async {
-            let counted: Option<super::rows::Int> = c
-                .fetch_optional(
-                    BEGIN_ACTIVATION,
-                    &[
-                        s.enrollment_id.as_str().into(),
-                        now.into(),
-                        max_guesses.into(),
-                        s.id.as_str().into(),
-                        s.service_id.as_str().into(),
-                        s.user_id.as_str().into(),
-                        (&s.session_key).into(),
-                        s.expires_at.into(),
-                        kind,
-                        user,
-                        serial,
-                        detail,
-                    ],
-                )
-                .await?;
-            match counted {
-                Some(left) => Ok(u32::try_from(left.0).unwrap_or(0)),
-                None => {
-                    ops::enrollment_for_start(c, &s.service_id, &s.user_id, max_guesses, now)
-                        .await?;
-                    Err(StoreError::EnrollmentNotFound)
-                }
-            }
-        })
+        pooled!(self, |c| c.begin_activation(
+            session,
+            max_guesses,
+            audit,
+            now
+        ))
     }
 
     async fn session(&self, id: &SessionId, now: i64) -> StoreResult<Option<ActivationSession>> {
@@ -597,33 +648,8 @@ impl Store for PostgresStore {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<()> {
-        let [kind, audit_user, serial, detail] = audit_args!(audit);
-        let result: StoreResult<Finished> = pooled!(self, |c| async {
-            let columns: &[Arg<'_>] = token_args!(token);
-            let mut all = columns.to_vec();
-            all.extend([
-                session.as_str().into(),
-                now.into(),
-                user.as_str().into(),
-                kind,
-                audit_user,
-                serial,
-                detail,
-            ]);
-            c.fetch_one(FINISH_ACTIVATION, &all).await
-        });
-        let finished = match result {
-            Ok(finished) => finished,
-            Err(e) if is_unique_violation(&e) => return Err(StoreError::SerialTaken),
-            Err(e) => return Err(e),
-        };
-        if !finished.live {
-            Err(StoreError::SessionExpired)
-        } else if !finished.used {
-            Err(StoreError::EnrollmentNotFound)
-        } else {
-            Ok(())
-        }
+        pooled!(self, |c| c
+            .finish_activation(session, token, user, audit, now))
     }
 
     async fn add_provisioned_token(&self, token: &Token, quota: u32) -> StoreResult<()> {
@@ -657,7 +683,7 @@ impl Store for PostgresStore {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<Acceptance> {
-        pooled!(self, |c| accept_step(c, step, from, audit, now))
+        pooled!(self, |c| c.accept_step(step, from, audit, now))
     }
 
     async fn record_failure(
@@ -668,8 +694,7 @@ impl Store for PostgresStore {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<Failures> {
-        pooled!(self, |c| record_failure(
-            c,
+        pooled!(self, |c| c.record_failure(
             service,
             user,
             max_failures,
@@ -686,28 +711,7 @@ impl Store for PostgresStore {
         now: i64,
     ) -> StoreResult<Applied> {
         // One connection for the read and the write: two round trips in all.
-        pooled!(self, |c| async {
-            let found = ops::user(c, service, user).await?;
-            let judgement = judge(found.as_ref())?;
-            let audit = &judgement.audit;
-            match &judgement.action {
-                Judged::Record => {
-                    ops::audit(c, audit, now).await?;
-                    Ok(Applied::Recorded)
-                }
-                Judged::Accept { step, from } => {
-                    match accept_step(c, step, *from, audit, now).await? {
-                        Acceptance::Accepted => Ok(Applied::Accepted),
-                        refused => Ok(Applied::Refused(refused)),
-                    }
-                }
-                Judged::Fail { max_failures } => {
-                    let failures =
-                        record_failure(c, service, user, *max_failures, audit, now).await?;
-                    Ok(Applied::Failed(failures))
-                }
-            }
-        })
+        pooled!(self, |c| ops::judge_code(c, service, user, judge, now))
     }
 
     async fn record_registration_failure(

@@ -21,6 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
 
 use self::conn::{SqliteConn, run_ready};
 use self::writer::Writer;
+use super::conn::Conn as _;
 use super::model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind,
@@ -248,8 +249,10 @@ impl Store for SqliteStore {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<u32> {
-        self.write(with!(session, audit => |c| ops::begin_activation(c, &session, max_guesses, &audit, now)))
-            .await
+        self.write(
+            with!(session, audit => |c| c.begin_activation(&session, max_guesses, &audit, now)),
+        )
+        .await
     }
 
     async fn session(&self, id: &SessionId, now: i64) -> StoreResult<Option<ActivationSession>> {
@@ -274,7 +277,7 @@ impl Store for SqliteStore {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<()> {
-        self.write(with!(session, token, user, audit => |c| ops::finish_activation(c, &session, &token, &user, &audit, now)))
+        self.write(with!(session, token, user, audit => |c| c.finish_activation(&session, &token, &user, &audit, now)))
             .await
     }
 
@@ -311,7 +314,7 @@ impl Store for SqliteStore {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<Acceptance> {
-        self.write(with!(step, audit => |c| ops::accept_step(c, &step, from, &audit, now)))
+        self.write(with!(step, audit => |c| c.accept_step(&step, from, &audit, now)))
             .await
     }
 
@@ -334,7 +337,7 @@ impl Store for SqliteStore {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<Failures> {
-        self.write(with!(service, user, audit => |c| ops::record_failure(c, &service, &user, max_failures, &audit, now)))
+        self.write(with!(service, user, audit => |c| c.record_failure(&service, &user, max_failures, &audit, now)))
             .await
     }
 
