@@ -237,6 +237,14 @@ pub struct ServiceAdd {
     /// (503 provisioning_full) beyond it.
     #[arg(long, default_value_t = crate::policy::DEFAULT_UNASSIGNED_QUOTA)]
     pub unassigned_quota: u32,
+    /// A daily window HH:MM-HH:MM (e.g. 20:50-08:10) in which a revocation's cool-down lasts
+    /// until the window's end: revoked at night, re-issued from the morning (the guides'
+    /// night cut-off). Default: none.
+    #[arg(long, value_name = "HH:MM-HH:MM")]
+    pub night_cutoff: Option<String>,
+    /// The IANA time zone of --night-cutoff (default: Asia/Tokyo).
+    #[arg(long, value_name = "ZONE", requires = "night_cutoff")]
+    pub night_cutoff_zone: Option<String>,
     /// Storage.
     #[command(flatten)]
     pub storage: Storage,

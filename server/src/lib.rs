@@ -12,6 +12,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod import;
+pub mod night_cutoff;
 pub mod openapi;
 pub mod otp_check;
 pub mod policy;
