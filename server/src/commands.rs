@@ -9,8 +9,8 @@ use crate::auth::{generate_key, hash_key};
 use crate::client_addr::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{
-    Command, KeyCommand, KeyReseal, Serve, ServiceAdd, ServiceCommand, Storage, TokensCommand,
-    TokensImport,
+    Command, ConfigCommand, KeyCommand, KeyReseal, Serve, ServiceAdd, ServiceCommand, Storage,
+    TokensCommand, TokensImport,
 };
 use crate::crypto::{Keyring, MasterKey};
 use crate::night_cutoff::NightCutoff;
@@ -43,6 +43,12 @@ pub async fn run(command: Command) -> CommandResult {
         Command::Demo(serve) => demo(serve).await,
         Command::Tokens(TokensCommand::Import(args)) => tokens_import(args).await,
         Command::Key(command) => key(command).await,
+        Command::Config(ConfigCommand::Check(check)) => {
+            // What clap cannot check alone: the public URL is checked against the address.
+            check.serve.public_url(check.serve.listen)?;
+            print!("{}", check.effective);
+            Ok(())
+        }
     }
 }
 

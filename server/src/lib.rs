@@ -9,6 +9,7 @@ pub mod client_addr;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod config_file;
 pub mod crypto;
 pub mod error;
 pub mod import;
