@@ -133,3 +133,99 @@ async fn revoked_after_midnight_the_same_morning_and_outside_the_window_as_ever(
     );
     refused_for(&server, &key, "dave", 30 * 60).await;
 }
+
+/// The window set on the command line is stored (migration 0003) and read back by the
+/// server and by `service list`.
+#[tokio::test]
+async fn service_add_stores_the_window_and_service_list_shows_it() {
+    let (url, dir, _) = common::database(true);
+    let url = common::isolated(url).await;
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_softtoken-server"))
+            .args(args)
+            .args(["--database", &url, "--data-dir"])
+            .arg(data.path())
+            .env_remove("SOFTTOKEN_MASTER_KEY")
+            .env_remove("SOFTTOKEN_CONFIG")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr,
+        )
+    };
+    let (ok, _, stderr) = run(&[
+        "service",
+        "add",
+        "--id",
+        "shinkin",
+        "--name",
+        "Shinkin",
+        "--night-cutoff",
+        "20:50-08:10",
+    ]);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = run(&[
+        "service",
+        "add",
+        "--id",
+        "utc",
+        "--name",
+        "UTC bank",
+        "--night-cutoff",
+        "22:00-06:00",
+        "--night-cutoff-zone",
+        "UTC",
+    ]);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = run(&["service", "add", "--id", "plain", "--name", "Plain"]);
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = run(&[
+        "service",
+        "add",
+        "--id",
+        "bad",
+        "--name",
+        "Bad",
+        "--night-cutoff",
+        "20:50-08:10",
+        "--night-cutoff-zone",
+        "Asia/Osaka",
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--night-cutoff: 'Asia/Osaka' is not an IANA time zone"),
+        "{stderr}"
+    );
+
+    let (ok, list, stderr) = run(&["service", "list"]);
+    assert!(ok, "{stderr}");
+    let line = |id: &str| {
+        list.lines()
+            .find(|l| l.starts_with(&format!("{id}\t")))
+            .unwrap_or_else(|| panic!("no {id} in {list}"))
+            .to_owned()
+    };
+    assert!(
+        line("shinkin").ends_with(" night-cutoff 20:50-08:10 Asia/Tokyo"),
+        "{list}"
+    );
+    assert!(
+        line("utc").ends_with(" night-cutoff 22:00-06:00 UTC"),
+        "{list}"
+    );
+    assert!(!line("plain").contains("night-cutoff"), "{list}");
+    assert!(!list.contains("bad\t"), "{list}");
+
+    let store = softtoken_server::store::connect(&url).await.unwrap();
+    let sid = softtoken_protocol::ServiceId::new("shinkin").unwrap();
+    let shinkin = store.service(&sid).await.unwrap().unwrap();
+    assert_eq!(
+        shinkin.policy.night_cutoff,
+        Some(NightCutoff::parse("20:50-08:10", "Asia/Tokyo").unwrap())
+    );
+    drop(dir);
+}
