@@ -9,10 +9,11 @@ use crate::auth::{generate_key, hash_key};
 use crate::client_addr::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{
-    Command, KeyCommand, KeyReseal, Serve, ServiceAdd, ServiceCommand, Storage, TokensCommand,
-    TokensImport,
+    Command, ConfigCommand, KeyCommand, KeyReseal, Serve, ServiceAdd, ServiceCommand, Storage,
+    TokensCommand, TokensImport,
 };
 use crate::crypto::{Keyring, MasterKey};
+use crate::night_cutoff::NightCutoff;
 use crate::policy::{EXPIRED_UNASSIGNED_KEPT_MS, PURGE_EVERY, Policy, parse_duration};
 use crate::serve::shutdown_signal;
 use crate::store::{self, Service, Store, StoreError};
@@ -42,6 +43,12 @@ pub async fn run(command: Command) -> CommandResult {
         Command::Demo(serve) => demo(serve).await,
         Command::Tokens(TokensCommand::Import(args)) => tokens_import(args).await,
         Command::Key(command) => key(command).await,
+        Command::Config(ConfigCommand::Check(check)) => {
+            // What clap cannot check alone: the public URL is checked against the address.
+            check.serve.public_url(check.serve.listen)?;
+            print!("{}", check.effective);
+            Ok(())
+        }
     }
 }
 
@@ -332,6 +339,17 @@ fn policy_from(add: &ServiceAdd) -> Result<Policy, String> {
         shared_tokens: add.shared_tokens,
         cooldown_restarts: add.cooldown_restarts,
         unassigned_quota: add.unassigned_quota,
+        night_cutoff: add
+            .night_cutoff
+            .as_deref()
+            .map(|window| {
+                let zone = add
+                    .night_cutoff_zone
+                    .as_deref()
+                    .unwrap_or(crate::night_cutoff::DEFAULT_ZONE.name());
+                NightCutoff::parse(window, zone).map_err(|e| format!("--night-cutoff: {e}"))
+            })
+            .transpose()?,
     })
 }
 
@@ -369,7 +387,7 @@ async fn service_list(storage: &Storage) -> CommandResult {
         let r = p.registration_params();
         println!(
             "{}\t{}\tactivation {}/{}/{}s registration {}/{}/{}s window {} max-failures {} \
-             cooldown {}s enrollment-ttl {}s tokens-per-user {}{}",
+             cooldown {}s enrollment-ttl {}s tokens-per-user {}{}{}",
             s.id,
             s.name,
             a.algorithm,
@@ -387,7 +405,10 @@ async fn service_list(storage: &Storage) -> CommandResult {
                 " shared-tokens"
             } else {
                 ""
-            }
+            },
+            p.night_cutoff
+                .map(|n| format!(" night-cutoff {n}"))
+                .unwrap_or_default()
         );
     }
     Ok(())
@@ -567,6 +588,56 @@ mod tests {
         assert_eq!(policy.activation_params().digits, Digits::Six);
         assert_eq!(policy.cooldown_secs, 3600);
         assert!(policy.shared_tokens);
+        assert_eq!(policy.night_cutoff, None);
+        let night = |extra: &[&str]| {
+            let args = [
+                "softtoken-server",
+                "service",
+                "add",
+                "--id",
+                "b1",
+                "--name",
+                "B",
+            ];
+            let cli = crate::config::Cli::try_parse_from(args.iter().chain(extra)).unwrap();
+            let Command::Service(ServiceCommand::Add(add)) = cli.command else {
+                panic!("parsed as another command");
+            };
+            policy_from(&add)
+        };
+        let tokyo = night(&["--night-cutoff", "20:50-08:10"]).unwrap();
+        assert_eq!(
+            tokyo.night_cutoff.unwrap().to_string(),
+            "20:50-08:10 Asia/Tokyo"
+        );
+        let utc = night(&[
+            "--night-cutoff",
+            "22:00-06:00",
+            "--night-cutoff-zone",
+            "UTC",
+        ]);
+        assert_eq!(utc.unwrap().night_cutoff.unwrap().zone_name(), "UTC");
+        let e = night(&["--night-cutoff", "22:00-6"]).unwrap_err();
+        assert!(e.starts_with("--night-cutoff: "), "{e}");
+        let e = night(&[
+            "--night-cutoff",
+            "22:00-06:00",
+            "--night-cutoff-zone",
+            "Mars",
+        ]);
+        assert!(e.unwrap_err().contains("'Mars'"));
+        // A zone alone is a mistake clap reports.
+        let args = [
+            "softtoken-server",
+            "service",
+            "add",
+            "--id",
+            "b1",
+            "--name",
+            "B",
+        ];
+        let zone_alone = ["--night-cutoff-zone", "UTC"];
+        assert!(crate::config::Cli::try_parse_from(args.iter().chain(&zone_alone)).is_err());
         let bad = crate::config::Cli::try_parse_from([
             "softtoken-server",
             "service",

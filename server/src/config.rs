@@ -1,5 +1,7 @@
 //! The command line: `serve`, `service add|list|rotate-key`, `tokens import`,
-//! `key list|rotate|reseal|retire|generate`, `demo`.
+//! `key list|rotate|reseal|retire|generate`, `demo`, `config check`. Every long flag of
+//! `serve` is also a key of the configuration file (`config_file.rs`), with no code of its
+//! own there.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,6 +26,10 @@ pub struct Cli {
 /// Where the data lives.
 #[derive(Debug, Clone, Args)]
 pub struct Storage {
+    /// A TOML file of settings: any flag of `serve`, by its long name with `_` for `-`
+    /// (docs/softtoken-server.example.toml); flags and the environment override it.
+    #[arg(long, env = "SOFTTOKEN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Database URL (`sqlite:PATH`); default: `softtoken.db` in the data directory.
     #[arg(long, env = "SOFTTOKEN_DATABASE_URL")]
     pub database: Option<String>,
@@ -142,6 +148,28 @@ pub enum Command {
     /// Manage the master keyring that seals seeds and verifiers at rest.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Check the configuration (file, environment, flags).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print every setting `serve` would run with and where
+    /// it came from (flag, env, file or default), secrets masked.
+    Check(ConfigCheck),
+}
+
+/// `config check`: the options of `serve`, and what they came to.
+#[derive(Debug, Args)]
+pub struct ConfigCheck {
+    /// The settings checked.
+    #[command(flatten)]
+    pub serve: Serve,
+    /// Every setting with its source, filled in by `config_file::load`.
+    #[arg(skip)]
+    pub effective: crate::config_file::Effective,
 }
 
 /// `key …`.
@@ -237,6 +265,14 @@ pub struct ServiceAdd {
     /// (503 provisioning_full) beyond it.
     #[arg(long, default_value_t = crate::policy::DEFAULT_UNASSIGNED_QUOTA)]
     pub unassigned_quota: u32,
+    /// A daily window HH:MM-HH:MM (e.g. 20:50-08:10) in which a revocation's cool-down lasts
+    /// until the window's end: revoked at night, re-issued from the morning (the guides'
+    /// night cut-off). Default: none.
+    #[arg(long, value_name = "HH:MM-HH:MM")]
+    pub night_cutoff: Option<String>,
+    /// The IANA time zone of --night-cutoff (default: Asia/Tokyo).
+    #[arg(long, value_name = "ZONE", requires = "night_cutoff")]
+    pub night_cutoff_zone: Option<String>,
     /// Storage.
     #[command(flatten)]
     pub storage: Storage,

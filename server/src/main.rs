@@ -2,12 +2,21 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use softtoken_server::commands;
-use softtoken_server::config::Cli;
+use softtoken_server::config_file::{self, LoadError};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The command line over the environment and the configuration file, before anything
+    // else: every setting, logging's included, may come from the file.
+    let cli = match config_file::load_process() {
+        Ok(cli) => cli,
+        Err(LoadError::Clap(e)) => e.exit(),
+        Err(LoadError::Config(message)) => {
+            eprintln!("softtoken-server: configuration: {message}");
+            return ExitCode::from(2);
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -15,7 +24,6 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match commands::run(cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

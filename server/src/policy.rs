@@ -46,6 +46,9 @@ pub struct Policy {
     /// Provisioned tokens the service may have waiting for registration at once; the
     /// unauthenticated provisioning call is refused beyond it.
     pub unassigned_quota: u32,
+    /// A daily window in which a revocation's cool-down lasts until the window's end (the
+    /// guides' night cut-off); `None`: the cool-down is the same at any hour.
+    pub night_cutoff: Option<crate::night_cutoff::NightCutoff>,
 }
 
 impl Default for Policy {
@@ -62,6 +65,7 @@ impl Default for Policy {
             tokens_per_user: 1,
             shared_tokens: false,
             unassigned_quota: DEFAULT_UNASSIGNED_QUOTA,
+            night_cutoff: None,
         }
     }
 }

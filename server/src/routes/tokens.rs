@@ -282,11 +282,11 @@ pub async fn revoke(
 ) -> Result<Json<RevokeResponse>, ApiError> {
     let serial = path_serial(&serial)?;
     let now = state.now();
-    let policy = &service.policy;
-    let until = now.saturating_add(policy.cooldown_ms());
+    let cooldown = crate::store::rules::revoke_cooldown(&service.policy, now);
+    let until = cooldown.end();
     let revocation = state
         .store
-        .revoke_token(&service.id, &serial, until, policy.cooldown_restarts, now)
+        .revoke_token(&service.id, &serial, cooldown, now)
         .await?;
     let latest = revocation
         .users

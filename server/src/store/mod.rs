@@ -34,8 +34,8 @@ pub use error::{DatabaseError, StoreError, StoreResult};
 pub use model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, EnrollmentId,
     Failures, Judge, Judged, Judgement, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged,
-    Resealed, Revocation, SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState,
-    User,
+    Resealed, Revocation, RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse,
+    Token, TokenState, User,
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -218,15 +218,14 @@ pub trait Store: Send + Sync + 'static {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<()>;
-    /// Revokes a token, ends its users' unused enrollments and starts their cool-down
-    /// (until `cooldown_until`; a running one keeps its end unless `restarts`). Revoking a
-    /// revoked token changes nothing. `NotFound` if no such token.
+    /// Revokes a token, ends its users' unused enrollments and starts their cool-down as
+    /// `cooldown` asks (`rules::cooldown_after_revoke`). Revoking a revoked token changes
+    /// nothing. `NotFound` if no such token.
     async fn revoke_token(
         &self,
         service: &ServiceId,
         serial: &TokenSerial,
-        cooldown_until: i64,
-        restarts: bool,
+        cooldown: RevokeCooldown,
         now: i64,
     ) -> StoreResult<Revocation>;
     /// Ends a user's cool-down now. `NotFound` if no such user.

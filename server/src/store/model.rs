@@ -346,6 +346,27 @@ pub struct Binding {
     pub max_failures: u32,
 }
 
+/// The cool-down a revocation asks for (`rules::revoke_cooldown` of the service's policy);
+/// `rules::cooldown_after_revoke` turns it into each user's end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevokeCooldown {
+    /// Unix ms the policy's cool-down, counted from the revocation, ends.
+    pub until: i64,
+    /// Unix ms the night window the revocation fell in ends, if it fell in one: no cool-down
+    /// of this revocation ends before it.
+    pub night_until: Option<i64>,
+    /// Whether a running cool-down starts afresh (`until`) rather than keep its end.
+    pub restarts: bool,
+}
+
+impl RevokeCooldown {
+    /// The end of the cool-down of a user not yet in one.
+    pub fn end(&self) -> i64 {
+        self.night_until
+            .map_or(self.until, |night| self.until.max(night))
+    }
+}
+
 /// A revocation: the token's users and the cool-down each is in now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revocation {

@@ -14,7 +14,7 @@ use super::conn::{Conn, args};
 use super::model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judged,
     Judgement, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation,
-    SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
+    RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
 };
 use super::rows::{
     Counted, EnrollmentForStart, Flag, Int, Text, TokenUser, UserState, UserTokenRow, stored_serial,
@@ -36,6 +36,7 @@ pub(crate) async fn add_service<C: Conn>(
         .map(|s| i64::try_from(s.seconds()))
         .transpose()
         .map_err(super::error::corrupt)?;
+    let window = p.night_cutoff.map(|n| n.window());
     let added = c
         .execute(
             sql::INSERT_SERVICE,
@@ -55,6 +56,8 @@ pub(crate) async fn add_service<C: Conn>(
                 p.unassigned_quota,
                 key_hash.as_slice(),
                 service.created_at,
+                window.as_deref(),
+                p.night_cutoff.map(|n| n.zone_name()),
             ],
         )
         .await?;
@@ -708,8 +711,7 @@ pub(crate) async fn revoke_token<C: Conn>(
     c: &mut C,
     service: &ServiceId,
     serial: &TokenSerial,
-    cooldown_until: i64,
-    restarts: bool,
+    cooldown: RevokeCooldown,
     now: i64,
 ) -> StoreResult<Revocation> {
     let token = token(c, service, serial)
@@ -739,8 +741,7 @@ pub(crate) async fn revoke_token<C: Conn>(
         .await?;
     let mut users = Vec::with_capacity(holders.len());
     for holder in holders {
-        let until =
-            rules::cooldown_after_revoke(holder.cooldown_until, now, cooldown_until, restarts);
+        let until = rules::cooldown_after_revoke(holder.cooldown_until, now, cooldown);
         if Some(until) != holder.cooldown_until {
             c.execute(
                 sql::SET_COOLDOWN,

@@ -28,8 +28,8 @@ use sqlx::{PgConnection, Postgres, Row as _};
 use super::conn::{Arg, Conn, FromRow, Row, args};
 use super::model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
-    NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind,
-    SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
+    NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
+    SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
 };
 use super::ops::{self, already_locked, token_args, user_locked_event};
 use super::sql::no_cooldown_of_enrollment_user;
@@ -789,17 +789,11 @@ impl Store for PostgresStore {
         &self,
         service: &ServiceId,
         serial: &TokenSerial,
-        cooldown_until: i64,
-        restarts: bool,
+        cooldown: RevokeCooldown,
         now: i64,
     ) -> StoreResult<Revocation> {
         serializable!(self, |c| ops::revoke_token(
-            c,
-            service,
-            serial,
-            cooldown_until,
-            restarts,
-            now
+            c, service, serial, cooldown, now
         ))
     }
 

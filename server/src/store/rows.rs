@@ -13,6 +13,7 @@ use super::model::{
     ActivationSession, AuditEvent, Enrollment, EnrollmentId, SealedValue, Service, SessionId,
     Token, TokenState,
 };
+use crate::night_cutoff::NightCutoff;
 use crate::policy::Policy;
 use crate::serial::TokenSerial;
 
@@ -64,6 +65,16 @@ impl FromRow for Service {
             tokens_per_user: count(row, "tokens_per_user")?,
             shared_tokens: row.flag("shared_tokens")?,
             unassigned_quota: count(row, "unassigned_quota")?,
+            night_cutoff: match (
+                row.opt_text("night_cutoff")?,
+                row.opt_text("night_cutoff_zone")?,
+            ) {
+                (None, None) => None,
+                (Some(window), Some(zone)) => {
+                    Some(NightCutoff::parse(&window, &zone).map_err(corrupt)?)
+                }
+                _ => return Err(corrupt("a night cut-off without its zone, or a zone alone")),
+            },
         };
         Ok(Service {
             id: service_id(row.text("id")?)?,

@@ -10,7 +10,7 @@ macro_rules! service_columns {
     () => {
         "id, name, algorithm, digits, period, otp_window, max_failures, cooldown_secs, \
          cooldown_restarts, enrollment_ttl_secs, tokens_per_user, shared_tokens, \
-         unassigned_quota, created_at"
+         unassigned_quota, night_cutoff, night_cutoff_zone, created_at"
     };
 }
 
@@ -37,8 +37,9 @@ macro_rules! token_insert {
 /// Adds a service; changes nothing if its ID (or key hash) exists.
 pub(crate) const INSERT_SERVICE: &str = "INSERT INTO services (id, name, algorithm, digits, \
      period, otp_window, max_failures, cooldown_secs, cooldown_restarts, enrollment_ttl_secs, \
-     tokens_per_user, shared_tokens, unassigned_quota, api_key_hash, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     tokens_per_user, shared_tokens, unassigned_quota, api_key_hash, created_at, night_cutoff, \
+     night_cutoff_zone) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
      ON CONFLICT DO NOTHING";
 
 /// Every service, by ID.

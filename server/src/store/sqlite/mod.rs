@@ -24,8 +24,8 @@ use self::writer::Writer;
 use super::conn::Conn as _;
 use super::model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
-    NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, SealedKind,
-    SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
+    NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
+    SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
 };
 use super::{DatabaseError, Store, StoreError, StoreResult, ops};
 use crate::serial::TokenSerial;
@@ -409,12 +409,13 @@ impl Store for SqliteStore {
         &self,
         service: &ServiceId,
         serial: &TokenSerial,
-        cooldown_until: i64,
-        restarts: bool,
+        cooldown: RevokeCooldown,
         now: i64,
     ) -> StoreResult<Revocation> {
-        self.write(with!(service, serial => |c| ops::revoke_token(c, &service, &serial, cooldown_until, restarts, now)))
-            .await
+        self.write(
+            with!(service, serial => |c| ops::revoke_token(c, &service, &serial, cooldown, now)),
+        )
+        .await
     }
 
     async fn end_cooldown(
