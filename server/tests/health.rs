@@ -92,13 +92,15 @@ async fn ready_until_a_migration_goes_missing_then_503_naming_it() {
 }
 
 #[tokio::test]
-async fn a_database_that_is_gone_is_not_ready() {
-    // SQLite only: a PostgreSQL server cannot be taken away from under one test.
+async fn a_database_whose_queries_fail_is_not_ready() {
+    // SQLite only: a PostgreSQL server cannot be taken away from under one test, while a
+    // SQLite file can be broken from outside: its migrations table dropped, every query of
+    // it fails.
     let (url, dir, path) = common::database(false);
     let state = common::state_from_url(&url, Arc::new(ManualClock::new(0)), 0).await;
     let router = softtoken_server::app(state);
     assert_eq!(get(&router, "/readyz").await.0, 200);
-    // The tables dropped under the running server: its queries fail.
+    // The migrations table dropped under the running server.
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     sqlx::query("DROP TABLE _sqlx_migrations")
         .execute(&mut conn)
