@@ -232,6 +232,9 @@ async fn run_server(
     let state = AppState::new(store, key, clock, &public_url, serve.app_rate_limit)
         .with_trusted_proxies(TrustedProxies::new(serve.trusted_proxies.clone()));
     tracing::info!(listen = %bound, public_url = %public_url, "serving");
+    if let Some(listen) = serve.metrics_listen {
+        crate::metrics::serve(listen, Arc::clone(&state.store), shutdown_signal()).await?;
+    }
     // Provisioning and activation start are open to anyone (rate-limited): without this,
     // abandoned sessions and never-registered tokens would pile up for ever.
     tokio::spawn(housekeeping(state.clone()));

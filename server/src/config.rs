@@ -83,9 +83,35 @@ pub struct Serve {
     /// Connections open at once; more wait until one closes.
     #[arg(long, env = "SOFTTOKEN_MAX_CONNECTIONS", default_value_t = 4096)]
     pub max_connections: usize,
+    /// Address to serve `GET /metrics` (Prometheus text format) on, apart from the API;
+    /// default: no metrics.
+    #[arg(long, env = "SOFTTOKEN_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Log lines as `text` for people or `json`, one object a line, for a log collector.
+    #[arg(long, env = "SOFTTOKEN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// Storage.
     #[command(flatten)]
     pub storage: Storage,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable text.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+impl Command {
+    /// The log format the command asks for (text for commands that do not serve).
+    pub fn log_format(&self) -> LogFormat {
+        match self {
+            Command::Serve(serve) | Command::Demo(serve) => serve.log_format,
+            _ => LogFormat::Text,
+        }
+    }
 }
 
 /// A duration like `10s`, `2m` or bare seconds, for clap.

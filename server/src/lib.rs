@@ -3,6 +3,7 @@
 //! [`app`] builds the whole HTTP API over an [`AppState`]; `main.rs` only parses the
 //! command line ([`config`]) and runs it ([`commands`]).
 
+pub mod access_log;
 pub mod audit;
 pub mod auth;
 pub mod client_addr;
@@ -14,6 +15,7 @@ pub mod crypto;
 pub mod error;
 pub mod import;
 pub mod night_cutoff;
+pub mod metrics;
 pub mod openapi;
 pub mod otp_check;
 pub mod policy;

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use softtoken_server::commands;
+use softtoken_server::config::LogFormat;
 use softtoken_server::config_file::{self, LoadError};
 
 #[tokio::main]
@@ -17,13 +18,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "softtoken_server=info,tower_http=warn".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.command.log_format() {
+        // Fields at the top level of each object, where log collectors look for them.
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+        LogFormat::Text => logs.init(),
+    }
     match commands::run(cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -32,7 +32,8 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     tags((name = "app", description = "Called by the token app; no key, rate-limited"),
          (name = "bank", description = "Called by the bank's back end with the service's API key"),
-         (name = "meta", description = "About this API"))
+         (name = "meta", description = "About this API"),
+         (name = "operations", description = "For load balancers and orchestrators; no key, not rate-limited"))
 )]
 struct Frame;
 

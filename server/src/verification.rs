@@ -8,6 +8,9 @@
 //! written in the same commit as the write the check makes (an accepted code, a counted
 //! failure), or on its own when the check writes nothing (no token, already locked, a
 //! colleague's code).
+//!
+//! Each check is counted in the metrics here too (`softtoken_code_checks_total` by
+//! purpose and reason, `softtoken_lockouts_total`), so no caller can forget it.
 
 use std::sync::Arc;
 
@@ -140,6 +143,22 @@ impl<'a> Verification<'a> {
         code: &Code,
         purpose: Purpose,
     ) -> Result<Verdict, VerifyError> {
+        let checked = self.judge(service, user, code, purpose).await;
+        let reason = match &checked {
+            Ok(verdict) => verdict.outcome.as_str(),
+            Err(e) => error_reason(e),
+        };
+        crate::metrics::code_checked(purpose.audit_kind(), reason);
+        checked
+    }
+
+    async fn judge(
+        &self,
+        service: &Service,
+        user: &UserId,
+        code: &Code,
+        purpose: Purpose,
+    ) -> Result<Verdict, VerifyError> {
         let kind = purpose.audit_kind();
         let max = service.policy.max_failures;
         let judge = Judging {
@@ -225,6 +244,17 @@ impl<'a> Verification<'a> {
         user: &UserId,
         code: &Code,
     ) -> Result<Proof, VerifyError> {
+        let proved = self.prove_held(service, user, code).await;
+        count_proof(AuditKind::Possession, &proved);
+        proved
+    }
+
+    async fn prove_held(
+        &self,
+        service: &Service,
+        user: &UserId,
+        code: &Code,
+    ) -> Result<Proof, VerifyError> {
         let kind = AuditKind::Possession;
         let max = service.policy.max_failures;
         let found = self
@@ -275,6 +305,19 @@ impl<'a> Verification<'a> {
     /// token is answered `reused` and counts against nobody. A token locked by wrong
     /// codes is refused before its code is looked at, so it cannot be guessed further.
     pub async fn prove_unbound(
+        &self,
+        service: &Service,
+        user: &UserId,
+        token: &Token,
+        code: &Code,
+        kind: AuditKind,
+    ) -> Result<Proof, VerifyError> {
+        let proved = self.prove_new(service, user, token, code, kind).await;
+        count_proof(kind, &proved);
+        proved
+    }
+
+    async fn prove_new(
         &self,
         service: &Service,
         user: &UserId,
@@ -497,7 +540,29 @@ fn matches(
     ))
 }
 
+/// The metrics' reason for a check that ended in an error: a lockout found before the
+/// code was looked at is `locked` (`token_locked` for a token's), anything else `error`.
+fn error_reason(e: &VerifyError) -> &'static str {
+    match e {
+        VerifyError::Store(StoreError::Locked) => Outcome::Locked.as_str(),
+        VerifyError::Store(StoreError::TokenLocked) => "token_locked",
+        _ => "error",
+    }
+}
+
+/// Counts a proof of possession in the metrics: a fresh one as `ok` (the caller's write
+/// then uses its step), a refused one by its verdict.
+fn count_proof(kind: AuditKind, proved: &Result<Proof, VerifyError>) {
+    let reason = match proved {
+        Ok(Proof::Fresh(_)) => Outcome::Accepted.as_str(),
+        Ok(Proof::Refused(verdict)) => verdict.outcome.as_str(),
+        Err(e) => error_reason(e),
+    };
+    crate::metrics::code_checked(kind, reason);
+}
+
 /// The verdict of a counted failure: `locked` if the user was locked before it could count.
+/// Every failure that locks a user passes here, so this is where lockouts are counted.
 fn counted(
     outcome: Outcome,
     serial: Option<&TokenSerial>,
@@ -506,6 +571,9 @@ fn counted(
     audited: AuditKind,
 ) -> Verdict {
     let already_locked = f.locked && !f.newly_locked;
+    if f.newly_locked {
+        crate::metrics::locked_out();
+    }
     Verdict {
         outcome: if already_locked {
             Outcome::Locked

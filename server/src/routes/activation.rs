@@ -26,6 +26,7 @@ use crate::audit::AuditKind;
 use crate::client_addr::ClientAddr;
 use crate::crypto::Bound;
 use crate::error::{ApiError, Json};
+use crate::metrics::Stage;
 use crate::policy::{MAX_ACTIVATION_GUESSES, SESSION_TTL_MS};
 use crate::routes::audit;
 use crate::store::{ActivationSession, NewAuditEvent, SessionId, StoreError, Token, TokenState};
@@ -42,6 +43,21 @@ pub async fn start(
     State(state): State<AppState>,
     Extension(client): Extension<ClientAddr>,
     Json(request): Json<StartRequest>,
+) -> Result<Json<StartResponse>, ApiError> {
+    let started = answer_start(&state, client, &request).await;
+    count(Stage::Start, &started);
+    started
+}
+
+/// Counts a start or finish the handler answered in the metrics, failed by its problem code.
+fn count<T>(stage: Stage, answer: &Result<T, ApiError>) {
+    crate::metrics::activation(stage, answer.as_ref().err().map(|e| e.code));
+}
+
+async fn answer_start(
+    state: &AppState,
+    client: ClientAddr,
+    request: &StartRequest,
 ) -> Result<Json<StartResponse>, ApiError> {
     let now = state.now();
     let sid = &request.service_id;
@@ -60,7 +76,7 @@ pub async fn start(
         Ok(open) => open,
         Err(StoreError::EnrollmentLocked) => {
             let refused = NewAuditEvent::new(sid, AuditKind::ActivationRefused, "locked").user(uid);
-            audit(&state, refused).await;
+            audit(state, refused).await;
             return Err(StoreError::EnrollmentLocked.into());
         }
         Err(e) => return Err(e.into()),
@@ -124,6 +140,15 @@ pub async fn finish(
     State(state): State<AppState>,
     Json(request): Json<FinishRequest>,
 ) -> Result<Json<FinishResponse>, ApiError> {
+    let finished = answer_finish(&state, &request).await;
+    count(Stage::Finish, &finished);
+    finished
+}
+
+async fn answer_finish(
+    state: &AppState,
+    request: &FinishRequest,
+) -> Result<Json<FinishResponse>, ApiError> {
     let now = state.now();
     let session_id = SessionId::parse(&request.session_id).ok_or(StoreError::SessionExpired)?;
     let session = state
@@ -161,7 +186,7 @@ pub async fn finish(
         )
         .with_attempts_left(left));
     }
-    let service = crate::routes::service(&state, sid).await?;
+    let service = crate::routes::service(state, sid).await?;
     let params = service.policy.activation_params();
     let seed = key.seed(&request.serial, params.algorithm);
     let serial = request.serial.clone().into();

@@ -5,6 +5,7 @@
 pub mod activation;
 pub mod audit;
 pub mod enrollments;
+pub mod health;
 pub mod import;
 pub mod provisioning;
 pub mod time;
@@ -98,6 +99,8 @@ pub fn api(state: &AppState) -> OpenApiRouter<AppState> {
         );
     OpenApiRouter::with_openapi(crate::openapi::base())
         .routes(routes!(crate::openapi::serve))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
         .merge(app_api)
         .merge(bank_api)
 }
@@ -111,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(crate::access_log::observe))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             client_addr::resolve(proxies.clone(), request, next)
         }))

@@ -288,6 +288,7 @@ pub async fn revoke(
         .store
         .revoke_token(&service.id, &serial, cooldown, now)
         .await?;
+    crate::metrics::revoked();
     let latest = revocation
         .users
         .iter()
@@ -334,6 +335,7 @@ pub async fn unlock(
         .store
         .unlock_token(&service.id, &serial, &event, state.now())
         .await?;
+    crate::metrics::unlocked(crate::metrics::Unlocked::Token);
     let token = service_token(&state, &service.id, &serial).await?;
     Ok(Json(token_state(&token)))
 }

@@ -195,6 +195,7 @@ pub async fn unlock(
         .store
         .unlock_user(&service.id, &uid, &event, state.now())
         .await?;
+    crate::metrics::unlocked(crate::metrics::Unlocked::User);
     user_view(&state, &service, &uid).await.map(Json)
 }
 

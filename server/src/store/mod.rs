@@ -24,6 +24,7 @@ pub mod rules;
 pub mod scratch;
 mod sql;
 mod sqlite;
+mod status;
 
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ pub use model::{
 };
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use status::{MigrationStatus, PoolUse};
 
 use crate::serial::TokenSerial;
 
@@ -265,6 +267,13 @@ pub trait Store: Send + Sync + 'static {
     /// Stores re-sealed values, in one commit, each only if its row still holds the old
     /// one; how many were stored.
     async fn replace_sealed(&self, kind: SealedKind, values: &[Resealed]) -> StoreResult<u64>;
+
+    // --- operations -----------------------------------------------------------------
+    /// How the backend's connections are in use now (for the metrics).
+    fn pool_use(&self) -> PoolUse;
+    /// The database's applied migrations beside this build's; an error if the database
+    /// does not answer (for `/readyz`).
+    async fn migration_status(&self) -> StoreResult<MigrationStatus>;
 }
 
 impl dyn Store {

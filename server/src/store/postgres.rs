@@ -33,7 +33,7 @@ use super::model::{
 };
 use super::ops::{self, already_locked, token_args, user_locked_event};
 use super::sql::no_cooldown_of_enrollment_user;
-use super::{DatabaseError, Store, StoreError, StoreResult};
+use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, status};
 use crate::serial::TokenSerial;
 
 /// Connections per pool unless the caller asks otherwise: enough to keep a 2–4 core
@@ -46,6 +46,9 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
 
 /// Attempts of a serializable transaction before its conflict is reported.
 const MAX_ATTEMPTS: u32 = 30;
+
+/// The schema this build expects.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -361,7 +364,7 @@ impl PostgresStore {
             })
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         Ok(PostgresStore { pool })
     }
 
@@ -805,6 +808,21 @@ impl Store for PostgresStore {
         now: i64,
     ) -> StoreResult<()> {
         serializable!(self, |c| ops::end_cooldown(c, service, user, audit, now))
+    }
+
+    fn pool_use(&self) -> PoolUse {
+        PoolUse::Pool {
+            open: self.pool.size(),
+            idle: self.pool.num_idle(),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    async fn migration_status(&self) -> StoreResult<MigrationStatus> {
+        let applied: Vec<(i64, Vec<u8>)> = sqlx::query_as(status::APPLIED_MIGRATIONS)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(status::compare(&MIGRATOR, &applied))
     }
 
     async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()> {

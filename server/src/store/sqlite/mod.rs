@@ -27,7 +27,7 @@ use super::model::{
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
     SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
 };
-use super::{DatabaseError, Store, StoreError, StoreResult, ops};
+use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, ops, status};
 use crate::serial::TokenSerial;
 
 /// How long a connection waits for another process's write lock before it gives up.
@@ -121,6 +121,9 @@ fn create_private_file(path: &Path) -> StoreResult<()> {
     }
 }
 
+/// The schema this build expects.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
 async fn migrate(path: &Path) -> StoreResult<()> {
     let options = SqliteConnectOptions::new()
         .filename(path)
@@ -128,7 +131,7 @@ async fn migrate(path: &Path) -> StoreResult<()> {
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT);
     let mut conn = SqliteConnection::connect_with(&options).await?;
-    sqlx::migrate!("./migrations/sqlite").run(&mut conn).await?;
+    MIGRATOR.run(&mut conn).await?;
     conn.close().await?;
     Ok(())
 }
@@ -429,6 +432,25 @@ impl Store for SqliteStore {
             with!(service, user, audit => |c| ops::end_cooldown(c, &service, &user, &audit, now)),
         )
         .await
+    }
+
+    fn pool_use(&self) -> PoolUse {
+        PoolUse::Writer {
+            queued: self.writer.queued(),
+        }
+    }
+
+    async fn migration_status(&self) -> StoreResult<MigrationStatus> {
+        let applied = self
+            .read(|c| {
+                let mut statement = c.0.prepare_cached(status::APPLIED_MIGRATIONS)?;
+                let rows = statement.query_map([], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?))
+                })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await?;
+        Ok(status::compare(&MIGRATOR, &applied))
     }
 
     async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()> {

@@ -122,6 +122,11 @@ impl Writer {
         Ok(Writer { jobs })
     }
 
+    /// Reads and writes waiting for the thread now.
+    pub(super) fn queued(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
+    }
+
     /// Runs `work` in the next group commit and returns its outcome once committed.
     pub(super) async fn write<T, F>(&self, work: F) -> StoreResult<T>
     where
@@ -183,7 +188,9 @@ fn run(conn: &Connection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
             next = queue.blocking_recv();
             continue;
         }
+        let began = std::time::Instant::now();
         let outcome = apply(conn, &mut batch);
+        crate::metrics::group_commit(batch.len(), began.elapsed(), outcome.is_ok());
         if let Err(e) = &outcome {
             tracing::error!(error = %e, writes = batch.len(), "SQLite group commit failed");
         }
