@@ -223,7 +223,8 @@ async fn run_server(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let bound = listener.local_addr()?;
     let public_url = serve.public_url(bound)?;
-    let mailer = crate::mail::Mailer::from_flags(serve.smtp_url.as_ref(), serve.mail_from.as_deref())?;
+    let mailer =
+        crate::mail::Mailer::from_flags(serve.smtp_url.as_ref(), serve.mail_from.as_deref())?;
     let state = AppState::new(store, key, clock, &public_url, serve.app_rate_limit)
         .with_trusted_proxies(TrustedProxies::new(serve.trusted_proxies.clone()))
         .with_mailer(mailer.clone());

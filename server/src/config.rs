@@ -81,7 +81,12 @@ pub struct Serve {
     /// smtp://host:port (no TLS), smtp://host:587?tls=required (STARTTLS),
     /// smtps://host:465 (TLS from the start), with user:password@ to authenticate. A
     /// secret: never logged. Needs --mail-from.
-    #[arg(long, env = "SOFTTOKEN_SMTP_URL", hide_env_values = true, value_name = "URL")]
+    #[arg(
+        long,
+        env = "SOFTTOKEN_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub smtp_url: Option<crate::mail::smtp::SmtpUrl>,
     /// The address activation e-mails come from (e.g. `しんきん銀行 <otp@bank.example>`).
     /// Needs --smtp-url.

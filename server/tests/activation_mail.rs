@@ -219,7 +219,7 @@ impl MailServer {
         MailServer {
             base,
             state,
-            key,
+            key: key.to_string(),
             http: reqwest::Client::new(),
             tasks,
         }
@@ -283,7 +283,11 @@ impl MailServer {
             if events.len() >= n {
                 return events;
             }
-            assert!(Instant::now() < deadline, "{} {kind} event(s), not {n}", events.len());
+            assert!(
+                Instant::now() < deadline,
+                "{} {kind} event(s), not {n}",
+                events.len()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -324,11 +328,22 @@ async fn the_activation_mail_arrives_with_its_headers_and_words() {
     assert_eq!(ja.to(), ["taro.yamada@example.co.jp"]);
     assert_eq!(ja.json["mail_from"], "otp@shinkin.example");
     // Headers: the Japanese display name and subject RFC 2047-encoded, the rest plain.
-    assert!(ja.header("From").contains("<otp@shinkin.example>"), "{}", ja.raw);
-    assert!(ja.header("From").to_ascii_lowercase().contains("=?utf-8?"), "{}", ja.raw);
+    assert!(
+        ja.header("From").contains("<otp@shinkin.example>"),
+        "{}",
+        ja.raw
+    );
+    assert!(
+        ja.header("From").to_ascii_lowercase().contains("=?utf-8?"),
+        "{}",
+        ja.raw
+    );
     assert_eq!(ja.header("To"), "taro.yamada@example.co.jp");
     let subject = ja.header("Subject");
-    assert!(subject.to_ascii_lowercase().starts_with("=?utf-8?"), "{subject}");
+    assert!(
+        subject.to_ascii_lowercase().starts_with("=?utf-8?"),
+        "{subject}"
+    );
     assert!(subject.is_ascii(), "{subject}");
     assert_eq!(
         ja.subject(),
@@ -343,7 +358,10 @@ async fn the_activation_mail_arrives_with_its_headers_and_words() {
         "{message_id}"
     );
     assert_eq!(ja.header("MIME-Version"), "1.0");
-    assert_eq!(ja.header("Content-Type").to_ascii_lowercase(), "text/plain; charset=utf-8");
+    assert_eq!(
+        ja.header("Content-Type").to_ascii_lowercase(),
+        "text/plain; charset=utf-8"
+    );
     assert_eq!(ja.json["charset"], "utf-8");
     let encoding = ja.header("Content-Transfer-Encoding");
     assert!(
@@ -412,7 +430,10 @@ async fn the_activation_mail_arrives_with_its_headers_and_words() {
         "{issued:?}"
     );
     let all = serde_json::to_string(&events).unwrap();
-    assert!(!all.contains("taro.yamada") && !all.contains(PASSWORD), "{all}");
+    assert!(
+        !all.contains("taro.yamada") && !all.contains(PASSWORD),
+        "{all}"
+    );
     server.stop();
 }
 
@@ -424,19 +445,30 @@ async fn an_email_is_checked_and_needs_smtp_and_the_services_settings() {
     let server = MailServer::start(&url, clock.clone(), Some(port), false).await;
 
     // A malformed address is a 422 naming the field; nothing is issued.
-    for bad in ["alice", "alice@localhost", "Alice <a@example.com>", "a@example.com\r\nBcc: b@example.com"] {
+    for bad in [
+        "alice",
+        "alice@localhost",
+        "Alice <a@example.com>",
+        "a@example.com\r\nBcc: b@example.com",
+    ] {
         let (status, body) = server
             .enroll(json!({"user_id": "alice", "start_password": PASSWORD, "email": bad}))
             .await;
         assert_problem(status, &body, 422, "invalid_request");
-        assert!(body["detail"].as_str().unwrap().starts_with("email:"), "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().starts_with("email:"),
+            "{body}"
+        );
     }
     let (status, body) = server
         .enroll(json!({"user_id": "alice", "start_password": PASSWORD,
                        "email": "a@example.com", "lang": "fr"}))
         .await;
     assert_problem(status, &body, 422, "invalid_request");
-    assert!(body["detail"].as_str().unwrap().starts_with("lang:"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().starts_with("lang:"),
+        "{body}"
+    );
 
     // The service has not set its mail up: refused, saying how to.
     let (status, body) = server
@@ -475,7 +507,10 @@ async fn an_email_is_checked_and_needs_smtp_and_the_services_settings() {
         .enroll(json!({"user_id": "bob", "start_password": PASSWORD, "email": "b@example.com"}))
         .await;
     assert_problem(status, &body, 409, "mail_not_configured");
-    assert!(body["detail"].as_str().unwrap().contains("--smtp-url"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("--smtp-url"),
+        "{body}"
+    );
     server.stop();
 }
 
@@ -489,7 +524,9 @@ async fn no_mail_is_lost_or_sent_twice_across_crashes_and_restarts() {
     let crashed = MailServer::start(&url, clock.clone(), Some(port), false).await;
     crashed.set_mail().await;
     let (status, body) = crashed
-        .enroll(json!({"user_id": "alice", "start_password": PASSWORD, "email": "alice@example.com"}))
+        .enroll(
+            json!({"user_id": "alice", "start_password": PASSWORD, "email": "alice@example.com"}),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["email_queued"], true);
@@ -499,8 +536,14 @@ async fn no_mail_is_lost_or_sent_twice_across_crashes_and_restarts() {
     let server = MailServer::start(&url, clock.clone(), Some(port), true).await;
     let deferred = server.wait_for_events("mail_deferred", 1).await;
     let detail = deferred[0]["detail"].as_str().unwrap();
-    assert!(detail.starts_with("to a***@example.com, attempt 1 failed:"), "{detail}");
-    assert!(detail.contains("next attempt at 2023-11-14T22:14:30.000Z"), "{detail}");
+    assert!(
+        detail.starts_with("to a***@example.com, attempt 1 failed:"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("next attempt at 2023-11-14T22:14:30.000Z"),
+        "{detail}"
+    );
 
     // 3. The SMTP server is back and the pause is over: the mail arrives, once.
     let sink = SmtpSink::start(port);
@@ -510,7 +553,10 @@ async fn no_mail_is_lost_or_sent_twice_across_crashes_and_restarts() {
     assert_eq!(messages[0].to(), ["alice@example.com"]);
     assert!(messages[0].body().contains("ユーザID：alice"));
     let sent = server.wait_for_events("mail_sent", 1).await;
-    assert!(sent[0]["detail"].as_str().unwrap().ends_with("attempt 2"), "{sent:?}");
+    assert!(
+        sent[0]["detail"].as_str().unwrap().ends_with("attempt 2"),
+        "{sent:?}"
+    );
     server.stop();
 
     // 4. Restarted again, well past every lease: alice's mail is not sent again. Bob's,
@@ -527,9 +573,12 @@ async fn no_mail_is_lost_or_sent_twice_across_crashes_and_restarts() {
     assert_eq!(messages.len(), 2);
     server.wait_for_events("mail_sent", 2).await;
     // One more round of the sender finds nothing: still two.
-    softtoken_server::mail::sender::deliver_due(&server.state, server.state.mailer.as_ref().unwrap())
-        .await
-        .unwrap();
+    softtoken_server::mail::sender::deliver_due(
+        &server.state,
+        server.state.mailer.as_ref().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(sink.messages().len(), 2);
     server.stop();
 }
@@ -551,7 +600,10 @@ async fn a_refused_mail_is_given_up_and_a_deferred_one_tried_again() {
     assert_eq!(status, 201);
     let failed = server.wait_for_events("mail_failed", 1).await;
     let detail = failed[0]["detail"].as_str().unwrap();
-    assert!(detail.starts_with("to r***@example.com, given up at attempt 1:"), "{detail}");
+    assert!(
+        detail.starts_with("to r***@example.com, given up at attempt 1:"),
+        "{detail}"
+    );
     assert!(detail.contains("550"), "{detail}");
     assert!(!detail.contains("reject.alice"), "{detail}");
 
@@ -566,7 +618,10 @@ async fn a_refused_mail_is_given_up_and_a_deferred_one_tried_again() {
     server.state.mailer.as_ref().unwrap().wake();
     let deferred = server.wait_for_events("mail_deferred", 2).await;
     assert!(
-        deferred[1]["detail"].as_str().unwrap().contains("attempt 2 failed"),
+        deferred[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("attempt 2 failed"),
         "{deferred:?}"
     );
     // Tried until the enrollment expires, then given up.
@@ -574,7 +629,10 @@ async fn a_refused_mail_is_given_up_and_a_deferred_one_tried_again() {
     server.state.mailer.as_ref().unwrap().wake();
     let failed = server.wait_for_events("mail_failed", 2).await;
     assert!(
-        failed[1]["detail"].as_str().unwrap().contains("enrollment expired"),
+        failed[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("enrollment expired"),
         "{failed:?}"
     );
     assert!(sink.messages().is_empty());
@@ -657,18 +715,32 @@ impl Drop for Served {
 async fn the_server_binary_sends_the_services_own_template_and_never_logs_the_smtp_password() {
     let data = tempfile::tempdir().unwrap();
     let data = data.path();
-    let (ok, out, err) = cli(data, &["service", "add", "--id", SERVICE, "--name", SERVICE_NAME]);
+    let (ok, out, err) = cli(
+        data,
+        &["service", "add", "--id", SERVICE, "--name", SERVICE_NAME],
+    );
     assert!(ok, "{err}");
     let key = out.lines().last().unwrap().trim().to_owned();
 
     // Templates are checked when set: an unknown placeholder is refused, naming it.
     let (ok, _, err) = cli(
         data,
-        &["service", "mail", "--id", SERVICE, "--download-url", DOWNLOAD_URL,
-          "--subject-ja", "{service_name}: {start_password}"],
+        &[
+            "service",
+            "mail",
+            "--id",
+            SERVICE,
+            "--download-url",
+            DOWNLOAD_URL,
+            "--subject-ja",
+            "{service_name}: {start_password}",
+        ],
     );
     assert!(!ok);
-    assert!(err.contains("--subject-ja: unknown placeholder {start_password}"), "{err}");
+    assert!(
+        err.contains("--subject-ja: unknown placeholder {start_password}"),
+        "{err}"
+    );
     let body = data.join("ja.txt");
     std::fs::write(
         &body,
@@ -678,12 +750,24 @@ async fn the_server_binary_sends_the_services_own_template_and_never_logs_the_sm
     .unwrap();
     let (ok, out, err) = cli(
         data,
-        &["service", "mail", "--id", SERVICE, "--download-url", DOWNLOAD_URL,
-          "--subject-ja", "【{service_name}】トークンのご案内", "--body-ja-file",
-          body.to_str().unwrap()],
+        &[
+            "service",
+            "mail",
+            "--id",
+            SERVICE,
+            "--download-url",
+            DOWNLOAD_URL,
+            "--subject-ja",
+            "【{service_name}】トークンのご案内",
+            "--body-ja-file",
+            body.to_str().unwrap(),
+        ],
     );
     assert!(ok, "{err}");
-    assert!(out.contains("ja (own template): 【しんきん銀行】トークンのご案内"), "{out}");
+    assert!(
+        out.contains("ja (own template): 【しんきん銀行】トークンのご案内"),
+        "{out}"
+    );
     assert!(out.contains("en (built-in)"), "{out}");
 
     // Both flags or neither.
@@ -696,7 +780,12 @@ async fn the_server_binary_sends_the_services_own_template_and_never_logs_the_sm
     let sink = SmtpSink::start(port);
     let server = Served::start(
         data,
-        &["--smtp-url", &format!("smtp://127.0.0.1:{port}"), "--mail-from", FROM],
+        &[
+            "--smtp-url",
+            &format!("smtp://127.0.0.1:{port}"),
+            "--mail-from",
+            FROM,
+        ],
     );
     let http = reqwest::Client::new();
     let enroll = |uid: &str, base: &str| {
@@ -712,28 +801,45 @@ async fn the_server_binary_sends_the_services_own_template_and_never_logs_the_sm
     assert_eq!(messages[0].subject(), "【しんきん銀行】トークンのご案内");
     let text = messages[0].body();
     assert!(text.starts_with("しんきん銀行のお客さまへ"), "{text}");
-    assert!(text.contains("サービスID shinkin / ユーザID alice"), "{text}");
+    assert!(
+        text.contains("サービスID shinkin / ユーザID alice"),
+        "{text}"
+    );
     assert!(text.contains(&format!("アプリ: {DOWNLOAD_URL}")), "{text}");
-    assert!(text.contains("設定: softtoken://activate?server="), "{text}");
+    assert!(
+        text.contains("設定: softtoken://activate?server="),
+        "{text}"
+    );
     drop(server);
 
     // With credentials in the URL (this SMTP server offers no AUTH, so the mail waits):
     // the log shows the URL with the password masked, never the password.
     let server = Served::start(
         data,
-        &["--smtp-url", &format!("smtp://otp-user:s3cret-pw@127.0.0.1:{port}"),
-          "--mail-from", FROM],
+        &[
+            "--smtp-url",
+            &format!("smtp://otp-user:s3cret-pw@127.0.0.1:{port}"),
+            "--mail-from",
+            FROM,
+        ],
     );
     let response = enroll("bob", &server.base).await.unwrap();
     assert_eq!(response.status(), 201);
     let deadline = Instant::now() + PATIENCE;
     while !server.log().contains("will retry") {
-        assert!(Instant::now() < deadline, "no retry logged: {}", server.log());
+        assert!(
+            Instant::now() < deadline,
+            "no retry logged: {}",
+            server.log()
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let log = server.log();
     assert!(log.contains("smtp://otp-user:***@127.0.0.1"), "{log}");
     assert!(!log.contains("s3cret-pw"), "{log}");
-    assert!(!log.contains("bob@example.co.jp") && log.contains("b***@example.co.jp"), "{log}");
+    assert!(
+        !log.contains("bob@example.co.jp") && log.contains("b***@example.co.jp"),
+        "{log}"
+    );
     assert_eq!(sink.messages().len(), 1);
 }

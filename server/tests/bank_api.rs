@@ -677,7 +677,8 @@ async fn expired_sessions_and_unregistered_tokens_are_purged() {
         purge().await.unwrap(),
         Purged {
             sessions: 1,
-            tokens: 0
+            tokens: 0,
+            mails: 0
         }
     );
 
@@ -690,7 +691,8 @@ async fn expired_sessions_and_unregistered_tokens_are_purged() {
         purge().await.unwrap(),
         Purged {
             sessions: 0,
-            tokens: 1
+            tokens: 1,
+            mails: 0
         }
     );
     let store = &server.store;

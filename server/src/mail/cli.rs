@@ -164,7 +164,10 @@ mod tests {
     #[test]
     fn bad_options_are_refused_naming_them() {
         let e = args(&["--subject-en", "Your {password}"]).unwrap_err();
-        assert!(e.starts_with("--subject-en: unknown placeholder {password}"), "{e}");
+        assert!(
+            e.starts_with("--subject-en: unknown placeholder {password}"),
+            "{e}"
+        );
         let dir = tempfile::tempdir().unwrap();
         let body = dir.path().join("ja.txt");
         std::fs::write(&body, "{service_id} {user_id}").unwrap();
@@ -188,6 +191,10 @@ mod tests {
         else {
             panic!("parsed as another command");
         };
-        assert!(settings_from(&a).unwrap_err().starts_with("--download-url ftp://apps.example"));
+        assert!(
+            settings_from(&a)
+                .unwrap_err()
+                .starts_with("--download-url ftp://apps.example")
+        );
     }
 }

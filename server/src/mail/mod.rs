@@ -40,8 +40,12 @@ impl Mailer {
         match (smtp_url, mail_from) {
             (None, None) => Ok(None),
             (Some(url), Some(from)) => Ok(Some(Arc::new(Mailer::new(Smtp::new(url, from)?)))),
-            (Some(_), None) => Err("--smtp-url needs --mail-from, the address mails come from".into()),
-            (None, Some(_)) => Err("--mail-from needs --smtp-url, the server mails go through".into()),
+            (Some(_), None) => {
+                Err("--smtp-url needs --mail-from, the address mails come from".into())
+            }
+            (None, Some(_)) => {
+                Err("--mail-from needs --smtp-url, the server mails go through".into())
+            }
         }
     }
 

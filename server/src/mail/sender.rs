@@ -129,10 +129,7 @@ async fn deliver(state: &AppState, mailer: &Mailer, mail: &OutboxMail) {
                 "activation e-mail given up");
             (
                 AuditKind::MailFailed,
-                format!(
-                    "to {to}, given up at attempt {}: {error}",
-                    mail.attempts
-                ),
+                format!("to {to}, given up at attempt {}: {error}", mail.attempts),
             )
         }
     };

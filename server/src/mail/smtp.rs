@@ -4,8 +4,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, Message};
+use lettre::message::{Mailbox, Message, SinglePart};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncTransport, Tokio1Executor};
 use zeroize::Zeroizing;
@@ -66,7 +65,9 @@ impl SmtpUrl {
                     ));
                 }
                 (other, _) => {
-                    return Err(format!("--smtp-url: unknown parameter '{other}' (only tls=)"));
+                    return Err(format!(
+                        "--smtp-url: unknown parameter '{other}' (only tls=)"
+                    ));
                 }
             }
         }
@@ -163,8 +164,8 @@ impl Smtp {
             .subject(mail.subject.clone())
             .message_id(Some(self.message_id(mail)))
             .date(date)
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.body.clone())
+            // A single part, so that lettre declares MIME-Version with its Content-Type.
+            .singlepart(SinglePart::plain(mail.body.clone()))
             .map_err(|e| format!("the message cannot be built: {e}"))
     }
 
@@ -215,7 +216,8 @@ mod tests {
 
     #[test]
     fn the_url_is_shown_without_its_password() {
-        let url = SmtpUrl::from("smtp://otp%40bank:s3cret@mail.bank.example:587?tls=required".to_owned());
+        let url =
+            SmtpUrl::from("smtp://otp%40bank:s3cret@mail.bank.example:587?tls=required".to_owned());
         assert_eq!(
             url.masked(),
             "smtp://otp%40bank:***@mail.bank.example:587?tls=required"
@@ -246,8 +248,11 @@ mod tests {
             assert!(e.starts_with("--smtp-url"), "{bad}: {e}");
             assert!(!e.contains("s3cret"), "{bad}: {e}");
         }
-        let e = Smtp::new(&SmtpUrl::from("smtp://127.0.0.1:25".to_owned()), "not an address")
-            .unwrap_err();
+        let e = Smtp::new(
+            &SmtpUrl::from("smtp://127.0.0.1:25".to_owned()),
+            "not an address",
+        )
+        .unwrap_err();
         assert!(e.starts_with("--mail-from"), "{e}");
     }
 

@@ -56,7 +56,8 @@ pub const PLACEHOLDERS: [&str; 6] = [
 /// Placeholders every body must hold: without them the customer cannot set the app up
 /// (the guides' mail names サービスID, ユーザID and the download URL; the link starts the
 /// set-up on a phone that has the app).
-pub const REQUIRED_IN_BODY: [&str; 4] = ["service_id", "user_id", "download_url", "activation_link"];
+pub const REQUIRED_IN_BODY: [&str; 4] =
+    ["service_id", "user_id", "download_url", "activation_link"];
 
 /// The longest subject template, in characters.
 pub const MAX_SUBJECT_CHARS: usize = 200;
@@ -120,7 +121,10 @@ fn parse(template: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
         if brace == '}' {
             return Err(TemplateError::StrayBrace('}', position));
         }
-        let Some(end) = after.find(['}', '{']).filter(|&e| after[e..].starts_with('}')) else {
+        let Some(end) = after
+            .find(['}', '{'])
+            .filter(|&e| after[e..].starts_with('}'))
+        else {
             return Err(TemplateError::StrayBrace('{', position));
         };
         let name = &after[..end];
@@ -270,7 +274,9 @@ pub fn expiry_text(unix_ms: i64, language: Language) -> String {
     let local = utc.with_timezone(&jst());
     match language {
         Language::Ja => local.format("%Y年%-m月%-d日 %H時%M分").to_string(),
-        Language::En => local.format("%-d %B %Y, %H:%M (Japan time, UTC+9)").to_string(),
+        Language::En => local
+            .format("%-d %B %Y, %H:%M (Japan time, UTC+9)")
+            .to_string(),
     }
 }
 
@@ -367,7 +373,10 @@ mod tests {
                 "https://apps.example/otp",
                 "softtoken://activate?server=",
             ] {
-                assert!(body.contains(needle), "{language}: {needle} missing from {body}");
+                assert!(
+                    body.contains(needle),
+                    "{language}: {needle} missing from {body}"
+                );
             }
             assert!(!body.contains('{') && !body.contains('}'), "{body}");
         }
@@ -384,7 +393,10 @@ mod tests {
         let body = "{service_id} {user_id} {download_url} {activation_link}";
         assert!(Template::new("x", body).is_ok());
         let e = Template::new("x", &format!("{body} {{start_password}}")).unwrap_err();
-        assert_eq!(e, TemplateError::UnknownPlaceholder("start_password".into()));
+        assert_eq!(
+            e,
+            TemplateError::UnknownPlaceholder("start_password".into())
+        );
         assert!(e.to_string().contains("{start_password}"), "{e}");
         assert!(e.to_string().contains("{activation_link}"), "{e}");
         let e = Template::new("hello {name}", body).unwrap_err();
@@ -444,6 +456,9 @@ mod tests {
             "{service_id}\r\n{user_id}\r{download_url}\n{activation_link}",
         )
         .unwrap();
-        assert_eq!(t.body(), "{service_id}\n{user_id}\n{download_url}\n{activation_link}");
+        assert_eq!(
+            t.body(),
+            "{service_id}\n{user_id}\n{download_url}\n{activation_link}"
+        );
     }
 }

@@ -19,15 +19,15 @@ use softtoken_protocol::problem::codes;
 
 use crate::AppState;
 use crate::audit::AuditKind;
-use crate::mail::address::EmailAddress;
-use crate::mail::template::Language;
-use crate::mail::{Activation, Mailer};
-use crate::store::ServiceMail;
 use crate::auth::ServiceAccess;
 use crate::crypto::Bound;
 use crate::error::{ApiError, Json};
+use crate::mail::address::EmailAddress;
+use crate::mail::template::Language;
+use crate::mail::{Activation, Mailer};
 use crate::qr;
 use crate::routes::{ServicePath, rfc3339};
+use crate::store::ServiceMail;
 use crate::store::{EnrollmentId, NewAuditEvent, NewEnrollment};
 
 /// Shortest enrollment lifetime a bank may ask for.
@@ -155,7 +155,10 @@ pub async fn issue(
     });
     let mut detail = format!("expires {}", rfc3339(expires_at));
     if let Some((_, address, _)) = &mail {
-        detail.push_str(&format!("; e-mail ({language}) queued to {}", address.masked()));
+        detail.push_str(&format!(
+            "; e-mail ({language}) queued to {}",
+            address.masked()
+        ));
     }
     let issued = NewAuditEvent::new(&sid, AuditKind::EnrollmentIssued, detail).user(&uid);
     state

@@ -280,7 +280,11 @@ impl FromRow for ServiceMail {
             Ok(match (row.opt_text(subject)?, row.opt_text(body)?) {
                 (Some(subject), Some(body)) => Some(MailTemplate { subject, body }),
                 (None, None) => None,
-                _ => return Err(corrupt(format!("{subject} and {body}: one without the other"))),
+                _ => {
+                    return Err(corrupt(format!(
+                        "{subject} and {body}: one without the other"
+                    )));
+                }
             })
         };
         Ok(ServiceMail {
