@@ -24,6 +24,12 @@ if [[ "$(schemathesis --version 2>/dev/null)" != *" 4.32.5" ]]; then
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'schemathesis==4.32.5'
 fi
 
+# The activation e-mail tests' SMTP server on loopback (server/tests/smtp_sink.py), pinned.
+if [[ "$(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)' 2>/dev/null)" != "1.4.6" ]]; then
+  echo "setup: installing aiosmtpd (pip)"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'aiosmtpd==1.4.6'
+fi
+
 if ! python3 -c 'import pyotp' 2>/dev/null; then
   echo "setup: installing pyotp (pip)"
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'pyotp==2.9.0'

@@ -48,11 +48,17 @@ pub enum AuditKind {
     TokenRevoked,
     /// The bank ended a cool-down early.
     CooldownEnded,
+    /// An activation e-mail was accepted by the SMTP server.
+    MailSent,
+    /// An activation e-mail failed for now and will be tried again.
+    MailDeferred,
+    /// An activation e-mail was given up (refused for good, or its enrollment expired).
+    MailFailed,
 }
 
 impl AuditKind {
     /// Every kind, for documentation and tests.
-    pub const ALL: [AuditKind; 21] = [
+    pub const ALL: [AuditKind; 24] = [
         AuditKind::EnrollmentIssued,
         AuditKind::ActivationStarted,
         AuditKind::ActivationRefused,
@@ -74,6 +80,9 @@ impl AuditKind {
         AuditKind::OtpStopped,
         AuditKind::TokenRevoked,
         AuditKind::CooldownEnded,
+        AuditKind::MailSent,
+        AuditKind::MailDeferred,
+        AuditKind::MailFailed,
     ];
 
     /// The name stored in the database and shown by the API.
@@ -100,6 +109,9 @@ impl AuditKind {
             AuditKind::OtpStopped => "otp_stopped",
             AuditKind::TokenRevoked => "token_revoked",
             AuditKind::CooldownEnded => "cooldown_ended",
+            AuditKind::MailSent => "mail_sent",
+            AuditKind::MailDeferred => "mail_deferred",
+            AuditKind::MailFailed => "mail_failed",
         }
     }
 

@@ -32,6 +32,7 @@ pub async fn run(command: Command) -> CommandResult {
         }
         Command::Service(ServiceCommand::Add(add)) => service_add(add).await,
         Command::Service(ServiceCommand::List(storage)) => service_list(&storage).await,
+        Command::Service(ServiceCommand::Mail(args)) => crate::mail::cli::service_mail(args).await,
         Command::Service(ServiceCommand::RotateKey { id, storage }) => {
             let (store, _) = open(&storage).await?;
             let key = generate_key();
@@ -229,8 +230,11 @@ async fn run_server(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let bound = listener.local_addr()?;
     let public_url = serve.public_url(bound)?;
+    let mailer =
+        crate::mail::Mailer::from_flags(serve.smtp_url.as_ref(), serve.mail_from.as_deref())?;
     let state = AppState::new(store, key, clock, &public_url, serve.app_rate_limit)
-        .with_trusted_proxies(TrustedProxies::new(serve.trusted_proxies.clone()));
+        .with_trusted_proxies(TrustedProxies::new(serve.trusted_proxies.clone()))
+        .with_mailer(mailer.clone());
     tracing::info!(listen = %bound, public_url = %public_url, "serving");
     if let Some(listen) = serve.metrics_listen {
         crate::metrics::serve(listen, Arc::clone(&state.store), shutdown_signal()).await?;
@@ -239,6 +243,10 @@ async fn run_server(
     // abandoned sessions and never-registered tokens would pile up for ever.
     tokio::spawn(housekeeping(state.clone()));
     tokio::spawn(keep_keys_current(state.clone()));
+    // Mails queued before a crash or a restart go now; new ones as they are queued.
+    if let Some(mailer) = mailer {
+        tokio::spawn(crate::mail::sender::run(state.clone(), mailer));
+    }
     // One line on stdout, for whoever started the server on port 0 and needs the port. A
     // closed or broken stdout must not stop the server (println! would panic on EPIPE).
     {
@@ -308,10 +316,11 @@ async fn housekeeping(state: AppState) {
             .purge_expired(now, now - EXPIRED_UNASSIGNED_KEPT_MS)
             .await
         {
-            Ok(p) if p.sessions + p.tokens > 0 => {
+            Ok(p) if p.sessions + p.tokens + p.mails > 0 => {
                 tracing::info!(
                     sessions = p.sessions,
                     tokens = p.tokens,
+                    mails = p.mails,
                     "purged expired rows"
                 );
             }

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `service add|list|rotate-key`, `tokens import`,
+//! The command line: `serve`, `service add|list|mail|rotate-key`, `tokens import`,
 //! `key list|rotate|reseal|retire|generate`, `demo`, `config check`. Every long flag of
 //! `serve` is also a key of the configuration file (`config_file.rs`), with no code of its
 //! own there.
@@ -90,6 +90,21 @@ pub struct Serve {
     /// Log lines as `text` for people or `json`, one object a line, for a log collector.
     #[arg(long, env = "SOFTTOKEN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// The SMTP server activation e-mails go through, in lettre's URL form:
+    /// smtp://host:port (no TLS), smtp://host:587?tls=required (STARTTLS),
+    /// smtps://host:465 (TLS from the start), with user:password@ to authenticate. A
+    /// secret: never logged. Needs --mail-from.
+    #[arg(
+        long,
+        env = "SOFTTOKEN_SMTP_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub smtp_url: Option<crate::mail::smtp::SmtpUrl>,
+    /// The address activation e-mails come from (e.g. `しんきん銀行 <otp@bank.example>`).
+    /// Needs --smtp-url.
+    #[arg(long, env = "SOFTTOKEN_MAIL_FROM", value_name = "ADDR")]
+    pub mail_from: Option<String>,
     /// Storage.
     #[command(flatten)]
     pub storage: Storage,
@@ -238,6 +253,11 @@ pub enum ServiceCommand {
     Add(ServiceAdd),
     /// List services and their policies.
     List(Storage),
+    /// Set a service's activation e-mail: the app's download URL and, optionally, its own
+    /// subject and body per language (placeholders {service_id}, {service_name},
+    /// {user_id}, {download_url}, {activation_link}, {expires_at}; a language not given
+    /// gets the built-in words). Each run sets the whole configuration.
+    Mail(ServiceMailArgs),
     /// Replace a service's API key; prints the new key once.
     RotateKey {
         /// The service.
@@ -299,6 +319,32 @@ pub struct ServiceAdd {
     /// The IANA time zone of --night-cutoff (default: Asia/Tokyo).
     #[arg(long, value_name = "ZONE", requires = "night_cutoff")]
     pub night_cutoff_zone: Option<String>,
+    /// Storage.
+    #[command(flatten)]
+    pub storage: Storage,
+}
+
+/// `service mail`.
+#[derive(Debug, Args)]
+pub struct ServiceMailArgs {
+    /// The service.
+    #[arg(long)]
+    pub id: ServiceId,
+    /// Where customers download the token app (an https:// URL).
+    #[arg(long)]
+    pub download_url: String,
+    /// The Japanese subject (default: the built-in one).
+    #[arg(long)]
+    pub subject_ja: Option<String>,
+    /// A UTF-8 file with the Japanese body (default: the built-in one).
+    #[arg(long)]
+    pub body_ja_file: Option<PathBuf>,
+    /// The English subject (default: the built-in one).
+    #[arg(long)]
+    pub subject_en: Option<String>,
+    /// A UTF-8 file with the English body (default: the built-in one).
+    #[arg(long)]
+    pub body_en_file: Option<PathBuf>,
     /// Storage.
     #[command(flatten)]
     pub storage: Storage,

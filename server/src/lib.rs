@@ -14,8 +14,9 @@ pub mod config_file;
 pub mod crypto;
 pub mod error;
 pub mod import;
-pub mod night_cutoff;
+pub mod mail;
 pub mod metrics;
+pub mod night_cutoff;
 pub mod openapi;
 pub mod otp_check;
 pub mod policy;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// Tokens provisioned since the last summary event.
     pub provisioned: Arc<ProvisionedCounts>,
+    /// The activation e-mail's SMTP side; `None`: this server sends no mail.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl AppState {
@@ -87,12 +90,19 @@ impl AppState {
             services: Arc::new(ServiceCache::new(SERVICE_CACHE_TTL)),
             trusted_proxies: TrustedProxies::default(),
             provisioned: Arc::default(),
+            mailer: None,
         }
     }
 
     /// The same state, believing the forwarding headers of `proxies`.
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.trusted_proxies = proxies;
+        self
+    }
+
+    /// The same state, sending activation e-mail through `mailer`.
+    pub fn with_mailer(mut self, mailer: Option<Arc<crate::mail::Mailer>>) -> Self {
+        self.mailer = mailer;
         self
     }
 

@@ -11,6 +11,9 @@ pub const UNASSIGNED_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
 /// How long a provisioned token that expired unregistered is kept before it is deleted, so
 /// that a customer who registers it late is told it expired rather than that it is unknown.
 pub const EXPIRED_UNASSIGNED_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How long an outbox mail is kept once it was sent, failed for good, or expired unsent:
+/// long enough for the help desk to answer "did the mail go?", then the address is gone.
+pub const MAIL_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
 /// How often a running server deletes expired sessions and provisioned tokens.
 pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 

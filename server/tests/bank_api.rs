@@ -678,7 +678,8 @@ async fn expired_sessions_and_unregistered_tokens_are_purged() {
         purge().await.unwrap(),
         Purged {
             sessions: 1,
-            tokens: 0
+            tokens: 0,
+            mails: 0
         }
     );
 
@@ -691,7 +692,8 @@ async fn expired_sessions_and_unregistered_tokens_are_purged() {
         purge().await.unwrap(),
         Purged {
             sessions: 0,
-            tokens: 1
+            tokens: 1,
+            mails: 0
         }
     );
     let store = &server.store;

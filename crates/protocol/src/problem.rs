@@ -82,6 +82,9 @@ pub mod codes {
     pub const PROVISIONING_FULL: &str = "provisioning_full";
     /// The token cannot take this action in its current state.
     pub const CONFLICT: &str = "conflict";
+    /// An enrollment asked for an activation e-mail, but this server sends none (no SMTP
+    /// configured) or the service has not set its e-mail up (no download URL).
+    pub const MAIL_NOT_CONFIGURED: &str = "mail_not_configured";
     /// Something broke on the server; details are in its log, never in the response.
     pub const INTERNAL: &str = "internal";
 }

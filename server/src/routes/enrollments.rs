@@ -13,13 +13,21 @@ use zeroize::Zeroizing;
 
 use softtoken_protocol::Problem;
 
+use std::sync::Arc;
+
+use softtoken_protocol::problem::codes;
+
 use crate::AppState;
 use crate::audit::AuditKind;
 use crate::auth::ServiceAccess;
 use crate::crypto::Bound;
 use crate::error::{ApiError, Json};
+use crate::mail::address::EmailAddress;
+use crate::mail::template::Language;
+use crate::mail::{Activation, Mailer};
 use crate::qr;
 use crate::routes::{ServicePath, rfc3339};
+use crate::store::ServiceMail;
 use crate::store::{EnrollmentId, NewAuditEvent, NewEnrollment};
 
 /// Shortest enrollment lifetime a bank may ask for.
@@ -57,6 +65,15 @@ pub struct EnrollmentRequest {
     /// Lifetime in seconds (60 to 30 days); the service's default when absent.
     #[schema(minimum = 60, maximum = 2_592_000)]
     pub ttl_seconds: Option<u64>,
+    /// The customer's e-mail address: the activation e-mail (サービスID, ユーザID, the
+    /// app's download URL and the activation link; never the start password) is queued
+    /// for it in the same commit as the enrollment and sent in the background. Needs SMTP
+    /// on the server and the service's e-mail settings (409 `mail_not_configured`).
+    #[schema(value_type = Option<String>, format = Email, max_length = 254,
+        example = "taro@example.co.jp")]
+    pub email: Option<EmailAddress>,
+    /// The e-mail's language: `ja` (default) or `en`.
+    pub lang: Option<Language>,
 }
 
 /// The issued activation.
@@ -74,6 +91,8 @@ pub struct EnrollmentResponse {
     pub activation_uri: String,
     /// The activation URI as a QR code (SVG).
     pub qr_svg: String,
+    /// Whether an activation e-mail was queued (only when the request gave `email`).
+    pub email_queued: bool,
 }
 
 /// Issues an activation; replaces the user's unused older one.
@@ -83,7 +102,9 @@ pub struct EnrollmentResponse {
     security(("api_key" = [])),
     responses(
         (status = 201, body = EnrollmentResponse),
-        (status = 409, description = "token_exists, or cooldown (with retry_after)", body = Problem)))]
+        (status = 409, description = "token_exists, or cooldown (with retry_after), or \
+            mail_not_configured (an `email` given, but this server has no SMTP or the service \
+            no e-mail settings)", body = Problem)))]
 pub async fn issue(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,
@@ -104,6 +125,12 @@ pub async fn issue(
         )));
     }
     let uid = request.user_id.clone();
+    // Refused before anything is derived or written: a mail that cannot go is an error
+    // the bank must see now, not an enrollment the customer never hears of.
+    let mail = match &request.email {
+        None => None,
+        Some(address) => Some((address.clone(), mail_setup(&state, &sid).await?)),
+    };
     // PBKDF2 with 100,000 iterations takes tens of milliseconds: keep it off the
     // async workers.
     let (password, s, u) = (request.start_password, sid.clone(), uid.clone());
@@ -113,12 +140,27 @@ pub async fn issue(
     let now = state.now();
     let id = EnrollmentId::generate();
     let expires_at = now + i64::try_from(ttl * 1000).unwrap_or(i64::MAX);
-    let issued = NewAuditEvent::new(
-        &sid,
-        AuditKind::EnrollmentIssued,
-        format!("expires {}", rfc3339(expires_at)),
-    )
-    .user(&uid);
+    let activation_uri = qr::activation_uri(&state.public_url, &sid, &uid);
+    let language = request.lang.unwrap_or_default();
+    let mail = mail.map(|(address, (mailer, settings))| {
+        let composed = Activation {
+            service: &service,
+            settings: &settings,
+            user_id: uid.as_str(),
+            expires_at_ms: expires_at,
+            language,
+        }
+        .compose(&address, &activation_uri);
+        (mailer, address, composed)
+    });
+    let mut detail = format!("expires {}", rfc3339(expires_at));
+    if let Some((_, address, _)) = &mail {
+        detail.push_str(&format!(
+            "; e-mail ({language}) queued to {}",
+            address.masked()
+        ));
+    }
+    let issued = NewAuditEvent::new(&sid, AuditKind::EnrollmentIssued, detail).user(&uid);
     state
         .store
         .issue_enrollment(
@@ -133,12 +175,19 @@ pub async fn issue(
                 service_id: sid.clone(),
                 user_id: uid.clone(),
                 expires_at,
+                mail: mail.as_ref().map(|(_, _, composed)| composed.clone()),
             },
             &issued,
             now,
         )
         .await?;
-    let activation_uri = qr::activation_uri(&state.public_url, &sid, &uid);
+    let email_queued = match &mail {
+        Some((mailer, _, _)) => {
+            mailer.wake();
+            true
+        }
+        None => false,
+    };
     let qr_svg = qr::svg(&activation_uri)
         .ok_or_else(|| ApiError::internal("activation URI too long for a QR code"))?;
     Ok((
@@ -149,6 +198,31 @@ pub async fn issue(
             expires_at: rfc3339(expires_at),
             activation_uri,
             qr_svg,
+            email_queued,
         }),
     ))
+}
+
+/// The mailer and the service's mail settings, or 409 `mail_not_configured` saying which
+/// is missing.
+async fn mail_setup(
+    state: &AppState,
+    sid: &ServiceId,
+) -> Result<(Arc<Mailer>, ServiceMail), ApiError> {
+    let not_configured =
+        |detail: String| ApiError::new(StatusCode::CONFLICT, codes::MAIL_NOT_CONFIGURED, detail);
+    let Some(mailer) = state.mailer.clone() else {
+        return Err(not_configured(
+            "email: this server sends no e-mail (it runs without --smtp-url and --mail-from); \
+             leave email out, or ask the operator to configure SMTP"
+                .into(),
+        ));
+    };
+    let Some(settings) = state.store.service_mail(sid).await? else {
+        return Err(not_configured(format!(
+            "email: service '{sid}' has no activation e-mail set up (no download URL); the \
+             operator runs `softtoken-server service mail --id {sid} --download-url URL`"
+        )));
+    };
+    Ok((mailer, settings))
 }

@@ -38,6 +38,7 @@ pub use model::{
     Resealed, Revocation, RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse,
     Token, TokenState, User,
 };
+pub use model::{MailId, MailOutcome, MailTemplate, NewMail, OutboxMail, ServiceMail};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use status::{MigrationStatus, PoolUse};
@@ -239,12 +240,38 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> StoreResult<()>;
 
+    // --- activation e-mail ------------------------------------------------------------
+    /// Sets a service's activation e-mail settings. `NotFound` if no such service.
+    async fn set_service_mail(&self, mail: &ServiceMail) -> StoreResult<()>;
+    /// A service's activation e-mail settings, if it has any.
+    async fn service_mail(&self, service: &ServiceId) -> StoreResult<Option<ServiceMail>>;
+    /// Claims up to `limit` queued mails due by `now`, oldest first, for one attempt each:
+    /// each claimed mail is not due again before `lease_until`, so no other sender (of this
+    /// or another instance) takes it meanwhile, and a sender that dies mid-send leaves it
+    /// to be tried again then.
+    async fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMail>>;
+    /// Records what became of a claimed mail, with its audit event, in one commit; `false`
+    /// if it was no longer queued.
+    async fn finish_mail(
+        &self,
+        id: &MailId,
+        outcome: &MailOutcome,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<bool>;
+
     // --- audit ----------------------------------------------------------------------
     /// Records an event that no other write carries.
     async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()>;
-    /// Deletes what can never be used again: activation sessions expired by `now`, and
+    /// Deletes what can never be used again: activation sessions expired by `now`,
     /// provisioned tokens whose registration window closed before `unassigned_before`
-    /// without a user (imported hardware tokens have no window and stay).
+    /// without a user (imported hardware tokens have no window and stay), and outbox mails
+    /// sent, failed or long expired more than [`crate::policy::MAIL_KEPT_MS`] ago.
     async fn purge_expired(&self, now: i64, unassigned_before: i64) -> StoreResult<Purged>;
     /// Events of a service with `id > after`, oldest first, at most `limit`.
     async fn audit_events(

@@ -66,6 +66,11 @@ random_id_type! {
     SessionId
 }
 
+random_id_type! {
+    /// Names a mail of the outbox; its Message-ID is made from it.
+    MailId
+}
+
 /// A service (tenant) as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
@@ -215,6 +220,8 @@ pub struct NewEnrollment {
     pub w: Vec<u8>,
     /// Expiry (Unix ms).
     pub expires_at: i64,
+    /// The activation e-mail to queue in the same commit, if the bank gave an address.
+    pub mail: Option<NewMail>,
 }
 
 /// The user's open enrollment as an activation start finds it, before a guess is counted.
@@ -383,6 +390,8 @@ pub struct Purged {
     pub sessions: u64,
     /// Provisioned tokens that expired without being registered.
     pub tokens: u64,
+    /// Outbox mails done with (sent, failed, or expired unsent) past their retention.
+    pub mails: u64,
 }
 
 /// An audit event to record.
@@ -478,4 +487,86 @@ pub struct Resealed {
     pub old: Vec<u8>,
     /// What it holds from now on.
     pub new: Vec<u8>,
+}
+
+/// A service's activation e-mail: where the app is downloaded, and its own subject and
+/// body per language (`None`: the built-in one). Templates are checked before they are
+/// stored (`crate::mail::template`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceMail {
+    /// The service.
+    pub service_id: ServiceId,
+    /// The app's download URL.
+    pub download_url: String,
+    /// The Japanese subject and body template.
+    pub ja: Option<MailTemplate>,
+    /// The English subject and body template.
+    pub en: Option<MailTemplate>,
+    /// Last set (Unix ms).
+    pub updated_at: i64,
+}
+
+/// A subject and body template as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailTemplate {
+    /// The subject template.
+    pub subject: String,
+    /// The body template.
+    pub body: String,
+}
+
+/// An activation e-mail to queue with its enrollment: already rendered (it holds no
+/// secret: never the start password).
+#[derive(Debug, Clone)]
+pub struct NewMail {
+    /// Random ID, also its Message-ID's.
+    pub id: MailId,
+    /// The customer's address.
+    pub recipient: String,
+    /// The subject.
+    pub subject: String,
+    /// The plain-text body.
+    pub body: String,
+}
+
+/// A mail of the outbox, claimed for sending.
+#[derive(Debug, Clone)]
+pub struct OutboxMail {
+    /// Its ID.
+    pub id: MailId,
+    /// The service.
+    pub service_id: ServiceId,
+    /// The user it is about.
+    pub user_id: UserId,
+    /// The customer's address.
+    pub recipient: String,
+    /// The subject.
+    pub subject: String,
+    /// The body.
+    pub body: String,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+    /// When its enrollment expires (Unix ms): no use sending it after.
+    pub expires_at: i64,
+    /// Queued (Unix ms).
+    pub created_at: i64,
+}
+
+/// What became of a claimed mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailOutcome {
+    /// The SMTP server accepted it.
+    Sent,
+    /// It failed for now; try again at `at` (Unix ms).
+    Retry {
+        /// The next attempt.
+        at: i64,
+        /// Why it failed (the address masked).
+        error: String,
+    },
+    /// It failed for good.
+    Failed {
+        /// Why (the address masked).
+        error: String,
+    },
 }

@@ -16,6 +16,7 @@ use super::model::{
     Judgement, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation,
     RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
 };
+use super::model::{MailId, MailOutcome, MailTemplate, OutboxMail, ServiceMail};
 use super::rows::{
     Counted, EnrollmentForStart, Flag, Int, Text, TokenUser, UserState, UserTokenRow, stored_serial,
 };
@@ -170,7 +171,14 @@ pub(crate) async fn purge_expired<C: Conn>(
     let tokens = c
         .execute(sql::PURGE_UNASSIGNED, args![unassigned_before])
         .await?;
-    Ok(Purged { sessions, tokens })
+    let mails = c
+        .execute(sql::PURGE_MAIL, args![now - crate::policy::MAIL_KEPT_MS])
+        .await?;
+    Ok(Purged {
+        sessions,
+        tokens,
+        mails,
+    })
 }
 
 // --- users ------------------------------------------------------------------------------
@@ -800,6 +808,22 @@ pub(crate) async fn issue_enrollment<C: Conn>(
         ],
     )
     .await?;
+    if let Some(mail) = &e.mail {
+        c.execute(
+            sql::INSERT_MAIL,
+            args![
+                mail.id.as_str(),
+                e.service_id.as_str(),
+                e.user_id.as_str(),
+                mail.recipient.as_str(),
+                mail.subject.as_str(),
+                mail.body.as_str(),
+                now,
+                e.expires_at,
+            ],
+        )
+        .await?;
+    }
     audit(c, event, now).await
 }
 
@@ -906,6 +930,82 @@ pub(crate) async fn portable_finish_activation<C: Conn>(
     }
     bind(c, &token.service_id, user, &token.serial, now).await?;
     audit(c, event, now).await
+}
+
+// --- activation e-mail ------------------------------------------------------------------
+
+pub(crate) async fn set_service_mail<C: Conn>(c: &mut C, m: &ServiceMail) -> StoreResult<()> {
+    service(c, &m.service_id)
+        .await?
+        .ok_or(StoreError::NotFound("service"))?;
+    let part = |t: &Option<MailTemplate>| {
+        (
+            t.as_ref().map(|t| t.subject.clone()),
+            t.as_ref().map(|t| t.body.clone()),
+        )
+    };
+    let ((subject_ja, body_ja), (subject_en, body_en)) = (part(&m.ja), part(&m.en));
+    c.execute(
+        sql::UPSERT_SERVICE_MAIL,
+        args![
+            m.service_id.as_str(),
+            m.download_url.as_str(),
+            subject_ja.as_deref(),
+            body_ja.as_deref(),
+            subject_en.as_deref(),
+            body_en.as_deref(),
+            m.updated_at,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn service_mail<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+) -> StoreResult<Option<ServiceMail>> {
+    c.fetch_optional(sql::SERVICE_MAIL, args![service.as_str()])
+        .await
+}
+
+pub(crate) async fn claim_mail<C: Conn>(
+    c: &mut C,
+    now: i64,
+    lease_until: i64,
+    limit: u32,
+) -> StoreResult<Vec<OutboxMail>> {
+    let mut claimed: Vec<OutboxMail> = c
+        .fetch_all(sql::CLAIM_MAIL, args![lease_until, now, limit])
+        .await?;
+    // RETURNING keeps no order: oldest first, as they were queued.
+    claimed.sort_by(|a, b| (a.created_at, a.id.as_str()).cmp(&(b.created_at, b.id.as_str())));
+    Ok(claimed)
+}
+
+pub(crate) async fn finish_mail<C: Conn>(
+    c: &mut C,
+    id: &MailId,
+    outcome: &MailOutcome,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<bool> {
+    let changed = match outcome {
+        MailOutcome::Sent => c.execute(sql::MAIL_SENT, args![id.as_str(), now]).await?,
+        MailOutcome::Retry { at, error } => {
+            c.execute(sql::MAIL_RETRY, args![id.as_str(), *at, error.as_str()])
+                .await?
+        }
+        MailOutcome::Failed { error } => {
+            c.execute(sql::MAIL_FAILED, args![id.as_str(), error.as_str()])
+                .await?
+        }
+    };
+    if changed == 0 {
+        return Ok(false);
+    }
+    audit(c, event, now).await?;
+    Ok(true)
 }
 
 // --- sealed secrets ---------------------------------------------------------------------

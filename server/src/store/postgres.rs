@@ -31,6 +31,7 @@ use super::model::{
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
     SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
 };
+use super::model::{MailId, MailOutcome, OutboxMail, ServiceMail};
 use super::ops::{self, already_locked, token_args, user_locked_event};
 use super::sql::no_cooldown_of_enrollment_user;
 use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, status};
@@ -823,6 +824,34 @@ impl Store for PostgresStore {
             .fetch_all(&self.pool)
             .await?;
         Ok(status::compare(&MIGRATOR, &applied))
+    }
+
+    async fn set_service_mail(&self, mail: &ServiceMail) -> StoreResult<()> {
+        serializable!(self, |c| ops::set_service_mail(c, mail))
+    }
+
+    async fn service_mail(&self, service: &ServiceId) -> StoreResult<Option<ServiceMail>> {
+        pooled!(self, |c| ops::service_mail(c, service))
+    }
+
+    async fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMail>> {
+        // One statement, outside a transaction: its own re-check decides races.
+        pooled!(self, |c| ops::claim_mail(c, now, lease_until, limit))
+    }
+
+    async fn finish_mail(
+        &self,
+        id: &MailId,
+        outcome: &MailOutcome,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<bool> {
+        serializable!(self, |c| ops::finish_mail(c, id, outcome, audit, now))
     }
 
     async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()> {

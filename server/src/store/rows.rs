@@ -13,6 +13,7 @@ use super::model::{
     ActivationSession, AuditEvent, Enrollment, EnrollmentId, SealedValue, Service, SessionId,
     Token, TokenState,
 };
+use super::model::{MailId, MailTemplate, OutboxMail, ServiceMail};
 use crate::night_cutoff::NightCutoff;
 use crate::policy::Policy;
 use crate::serial::TokenSerial;
@@ -282,4 +283,43 @@ impl FromRow for Counted {
 /// Parses a stored serial (for lists of serials).
 pub(crate) fn stored_serial(text: Option<String>) -> StoreResult<TokenSerial> {
     serial(text.as_deref().unwrap_or_default())
+}
+
+impl FromRow for ServiceMail {
+    fn from_row(row: &dyn Row) -> StoreResult<Self> {
+        let template = |subject: &str, body: &str| -> StoreResult<Option<MailTemplate>> {
+            Ok(match (row.opt_text(subject)?, row.opt_text(body)?) {
+                (Some(subject), Some(body)) => Some(MailTemplate { subject, body }),
+                (None, None) => None,
+                _ => {
+                    return Err(corrupt(format!(
+                        "{subject} and {body}: one without the other"
+                    )));
+                }
+            })
+        };
+        Ok(ServiceMail {
+            service_id: service_id(row.text("service_id")?)?,
+            download_url: row.text("download_url")?,
+            ja: template("subject_ja", "body_ja")?,
+            en: template("subject_en", "body_en")?,
+            updated_at: row.int("updated_at")?,
+        })
+    }
+}
+
+impl FromRow for OutboxMail {
+    fn from_row(row: &dyn Row) -> StoreResult<Self> {
+        Ok(OutboxMail {
+            id: MailId::from_stored(row.text("id")?)?,
+            service_id: service_id(row.text("service_id")?)?,
+            user_id: user_id(row.text("user_id")?)?,
+            recipient: row.text("recipient")?,
+            subject: row.text("subject")?,
+            body: row.text("body")?,
+            attempts: count(row, "attempts")?,
+            expires_at: row.int("expires_at")?,
+            created_at: row.int("created_at")?,
+        })
+    }
 }

@@ -291,6 +291,55 @@ pub(crate) const PURGE_UNASSIGNED: &str = "DELETE FROM tokens WHERE state = 'una
      AND expires_at IS NOT NULL AND expires_at <= $1 \
      AND NOT EXISTS (SELECT 1 FROM token_users b WHERE b.serial = tokens.serial)";
 
+/// Deletes outbox mails queued before `$1` that are done with: sent, failed, or never
+/// sent and expired (their enrollment too) before `$1`.
+pub(crate) const PURGE_MAIL: &str = "DELETE FROM mail_outbox WHERE created_at < $1 \
+     AND (state <> 'pending' OR expires_at < $1)";
+
+// --- activation e-mail ------------------------------------------------------------------
+
+/// Sets a service's mail settings, replacing what it had.
+pub(crate) const UPSERT_SERVICE_MAIL: &str = "INSERT INTO service_mail (service_id, \
+     download_url, subject_ja, body_ja, subject_en, body_en, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+     ON CONFLICT (service_id) DO UPDATE SET download_url = excluded.download_url, \
+     subject_ja = excluded.subject_ja, body_ja = excluded.body_ja, \
+     subject_en = excluded.subject_en, body_en = excluded.body_en, \
+     updated_at = excluded.updated_at";
+
+/// A service's mail settings.
+pub(crate) const SERVICE_MAIL: &str = "SELECT service_id, download_url, subject_ja, body_ja, \
+     subject_en, body_en, updated_at FROM service_mail WHERE service_id = $1";
+
+/// Queues a mail, due at once (`$7`, the enrollment's time) until its enrollment expires.
+pub(crate) const INSERT_MAIL: &str = "INSERT INTO mail_outbox (id, service_id, user_id, \
+     recipient, subject, body, state, attempts, next_attempt_at, expires_at, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $7)";
+
+/// Claims up to `$3` mails due by `$2`: each is due again only at `$1` (its lease) and
+/// counts an attempt. The outer conditions repeat the inner ones so that of two senders
+/// racing for a mail only one claims it: PostgreSQL re-checks them on the row as the
+/// other sender left it (SQLite has one writer).
+pub(crate) const CLAIM_MAIL: &str = "UPDATE mail_outbox SET next_attempt_at = $1, \
+     attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM mail_outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
+                  ORDER BY next_attempt_at, created_at LIMIT $3) \
+     AND state = 'pending' AND next_attempt_at <= $2 \
+     RETURNING id, service_id, user_id, recipient, subject, body, attempts, expires_at, \
+     created_at";
+
+/// Marks a queued mail sent at `$2`.
+pub(crate) const MAIL_SENT: &str = "UPDATE mail_outbox SET state = 'sent', sent_at = $2, \
+     last_error = NULL WHERE id = $1 AND state = 'pending'";
+
+/// Puts a queued mail off until `$2`, with why.
+pub(crate) const MAIL_RETRY: &str = "UPDATE mail_outbox SET next_attempt_at = $2, \
+     last_error = $3 WHERE id = $1 AND state = 'pending'";
+
+/// Gives a queued mail up, with why.
+pub(crate) const MAIL_FAILED: &str = "UPDATE mail_outbox SET state = 'failed', \
+     last_error = $2 WHERE id = $1 AND state = 'pending'";
+
 // --- sealed secrets (key rotation) --------------------------------------------------------
 
 /// Declares the two statements of one kind of sealed column: the values not starting with

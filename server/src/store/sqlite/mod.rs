@@ -27,6 +27,7 @@ use super::model::{
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
     SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
 };
+use super::model::{MailId, MailOutcome, OutboxMail, ServiceMail};
 use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, ops, status};
 use crate::serial::TokenSerial;
 
@@ -451,6 +452,37 @@ impl Store for SqliteStore {
             })
             .await?;
         Ok(status::compare(&MIGRATOR, &applied))
+    }
+
+    async fn set_service_mail(&self, mail: &ServiceMail) -> StoreResult<()> {
+        self.write(with!(mail => |c| ops::set_service_mail(c, &mail)))
+            .await
+    }
+
+    async fn service_mail(&self, service: &ServiceId) -> StoreResult<Option<ServiceMail>> {
+        self.read(with!(service => |c| ops::service_mail(c, &service)))
+            .await
+    }
+
+    async fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMail>> {
+        self.write(with!(=> |c| ops::claim_mail(c, now, lease_until, limit)))
+            .await
+    }
+
+    async fn finish_mail(
+        &self,
+        id: &MailId,
+        outcome: &MailOutcome,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<bool> {
+        self.write(with!(id, outcome, audit => |c| ops::finish_mail(c, &id, &outcome, &audit, now)))
+            .await
     }
 
     async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()> {
