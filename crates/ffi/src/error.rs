@@ -229,7 +229,8 @@ impl From<EnrollError> for SoftTokenError {
                 code,
                 detail,
             },
-            e @ EnrollError::Network { .. } => SoftTokenError::Network {
+            // The shells never hand the core a CA file; should one, it is a set-up failure.
+            e @ (EnrollError::Network { .. } | EnrollError::BadCaFile { .. }) => SoftTokenError::Network {
                 detail: e.to_string(),
             },
             e @ (EnrollError::BadResponse { .. } | EnrollError::Protocol(_)) => {

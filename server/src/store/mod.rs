@@ -266,6 +266,12 @@ pub trait Store: Send + Sync + 'static {
     /// Stores re-sealed values, in one commit, each only if its row still holds the old
     /// one; how many were stored.
     async fn replace_sealed(&self, kind: SealedKind, values: &[Resealed]) -> StoreResult<u64>;
+
+    // --- lifecycle ------------------------------------------------------------------
+    /// Commits what was sent before the call and closes the database, for every handle of
+    /// this store: on SQLite the writer commits its batch and stops (later operations fail
+    /// with `WriterStopped`), on PostgreSQL the pool closes. Called last at shutdown.
+    async fn close(&self);
 }
 
 impl dyn Store {
