@@ -148,8 +148,7 @@ pub async fn serve_with(
                         .await;
                 }
                 Some(acceptor) => {
-                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await
-                    {
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => {
                             let _ = watcher
                                 .watch(http.serve_connection(TokioIo::new(stream), service))

@@ -41,7 +41,16 @@ async fn sigterm_under_load_loses_no_answered_write() {
     };
     let binary = env!("CARGO_BIN_EXE_softtoken-server");
     let added = Command::new(binary)
-        .args(["service", "add", "--id", "bank", "--name", "Bank", "--database", &url])
+        .args([
+            "service",
+            "add",
+            "--id",
+            "bank",
+            "--name",
+            "Bank",
+            "--database",
+            &url,
+        ])
         .arg("--data-dir")
         .arg(&data)
         .output()
@@ -133,7 +142,10 @@ async fn sigterm_under_load_loses_no_answered_write() {
         if let Some(exit) = child.try_wait().unwrap() {
             break exit;
         }
-        assert!(Instant::now() < deadline, "the server did not exit after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "the server did not exit after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(exit.code(), Some(0), "{exit:?}");
@@ -154,7 +166,12 @@ async fn sigterm_under_load_loses_no_answered_write() {
     let mut lost = Vec::new();
     for user in &outcomes.answered {
         let user_id = UserId::new(user.as_str()).unwrap();
-        if store.enrollment(&service, &user_id).await.unwrap().is_none() {
+        if store
+            .enrollment(&service, &user_id)
+            .await
+            .unwrap()
+            .is_none()
+        {
             lost.push(user.clone());
         }
     }

@@ -10,9 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rcgen::{
-    BasicConstraints, Certificate, CertificateParams, DnType, IsCa, KeyPair, SanType,
-};
+use rcgen::{BasicConstraints, Certificate, CertificateParams, DnType, IsCa, KeyPair, SanType};
 
 /// How long a test waits for what the server must do by itself.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -165,7 +163,10 @@ fn presented(url: &str, ca: &str) -> Result<Vec<u8>, String> {
         .send()
         .map_err(|e| chain(&e))?;
     assert_eq!(response.status(), 200);
-    let info = response.extensions().get::<reqwest::tls::TlsInfo>().unwrap();
+    let info = response
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .unwrap();
     Ok(info.peer_certificate().unwrap().to_vec())
 }
 
@@ -186,7 +187,11 @@ fn https_with_the_ca_trusted_and_only_then() {
     let ca = Ca::new("softtoken test CA");
     let (files, der) = files(&ca);
     let server = serve(&files, &[]);
-    assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
 
     // By IP address and by name, both in the certificate.
     assert_eq!(presented(&server.url, &ca.pem()).unwrap(), der);
@@ -272,10 +277,16 @@ fn a_renewed_certificate_is_served_without_a_restart_and_a_broken_one_refused() 
     replace(&files.cert, &cert_pem);
     let deadline = Instant::now() + PATIENCE;
     while presented(&server.url, &second_ca.pem()).is_err() {
-        assert!(Instant::now() < deadline, "the new certificate was never served");
+        assert!(
+            Instant::now() < deadline,
+            "the new certificate was never served"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(presented(&server.url, &second_ca.pem()).unwrap(), second_der);
+    assert_eq!(
+        presented(&server.url, &second_ca.pem()).unwrap(),
+        second_der
+    );
     server.await_log("TLS certificate reloaded");
     let e = presented(&server.url, &first_ca.pem()).unwrap_err();
     assert!(e.contains("UnknownIssuer"), "{e}");
@@ -284,13 +295,19 @@ fn a_renewed_certificate_is_served_without_a_restart_and_a_broken_one_refused() 
     replace(&files.cert, "-----BEGIN CERTIFICATE-----\nbroken\n");
     let line = server.await_log("keeping the TLS certificate in use");
     assert!(line.contains("server.crt"), "{line}");
-    assert_eq!(presented(&server.url, &second_ca.pem()).unwrap(), second_der);
+    assert_eq!(
+        presented(&server.url, &second_ca.pem()).unwrap(),
+        second_der
+    );
     // So does a key that belongs to another certificate.
     let (cert_pem, _, _) = second_ca.server_cert();
     replace(&files.cert, &cert_pem);
     let line = server.await_log("keeping the TLS certificate in use");
     assert!(line.contains("does not fit"), "{line}");
-    assert_eq!(presented(&server.url, &second_ca.pem()).unwrap(), second_der);
+    assert_eq!(
+        presented(&server.url, &second_ca.pem()).unwrap(),
+        second_der
+    );
 }
 
 #[test]
@@ -310,7 +327,10 @@ fn sighup_reloads_the_certificate_at_once() {
         .unwrap();
     assert!(status.success());
     server.await_log("TLS certificate reloaded");
-    assert_eq!(presented(&server.url, &second_ca.pem()).unwrap(), second_der);
+    assert_eq!(
+        presented(&server.url, &second_ca.pem()).unwrap(),
+        second_der
+    );
 }
 
 #[test]
@@ -328,7 +348,10 @@ fn a_bad_certificate_or_a_lone_flag_stops_the_start_with_a_clear_message() {
             .output()
             .unwrap();
         assert!(!out.status.success());
-        assert!(out.stdout.is_empty(), "announced a server that cannot serve");
+        assert!(
+            out.stdout.is_empty(),
+            "announced a server that cannot serve"
+        );
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
     let cert = files.cert.to_str().unwrap();
@@ -345,5 +368,50 @@ fn a_bad_certificate_or_a_lone_flag_stops_the_start_with_a_clear_message() {
 
     // The key file given as the certificate: it holds no certificate.
     let e = run(&["--tls-cert", key, "--tls-key", key]);
-    assert!(e.contains("server.key") && e.contains("no CERTIFICATE"), "{e}");
+    assert!(
+        e.contains("server.key") && e.contains("no CERTIFICATE"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_stalled_handshake_is_cut_off_and_sigterm_ends_a_tls_server_cleanly() {
+    let ca = Ca::new("softtoken test CA");
+    let (files, _) = files(&ca);
+    let mut server = serve(&files, &["--max-connections", "1", "--header-timeout", "1s"]);
+    let addr = server.url.trim_start_matches("https://").to_string();
+
+    // A client that connects and never says hello holds the only slot, for a second.
+    let mut stalled = TcpStream::connect(&addr).unwrap();
+    stalled.set_read_timeout(Some(PATIENCE)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let sent = Instant::now();
+    presented(&server.url, &ca.pem()).unwrap();
+    assert!(
+        sent.elapsed() >= Duration::from_millis(700),
+        "served after {:?} while the slot was held",
+        sent.elapsed()
+    );
+    let mut rest = Vec::new();
+    // Closed by the server: end of stream (or a reset), not the read timeout.
+    let read = stalled.read_to_end(&mut rest);
+    assert!(
+        !matches!(&read, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "{read:?}"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + PATIENCE;
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the server did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(exit.code(), Some(0), "{exit:?}");
 }

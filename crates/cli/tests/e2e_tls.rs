@@ -51,7 +51,8 @@ fn certificates(dir: &Path) -> (String, PathBuf, PathBuf, PathBuf) {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "しんきん test CA");
+    ca.distinguished_name
+        .push(DnType::CommonName, "しんきん test CA");
     let ca = ca.self_signed(&ca_key).unwrap();
     let key = KeyPair::generate().unwrap();
     let mut server = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -162,7 +163,11 @@ fn ok(o: &Output) -> String {
 #[test]
 fn the_desktop_token_activates_over_https_once_the_ca_is_trusted() {
     let server = start_server();
-    assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
     let home = tempfile::tempdir().unwrap();
     let home = home.path();
     let ca_file = server.ca_file.to_str().unwrap();
@@ -240,7 +245,10 @@ fn the_desktop_token_activates_over_https_once_the_ca_is_trusted() {
     );
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("CA file") && err.contains("not-a-ca.pem"), "{err}");
+    assert!(
+        err.contains("CA file") && err.contains("not-a-ca.pem"),
+        "{err}"
+    );
     let o = softtoken(
         home,
         &["sync-time"],

@@ -230,9 +230,11 @@ impl From<EnrollError> for SoftTokenError {
                 detail,
             },
             // The shells never hand the core a CA file; should one, it is a set-up failure.
-            e @ (EnrollError::Network { .. } | EnrollError::BadCaFile { .. }) => SoftTokenError::Network {
-                detail: e.to_string(),
-            },
+            e @ (EnrollError::Network { .. } | EnrollError::BadCaFile { .. }) => {
+                SoftTokenError::Network {
+                    detail: e.to_string(),
+                }
+            }
             e @ (EnrollError::BadResponse { .. } | EnrollError::Protocol(_)) => {
                 SoftTokenError::BadServerResponse {
                     detail: e.to_string(),

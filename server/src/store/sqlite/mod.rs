@@ -537,7 +537,10 @@ mod tests {
         let reopened = SqliteStore::connect(&url).await.unwrap();
         let kept = reopened.services().await.unwrap();
         for n in &answered {
-            assert!(kept.iter().any(|s| s.id.as_str() == format!("s{n}")), "s{n} lost");
+            assert!(
+                kept.iter().any(|s| s.id.as_str() == format!("s{n}")),
+                "s{n} lost"
+            );
         }
     }
 }
