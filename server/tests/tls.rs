@@ -378,7 +378,10 @@ fn a_bad_certificate_or_a_lone_flag_stops_the_start_with_a_clear_message() {
 fn a_stalled_handshake_is_cut_off_and_sigterm_ends_a_tls_server_cleanly() {
     let ca = Ca::new("softtoken test CA");
     let (files, _) = files(&ca);
-    let mut server = serve(&files, &["--max-connections", "1", "--header-timeout", "1s"]);
+    let mut server = serve(
+        &files,
+        &["--max-connections", "1", "--header-timeout", "1s"],
+    );
     let addr = server.url.trim_start_matches("https://").to_string();
 
     // A client that connects and never says hello holds the only slot, for a second.
@@ -410,7 +413,10 @@ fn a_stalled_handshake_is_cut_off_and_sigterm_ends_a_tls_server_cleanly() {
         if let Some(exit) = server.child.try_wait().unwrap() {
             break exit;
         }
-        assert!(Instant::now() < deadline, "the server did not exit after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "the server did not exit after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(exit.code(), Some(0), "{exit:?}");
