@@ -150,7 +150,7 @@ async fn sigterm_under_load_loses_no_answered_write() {
     };
     assert_eq!(exit.code(), Some(0), "{exit:?}");
 
-    let outcomes = outcomes.lock().unwrap();
+    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
     assert!(outcomes.unexpected.is_empty(), "{:?}", outcomes.unexpected);
     assert_eq!(outcomes.refused, CLIENTS, "every client ends refused");
     eprintln!(
