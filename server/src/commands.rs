@@ -232,10 +232,16 @@ async fn run_server(
     let public_url = serve.public_url(bound)?;
     let mailer =
         crate::mail::Mailer::from_flags(serve.smtp_url.as_ref(), serve.mail_from.as_deref())?;
+    // Before anything is announced: a bad certificate or key stops the start-up.
+    let tls = serve
+        .tls_files()
+        .map(|files| crate::tls::acceptor(files, serve.tls_reload_every))
+        .transpose()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let state = AppState::new(store, key, clock, &public_url, serve.app_rate_limit)
         .with_trusted_proxies(TrustedProxies::new(serve.trusted_proxies.clone()))
         .with_mailer(mailer.clone());
-    tracing::info!(listen = %bound, public_url = %public_url, "serving");
+    tracing::info!(listen = %bound, public_url = %public_url, tls = tls.is_some(), "serving");
     if let Some(listen) = serve.metrics_listen {
         crate::metrics::serve(listen, Arc::clone(&state.store), shutdown_signal()).await?;
     }
@@ -253,18 +259,23 @@ async fn run_server(
         use std::io::Write;
         let _ = writeln!(
             std::io::stdout(),
-            "softtoken-server listening on http://{bound}"
+            "softtoken-server listening on {scheme}://{bound}"
         );
     }
-    crate::serve::serve(
+    crate::serve::serve_with(
         listener,
         app(state.clone()),
         serve.limits(),
+        tls,
         shutdown_signal(),
     )
     .await;
     // What this instance provisioned since the last summary is not lost with it.
     state.provisioned.flush(&*state.store, state.now()).await;
+    // Every answered write is committed already; this ends the writer (or the pool) only
+    // once what it holds is committed too, so the process exits with nothing half-done.
+    state.store.close().await;
+    tracing::info!("storage closed; exiting");
     Ok(())
 }
 

@@ -54,8 +54,9 @@ pub struct Serve {
     /// Address to listen on.
     #[arg(long, env = "SOFTTOKEN_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// The URL apps reach this server at (put into activation URIs); default: http:// and
-    /// the address listened on (with the port the system chose for `:0`).
+    /// The URL apps reach this server at (put into activation URIs); default: http:// (or
+    /// https:// with --tls-cert) and the address listened on (with the port the system chose
+    /// for `:0`).
     #[arg(long, env = "SOFTTOKEN_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// App API requests per minute per client IP (0: unlimited).
@@ -105,6 +106,20 @@ pub struct Serve {
     /// Needs --smtp-url.
     #[arg(long, env = "SOFTTOKEN_MAIL_FROM", value_name = "ADDR")]
     pub mail_from: Option<String>,
+    /// PEM certificate chain to serve HTTPS with (TLS 1.2 and 1.3 only), the server's own
+    /// certificate first; needs --tls-key. Without it the server speaks plain HTTP (on
+    /// loopback, or behind a proxy that terminates TLS).
+    #[arg(long, env = "SOFTTOKEN_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "SOFTTOKEN_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// How often the TLS files are re-read for a renewed certificate (SIGHUP also does it).
+    #[arg(long, env = "SOFTTOKEN_TLS_RELOAD_EVERY", default_value = "5s", value_parser = duration)]
+    pub tls_reload_every: Duration,
+    /// Time the requests in flight get to finish after SIGTERM before they are cut off.
+    #[arg(long, env = "SOFTTOKEN_SHUTDOWN_GRACE", default_value = "30s", value_parser = duration)]
+    pub shutdown_grace: Duration,
     /// Storage.
     #[command(flatten)]
     pub storage: Storage,
@@ -146,7 +161,19 @@ impl Serve {
             body_timeout: self.body_timeout,
             request_timeout: self.request_timeout,
             max_connections: self.max_connections,
-            ..crate::serve::Limits::default()
+            shutdown_grace: self.shutdown_grace,
+        }
+    }
+
+    /// The certificate and key files, if HTTPS is asked for (clap makes sure both or
+    /// neither are given).
+    pub fn tls_files(&self) -> Option<crate::tls::TlsFiles> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
         }
     }
 
@@ -154,7 +181,12 @@ impl Serve {
     /// unless it is an `http://` or `https://` URL with a host.
     pub fn public_url(&self, bound: SocketAddr) -> Result<String, String> {
         let Some(given) = &self.public_url else {
-            return Ok(format!("http://{bound}"));
+            let scheme = if self.tls_files().is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            return Ok(format!("{scheme}://{bound}"));
         };
         let url =
             url::Url::parse(given).map_err(|e| format!("--public-url {given}: not a URL ({e})"))?;

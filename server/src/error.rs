@@ -16,7 +16,7 @@ use softtoken_protocol::problem::{CONTENT_TYPE, codes};
 use softtoken_protocol::{Problem, ProtocolError};
 
 use crate::crypto::CryptoError;
-use crate::store::StoreError;
+use crate::store::{DatabaseError, StoreError};
 use crate::verification::VerifyError;
 
 /// An error answer: a status, a stable code and a detail for people.
@@ -228,6 +228,14 @@ impl From<StoreError> for ApiError {
                 "the code was already used",
             ),
             StoreError::Conflict(what) => ApiError::new(S::CONFLICT, codes::CONFLICT, what),
+            // Shutting down: the request may be retried against another instance.
+            StoreError::Database(
+                DatabaseError::WriterStopped | DatabaseError::Sqlx(sqlx::Error::PoolClosed),
+            ) => ApiError::new(
+                S::SERVICE_UNAVAILABLE,
+                codes::UNAVAILABLE,
+                "the server is shutting down; try again",
+            ),
             StoreError::Corrupt(_) | StoreError::Database(_) => ApiError::internal(e),
         }
     }

@@ -28,6 +28,7 @@ pub mod serial;
 pub mod serve;
 pub mod service_cache;
 pub mod store;
+pub mod tls;
 pub mod verification;
 
 use std::sync::Arc;

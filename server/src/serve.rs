@@ -6,7 +6,8 @@
 //! [`Limits::body_timeout`]; a request the server cannot finish in
 //! [`Limits::request_timeout`] is answered 503. At most [`Limits::max_connections`] are
 //! open at once: beyond that, new ones wait in the kernel's backlog until one closes,
-//! instead of each costing the server memory. On shutdown the loop stops accepting,
+//! instead of each costing the server memory. Over TLS ([`serve_with`]) the handshake is
+//! bounded like the headers. On shutdown the loop stops accepting,
 //! lets the requests in flight finish (for at most [`Limits::shutdown_grace`]) and returns.
 
 use std::future::Future;
@@ -25,6 +26,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use softtoken_protocol::problem::codes;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::error::ApiError;
@@ -91,6 +93,19 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
+    serve_with(listener, router, limits, None, shutdown).await;
+}
+
+/// [`serve`], over TLS when `tls` is given. The handshake counts as part of sending the
+/// headers: a client that has not finished it within [`Limits::header_timeout`] is cut
+/// off, so a stalled handshake cannot hold a connection slot.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    tls: Option<TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) {
     let router = bounded(router, limits);
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
@@ -119,10 +134,33 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let service = connection_service(router.clone(), peer);
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        // Taken now, so that a shutdown also waits for a handshake under way.
+        let watcher = graceful.watcher();
+        let http = http.clone();
+        let tls = tls.clone();
+        let handshake_timeout = limits.header_timeout;
         tokio::spawn(async move {
             // A client that goes away mid-request is its own business.
-            let _ = connection.await;
+            match tls {
+                None => {
+                    let _ = watcher
+                        .watch(http.serve_connection(TokioIo::new(stream), service))
+                        .await;
+                }
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            let _ = watcher
+                                .watch(http.serve_connection(TokioIo::new(stream), service))
+                                .await;
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        }
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+            }
             drop(slot);
         });
     }

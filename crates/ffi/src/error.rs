@@ -229,9 +229,12 @@ impl From<EnrollError> for SoftTokenError {
                 code,
                 detail,
             },
-            e @ EnrollError::Network { .. } => SoftTokenError::Network {
-                detail: e.to_string(),
-            },
+            // The shells never hand the core a CA file; should one, it is a set-up failure.
+            e @ (EnrollError::Network { .. } | EnrollError::BadCaFile { .. }) => {
+                SoftTokenError::Network {
+                    detail: e.to_string(),
+                }
+            }
             e @ (EnrollError::BadResponse { .. } | EnrollError::Protocol(_)) => {
                 SoftTokenError::BadServerResponse {
                     detail: e.to_string(),

@@ -301,6 +301,12 @@ pub trait Store: Send + Sync + 'static {
     /// The database's applied migrations beside this build's; an error if the database
     /// does not answer (for `/readyz`).
     async fn migration_status(&self) -> StoreResult<MigrationStatus>;
+
+    // --- lifecycle ------------------------------------------------------------------
+    /// Commits what was sent before the call and closes the database, for every handle of
+    /// this store: on SQLite the writer commits its batch and stops (later operations fail
+    /// with `WriterStopped`), on PostgreSQL the pool closes. Called last at shutdown.
+    async fn close(&self);
 }
 
 impl dyn Store {

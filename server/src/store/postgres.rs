@@ -885,4 +885,10 @@ impl Store for PostgresStore {
     async fn replace_sealed(&self, kind: SealedKind, values: &[Resealed]) -> StoreResult<u64> {
         serializable!(self, |c| ops::replace_sealed(c, kind, values))
     }
+
+    async fn close(&self) {
+        // Waits for the connections in use to come back, then closes them all; each
+        // operation commits before it answers, so nothing is left to flush.
+        self.pool.close().await;
+    }
 }

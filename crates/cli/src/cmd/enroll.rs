@@ -1,7 +1,9 @@
 //! `softtoken activate`, `softtoken provision` and `softtoken sync-time`: getting a token
 //! from a bank's server and keeping its clock offset fresh.
 
-use clap::Parser;
+use std::path::PathBuf;
+
+use clap::{Args, Parser};
 use serde::Serialize;
 use softtoken_core::enroll::{ActivationTarget, EnrollError, Enroller, ServerUrl};
 use softtoken_core::protocol::{ServiceId, UserId};
@@ -9,6 +11,25 @@ use softtoken_core::{TokenInfo, TokenStore};
 
 use super::vault::{self, PinReader};
 use crate::failure::Failure;
+
+/// Which servers' certificates to trust, for every command that goes on the network.
+#[derive(Args)]
+pub struct Trust {
+    /// A PEM file of CA certificates to trust besides the built-in ones (a bank's own CA,
+    /// a test server's).
+    #[arg(long, env = "SOFTTOKEN_CA_FILE")]
+    ca_file: Option<PathBuf>,
+}
+
+impl Trust {
+    fn enroller(&self) -> Result<Enroller, Failure> {
+        match &self.ca_file {
+            Some(path) => Enroller::trusting_ca_file(path),
+            None => Enroller::new(),
+        }
+        .map_err(enroll_failure)
+    }
+}
 
 /// Arguments of `softtoken activate`.
 #[derive(Parser)]
@@ -34,6 +55,9 @@ pub struct ActivateArgs {
     /// Print {"serial", "issuer", "digits", "period"} as JSON.
     #[arg(long)]
     json: bool,
+    /// Trusted certificates.
+    #[command(flatten)]
+    trust: Trust,
 }
 
 /// Arguments of `softtoken provision`.
@@ -51,6 +75,9 @@ pub struct ProvisionArgs {
     /// Print {"serial", "issuer", "digits", "period"} as JSON.
     #[arg(long)]
     json: bool,
+    /// Trusted certificates.
+    #[command(flatten)]
+    trust: Trust,
 }
 
 /// Arguments of `softtoken sync-time`.
@@ -59,6 +86,9 @@ pub struct SyncArgs {
     /// Read the vault's PIN from stdin (one line).
     #[arg(long)]
     pin_stdin: bool,
+    /// Trusted certificates.
+    #[command(flatten)]
+    trust: Trust,
 }
 
 #[derive(Serialize)]
@@ -86,7 +116,7 @@ pub fn activate(args: ActivateArgs) -> Result<(), Failure> {
             ));
         }
     };
-    let enroller = Enroller::new().map_err(enroll_failure)?;
+    let enroller = args.trust.enroller()?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     let password = PinReader::new(args.password_stdin).read("Start password: ")?;
     let info = enroller
@@ -111,7 +141,7 @@ pub fn provision(args: ProvisionArgs) -> Result<(), Failure> {
     let server = ServerUrl::parse(&args.server).map_err(enroll_failure)?;
     let service = ServiceId::new(args.service.as_str())
         .map_err(|e| Failure::BadInput(format!("service ID: {e}")))?;
-    let enroller = Enroller::new().map_err(enroll_failure)?;
+    let enroller = args.trust.enroller()?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     let info = enroller
         .provision(&mut store, &server, &service)
@@ -127,7 +157,7 @@ pub fn provision(args: ProvisionArgs) -> Result<(), Failure> {
 
 /// Refreshes the clock offset of every server the vault's tokens come from.
 pub fn sync_time(args: SyncArgs) -> Result<(), Failure> {
-    let enroller = Enroller::new().map_err(enroll_failure)?;
+    let enroller = args.trust.enroller()?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     let outcomes = enroller.sync_time(&mut store).map_err(enroll_failure)?;
     if outcomes.is_empty() {
@@ -180,6 +210,7 @@ fn print_code(store: &TokenStore, info: &TokenInfo) -> Result<(), Failure> {
 fn enroll_failure(e: EnrollError) -> Failure {
     match e {
         EnrollError::BadServerUrl { .. }
+        | EnrollError::BadCaFile { .. }
         | EnrollError::BadUri(_)
         | EnrollError::InvalidStartPassword => Failure::BadInput(e.to_string()),
         EnrollError::Store(store) => vault::store_failure(store),

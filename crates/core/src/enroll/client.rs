@@ -92,6 +92,18 @@ impl Enroller {
         Ok(Self::with(Arc::new(transport), Arc::new(SystemClock)))
     }
 
+    /// [`Enroller::new`], trusting also the CA certificates in the PEM file at `path`
+    /// (`BadCaFile` if it cannot be read or holds none).
+    pub fn trusting_ca_file(path: &std::path::Path) -> Result<Self, EnrollError> {
+        let bad = |reason: String| EnrollError::BadCaFile {
+            path: path.display().to_string(),
+            reason,
+        };
+        let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+        let transport = HttpTransport::trusting(&pem).map_err(bad)?;
+        Ok(Self::with(Arc::new(transport), Arc::new(SystemClock)))
+    }
+
     /// An enroller over `transport`, reading time from `clock` (tests use both).
     pub fn with(transport: Arc<dyn Transport>, clock: Arc<dyn Clock>) -> Self {
         Enroller { transport, clock }

@@ -71,6 +71,14 @@ pub enum EnrollError {
         /// Why (DNS, refused connection, TLS, timeout, …).
         reason: String,
     },
+    /// The extra CA certificates to trust (`--ca-file`, `SOFTTOKEN_CA_FILE`) cannot be used.
+    #[error("CA file {path}: {reason}")]
+    BadCaFile {
+        /// The file as given.
+        path: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
     /// The server answered something that is not the protocol.
     #[error("unexpected answer from {url}: {reason}")]
     BadResponse {

@@ -54,9 +54,29 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A client with softtoken's user agent and timeouts.
+    /// A client with softtoken's user agent and timeouts, trusting the built-in roots.
     pub fn new() -> Result<Self, String> {
-        let client = reqwest::blocking::Client::builder()
+        Self::with_roots(Vec::new())
+    }
+
+    /// [`HttpTransport::new`], trusting also the CA certificates in `pem` (one or more
+    /// `CERTIFICATE` blocks): a bank's own CA, a test CA. An error says what is wrong
+    /// with them.
+    pub fn trusting(pem: &[u8]) -> Result<Self, String> {
+        let roots = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| format!("not PEM certificates: {e}"))?;
+        if roots.is_empty() {
+            return Err("holds no PEM CERTIFICATE block".into());
+        }
+        Self::with_roots(roots).map_err(|e| format!("not usable as CA certificates ({e})"))
+    }
+
+    fn with_roots(roots: Vec<reqwest::Certificate>) -> Result<Self, String> {
+        let mut builder = reqwest::blocking::Client::builder();
+        for root in roots {
+            builder = builder.add_root_certificate(root);
+        }
+        let client = builder
             .use_rustls_tls()
             .https_only(false) // ServerUrl already refused plain http to anything but loopback
             .redirect(reqwest::redirect::Policy::none())

@@ -46,8 +46,9 @@ const STATEMENT_CACHE: usize = 128;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     writer: Writer,
-    /// Dropped with the last handle, which stops the checkpointer.
-    _checkpoints: Arc<std::sync::mpsc::SyncSender<()>>,
+    /// Dropped with the last handle or taken by [`Store::close`], which stops the
+    /// checkpointer.
+    checkpoints: Arc<std::sync::Mutex<Option<std::sync::mpsc::SyncSender<()>>>>,
 }
 
 impl SqliteStore {
@@ -61,7 +62,7 @@ impl SqliteStore {
         let checkpoints = checkpointer(open(&path)?)?;
         Ok(SqliteStore {
             writer,
-            _checkpoints: Arc::new(checkpoints),
+            checkpoints: Arc::new(std::sync::Mutex::new(Some(checkpoints))),
         })
     }
 
@@ -522,6 +523,15 @@ impl Store for SqliteStore {
         self.write(with!(=> |c| ops::replace_sealed(c, kind, &values)))
             .await
     }
+
+    async fn close(&self) {
+        self.writer.close().await;
+        // Dropping the sender ends the checkpointer's wait; the writer checkpointed last.
+        self.checkpoints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+    }
 }
 
 #[cfg(test)]
@@ -541,5 +551,51 @@ mod tests {
         assert!(database_path("sqlite::memory:").is_err());
         assert!(database_path("sqlite://x.db?mode=ro").is_err());
         assert!(database_path("sqlite:").is_err());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn close_commits_what_was_sent_and_refuses_what_comes_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let service = |n: usize| Service {
+            id: ServiceId::new(format!("s{n}")).unwrap(),
+            name: format!("bank {n}"),
+            policy: crate::policy::Policy::default(),
+            created_at: 0,
+        };
+        // Writes racing the close: each one answered Ok must be on disk after it.
+        let writes: Vec<_> = (0..200)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move { store.add_service(&service(n), &[n as u8; 32]).await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        store.close().await;
+        let mut answered = Vec::new();
+        for (n, write) in writes.into_iter().enumerate() {
+            match write.await.unwrap() {
+                Ok(()) => answered.push(n),
+                Err(StoreError::Database(DatabaseError::WriterStopped)) => {}
+                Err(e) => panic!("write {n}: {e}"),
+            }
+        }
+        assert!(matches!(
+            store.services().await,
+            Err(StoreError::Database(DatabaseError::WriterStopped))
+        ));
+        store.close().await; // a second close is harmless
+        // The last checkpoint moved everything into the database file.
+        let wal = dir.path().join("t.db-wal");
+        assert!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) == 0);
+        let reopened = SqliteStore::connect(&url).await.unwrap();
+        let kept = reopened.services().await.unwrap();
+        for n in &answered {
+            assert!(
+                kept.iter().any(|s| s.id.as_str() == format!("s{n}")),
+                "s{n} lost"
+            );
+        }
     }
 }

@@ -98,11 +98,19 @@ where
     }
 }
 
+/// What the thread is sent: work, or the request to commit what it has and stop.
+enum Message {
+    Job(Box<dyn Job>),
+    /// Answered once the thread has committed everything sent before it and closed the
+    /// connection.
+    Close(oneshot::Sender<()>),
+}
+
 /// The handle to the writer thread; cheap to clone. The thread finishes what is queued
-/// and ends when the last handle is dropped.
+/// and ends when the last handle is dropped or [`Writer::close`] is called.
 #[derive(Clone)]
 pub(super) struct Writer {
-    jobs: mpsc::Sender<Box<dyn Job>>,
+    jobs: mpsc::Sender<Message>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -117,7 +125,7 @@ impl Writer {
         let (jobs, queue) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(&conn, queue))
+            .spawn(move || run(conn, queue))
             .map_err(|_| DatabaseError::Internal("cannot start the SQLite writer thread"))?;
         Ok(Writer { jobs })
     }
@@ -158,46 +166,78 @@ impl Writer {
             reply,
         });
         self.jobs
-            .send(job)
+            .send(Message::Job(job))
             .await
             .map_err(|_| DatabaseError::WriterStopped)?;
         answer.await.map_err(|_| DatabaseError::WriterStopped)?
     }
+
+    /// Commits every write sent before this call, closes the connection and ends the
+    /// thread, for every handle: later calls fail with `WriterStopped`. Returns once done.
+    pub(super) async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.jobs.send(Message::Close(done)).await.is_ok() {
+            // An error here means the thread is gone already, which is what was asked.
+            let _ = closed.await;
+        }
+    }
 }
 
-fn run(conn: &Connection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+fn run(conn: Connection, mut queue: mpsc::Receiver<Message>) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    let mut closing = None;
     let mut next = queue.blocking_recv();
     while let Some(first) = next.take() {
         // What waits now, and no more: reads keep arriving under load, and the writes
         // taken so far must not wait for them to stop.
         let mut pending = Some(first);
         let mut taken = 0;
-        while let Some(job) = pending.take() {
-            if job.reads() {
-                job.read(conn);
-            } else {
-                batch.push(job);
+        while let Some(message) = pending.take() {
+            match message {
+                Message::Close(done) => {
+                    closing = Some(done);
+                    break;
+                }
+                Message::Job(job) if job.reads() => job.read(&conn),
+                Message::Job(job) => batch.push(job),
             }
             taken += 1;
             if taken < MAX_BATCH {
                 pending = queue.try_recv().ok();
             }
         }
-        if batch.is_empty() {
-            next = queue.blocking_recv();
-            continue;
+        if !batch.is_empty() {
+            let began = std::time::Instant::now();
+            let outcome = apply(&conn, &mut batch);
+            crate::metrics::group_commit(batch.len(), began.elapsed(), outcome.is_ok());
+            if let Err(e) = &outcome {
+                tracing::error!(error = %e, writes = batch.len(), "SQLite group commit failed");
+            }
+            for job in batch.drain(..) {
+                job.answer(outcome.as_ref().map(|_| ()));
+            }
         }
-        let began = std::time::Instant::now();
-        let outcome = apply(conn, &mut batch);
-        crate::metrics::group_commit(batch.len(), began.elapsed(), outcome.is_ok());
-        if let Err(e) = &outcome {
-            tracing::error!(error = %e, writes = batch.len(), "SQLite group commit failed");
-        }
-        for job in batch.drain(..) {
-            job.answer(outcome.as_ref().map(|_| ()));
+        if closing.is_some() {
+            break;
         }
         next = queue.blocking_recv();
+    }
+    // Whatever was sent after the close is not run: dropping it tells its caller
+    // `WriterStopped`, and a second close hears that the first one is done.
+    queue.close();
+    let mut also_closing = Vec::new();
+    while let Ok(message) = queue.try_recv() {
+        if let Message::Close(done) = message {
+            also_closing.push(done);
+        }
+    }
+    // The WAL moved into the database file, so the file alone is the whole database.
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::warn!(error = %e, "the last SQLite checkpoint failed; the WAL file stays");
+    }
+    drop(conn);
+    for done in closing.into_iter().chain(also_closing) {
+        let _ = done.send(());
     }
 }
 
