@@ -189,6 +189,45 @@ fn the_shipped_example_is_valid_and_mentions_every_setting() {
 }
 
 #[test]
+fn the_readme_s_production_example_is_valid() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let section = &readme[readme.find("### Configuration file").unwrap()..];
+    let block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("README's Configuration file section has a ```toml example");
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "production.toml", block);
+    // The secrets the README says come from the environment.
+    let env = [
+        (
+            "SOFTTOKEN_SMTP_URL",
+            "smtp://otp:hunter2@mail.bank.example:587?tls=required",
+        ),
+        (
+            "SOFTTOKEN_DATABASE_URL",
+            "postgres://otp:hunter2@db.bank.example/otp",
+        ),
+    ];
+    let out = check(&file, &[], &env);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for key in block.lines().filter_map(|l| l.split(" = ").next()) {
+        if key.is_empty() {
+            continue;
+        }
+        assert!(
+            line(&stdout, key).contains("# file, line "),
+            "{key}: {stdout}"
+        );
+    }
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+}
+
+#[test]
 fn serve_listens_on_the_address_the_file_gives() {
     let dir = tempfile::tempdir().unwrap();
     // A port free a moment ago; the server must take exactly it, as the file says.
