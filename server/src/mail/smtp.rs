@@ -55,7 +55,9 @@ impl SmtpUrl {
         if url.host_str().is_none_or(str::is_empty) {
             return Err("--smtp-url: the URL names no host".into());
         }
+        let mut tls_required = url.scheme() == "smtps";
         for (key, value) in url.query_pairs() {
+            tls_required |= &*key == "tls" && &*value == "required";
             match (&*key, &*value) {
                 ("tls", "required" | "opportunistic") if url.scheme() == "smtp" => {}
                 ("tls", other) => {
@@ -70,6 +72,28 @@ impl SmtpUrl {
                     ));
                 }
             }
+        }
+        // A password sent without TLS can be read by anyone on the way; only a relay on this
+        // machine may take one in the clear (opportunistic STARTTLS falls back to it too).
+        let loopback = match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            // smtp:// is not a "special" scheme to the URL standard: its IPv4 hosts come
+            // back as names.
+            Some(url::Host::Domain(name)) => {
+                name.eq_ignore_ascii_case("localhost")
+                    || name
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+            None => false,
+        };
+        if url.password().is_some() && !tls_required && !loopback {
+            return Err(
+                "--smtp-url: a password would cross the network unencrypted; use \
+                 smtp://…?tls=required (STARTTLS) or smtps://… (TLS from the start)"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -232,7 +256,9 @@ mod tests {
         for good in [
             "smtp://127.0.0.1:2525",
             "smtp://mail.bank.example:587?tls=required",
-            "smtp://u:p@mail.bank.example:587?tls=opportunistic",
+            "smtp://mail.bank.example:587?tls=opportunistic",
+            "smtp://u:p@mail.bank.example:587?tls=required",
+            "smtp://u:p@127.0.0.1:2525",
             "smtps://u:p@mail.bank.example",
         ] {
             Smtp::new(&SmtpUrl::from(good.to_owned()), from).unwrap();
@@ -242,6 +268,9 @@ mod tests {
             "smtp://u:s3cret@mail.bank.example?tls=maybe",
             "smtps://u:s3cret@mail.bank.example?tls=required",
             "smtp://u:s3cret@mail.bank.example?debug=1",
+            // A password in the clear, or maybe in the clear, to another machine.
+            "smtp://u:s3cret@mail.bank.example:25",
+            "smtp://u:s3cret@mail.bank.example:587?tls=opportunistic",
             "mail.bank.example",
         ] {
             let e = Smtp::new(&SmtpUrl::from(bad.to_owned()), from).unwrap_err();
