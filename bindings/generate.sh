@@ -9,7 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build -q -p softtoken-ffi -p uniffi-bindgen
+# The same package selection (and so the same dependency features) as scripts/test.sh's
+# `cargo test --workspace`: after that run this is a no-op. Selecting the two packages
+# alone unified features differently and rebuilt tokio, rustls and reqwest (8 minutes of a
+# cold CI run).
+cargo build -q --workspace --all-targets
 lib=target/debug/libsofttoken_ffi.so
 [[ $(uname -s) == Darwin ]] && lib=target/debug/libsofttoken_ffi.dylib
 
