@@ -138,21 +138,23 @@ final class AppModelTests: XCTestCase {
         XCTAssertEqual(app.state.screen, .pinEntry(purpose: .set, step: .new, error: Message(.pinMismatch)))
         app.enterPin("2468")
         app.enterPin("2468")
-        XCTAssertEqual(app.state.screen, .settings(lockOn: true))
+        XCTAssertEqual(app.state.screen, .settings(lockOn: true, biometricOn: false, biometricAvailable: false))
 
         app.onBackground()
-        XCTAssertEqual(app.state.screen, .unlock(error: nil, waitSeconds: 0))
+        now += AppModel.lockGraceMs
+        app.onForeground()
+        XCTAssertEqual(app.state.screen, .unlock(error: nil, waitSeconds: 0, biometric: false))
         for left in stride(from: 4, through: 1, by: -1) {
             app.unlock(pin: "0000")
-            XCTAssertEqual(app.state.screen, .unlock(error: Message(.wrongPin, left), waitSeconds: 0))
+            XCTAssertEqual(app.state.screen, .unlock(error: Message(.wrongPin, left), waitSeconds: 0, biometric: false))
         }
         app.unlock(pin: "0000")
-        XCTAssertEqual(app.state.screen, .unlock(error: Message(.wrongPinWait, 0, 30), waitSeconds: 30))
+        XCTAssertEqual(app.state.screen, .unlock(error: Message(.wrongPinWait, 0, 30), waitSeconds: 30, biometric: false))
         app.unlock(pin: "2468")
-        XCTAssertEqual(app.state.screen, .unlock(error: Message(.pinWait, 30), waitSeconds: 30))
+        XCTAssertEqual(app.state.screen, .unlock(error: Message(.pinWait, 30), waitSeconds: 30, biometric: false))
         now += 30_000
         app.tick()
-        XCTAssertEqual(app.state.screen, .unlock(error: Message(.pinWait, 30), waitSeconds: 0))
+        XCTAssertEqual(app.state.screen, .unlock(error: Message(.pinWait, 30), waitSeconds: 0, biometric: false))
 
         app.forgotPin()
         app.confirmReset()
