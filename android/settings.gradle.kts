@@ -17,4 +17,4 @@ dependencyResolutionManagement {
 }
 
 rootProject.name = "softtoken-android"
-include(":shell", ":app")
+include(":bindings-jvm", ":shell", ":app")

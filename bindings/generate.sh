@@ -19,7 +19,14 @@ lib=target/debug/libsofttoken_ffi.so
 
 out=bindings/generated
 rm -rf "$out"
-for language in kotlin swift; do
-  target/debug/uniffi-bindgen generate "$lib" --language "$language" --out-dir "$out/$language" --no-format
-done
+# Kotlin twice: kotlin-android as crates/ffi/uniffi.toml says (`android = true`: Android's
+# SystemCleaner on API 34+, androidx annotations), for the app; kotlin for the JVM (the
+# shell module and the tests here, which have no android.* classes), the same API with only
+# the JVM cleaner, through a global config (crate softtoken_ffi) merged over uniffi.toml.
+jvm_config=$(mktemp)
+trap 'rm -f "$jvm_config"' EXIT
+printf '[crates.softtoken_ffi.bindings.kotlin]\nandroid = false\n' >"$jvm_config"
+target/debug/uniffi-bindgen generate "$lib" --language kotlin --out-dir "$out/kotlin-android" --no-format
+target/debug/uniffi-bindgen generate "$lib" --language kotlin --out-dir "$out/kotlin" --no-format --config "$jvm_config"
+target/debug/uniffi-bindgen generate "$lib" --language swift --out-dir "$out/swift" --no-format
 echo "generate: $(find "$out" -type f | wc -l) files in $out"

@@ -27,6 +27,8 @@ echo "== API conformance (Schemathesis against a live server)"
 scripts/api-conformance.sh target/debug/softtoken-server
 echo "== mobile apps: Kotlin and Swift syntax"
 node scripts/mobile-syntax/check.js
+echo "== mobile apps: store-release settings (Android SDK levels, 16 KB pages, API guards; iOS manifest, icon, backup)"
+python3 scripts/release-checks.py
 echo "== bindings (Kotlin tests on the JVM, Swift syntax)"
 bindings/test.sh
 echo "== Android shell (its flows on the JVM, against the library and a server)"

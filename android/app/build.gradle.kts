@@ -14,12 +14,16 @@ val rustJniLibs = layout.buildDirectory.dir("rustJniLibs")
 
 android {
     namespace = "jp.softtoken.app"
-    compileSdk = 35
+    // API 36: what Google Play requires of new apps and updates; AGP 8.10 supports it.
+    compileSdk = 36
+    // Pinned so every build machine links the Rust library with the same NDK (r27c); the
+    // 16 KB page alignment comes from .cargo/config.toml, checked by scripts/release-checks.py.
+    ndkVersion = "27.2.12479018"
 
     defaultConfig {
         applicationId = "jp.softtoken.app"
         minSdk = 26
-        targetSdk = 35
+        targetSdk = 36
         versionCode = 1
         versionName = "0.1.0"
         ndk { abiFilters += abis }
@@ -49,6 +53,12 @@ android {
     kotlinOptions { jvmTarget = "17" }
 
     sourceSets["main"].jniLibs.srcDir(rustJniLibs)
+    // The Android flavour of the generated bindings (uniffi.toml `android = true`); the shell
+    // is compiled against the JVM flavour (same API) and does not ship it.
+    sourceSets["main"].java.srcDir(repoRoot.resolve("bindings/generated/kotlin-android"))
+    // The bank directory (banks.json), shared with the iOS bundle; a bank's build points
+    // -Psofttoken.banksDir at its own.
+    sourceSets["main"].assets.srcDir(providers.gradleProperty("softtoken.banksDir").getOrElse(repoRoot.resolve("mobile/banks").path))
 }
 
 /**
@@ -70,7 +80,7 @@ val cargoNdk by tasks.registering(Exec::class) {
     outputs.dir(rustJniLibs)
 }
 
-tasks.named("preBuild") { dependsOn(cargoNdk) }
+tasks.named("preBuild") { dependsOn(cargoNdk, rootProject.tasks.named("generateBindings")) }
 
 dependencies {
     implementation(project(":shell"))
@@ -83,5 +93,6 @@ dependencies {
     implementation(libs.lifecycle.viewmodel.compose)
     implementation(libs.lifecycle.process)
     implementation(libs.code.scanner)
+    implementation(libs.biometric)
     debugImplementation(libs.compose.ui.tooling)
 }

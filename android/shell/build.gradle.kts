@@ -8,7 +8,6 @@ val repoRoot: File = rootDir.parentFile
 
 kotlin {
     jvmToolchain(17)
-    sourceSets["main"].kotlin.srcDir(repoRoot.resolve("bindings/generated/kotlin"))
     // The real softtoken-server harness, shared with the binding tests.
     sourceSets["test"].kotlin.srcDir(repoRoot.resolve("bindings/kotlin/testserver"))
 }
@@ -16,12 +15,15 @@ kotlin {
 dependencies {
     // The app brings JNA as an Android AAR; the JVM tests bring the jar.
     compileOnly(libs.jna)
+    // Compiled against the JVM flavour of the bindings without shipping them: the app brings
+    // the Android flavour (uniffi.toml `android = true`), the tests the JVM one.
+    compileOnly(project(":bindings-jvm"))
+    testImplementation(project(":bindings-jvm"))
     testImplementation(libs.jna)
     testImplementation(kotlin("test"))
     testImplementation(libs.junit.jupiter)
 }
 
-tasks.named("compileKotlin") { dependsOn(rootProject.tasks.named("generateBindings")) }
 
 // The same tests android/test-shell.sh runs: the real library and a real server.
 tasks.test {

@@ -15,7 +15,10 @@ let package = Package(
     targets: [
         .binaryTarget(name: "SoftTokenCoreFFI", path: "SoftTokenCoreFFI.xcframework"),
         .target(name: "SoftTokenCore", dependencies: ["SoftTokenCoreFFI"], path: "Sources/SoftTokenCore"),
-        .target(name: "SoftTokenKit", dependencies: ["SoftTokenCore"], path: "Sources/SoftTokenKit"),
+        // Security (Keychain, SecKey) is used by the Rust core's callers and the Secure Enclave
+        // glue: linked explicitly rather than by luck through another framework.
+        .target(name: "SoftTokenKit", dependencies: ["SoftTokenCore"], path: "Sources/SoftTokenKit",
+                linkerSettings: [.linkedFramework("Security")]),
         .testTarget(name: "SoftTokenKitTests", dependencies: ["SoftTokenKit"], path: "Tests/SoftTokenKitTests"),
     ]
 )

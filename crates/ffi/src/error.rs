@@ -168,7 +168,7 @@ pub enum InputField {
     ServerUrl,
     /// OTP settings (algorithm, digits, period).
     OtpSettings,
-    /// A raw secret or a time passed to `otp_code`.
+    /// Anything else, such as the app's bank directory file.
     Other,
 }
 

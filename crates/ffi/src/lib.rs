@@ -15,6 +15,7 @@
 //! Errors: everything an app can act on arrives as one [`SoftTokenError`]; anything thrown by
 //! the app's [`KeyWrapper`] becomes an error too, never a crash.
 
+mod banks;
 mod enroll;
 mod error;
 mod key_wrapper;
@@ -22,10 +23,11 @@ mod otp;
 mod serial;
 mod store;
 
+pub use banks::{Bank, BankDirectory, ServerCheck};
 pub use enroll::{ActivationTarget, TimeSyncOutcome, parse_activation_uri};
 pub use error::{InputField, SoftTokenError};
 pub use key_wrapper::{KeyWrapper, KeyWrapperError};
-pub use otp::{OtpAlgorithm, OtpSettings, TokenCode, otp_code};
+pub use otp::{OtpAlgorithm, OtpSettings, TokenCode};
 pub use serial::{SerialNumber, generate_serial, parse_serial};
 pub use store::{TokenInfo, TokenState, TokenStore};
 

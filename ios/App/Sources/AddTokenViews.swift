@@ -45,6 +45,12 @@ struct ActivationView: View {
                 Text(L("qr_camera_hint")).font(.caption)
             }
             Section {
+                // The picker of the bundle's bank directory fills the service ID.
+                if !form.banks.isEmpty {
+                    Picker(L("label_bank"), selection: $serviceId) {
+                        ForEach(form.banks, id: \.serviceId) { bank in Text(bank.name).tag(bank.serviceId) }
+                    }
+                }
                 TextField(L("label_service_id"), text: $serviceId)
                     .textInputAutocapitalization(.never).autocorrectionDisabled()
                     .foregroundStyle(form.errorField == .serviceId ? .red : .primary)

@@ -26,7 +26,12 @@ final class AppViewModel: ObservableObject {
             config: AppConfig(
                 activationServer: setting("SoftTokenActivationServer"),
                 registrationServer: setting("SoftTokenRegistrationServer"),
-                registrationServiceId: setting("SoftTokenRegistrationService")))
+                registrationServiceId: setting("SoftTokenRegistrationService"),
+                banks: Bundle.main.url(forResource: "banks", withExtension: "json")
+                    .flatMap { try? String(contentsOf: $0, encoding: .utf8) }
+                    .flatMap { try? FfiTokenCore.bankDirectory(json: $0) }),
+            pasteboard: SystemPasteboard(),
+            biometrics: SecureEnclaveBiometricKeys.shared)
         model.onChange = { [weak self] next in
             DispatchQueue.main.async { self?.state = next }
         }

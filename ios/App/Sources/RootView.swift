@@ -22,14 +22,18 @@ struct RootView: View {
     @ViewBuilder private var screen: some View {
         switch state.screen {
         case .opening: ProgressView()
-        case let .unlock(error, waitSeconds): UnlockView(error: error, waitSeconds: waitSeconds, act: act)
+        case let .unlock(error, waitSeconds, biometric):
+            UnlockView(error: error, waitSeconds: waitSeconds, act: act)
+            if biometric { BiometricUnlockButton(act: act) }
         case let .tokens(cards): TokenListView(cards: cards, act: act)
         case .addToken: AddTokenView(act: act)
         case let .activation(form): ActivationView(form: form, act: act)
         case let .activationDone(token): ActivationDoneView(token: token, act: act)
         case let .tokenDetail(card, firstUse): TokenDetailView(card: card, firstUse: firstUse, act: act)
         case let .confirmDelete(token): ConfirmDeleteView(token: token, act: act)
-        case let .settings(lockOn): SettingsView(lockOn: lockOn, act: act)
+        case let .confirmServer(_, host): ConfirmServerView(host: host, act: act)
+        case let .settings(lockOn, biometricOn, biometricAvailable):
+            SettingsView(lockOn: lockOn, biometricOn: biometricOn, biometricAvailable: biometricAvailable, act: act)
         case let .pinEntry(purpose, step, error): PinEntryView(purpose: purpose, step: step, error: error, act: act)
         case .confirmReset: ConfirmResetView(act: act)
         case let .broken(message): BrokenView(message: message, act: act)

@@ -5,6 +5,8 @@ import SoftTokenKit
 /// The settings list.
 struct SettingsView: View {
     let lockOn: Bool
+    let biometricOn: Bool
+    let biometricAvailable: Bool
     let act: Act
 
     var body: some View {
@@ -14,6 +16,11 @@ struct SettingsView: View {
                 set: { on in act { on ? $0.beginSetPin() : $0.beginRemovePin() } }))
             if lockOn {
                 Button(L("setting_change_pin")) { act { $0.beginChangePin() } }
+                if biometricAvailable {
+                    Toggle(L("label_biometric"), isOn: Binding(
+                        get: { biometricOn },
+                        set: { on in act { on ? $0.beginEnableBiometric() : $0.disableBiometric() } }))
+                }
             }
             Section {
                 Button(L("setting_reset"), role: .destructive) { act { $0.requestReset() } }
@@ -21,5 +28,33 @@ struct SettingsView: View {
         }
         .navigationTitle(L("title_settings"))
         .toolbar { BackButton(act: act) }
+    }
+}
+
+/// A QR code or link for a server the bank directory does not list: its host, and a choice.
+struct ConfirmServerView: View {
+    let host: String
+    let act: Act
+
+    var body: some View {
+        VStack(spacing: 16) {
+            Text(String(format: L("confirm_server_text"), host))
+            Button(L("action_continue")) { act { $0.confirmServer() } }
+            Button(L("action_cancel"), role: .cancel) { act { $0.back() } }
+        }
+        .padding()
+        .navigationTitle(L("title_confirm_server"))
+    }
+}
+
+/// Face ID / Touch ID beside the PIN pad: the Secure Enclave key's prompt, its outcome to the model.
+struct BiometricUnlockButton: View {
+    let act: Act
+
+    var body: some View {
+        Button(L("action_biometric_unlock")) {
+            let result = SecureEnclaveBiometricKeys.shared.unlock(reason: L("biometric_prompt_title"))
+            act { $0.biometricResult(result) }
+        }
     }
 }

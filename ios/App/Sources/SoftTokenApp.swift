@@ -17,7 +17,9 @@ struct SoftTokenApp: App {
                 .onOpenURL { url in viewModel.act { $0.scanned(uri: url.absoluteString) } }
         }
         .onChange(of: scenePhase) { phase in
+            // Locks after the model's grace period: on a tick in the background, or here.
             if phase == .background { viewModel.act { $0.onBackground() } }
+            if phase == .active { viewModel.act { $0.onForeground() } }
         }
     }
 }

@@ -27,31 +27,14 @@ final class SerialAndCodeTests: XCTestCase {
         }
     }
 
-    func testCodesMatchTheRfc6238Vectors() throws {
-        let sha1 = Data("12345678901234567890".utf8)
-        let sha256 = Data("12345678901234567890123456789012".utf8)
-        let settings = { (algorithm: OtpAlgorithm) in
-            OtpSettings(algorithm: algorithm, digits: 8, periodSeconds: 30)
-        }
-        XCTAssertEqual(try otpCode(secret: sha1, settings: settings(.sha1), unixMs: 59_000).code, "94287082")
-        XCTAssertEqual(try otpCode(secret: sha256, settings: settings(.sha256), unixMs: 59_000).code, "46119246")
-        let atBoundary = try otpCode(secret: sha1, settings: settings(.sha1), unixMs: 59_000)
-        XCTAssertEqual(atBoundary.secondsLeft, 1)
-        XCTAssertEqual(atBoundary.period, 30)
-        XCTAssertEqual(atBoundary.codeGrouped, "9428 7082")
+    func testTheBankDirectoryIsReadByTheCore() throws {
+        let json = #"{"banks": [{"serviceId": "a", "name": "A", "serverUrl": "https://otp.a.example/"}]}"#
+        let dir = try BankDirectory.fromJson(json: json)
+        XCTAssertEqual(dir.find(serviceId: "a")?.serverUrl, "https://otp.a.example")
         XCTAssertEqual(
-            atBoundary.nextCode,
-            try otpCode(secret: sha1, settings: settings(.sha1), unixMs: 60_000).code
+            try dir.checkServer(serviceId: "a", serverUrl: "https://evil.example:8443"),
+            .unknown(host: "evil.example:8443")
         )
-    }
-
-    func testImpossibleSettingsAreRejected() {
-        let secret = Data("12345678901234567890".utf8)
-        let sevenDigits = OtpSettings(algorithm: .sha1, digits: 7, periodSeconds: 30)
-        XCTAssertThrowsError(try otpCode(secret: secret, settings: sevenDigits, unixMs: 0)) { error in
-            guard case SoftTokenError.InvalidInput = error else {
-                return XCTFail("unexpected \(error)")
-            }
-        }
+        XCTAssertThrowsError(try BankDirectory.fromJson(json: "{}"))
     }
 }

@@ -4,15 +4,19 @@
 import Foundation
 
 /// Per-app settings from Info.plist.
-public struct AppConfig: Sendable {
+public struct AppConfig: @unchecked Sendable {
     public let activationServer: String?
     public let registrationServer: String?
     public let registrationServiceId: String?
+    /// The bundle's bank directory; nil: none (every QR server is asked about).
+    public let banks: BankDirectory?
 
-    public init(activationServer: String?, registrationServer: String?, registrationServiceId: String?) {
+    public init(activationServer: String?, registrationServer: String?, registrationServiceId: String?,
+                banks: BankDirectory? = nil) {
         self.activationServer = activationServer
         self.registrationServer = registrationServer
         self.registrationServiceId = registrationServiceId
+        self.banks = banks
     }
 }
 
@@ -25,6 +29,16 @@ public final class AppModel: @unchecked Sendable {
     private var backStack: [Screen] = []
     private var currentPin: String?
     private var newPin: String?
+    private let clipboard: CodeClipboard?
+    private let biometrics: BiometricKeys?
+    private var backgroundSinceMs: Int64?
+    private var scanning = false
+    private var pendingLink: String?
+
+    /// Background time before the app locks.
+    public static let lockGraceMs: Int64 = 10_000
+    /// The same while the code scanner is open.
+    public static let scanGraceMs: Int64 = 120_000
 
     /// The state now.
     public private(set) var state = UiState(screen: .opening)
@@ -33,10 +47,13 @@ public final class AppModel: @unchecked Sendable {
 
     /// A model; `now` is the device clock in ms for codes (injected so tests need no sleeping).
     public init(opener: VaultOpener, config: AppConfig,
-                now: @escaping () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+                now: @escaping () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+                pasteboard: Pasteboard? = nil, biometrics: BiometricKeys? = nil) {
         self.opener = opener
         self.config = config
         self.now = now
+        self.clipboard = pasteboard.map { CodeClipboard(board: $0, now: now) }
+        self.biometrics = biometrics
     }
 
     /// Opens the vault: the lock screen if the app lock is on, else the token list.
@@ -55,6 +72,8 @@ public final class AppModel: @unchecked Sendable {
 
     /// Refreshes codes, countdowns and the back-off wait; the UI calls it every second.
     public func tick() {
+        clipboard?.tick()
+        if backgroundSinceMs != nil { lockIfDue() }
         guard !state.busy else { return }
         do {
             switch state.screen {
@@ -63,8 +82,8 @@ public final class AppModel: @unchecked Sendable {
                 if let fresh = try cards().first(where: { $0.id == card.id }) {
                     replace(.tokenDetail(fresh, firstUse: firstUse))
                 }
-            case let .unlock(error, wait) where wait > 0:
-                replace(.unlock(error: error, waitSeconds: waitSeconds()))
+            case let .unlock(error, wait, biometric) where wait > 0:
+                replace(.unlock(error: error, waitSeconds: waitSeconds(), biometric: biometric))
             default: break
             }
         } catch {
@@ -79,7 +98,7 @@ public final class AppModel: @unchecked Sendable {
         if case .pinEntry = backStack.removeLast() { forgetPins() }
         var previous = backStack[backStack.count - 1]
         if case .tokens = previous, let fresh = try? cards() { previous = .tokens(fresh) }
-        if case .settings = previous, let on = try? core?.hasPin() { previous = .settings(lockOn: on) }
+        if case .settings = previous { previous = settingsScreen() }
         backStack[backStack.count - 1] = previous
         publish(UiState(screen: previous))
         return true
@@ -92,23 +111,70 @@ public final class AppModel: @unchecked Sendable {
 
     // MARK: App lock
 
-    /// The app went to the background: lock it.
+    /// The app went to the background: it locks after the grace period (see Kotlin).
     public func onBackground() {
+        guard let c = core, (try? c.hasPin()) == true, (try? c.isLocked()) == false,
+              backgroundSinceMs == nil else { return }
+        backgroundSinceMs = now()
+    }
+
+    /// The app is in front again: locks it if it stayed away too long.
+    public func onForeground() {
+        lockIfDue()
+        backgroundSinceMs = nil
+    }
+
+    /// The code scanner opens: leaving for it is not leaving.
+    public func scanStarted() { scanning = true }
+
+    /// The scanner closed without a code.
+    public func scanCancelled() { scanning = false }
+
+    private func lockIfDue() {
+        guard let since = backgroundSinceMs else { return }
+        let grace = scanning ? AppModel.scanGraceMs : AppModel.lockGraceMs
+        guard now() - since >= grace else { return }
+        backgroundSinceMs = nil
+        scanning = false
         guard let c = core, (try? c.hasPin()) == true, (try? c.isLocked()) == false else { return }
         try? c.lock()
         forgetPins()
         showUnlock(nil)
     }
 
+    /// The biometric prompt (offered on the lock screen) ended.
+    public func biometricResult(_ result: BiometricResult) {
+        guard let c = core, case .unlock = state.screen else { return }
+        switch result {
+        case var .success(pin):
+            defer { pin.resetBytes(in: 0..<pin.count) }
+            busy()
+            do {
+                try c.unlock(pin: String(decoding: pin, as: UTF8.self))
+                unlocked()
+            } catch let failure as CoreFailure {
+                if case .wrongPin = failure { biometrics?.remove() }
+                showUnlock(Message.forFailure(failure))
+            } catch {
+                showUnlock(Message(.internalError))
+            }
+        case .cancelled: break
+        case .invalidated:
+            biometrics?.remove()
+            showUnlock(Message(.biometryChanged))
+        case .failed: showUnlock(Message(.biometricFailed))
+        }
+    }
+
     /// Tries the PIN on the lock screen.
     public func unlock(pin: String) {
         guard let c = core, case .unlock = state.screen else { return }
         let wait = waitSeconds()
-        if wait > 0 { return replace(.unlock(error: Message(.pinWait, wait), waitSeconds: wait)) }
+        if wait > 0 { return replace(.unlock(error: Message(.pinWait, wait), waitSeconds: wait, biometric: biometricOffered())) }
         busy()
         do {
             try c.unlock(pin: pin)
-            showTokens()
+            unlocked()
         } catch let failure as CoreFailure {
             showUnlock(Message.forFailure(failure))
         } catch {
@@ -129,6 +195,13 @@ public final class AppModel: @unchecked Sendable {
 
     /// The UI copied the serial.
     public func serialCopied() { notice(.serialCopied) }
+
+    /// Copies the token's current code (local-only, expiring, cleared after 60 s if ours).
+    public func copyCode(serial: String) {
+        guard let clipboard, let c = core, let code = try? c.code(serial: serial, deviceUnixMs: now()) else { return }
+        clipboard.copy(code.code)
+        var s = state; s.busy = false; s.notice = Message(.codeCopied, Int(CodeClipboard.clearAfterMs / 1000)); publish(s)
+    }
 
     /// Refreshes the token's clock offset.
     public func syncTime(serial: String) {
@@ -158,21 +231,44 @@ public final class AppModel: @unchecked Sendable {
 
     public func addToken() { push(.addToken) }
 
-    public func startActivation() { push(.activation(.empty)) }
+    public func startActivation() { push(.activation(emptyForm())) }
 
-    /// A QR code was scanned (or a softtoken:// link opened).
+    /// A QR code was scanned (or a softtoken:// link opened); waits behind the lock, and
+    /// asks about a server the bank directory does not list.
     public func scanned(uri: String) {
-        var form: ActivationForm
+        scanning = false
+        guard let c = core else { return }
+        if (try? c.isLocked()) != false || isUnlockScreen(state.screen) {
+            pendingLink = uri
+            var s = state; s.notice = Message(.linkAfterUnlock); publish(s)
+            return
+        }
+        let next: Screen
         do {
-            let target = try requireCore().parseActivationURI(uri)
-            form = ActivationForm(serviceId: target.serviceId, userId: target.userId,
-                                  scannedServer: target.serverURL, error: nil, errorField: nil)
+            let target = try c.parseActivationURI(uri)
+            let check = (try? config.banks?.check(serviceId: target.serviceId, serverURL: target.serverURL))
+                ?? .unknown(host: hostOf(target.serverURL))
+            switch check {
+            case .known: next = .activation(formFor(target))
+            case let .unknown(host): next = .confirmServer(target, host: host)
+            }
         } catch {
-            if case let .activation(current) = state.screen { form = current } else { form = .empty }
+            var form: ActivationForm
+            if case let .activation(current) = state.screen { form = current } else { form = emptyForm() }
             form.error = message(for: error)
             form.errorField = .activationURI
+            next = .activation(form)
         }
-        if case .activation = state.screen { replace(.activation(form)) } else { push(.activation(form)) }
+        switch state.screen {
+        case .activation, .confirmServer: replace(next)
+        default: push(next)
+        }
+    }
+
+    /// The customer accepted the unlisted server shown.
+    public func confirmServer() {
+        guard case let .confirmServer(target, _) = state.screen else { return }
+        replace(.activation(formFor(target)))
     }
 
     /// Sends the activation form (送信).
@@ -189,8 +285,14 @@ public final class AppModel: @unchecked Sendable {
             form.errorField = missing
             return replace(.activation(form))
         }
-        guard let server = form.scannedServer ?? config.activationServer else {
-            form.error = Message(.notConfigured)
+        guard let server = form.scannedServer ?? config.banks?.find(serviceId: form.serviceId)?.serverURL
+            ?? config.activationServer else {
+            if config.banks != nil {
+                form.error = Message(.unknownServiceId)
+                form.errorField = .serviceId
+            } else {
+                form.error = Message(.notConfigured)
+            }
             return replace(.activation(form))
         }
         replace(.activation(form), busy: true)
@@ -240,10 +342,24 @@ public final class AppModel: @unchecked Sendable {
 
     // MARK: Settings
 
-    public func openSettings() { push(.settings(lockOn: (try? core?.hasPin()) == true)) }
+    public func openSettings() { push(settingsScreen()) }
     public func beginSetPin() { startPinFlow(.set, .new) }
     public func beginChangePin() { startPinFlow(.change, .current) }
     public func beginRemovePin() { startPinFlow(.remove, .current) }
+
+    /// Turns biometric unlock on: the current PIN, then stored under the biometric key.
+    public func beginEnableBiometric() {
+        guard let keys = biometrics else { return }
+        guard keys.available() else { return notice(.biometricFailed) }
+        startPinFlow(.biometric, .current)
+    }
+
+    /// Turns biometric unlock off.
+    public func disableBiometric() {
+        biometrics?.remove()
+        if case .settings = state.screen { replace(settingsScreen()) }
+        notice(.biometricOff)
+    }
 
     /// A PIN was entered on the current step.
     public func enterPin(_ pin: String) {
@@ -251,7 +367,7 @@ public final class AppModel: @unchecked Sendable {
         switch step {
         case .current:
             currentPin = pin
-            if purpose == .remove { finishPinFlow(purpose) } else {
+            if purpose == .remove || purpose == .biometric { finishPinFlow(purpose) } else {
                 replace(.pinEntry(purpose: purpose, step: .new, error: nil))
             }
         case .new:
@@ -281,7 +397,9 @@ public final class AppModel: @unchecked Sendable {
             return show(.broken(message(for: error)))
         }
         forgetPins()
+        biometrics?.remove()
         showTokens(notice: .appReset)
+        openPendingLink()
     }
 
     // MARK: Internals
@@ -298,12 +416,20 @@ public final class AppModel: @unchecked Sendable {
             let done: MessageKey
             switch purpose {
             case .set: try c.setPin(newPin ?? ""); done = .pinSet
-            case .change: try c.changePin(old: currentPin ?? "", new: newPin ?? ""); done = .pinChanged
-            case .remove: try c.removePin(currentPin ?? ""); done = .pinRemoved
+            case .change:
+                try c.changePin(old: currentPin ?? "", new: newPin ?? "")
+                if biometrics?.enrolled() == true { try storeForBiometrics(newPin) }
+                done = .pinChanged
+            case .remove: try c.removePin(currentPin ?? ""); biometrics?.remove(); done = .pinRemoved
+            case .biometric:
+                // Checks the PIN (counted like any try) without changing it.
+                try c.changePin(old: currentPin ?? "", new: currentPin ?? "")
+                try storeForBiometrics(currentPin)
+                done = .biometricOn
             }
             forgetPins()
             while let last = backStack.last, !isSettings(last) { backStack.removeLast() }
-            replace(.settings(lockOn: try c.hasPin()))
+            replace(settingsScreen())
             notice(done)
         } catch {
             forgetPins()
@@ -328,7 +454,61 @@ public final class AppModel: @unchecked Sendable {
         (try? core?.pinRetryAfterSeconds()) ?? 0
     }
 
-    private func showUnlock(_ error: Message?) { show(.unlock(error: error, waitSeconds: waitSeconds())) }
+    private func showUnlock(_ error: Message?) {
+        let kept = pendingLink != nil ? state.notice : nil
+        show(.unlock(error: error, waitSeconds: waitSeconds(), biometric: biometricOffered()))
+        if let kept { var s = state; s.notice = kept; publish(s) }
+    }
+
+    private func biometricOffered() -> Bool {
+        guard let keys = biometrics else { return false }
+        return keys.available() && keys.enrolled()
+    }
+
+    private func storeForBiometrics(_ pin: String?) throws {
+        guard let keys = biometrics else { return }
+        var bytes = Data((pin ?? "").utf8)
+        defer { bytes.resetBytes(in: 0..<bytes.count) }
+        try keys.enroll(pin: bytes)
+    }
+
+    private func settingsScreen() -> Screen {
+        let lockOn = (try? core?.hasPin()) == true
+        return .settings(lockOn: lockOn, biometricOn: lockOn && biometrics?.enrolled() == true,
+                         biometricAvailable: biometrics?.available() == true)
+    }
+
+    private func unlocked() {
+        showTokens()
+        openPendingLink()
+    }
+
+    private func openPendingLink() {
+        guard let link = pendingLink else { return }
+        pendingLink = nil
+        if case .tokens = state.screen { scanned(uri: link) }
+    }
+
+    private func isUnlockScreen(_ screen: Screen) -> Bool {
+        if case .unlock = screen { return true }
+        return false
+    }
+
+    private func emptyForm() -> ActivationForm {
+        var form = ActivationForm.empty
+        form.banks = config.banks?.banks ?? []
+        return form
+    }
+
+    private func formFor(_ target: ActivationTarget) -> ActivationForm {
+        ActivationForm(serviceId: target.serviceId, userId: target.userId, scannedServer: target.serverURL,
+                       error: nil, errorField: nil, banks: config.banks?.banks ?? [])
+    }
+
+    private func hostOf(_ url: String) -> String {
+        let rest = url.components(separatedBy: "://").last ?? url
+        return rest.components(separatedBy: "/").first ?? rest
+    }
 
     private func showTokens(notice: MessageKey? = nil) {
         do { show(.tokens(try cards()), notice: notice) } catch { fail(error) }

@@ -14,6 +14,15 @@ public final class FfiTokenCore: TokenCore {
         self.store = store
     }
 
+    /// The bundle's bank directory (`banks.json`), parsed and checked by the core.
+    public static func bankDirectory(json: String) throws -> BankDirectory {
+        do {
+            return CoreBanks(dir: try SoftTokenCore.BankDirectory.fromJson(json: json))
+        } catch let e as SoftTokenError {
+            throw failure(e)
+        }
+    }
+
     /// A `VaultOpener` for the vault in `directory`, its key protected by `keys`.
     public static func opener(directory: URL, keys: PlatformKeyWrapper) -> VaultOpener {
         Opener(directory: directory, keys: keys)
@@ -138,6 +147,12 @@ private struct Opener: VaultOpener {
     private func store(_ make: (String) throws -> TokenStore) throws -> TokenCore {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // The vault's key is this device's (Secure Enclave / this-device-only Keychain):
+            // a vault restored from a backup onto any phone could never open. Out of backups.
+            var folder = directory
+            var values = URLResourceValues()
+            values.isExcludedFromBackup = true
+            try folder.setResourceValues(values)
             return FfiTokenCore(store: try make(directory.appendingPathComponent(FfiTokenCore.vaultFile).path))
         } catch let e as SoftTokenError {
             throw FfiTokenCore.failureForOpen(e)
@@ -161,7 +176,12 @@ private final class KeyWrapperBridge: KeyWrapper, @unchecked Sendable {
         self.keys = keys
     }
 
-    func wrapKey(key: Data) throws -> Data { try platform { try keys.wrap(key) } }
+    // The data key's copy for this call is wiped once wrapped.
+    func wrapKey(key: Data) throws -> Data {
+        var copy = key
+        defer { copy.resetBytes(in: 0..<copy.count) }
+        return try platform { try keys.wrap(copy) }
+    }
 
     func unwrapKey(wrapped: Data) throws -> Data { try platform { try keys.unwrap(wrapped) } }
 
@@ -169,5 +189,29 @@ private final class KeyWrapperBridge: KeyWrapper, @unchecked Sendable {
         do { return try body() } catch let e as PlatformKeyError {
             throw e.permanent ? KeyWrapperError.KeyLost(detail: e.message) : KeyWrapperError.Unavailable(detail: e.message)
         }
+    }
+}
+
+/// The core's directory behind the shell's `BankDirectory`.
+private final class CoreBanks: BankDirectory {
+    private let dir: SoftTokenCore.BankDirectory
+
+    init(dir: SoftTokenCore.BankDirectory) {
+        self.dir = dir
+    }
+
+    var banks: [Bank] { dir.banks().map(Self.bank) }
+
+    func find(serviceId: String) -> Bank? { dir.find(serviceId: serviceId).map(Self.bank) }
+
+    func check(serviceId: String, serverURL: String) throws -> ServerCheck {
+        switch try dir.checkServer(serviceId: serviceId, serverUrl: serverURL) {
+        case let .known(bank): return .known(Self.bank(bank))
+        case let .unknown(host): return .unknown(host: host)
+        }
+    }
+
+    private static func bank(_ b: SoftTokenCore.Bank) -> Bank {
+        Bank(serviceId: b.serviceId, name: b.name, serverURL: b.serverUrl)
     }
 }

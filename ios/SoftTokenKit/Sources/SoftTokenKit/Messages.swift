@@ -39,6 +39,13 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case pinRemoved = "info_pin_removed"
     case appReset = "info_app_reset"
     case timeSynced = "info_time_synced"
+    case codeCopied = "info_code_copied"
+    case linkAfterUnlock = "info_link_after_unlock"
+    case unknownServiceId = "error_unknown_service_id"
+    case biometricOn = "info_biometric_on"
+    case biometricOff = "info_biometric_off"
+    case biometryChanged = "error_biometry_changed"
+    case biometricFailed = "error_biometric_failed"
 }
 
 /// A message key with its arguments (`%1$ld`, `%2$ld`).

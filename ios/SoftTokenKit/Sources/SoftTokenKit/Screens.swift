@@ -12,7 +12,7 @@ public struct TokenCard: Equatable, Sendable, Identifiable {
 public enum FirstUse: Equatable, Sendable { case activation, registration }
 
 /// What a PIN screen is for.
-public enum PinPurpose: Equatable, Sendable { case set, change, remove }
+public enum PinPurpose: Equatable, Sendable { case set, change, remove, biometric }
 
 /// Which PIN a PIN screen asks for.
 public enum PinStep: Equatable, Sendable { case current, new, confirm }
@@ -20,8 +20,8 @@ public enum PinStep: Equatable, Sendable { case current, new, confirm }
 /// One screen of the app.
 public enum Screen: Equatable, Sendable {
     case opening
-    /// App lock; `waitSeconds` > 0 disables the pad for that long.
-    case unlock(error: Message?, waitSeconds: Int)
+    /// App lock; `waitSeconds` > 0 disables the pad for that long; `biometric` offers Face ID.
+    case unlock(error: Message?, waitSeconds: Int, biometric: Bool)
     /// Home; empty shows the welcome.
     case tokens([TokenCard])
     case addToken
@@ -29,9 +29,11 @@ public enum Screen: Equatable, Sendable {
     case activation(ActivationForm)
     /// 初期設定完了.
     case activationDone(TokenSummary)
+    /// A QR code or link for a server the bank directory does not list: shown, and asked.
+    case confirmServer(ActivationTarget, host: String)
     case tokenDetail(TokenCard, firstUse: FirstUse?)
     case confirmDelete(TokenSummary)
-    case settings(lockOn: Bool)
+    case settings(lockOn: Bool, biometricOn: Bool, biometricAvailable: Bool)
     case pinEntry(purpose: PinPurpose, step: PinStep, error: Message?)
     case confirmReset
     case broken(Message)
@@ -44,6 +46,8 @@ public struct ActivationForm: Equatable, Sendable {
     public var scannedServer: String?
     public var error: Message?
     public var errorField: InputField?
+    /// The app build's banks, for the picker that fills `serviceId`.
+    public var banks: [Bank] = []
 
     public static let empty = ActivationForm(serviceId: "", userId: "", scannedServer: nil, error: nil, errorField: nil)
 }

@@ -90,6 +90,27 @@ final class MemoryOpener: VaultOpener {
     func reset() throws -> TokenCore { try core.wipe(); return core }
 }
 
+final class FakePasteboard: Pasteboard {
+    var text: String?
+    private var ours = false
+
+    func putSensitive(_ text: String) { self.text = text; ours = true }
+    func copiedElsewhere(_ text: String) { self.text = text; ours = false }
+    func stillOurs() -> Bool? { ours }
+    func clear() { text = nil; ours = false }
+}
+
+final class FakeBiometrics: BiometricKeys {
+    var stored: Data?
+    var invalidated = false
+
+    func available() -> Bool { true }
+    func enrolled() -> Bool { stored != nil }
+    func enroll(pin: Data) throws { stored = Data(pin) }
+    func remove() { stored = nil }
+    func prompt() -> BiometricResult { invalidated ? .invalidated : stored.map { .success(pin: Data($0)) } ?? .invalidated }
+}
+
 final class AppModelTests: XCTestCase {
     private var now: Int64 = 1_700_000_000_000
     private var opener: MemoryOpener!
@@ -138,21 +159,23 @@ final class AppModelTests: XCTestCase {
         XCTAssertEqual(app.state.screen, .pinEntry(purpose: .set, step: .new, error: Message(.pinMismatch)))
         app.enterPin("2468")
         app.enterPin("2468")
-        XCTAssertEqual(app.state.screen, .settings(lockOn: true))
+        XCTAssertEqual(app.state.screen, .settings(lockOn: true, biometricOn: false, biometricAvailable: false))
 
         app.onBackground()
-        XCTAssertEqual(app.state.screen, .unlock(error: nil, waitSeconds: 0))
+        now += AppModel.lockGraceMs
+        app.onForeground()
+        XCTAssertEqual(app.state.screen, .unlock(error: nil, waitSeconds: 0, biometric: false))
         for left in stride(from: 4, through: 1, by: -1) {
             app.unlock(pin: "0000")
-            XCTAssertEqual(app.state.screen, .unlock(error: Message(.wrongPin, left), waitSeconds: 0))
+            XCTAssertEqual(app.state.screen, .unlock(error: Message(.wrongPin, left), waitSeconds: 0, biometric: false))
         }
         app.unlock(pin: "0000")
-        XCTAssertEqual(app.state.screen, .unlock(error: Message(.wrongPinWait, 0, 30), waitSeconds: 30))
+        XCTAssertEqual(app.state.screen, .unlock(error: Message(.wrongPinWait, 0, 30), waitSeconds: 30, biometric: false))
         app.unlock(pin: "2468")
-        XCTAssertEqual(app.state.screen, .unlock(error: Message(.pinWait, 30), waitSeconds: 30))
+        XCTAssertEqual(app.state.screen, .unlock(error: Message(.pinWait, 30), waitSeconds: 30, biometric: false))
         now += 30_000
         app.tick()
-        XCTAssertEqual(app.state.screen, .unlock(error: Message(.pinWait, 30), waitSeconds: 0))
+        XCTAssertEqual(app.state.screen, .unlock(error: Message(.pinWait, 30), waitSeconds: 0, biometric: false))
 
         app.forgotPin()
         app.confirmReset()
@@ -168,5 +191,67 @@ final class AppModelTests: XCTestCase {
         app.confirmDelete()
         XCTAssertEqual(app.state.screen, .tokens([]))
         XCTAssertEqual(app.state.notice, Message(.tokenDeleted))
+    }
+
+    // Issue 16 items 4, 5, 7: the twins of PlatformFlowsTest's flows (the real library's
+    // versions run in android/test-shell.sh).
+    private func platformApp(_ board: FakePasteboard, _ bio: FakeBiometrics) -> AppModel {
+        let model = AppModel(opener: MemoryOpener(now: { [unowned self] in self.now }),
+                             config: AppConfig(activationServer: "https://bank.example", registrationServer: nil,
+                                               registrationServiceId: nil),
+                             now: { [unowned self] in self.now }, pasteboard: board, biometrics: bio)
+        model.start()
+        return model
+    }
+
+    func testACopiedCodeIsClearedAfter60SecondsOnlyIfStillOurs() {
+        let board = FakePasteboard()
+        let model = platformApp(board, FakeBiometrics())
+        model.startActivation()
+        model.submitActivation(serviceId: "bank", userId: "u1", startPassword: "start-4821")
+        model.copyCode(serial: "SKTS12345678")
+        XCTAssertEqual(board.text, "12345678")
+        XCTAssertEqual(model.state.notice, Message(.codeCopied, 60))
+        now += 59_000
+        model.tick()
+        XCTAssertEqual(board.text, "12345678")
+        now += 1_000
+        model.tick()
+        XCTAssertNil(board.text)
+
+        model.copyCode(serial: "SKTS12345678")
+        board.copiedElsewhere("mine")
+        now += 60_000
+        model.tick()
+        XCTAssertEqual(board.text, "mine")
+    }
+
+    func testALinkWhileLockedOpensAfterTheUnlockAndBiometricsFallBack() {
+        let bio = FakeBiometrics()
+        let model = platformApp(FakePasteboard(), bio)
+        model.openSettings()
+        model.beginSetPin()
+        model.enterPin("2468")
+        model.enterPin("2468")
+        model.beginEnableBiometric()
+        model.enterPin("2468")
+        XCTAssertEqual(model.state.screen, .settings(lockOn: true, biometricOn: true, biometricAvailable: true))
+
+        model.onBackground()
+        now += AppModel.lockGraceMs
+        model.onForeground()
+        XCTAssertEqual(model.state.screen, .unlock(error: nil, waitSeconds: 0, biometric: true))
+        model.scanned(uri: "softtoken://activate?x")
+        XCTAssertEqual(model.state.notice, Message(.linkAfterUnlock))
+        model.biometricResult(bio.prompt())
+        guard case .confirmServer = model.state.screen else { return XCTFail("\(model.state.screen)") }
+
+        model.onBackground()
+        now += AppModel.lockGraceMs
+        model.onForeground()
+        bio.invalidated = true
+        model.biometricResult(bio.prompt())
+        XCTAssertEqual(model.state.screen, .unlock(error: Message(.biometryChanged), waitSeconds: 0, biometric: false))
+        XCTAssertFalse(bio.enrolled())
     }
 }

@@ -23,13 +23,22 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
     // network calls block for up to seconds, so never on the main thread.
     private val worker = Executors.newSingleThreadExecutor { r -> Thread(r, "softtoken-core") }
 
+    /** The biometric key, also used by the activity for the prompt. */
+    val biometrics = KeystoreBiometricKeys(application)
+
     private val model = AppModel(
         opener = FfiTokenCore.opener(application.filesDir, KeystoreKeyWrapper(application)),
         config = AppConfig(
             activationServer = BuildConfig.ACTIVATION_SERVER.ifEmpty { null },
             registrationServer = BuildConfig.REGISTRATION_SERVER.ifEmpty { null },
             registrationServiceId = BuildConfig.REGISTRATION_SERVICE.ifEmpty { null },
+            // The build's bank directory (assets/banks.json, from mobile/banks); none: null.
+            banks = runCatching {
+                application.assets.open("banks.json").use { FfiTokenCore.bankDirectory(it.readBytes().decodeToString()) }
+            }.getOrNull(),
         ),
+        pasteboard = SystemPasteboard(application),
+        biometrics = biometrics,
     )
 
     /** What the screens draw. Written from the worker; Compose snapshot state is thread-safe. */

@@ -7,6 +7,7 @@ package jp.softtoken.app
 
 import android.content.pm.PackageManager
 import android.content.Context
+import android.os.Build
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
@@ -49,12 +50,18 @@ class KeystoreKeyWrapper(private val context: Context, private val alias: String
     }
 
     private fun generate(): SecretKey {
-        val strongBox = context.packageManager.hasSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE)
-        return try {
-            generate(strongBox)
-        } catch (e: StrongBoxUnavailableException) {
-            generate(false)
+        // StrongBox (and setIsStrongBoxBacked, its feature flag and its exception) are API 28:
+        // calling them on Android 8 throws NoSuchMethodError at the first launch.
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.P &&
+            context.packageManager.hasSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE)
+        ) {
+            try {
+                return generate(strongBox = true)
+            } catch (e: StrongBoxUnavailableException) {
+                // Advertised but refused for this key: the TEE below.
+            }
         }
+        return generate(strongBox = false)
     }
 
     private fun generate(strongBox: Boolean): SecretKey {
@@ -65,7 +72,7 @@ class KeystoreKeyWrapper(private val context: Context, private val alias: String
             // The app lock (PIN) is the core's; the Keystore key must work whenever the app runs.
             .setUserAuthenticationRequired(false)
             .setRandomizedEncryptionRequired(true)
-            .setIsStrongBoxBacked(strongBox)
+            .apply { if (strongBox && Build.VERSION.SDK_INT >= Build.VERSION_CODES.P) setIsStrongBoxBacked(true) }
             .build()
         return KeyGenerator.getInstance(KeyProperties.KEY_ALGORITHM_AES, PROVIDER).run {
             init(spec)

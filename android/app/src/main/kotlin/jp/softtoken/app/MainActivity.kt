@@ -4,15 +4,15 @@ package jp.softtoken.app
 import android.content.Intent
 import android.os.Bundle
 import android.view.WindowManager
-import androidx.activity.ComponentActivity
 import androidx.activity.compose.BackHandler
 import androidx.activity.compose.setContent
 import androidx.activity.viewModels
+import androidx.fragment.app.FragmentActivity
 import jp.softtoken.app.ui.AppRoot
 import jp.softtoken.app.ui.SoftTokenTheme
 
-/** Hosts the Compose screens. */
-class MainActivity : ComponentActivity() {
+/** Hosts the Compose screens. A FragmentActivity: BiometricPrompt needs one. */
+class MainActivity : FragmentActivity() {
     private val viewModel: AppViewModel by viewModels()
 
     override fun onCreate(savedInstanceState: Bundle?) {
@@ -24,7 +24,7 @@ class MainActivity : ComponentActivity() {
         setContent {
             SoftTokenTheme {
                 BackHandler { viewModel.act { if (!back()) runOnUiThread { finish() } } }
-                AppRoot(state = viewModel.state, act = viewModel::act, scanner = QrScanner(this))
+                AppRoot(state = viewModel.state, act = viewModel::act, scanner = QrScanner(this), biometricPrompt = ::biometricPrompt)
             }
         }
     }
@@ -34,10 +34,23 @@ class MainActivity : ComponentActivity() {
         handleLink(intent)
     }
 
+    override fun onStart() {
+        super.onStart()
+        viewModel.act { onForeground() }
+    }
+
     override fun onStop() {
         super.onStop()
-        // Leaving the app locks it (when the app lock is on).
+        // Leaving the app locks it after the shell's grace period (when the app lock is on);
+        // the code scanner, another activity, has a longer one.
         if (!isChangingConfigurations) viewModel.act { onBackground() }
+    }
+
+    // The lock screen's biometric button: the prompt, its outcome to the shell.
+    private fun biometricPrompt() {
+        viewModel.biometrics.unlock(this, getString(R.string.biometric_prompt_title), getString(R.string.action_cancel)) { result ->
+            viewModel.act { biometricResult(result) }
+        }
     }
 
     // softtoken://activate?… from the bank's e-mail or QR code opens the filled-in form.

@@ -9,13 +9,15 @@ import com.google.mlkit.vision.codescanner.GmsBarcodeScanning
 
 /** Starts a QR scan and hands the scanned text to a callback. */
 class QrScanner(private val context: Context) {
-    /** Scans one QR code; [onScanned] gets its text. Cancelling calls nothing. */
-    fun scan(onScanned: (String) -> Unit) {
+    /** Scans one QR code; [onScanned] gets its text, [onCancelled] runs when none came. */
+    fun scan(onScanned: (String) -> Unit, onCancelled: () -> Unit = {}) {
         val options = GmsBarcodeScannerOptions.Builder()
             .setBarcodeFormats(Barcode.FORMAT_QR_CODE)
             .build()
         GmsBarcodeScanning.getClient(context, options)
             .startScan()
-            .addOnSuccessListener { barcode -> barcode.rawValue?.let(onScanned) }
+            .addOnSuccessListener { barcode -> barcode.rawValue?.let(onScanned) ?: onCancelled() }
+            .addOnCanceledListener(onCancelled)
+            .addOnFailureListener { onCancelled() }
     }
 }

@@ -36,6 +36,8 @@ data class AppConfig(
     /** The server and service of registration mode (serial + code); null: not offered. */
     val registrationServer: String?,
     val registrationServiceId: String?,
+    /** The bank directory of the app build; null: none shipped (every QR server is asked about). */
+    val banks: BankDirectory? = null,
 )
 
 /** The app's state machine. See the file comment for threading. */
@@ -43,14 +45,28 @@ class AppModel(
     private val opener: VaultOpener,
     private val config: AppConfig,
     private val clock: Clock = Clock.SYSTEM,
+    /** The clipboard for the copy button; null: no copy button. */
+    pasteboard: Pasteboard? = null,
+    /** The biometric unlock key; null: no biometric option. */
+    private val biometrics: BiometricKeys? = null,
 ) {
     private var core: TokenCore? = null
+    private val clipboard = pasteboard?.let { CodeClipboard(it, clock) }
+
+    // When the app went to the background with the app lock on; it locks once the grace
+    // period is over (so the code scanner, a separate activity, does not lock it mid-scan).
+    private var backgroundSinceMs: Long? = null
+    private var scanning = false
+
+    // An activation link or QR code that arrived while locked: opened after the unlock.
+    private var pendingLink: String? = null
     private val backStack = ArrayDeque<Screen>()
     private val listeners = mutableListOf<(UiState) -> Unit>()
 
-    // PINs typed on earlier steps of a PIN flow, dropped as soon as the flow ends.
-    private var currentPin: String? = null
-    private var newPin: String? = null
+    // PINs typed on earlier steps of a PIN flow, kept as char arrays so they can be wiped,
+    // and wiped as soon as the flow ends.
+    private var currentPin: CharArray? = null
+    private var newPin: CharArray? = null
 
     /** The state now. */
     @Volatile
@@ -81,6 +97,8 @@ class AppModel(
 
     /** Refreshes codes, countdowns and the back-off wait; the UI calls it every second. */
     fun tick() {
+        clipboard?.tick()
+        if (backgroundSinceMs != null) lockIfDue()
         if (state.busy) return
         try {
             refresh()
@@ -120,8 +138,39 @@ class AppModel(
 
     // --- App lock -------------------------------------------------------------------------
 
-    /** The app went to the background: lock it, so the codes need the PIN again. */
+    /**
+     * The app went to the background: with the app lock on, it locks after [LOCK_GRACE_MS]
+     * ([SCAN_GRACE_MS] while the code scanner is open), on [tick] or [onForeground].
+     */
     fun onBackground() {
+        val c = core ?: return
+        reading {
+            if (c.hasPin() && !c.isLocked() && backgroundSinceMs == null) backgroundSinceMs = clock.nowMs()
+        }
+    }
+
+    /** The app is in front again: locks it if it stayed away longer than the grace period. */
+    fun onForeground() {
+        lockIfDue()
+        backgroundSinceMs = null
+    }
+
+    /** The code scanner opens (on Android a separate activity): leaving for it is not leaving. */
+    fun scanStarted() {
+        scanning = true
+    }
+
+    /** The scanner closed without a code. */
+    fun scanCancelled() {
+        scanning = false
+    }
+
+    private fun lockIfDue() {
+        val since = backgroundSinceMs ?: return
+        val grace = if (scanning) SCAN_GRACE_MS else LOCK_GRACE_MS
+        if (clock.nowMs() - since < grace) return
+        backgroundSinceMs = null
+        scanning = false
         val c = core ?: return
         reading {
             if (c.hasPin() && !c.isLocked()) {
@@ -138,15 +187,48 @@ class AppModel(
         if (state.screen !is Screen.Unlock) return
         val wait = waitSeconds()
         if (wait > 0) {
-            replace(Screen.Unlock(Message(MessageKey.PIN_WAIT, wait), wait))
+            replace((state.screen as Screen.Unlock).copy(error = Message(MessageKey.PIN_WAIT, wait), waitSeconds = wait))
             return
         }
         busy()
         try {
             c.unlock(pin)
-            showTokens()
+            unlocked()
         } catch (e: CoreException) {
             showUnlock(Messages.forFailure(e.failure))
+        }
+    }
+
+    /** The platform's biometric prompt (offered on the lock screen) ended with [result]. */
+    fun biometricResult(result: BiometricResult) {
+        val c = core ?: return
+        if (state.screen !is Screen.Unlock) {
+            if (result is BiometricResult.Success) result.pin.fill(0)
+            return
+        }
+        when (result) {
+            is BiometricResult.Success -> {
+                val pin = CharArray(result.pin.size) { result.pin[it].toInt().toChar() }
+                result.pin.fill(0)
+                busy()
+                try {
+                    c.unlock(String(pin))
+                    unlocked()
+                } catch (e: CoreException) {
+                    // A stored PIN the core refuses is stale: drop it, the PIN pad remains.
+                    if (e.failure is CoreFailure.WrongPin) biometrics?.remove()
+                    showUnlock(Messages.forFailure(e.failure))
+                } finally {
+                    pin.fill('\u0000')
+                }
+            }
+            BiometricResult.Cancelled -> Unit
+            BiometricResult.Invalidated -> {
+                // A new fingerprint or face must not open the vault: back to the PIN, for good.
+                biometrics?.remove()
+                showUnlock(Message(MessageKey.BIOMETRY_CHANGED))
+            }
+            BiometricResult.Failed -> showUnlock(Message(MessageKey.BIOMETRIC_FAILED))
         }
     }
 
@@ -163,6 +245,19 @@ class AppModel(
 
     /** The UI copied the serial to the clipboard: confirm it. */
     fun serialCopied() = notice(MessageKey.SERIAL_COPIED)
+
+    /**
+     * Copies the token's current code (one tap): marked sensitive, cleared after 60 s if
+     * still ours; the notice (read out by the screen reader) says so.
+     */
+    fun copyCode(serial: String) {
+        val board = clipboard ?: return
+        reading {
+            val code = core().code(serial, clock.nowMs())
+            board.copy(code.code)
+            publish(state.copy(busy = false, notice = Message(MessageKey.CODE_COPIED, board.clearAfterMs / 1000)))
+        }
+    }
 
     /** Refreshes the token's clock offset from its server. */
     fun syncTime(serial: String) = guarded {
@@ -192,20 +287,50 @@ class AppModel(
     fun addToken() = push(Screen.AddToken)
 
     /** Opens the activation form with the service and user IDs empty. */
-    fun startActivation() = push(Screen.Activation("", "", null, null, null))
+    fun startActivation() = push(emptyForm())
 
-    /** A QR code was scanned: fill the form from its activation URI. */
+    /**
+     * A QR code was scanned or an activation link opened: fill the form from its URI. While
+     * the app is locked it waits, and opens after the unlock. A server the bank directory
+     * does not list is shown (its host) and asked about first.
+     */
     fun scanned(uri: String) {
-        val target = try {
-            core().parseActivationUri(uri)
+        scanning = false
+        val c = core ?: return
+        val locked = try {
+            c.isLocked()
         } catch (e: CoreException) {
-            val form = state.screen as? Screen.Activation ?: Screen.Activation("", "", null, null, null)
+            return fail(e.failure)
+        }
+        if (locked || state.screen is Screen.Unlock) {
+            pendingLink = uri
+            publish(state.copy(notice = Message(MessageKey.LINK_AFTER_UNLOCK)))
+            return
+        }
+        val target = try {
+            c.parseActivationUri(uri)
+        } catch (e: CoreException) {
+            val form = state.screen as? Screen.Activation ?: emptyForm()
             val next = form.copy(error = Messages.forFailure(e.failure), errorField = InputField.ACTIVATION_URI)
             if (state.screen is Screen.Activation) replace(next) else push(next)
             return
         }
-        val form = Screen.Activation(target.serviceId, target.userId, target.serverUrl, null, null)
-        if (state.screen is Screen.Activation) replace(form) else push(form)
+        val check = try {
+            config.banks?.check(target.serviceId, target.serverUrl) ?: ServerCheck.Unknown(hostOf(target.serverUrl))
+        } catch (e: CoreException) {
+            ServerCheck.Unknown(hostOf(target.serverUrl))
+        }
+        val next = when (check) {
+            is ServerCheck.Known -> formFor(target)
+            is ServerCheck.Unknown -> Screen.ConfirmServer(target, check.host)
+        }
+        if (state.screen is Screen.Activation || state.screen is Screen.ConfirmServer) replace(next) else push(next)
+    }
+
+    /** The customer accepted the unlisted server shown: the form, for that server. */
+    fun confirmServer() {
+        val screen = state.screen as? Screen.ConfirmServer ?: return
+        replace(formFor(screen.target))
     }
 
     /** Sends the activation form (送信). */
@@ -219,8 +344,16 @@ class AppModel(
             else -> null
         }
         if (missing != null) return replace(typed.copy(error = Message(MessageKey.REQUIRED_FIELD), errorField = missing))
-        val server = typed.scannedServer ?: config.activationServer
-            ?: return replace(typed.copy(error = Message(MessageKey.NOT_CONFIGURED), errorField = null))
+        // A typed service ID reaches its bank's server through the directory; a scanned
+        // form keeps the QR code's server; a single-bank build may set one server for all.
+        val server = typed.scannedServer ?: config.banks?.find(typed.serviceId)?.serverUrl ?: config.activationServer
+            ?: return replace(
+                if (config.banks != null) {
+                    typed.copy(error = Message(MessageKey.UNKNOWN_SERVICE_ID), errorField = InputField.SERVICE_ID)
+                } else {
+                    typed.copy(error = Message(MessageKey.NOT_CONFIGURED), errorField = null)
+                },
+            )
         replace(typed, busy = true)
         try {
             val token = core().activate(ActivationTarget(server, typed.serviceId, typed.userId), startPassword)
@@ -266,7 +399,7 @@ class AppModel(
     // --- Settings: app lock and reset -----------------------------------------------------
 
     /** Opens the settings. */
-    fun openSettings() = reading { push(Screen.Settings(core().hasPin())) }
+    fun openSettings() = reading { push(settings()) }
 
     /** Turns the app lock on: new PIN, then again. */
     fun beginSetPin() = startPinFlow(PinPurpose.SET, PinStep.NEW)
@@ -277,20 +410,39 @@ class AppModel(
     /** Turns the app lock off: current PIN. */
     fun beginRemovePin() = startPinFlow(PinPurpose.REMOVE, PinStep.CURRENT)
 
+    /** Turns biometric unlock on: the current PIN, then it is stored under the biometric key. */
+    fun beginEnableBiometric() {
+        val keys = biometrics ?: return
+        if (!keys.available()) return notice(MessageKey.BIOMETRIC_FAILED)
+        startPinFlow(PinPurpose.BIOMETRIC, PinStep.CURRENT)
+    }
+
+    /** Turns biometric unlock off (the PIN alone opens the app). */
+    fun disableBiometric() {
+        biometrics?.remove()
+        if (state.screen is Screen.Settings) reading { replace(settings()) }
+        notice(MessageKey.BIOMETRIC_OFF)
+    }
+
     /** A PIN was entered on the current step of the PIN flow. */
     fun enterPin(pin: String) {
         val screen = state.screen as? Screen.PinEntry ?: return
         when (screen.step) {
             PinStep.CURRENT -> {
-                currentPin = pin
-                if (screen.purpose == PinPurpose.REMOVE) finishPinFlow(screen) else replace(screen.copy(step = PinStep.NEW, error = null))
+                currentPin = pin.toCharArray()
+                if (screen.purpose == PinPurpose.REMOVE || screen.purpose == PinPurpose.BIOMETRIC) {
+                    finishPinFlow(screen)
+                } else {
+                    replace(screen.copy(step = PinStep.NEW, error = null))
+                }
             }
             PinStep.NEW -> {
-                newPin = pin
+                newPin = pin.toCharArray()
                 replace(screen.copy(step = PinStep.CONFIRM, error = null))
             }
             PinStep.CONFIRM ->
-                if (pin != newPin) {
+                if (!pin.toCharArray().contentEquals(newPin)) {
+                    newPin?.fill('\u0000')
                     newPin = null
                     replace(screen.copy(step = PinStep.NEW, error = Message(MessageKey.PIN_MISMATCH)))
                 } else {
@@ -315,7 +467,9 @@ class AppModel(
             return show(Screen.Broken(Messages.forFailure(e.failure)), root = true)
         }
         forgetPins()
+        biometrics?.remove()
         showTokens(MessageKey.APP_RESET)
+        openPendingLink()
     }
 
     // --- Internals ------------------------------------------------------------------------
@@ -329,14 +483,28 @@ class AppModel(
         replace(screen, busy = true)
         val c = core()
         try {
+            // The core takes Strings (UniFFI): made at the call, not kept.
+            val current = String(currentPin ?: CharArray(0))
+            val new = String(newPin ?: CharArray(0))
             val done = when (screen.purpose) {
-                PinPurpose.SET -> c.setPin(newPin.orEmpty()).let { MessageKey.PIN_SET }
-                PinPurpose.CHANGE -> c.changePin(currentPin.orEmpty(), newPin.orEmpty()).let { MessageKey.PIN_CHANGED }
-                PinPurpose.REMOVE -> c.removePin(currentPin.orEmpty()).let { MessageKey.PIN_REMOVED }
+                PinPurpose.SET -> c.setPin(new).let { MessageKey.PIN_SET }
+                PinPurpose.CHANGE -> {
+                    c.changePin(current, new)
+                    // The biometric key holds the PIN: re-encrypt the new one (no prompt needed).
+                    if (biometrics?.enrolled() == true) storeForBiometrics(newPin)
+                    MessageKey.PIN_CHANGED
+                }
+                PinPurpose.REMOVE -> c.removePin(current).also { biometrics?.remove() }.let { MessageKey.PIN_REMOVED }
+                PinPurpose.BIOMETRIC -> {
+                    // Checks the PIN (counted like any try) without changing it.
+                    c.changePin(current, current)
+                    storeForBiometrics(currentPin)
+                    MessageKey.BIOMETRIC_ON
+                }
             }
             forgetPins()
             while (backStack.isNotEmpty() && backStack.last() !is Screen.Settings) backStack.removeLast()
-            replace(Screen.Settings(c.hasPin()))
+            replace(settings())
             notice(done)
         } catch (e: CoreException) {
             forgetPins()
@@ -347,9 +515,51 @@ class AppModel(
     }
 
     private fun forgetPins() {
+        currentPin?.fill('\u0000')
+        newPin?.fill('\u0000')
         currentPin = null
         newPin = null
     }
+
+    private fun storeForBiometrics(pin: CharArray?) {
+        val keys = biometrics ?: return
+        val bytes = ByteArray(pin?.size ?: 0) { pin!![it].code.toByte() }
+        try {
+            keys.enroll(bytes)
+        } finally {
+            bytes.fill(0)
+        }
+    }
+
+    private fun settings(): Screen.Settings {
+        val lockOn = core().hasPin()
+        val keys = biometrics
+        return Screen.Settings(
+            lockOn = lockOn,
+            biometricOn = lockOn && keys != null && keys.enrolled(),
+            biometricAvailable = keys != null && keys.available(),
+        )
+    }
+
+    // Now unlocked: the token list, then a link that waited behind the lock.
+    private fun unlocked() {
+        showTokens()
+        openPendingLink()
+    }
+
+    private fun openPendingLink() {
+        val link = pendingLink ?: return
+        pendingLink = null
+        if (state.screen is Screen.Tokens) scanned(link)
+    }
+
+    private fun emptyForm() = Screen.Activation("", "", null, null, null, config.banks?.banks ?: emptyList())
+
+    private fun formFor(target: ActivationTarget) =
+        Screen.Activation(target.serviceId, target.userId, target.serverUrl, null, null, config.banks?.banks ?: emptyList())
+
+    // Only for showing: the core checked the URL when it parsed the activation URI.
+    private fun hostOf(url: String): String = url.substringAfter("://").substringBefore('/')
 
     // The back-off is the core's (it counts the tries and keeps them across restarts). When
     // it cannot say, the pad stays open: the core still refuses a try that comes too soon.
@@ -359,7 +569,13 @@ class AppModel(
         0
     }
 
-    private fun showUnlock(error: Message?) = show(Screen.Unlock(error, waitSeconds()), root = true)
+    private fun showUnlock(error: Message?) =
+        show(Screen.Unlock(error, waitSeconds(), biometric = biometricOffered()), root = true, keepNotice = pendingLink != null)
+
+    private fun biometricOffered(): Boolean {
+        val keys = biometrics ?: return false
+        return keys.available() && keys.enrolled()
+    }
 
     private fun showTokens(notice: MessageKey? = null) {
         val cards = try {
@@ -430,20 +646,30 @@ class AppModel(
         backStack.addLast(screen)
     }
 
-    private fun show(screen: Screen, root: Boolean, notice: MessageKey? = null) {
+    private fun show(screen: Screen, root: Boolean, notice: MessageKey? = null, keepNotice: Boolean = false) {
         if (root) backStack.clear()
+        val kept = state.notice.takeIf { keepNotice }
         push(screen, notice)
+        if (kept != null && notice == null) publish(state.copy(notice = kept))
     }
 
     // A screen shown again after back: its codes and lock state may be stale.
     private fun refreshed(screen: Screen): Screen = when (screen) {
         is Screen.Tokens -> Screen.Tokens(cards())
-        is Screen.Settings -> Screen.Settings(core().hasPin())
+        is Screen.Settings -> settings()
         else -> screen
     }.also { backStack[backStack.size - 1] = it }
 
     private fun publish(next: UiState) {
         state = next
         listeners.forEach { it(next) }
+    }
+
+    companion object {
+        /** Background time before the app locks: a glance at a mail or a permission dialog. */
+        const val LOCK_GRACE_MS = 10_000L
+
+        /** The same while the code scanner is open: scanning takes longer, and is the app's own. */
+        const val SCAN_GRACE_MS = 120_000L
     }
 }

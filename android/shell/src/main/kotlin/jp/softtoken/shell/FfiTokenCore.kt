@@ -3,7 +3,9 @@
 package jp.softtoken.shell
 
 import java.io.File
+import jp.softtoken.core.BankDirectory as CoreBankDirectory
 import jp.softtoken.core.KeyWrapper
+import jp.softtoken.core.ServerCheck as CoreServerCheck
 import jp.softtoken.core.InputField as CoreField
 import jp.softtoken.core.KeyWrapperException
 import jp.softtoken.core.SoftTokenException
@@ -76,6 +78,24 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
             override fun reset(): TokenCore = call { FfiTokenCore(TokenStore.reset(path, KeyWrapperBridge(keys))) }
         }
 
+        /** The app build's bank directory from its JSON resource, parsed and checked by the core. */
+        fun bankDirectory(json: String): BankDirectory {
+            val dir = call { CoreBankDirectory.fromJson(json) }
+            fun bank(b: jp.softtoken.core.Bank) = Bank(b.serviceId, b.name, b.serverUrl)
+            return object : BankDirectory {
+                override val banks: List<Bank> = call { dir.banks().map(::bank) }
+
+                override fun find(serviceId: String): Bank? = call { dir.find(serviceId)?.let(::bank) }
+
+                override fun check(serviceId: String, serverUrl: String): ServerCheck = call {
+                    when (val c = dir.checkServer(serviceId, serverUrl)) {
+                        is CoreServerCheck.Known -> ServerCheck.Known(bank(c.bank))
+                        is CoreServerCheck.Unknown -> ServerCheck.Unknown(c.host)
+                    }
+                }
+            }
+        }
+
         private fun summary(info: TokenInfo) = TokenSummary(
             serial = info.serial.compact,
             serialGrouped = info.serial.grouped,
@@ -146,7 +166,13 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
 
 /** Hands a [PlatformKeyWrapper] to the core as its foreign `KeyWrapper`. */
 private class KeyWrapperBridge(private val keys: PlatformKeyWrapper) : KeyWrapper {
-    override fun wrapKey(key: ByteArray): ByteArray = platform { keys.wrap(key) }
+    // The data key arrives as a copy made for this call: wiped as soon as it is wrapped. (What
+    // unwrapKey returns is handed back to the core by the bindings; the JVM cannot wipe it.)
+    override fun wrapKey(key: ByteArray): ByteArray = try {
+        platform { keys.wrap(key) }
+    } finally {
+        key.fill(0)
+    }
 
     override fun unwrapKey(wrapped: ByteArray): ByteArray = platform { keys.unwrap(wrapped) }
 

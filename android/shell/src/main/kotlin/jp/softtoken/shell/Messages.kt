@@ -45,6 +45,13 @@ enum class MessageKey(val resourceName: String, val argCount: Int = 0) {
     PIN_REMOVED("info_pin_removed"),
     APP_RESET("info_app_reset"),
     TIME_SYNCED("info_time_synced"),
+    CODE_COPIED("info_code_copied", 1),
+    LINK_AFTER_UNLOCK("info_link_after_unlock"),
+    UNKNOWN_SERVICE_ID("error_unknown_service_id"),
+    BIOMETRIC_ON("info_biometric_on"),
+    BIOMETRIC_OFF("info_biometric_off"),
+    BIOMETRY_CHANGED("error_biometry_changed"),
+    BIOMETRIC_FAILED("error_biometric_failed"),
 }
 
 /** A message key with its arguments. */

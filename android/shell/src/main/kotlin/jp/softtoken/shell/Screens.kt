@@ -14,7 +14,14 @@ enum class FirstUse {
 }
 
 /** What a PIN screen is for. */
-enum class PinPurpose { SET, CHANGE, REMOVE }
+enum class PinPurpose {
+    SET,
+    CHANGE,
+    REMOVE,
+
+    /** Turning biometric unlock on: the current PIN, stored under the biometric key. */
+    BIOMETRIC,
+}
 
 /** Which PIN a PIN screen asks for. */
 enum class PinStep { CURRENT, NEW, CONFIRM }
@@ -24,8 +31,11 @@ sealed interface Screen {
     /** Opening the vault. */
     data object Opening : Screen
 
-    /** App lock: enter the PIN. [waitSeconds] > 0 means the pad is disabled for that long. */
-    data class Unlock(val error: Message?, val waitSeconds: Long) : Screen
+    /**
+     * App lock: enter the PIN. [waitSeconds] > 0 means the pad is disabled for that long;
+     * [biometric] offers the biometric prompt beside the pad (the PIN stays the fallback).
+     */
+    data class Unlock(val error: Message?, val waitSeconds: Long, val biometric: Boolean = false) : Screen
 
     /** The token list (home). Empty: the welcome with the two ways to add a token. */
     data class Tokens(val cards: List<TokenCard>) : Screen
@@ -41,7 +51,15 @@ sealed interface Screen {
         val scannedServer: String?,
         val error: Message?,
         val errorField: InputField?,
+        /** The app build's banks, for the picker that fills [serviceId]. */
+        val banks: List<Bank> = emptyList(),
     ) : Screen
+
+    /**
+     * A QR code or link for a server the bank directory does not list: [host] is shown and
+     * the customer decides (confirmServer) or goes back.
+     */
+    data class ConfirmServer(val target: ActivationTarget, val host: String) : Screen
 
     /** 初期設定完了: the token exists; next shows its first code. */
     data class ActivationDone(val token: TokenSummary) : Screen
@@ -53,7 +71,13 @@ sealed interface Screen {
     data class ConfirmDelete(val token: TokenSummary) : Screen
 
     /** Settings: app lock on/off, change PIN, reset. */
-    data class Settings(val lockOn: Boolean) : Screen
+    data class Settings(
+        val lockOn: Boolean,
+        /** Biometric unlock is on (only with the app lock). */
+        val biometricOn: Boolean = false,
+        /** The device can do biometrics, so the option is offered (with the app lock on). */
+        val biometricAvailable: Boolean = false,
+    ) : Screen
 
     /** A PIN pad for setting, changing or removing the app lock. */
     data class PinEntry(val purpose: PinPurpose, val step: PinStep, val error: Message?) : Screen

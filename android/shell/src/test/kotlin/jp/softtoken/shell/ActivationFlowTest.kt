@@ -61,6 +61,9 @@ class ActivationFlowTest {
         val qrOnly = AppModel(TestWorld.newOpener(), AppConfig(null, null, null), clock).apply { start() }
 
         qrOnly.scanned(uri)
+        // No bank directory in this build: the server is shown and asked about first.
+        assertIs<Screen.ConfirmServer>(qrOnly.state.screen)
+        qrOnly.confirmServer()
         val form = assertIs<Screen.Activation>(qrOnly.state.screen)
         assertEquals(bank.serviceId, form.serviceId)
         assertEquals(user, form.userId)

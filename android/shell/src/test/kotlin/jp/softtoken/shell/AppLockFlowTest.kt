@@ -20,6 +20,13 @@ class AppLockFlowTest {
         app.enterPin(pin)
     }
 
+    // Leaves the app for longer than the lock's grace period, and comes back.
+    private fun leaveApp() {
+        app.onBackground()
+        clock.ms += AppModel.LOCK_GRACE_MS
+        app.onForeground()
+    }
+
     @Test
     fun settingThePinNeedsTheSameCodeTwice() {
         app.openSettings()
@@ -50,7 +57,7 @@ class AppLockFlowTest {
     @Test
     fun leavingLocksAndWrongPinsCountDownThenBackOff() {
         setPin("13579")
-        app.onBackground()
+        leaveApp()
         assertEquals(Screen.Unlock(null, 0), app.state.screen)
 
         // The first wrong PINs are free: attempts left fall, no wait.
@@ -89,7 +96,7 @@ class AppLockFlowTest {
     @Test
     fun theRightPinUnlocks() {
         setPin("24680")
-        app.onBackground()
+        leaveApp()
         app.unlock("11111")
         assertEquals(Message(MessageKey.WRONG_PIN, 4), (app.state.screen as Screen.Unlock).error)
         app.unlock("24680")
@@ -113,7 +120,7 @@ class AppLockFlowTest {
         assertEquals(Screen.Settings(lockOn = true), app.state.screen)
         assertEquals(MessageKey.PIN_CHANGED, app.state.notice?.key)
 
-        app.onBackground()
+        leaveApp()
         app.unlock("2222")
         assertIs<Screen.Tokens>(app.state.screen)
 
@@ -121,14 +128,14 @@ class AppLockFlowTest {
         app.beginRemovePin()
         app.enterPin("2222")
         assertEquals(Screen.Settings(lockOn = false), app.state.screen)
-        app.onBackground()
+        leaveApp()
         assertIs<Screen.Settings>(app.state.screen, "no lock screen once the lock is off")
     }
 
     @Test
     fun aForgottenPinIsReset() {
         setPin("8642")
-        app.onBackground()
+        leaveApp()
 
         app.forgotPin()
         assertEquals(Screen.ConfirmReset, app.state.screen)

@@ -61,4 +61,79 @@ object TestWorld {
 
     /** The app configured for the test server (both hand-typed activation and registration). */
     fun config(): AppConfig = AppConfig(bank.serverUrl, bank.serverUrl, bank.serviceId)
+
+    /** A bank directory (through the real core) listing the test bank and one other. */
+    fun directory(): BankDirectory = FfiTokenCore.bankDirectory(
+        """{"banks": [
+            {"serviceId": "${bank.serviceId}", "name": "${bank.serviceName}", "serverUrl": "${bank.serverUrl}"},
+            {"serviceId": "otherbank", "name": "Other Bank", "serverUrl": "https://otp.other.example"}
+        ]}""",
+    )
+}
+
+/** The clipboard of the tests: what is on it, and whether the app could read it now. */
+class FakePasteboard : Pasteboard {
+    /** The clipboard's text. */
+    var text: String? = null
+
+    /** Whether it was marked sensitive. */
+    var sensitive = false
+
+    /** False: the app is in the background and may not read the clipboard (Android 10+). */
+    var readable = true
+    private var ours: String? = null
+
+    override fun putSensitive(text: String) {
+        this.text = text
+        sensitive = true
+        ours = text
+    }
+
+    /** Another app (or the customer) copies something. */
+    fun copiedElsewhere(text: String) {
+        this.text = text
+        sensitive = false
+        ours = null
+    }
+
+    override fun stillOurs(): Boolean? = if (!readable) null else ours != null && text == ours
+
+    override fun clear() {
+        text = null
+        ours = null
+    }
+}
+
+/** The biometric key of the tests: holds the PIN as the platform would, can be invalidated. */
+class FakeBiometrics(var available: Boolean = true) : BiometricKeys {
+    private var stored: ByteArray? = null
+
+    /** The biometry changed: the key no longer opens (KeyPermanentlyInvalidatedException). */
+    var invalidated = false
+
+    /** The PIN bytes handed to the shell by the last successful prompt (to check the wipe). */
+    var lastHandedOut: ByteArray? = null
+
+    override fun available(): Boolean = available
+
+    override fun enrolled(): Boolean = stored != null
+
+    override fun enroll(pin: ByteArray) {
+        stored = pin.copyOf()
+        invalidated = false
+    }
+
+    override fun remove() {
+        stored = null
+    }
+
+    /** The platform's prompt, the customer's finger accepted. */
+    fun prompt(): BiometricResult {
+        val pin = stored ?: return BiometricResult.Invalidated
+        if (invalidated) return BiometricResult.Invalidated
+        return BiometricResult.Success(pin.copyOf().also { lastHandedOut = it })
+    }
+
+    /** The stored PIN as text (what enroll received). */
+    fun storedPin(): String? = stored?.let { String(it, Charsets.US_ASCII) }
 }

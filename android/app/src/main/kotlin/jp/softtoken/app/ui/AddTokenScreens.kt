@@ -12,6 +12,7 @@ import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Button
 import androidx.compose.material3.Card
 import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.FilterChip
 import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
@@ -68,10 +69,23 @@ fun ActivationScreen(screen: Screen.Activation, frame: Frame, act: Act, scanner:
             modifier = Modifier.fillMaxSize().padding(padding).padding(16.dp).verticalScroll(rememberScrollState()),
             verticalArrangement = Arrangement.spacedBy(12.dp),
         ) {
-            OutlinedButton(onClick = { scanner.scan { uri -> act { scanned(uri) } } }, modifier = Modifier.fillMaxWidth()) {
+            OutlinedButton(
+                onClick = {
+                    act { scanStarted() }
+                    scanner.scan(onScanned = { uri -> act { scanned(uri) } }, onCancelled = { act { scanCancelled() } })
+                },
+                modifier = Modifier.fillMaxWidth(),
+            ) {
                 Text(stringResource(R.string.action_scan_qr))
             }
             Text(stringResource(R.string.qr_camera_hint), style = MaterialTheme.typography.bodySmall)
+            // The picker of the build's bank directory fills the service ID the server expects.
+            if (screen.banks.isNotEmpty()) {
+                Text(stringResource(R.string.label_bank), style = MaterialTheme.typography.labelLarge)
+                screen.banks.forEach { bank ->
+                    FilterChip(selected = serviceId == bank.serviceId, onClick = { serviceId = bank.serviceId }, label = { Text(bank.name) })
+                }
+            }
             OutlinedTextField(
                 value = serviceId,
                 onValueChange = { serviceId = it },
@@ -124,6 +138,18 @@ fun ActivationDoneScreen(screen: Screen.ActivationDone, frame: Frame, act: Act) 
             Button(onClick = { act { continueAfterActivation() } }, modifier = Modifier.fillMaxWidth()) {
                 Text(stringResource(R.string.action_next))
             }
+        }
+    }
+}
+
+/** A QR code or link for a server the bank directory does not list: its host, and a choice. */
+@Composable
+fun ConfirmServerScreen(screen: Screen.ConfirmServer, frame: Frame, act: Act) {
+    ScreenFrame(stringResource(R.string.title_confirm_server), frame.busy, frame.notice, frame.onNoticeShown, onBack = frame.onBack) { padding ->
+        Column(Modifier.padding(padding).padding(24.dp), verticalArrangement = Arrangement.spacedBy(16.dp)) {
+            Text(stringResource(R.string.confirm_server_text, screen.host))
+            Button(onClick = { act { confirmServer() } }, modifier = Modifier.fillMaxWidth()) { Text(stringResource(R.string.action_continue)) }
+            OutlinedButton(onClick = frame.onBack, modifier = Modifier.fillMaxWidth()) { Text(stringResource(R.string.action_cancel)) }
         }
     }
 }

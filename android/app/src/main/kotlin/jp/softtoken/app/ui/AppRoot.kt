@@ -12,15 +12,16 @@ typealias Act = (AppModel.() -> Unit) -> Unit
 
 /** The whole app: one screen at a time, as the shell says. */
 @Composable
-fun AppRoot(state: UiState, act: Act, scanner: QrScanner) {
+fun AppRoot(state: UiState, act: Act, scanner: QrScanner, biometricPrompt: () -> Unit) {
     val frame = Frame(state.busy, state.notice, onNoticeShown = { act { dismissNotice() } }, onBack = { act { back() } })
     when (val screen = state.screen) {
         Screen.Opening -> OpeningScreen()
-        is Screen.Unlock -> UnlockScreen(screen, frame, act)
+        is Screen.Unlock -> UnlockScreen(screen, frame, act, biometricPrompt)
         is Screen.Tokens -> TokenListScreen(screen, frame, act)
         Screen.AddToken -> AddTokenScreen(frame, act)
         is Screen.Activation -> ActivationScreen(screen, frame, act, scanner)
         is Screen.ActivationDone -> ActivationDoneScreen(screen, frame, act)
+        is Screen.ConfirmServer -> ConfirmServerScreen(screen, frame, act)
         is Screen.TokenDetail -> TokenDetailScreen(screen, frame, act)
         is Screen.ConfirmDelete -> ConfirmDeleteScreen(screen, frame, act)
         is Screen.Settings -> SettingsScreen(screen, frame, act)

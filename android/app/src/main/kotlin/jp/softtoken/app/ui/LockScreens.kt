@@ -9,6 +9,7 @@ import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.text.KeyboardOptions
 import androidx.compose.material3.Button
 import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
@@ -32,7 +33,7 @@ import jp.softtoken.shell.Screen
 
 /** The lock screen: PIN, attempts left, back-off countdown, and the way out (reset). */
 @Composable
-fun UnlockScreen(screen: Screen.Unlock, frame: Frame, act: Act) {
+fun UnlockScreen(screen: Screen.Unlock, frame: Frame, act: Act, biometricPrompt: () -> Unit) {
     ScreenFrame(stringResource(R.string.title_app_lock), frame.busy, frame.notice, frame.onNoticeShown) { padding ->
         Column(
             modifier = Modifier.fillMaxSize().padding(padding).padding(24.dp),
@@ -44,6 +45,10 @@ fun UnlockScreen(screen: Screen.Unlock, frame: Frame, act: Act) {
             PinField(enabled = !waiting && !frame.busy, submitLabel = R.string.action_unlock) { pin -> act { unlock(pin) } }
             ErrorText(screen.error)
             if (waiting) ErrorText(Message(MessageKey.PIN_WAIT, screen.waitSeconds))
+            // Beside the PIN pad, never instead of it: the PIN stays the fallback.
+            if (screen.biometric && !waiting) {
+                OutlinedButton(onClick = biometricPrompt, enabled = !frame.busy) { Text(stringResource(R.string.action_biometric_unlock)) }
+            }
             TextButton(onClick = { act { forgotPin() } }) { Text(stringResource(R.string.action_forgot_pin)) }
         }
     }

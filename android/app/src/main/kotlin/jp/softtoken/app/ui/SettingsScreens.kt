@@ -35,6 +35,17 @@ fun SettingsScreen(screen: Screen.Settings, frame: Frame, act: Act) {
                     headlineContent = { Text(stringResource(R.string.setting_change_pin)) },
                     modifier = Modifier.fillMaxWidth().clickable { act { beginChangePin() } },
                 )
+                if (screen.biometricAvailable) {
+                    ListItem(
+                        headlineContent = { Text(stringResource(R.string.label_biometric)) },
+                        trailingContent = {
+                            Switch(
+                                checked = screen.biometricOn,
+                                onCheckedChange = { on -> act { if (on) beginEnableBiometric() else disableBiometric() } },
+                            )
+                        },
+                    )
+                }
             }
             HorizontalDivider()
             ListItem(

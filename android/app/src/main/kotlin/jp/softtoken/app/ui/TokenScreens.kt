@@ -104,6 +104,11 @@ fun TokenDetailScreen(screen: Screen.TokenDetail, frame: Frame, act: Act) {
             StatusLine(token.status)
             screen.card.code?.let { code ->
                 CodeBlock(code)
+                // One tap: the shell puts it on the clipboard (sensitive, cleared after 60 s)
+                // and its notice, read by TalkBack, says so.
+                OutlinedButton(onClick = { act { copyCode(token.serial) } }, modifier = Modifier.fillMaxWidth()) {
+                    Text(stringResource(R.string.action_copy_code))
+                }
                 if (code.expiringSoon) {
                     Text("${stringResource(R.string.label_next_code)}: ${code.nextGrouped}", style = MaterialTheme.typography.bodyLarge)
                 }
