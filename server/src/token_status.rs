@@ -89,16 +89,25 @@ pub async fn answer(
                 service: "",
                 serial: NOBODY,
             };
-            (keyring.seal(&throwaway, bound), String::new(), NOBODY, false)
+            (
+                keyring.seal(&throwaway, bound),
+                String::new(),
+                NOBODY,
+                false,
+            )
         }
     };
-    let seed = keyring.open(&sealed, Bound::Seed { service: &service, serial })?;
+    let seed = keyring.open(
+        &sealed,
+        Bound::Seed {
+            service: &service,
+            serial,
+        },
+    )?;
     let key = StatusKey::derive(&seed);
     let mac_ok = key.check_request(request).is_ok();
     match standing {
-        Some(standing) if known && mac_ok => {
-            Ok(key.response(request, status_of(&standing), now))
-        }
+        Some(standing) if known && mac_ok => Ok(key.response(request, status_of(&standing), now)),
         _ => Err(not_recognised()),
     }
 }

@@ -271,7 +271,10 @@ mod tests {
         let mut expected = [0u8; 32];
         hk.expand(b"softtoken/status/v1", &mut expected).unwrap();
         assert_eq!(*StatusKey::derive(seed).0, expected);
-        assert_eq!(format!("{:?}", StatusKey::derive(seed)), "StatusKey([REDACTED])");
+        assert_eq!(
+            format!("{:?}", StatusKey::derive(seed)),
+            "StatusKey([REDACTED])"
+        );
     }
 
     #[test]

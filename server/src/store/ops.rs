@@ -691,7 +691,14 @@ pub(crate) async fn replace_token<C: Conn>(
         .ok_or(StoreError::NotFound("token"))?;
     rules::check_replacement(&token, max_failures, now)?;
     consume_unbound_step(c, new, TokenState::Unassigned, now).await?;
-    unbind(c, &old.service_id, &old.user_id, &old.serial, TokenEnd::Replaced).await?;
+    unbind(
+        c,
+        &old.service_id,
+        &old.user_id,
+        &old.serial,
+        TokenEnd::Replaced,
+    )
+    .await?;
     bind(c, &new.service_id, &new.user_id, &new.serial, now).await?;
     audit(c, event, now).await
 }
@@ -713,7 +720,14 @@ pub(crate) async fn stop_user<C: Conn>(
         .map(|t| stored_serial(t.0))
         .collect::<StoreResult<Vec<_>>>()?;
     for serial in &serials {
-        unbind(c, &step.service_id, &step.user_id, serial, TokenEnd::Stopped).await?;
+        unbind(
+            c,
+            &step.service_id,
+            &step.user_id,
+            serial,
+            TokenEnd::Stopped,
+        )
+        .await?;
     }
     let list: Vec<&str> = serials.iter().map(TokenSerial::as_str).collect();
     let event = NewAuditEvent::new(

@@ -200,8 +200,7 @@ pub(crate) const REVOKE_PENDING_OF_USER: &str = "UPDATE tokens SET state = 'revo
      (SELECT serial FROM token_users WHERE service_id = $1 AND user_id = $2)";
 
 /// Revokes a token.
-pub(crate) const REVOKE: &str =
-    "UPDATE tokens SET state = 'revoked', ended_as = 'revoked' WHERE serial = $1 AND service_id = $2";
+pub(crate) const REVOKE: &str = "UPDATE tokens SET state = 'revoked', ended_as = 'revoked' WHERE serial = $1 AND service_id = $2";
 
 /// The users a token is bound to, with their cool-down.
 pub(crate) const TOKEN_USERS: &str = "SELECT u.user_id AS v, u.cooldown_until AS n \
