@@ -11,6 +11,7 @@ use softtoken_core::{TokenInfo, TokenState, TokenStore, group_code};
 
 use super::vault::{self, PinReader};
 use crate::failure::Failure;
+use crate::msg;
 
 /// Arguments of `softtoken show`.
 #[derive(Parser)]
@@ -52,7 +53,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         return Ok(());
     }
     if tokens.is_empty() {
-        eprintln!("no tokens to show (`softtoken list` shows revoked ones too)");
+        eprintln!("{}", msg::nothing_to_show());
         return Ok(());
     }
     let live = !args.once;
@@ -93,18 +94,25 @@ fn pick(store: &TokenStore, wanted: Option<&Serial>) -> Result<Vec<TokenInfo>, F
                 .ok_or_else(|| {
                     Failure::Rejected(format!("no token {} in the vault", serial.grouped()))
                 })?;
-            if token.state == TokenState::Revoked {
-                return Err(Failure::Rejected(format!(
-                    "token {} was revoked by its bank",
-                    serial.grouped()
+            if token.state.is_dead() {
+                return Err(Failure::Rejected(msg::dead_token(
+                    token.state,
+                    &serial.grouped(),
+                    serial.as_str(),
                 )));
             }
             Ok(vec![token])
         }
-        None => Ok(tokens
-            .into_iter()
-            .filter(|t| t.state != TokenState::Revoked)
-            .collect()),
+        None => {
+            // Dead tokens show no code; say once why, before the codes.
+            for t in tokens.iter().filter(|t| t.state.is_dead()) {
+                eprintln!(
+                    "{}",
+                    msg::dead_token(t.state, &t.serial.grouped(), t.serial.as_str())
+                );
+            }
+            Ok(tokens.into_iter().filter(|t| !t.state.is_dead()).collect())
+        }
     }
 }
 
@@ -133,9 +141,9 @@ fn line(s: &Shown, t: &TokenInfo, bar: bool) -> String {
         format!("{} ({})", t.issuer, t.user_label)
     };
     let pending = if t.state == TokenState::Pending {
-        "  [pending]"
+        msg::pending_mark()
     } else {
-        ""
+        String::new()
     };
     // Live on a terminal: grouped for reading aloud, with a bar. Printed once: plain, so
     // the code can be pasted where internet banking (or curl) expects digits only.
@@ -153,11 +161,12 @@ fn line(s: &Shown, t: &TokenInfo, bar: bool) -> String {
         )
     };
     format!(
-        "{}  {}  {}  {}  next {}{}",
+        "{}  {}  {}  {}  {} {}{}",
         t.serial.grouped(),
         label,
         code,
         time,
+        msg::next(),
         next,
         pending
     )
