@@ -86,8 +86,8 @@ pub fn dead_token(state: TokenState, serial_grouped: &str, serial: &str) -> Stri
         TokenState::Pending | TokenState::Active => ("", ""),
     };
     pick(
-        format!("{serial_grouped}: {en}\n  Remove it with: softtoken delete {serial}"),
-        format!("{serial_grouped}：{ja}\n  削除するには：softtoken delete {serial}"),
+        format!("{serial_grouped}: {en} Remove it with `softtoken delete {serial}`."),
+        format!("{serial_grouped}：{ja}削除するには `softtoken delete {serial}` を実行してください。"),
     )
 }
 

@@ -76,8 +76,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
             t.server_url,
         );
     }
+    // On stderr: the table stays one line per token for scripts.
     for t in tokens.iter().filter(|t| t.state.is_dead()) {
-        println!(
+        eprintln!(
             "{}",
             msg::dead_token(t.state, &t.serial.grouped(), t.serial.as_str())
         );

@@ -122,6 +122,16 @@ impl PinReader {
             return Ok(line);
         }
         let (en, ja, flag) = self.what;
+        // Without a terminal (a script, a pipe) nobody could type it: say which flag reads
+        // it from stdin instead of waiting on a terminal that is not there.
+        if !io::stdin().is_terminal() {
+            return Err(Failure::BadInput(crate::msg::no_terminal(
+                en,
+                ja,
+                "stdin is not a terminal",
+                flag,
+            )));
+        }
         rpassword::prompt_password(prompt)
             .map(Zeroizing::new)
             .map_err(|e| Failure::BadInput(crate::msg::no_terminal(en, ja, &e.to_string(), flag)))
