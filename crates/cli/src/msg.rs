@@ -23,9 +23,7 @@ static LANG: OnceLock<Lang> = OnceLock::new();
 
 /// Sets the language for this run: `forced` (`--lang`), else the locale's.
 pub fn init(forced: Option<Lang>) {
-    let lang = forced.unwrap_or_else(|| {
-        from_locale(|name| std::env::var(name).ok())
-    });
+    let lang = forced.unwrap_or_else(|| from_locale(|name| std::env::var(name).ok()));
     let _ = LANG.set(lang);
 }
 
@@ -87,7 +85,9 @@ pub fn dead_token(state: TokenState, serial_grouped: &str, serial: &str) -> Stri
     };
     pick(
         format!("{serial_grouped}: {en} Remove it with `softtoken delete {serial}`."),
-        format!("{serial_grouped}：{ja}削除するには `softtoken delete {serial}` を実行してください。"),
+        format!(
+            "{serial_grouped}：{ja}削除するには `softtoken delete {serial}` を実行してください。"
+        ),
     )
 }
 
@@ -240,7 +240,11 @@ mod tests {
             Lang::En
         );
         assert_eq!(
-            from_locale(env(&[("LC_ALL", ""), ("LC_MESSAGES", "ja_JP.UTF-8"), ("LANG", "C")])),
+            from_locale(env(&[
+                ("LC_ALL", ""),
+                ("LC_MESSAGES", "ja_JP.UTF-8"),
+                ("LANG", "C")
+            ])),
             Lang::Ja
         );
     }

@@ -423,7 +423,10 @@ fn states_in_both_languages_and_dead_tokens_say_what_to_do() {
         .collect();
     assert_eq!(states, ["active", "pending", "stopped", "replaced"]);
 
-    for env in [&[("LANG", "ja_JP.UTF-8")][..], &[("LC_MESSAGES", "ja_JP.UTF-8")][..]] {
+    for env in [
+        &[("LANG", "ja_JP.UTF-8")][..],
+        &[("LC_MESSAGES", "ja_JP.UTF-8")][..],
+    ] {
         let o = home.run_env(&["list"], "", env);
         let text = out(&o);
         assert!(text.lines().next().unwrap().contains("利用中"), "{text}");
@@ -441,7 +444,11 @@ fn states_in_both_languages_and_dead_tokens_say_what_to_do() {
     assert_fails(&o, 1, "stopped one-time passwords");
     assert!(err(&o).contains(&format!("softtoken delete {}", stopped.serial.as_str())));
     assert!(out(&o).is_empty());
-    let o = home.run_env(&["show", replaced.serial.as_str(), "--once"], "", &[("LANG", "ja_JP.UTF-8")]);
+    let o = home.run_env(
+        &["show", replaced.serial.as_str(), "--once"],
+        "",
+        &[("LANG", "ja_JP.UTF-8")],
+    );
     assert_fails(&o, 1, "別のトークンに変更されました");
     // All tokens: only the live ones have codes; the dead ones are explained on stderr.
     let o = home.run(&["show", "--once"], "");

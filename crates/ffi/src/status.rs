@@ -36,7 +36,11 @@ impl TokenStore {
     pub fn refresh(&self) -> Result<RefreshOutcome, SoftTokenError> {
         let refresh = self.enroller()?.refresh(self)?;
         Ok(RefreshOutcome {
-            time: refresh.time.into_iter().map(TimeSyncOutcome::from).collect(),
+            time: refresh
+                .time
+                .into_iter()
+                .map(TimeSyncOutcome::from)
+                .collect(),
             status: refresh
                 .status
                 .into_iter()

@@ -217,7 +217,10 @@ pub fn refresh(args: SyncArgs) -> Result<(), Failure> {
             Ok(state) => println!("{}", msg::refreshed(&grouped, &msg::state(*state))),
             Err(e) => {
                 failed += 1;
-                eprintln!("softtoken: {}", msg::refresh_failed(&grouped, &e.to_string()));
+                eprintln!(
+                    "softtoken: {}",
+                    msg::refresh_failed(&grouped, &e.to_string())
+                );
             }
         }
     }
