@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use serde::Serialize;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use softtoken_core::protocol::Serial;
 use softtoken_core::{TokenInfo, TokenState, TokenStore, group_code};
 
@@ -160,16 +161,40 @@ fn line(s: &Shown, t: &TokenInfo, bar: bool) -> String {
             format!("{:>3} s", s.seconds_left),
         )
     };
-    format!(
-        "{}  {}  {}  {}  {} {}{}",
-        t.serial.grouped(),
-        label,
-        code,
-        time,
-        msg::next(),
-        next,
-        pending
-    )
+    let head = t.serial.grouped();
+    let tail = format!("  {code}  {time}  {} {next}{pending}", msg::next());
+    if !bar {
+        return format!("{head}  {label}{tail}");
+    }
+    // Live on a terminal: the line must not wrap, or moving up over the last frame would
+    // leave garbage. The label gives way first; it is the part the customer can spare.
+    let budget = COLUMNS.saturating_sub(head.width() + 2 + tail.width());
+    let line = format!("{head}  {}{tail}", truncate(&label, budget));
+    truncate(&line, COLUMNS)
+}
+
+/// The width a live line may take: the classic terminal's (the code and countdown fit it).
+const COLUMNS: usize = 80;
+
+/// `text` cut to at most `columns` display columns (CJK counted double), with `…` if cut.
+fn truncate(text: &str, columns: usize) -> String {
+    if text.width() <= columns {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > columns {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if columns > 0 {
+        out.push('…');
+    }
+    out
 }
 
 /// `[██████░░░░] 12 s`: the bar empties as the code runs out.
@@ -190,6 +215,16 @@ pub fn to_json<T: Serialize>(value: &T) -> Result<String, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn truncation_counts_cjk_double() {
+        assert_eq!(truncate("しんきん銀行", 12), "しんきん銀行");
+        assert_eq!(truncate("しんきん銀行", 11), "しんきん銀…");
+        assert_eq!(truncate("しんきん銀行", 10), "しんきん…");
+        assert_eq!(truncate("しんきん銀行", 10).width(), 9);
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 0), "");
+    }
 
     #[test]
     fn bar_empties_as_time_runs_out() {
