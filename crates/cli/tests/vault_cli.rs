@@ -470,3 +470,81 @@ fn activate_without_a_terminal_names_password_stdin() {
     assert_fails(&o, 2, "--password-stdin");
     assert!(!err(&o).contains("--pin-stdin"), "{}", err(&o));
 }
+
+/// What a terminal shows after `raw`: rows of text, honouring the three things `show`
+/// sends (cursor up `ESC[nA`, erase line `ESC[2K`, newlines). Also returns the widest line
+/// ever drawn and how many times the frame was redrawn.
+fn screen(raw: &str) -> (Vec<String>, usize, usize) {
+    let mut rows: Vec<String> = vec![String::new()];
+    let (mut row, mut widest, mut redraws) = (0usize, 0usize, 0usize);
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("\x1b[") {
+            let end = after.find(|c: char| c.is_ascii_alphabetic()).unwrap();
+            let (arg, cmd) = (&after[..end], &after[end..=end]);
+            match cmd {
+                "A" => {
+                    row = row.checked_sub(arg.parse::<usize>().unwrap()).unwrap();
+                    redraws += 1;
+                }
+                "K" => rows[row].clear(),
+                other => panic!("unexpected escape {other:?} in {raw:?}"),
+            }
+            rest = &after[end + 1..];
+            continue;
+        }
+        match c {
+            '\r' => {}
+            '\n' => {
+                row += 1;
+                if rows.len() <= row {
+                    rows.push(String::new());
+                }
+            }
+            c => {
+                rows[row].push(c);
+                widest = widest.max(unicode_width::UnicodeWidthStr::width(rows[row].as_str()));
+            }
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    (rows, widest, redraws)
+}
+
+/// Issue 16 item 2: live `show` in Japanese fits an 80-column terminal (CJK counted double)
+/// and redraws in place, leaving nothing of earlier frames.
+#[test]
+fn live_show_fits_80_columns_and_redraws_cleanly() {
+    let home = Home::new();
+    let mut long = token(
+        "しんきん銀行インターネットバンキング",
+        "yamada.taro.household",
+        8,
+    );
+    long.state = TokenState::Pending;
+    let short = token("Example Bank", "", 6);
+    home.with_tokens(&[long.clone(), short.clone()]);
+    let o = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pty_show.py"))
+        .arg("2.5")
+        .args([env!("CARGO_BIN_EXE_softtoken"), "--lang", "ja", "show"])
+        .env("SOFTTOKEN_HOME", home.dir.path())
+        .output()
+        .expect("run python3");
+    assert!(o.status.success(), "{}", err(&o));
+    let raw = String::from_utf8(o.stdout).unwrap();
+    let (rows, widest, redraws) = screen(&raw);
+    assert!(widest <= 80, "a line of {widest} columns: {raw:?}");
+    assert!(redraws >= 1, "never redrawn: {raw:?}");
+    let drawn: Vec<&String> = rows.iter().filter(|r| !r.is_empty()).collect();
+    assert_eq!(drawn.len(), 2, "{rows:?}");
+    assert!(
+        drawn[0].starts_with(&long.serial.grouped()) && drawn[0].contains('…'),
+        "{rows:?}"
+    );
+    assert!(
+        drawn[0].contains("利用開始待ち") && drawn[0].contains("次"),
+        "{rows:?}"
+    );
+    assert!(drawn[1].starts_with(&short.serial.grouped()), "{rows:?}");
+}

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use serde::Serialize;
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use softtoken_core::protocol::Serial;
 use softtoken_core::{TokenInfo, TokenState, TokenStore, group_code};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::vault::{self, PinReader};
 use crate::failure::Failure;
@@ -199,7 +199,8 @@ fn truncate(text: &str, columns: usize) -> String {
 
 /// `[██████░░░░] 12 s`: the bar empties as the code runs out.
 fn countdown(seconds_left: u64, period: u64) -> String {
-    const WIDTH: u64 = 20;
+    // Ten cells: with a grouped 8-digit code, the next one and a label, it fits 80 columns.
+    const WIDTH: u64 = 10;
     let full = (seconds_left * WIDTH).div_ceil(period.max(1)).min(WIDTH);
     let bar: String = (0..WIDTH)
         .map(|i| if i < full { '█' } else { '░' })
@@ -228,11 +229,11 @@ mod tests {
 
     #[test]
     fn bar_empties_as_time_runs_out() {
-        assert_eq!(countdown(30, 30), format!("[{}]  30 s", "█".repeat(20)));
+        assert_eq!(countdown(30, 30), format!("[{}]  30 s", "█".repeat(10)));
         assert_eq!(
             countdown(15, 30),
-            format!("[{}{}]  15 s", "█".repeat(10), "░".repeat(10))
+            format!("[{}{}]  15 s", "█".repeat(5), "░".repeat(5))
         );
-        assert_eq!(countdown(1, 60), format!("[█{}]   1 s", "░".repeat(19)));
+        assert_eq!(countdown(1, 60), format!("[█{}]   1 s", "░".repeat(9)));
     }
 }
