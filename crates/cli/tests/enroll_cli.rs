@@ -153,7 +153,14 @@ fn activate_from_the_qr_uri_with_json_output() {
     let created: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(
         created.as_object().unwrap().keys().collect::<Vec<_>>(),
-        ["code", "digits", "issuer", "period", "seconds_left", "serial"]
+        [
+            "code",
+            "digits",
+            "issuer",
+            "period",
+            "seconds_left",
+            "serial"
+        ]
     );
     assert_eq!(created["issuer"], "しんきん銀行");
     assert_eq!(created["digits"], 8);
