@@ -29,6 +29,7 @@ pub mod serve;
 pub mod service_cache;
 pub mod store;
 pub mod tls;
+pub mod token_status;
 pub mod verification;
 
 use std::sync::Arc;

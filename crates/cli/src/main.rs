@@ -2,6 +2,7 @@
 
 mod cmd;
 mod failure;
+mod msg;
 
 use std::process::ExitCode;
 
@@ -15,6 +16,10 @@ use clap::{Parser, Subcommand};
     about = "softtoken: one-time passwords for internet banking"
 )]
 struct Cli {
+    /// The language to speak (default: from LC_ALL / LC_MESSAGES / LANG; ja_JP.UTF-8 is
+    /// Japanese).
+    #[arg(long, global = true, value_enum)]
+    lang: Option<msg::Lang>,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,10 +48,14 @@ enum Command {
     Provision(cmd::enroll::ProvisionArgs),
     /// Refresh each server's clock offset.
     SyncTime(cmd::enroll::SyncArgs),
+    /// Ask each token's bank what became of it (active, revoked, …), and refresh the clock
+    /// offsets.
+    Refresh(cmd::enroll::SyncArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    msg::init(cli.lang);
     let result = match cli.command {
         Command::Otp(args) => cmd::otp::run(args),
         Command::Serial(c) => cmd::serial::run(c),
@@ -58,6 +67,7 @@ fn main() -> ExitCode {
         Command::Activate(args) => cmd::enroll::activate(args),
         Command::Provision(args) => cmd::enroll::provision(args),
         Command::SyncTime(args) => cmd::enroll::sync_time(args),
+        Command::Refresh(args) => cmd::enroll::refresh(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -242,3 +242,108 @@ fn issue_activate_confirm_verify_provision_register_sync() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains(&format!("cannot reach {url}/v1/time")));
 }
+
+/// The state of `serial` in `list --json`.
+fn state(home: &Path, serial: &str) -> String {
+    let list: Value = serde_json::from_str(&ok(&softtoken(home, &["list", "--json"], ""))).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["serial"] == serial)
+        .unwrap()["state"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn activate(server: &Server, home: &Path, user: &str, password: &str) -> Value {
+    let (status, enrollment) = server.bank(
+        "/enrollments",
+        json!({"user_id": user, "start_password": password}),
+    );
+    assert_eq!(status, 201, "{enrollment}");
+    let uri = enrollment["activation_uri"].as_str().unwrap().to_string();
+    let created: Value = serde_json::from_str(&ok(&softtoken(
+        home,
+        &["activate", "--uri", &uri, "--password-stdin", "--json"],
+        &format!("{password}\n"),
+    )))
+    .unwrap();
+    created
+}
+
+/// Issue 16 item 1, end to end: `softtoken refresh` learns every state a token can reach
+/// on the real server (pending, active, replaced, stopped, revoked), and a dead token says
+/// why (in Japanese with `--lang ja`) instead of showing a code.
+#[test]
+fn refresh_learns_every_state_from_the_server() {
+    let server = start_server();
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+
+    // `activate --json` carries the code to confirm with, of the bank's length.
+    let first = activate(&server, home, "sato", "start-1111");
+    let first_serial = first["serial"].as_str().unwrap().to_string();
+    let code = first["code"].as_str().unwrap();
+    assert_eq!(
+        code.len() as u64,
+        first["digits"].as_u64().unwrap(),
+        "{first}"
+    );
+    assert!(code.bytes().all(|b| b.is_ascii_digit()), "{first}");
+    let refreshed = ok(&softtoken(home, &["refresh"], ""));
+    assert!(
+        refreshed.contains(&server.url) && refreshed.contains("pending"),
+        "{refreshed}"
+    );
+    assert_eq!(state(home, &first_serial), "pending");
+
+    // Activated again before confirming: the dead twin is marked replaced.
+    let second = activate(&server, home, "sato", "start-2222");
+    let second_serial = second["serial"].as_str().unwrap().to_string();
+    let o = softtoken(home, &["refresh"], "");
+    let said = ok(&o);
+    assert!(
+        said.contains("replaced") && said.contains(&format!("softtoken delete {first_serial}")),
+        "{said}"
+    );
+    assert_eq!(state(home, &first_serial), "replaced");
+    assert_eq!(state(home, &second_serial), "pending");
+
+    // Confirmed: active, 「利用中」 in Japanese.
+    let (code, next) = codes(home, &second_serial);
+    let (status, body) = server.bank("/users/sato/confirm", json!({"otp": code}));
+    assert_eq!(status, 200, "{body}");
+    ok(&softtoken(home, &["refresh"], ""));
+    assert_eq!(state(home, &second_serial), "active");
+    let listed = ok(&softtoken(home, &["--lang", "ja", "list"], ""));
+    assert!(listed.contains("利用中"), "{listed}");
+
+    // OTP stopped by the bank: stopped, no code, and what to do.
+    let (status, body) = server.bank("/users/sato/stop", json!({"otp": next}));
+    assert_eq!(status, 200, "{body}");
+    ok(&softtoken(home, &["refresh"], ""));
+    assert_eq!(state(home, &second_serial), "stopped");
+    let o = softtoken(
+        home,
+        &["--lang", "ja", "show", &second_serial, "--json"],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("利用が停止") && err.contains("softtoken delete"),
+        "{err}"
+    );
+
+    // Revoked by the bank.
+    let third = activate(&server, home, "kato", "start-3333");
+    let third_serial = third["serial"].as_str().unwrap().to_string();
+    let (status, body) = server.bank(&format!("/tokens/{third_serial}/revoke"), json!({}));
+    assert_eq!(status, 200, "{body}");
+    ok(&softtoken(home, &["refresh"], ""));
+    assert_eq!(state(home, &third_serial), "revoked");
+    // Every earlier answer kept.
+    assert_eq!(state(home, &first_serial), "replaced");
+    assert_eq!(state(home, &second_serial), "stopped");
+}

@@ -153,10 +153,19 @@ fn activate_from_the_qr_uri_with_json_output() {
     let created: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(
         created.as_object().unwrap().keys().collect::<Vec<_>>(),
-        ["digits", "issuer", "period", "serial"]
+        [
+            "code",
+            "digits",
+            "issuer",
+            "period",
+            "seconds_left",
+            "serial"
+        ]
     );
     assert_eq!(created["issuer"], "しんきん銀行");
     assert_eq!(created["digits"], 8);
+    // Issue 16: the code to confirm the activation with comes along.
+    assert_eq!(created["code"].as_str().unwrap().len(), 8, "{created}");
     assert!(Serial::parse(created["serial"].as_str().unwrap()).is_ok());
 
     // Used once: a second activation finds nothing waiting.

@@ -31,7 +31,17 @@ impl Home {
     }
 
     fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_softtoken"))
+        self.run_env(args, stdin, &[])
+    }
+
+    /// [`Home::run`] with locale variables set (and the caller's cleared).
+    fn run_env(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_softtoken"));
+        for name in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+            command.env_remove(name);
+        }
+        command.envs(env.iter().copied());
+        let mut child = command
             .args(args)
             .env("SOFTTOKEN_HOME", self.dir.path())
             .env("RUST_BACKTRACE", "1")
@@ -387,4 +397,154 @@ fn without_softtoken_home_the_vault_goes_to_the_xdg_data_directory() {
     assert!(o.status.success(), "{}", err(&o));
     assert!(xdg.path().join("softtoken").join("tokens.vault").exists());
     assert!(Path::new(&xdg.path().join("softtoken/tokens.key")).exists());
+}
+
+/// Issue 16: every state in `list --json`, the guides' words in Japanese (from the locale or
+/// `--lang`), and a dead token that shows no code, says why and offers `delete`.
+#[test]
+fn states_in_both_languages_and_dead_tokens_say_what_to_do() {
+    let home = Home::new();
+    let active = token("しんきん銀行", "yamada", 8);
+    let mut pending = token("Example Bank", "", 6);
+    pending.state = TokenState::Pending;
+    let mut stopped = token("Old Bank", "", 6);
+    stopped.state = TokenState::Stopped;
+    let mut replaced = token("Old Bank", "", 6);
+    replaced.state = TokenState::Replaced;
+    home.with_tokens(&[active.clone(), pending, stopped.clone(), replaced.clone()]);
+
+    let o = home.run(&["list", "--json"], "");
+    let rows: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+    let states: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["active", "pending", "stopped", "replaced"]);
+
+    for env in [
+        &[("LANG", "ja_JP.UTF-8")][..],
+        &[("LC_MESSAGES", "ja_JP.UTF-8")][..],
+    ] {
+        let o = home.run_env(&["list"], "", env);
+        let text = out(&o);
+        assert!(text.lines().next().unwrap().contains("利用中"), "{text}");
+        assert!(err(&o).contains("softtoken delete"), "{}", err(&o));
+    }
+    let o = home.run_env(&["--lang", "ja", "list"], "", &[("LANG", "en_US.UTF-8")]);
+    assert!(out(&o).contains("利用中"), "{}", out(&o));
+    let o = home.run_env(&["list"], "", &[("LC_ALL", "C"), ("LANG", "ja_JP.UTF-8")]);
+    assert!(out(&o).contains("active") && !out(&o).contains("利用中"));
+    let o = home.run_env(&["--lang", "en", "list"], "", &[("LANG", "ja_JP.UTF-8")]);
+    assert!(out(&o).contains("active"), "{}", out(&o));
+
+    // A dead token asked for by serial: no code, why, and how to remove it.
+    let o = home.run(&["show", stopped.serial.as_str(), "--once"], "");
+    assert_fails(&o, 1, "stopped one-time passwords");
+    assert!(err(&o).contains(&format!("softtoken delete {}", stopped.serial.as_str())));
+    assert!(out(&o).is_empty());
+    let o = home.run_env(
+        &["show", replaced.serial.as_str(), "--once"],
+        "",
+        &[("LANG", "ja_JP.UTF-8")],
+    );
+    assert_fails(&o, 1, "別のトークンに変更されました");
+    // All tokens: only the live ones have codes; the dead ones are explained on stderr.
+    let o = home.run(&["show", "--once"], "");
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o).lines().count(), 2, "{}", out(&o));
+    assert!(err(&o).contains(&format!("softtoken delete {}", replaced.serial.as_str())));
+    // And delete removes it.
+    let o = home.run(&["delete", replaced.serial.as_str()], "");
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+/// Issue 16 item 3: without a terminal, `activate` names the flag that reads the start
+/// password, not the PIN's.
+#[test]
+fn activate_without_a_terminal_names_password_stdin() {
+    let home = Home::new();
+    let uri = "softtoken://activate?server=http://127.0.0.1:1&service=bank&user=yamada";
+    let o = home.run(&["activate", "--uri", uri], "");
+    assert_fails(&o, 2, "--password-stdin");
+    assert!(!err(&o).contains("--pin-stdin"), "{}", err(&o));
+}
+
+/// What a terminal shows after `raw`: rows of text, honouring the three things `show`
+/// sends (cursor up `ESC[nA`, erase line `ESC[2K`, newlines). Also returns the widest line
+/// ever drawn and how many times the frame was redrawn.
+fn screen(raw: &str) -> (Vec<String>, usize, usize) {
+    let mut rows: Vec<String> = vec![String::new()];
+    let (mut row, mut widest, mut redraws) = (0usize, 0usize, 0usize);
+    let mut rest = raw;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("\x1b[") {
+            let end = after.find(|c: char| c.is_ascii_alphabetic()).unwrap();
+            let (arg, cmd) = (&after[..end], &after[end..=end]);
+            match cmd {
+                "A" => {
+                    row = row.checked_sub(arg.parse::<usize>().unwrap()).unwrap();
+                    redraws += 1;
+                }
+                "K" => rows[row].clear(),
+                other => panic!("unexpected escape {other:?} in {raw:?}"),
+            }
+            rest = &after[end + 1..];
+            continue;
+        }
+        match c {
+            '\r' => {}
+            '\n' => {
+                row += 1;
+                if rows.len() <= row {
+                    rows.push(String::new());
+                }
+            }
+            c => {
+                rows[row].push(c);
+                widest = widest.max(unicode_width::UnicodeWidthStr::width(rows[row].as_str()));
+            }
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    (rows, widest, redraws)
+}
+
+/// Issue 16 item 2: live `show` in Japanese fits an 80-column terminal (CJK counted double)
+/// and redraws in place, leaving nothing of earlier frames.
+#[test]
+fn live_show_fits_80_columns_and_redraws_cleanly() {
+    let home = Home::new();
+    let mut long = token(
+        "しんきん銀行インターネットバンキング",
+        "yamada.taro.household",
+        8,
+    );
+    long.state = TokenState::Pending;
+    let short = token("Example Bank", "", 6);
+    home.with_tokens(&[long.clone(), short.clone()]);
+    let o = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pty_show.py"))
+        .arg("2.5")
+        .args([env!("CARGO_BIN_EXE_softtoken"), "--lang", "ja", "show"])
+        .env("SOFTTOKEN_HOME", home.dir.path())
+        .output()
+        .expect("run python3");
+    assert!(o.status.success(), "{}", err(&o));
+    let raw = String::from_utf8(o.stdout).unwrap();
+    let (rows, widest, redraws) = screen(&raw);
+    assert!(widest <= 80, "a line of {widest} columns: {raw:?}");
+    assert!(redraws >= 1, "never redrawn: {raw:?}");
+    let drawn: Vec<&String> = rows.iter().filter(|r| !r.is_empty()).collect();
+    assert_eq!(drawn.len(), 2, "{rows:?}");
+    assert!(
+        drawn[0].starts_with(&long.serial.grouped()) && drawn[0].contains('…'),
+        "{rows:?}"
+    );
+    assert!(
+        drawn[0].contains("利用開始待ち") && drawn[0].contains("次"),
+        "{rows:?}"
+    );
+    assert!(drawn[1].starts_with(&short.serial.grouped()), "{rows:?}");
 }

@@ -11,7 +11,9 @@ pub mod secret;
 pub mod token;
 pub mod vault;
 
-pub use enroll::{ActivationTarget, EnrollError, Enroller, ServerUrl, VaultAccess};
+pub use enroll::{
+    ActivationTarget, EnrollError, Enroller, Refresh, ServerUrl, StatusRefresh, VaultAccess,
+};
 pub use keywrap::{FileKeyWrapper, KeyWrapError, KeyWrapper};
 pub use otp::{TokenCode, Totp, group_code};
 pub use secret::Secret;

@@ -2,6 +2,7 @@
 //! provisioning produce.
 
 use serde::{Deserialize, Serialize};
+use softtoken_protocol::status::TokenStatus;
 use softtoken_protocol::{OtpParams, Serial, ServiceId};
 
 use crate::otp::{TokenCode, Totp};
@@ -17,6 +18,44 @@ pub enum TokenState {
     Active,
     /// Revoked (トークン失効): kept only so the customer sees what happened.
     Revoked,
+    /// The bank stopped OTP for the customer: kept only so the customer sees what happened.
+    Stopped,
+    /// Another token took its place (a device change or a newer activation).
+    Replaced,
+}
+
+impl TokenState {
+    /// The word `softtoken list --json` and the status call use.
+    pub fn as_str(self) -> &'static str {
+        self.status().as_str()
+    }
+
+    /// Whether the token can never give an accepted code again (shows no code).
+    pub fn is_dead(self) -> bool {
+        self.status().is_dead()
+    }
+
+    fn status(self) -> TokenStatus {
+        match self {
+            TokenState::Pending => TokenStatus::Pending,
+            TokenState::Active => TokenStatus::Active,
+            TokenState::Revoked => TokenStatus::Revoked,
+            TokenState::Stopped => TokenStatus::Stopped,
+            TokenState::Replaced => TokenStatus::Replaced,
+        }
+    }
+}
+
+impl From<TokenStatus> for TokenState {
+    fn from(status: TokenStatus) -> Self {
+        match status {
+            TokenStatus::Pending => TokenState::Pending,
+            TokenStatus::Active => TokenState::Active,
+            TokenStatus::Revoked => TokenState::Revoked,
+            TokenStatus::Stopped => TokenState::Stopped,
+            TokenStatus::Replaced => TokenState::Replaced,
+        }
+    }
 }
 
 /// One token of one bank.

@@ -511,3 +511,66 @@ fn sync_token_time_refreshes_the_tokens_server_only() {
         Err(EnrollError::BadServerUrl { .. })
     ));
 }
+
+/// Issue 16: `refresh` syncs the clock (the status call needs the server's time) and records
+/// each live token's state; a forged answer is refused and changes nothing; dead tokens are
+/// not asked again.
+#[test]
+fn refresh_records_each_state_and_refuses_a_forged_answer() {
+    use softtoken_core::protocol::status::TokenStatus;
+    let mut w = world();
+    // The device is 10 minutes slow: outside the status call's window until time is synced.
+    w.server.offset_ms.store(600_000, Ordering::SeqCst);
+    let server = ServerUrl::parse(SERVER).unwrap();
+    let service = ServiceId::new("shinkin").unwrap();
+    let info = w
+        .enroller
+        .provision(&mut w.store, &server, &service)
+        .unwrap();
+    w.server.offset_ms.store(1_200_000, Ordering::SeqCst);
+
+    let refresh = w.enroller.refresh(&mut w.store).unwrap();
+    assert_eq!(refresh.time.len(), 1);
+    assert_eq!(*refresh.time[0].result.as_ref().unwrap(), 1_200_000);
+    assert_eq!(refresh.status.len(), 1);
+    assert_eq!(
+        *refresh.status[0].result.as_ref().unwrap(),
+        TokenState::Pending
+    );
+
+    w.server
+        .states
+        .lock()
+        .unwrap()
+        .insert(info.serial.clone(), TokenStatus::Stopped);
+    *w.server.tamper.lock().unwrap() = true;
+    let refresh = w.enroller.refresh(&mut w.store).unwrap();
+    assert!(
+        matches!(
+            refresh.status[0].result,
+            Err(EnrollError::Protocol(ProtocolError::BadMac))
+        ),
+        "{:?}",
+        refresh.status[0].result
+    );
+    assert_eq!(
+        w.store.token(&info.serial).unwrap().state,
+        TokenState::Pending
+    );
+
+    *w.server.tamper.lock().unwrap() = false;
+    let refresh = w.enroller.refresh(&mut w.store).unwrap();
+    assert_eq!(
+        *refresh.status[0].result.as_ref().unwrap(),
+        TokenState::Stopped
+    );
+    assert_eq!(
+        w.store.token(&info.serial).unwrap().state,
+        TokenState::Stopped
+    );
+    // Dead: not asked again (only the clock is synced).
+    let before = w.server.requests.load(Ordering::SeqCst);
+    let refresh = w.enroller.refresh(&mut w.store).unwrap();
+    assert!(refresh.status.is_empty());
+    assert_eq!(w.server.requests.load(Ordering::SeqCst), before + 1);
+}

@@ -157,7 +157,7 @@ impl VaultAccess for &TokenStore {
 
 impl TokenStore {
     /// The HTTPS client, made once per store on first use.
-    fn enroller(&self) -> Result<&Enroller, SoftTokenError> {
+    pub(crate) fn enroller(&self) -> Result<&Enroller, SoftTokenError> {
         if let Some(enroller) = self.enroller.get() {
             return Ok(enroller);
         }

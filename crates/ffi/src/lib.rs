@@ -21,6 +21,7 @@ mod error;
 mod key_wrapper;
 mod otp;
 mod serial;
+mod status;
 mod store;
 
 pub use banks::{Bank, BankDirectory, ServerCheck};
@@ -29,6 +30,7 @@ pub use error::{InputField, SoftTokenError};
 pub use key_wrapper::{KeyWrapper, KeyWrapperError};
 pub use otp::{OtpAlgorithm, OtpSettings, TokenCode};
 pub use serial::{SerialNumber, generate_serial, parse_serial};
+pub use status::{RefreshOutcome, StatusOutcome};
 pub use store::{TokenInfo, TokenState, TokenStore};
 
 uniffi::setup_scaffolding!("softtoken");

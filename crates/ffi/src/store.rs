@@ -23,6 +23,10 @@ pub enum TokenState {
     Active,
     /// Revoked by the bank: kept only so the customer sees what happened.
     Revoked,
+    /// The bank stopped OTP for the customer: kept only so the customer sees what happened.
+    Stopped,
+    /// Another token took its place (a device change or a newer activation).
+    Replaced,
 }
 
 impl From<softtoken_core::TokenState> for TokenState {
@@ -31,6 +35,8 @@ impl From<softtoken_core::TokenState> for TokenState {
             softtoken_core::TokenState::Pending => TokenState::Pending,
             softtoken_core::TokenState::Active => TokenState::Active,
             softtoken_core::TokenState::Revoked => TokenState::Revoked,
+            softtoken_core::TokenState::Stopped => TokenState::Stopped,
+            softtoken_core::TokenState::Replaced => TokenState::Replaced,
         }
     }
 }

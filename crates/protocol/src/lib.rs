@@ -5,7 +5,8 @@
 //! the HOTP/TOTP algorithm ([`otp`]), identifiers ([`ids`]), and the two ways a
 //! token is born: activation by start password ([`activation`], SPAKE2) and
 //! provisioning for registration mode ([`provisioning`], X25519), which share
-//! the session key and its derivations ([`session`]).
+//! the session key and its derivations ([`session`]); and the token status a token asks
+//! its server for ([`status`]).
 
 pub mod activation;
 pub mod ids;
@@ -14,6 +15,7 @@ pub mod problem;
 pub mod provisioning;
 pub mod serial;
 pub mod session;
+pub mod status;
 pub mod wire;
 
 pub use ids::{IdError, ServiceId, UserId};

@@ -85,6 +85,12 @@ pub mod codes {
     /// An enrollment asked for an activation e-mail, but this server sends none (no SMTP
     /// configured) or the service has not set its e-mail up (no download URL).
     pub const MAIL_NOT_CONFIGURED: &str = "mail_not_configured";
+    /// A token status request the server cannot answer: no such token, or a MAC that does
+    /// not match (told apart by nobody, so the app API reveals no token's existence).
+    pub const NOT_RECOGNISED: &str = "not_recognised";
+    /// A token status request's time is more than five minutes from the server's clock:
+    /// refresh the clock offset and ask again.
+    pub const CLOCK_SKEW: &str = "clock_skew";
     /// Something broke on the server; details are in its log, never in the response.
     pub const INTERNAL: &str = "internal";
 }

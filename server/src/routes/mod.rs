@@ -8,6 +8,7 @@ pub mod enrollments;
 pub mod health;
 pub mod import;
 pub mod provisioning;
+pub mod status;
 pub mod time;
 pub mod tokens;
 pub mod users;
@@ -75,6 +76,7 @@ pub fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(activation::start))
         .routes(routes!(activation::finish))
         .routes(routes!(provisioning::provision))
+        .routes(routes!(status::status))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             limit_per_client,

@@ -36,7 +36,7 @@ pub use model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, EnrollmentId,
     Failures, Judge, Judged, Judgement, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged,
     Resealed, Revocation, RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse,
-    Token, TokenState, User,
+    Token, TokenEnd, TokenStanding, TokenState, User,
 };
 pub use model::{MailId, MailOutcome, MailTemplate, NewMail, OutboxMail, ServiceMail};
 pub use postgres::PostgresStore;
@@ -136,6 +136,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<bool>>;
     /// One token of a service.
     async fn token(&self, service: &ServiceId, serial: &TokenSerial) -> StoreResult<Option<Token>>;
+    /// What the token status call needs of token `serial`, whatever its service.
+    async fn token_standing(&self, serial: &TokenSerial) -> StoreResult<Option<TokenStanding>>;
     /// A user and the tokens bound to them.
     async fn user(&self, service: &ServiceId, user: &UserId) -> StoreResult<Option<User>>;
     /// Accepts a code: the token must be bound to the user in state `from` with

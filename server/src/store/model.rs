@@ -120,6 +120,61 @@ impl TokenState {
     }
 }
 
+/// How a token ended, kept beside its `Revoked` state so its holder can be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenEnd {
+    /// The bank revoked it.
+    Revoked,
+    /// The bank stopped OTP for its user.
+    Stopped,
+    /// A device change or a newer activation took its place.
+    Replaced,
+}
+
+impl TokenEnd {
+    /// The name stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenEnd::Revoked => "revoked",
+            TokenEnd::Stopped => "stopped",
+            TokenEnd::Replaced => "replaced",
+        }
+    }
+
+    /// The inverse of [`TokenEnd::as_str`].
+    pub fn parse(text: &str) -> StoreResult<Self> {
+        Ok(match text {
+            "revoked" => TokenEnd::Revoked,
+            "stopped" => TokenEnd::Stopped,
+            "replaced" => TokenEnd::Replaced,
+            other => return Err(corrupt(format!("token end '{other}'"))),
+        })
+    }
+}
+
+/// What the token status call reads of a token, found by serial alone.
+#[derive(Clone)]
+pub struct TokenStanding {
+    /// Its service (the seed is sealed bound to it).
+    pub service_id: ServiceId,
+    /// Its life stage.
+    pub state: TokenState,
+    /// How it ended, if it did (`None` also for tokens that ended before this was kept).
+    pub ended_as: Option<TokenEnd>,
+    /// The seed, sealed.
+    pub seed: Vec<u8>,
+}
+
+impl fmt::Debug for TokenStanding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenStanding")
+            .field("service_id", &self.service_id)
+            .field("state", &self.state)
+            .field("ended_as", &self.ended_as)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A token as stored; `seed` is sealed.
 #[derive(Debug, Clone)]
 pub struct Token {

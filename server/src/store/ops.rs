@@ -14,7 +14,8 @@ use super::conn::{Conn, args};
 use super::model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judged,
     Judgement, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation,
-    RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
+    RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenEnd,
+    TokenStanding, TokenState, User,
 };
 use super::model::{MailId, MailOutcome, MailTemplate, OutboxMail, ServiceMail};
 use super::rows::{
@@ -434,6 +435,14 @@ pub(crate) async fn token<C: Conn>(
         .await
 }
 
+pub(crate) async fn token_standing<C: Conn>(
+    c: &mut C,
+    serial: &TokenSerial,
+) -> StoreResult<Option<TokenStanding>> {
+    c.fetch_optional(sql::TOKEN_STANDING, args![serial.as_str()])
+        .await
+}
+
 pub(crate) async fn add_provisioned_token<C: Conn>(
     c: &mut C,
     token: &Token,
@@ -609,19 +618,21 @@ async fn bind<C: Conn>(
     Ok(())
 }
 
-/// Unbinds a token from a user; revokes it once no user holds it.
+/// Unbinds a token from a user; revokes it once no user holds it, recording `end` as how
+/// it ended.
 async fn unbind<C: Conn>(
     c: &mut C,
     service: &ServiceId,
     user: &UserId,
     serial: &TokenSerial,
+    end: TokenEnd,
 ) -> StoreResult<()> {
     c.execute(
         sql::UNBIND,
         args![service.as_str(), user.as_str(), serial.as_str()],
     )
     .await?;
-    c.execute(sql::REVOKE_IF_UNHELD, args![serial.as_str()])
+    c.execute(sql::REVOKE_IF_UNHELD, args![serial.as_str(), end.as_str()])
         .await?;
     Ok(())
 }
@@ -680,7 +691,14 @@ pub(crate) async fn replace_token<C: Conn>(
         .ok_or(StoreError::NotFound("token"))?;
     rules::check_replacement(&token, max_failures, now)?;
     consume_unbound_step(c, new, TokenState::Unassigned, now).await?;
-    unbind(c, &old.service_id, &old.user_id, &old.serial).await?;
+    unbind(
+        c,
+        &old.service_id,
+        &old.user_id,
+        &old.serial,
+        TokenEnd::Replaced,
+    )
+    .await?;
     bind(c, &new.service_id, &new.user_id, &new.serial, now).await?;
     audit(c, event, now).await
 }
@@ -702,7 +720,14 @@ pub(crate) async fn stop_user<C: Conn>(
         .map(|t| stored_serial(t.0))
         .collect::<StoreResult<Vec<_>>>()?;
     for serial in &serials {
-        unbind(c, &step.service_id, &step.user_id, serial).await?;
+        unbind(
+            c,
+            &step.service_id,
+            &step.user_id,
+            serial,
+            TokenEnd::Stopped,
+        )
+        .await?;
     }
     let list: Vec<&str> = serials.iter().map(TokenSerial::as_str).collect();
     let event = NewAuditEvent::new(

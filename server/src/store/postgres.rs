@@ -29,7 +29,7 @@ use super::conn::{Arg, Conn, FromRow, Row, args};
 use super::model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
-    SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
+    SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenStanding, TokenState, User,
 };
 use super::model::{MailId, MailOutcome, OutboxMail, ServiceMail};
 use super::ops::{self, already_locked, token_args, user_locked_event};
@@ -518,7 +518,7 @@ const FINISH_ACTIVATION: &str = concat!(
      ), ended AS ( \
          DELETE FROM activation_sessions WHERE id = $16 AND EXISTS (SELECT 1 FROM used) \
      ), superseded AS ( \
-         UPDATE tokens SET state = 'revoked' \
+         UPDATE tokens SET state = 'revoked', ended_as = 'replaced' \
          WHERE EXISTS (SELECT 1 FROM used) AND state = 'pending' AND serial IN \
              (SELECT serial FROM token_users WHERE service_id = $2 AND user_id = $18) \
      ), created AS ( \
@@ -673,6 +673,10 @@ impl Store for PostgresStore {
 
     async fn token(&self, service: &ServiceId, serial: &TokenSerial) -> StoreResult<Option<Token>> {
         pooled!(self, |c| ops::token(c, service, serial))
+    }
+
+    async fn token_standing(&self, serial: &TokenSerial) -> StoreResult<Option<TokenStanding>> {
+        pooled!(self, |c| ops::token_standing(c, serial))
     }
 
     async fn user(&self, service: &ServiceId, user: &UserId) -> StoreResult<Option<User>> {

@@ -11,7 +11,7 @@ use super::conn::{FromRow, Row};
 use super::error::corrupt;
 use super::model::{
     ActivationSession, AuditEvent, Enrollment, EnrollmentId, SealedValue, Service, SessionId,
-    Token, TokenState,
+    Token, TokenEnd, TokenStanding, TokenState,
 };
 use super::model::{MailId, MailTemplate, OutboxMail, ServiceMail};
 use crate::night_cutoff::NightCutoff;
@@ -108,6 +108,20 @@ impl FromRow for Token {
             activated_at: row.opt_int("activated_at")?,
             last_used_at: row.opt_int("last_used_at")?,
             expires_at: row.opt_int("expires_at")?,
+        })
+    }
+}
+
+impl FromRow for TokenStanding {
+    fn from_row(row: &dyn Row) -> StoreResult<Self> {
+        Ok(TokenStanding {
+            service_id: service_id(row.text("service_id")?)?,
+            state: TokenState::parse(&row.text("state")?)?,
+            ended_as: row
+                .opt_text("ended_as")?
+                .map(|e| TokenEnd::parse(&e))
+                .transpose()?,
+            seed: row.blob("seed")?,
         })
     }
 }

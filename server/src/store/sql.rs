@@ -174,6 +174,11 @@ pub(crate) const ACTIVE_TOKENS: &str = "SELECT COUNT(*) AS n FROM token_users b 
 pub(crate) const IS_BOUND: &str = "SELECT EXISTS (SELECT 1 FROM token_users \
      WHERE service_id = $1 AND user_id = $2 AND serial = $3) AS b";
 
+/// What the token status call needs of a token, found by serial alone (serials are unique
+/// across the server).
+pub(crate) const TOKEN_STANDING: &str =
+    "SELECT service_id, state, ended_as, seed FROM tokens WHERE serial = $1";
+
 /// Binds a token to a user.
 pub(crate) const BIND: &str =
     "INSERT INTO token_users (service_id, user_id, serial, bound_at) VALUES ($1, $2, $3, $4)";
@@ -182,18 +187,20 @@ pub(crate) const BIND: &str =
 pub(crate) const UNBIND: &str =
     "DELETE FROM token_users WHERE service_id = $1 AND user_id = $2 AND serial = $3";
 
-/// Revokes a token no user holds any more.
-pub(crate) const REVOKE_IF_UNHELD: &str = "UPDATE tokens SET state = 'revoked' WHERE serial = $1 \
+/// Revokes a token no user holds any more, recording how it ended (`$2`: 'stopped' or
+/// 'replaced'); a token that ended already keeps its first reason.
+pub(crate) const REVOKE_IF_UNHELD: &str = "UPDATE tokens SET state = 'revoked', ended_as = $2 \
+     WHERE serial = $1 AND state <> 'revoked' \
      AND NOT EXISTS (SELECT 1 FROM token_users b WHERE b.serial = $1)";
 
 /// Revokes a user's pending tokens (a newer activation supersedes them).
-pub(crate) const REVOKE_PENDING_OF_USER: &str = "UPDATE tokens SET state = 'revoked' \
+pub(crate) const REVOKE_PENDING_OF_USER: &str = "UPDATE tokens SET state = 'revoked', \
+     ended_as = 'replaced' \
      WHERE state = 'pending' AND serial IN \
      (SELECT serial FROM token_users WHERE service_id = $1 AND user_id = $2)";
 
 /// Revokes a token.
-pub(crate) const REVOKE: &str =
-    "UPDATE tokens SET state = 'revoked' WHERE serial = $1 AND service_id = $2";
+pub(crate) const REVOKE: &str = "UPDATE tokens SET state = 'revoked', ended_as = 'revoked' WHERE serial = $1 AND service_id = $2";
 
 /// The users a token is bound to, with their cool-down.
 pub(crate) const TOKEN_USERS: &str = "SELECT u.user_id AS v, u.cooldown_until AS n \

@@ -11,6 +11,7 @@ use softtoken_core::{TokenInfo, TokenStore};
 
 use super::vault::{self, PinReader};
 use crate::failure::Failure;
+use crate::msg;
 
 /// Which servers' certificates to trust, for every command that goes on the network.
 #[derive(Args)]
@@ -52,7 +53,7 @@ pub struct ActivateArgs {
     /// Read the vault's PIN from stdin (one line, before the start password).
     #[arg(long)]
     pin_stdin: bool,
-    /// Print {"serial", "issuer", "digits", "period"} as JSON.
+    /// Print {"serial", "issuer", "digits", "period", "code", "seconds_left"} as JSON.
     #[arg(long)]
     json: bool,
     /// Trusted certificates.
@@ -72,7 +73,7 @@ pub struct ProvisionArgs {
     /// Read the vault's PIN from stdin (one line).
     #[arg(long)]
     pin_stdin: bool,
-    /// Print {"serial", "issuer", "digits", "period"} as JSON.
+    /// Print {"serial", "issuer", "digits", "period", "code", "seconds_left"} as JSON.
     #[arg(long)]
     json: bool,
     /// Trusted certificates.
@@ -97,6 +98,9 @@ struct Created<'a> {
     issuer: &'a str,
     digits: u32,
     period: u64,
+    /// The code to confirm the activation (or register the serial) with.
+    code: &'a str,
+    seconds_left: u64,
 }
 
 /// Activates a token with the bank's start password.
@@ -118,21 +122,20 @@ pub fn activate(args: ActivateArgs) -> Result<(), Failure> {
     };
     let enroller = args.trust.enroller()?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
-    let password = PinReader::new(args.password_stdin).read("Start password: ")?;
+    let password =
+        PinReader::start_password(args.password_stdin).read(&msg::start_password_prompt())?;
     let info = enroller
         .activate(&mut store, &target, &password)
         .map_err(enroll_failure)?;
     if args.json {
-        return print_created(&info);
+        return print_created(&store, &info);
     }
     println!(
-        "Activated token {} ({}, user {})",
-        info.serial.grouped(),
-        info.issuer,
-        info.user_label
+        "{}",
+        msg::activated(&info.serial.grouped(), &info.issuer, &info.user_label)
     );
     print_code(&store, &info)?;
-    println!("Type this code into your internet banking to finish the activation.");
+    println!("{}", msg::type_first_code());
     Ok(())
 }
 
@@ -147,7 +150,7 @@ pub fn provision(args: ProvisionArgs) -> Result<(), Failure> {
         .provision(&mut store, &server, &service)
         .map_err(enroll_failure)?;
     if args.json {
-        return print_created(&info);
+        return print_created(&store, &info);
     }
     println!("Serial: {} ({})", info.serial.grouped(), info.issuer);
     print_code(&store, &info)?;
@@ -168,9 +171,8 @@ pub fn sync_time(args: SyncArgs) -> Result<(), Failure> {
     for outcome in &outcomes {
         match &outcome.result {
             Ok(offset) => println!(
-                "{}: server clock {:+.3} s from this computer's",
-                outcome.server_url,
-                *offset as f64 / 1000.0
+                "{}",
+                msg::clock_offset(&outcome.server_url, *offset as f64 / 1000.0)
             ),
             Err(e) => {
                 failed += 1;
@@ -187,12 +189,68 @@ pub fn sync_time(args: SyncArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn print_created(info: &TokenInfo) -> Result<(), Failure> {
+/// Refreshes the clock offsets, then asks each live token's server what became of it.
+pub fn refresh(args: SyncArgs) -> Result<(), Failure> {
+    let enroller = args.trust.enroller()?;
+    let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
+    let refresh = enroller.refresh(&mut store).map_err(enroll_failure)?;
+    if refresh.time.is_empty() {
+        eprintln!("{}", msg::no_tokens());
+        return Ok(());
+    }
+    let mut failed = 0;
+    for outcome in &refresh.time {
+        match &outcome.result {
+            Ok(offset) => println!(
+                "{}",
+                msg::clock_offset(&outcome.server_url, *offset as f64 / 1000.0)
+            ),
+            Err(e) => {
+                failed += 1;
+                eprintln!("softtoken: {e}");
+            }
+        }
+    }
+    for outcome in &refresh.status {
+        let grouped = outcome.serial.grouped();
+        match &outcome.result {
+            Ok(state) => println!("{}", msg::refreshed(&grouped, &msg::state(*state))),
+            Err(e) => {
+                failed += 1;
+                eprintln!(
+                    "softtoken: {}",
+                    msg::refresh_failed(&grouped, &e.to_string())
+                );
+            }
+        }
+    }
+    // Dead tokens say why and what to do, whether they died now or before.
+    for token in store.tokens().map_err(vault::store_failure)? {
+        if token.state.is_dead() {
+            println!(
+                "{}",
+                msg::dead_token(token.state, &token.serial.grouped(), token.serial.as_str())
+            );
+        }
+    }
+    if failed > 0 {
+        let total = refresh.time.len() + refresh.status.len();
+        return Err(Failure::Rejected(msg::refresh_incomplete(failed, total)));
+    }
+    Ok(())
+}
+
+fn print_created(store: &TokenStore, info: &TokenInfo) -> Result<(), Failure> {
+    let code = store
+        .code(&info.serial, vault::now_unix_ms()?)
+        .map_err(vault::store_failure)?;
     let created = Created {
         serial: info.serial.as_str(),
         issuer: &info.issuer,
         digits: info.params.digits.get(),
         period: info.params.period.seconds(),
+        code: &code.code,
+        seconds_left: code.seconds_left,
     };
     println!("{}", super::show::to_json(&created)?);
     Ok(())
@@ -202,7 +260,7 @@ fn print_code(store: &TokenStore, info: &TokenInfo) -> Result<(), Failure> {
     let code = store
         .code(&info.serial, vault::now_unix_ms()?)
         .map_err(vault::store_failure)?;
-    println!("Code: {}  ({} s left)", code.code, code.seconds_left);
+    println!("{}", msg::code_line(&code.code, code.seconds_left));
     Ok(())
 }
 
@@ -214,6 +272,9 @@ fn enroll_failure(e: EnrollError) -> Failure {
         | EnrollError::BadUri(_)
         | EnrollError::InvalidStartPassword => Failure::BadInput(e.to_string()),
         EnrollError::Store(store) => vault::store_failure(store),
+        EnrollError::WrongStartPassword { attempts_left } => {
+            Failure::Rejected(msg::wrong_start_password(attempts_left))
+        }
         other => Failure::Rejected(other.to_string()),
     }
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::vault::{self, PinReader};
 use crate::failure::Failure;
+use crate::msg;
 
 /// Arguments of `softtoken list`.
 #[derive(Parser)]
@@ -23,7 +24,8 @@ struct Row<'a> {
     issuer: &'a str,
     service_id: &'a str,
     user_label: &'a str,
-    state: softtoken_core::TokenState,
+    /// pending, active, revoked, stopped or replaced.
+    state: &'static str,
     algorithm: &'a str,
     digits: u32,
     period: u64,
@@ -42,7 +44,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
                 issuer: &t.issuer,
                 service_id: t.service_id.as_str(),
                 user_label: &t.user_label,
-                state: t.state,
+                state: t.state.as_str(),
                 algorithm: t.params.algorithm.as_str(),
                 digits: t.params.digits.get(),
                 period: t.params.period.seconds(),
@@ -53,15 +55,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
         return Ok(());
     }
     if tokens.is_empty() {
-        eprintln!("no tokens yet");
+        eprintln!("{}", msg::no_tokens());
         return Ok(());
     }
     for t in &tokens {
-        let state = match t.state {
-            softtoken_core::TokenState::Pending => "pending",
-            softtoken_core::TokenState::Active => "active",
-            softtoken_core::TokenState::Revoked => "revoked",
-        };
+        let state = msg::state(t.state);
         println!(
             "{}  {}  {}  {}  {}-{}/{}s  {}",
             t.serial.grouped(),
@@ -76,6 +74,13 @@ pub fn run(args: Args) -> Result<(), Failure> {
             t.params.digits.get(),
             t.params.period.seconds(),
             t.server_url,
+        );
+    }
+    // On stderr: the table stays one line per token for scripts.
+    for t in tokens.iter().filter(|t| t.state.is_dead()) {
+        eprintln!(
+            "{}",
+            msg::dead_token(t.state, &t.serial.grouped(), t.serial.as_str())
         );
     }
     Ok(())

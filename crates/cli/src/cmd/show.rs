@@ -8,9 +8,11 @@ use clap::Parser;
 use serde::Serialize;
 use softtoken_core::protocol::Serial;
 use softtoken_core::{TokenInfo, TokenState, TokenStore, group_code};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::vault::{self, PinReader};
 use crate::failure::Failure;
+use crate::msg;
 
 /// Arguments of `softtoken show`.
 #[derive(Parser)]
@@ -52,7 +54,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         return Ok(());
     }
     if tokens.is_empty() {
-        eprintln!("no tokens to show (`softtoken list` shows revoked ones too)");
+        eprintln!("{}", msg::nothing_to_show());
         return Ok(());
     }
     let live = !args.once;
@@ -93,18 +95,25 @@ fn pick(store: &TokenStore, wanted: Option<&Serial>) -> Result<Vec<TokenInfo>, F
                 .ok_or_else(|| {
                     Failure::Rejected(format!("no token {} in the vault", serial.grouped()))
                 })?;
-            if token.state == TokenState::Revoked {
-                return Err(Failure::Rejected(format!(
-                    "token {} was revoked by its bank",
-                    serial.grouped()
+            if token.state.is_dead() {
+                return Err(Failure::Rejected(msg::dead_token(
+                    token.state,
+                    &serial.grouped(),
+                    serial.as_str(),
                 )));
             }
             Ok(vec![token])
         }
-        None => Ok(tokens
-            .into_iter()
-            .filter(|t| t.state != TokenState::Revoked)
-            .collect()),
+        None => {
+            // Dead tokens show no code; say once why, before the codes.
+            for t in tokens.iter().filter(|t| t.state.is_dead()) {
+                eprintln!(
+                    "{}",
+                    msg::dead_token(t.state, &t.serial.grouped(), t.serial.as_str())
+                );
+            }
+            Ok(tokens.into_iter().filter(|t| !t.state.is_dead()).collect())
+        }
     }
 }
 
@@ -133,9 +142,9 @@ fn line(s: &Shown, t: &TokenInfo, bar: bool) -> String {
         format!("{} ({})", t.issuer, t.user_label)
     };
     let pending = if t.state == TokenState::Pending {
-        "  [pending]"
+        msg::pending_mark()
     } else {
-        ""
+        String::new()
     };
     // Live on a terminal: grouped for reading aloud, with a bar. Printed once: plain, so
     // the code can be pasted where internet banking (or curl) expects digits only.
@@ -152,20 +161,46 @@ fn line(s: &Shown, t: &TokenInfo, bar: bool) -> String {
             format!("{:>3} s", s.seconds_left),
         )
     };
-    format!(
-        "{}  {}  {}  {}  next {}{}",
-        t.serial.grouped(),
-        label,
-        code,
-        time,
-        next,
-        pending
-    )
+    let head = t.serial.grouped();
+    let tail = format!("  {code}  {time}  {} {next}{pending}", msg::next());
+    if !bar {
+        return format!("{head}  {label}{tail}");
+    }
+    // Live on a terminal: the line must not wrap, or moving up over the last frame would
+    // leave garbage. The label gives way first; it is the part the customer can spare.
+    let budget = COLUMNS.saturating_sub(head.width() + 2 + tail.width());
+    let line = format!("{head}  {}{tail}", truncate(&label, budget));
+    truncate(&line, COLUMNS)
+}
+
+/// The width a live line may take: the classic terminal's (the code and countdown fit it).
+const COLUMNS: usize = 80;
+
+/// `text` cut to at most `columns` display columns (CJK counted double), with `…` if cut.
+fn truncate(text: &str, columns: usize) -> String {
+    if text.width() <= columns {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > columns {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if columns > 0 {
+        out.push('…');
+    }
+    out
 }
 
 /// `[██████░░░░] 12 s`: the bar empties as the code runs out.
 fn countdown(seconds_left: u64, period: u64) -> String {
-    const WIDTH: u64 = 20;
+    // Ten cells: with a grouped 8-digit code, the next one and a label, it fits 80 columns.
+    const WIDTH: u64 = 10;
     let full = (seconds_left * WIDTH).div_ceil(period.max(1)).min(WIDTH);
     let bar: String = (0..WIDTH)
         .map(|i| if i < full { '█' } else { '░' })
@@ -183,12 +218,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn truncation_counts_cjk_double() {
+        assert_eq!(truncate("しんきん銀行", 12), "しんきん銀行");
+        assert_eq!(truncate("しんきん銀行", 11), "しんきん銀…");
+        assert_eq!(truncate("しんきん銀行", 10), "しんきん…");
+        assert_eq!(truncate("しんきん銀行", 10).width(), 9);
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 0), "");
+    }
+
+    #[test]
     fn bar_empties_as_time_runs_out() {
-        assert_eq!(countdown(30, 30), format!("[{}]  30 s", "█".repeat(20)));
+        assert_eq!(countdown(30, 30), format!("[{}]  30 s", "█".repeat(10)));
         assert_eq!(
             countdown(15, 30),
-            format!("[{}{}]  15 s", "█".repeat(10), "░".repeat(10))
+            format!("[{}{}]  15 s", "█".repeat(5), "░".repeat(5))
         );
-        assert_eq!(countdown(1, 60), format!("[█{}]   1 s", "░".repeat(19)));
+        assert_eq!(countdown(1, 60), format!("[█{}]   1 s", "░".repeat(9)));
     }
 }

@@ -92,28 +92,49 @@ pub fn open_unlocked(pins: &mut PinReader) -> Result<TokenStore, Failure> {
 /// terminal.
 pub struct PinReader {
     from_stdin: bool,
+    /// What is read, for the messages: (English, Japanese, the flag that reads it from stdin).
+    what: (&'static str, &'static str, &'static str),
 }
 
 impl PinReader {
     /// A reader; `from_stdin` is the `--pin-stdin` flag.
     pub fn new(from_stdin: bool) -> Self {
-        PinReader { from_stdin }
+        PinReader {
+            from_stdin,
+            what: ("PIN", "PIN", "--pin-stdin"),
+        }
+    }
+
+    /// A reader of the start password; `from_stdin` is the `--password-stdin` flag.
+    pub fn start_password(from_stdin: bool) -> Self {
+        PinReader {
+            from_stdin,
+            what: ("start password", "利用開始パスワード", "--password-stdin"),
+        }
     }
 
     /// Reads one PIN, prompting with `prompt` at a terminal.
     pub fn read(&mut self, prompt: &str) -> Result<Zeroizing<String>, Failure> {
         if self.from_stdin {
-            let line = read_stdin_line()?
-                .ok_or_else(|| Failure::BadInput("expected a PIN on stdin, found none".into()))?;
+            let line = read_stdin_line()?.ok_or_else(|| {
+                Failure::BadInput(format!("expected a {} on stdin, found none", self.what.0))
+            })?;
             return Ok(line);
+        }
+        let (en, ja, flag) = self.what;
+        // Without a terminal (a script, a pipe) nobody could type it: say which flag reads
+        // it from stdin instead of waiting on a terminal that is not there.
+        if !io::stdin().is_terminal() {
+            return Err(Failure::BadInput(crate::msg::no_terminal(
+                en,
+                ja,
+                "stdin is not a terminal",
+                flag,
+            )));
         }
         rpassword::prompt_password(prompt)
             .map(Zeroizing::new)
-            .map_err(|e| {
-                Failure::BadInput(format!(
-                    "cannot read the PIN from a terminal ({e}); use --pin-stdin"
-                ))
-            })
+            .map_err(|e| Failure::BadInput(crate::msg::no_terminal(en, ja, &e.to_string(), flag)))
     }
 
     /// Reads a new PIN; at a terminal it is typed twice.

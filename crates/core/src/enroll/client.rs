@@ -34,7 +34,7 @@ const MAX_ISSUER_CHARS: usize = 100;
 #[derive(Clone)]
 pub struct Enroller {
     transport: Arc<dyn Transport>,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Enroller {
@@ -219,6 +219,14 @@ impl Enroller {
     /// Refreshes the clock offset of every server the vault's tokens come from. One
     /// unreachable server does not stop the others; each outcome is reported.
     pub fn sync_time<V: VaultAccess>(&self, mut vault: V) -> Result<Vec<TimeSync>, V::Error> {
+        self.sync_all(&mut vault)
+    }
+
+    /// [`Enroller::sync_time`] over a borrowed vault access (refresh goes on with it).
+    pub(super) fn sync_all<V: VaultAccess>(
+        &self,
+        vault: &mut V,
+    ) -> Result<Vec<TimeSync>, V::Error> {
         let mut servers: Vec<String> = vault
             .with_vault(|store| store.tokens())?
             .into_iter()
@@ -228,7 +236,7 @@ impl Enroller {
         servers.dedup();
         let mut outcomes = Vec::with_capacity(servers.len());
         for server_url in servers {
-            let result = self.sync_server(&mut vault, &server_url)?;
+            let result = self.sync_server(vault, &server_url)?;
             outcomes.push(TimeSync { server_url, result });
         }
         Ok(outcomes)
@@ -247,7 +255,7 @@ impl Enroller {
 
     /// Asks `server_url` for its time and records the offset on its tokens. The outer error
     /// is the vault's, which stops a sync; the inner one is this server's alone.
-    fn sync_server<V: VaultAccess>(
+    pub(super) fn sync_server<V: VaultAccess>(
         &self,
         vault: &mut V,
         server_url: &str,
@@ -297,7 +305,7 @@ impl Enroller {
     /// Sends one JSON request and reads the answer: the decoded body on 2xx, the problem
     /// document as an error otherwise. Also returns the device times just before sending
     /// and just after the answer, for the clock offset.
-    fn call<Req: Serialize, Resp: DeserializeOwned>(
+    pub(super) fn call<Req: Serialize, Resp: DeserializeOwned>(
         &self,
         method: Method,
         url: &str,

@@ -1,5 +1,6 @@
 //! Getting a token: activation by start password (SPAKE2), provisioning for registration
-//! mode (X25519), and the server's clock offset (DESIGN.md §4–6).
+//! mode (X25519), the server's clock offset (DESIGN.md §4–6), and the token's status
+//! (§12).
 //!
 //! The protocol steps live in `softtoken-protocol`; here they meet the network and the
 //! vault. Network calls **block** (10 s connect, 30 s total timeout): the phone shells run
@@ -9,6 +10,7 @@
 mod client;
 mod error;
 mod server_url;
+mod status;
 mod time;
 pub mod transport;
 mod uri;
@@ -16,6 +18,7 @@ mod uri;
 pub use client::{Enroller, TimeSync, VaultAccess};
 pub use error::EnrollError;
 pub use server_url::ServerUrl;
+pub use status::{Refresh, StatusRefresh};
 pub use time::{TimeResponse, clock_offset_ms};
 pub use transport::{HttpRequest, HttpResponse, HttpTransport, Method, Transport};
 pub use uri::ActivationTarget;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use softtoken_protocol::status::StatusKey;
 use softtoken_protocol::wire::B64;
 use softtoken_protocol::{OtpParams, Serial, ServiceId};
 use zeroize::Zeroizing;
@@ -317,6 +318,12 @@ impl TokenStore {
     /// The code of token `serial` at device time `device_unix_ms` (its clock offset applied).
     pub fn code(&self, serial: &Serial, device_unix_ms: i64) -> Result<TokenCode, StoreError> {
         Ok(self.find(serial)?.code_at(device_unix_ms))
+    }
+
+    /// The status key of token `serial` (derived from its seed, which stays inside), to ask
+    /// its server what became of it.
+    pub fn status_key(&self, serial: &Serial) -> Result<StatusKey, StoreError> {
+        Ok(StatusKey::derive(self.find(serial)?.secret.expose()))
     }
 
     fn find(&self, serial: &Serial) -> Result<&Token, StoreError> {

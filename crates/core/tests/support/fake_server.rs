@@ -19,6 +19,7 @@ use softtoken_core::protocol::activation::{
 };
 use softtoken_core::protocol::problem::{Problem, codes};
 use softtoken_core::protocol::provisioning::{self, ProvisioningRequest, ProvisioningResponse};
+use softtoken_core::protocol::status::{StatusKey, StatusRequest, TokenStatus, time_in_window};
 use softtoken_core::protocol::wire::B64;
 use softtoken_core::protocol::{IssuedToken, OtpParams, Serial, SessionKey, UserId};
 
@@ -50,6 +51,8 @@ pub struct FakeServer {
     pub next_answer: Mutex<Option<(u16, String)>>,
     /// Change the issuer after the MAC is computed (a tampering middlebox).
     pub tamper: Mutex<bool>,
+    /// What the status call answers per token (pending when not set).
+    pub states: Mutex<HashMap<Serial, TokenStatus>>,
 }
 
 impl FakeServer {
@@ -68,6 +71,7 @@ impl FakeServer {
             bodies: Mutex::new(Vec::new()),
             next_answer: Mutex::new(None),
             tamper: Mutex::new(false),
+            states: Mutex::new(HashMap::new()),
         })
     }
 
@@ -117,8 +121,39 @@ impl FakeServer {
                 Ok(req) => self.provision(req),
                 Err(e) => problem(400, codes::INVALID_REQUEST, &e.to_string()),
             },
+            (Method::Post, "/v1/tokens/status") => match serde_json::from_slice(body) {
+                Ok(req) => self.status(req),
+                Err(e) => problem(400, codes::INVALID_REQUEST, &e.to_string()),
+            },
             _ => problem(404, codes::NOT_FOUND, "no such route"),
         }
+    }
+
+    /// As the real server: the request's MAC and time checked, the answer MAC'd (and, with
+    /// `tamper`, its state changed afterwards).
+    fn status(&self, req: StatusRequest) -> (u16, String) {
+        let Some(seed) = self.issued.lock().unwrap().get(&req.serial).cloned() else {
+            return problem(401, codes::NOT_RECOGNISED, "not recognised");
+        };
+        let key = StatusKey::derive(&seed);
+        if key.check_request(&req).is_err() {
+            return problem(401, codes::NOT_RECOGNISED, "not recognised");
+        }
+        if !time_in_window(req.unix_ms, self.now()) {
+            return problem(400, codes::CLOCK_SKEW, "unix_ms: off");
+        }
+        let state = self
+            .states
+            .lock()
+            .unwrap()
+            .get(&req.serial)
+            .copied()
+            .unwrap_or(TokenStatus::Pending);
+        let mut answer = key.response(&req, state, self.now());
+        if *self.tamper.lock().unwrap() {
+            answer.state = TokenStatus::Active;
+        }
+        ok(&answer)
     }
 
     fn start(&self, req: StartRequest) -> (u16, String) {

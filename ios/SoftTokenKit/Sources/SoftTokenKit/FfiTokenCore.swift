@@ -78,6 +78,8 @@ public final class FfiTokenCore: TokenCore {
         case .pending: status = .pending
         case .active: status = .active
         case .revoked: status = .revoked
+        // Dead as a revoked token is (no code); own words come with the status screen.
+        case .stopped, .replaced: status = .revoked
         }
         return TokenSummary(serial: info.serial.compact, serialGrouped: info.serial.grouped, issuer: info.issuer,
                             label: info.userLabel, status: status, digits: Int(info.otp.digits),

@@ -25,7 +25,7 @@ use super::conn::Conn as _;
 use super::model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
-    SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenState, User,
+    SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenStanding, TokenState, User,
 };
 use super::model::{MailId, MailOutcome, OutboxMail, ServiceMail};
 use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, ops, status};
@@ -304,6 +304,11 @@ impl Store for SqliteStore {
 
     async fn token(&self, service: &ServiceId, serial: &TokenSerial) -> StoreResult<Option<Token>> {
         self.read(with!(service, serial => |c| ops::token(c, &service, &serial)))
+            .await
+    }
+
+    async fn token_standing(&self, serial: &TokenSerial) -> StoreResult<Option<TokenStanding>> {
+        self.read(with!(serial => |c| ops::token_standing(c, &serial)))
             .await
     }
 

@@ -105,6 +105,9 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
                 TokenState.PENDING -> TokenStatus.PENDING
                 TokenState.ACTIVE -> TokenStatus.ACTIVE
                 TokenState.REVOKED -> TokenStatus.REVOKED
+                // Dead as a revoked token is (no code); the shell's own words for these
+                // come with the status screen (issue 16).
+                TokenState.STOPPED, TokenState.REPLACED -> TokenStatus.REVOKED
             },
             digits = info.otp.digits.toInt(),
             periodSeconds = info.otp.periodSeconds.toInt(),
