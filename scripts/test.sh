@@ -25,6 +25,8 @@ if [ -n "${SOFTTOKEN_TEST_POSTGRES_URL:-}" ]; then
 fi
 echo "== API conformance (Schemathesis against a live server)"
 scripts/api-conformance.sh target/debug/softtoken-server
+echo "== help-desk console in a real browser (headless chromium)"
+scripts/browser-tests.sh
 echo "== mobile apps: Kotlin and Swift syntax"
 node scripts/mobile-syntax/check.js
 echo "== bindings (Kotlin tests on the JVM, Swift syntax)"
