@@ -260,6 +260,14 @@ export async function activatedCustomer(bank, userId) {
  */
 export async function checkLayout(page, name, keys = []) {
   mkdirSync(screenshotDir, { recursive: true });
+  // The console's stylesheet is loaded and applied (a CSP or path mistake would leave the
+  // page unstyled, and the layout checks below would pass on the browser's defaults).
+  const styled = await page.evaluate(() => ({
+    sheets: [...document.styleSheets].map((sheet) => sheet.href ?? ''),
+    background: getComputedStyle(document.body).backgroundColor,
+  }));
+  assert.ok(styled.sheets.some((href) => href.endsWith('/console/static/console.css')), `${name}: no console.css in ${styled.sheets}`);
+  assert.equal(styled.background, 'rgb(243, 245, 248)', `${name}: console.css is not applied`);
   for (const viewport of viewports) {
     await page.setViewportSize({ width: viewport.width, height: viewport.height });
     const { scrollWidth, innerWidth } = await page.evaluate(() => ({
