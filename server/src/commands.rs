@@ -44,6 +44,7 @@ pub async fn run(command: Command) -> CommandResult {
         Command::Demo(serve) => demo(serve).await,
         Command::Tokens(TokensCommand::Import(args)) => tokens_import(args).await,
         Command::Key(command) => key(command).await,
+        Command::Operator(command) => crate::console::cli::run(command).await,
         Command::Config(ConfigCommand::Check(check)) => {
             // What clap cannot check alone: the public URL is checked against the address.
             check.serve.public_url(check.serve.listen)?;
@@ -377,6 +378,11 @@ fn policy_from(add: &ServiceAdd) -> Result<Policy, String> {
 }
 
 async fn service_add(add: ServiceAdd) -> CommandResult {
+    if add.id.as_str().starts_with('_') {
+        return Err(
+            "service IDs starting with '_' are reserved (the console's is _console)".into(),
+        );
+    }
     let policy = policy_from(&add)?;
     if add.window > 10 {
         return Err("--window above 10 steps makes codes far too easy to guess".into());
