@@ -41,10 +41,14 @@ async function newPage() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
-  // A console that needs a script, or breaks its CSP, would show it here.
+  // A page that breaks its CSP (an inline style or script: "Refused to apply …") or throws
+  // shows it here. A 4xx answer (a refused sign-in is a 401) or the browser's own favicon
+  // request is logged as "Failed to load resource" and is no fault of the page.
   const problems = [];
   page.on('pageerror', (error) => problems.push(String(error)));
-  page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(message.text());
+  });
   page.problems = problems;
   return page;
 }
