@@ -38,7 +38,10 @@ after(async () => {
 });
 
 async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  // A Japanese help desk's browser: the console answers in Japanese by Accept-Language.
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 }, acceptDownloads: true, locale: 'ja-JP', timezoneId: 'Asia/Tokyo',
+  });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   // A page that breaks its CSP (an inline style or script: "Refused to apply …") or throws
