@@ -12,8 +12,8 @@ chromium=${CHROMIUM_BIN:-}
 for candidate in /usr/lib/chromium/chromium /usr/bin/chromium; do
   [[ -z $chromium && -x $candidate ]] && chromium=$candidate
 done
-if [[ -z $chromium ]]; then
-  echo "browser-tests: chromium is missing: run scripts/setup.sh (apt-get install chromium)" >&2
+if [[ -z $chromium || ! -x $chromium ]]; then
+  echo "browser-tests: chromium${chromium:+ ($chromium)} is missing: run scripts/setup.sh (apt-get install chromium)" >&2
   exit 1
 fi
 if [[ ! -f node_modules/playwright-core/package.json ]]; then
