@@ -36,9 +36,9 @@ CREATE INDEX console_sessions_by_operator ON console_sessions (operator_id);
 
 -- The operators' own tokens are ordinary tokens of this reserved service (user ID
 -- `op-<operator id>`), so they activate, confirm and verify by the customers' code paths.
--- No API key hashes to 32 zero bytes, so no bank call can reach it.
+-- Its key "hash" is 33 zero bytes: a SHA-256 is 32, so no API key can ever match it.
 INSERT INTO services (id, name, algorithm, digits, period, otp_window, max_failures,
     cooldown_secs, enrollment_ttl_secs, tokens_per_user, shared_tokens, api_key_hash,
     created_at)
 VALUES ('_console', 'softtoken console operators', NULL, NULL, NULL, 1, 5, 0, 86400, 1,
-    FALSE, zeroblob(32), 0);
+    FALSE, zeroblob(33), 0);

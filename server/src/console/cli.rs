@@ -148,10 +148,10 @@ async fn add_operator(add: OperatorAdd) -> CommandResult {
     // The same rule as user IDs: safe in URLs, logs and the audit trail.
     UserId::new(add.name.as_str()).map_err(|_| "--name must be 1–64 of [A-Za-z0-9._-]")?;
     let (store, _) = open(&add.storage).await?;
-    if let Some(sid) = &add.service {
-        if sid.as_str() == CONSOLE_SERVICE || store.service(sid).await?.is_none() {
-            return Err(format!("no service '{sid}' on this server").into());
-        }
+    if let Some(sid) = &add.service
+        && (sid.as_str() == CONSOLE_SERVICE || store.service(sid).await?.is_none())
+    {
+        return Err(format!("no service '{sid}' on this server").into());
     }
     let (secret, generated) = new_password(add.password_stdin)?;
     let hash = hash_blocking(secret.clone()).await?;

@@ -223,13 +223,9 @@ async fn workspace(
         .map_err(|e| e.into_response())
 }
 
-/// The CSRF check of a form; `Err` is the 403 answer.
-fn check_csrf(s: &AnySession, field: &str, lang: &Lang) -> Result<(), Response> {
-    if s.csrf_ok(field) {
-        Ok(())
-    } else {
-        Err(bad_csrf(lang))
-    }
+/// The CSRF check of a form: `Some` is the 403 answer.
+fn csrf_refusal(s: &AnySession, field: &str, lang: &Lang) -> Option<Response> {
+    (!s.csrf_ok(field)).then(|| bad_csrf(lang))
 }
 
 // --- home, stylesheet, 404 ---------------------------------------------------------------
@@ -648,7 +644,7 @@ pub async fn enroll_confirm(
     s: AnySession,
     Form(form): Form<OtpForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &form.csrf, &lang) {
+    if let Some(r) = csrf_refusal(&s, &form.csrf, &lang) {
         return r;
     }
     if s.session.stage == SessionStage::Full {
@@ -745,7 +741,7 @@ pub async fn enroll_reissue(
     s: AnySession,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &form.csrf, &lang) {
+    if let Some(r) = csrf_refusal(&s, &form.csrf, &lang) {
         return r;
     }
     if s.session.stage == SessionStage::Full {
@@ -781,7 +777,7 @@ pub async fn logout(
     s: AnySession,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s, &form.csrf, &lang) {
+    if let Some(r) = csrf_refusal(&s, &form.csrf, &lang) {
         return r;
     }
     let home = match home_service(&s.session.operator) {
@@ -850,7 +846,7 @@ pub async fn pick_service(
     s: Signed,
     Form(form): Form<PickForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s.0, &form.csrf, &lang) {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
         return r;
     }
     if s.role() != OperatorRole::Superuser {
@@ -1104,7 +1100,7 @@ async fn after_user_action(
 
 macro_rules! help_desk_action {
     ($state:ident, $lang:ident, $s:ident, $csrf:expr) => {{
-        if let Err(r) = check_csrf(&$s.0, $csrf, &$lang) {
+        if let Some(r) = csrf_refusal(&$s.0, $csrf, &$lang) {
             return r;
         }
         match workspace(&$state, &$s, &$lang, may_help).await {
@@ -1546,7 +1542,7 @@ pub async fn rotate_api_key(
     s: Signed,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = check_csrf(&s.0, &form.csrf, &lang) {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
         return r;
     }
     let service = match workspace(&state, &s, &lang, may_admin).await {
