@@ -21,7 +21,8 @@ if [ -n "${SOFTTOKEN_TEST_POSTGRES_URL:-}" ]; then
   echo "== server story and API tests again, on SQLite"
   env -u SOFTTOKEN_TEST_POSTGRES_URL cargo test --workspace \
     --test story --test bank_api --test security --test database_dump --test pskc_import \
-    --test night_cutoff --test activation_mail --test shutdown --test health --test metrics
+    --test night_cutoff --test activation_mail --test shutdown --test health --test metrics \
+    --test console
 fi
 echo "== API conformance (Schemathesis against a live server)"
 scripts/api-conformance.sh target/debug/softtoken-server
