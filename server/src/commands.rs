@@ -339,6 +339,14 @@ async fn housekeeping(state: AppState) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging expired rows failed; will retry"),
         }
+        // Ended console sessions are refused already; this only keeps the table small.
+        if let Err(e) = state
+            .store
+            .purge_console_sessions(crate::console::session::LIMITS, now)
+            .await
+        {
+            tracing::warn!(error = %e, "purging console sessions failed; will retry");
+        }
     }
 }
 
