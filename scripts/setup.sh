@@ -11,6 +11,10 @@ command -v java >/dev/null || need_apt+=(default-jre-headless)
 [[ -f /usr/share/java/jna.jar ]] || need_apt+=(libjna-java)
 [[ -f /usr/share/java/junit-platform-console-standalone.jar ]] || need_apt+=(junit5)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
+# The console's browser tests (scripts/browser-tests.sh): Debian's chromium, driven headless by
+# playwright-core (npm, below), and a Japanese font so the screenshots show the console's text.
+[[ -x /usr/lib/chromium/chromium ]] || need_apt+=(chromium)
+[[ -d /usr/share/fonts/opentype/ipafont-gothic ]] || need_apt+=(fonts-ipafont-gothic)
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]} (apt)"
   apt-get update -qq
@@ -35,10 +39,12 @@ if ! python3 -c 'import pyotp' 2>/dev/null; then
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'pyotp==2.9.0'
 fi
 
-# kotlinc and tree-sitter-swift, pinned in package.json / package-lock.json. --ignore-scripts:
-# tree-sitter ships prebuilt binaries, and its install script would try to download one.
-if [[ ! -x node_modules/kotlin-compiler/bin/kotlinc || ! -d node_modules/tree-sitter-swift ]]; then
-  echo "setup: installing kotlin-compiler and tree-sitter-swift (npm)"
+# kotlinc, tree-sitter-swift and playwright-core, pinned in package.json / package-lock.json.
+# --ignore-scripts: tree-sitter ships prebuilt binaries, and its install script would try to
+# download one; playwright-core drives the system chromium and has no browser to download.
+if [[ ! -x node_modules/kotlin-compiler/bin/kotlinc || ! -d node_modules/tree-sitter-swift ||
+      ! -f node_modules/playwright-core/package.json ]]; then
+  echo "setup: installing kotlin-compiler, tree-sitter-swift and playwright-core (npm)"
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 

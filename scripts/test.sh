@@ -22,10 +22,12 @@ if [ -n "${SOFTTOKEN_TEST_POSTGRES_URL:-}" ]; then
   env -u SOFTTOKEN_TEST_POSTGRES_URL cargo test --workspace \
     --test story --test bank_api --test security --test database_dump --test pskc_import \
     --test night_cutoff --test activation_mail --test shutdown --test health --test metrics \
-    --test token_status
+    --test token_status --test console
 fi
 echo "== API conformance (Schemathesis against a live server)"
 scripts/api-conformance.sh target/debug/softtoken-server
+echo "== help-desk console in a real browser (headless chromium)"
+scripts/browser-tests.sh
 echo "== mobile apps: Kotlin and Swift syntax"
 node scripts/mobile-syntax/check.js
 echo "== mobile apps: store-release settings (Android SDK levels, 16 KB pages, API guards; iOS manifest, icon, backup)"

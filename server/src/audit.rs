@@ -54,11 +54,23 @@ pub enum AuditKind {
     MailDeferred,
     /// An activation e-mail was given up (refused for good, or its enrollment expired).
     MailFailed,
+    /// A console operator was added.
+    OperatorAdded,
+    /// A console operator was disabled, re-enabled or given a new password.
+    OperatorChanged,
+    /// A console operator signed in (or began enrolling their own token).
+    ConsoleSignIn,
+    /// A console sign-in was refused: wrong password or code, locked or disabled.
+    ConsoleSignInFailed,
+    /// A console operator signed out.
+    ConsoleSignOut,
+    /// A service's API key was replaced from the console.
+    ApiKeyRotated,
 }
 
 impl AuditKind {
     /// Every kind, for documentation and tests.
-    pub const ALL: [AuditKind; 24] = [
+    pub const ALL: [AuditKind; 30] = [
         AuditKind::EnrollmentIssued,
         AuditKind::ActivationStarted,
         AuditKind::ActivationRefused,
@@ -83,6 +95,12 @@ impl AuditKind {
         AuditKind::MailSent,
         AuditKind::MailDeferred,
         AuditKind::MailFailed,
+        AuditKind::OperatorAdded,
+        AuditKind::OperatorChanged,
+        AuditKind::ConsoleSignIn,
+        AuditKind::ConsoleSignInFailed,
+        AuditKind::ConsoleSignOut,
+        AuditKind::ApiKeyRotated,
     ];
 
     /// The name stored in the database and shown by the API.
@@ -112,6 +130,12 @@ impl AuditKind {
             AuditKind::MailSent => "mail_sent",
             AuditKind::MailDeferred => "mail_deferred",
             AuditKind::MailFailed => "mail_failed",
+            AuditKind::OperatorAdded => "operator_added",
+            AuditKind::OperatorChanged => "operator_changed",
+            AuditKind::ConsoleSignIn => "console_sign_in",
+            AuditKind::ConsoleSignInFailed => "console_sign_in_failed",
+            AuditKind::ConsoleSignOut => "console_sign_out",
+            AuditKind::ApiKeyRotated => "api_key_rotated",
         }
     }
 

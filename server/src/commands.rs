@@ -44,6 +44,7 @@ pub async fn run(command: Command) -> CommandResult {
         Command::Demo(serve) => demo(serve).await,
         Command::Tokens(TokensCommand::Import(args)) => tokens_import(args).await,
         Command::Key(command) => key(command).await,
+        Command::Operator(command) => crate::console::cli::run(command).await,
         Command::Config(ConfigCommand::Check(check)) => {
             // What clap cannot check alone: the public URL is checked against the address.
             check.serve.public_url(check.serve.listen)?;
@@ -338,6 +339,14 @@ async fn housekeeping(state: AppState) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purging expired rows failed; will retry"),
         }
+        // Ended console sessions are refused already; this only keeps the table small.
+        if let Err(e) = state
+            .store
+            .purge_console_sessions(crate::console::session::LIMITS, now)
+            .await
+        {
+            tracing::warn!(error = %e, "purging console sessions failed; will retry");
+        }
     }
 }
 
@@ -377,6 +386,11 @@ fn policy_from(add: &ServiceAdd) -> Result<Policy, String> {
 }
 
 async fn service_add(add: ServiceAdd) -> CommandResult {
+    if add.id.as_str().starts_with('_') {
+        return Err(
+            "service IDs starting with '_' are reserved (the console's is _console)".into(),
+        );
+    }
     let policy = policy_from(&add)?;
     if add.window > 10 {
         return Err("--window above 10 steps makes codes far too easy to guess".into());

@@ -224,6 +224,60 @@ pub enum Command {
     /// Check the configuration (file, environment, flags).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Manage the help-desk console's operators.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+}
+
+/// `operator …`: the bank's staff who sign in to `/console`.
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Add an operator; prints a generated password once (or reads one from stdin).
+    Add(OperatorAdd),
+    /// List operators.
+    List(Storage),
+    /// Disable an operator (ends their sessions).
+    Disable {
+        /// The operator's sign-in name.
+        #[arg(long)]
+        name: String,
+        /// Storage.
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Give an operator a new password and clear their lockout; prints it once (or reads one
+    /// from stdin).
+    ResetPassword {
+        /// The operator's sign-in name.
+        #[arg(long)]
+        name: String,
+        /// Read the password from stdin (one line) instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Storage.
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+/// `operator add`.
+#[derive(Debug, Args)]
+pub struct OperatorAdd {
+    /// The service the operator works for; leave out for `--role superuser` only.
+    #[arg(long)]
+    pub service: Option<ServiceId>,
+    /// Sign-in name, unique on the server: 1–64 of `[A-Za-z0-9._-]`.
+    #[arg(long)]
+    pub name: String,
+    /// `helpdesk`, `admin`, `auditor` or `superuser`.
+    #[arg(long)]
+    pub role: String,
+    /// Read the password from stdin (one line) instead of generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Storage.
+    #[command(flatten)]
+    pub storage: Storage,
 }
 
 /// `config …`.

@@ -4,6 +4,7 @@
 //! command line ([`config`]) and runs it ([`commands`]).
 
 pub mod access_log;
+pub mod actions;
 pub mod audit;
 pub mod auth;
 pub mod client_addr;
@@ -11,6 +12,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod config_file;
+pub mod console;
 pub mod crypto;
 pub mod error;
 pub mod import;

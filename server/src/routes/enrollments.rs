@@ -6,29 +6,19 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Deserializer, Serialize};
-use softtoken_protocol::activation::{PasswordKey, valid_start_password};
 use softtoken_protocol::{ServiceId, UserId};
 use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
 use softtoken_protocol::Problem;
 
-use std::sync::Arc;
-
-use softtoken_protocol::problem::codes;
-
 use crate::AppState;
-use crate::audit::AuditKind;
+use crate::actions::Actor;
 use crate::auth::ServiceAccess;
-use crate::crypto::Bound;
 use crate::error::{ApiError, Json};
 use crate::mail::address::EmailAddress;
 use crate::mail::template::Language;
-use crate::mail::{Activation, Mailer};
-use crate::qr;
-use crate::routes::{ServicePath, rfc3339};
-use crate::store::ServiceMail;
-use crate::store::{EnrollmentId, NewAuditEvent, NewEnrollment};
+use crate::routes::ServicePath;
 
 /// Shortest enrollment lifetime a bank may ask for.
 pub const MIN_TTL_SECONDS: u64 = 60;
@@ -42,6 +32,18 @@ pub struct StartPassword(Zeroizing<String>);
 impl std::fmt::Debug for StartPassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("StartPassword([REDACTED])")
+    }
+}
+
+impl StartPassword {
+    /// Wraps a start password typed into the console or generated there.
+    pub fn new(password: Zeroizing<String>) -> Self {
+        StartPassword(password)
+    }
+
+    /// The password, for stretching it into `w`.
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 }
 
@@ -110,119 +112,6 @@ pub async fn issue(
     ServiceAccess(service): ServiceAccess,
     Json(request): Json<EnrollmentRequest>,
 ) -> Result<(StatusCode, Json<EnrollmentResponse>), ApiError> {
-    let sid = service.id.clone();
-    if !valid_start_password(&request.start_password.0) {
-        return Err(ApiError::bad_request(
-            "start_password must be 4 to 64 printable ASCII characters",
-        ));
-    }
-    let ttl = request
-        .ttl_seconds
-        .unwrap_or(service.policy.enrollment_ttl_secs);
-    if !(MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ttl) {
-        return Err(ApiError::bad_request(format!(
-            "ttl_seconds must be {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS}"
-        )));
-    }
-    let uid = request.user_id.clone();
-    // Refused before anything is derived or written: a mail that cannot go is an error
-    // the bank must see now, not an enrollment the customer never hears of.
-    let mail = match &request.email {
-        None => None,
-        Some(address) => Some((address.clone(), mail_setup(&state, &sid).await?)),
-    };
-    // PBKDF2 with 100,000 iterations takes tens of milliseconds: keep it off the
-    // async workers.
-    let (password, s, u) = (request.start_password, sid.clone(), uid.clone());
-    let w = tokio::task::spawn_blocking(move || PasswordKey::derive(&password.0, &s, &u))
-        .await
-        .map_err(ApiError::internal)?;
-    let now = state.now();
-    let id = EnrollmentId::generate();
-    let expires_at = now + i64::try_from(ttl * 1000).unwrap_or(i64::MAX);
-    let activation_uri = qr::activation_uri(&state.public_url, &sid, &uid);
-    let language = request.lang.unwrap_or_default();
-    let mail = mail.map(|(address, (mailer, settings))| {
-        let composed = Activation {
-            service: &service,
-            settings: &settings,
-            user_id: uid.as_str(),
-            expires_at_ms: expires_at,
-            language,
-        }
-        .compose(&address, &activation_uri);
-        (mailer, address, composed)
-    });
-    let mut detail = format!("expires {}", rfc3339(expires_at));
-    if let Some((_, address, _)) = &mail {
-        detail.push_str(&format!(
-            "; e-mail ({language}) queued to {}",
-            address.masked()
-        ));
-    }
-    let issued = NewAuditEvent::new(&sid, AuditKind::EnrollmentIssued, detail).user(&uid);
-    state
-        .store
-        .issue_enrollment(
-            &NewEnrollment {
-                w: state.key.seal(
-                    w.expose(),
-                    Bound::W {
-                        enrollment: id.as_str(),
-                    },
-                ),
-                id,
-                service_id: sid.clone(),
-                user_id: uid.clone(),
-                expires_at,
-                mail: mail.as_ref().map(|(_, _, composed)| composed.clone()),
-            },
-            &issued,
-            now,
-        )
-        .await?;
-    let email_queued = match &mail {
-        Some((mailer, _, _)) => {
-            mailer.wake();
-            true
-        }
-        None => false,
-    };
-    let qr_svg = qr::svg(&activation_uri)
-        .ok_or_else(|| ApiError::internal("activation URI too long for a QR code"))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(EnrollmentResponse {
-            service_id: sid,
-            user_id: uid,
-            expires_at: rfc3339(expires_at),
-            activation_uri,
-            qr_svg,
-            email_queued,
-        }),
-    ))
-}
-
-/// The mailer and the service's mail settings, or 409 `mail_not_configured` saying which
-/// is missing.
-async fn mail_setup(
-    state: &AppState,
-    sid: &ServiceId,
-) -> Result<(Arc<Mailer>, ServiceMail), ApiError> {
-    let not_configured =
-        |detail: String| ApiError::new(StatusCode::CONFLICT, codes::MAIL_NOT_CONFIGURED, detail);
-    let Some(mailer) = state.mailer.clone() else {
-        return Err(not_configured(
-            "email: this server sends no e-mail (it runs without --smtp-url and --mail-from); \
-             leave email out, or ask the operator to configure SMTP"
-                .into(),
-        ));
-    };
-    let Some(settings) = state.store.service_mail(sid).await? else {
-        return Err(not_configured(format!(
-            "email: service '{sid}' has no activation e-mail set up (no download URL); the \
-             operator runs `softtoken-server service mail --id {sid} --download-url URL`"
-        )));
-    };
-    Ok((mailer, settings))
+    let issued = crate::actions::issue_enrollment(&state, &service, request, Actor::Bank).await?;
+    Ok((StatusCode::CREATED, Json(issued)))
 }

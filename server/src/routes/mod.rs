@@ -112,7 +112,10 @@ pub fn router(state: AppState) -> Router {
     let (api, document) = api(&state).split_for_parts();
     let document = crate::openapi::Document::new(&crate::openapi::finish(document));
     let proxies = state.trusted_proxies.clone();
+    // The help-desk console is HTML, not API: outside the OpenAPI document, under /console
+    // only, with its own 404 there; the API's problem answers elsewhere are untouched.
     api.layer(Extension(document))
+        .merge(crate::console::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -7,21 +7,21 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use softtoken_protocol::ServiceId;
 use softtoken_protocol::problem::codes;
 use utoipa::ToSchema;
 
 use softtoken_protocol::Problem;
 
 use crate::AppState;
+use crate::actions::Actor;
 use crate::audit::AuditKind;
 use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json, Path};
 use crate::otp_check::Code;
 use crate::routes::users::{OtpRequest, UserResponse, user_view};
-use crate::routes::{TokenPath, UserPath, rfc3339};
+use crate::routes::{TokenPath, UserPath};
 use crate::serial::TokenSerial;
-use crate::store::{Binding, NewAuditEvent, StepUse, StoreError, Token, TokenState};
+use crate::store::{NewAuditEvent, StepUse, StoreError, Token};
 use crate::verification::{Outcome, Proof, Verdict};
 
 /// Register a provisioned token to a user.
@@ -113,23 +113,11 @@ fn tries_left(n: u32) -> String {
 }
 
 /// The step a proof gives, or the answer to its refusal.
-fn fresh(proof: Proof, which: &str) -> Result<StepUse, ApiError> {
+pub(crate) fn fresh(proof: Proof, which: &str) -> Result<StepUse, ApiError> {
     match proof {
         Proof::Fresh(step) => Ok(step),
         Proof::Refused(verdict) => Err(refused(&verdict, which)),
     }
-}
-
-async fn service_token(
-    state: &AppState,
-    sid: &ServiceId,
-    serial: &TokenSerial,
-) -> Result<Token, ApiError> {
-    state
-        .store
-        .token(sid, serial)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no token {serial} in service '{sid}'")))
 }
 
 /// Registers a provisioned token (or, where allowed, a shared one) to a user.
@@ -148,41 +136,16 @@ pub async fn register(
     Path(UserPath { uid, .. }): Path<UserPath>,
     Json(request): Json<RegisterRequest>,
 ) -> Result<(StatusCode, Json<UserResponse>), ApiError> {
-    let sid = &service.id;
-    if let Some(user) = state.store.user(sid, &uid).await?
-        && user.locked
-    {
-        return Err(StoreError::Locked.into());
-    }
-    let token = service_token(&state, sid, &request.serial).await?;
-    let proof = state
-        .verification()
-        .prove_unbound(
-            &service,
-            &uid,
-            &token,
-            &request.otp,
-            AuditKind::Registration,
-        )
-        .await?;
-    let step = fresh(proof, "the code")?;
-    let binding = Binding {
-        step,
-        shared_tokens: service.policy.shared_tokens,
-        tokens_per_user: service.policy.tokens_per_user,
-        max_failures: service.policy.max_failures,
-    };
-    let event = NewAuditEvent::new(sid, AuditKind::TokenRegistered, "active")
-        .user(&uid)
-        .serial(&request.serial);
-    state
-        .store
-        .bind_token(&binding, &event, state.now())
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(user_view(&state, &service, &uid).await?),
-    ))
+    let user = crate::actions::register(
+        &state,
+        &service,
+        &uid,
+        &request.serial,
+        &request.otp,
+        Actor::Bank,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(user)))
 }
 
 /// Device change: old code, new serial and new code, atomically.
@@ -208,7 +171,7 @@ pub async fn replace(
         verification.prove(&service, &uid, &request.old_otp).await?,
         "the current token's code",
     )?;
-    let token = service_token(&state, sid, &request.new_serial).await?;
+    let token = crate::actions::service_token(&state, sid, &request.new_serial).await?;
     crate::store::rules::check_replacement(&token, service.policy.max_failures, now)?;
     let proof = verification
         .prove_unbound(
@@ -281,39 +244,9 @@ pub async fn revoke(
     Path(TokenPath { serial, .. }): Path<TokenPath>,
 ) -> Result<Json<RevokeResponse>, ApiError> {
     let serial = path_serial(&serial)?;
-    let now = state.now();
-    let cooldown = crate::store::rules::revoke_cooldown(&service.policy, now);
-    let until = cooldown.end();
-    let revocation = state
-        .store
-        .revoke_token(&service.id, &serial, cooldown, now)
-        .await?;
-    crate::metrics::revoked();
-    let latest = revocation
-        .users
-        .iter()
-        .map(|(_, u)| *u)
-        .max()
-        .unwrap_or(until);
-    Ok(Json(RevokeResponse {
-        serial: serial.as_str().to_string(),
-        state: TokenState::Revoked.as_str().to_string(),
-        users: revocation
-            .users
-            .iter()
-            .map(|(u, _)| u.to_string())
-            .collect(),
-        cooldown_until: rfc3339(latest),
-        cooldowns: revocation
-            .users
-            .iter()
-            .map(|(u, until)| RevokedUser {
-                user_id: u.to_string(),
-                cooldown_until: rfc3339(*until),
-            })
-            .collect(),
-        ended_enrollments: revocation.ended_enrollments,
-    }))
+    crate::actions::revoke(&state, &service, &serial, Actor::Bank)
+        .await
+        .map(Json)
 }
 
 /// Clears a token's count of wrong registration codes, after the bank made sure the
@@ -336,7 +269,7 @@ pub async fn unlock(
         .unlock_token(&service.id, &serial, &event, state.now())
         .await?;
     crate::metrics::unlocked(crate::metrics::Unlocked::Token);
-    let token = service_token(&state, &service.id, &serial).await?;
+    let token = crate::actions::service_token(&state, &service.id, &serial).await?;
     Ok(Json(token_state(&token)))
 }
 

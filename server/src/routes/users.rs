@@ -12,13 +12,13 @@ use utoipa::ToSchema;
 use softtoken_protocol::Problem;
 
 use crate::AppState;
-use crate::audit::AuditKind;
+use crate::actions::Actor;
 use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json, Path};
 use crate::otp_check::Code;
 use crate::policy::MAX_ACTIVATION_GUESSES;
 use crate::routes::{UserPath, rfc3339};
-use crate::store::{Enrollment, NewAuditEvent, Service, rules};
+use crate::store::{Enrollment, Service, rules};
 use crate::verification::{Outcome, Purpose, Verdict};
 
 /// A code to check.
@@ -190,13 +190,9 @@ pub async fn unlock(
     ServiceAccess(service): ServiceAccess,
     Path(UserPath { uid, .. }): Path<UserPath>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    let event = NewAuditEvent::new(&service.id, AuditKind::UserUnlocked, "").user(&uid);
-    state
-        .store
-        .unlock_user(&service.id, &uid, &event, state.now())
-        .await?;
-    crate::metrics::unlocked(crate::metrics::Unlocked::User);
-    user_view(&state, &service, &uid).await.map(Json)
+    crate::actions::unlock_user(&state, &service, &uid, Actor::Bank)
+        .await
+        .map(Json)
 }
 
 /// Ends a user's revocation cool-down now, so a new token may be issued at once.
@@ -211,13 +207,9 @@ pub async fn end_cooldown(
     ServiceAccess(service): ServiceAccess,
     Path(UserPath { uid, .. }): Path<UserPath>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    let now = state.now();
-    let event = NewAuditEvent::new(&service.id, AuditKind::CooldownEnded, "by the bank").user(&uid);
-    state
-        .store
-        .end_cooldown(&service.id, &uid, &event, now)
-        .await?;
-    user_view(&state, &service, &uid).await.map(Json)
+    crate::actions::end_cooldown(&state, &service, &uid, Actor::Bank)
+        .await
+        .map(Json)
 }
 
 /// A user's state and tokens.

@@ -15,6 +15,7 @@
 //! [`crate::crypto::Keyring`].
 
 mod conn;
+pub mod console;
 mod error;
 mod model;
 mod ops;
@@ -44,6 +45,7 @@ pub use sqlite::SqliteStore;
 pub use status::{MigrationStatus, PoolUse};
 
 use crate::serial::TokenSerial;
+use console::{AuditFilter, ConsoleSession, NewOperator, Operator, SessionLimits, SessionStage};
 
 /// Everything the server keeps. `now` is passed in (Unix ms) so every instance and
 /// every test agrees on the time the handler saw. Each write takes the audit event that
@@ -225,12 +227,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Revokes a token, ends its users' unused enrollments and starts their cool-down as
     /// `cooldown` asks (`rules::cooldown_after_revoke`). Revoking a revoked token changes
-    /// nothing. `NotFound` if no such token.
+    /// nothing. `NotFound` if no such token. `operator`: the console operator who did it,
+    /// for the audit event.
     async fn revoke_token(
         &self,
         service: &ServiceId,
         serial: &TokenSerial,
         cooldown: RevokeCooldown,
+        operator: Option<&str>,
         now: i64,
     ) -> StoreResult<Revocation>;
     /// Ends a user's cool-down now. `NotFound` if no such user.
@@ -296,6 +300,109 @@ pub trait Store: Send + Sync + 'static {
     /// Stores re-sealed values, in one commit, each only if its row still holds the old
     /// one; how many were stored.
     async fn replace_sealed(&self, kind: SealedKind, values: &[Resealed]) -> StoreResult<u64>;
+
+    // --- help-desk console (store/console.rs) ----------------------------------------
+    /// Stops OTP for a user without a code (the help desk, on a written request): unbinds
+    /// all their tokens as `stop_user` does. `NotFound` if no such user.
+    async fn stop_user_without_code(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Vec<TokenSerial>>;
+    /// Adds an operator; its row ID. `Conflict` if the name is taken.
+    async fn add_operator(
+        &self,
+        operator: &NewOperator,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<i64>;
+    /// The operator of that sign-in name.
+    async fn operator_named(&self, name: &str) -> StoreResult<Option<Operator>>;
+    /// The operators of a service (`None`: every operator), by name.
+    async fn operators(&self, service: Option<&ServiceId>) -> StoreResult<Vec<Operator>>;
+    /// Disables or re-enables an operator and ends their sessions. `NotFound`.
+    async fn set_operator_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Sets an operator's password hash, clears their failures and lock, ends their
+    /// sessions. `NotFound`.
+    async fn set_operator_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Counts a wrong password or code against an operator, locking at `max_failures`;
+    /// records `audit` either way.
+    async fn operator_failure(
+        &self,
+        operator: i64,
+        max_failures: u32,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Failures>;
+    /// Stores a new console session (by the hash of its ID); a `Full` one clears the
+    /// operator's failures.
+    async fn begin_console_session(
+        &self,
+        id_hash: &[u8; 32],
+        operator: i64,
+        stage: SessionStage,
+        service: Option<&ServiceId>,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// The live session of that ID hash (neither idle nor older than `limits` allow, its
+    /// operator neither disabled nor locked), marked as seen now.
+    async fn console_session(
+        &self,
+        id_hash: &[u8; 32],
+        limits: SessionLimits,
+        now: i64,
+    ) -> StoreResult<Option<ConsoleSession>>;
+    /// Moves a session to `stage` and `service` (a `Full` stage clears the operator's
+    /// failures). `NotFound` if it ended.
+    async fn update_console_session(
+        &self,
+        id_hash: &[u8; 32],
+        stage: SessionStage,
+        service: Option<&ServiceId>,
+        audit: Option<&NewAuditEvent>,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Ends a session (sign-out), recording `audit` if it was live.
+    async fn end_console_session(
+        &self,
+        id_hash: &[u8; 32],
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Deletes sessions past `limits`; how many.
+    async fn purge_console_sessions(&self, limits: SessionLimits, now: i64) -> StoreResult<u64>;
+    /// Users of a service whose ID, or a serial bound to whom, contains `query`
+    /// (case-insensitive), by user ID.
+    async fn search_users(
+        &self,
+        service: &ServiceId,
+        query: &str,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<UserId>>;
+    /// Events of a service that pass `filter`, newest first.
+    async fn audit_search(
+        &self,
+        service: &ServiceId,
+        filter: &AuditFilter,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>>;
 
     // --- operations -----------------------------------------------------------------
     /// How the backend's connections are in use now (for the metrics).

@@ -462,6 +462,8 @@ pub struct NewAuditEvent {
     pub serial: Option<TokenSerial>,
     /// Outcome or extra facts; never a secret.
     pub detail: String,
+    /// The console operator who acted (`None`: the bank API or the app).
+    pub operator: Option<String>,
 }
 
 impl NewAuditEvent {
@@ -473,6 +475,7 @@ impl NewAuditEvent {
             user_id: None,
             serial: None,
             detail: detail.into(),
+            operator: None,
         }
     }
 
@@ -485,6 +488,12 @@ impl NewAuditEvent {
     /// The same event, about `serial`.
     pub fn serial(mut self, serial: &TokenSerial) -> Self {
         self.serial = Some(serial.clone());
+        self
+    }
+
+    /// The same event, done by the console operator `name`.
+    pub fn by(mut self, name: &str) -> Self {
+        self.operator = Some(name.to_owned());
         self
     }
 }
@@ -504,6 +513,8 @@ pub struct AuditEvent {
     pub serial: Option<String>,
     /// Outcome or extra facts.
     pub detail: String,
+    /// The console operator who acted, if one did.
+    pub operator: Option<String>,
 }
 
 /// Which sealed secret of a row.

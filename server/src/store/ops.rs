@@ -128,6 +128,7 @@ pub(crate) async fn audit<C: Conn>(c: &mut C, event: &NewAuditEvent, now: i64) -
             event.user_id.as_ref().map(|u| u.as_str()),
             event.serial.as_ref().map(|s| s.as_str()),
             event.detail.as_str(),
+            event.operator.as_deref(),
         ],
     )
     .await?;
@@ -709,33 +710,52 @@ pub(crate) async fn stop_user<C: Conn>(
     now: i64,
 ) -> StoreResult<Vec<TokenSerial>> {
     consume_step_or_refuse(c, step, TokenState::Active, now).await?;
+    let event = NewAuditEvent::new(&step.service_id, AuditKind::OtpStopped, "").user(&step.user_id);
+    unbind_all(c, &step.service_id, &step.user_id, event, now).await
+}
+
+/// Stops OTP for a user without a code (the help desk, on the customer's written request):
+/// the same unbinding as [`stop_user`]. `NotFound` if no such user.
+pub(crate) async fn stop_user_without_code<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<Vec<TokenSerial>> {
+    let _: UserState = c
+        .fetch_optional(sql::USER_STATE, args![service.as_str(), user.as_str()])
+        .await?
+        .ok_or(StoreError::NotFound("user"))?;
+    unbind_all(c, service, user, event.clone(), now).await
+}
+
+/// Unbinds every token of the user (revoking those no user holds any more) and records
+/// `event` with the unbound serials appended to its detail.
+async fn unbind_all<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+    mut event: NewAuditEvent,
+    now: i64,
+) -> StoreResult<Vec<TokenSerial>> {
     let rows: Vec<Text> = c
-        .fetch_all(
-            sql::USER_SERIALS,
-            args![step.service_id.as_str(), step.user_id.as_str()],
-        )
+        .fetch_all(sql::USER_SERIALS, args![service.as_str(), user.as_str()])
         .await?;
     let serials = rows
         .into_iter()
         .map(|t| stored_serial(t.0))
         .collect::<StoreResult<Vec<_>>>()?;
     for serial in &serials {
-        unbind(
-            c,
-            &step.service_id,
-            &step.user_id,
-            serial,
-            TokenEnd::Stopped,
-        )
-        .await?;
+        unbind(c, service, user, serial, TokenEnd::Stopped).await?;
     }
     let list: Vec<&str> = serials.iter().map(TokenSerial::as_str).collect();
-    let event = NewAuditEvent::new(
-        &step.service_id,
-        AuditKind::OtpStopped,
-        format!("unbound {}", list.join(", ")),
-    )
-    .user(&step.user_id);
+    let unbound = format!("unbound {}", list.join(", "));
+    event.detail = if event.detail.is_empty() {
+        unbound
+    } else {
+        format!("{}; {unbound}", event.detail)
+    };
     audit(c, &event, now).await?;
     Ok(serials)
 }
@@ -745,6 +765,7 @@ pub(crate) async fn revoke_token<C: Conn>(
     service: &ServiceId,
     serial: &TokenSerial,
     cooldown: RevokeCooldown,
+    operator: Option<&str>,
     now: i64,
 ) -> StoreResult<Revocation> {
     let token = token(c, service, serial)
@@ -794,6 +815,10 @@ pub(crate) async fn revoke_token<C: Conn>(
         ),
     )
     .serial(serial);
+    let event = match operator {
+        Some(name) => event.by(name),
+        None => event,
+    };
     audit(c, &event, now).await?;
     Ok(Revocation {
         users,

@@ -26,6 +26,9 @@ use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres, Row as _};
 
 use super::conn::{Arg, Conn, FromRow, Row, args};
+use super::console::{
+    self, AuditFilter, ConsoleSession, NewOperator, Operator, SessionLimits, SessionStage,
+};
 use super::model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
@@ -798,10 +801,11 @@ impl Store for PostgresStore {
         service: &ServiceId,
         serial: &TokenSerial,
         cooldown: RevokeCooldown,
+        operator: Option<&str>,
         now: i64,
     ) -> StoreResult<Revocation> {
         serializable!(self, |c| ops::revoke_token(
-            c, service, serial, cooldown, now
+            c, service, serial, cooldown, operator, now
         ))
     }
 
@@ -813,6 +817,154 @@ impl Store for PostgresStore {
         now: i64,
     ) -> StoreResult<()> {
         serializable!(self, |c| ops::end_cooldown(c, service, user, audit, now))
+    }
+
+    async fn stop_user_without_code(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Vec<TokenSerial>> {
+        serializable!(self, |c| ops::stop_user_without_code(
+            c, service, user, audit, now
+        ))
+    }
+
+    async fn add_operator(
+        &self,
+        operator: &NewOperator,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<i64> {
+        serializable!(self, |c| console::add_operator(c, operator, audit, now))
+    }
+
+    async fn operator_named(&self, name: &str) -> StoreResult<Option<Operator>> {
+        pooled!(self, |c| console::operator_named(c, name))
+    }
+
+    async fn operators(&self, service: Option<&ServiceId>) -> StoreResult<Vec<Operator>> {
+        pooled!(self, |c| console::operators(c, service))
+    }
+
+    async fn set_operator_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        serializable!(self, |c| console::set_operator_disabled(
+            c, name, disabled, audit, now
+        ))
+    }
+
+    async fn set_operator_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        serializable!(self, |c| console::set_operator_password(
+            c,
+            name,
+            password_hash,
+            audit,
+            now
+        ))
+    }
+
+    async fn operator_failure(
+        &self,
+        operator: i64,
+        max_failures: u32,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Failures> {
+        serializable!(self, |c| console::operator_failure(
+            c,
+            operator,
+            max_failures,
+            audit,
+            now
+        ))
+    }
+
+    async fn begin_console_session(
+        &self,
+        id_hash: &[u8; 32],
+        operator: i64,
+        stage: SessionStage,
+        service: Option<&ServiceId>,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        serializable!(self, |c| console::begin_console_session(
+            c, id_hash, operator, stage, service, audit, now
+        ))
+    }
+
+    async fn console_session(
+        &self,
+        id_hash: &[u8; 32],
+        limits: SessionLimits,
+        now: i64,
+    ) -> StoreResult<Option<ConsoleSession>> {
+        serializable!(self, |c| console::console_session(c, id_hash, limits, now))
+    }
+
+    async fn update_console_session(
+        &self,
+        id_hash: &[u8; 32],
+        stage: SessionStage,
+        service: Option<&ServiceId>,
+        audit: Option<&NewAuditEvent>,
+        now: i64,
+    ) -> StoreResult<()> {
+        serializable!(self, |c| console::update_console_session(
+            c, id_hash, stage, service, audit, now
+        ))
+    }
+
+    async fn end_console_session(
+        &self,
+        id_hash: &[u8; 32],
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        serializable!(self, |c| console::end_console_session(
+            c, id_hash, audit, now
+        ))
+    }
+
+    async fn purge_console_sessions(&self, limits: SessionLimits, now: i64) -> StoreResult<u64> {
+        pooled!(self, |c| console::purge_console_sessions(c, limits, now))
+    }
+
+    async fn search_users(
+        &self,
+        service: &ServiceId,
+        query: &str,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<UserId>> {
+        pooled!(self, |c| console::search_users(
+            c, service, query, offset, limit
+        ))
+    }
+
+    async fn audit_search(
+        &self,
+        service: &ServiceId,
+        filter: &AuditFilter,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        pooled!(self, |c| console::audit_search(
+            c, service, filter, offset, limit
+        ))
     }
 
     fn pool_use(&self) -> PoolUse {

@@ -223,6 +223,7 @@ impl FromRow for AuditEvent {
             user_id: row.opt_text("user_id")?,
             serial: row.opt_text("serial")?,
             detail: row.text("detail")?,
+            operator: row.opt_text("operator")?,
         })
     }
 }

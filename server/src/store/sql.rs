@@ -43,8 +43,11 @@ pub(crate) const INSERT_SERVICE: &str = "INSERT INTO services (id, name, algorit
      ON CONFLICT DO NOTHING";
 
 /// Every service, by ID.
-pub(crate) const SERVICES: &str =
-    concat!("SELECT ", service_columns!(), " FROM services ORDER BY id");
+pub(crate) const SERVICES: &str = concat!(
+    "SELECT ",
+    service_columns!(),
+    " FROM services WHERE id <> '_console' ORDER BY id"
+);
 
 /// One service.
 pub(crate) const SERVICE: &str = concat!(
@@ -284,10 +287,10 @@ pub(crate) const DISCARD_SESSION: &str = "DELETE FROM activation_sessions WHERE 
 
 /// Records an audit event: service, time, kind, user, serial, detail.
 pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_events (service_id, at, kind, user_id, \
-     serial, detail) VALUES ($1, $2, $3, $4, $5, $6)";
+     serial, detail, operator) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 /// Events of a service after an ID, oldest first.
-pub(crate) const AUDIT_EVENTS: &str = "SELECT id, at, kind, user_id, serial, detail \
+pub(crate) const AUDIT_EVENTS: &str = "SELECT id, at, kind, user_id, serial, detail, operator \
      FROM audit_events WHERE service_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 
 /// Deletes activation sessions expired by `$1`.

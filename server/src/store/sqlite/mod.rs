@@ -22,6 +22,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
 use self::conn::{SqliteConn, run_ready};
 use self::writer::Writer;
 use super::conn::Conn as _;
+use super::console::{
+    self, AuditFilter, ConsoleSession, NewOperator, Operator, SessionLimits, SessionStage,
+};
 use super::model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
@@ -420,11 +423,13 @@ impl Store for SqliteStore {
         service: &ServiceId,
         serial: &TokenSerial,
         cooldown: RevokeCooldown,
+        operator: Option<&str>,
         now: i64,
     ) -> StoreResult<Revocation> {
-        self.write(
-            with!(service, serial => |c| ops::revoke_token(c, &service, &serial, cooldown, now)),
-        )
+        let operator = operator.map(str::to_owned);
+        self.write(with!(service, serial, operator => |c| ops::revoke_token(
+            c, &service, &serial, cooldown, operator.as_deref(), now
+        )))
         .await
     }
 
@@ -438,6 +443,178 @@ impl Store for SqliteStore {
         self.write(
             with!(service, user, audit => |c| ops::end_cooldown(c, &service, &user, &audit, now)),
         )
+        .await
+    }
+
+    async fn stop_user_without_code(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Vec<TokenSerial>> {
+        self.write(
+            with!(service, user, audit => |c| ops::stop_user_without_code(
+                c, &service, &user, &audit, now
+            )),
+        )
+        .await
+    }
+
+    async fn add_operator(
+        &self,
+        operator: &NewOperator,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let operator = NewOperator {
+            service_id: operator.service_id.clone(),
+            name: operator.name.clone(),
+            role: operator.role,
+            password_hash: operator.password_hash.clone(),
+        };
+        let audit = audit.clone();
+        self.write(move |c| run_ready(console::add_operator(c, &operator, &audit, now)))
+            .await
+    }
+
+    async fn operator_named(&self, name: &str) -> StoreResult<Option<Operator>> {
+        let name = name.to_owned();
+        self.read(with!(name => |c| console::operator_named(c, &name)))
+            .await
+    }
+
+    async fn operators(&self, service: Option<&ServiceId>) -> StoreResult<Vec<Operator>> {
+        let service = service.cloned();
+        self.read(with!(service => |c| console::operators(c, service.as_ref())))
+            .await
+    }
+
+    async fn set_operator_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        let name = name.to_owned();
+        self.write(with!(name, audit => |c| console::set_operator_disabled(
+            c, &name, disabled, &audit, now
+        )))
+        .await
+    }
+
+    async fn set_operator_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (name, hash) = (name.to_owned(), password_hash.to_owned());
+        self.write(
+            with!(name, hash, audit => |c| console::set_operator_password(
+                c, &name, &hash, &audit, now
+            )),
+        )
+        .await
+    }
+
+    async fn operator_failure(
+        &self,
+        operator: i64,
+        max_failures: u32,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<Failures> {
+        self.write(with!(audit => |c| console::operator_failure(
+            c, operator, max_failures, &audit, now
+        )))
+        .await
+    }
+
+    async fn begin_console_session(
+        &self,
+        id_hash: &[u8; 32],
+        operator: i64,
+        stage: SessionStage,
+        service: Option<&ServiceId>,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (id_hash, service) = (*id_hash, service.cloned());
+        self.write(with!(service, audit => |c| console::begin_console_session(
+            c, &id_hash, operator, stage, service.as_ref(), &audit, now
+        )))
+        .await
+    }
+
+    async fn console_session(
+        &self,
+        id_hash: &[u8; 32],
+        limits: SessionLimits,
+        now: i64,
+    ) -> StoreResult<Option<ConsoleSession>> {
+        let id_hash = *id_hash;
+        self.write(move |c| run_ready(console::console_session(c, &id_hash, limits, now)))
+            .await
+    }
+
+    async fn update_console_session(
+        &self,
+        id_hash: &[u8; 32],
+        stage: SessionStage,
+        service: Option<&ServiceId>,
+        audit: Option<&NewAuditEvent>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (id_hash, service, audit) = (*id_hash, service.cloned(), audit.cloned());
+        self.write(with!(service, audit => |c| console::update_console_session(
+            c, &id_hash, stage, service.as_ref(), audit.as_ref(), now
+        )))
+        .await
+    }
+
+    async fn end_console_session(
+        &self,
+        id_hash: &[u8; 32],
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        let id_hash = *id_hash;
+        self.write(with!(audit => |c| console::end_console_session(c, &id_hash, &audit, now)))
+            .await
+    }
+
+    async fn purge_console_sessions(&self, limits: SessionLimits, now: i64) -> StoreResult<u64> {
+        self.write(move |c| run_ready(console::purge_console_sessions(c, limits, now)))
+            .await
+    }
+
+    async fn search_users(
+        &self,
+        service: &ServiceId,
+        query: &str,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<UserId>> {
+        let query = query.to_owned();
+        self.read(with!(service, query => |c| console::search_users(
+            c, &service, &query, offset, limit
+        )))
+        .await
+    }
+
+    async fn audit_search(
+        &self,
+        service: &ServiceId,
+        filter: &AuditFilter,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        self.read(with!(service, filter => |c| console::audit_search(
+            c, &service, &filter, offset, limit
+        )))
         .await
     }
 

@@ -1,0 +1,342 @@
+//! The business steps behind the bank API and the help-desk console, written once: each takes
+//! the [`Actor`] who asks (a service's API key, or a console operator) for its audit event,
+//! and answers with the bank API's own types, which the console renders as HTML. Codes are
+//! judged only by [`crate::verification`]; storage decisions are the store's.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use softtoken_protocol::activation::{PasswordKey, valid_start_password};
+use softtoken_protocol::problem::codes;
+use softtoken_protocol::{ServiceId, UserId};
+
+use crate::AppState;
+use crate::audit::AuditKind;
+use crate::crypto::Bound;
+use crate::error::ApiError;
+use crate::mail::{Activation, Mailer};
+use crate::otp_check::Code;
+use crate::qr;
+use crate::routes::enrollments::{
+    EnrollmentRequest, EnrollmentResponse, MAX_TTL_SECONDS, MIN_TTL_SECONDS,
+};
+use crate::routes::rfc3339;
+use crate::routes::tokens::{RevokeResponse, RevokedUser, fresh};
+use crate::routes::users::{UserResponse, user_view};
+use crate::serial::TokenSerial;
+use crate::store::{
+    Binding, EnrollmentId, NewAuditEvent, NewEnrollment, ServiceMail, StoreError, Token, TokenState,
+};
+use crate::store::{Service, console::AuditFilter};
+
+/// Who asks for an action: recorded on its audit event.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    /// The bank's back end, with the service's API key.
+    Bank,
+    /// A console operator, by sign-in name.
+    Operator(&'a str),
+}
+
+impl Actor<'_> {
+    /// `event`, naming the operator if one acts.
+    pub fn stamp(self, event: NewAuditEvent) -> NewAuditEvent {
+        match self {
+            Actor::Bank => event,
+            Actor::Operator(name) => event.by(name),
+        }
+    }
+}
+
+/// Clears a user's lockout (利用停止解除).
+pub async fn unlock_user(
+    state: &AppState,
+    service: &Service,
+    uid: &UserId,
+    actor: Actor<'_>,
+) -> Result<UserResponse, ApiError> {
+    let event = actor.stamp(NewAuditEvent::new(&service.id, AuditKind::UserUnlocked, "").user(uid));
+    state
+        .store
+        .unlock_user(&service.id, uid, &event, state.now())
+        .await?;
+    crate::metrics::unlocked(crate::metrics::Unlocked::User);
+    user_view(state, service, uid).await
+}
+
+/// Ends a user's revocation cool-down now.
+pub async fn end_cooldown(
+    state: &AppState,
+    service: &Service,
+    uid: &UserId,
+    actor: Actor<'_>,
+) -> Result<UserResponse, ApiError> {
+    let detail = match actor {
+        Actor::Bank => "by the bank",
+        Actor::Operator(_) => "by the help desk",
+    };
+    let event =
+        actor.stamp(NewAuditEvent::new(&service.id, AuditKind::CooldownEnded, detail).user(uid));
+    state
+        .store
+        .end_cooldown(&service.id, uid, &event, state.now())
+        .await?;
+    user_view(state, service, uid).await
+}
+
+/// Revokes a token (トークン失効), ends its users' unused enrollments and starts their
+/// cool-down.
+pub async fn revoke(
+    state: &AppState,
+    service: &Service,
+    serial: &TokenSerial,
+    actor: Actor<'_>,
+) -> Result<RevokeResponse, ApiError> {
+    let now = state.now();
+    let cooldown = crate::store::rules::revoke_cooldown(&service.policy, now);
+    let until = cooldown.end();
+    let operator = match actor {
+        Actor::Bank => None,
+        Actor::Operator(name) => Some(name),
+    };
+    let revocation = state
+        .store
+        .revoke_token(&service.id, serial, cooldown, operator, now)
+        .await?;
+    crate::metrics::revoked();
+    let latest = revocation
+        .users
+        .iter()
+        .map(|(_, u)| *u)
+        .max()
+        .unwrap_or(until);
+    Ok(RevokeResponse {
+        serial: serial.as_str().to_string(),
+        state: TokenState::Revoked.as_str().to_string(),
+        users: revocation
+            .users
+            .iter()
+            .map(|(u, _)| u.to_string())
+            .collect(),
+        cooldown_until: rfc3339(latest),
+        cooldowns: revocation
+            .users
+            .iter()
+            .map(|(u, until)| RevokedUser {
+                user_id: u.to_string(),
+                cooldown_until: rfc3339(*until),
+            })
+            .collect(),
+        ended_enrollments: revocation.ended_enrollments,
+    })
+}
+
+/// Stops OTP for a user without a code (利用中止 on the customer's written request).
+pub async fn stop_without_code(
+    state: &AppState,
+    service: &Service,
+    uid: &UserId,
+    actor: Actor<'_>,
+) -> Result<UserResponse, ApiError> {
+    let event = actor.stamp(
+        NewAuditEvent::new(&service.id, AuditKind::OtpStopped, "by the help desk").user(uid),
+    );
+    state
+        .store
+        .stop_user_without_code(&service.id, uid, &event, state.now())
+        .await?;
+    user_view(state, service, uid).await
+}
+
+/// A token of the service, or 404.
+pub async fn service_token(
+    state: &AppState,
+    sid: &ServiceId,
+    serial: &TokenSerial,
+) -> Result<Token, ApiError> {
+    state
+        .store
+        .token(sid, serial)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no token {serial} in service '{sid}'")))
+}
+
+/// Registers a provisioned token (or, where allowed, a shared one) to a user, proven by a
+/// code of it.
+pub async fn register(
+    state: &AppState,
+    service: &Service,
+    uid: &UserId,
+    serial: &TokenSerial,
+    otp: &Code,
+    actor: Actor<'_>,
+) -> Result<UserResponse, ApiError> {
+    let sid = &service.id;
+    if let Some(user) = state.store.user(sid, uid).await?
+        && user.locked
+    {
+        return Err(StoreError::Locked.into());
+    }
+    let token = service_token(state, sid, serial).await?;
+    let proof = state
+        .verification()
+        .prove_unbound(service, uid, &token, otp, AuditKind::Registration)
+        .await?;
+    let step = fresh(proof, "the code")?;
+    let binding = Binding {
+        step,
+        shared_tokens: service.policy.shared_tokens,
+        tokens_per_user: service.policy.tokens_per_user,
+        max_failures: service.policy.max_failures,
+    };
+    let event = actor.stamp(
+        NewAuditEvent::new(sid, AuditKind::TokenRegistered, "active")
+            .user(uid)
+            .serial(serial),
+    );
+    state
+        .store
+        .bind_token(&binding, &event, state.now())
+        .await?;
+    user_view(state, service, uid).await
+}
+
+/// Issues an activation; replaces the user's unused older one. The start password is
+/// stretched into `w` (PBKDF2, as the app does) and only `w`, sealed, is stored.
+pub async fn issue_enrollment(
+    state: &AppState,
+    service: &Service,
+    request: EnrollmentRequest,
+    actor: Actor<'_>,
+) -> Result<EnrollmentResponse, ApiError> {
+    let sid = service.id.clone();
+    if !valid_start_password(request.start_password.expose()) {
+        return Err(ApiError::bad_request(
+            "start_password must be 4 to 64 printable ASCII characters",
+        ));
+    }
+    let ttl = request
+        .ttl_seconds
+        .unwrap_or(service.policy.enrollment_ttl_secs);
+    if !(MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ttl) {
+        return Err(ApiError::bad_request(format!(
+            "ttl_seconds must be {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS}"
+        )));
+    }
+    let uid = request.user_id.clone();
+    // Refused before anything is derived or written: a mail that cannot go is an error
+    // the bank must see now, not an enrollment the customer never hears of.
+    let mail = match &request.email {
+        None => None,
+        Some(address) => Some((address.clone(), mail_setup(state, &sid).await?)),
+    };
+    // PBKDF2 with 100,000 iterations takes tens of milliseconds: keep it off the
+    // async workers.
+    let (password, s, u) = (request.start_password, sid.clone(), uid.clone());
+    let w = tokio::task::spawn_blocking(move || PasswordKey::derive(password.expose(), &s, &u))
+        .await
+        .map_err(ApiError::internal)?;
+    let now = state.now();
+    let id = EnrollmentId::generate();
+    let expires_at = now + i64::try_from(ttl * 1000).unwrap_or(i64::MAX);
+    let activation_uri = qr::activation_uri(&state.public_url, &sid, &uid);
+    let language = request.lang.unwrap_or_default();
+    let mail = mail.map(|(address, (mailer, settings))| {
+        let composed = Activation {
+            service,
+            settings: &settings,
+            user_id: uid.as_str(),
+            expires_at_ms: expires_at,
+            language,
+        }
+        .compose(&address, &activation_uri);
+        (mailer, address, composed)
+    });
+    let mut detail = format!("expires {}", rfc3339(expires_at));
+    if let Some((_, address, _)) = &mail {
+        detail.push_str(&format!(
+            "; e-mail ({language}) queued to {}",
+            address.masked()
+        ));
+    }
+    let issued =
+        actor.stamp(NewAuditEvent::new(&sid, AuditKind::EnrollmentIssued, detail).user(&uid));
+    state
+        .store
+        .issue_enrollment(
+            &NewEnrollment {
+                w: state.key.seal(
+                    w.expose(),
+                    Bound::W {
+                        enrollment: id.as_str(),
+                    },
+                ),
+                id,
+                service_id: sid.clone(),
+                user_id: uid.clone(),
+                expires_at,
+                mail: mail.as_ref().map(|(_, _, composed)| composed.clone()),
+            },
+            &issued,
+            now,
+        )
+        .await?;
+    let email_queued = match &mail {
+        Some((mailer, _, _)) => {
+            mailer.wake();
+            true
+        }
+        None => false,
+    };
+    let qr_svg = qr::svg(&activation_uri)
+        .ok_or_else(|| ApiError::internal("activation URI too long for a QR code"))?;
+    Ok(EnrollmentResponse {
+        service_id: sid,
+        user_id: uid,
+        expires_at: rfc3339(expires_at),
+        activation_uri,
+        qr_svg,
+        email_queued,
+    })
+}
+
+/// The mailer and the service's mail settings, or 409 `mail_not_configured` saying which
+/// is missing.
+async fn mail_setup(
+    state: &AppState,
+    sid: &ServiceId,
+) -> Result<(Arc<Mailer>, ServiceMail), ApiError> {
+    let not_configured =
+        |detail: String| ApiError::new(StatusCode::CONFLICT, codes::MAIL_NOT_CONFIGURED, detail);
+    let Some(mailer) = state.mailer.clone() else {
+        return Err(not_configured(
+            "email: this server sends no e-mail (it runs without --smtp-url and --mail-from); \
+             leave email out, or ask the operator to configure SMTP"
+                .into(),
+        ));
+    };
+    let Some(settings) = state.store.service_mail(sid).await? else {
+        return Err(not_configured(format!(
+            "email: service '{sid}' has no activation e-mail set up (no download URL); the \
+             operator runs `softtoken-server service mail --id {sid} --download-url URL`"
+        )));
+    };
+    Ok((mailer, settings))
+}
+
+/// Whether a server sends activation e-mail for the service (the console offers the field
+/// only then).
+pub async fn mail_available(state: &AppState, sid: &ServiceId) -> bool {
+    mail_setup(state, sid).await.is_ok()
+}
+
+/// A page of the service's audit trail through `filter`, newest first.
+pub async fn audit_page(
+    state: &AppState,
+    sid: &ServiceId,
+    filter: &AuditFilter,
+    offset: u32,
+    limit: u32,
+) -> Result<Vec<crate::store::AuditEvent>, ApiError> {
+    Ok(state.store.audit_search(sid, filter, offset, limit).await?)
+}

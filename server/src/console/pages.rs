@@ -1,0 +1,1600 @@
+//! The console's pages and forms. Each handler checks the session, the role and (for a
+//! POST) the CSRF token, then calls [`crate::actions`] — the bank API's own steps — and
+//! renders the answer; success of a change is a 303 back (POST-redirect-GET), except where
+//! a secret is shown once.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use softtoken_protocol::{ServiceId, UserId};
+use zeroize::Zeroizing;
+
+use super::password;
+use super::session::{self, AnySession, LANG_COOKIE, LIMITS, LOGIN_COOKIE, SESSION_COOKIE, Signed};
+use super::text::{self, Texts};
+use crate::AppState;
+use crate::actions::{self, Actor};
+use crate::audit::AuditKind;
+use crate::error::ApiError;
+use crate::otp_check::Code;
+use crate::routes::enrollments::{EnrollmentRequest, EnrollmentResponse, StartPassword};
+use crate::routes::rfc3339;
+use crate::routes::users::UserResponse;
+use crate::serial::TokenSerial;
+use crate::store::console::{AuditFilter, Operator, OperatorRole, SessionStage};
+use crate::store::{AuditEvent, NewAuditEvent, Service, StoreError, TokenState};
+use crate::verification::{Outcome, Purpose};
+
+/// Users per page of a search.
+pub const USERS_PER_PAGE: u32 = 20;
+/// Events per page of the audit trail.
+pub const EVENTS_PER_PAGE: u32 = 50;
+/// Most events in one CSV export.
+pub const CSV_MAX_EVENTS: u32 = 10_000;
+
+// --- what every page shows --------------------------------------------------------------
+
+/// The operator in the header.
+pub struct Who {
+    name: String,
+    role: &'static str,
+    service: String,
+    can_help: bool,
+    can_audit: bool,
+    can_admin: bool,
+    superuser: bool,
+}
+
+/// The frame of every page: words, who is signed in, the CSRF token, a notice or error.
+pub struct Chrome {
+    t: &'static Texts,
+    who: Option<Who>,
+    csrf: String,
+    notice: Option<String>,
+    error: Option<String>,
+    tries_left: Option<u32>,
+}
+
+impl Chrome {
+    fn anonymous(t: &'static Texts) -> Self {
+        Chrome {
+            t,
+            who: None,
+            csrf: String::new(),
+            notice: None,
+            error: None,
+            tries_left: None,
+        }
+    }
+
+    fn signed(t: &'static Texts, s: &Signed, service: Option<&ServiceId>) -> Self {
+        let role = s.role();
+        Chrome {
+            t,
+            who: Some(Who {
+                name: s.name().to_owned(),
+                role: role.as_str(),
+                service: service.map(|s| s.to_string()).unwrap_or_default(),
+                can_help: may_help(role),
+                can_audit: may_audit(role),
+                can_admin: may_admin(role),
+                superuser: role == OperatorRole::Superuser,
+            }),
+            csrf: s.0.csrf.clone(),
+            notice: None,
+            error: None,
+            tries_left: None,
+        }
+    }
+
+    fn error(mut self, message: impl Into<String>) -> Self {
+        self.error = Some(message.into());
+        self
+    }
+}
+
+fn may_help(role: OperatorRole) -> bool {
+    matches!(
+        role,
+        OperatorRole::Helpdesk | OperatorRole::Admin | OperatorRole::Superuser
+    )
+}
+
+fn may_audit(role: OperatorRole) -> bool {
+    matches!(
+        role,
+        OperatorRole::Auditor | OperatorRole::Admin | OperatorRole::Superuser
+    )
+}
+
+fn may_admin(role: OperatorRole) -> bool {
+    matches!(role, OperatorRole::Admin | OperatorRole::Superuser)
+}
+
+/// The request's language (`?lang=`, cookie, `Accept-Language`).
+pub struct Lang(pub &'static Texts, Option<&'static str>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let asked = parts.uri.query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "lang")
+                .and_then(|(_, v)| match v.as_ref() {
+                    "en" => Some("en"),
+                    "ja" => Some("ja"),
+                    _ => None,
+                })
+        });
+        Ok(Lang(text::pick(asked, &parts.headers), asked))
+    }
+}
+
+impl Lang {
+    /// The `Set-Cookie` that keeps a language asked for by `?lang=`.
+    fn cookie(&self) -> Option<String> {
+        self.1
+            .map(|l| format!("{LANG_COOKIE}={l}; Path=/console; SameSite=Strict; Max-Age=31536000"))
+    }
+}
+
+fn render(status: StatusCode, page: &impl Template, lang: &Lang) -> Response {
+    match page.render() {
+        Ok(html) => {
+            let mut response = (
+                status,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                html,
+            )
+                .into_response();
+            if let Some(cookie) = lang.cookie()
+                && let Ok(value) = cookie.parse()
+            {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+fn see(location: &str) -> Response {
+    Redirect::to(location).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "console/message.html")]
+struct MessagePage {
+    c: Chrome,
+}
+
+fn message(status: StatusCode, c: Chrome, lang: &Lang) -> Response {
+    render(status, &MessagePage { c }, lang)
+}
+
+/// 403 "may not" for a signed-in operator.
+fn forbidden(s: &Signed, lang: &Lang) -> Response {
+    let c = Chrome::signed(lang.0, s, s.0.session.service_id.as_ref()).error(lang.0.err_forbidden);
+    message(StatusCode::FORBIDDEN, c, lang)
+}
+
+/// 403 for a form without this session's CSRF token: nothing was changed.
+fn bad_csrf(lang: &Lang) -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        Chrome::anonymous(lang.0).error(lang.0.err_csrf),
+        lang,
+    )
+}
+
+/// The words for a refused action.
+fn refusal(t: &'static Texts, e: &ApiError) -> String {
+    if e.status == StatusCode::NOT_FOUND {
+        format!("{}: {}", t.err_not_found, e.detail)
+    } else {
+        format!("{}: {}", t.err_refused, e.detail)
+    }
+}
+
+/// The service the signed-in operator works on, if their role is allowed by `allowed`.
+async fn workspace(
+    state: &AppState,
+    s: &Signed,
+    lang: &Lang,
+    allowed: fn(OperatorRole) -> bool,
+) -> Result<Service, Response> {
+    if !allowed(s.role()) {
+        return Err(forbidden(s, lang));
+    }
+    let Some(sid) = s.0.session.service_id.clone() else {
+        return Err(see("/console/services"));
+    };
+    crate::routes::service(state, &sid)
+        .await
+        .map_err(|e| e.into_response())
+}
+
+/// The CSRF check of a form: `Some` is the 403 answer.
+fn csrf_refusal(s: &AnySession, field: &str, lang: &Lang) -> Option<Response> {
+    (!s.csrf_ok(field)).then(|| bad_csrf(lang))
+}
+
+// --- home, stylesheet, 404 ---------------------------------------------------------------
+
+/// `GET /console`: where the operator should be.
+pub async fn home(State(state): State<AppState>, parts: HeaderMap) -> Response {
+    let Some(id) = session::cookie(&parts, SESSION_COOKIE) else {
+        return see("/console/login");
+    };
+    match state
+        .store
+        .console_session(&session::id_hash(id), LIMITS, state.now())
+        .await
+    {
+        Ok(Some(s)) if s.stage == SessionStage::Enroll => see("/console/enroll"),
+        Ok(Some(s)) => {
+            if s.service_id.is_none() {
+                see("/console/services")
+            } else if s.operator.role == OperatorRole::Auditor {
+                see("/console/audit")
+            } else {
+                see("/console/users")
+            }
+        }
+        Ok(None) => see("/console/login"),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Any other path under `/console`.
+pub async fn not_found(lang: Lang) -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        Chrome::anonymous(lang.0).error(lang.0.err_not_found),
+        &lang,
+    )
+}
+
+// --- sign-in ----------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "console/login.html")]
+struct LoginPage {
+    c: Chrome,
+    login_csrf: String,
+    name: String,
+}
+
+fn login_page(
+    state: &AppState,
+    lang: &Lang,
+    c: Chrome,
+    status: StatusCode,
+    name: &str,
+) -> Response {
+    let token = session::random_token();
+    let mut response = render(
+        status,
+        &LoginPage {
+            c,
+            login_csrf: token.to_string(),
+            name: name.to_owned(),
+        },
+        lang,
+    );
+    if let Ok(value) = session::set_cookie(state, LOGIN_COOKIE, &token, 600).parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// `GET /console/login`.
+pub async fn login_form(State(state): State<AppState>, lang: Lang) -> Response {
+    login_page(&state, &lang, Chrome::anonymous(lang.0), StatusCode::OK, "")
+}
+
+/// The sign-in form.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: Secret,
+    #[serde(default)]
+    otp: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/enroll.html")]
+struct EnrollPage {
+    c: Chrome,
+    uri: String,
+    qr: String,
+    start_password: Option<String>,
+}
+
+/// `POST /console/login`: password, and the code of the operator's own token once it has
+/// one. The first time, a right password opens an enrollment of that token instead.
+pub async fn login(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let t = lang.0;
+    let expected = session::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    if expected.is_empty() || !session::same(expected, &form.csrf) {
+        return bad_csrf(&lang);
+    }
+    match sign_in(&state, &lang, &form).await {
+        Ok(response) => response,
+        Err(SignInRefusal {
+            message,
+            tries_left,
+        }) => {
+            let mut c = Chrome::anonymous(t).error(message);
+            c.tries_left = tries_left;
+            login_page(&state, &lang, c, StatusCode::UNAUTHORIZED, &form.name)
+        }
+    }
+}
+
+struct SignInRefusal {
+    message: String,
+    tries_left: Option<u32>,
+}
+
+impl From<ApiError> for SignInRefusal {
+    fn from(e: ApiError) -> Self {
+        SignInRefusal {
+            message: e.detail,
+            tries_left: None,
+        }
+    }
+}
+
+impl From<StoreError> for SignInRefusal {
+    fn from(e: StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+/// The console's own service (the operators' tokens).
+async fn console_service(state: &AppState) -> Result<Service, ApiError> {
+    let sid = ServiceId::new(super::CONSOLE_SERVICE).map_err(ApiError::internal)?;
+    crate::routes::service(state, &sid).await
+}
+
+/// Where an operator's audit events go: their service, or the console's for a superuser.
+fn home_service(operator: &Operator) -> Result<ServiceId, ApiError> {
+    match &operator.service_id {
+        Some(sid) => Ok(sid.clone()),
+        None => ServiceId::new(super::CONSOLE_SERVICE).map_err(ApiError::internal),
+    }
+}
+
+/// A password field: wiped when the request is done, never printed.
+#[derive(Default)]
+pub struct Secret(Zeroizing<String>);
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Secret(Zeroizing::new(String::deserialize(d)?)))
+    }
+}
+
+async fn check_password(password: Zeroizing<String>, phc: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let hash = phc.as_deref().unwrap_or_else(|| password::decoy_hash());
+        password::verify(&password, hash) && phc.is_some()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+async fn sign_in(
+    state: &AppState,
+    lang: &Lang,
+    form: &LoginForm,
+) -> Result<Response, SignInRefusal> {
+    let t = lang.0;
+    let wrong = || SignInRefusal {
+        message: t.err_sign_in.into(),
+        tries_left: None,
+    };
+    let locked = || SignInRefusal {
+        message: t.err_locked.into(),
+        tries_left: None,
+    };
+    let operator = state.store.operator_named(form.name.trim()).await?;
+    let phc = operator.as_ref().map(|o| o.password_hash.clone());
+    let password_ok = check_password(form.password.0.clone(), phc).await;
+    let Some(operator) = operator else {
+        return Err(wrong());
+    };
+    let console = console_service(state).await?;
+    let max = console.policy.max_failures;
+    let home = home_service(&operator)?;
+    let failed = |detail: &str| {
+        NewAuditEvent::new(&home, AuditKind::ConsoleSignInFailed, detail).by(&operator.name)
+    };
+    if operator.disabled {
+        crate::routes::audit(state, failed("disabled")).await;
+        return Err(wrong());
+    }
+    let token_user = operator.token_user()?;
+    let user = state.store.user(&console.id, &token_user).await?;
+    if operator.locked || user.as_ref().is_some_and(|u| u.locked) {
+        crate::routes::audit(state, failed("locked")).await;
+        return Err(locked());
+    }
+    if !password_ok {
+        let counted = state
+            .store
+            .operator_failure(operator.id, max, &failed("wrong password"), state.now())
+            .await?;
+        return Err(counted_refusal(
+            t,
+            counted.locked,
+            max.saturating_sub(counted.failures),
+        ));
+    }
+    let has_token = user
+        .as_ref()
+        .is_some_and(|u| u.tokens.iter().any(|t| t.state == TokenState::Active));
+    if !has_token {
+        // First sign-in: the password was right; enrol the operator's own token.
+        let id = session::random_token();
+        let event = NewAuditEvent::new(
+            &home,
+            AuditKind::ConsoleSignIn,
+            "password; enrolling own token",
+        )
+        .by(&operator.name);
+        state
+            .store
+            .begin_console_session(
+                &session::id_hash(&id),
+                operator.id,
+                SessionStage::Enroll,
+                operator.service_id.as_ref(),
+                &event,
+                state.now(),
+            )
+            .await?;
+        let (issued, start) = issue_own_token(state, &console, &operator).await?;
+        let mut c = Chrome::anonymous(t);
+        c.csrf = session::csrf_of(&id);
+        let mut response = render(
+            StatusCode::OK,
+            &EnrollPage {
+                c,
+                uri: issued.activation_uri.clone(),
+                qr: qr_data_uri(&issued),
+                start_password: Some(start.to_string()),
+            },
+            lang,
+        );
+        set_session_cookie(state, &mut response, &id);
+        return Ok(response);
+    }
+    let Some(code) = Code::parse(form.otp.trim()) else {
+        return Err(SignInRefusal {
+            message: t.err_code_needed.into(),
+            tries_left: None,
+        });
+    };
+    let verdict = state
+        .verification()
+        .check(&console, &token_user, &code, Purpose::Verify)
+        .await
+        .map_err(ApiError::from)?;
+    if verdict.outcome != Outcome::Accepted {
+        let counted = state
+            .store
+            .operator_failure(operator.id, max, &failed("wrong code"), state.now())
+            .await?;
+        let left = max
+            .saturating_sub(counted.failures)
+            .min(verdict.remaining_attempts);
+        return Err(counted_refusal(
+            t,
+            counted.locked || verdict.outcome == Outcome::Locked,
+            left,
+        ));
+    }
+    let id = session::random_token();
+    let event =
+        NewAuditEvent::new(&home, AuditKind::ConsoleSignIn, "password and code").by(&operator.name);
+    state
+        .store
+        .begin_console_session(
+            &session::id_hash(&id),
+            operator.id,
+            SessionStage::Full,
+            operator.service_id.as_ref(),
+            &event,
+            state.now(),
+        )
+        .await?;
+    let mut response = see("/console");
+    set_session_cookie(state, &mut response, &id);
+    Ok(response)
+}
+
+fn counted_refusal(t: &'static Texts, locked: bool, left: u32) -> SignInRefusal {
+    if locked || left == 0 {
+        SignInRefusal {
+            message: t.err_locked.into(),
+            tries_left: None,
+        }
+    } else {
+        SignInRefusal {
+            message: t.err_sign_in.into(),
+            tries_left: Some(left),
+        }
+    }
+}
+
+fn set_session_cookie(state: &AppState, response: &mut Response, id: &str) {
+    let cookie = session::set_cookie(state, SESSION_COOKIE, id, LIMITS.absolute_ms / 1000);
+    if let Ok(value) = cookie.parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// Issues an activation of the operator's own token, with a generated start password.
+async fn issue_own_token(
+    state: &AppState,
+    console: &Service,
+    operator: &Operator,
+) -> Result<(EnrollmentResponse, Zeroizing<String>), ApiError> {
+    let start = password::generate_start_password();
+    let request = EnrollmentRequest {
+        user_id: operator.token_user()?,
+        start_password: StartPassword::new(start.clone()),
+        ttl_seconds: None,
+        email: None,
+        lang: None,
+    };
+    let issued =
+        actions::issue_enrollment(state, console, request, Actor::Operator(&operator.name)).await?;
+    Ok((issued, start))
+}
+
+fn qr_data_uri(issued: &EnrollmentResponse) -> String {
+    format!(
+        "data:image/svg+xml;base64,{}",
+        STANDARD.encode(issued.qr_svg.as_bytes())
+    )
+}
+
+/// `GET /console/enroll`: the operator's pending enrollment, without its start password.
+pub async fn enroll_page(State(state): State<AppState>, lang: Lang, s: AnySession) -> Response {
+    if s.session.stage == SessionStage::Full {
+        return see("/console");
+    }
+    let c = Chrome::anonymous(lang.0);
+    enroll_view(&state, &lang, &s, c, StatusCode::OK).await
+}
+
+async fn enroll_view(
+    state: &AppState,
+    lang: &Lang,
+    s: &AnySession,
+    mut c: Chrome,
+    status: StatusCode,
+) -> Response {
+    let uri = match (
+        console_service(state).await,
+        s.session.operator.token_user(),
+    ) {
+        (Ok(console), Ok(user)) => crate::qr::activation_uri(&state.public_url, &console.id, &user),
+        (Err(e), _) => return e.into_response(),
+        (_, Err(e)) => return ApiError::from(e).into_response(),
+    };
+    let qr = crate::qr::svg(&uri)
+        .map(|svg| format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg)))
+        .unwrap_or_default();
+    c.csrf = s.csrf.clone();
+    render(
+        status,
+        &EnrollPage {
+            c,
+            uri,
+            qr,
+            start_password: None,
+        },
+        lang,
+    )
+}
+
+/// A form with only the CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A form with a code.
+#[derive(Deserialize)]
+pub struct OtpForm {
+    #[serde(default)]
+    otp: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /console/enroll/confirm`: the first code of the operator's token makes it active
+/// and the session a full one.
+pub async fn enroll_confirm(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: AnySession,
+    Form(form): Form<OtpForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s, &form.csrf, &lang) {
+        return r;
+    }
+    if s.session.stage == SessionStage::Full {
+        return see("/console");
+    }
+    match confirm_own_token(&state, &s, &form.otp).await {
+        Ok(None) => see("/console"),
+        Ok(Some((locked, left))) => {
+            let refusal = counted_refusal(lang.0, locked, left);
+            if refusal.tries_left.is_none() {
+                if let Ok(home) = home_service(&s.session.operator) {
+                    let event = NewAuditEvent::new(
+                        &home,
+                        AuditKind::ConsoleSignOut,
+                        "locked while enrolling",
+                    )
+                    .by(&s.session.operator.name);
+                    if let Err(e) = state
+                        .store
+                        .end_console_session(&s.id_hash, &event, state.now())
+                        .await
+                    {
+                        return ApiError::from(e).into_response();
+                    }
+                }
+                let c = Chrome::anonymous(lang.0).error(refusal.message);
+                return login_page(&state, &lang, c, StatusCode::UNAUTHORIZED, "");
+            }
+            let mut c = Chrome::anonymous(lang.0).error(refusal.message);
+            c.tries_left = refusal.tries_left;
+            enroll_view(&state, &lang, &s, c, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `Ok(None)`: confirmed; `Ok(Some((locked, tries left)))`: refused and counted.
+async fn confirm_own_token(
+    state: &AppState,
+    s: &AnySession,
+    otp: &str,
+) -> Result<Option<(bool, u32)>, ApiError> {
+    let operator = &s.session.operator;
+    let console = console_service(state).await?;
+    let max = console.policy.max_failures;
+    let home = home_service(operator)?;
+    let failed = NewAuditEvent::new(
+        &home,
+        AuditKind::ConsoleSignInFailed,
+        "wrong first code of own token",
+    )
+    .by(&operator.name);
+    let Some(code) = Code::parse(otp.trim()) else {
+        let counted = state
+            .store
+            .operator_failure(operator.id, max, &failed, state.now())
+            .await?;
+        return Ok(Some((counted.locked, max.saturating_sub(counted.failures))));
+    };
+    let verdict = state
+        .verification()
+        .check(&console, &operator.token_user()?, &code, Purpose::Confirm)
+        .await?;
+    if verdict.outcome == Outcome::Accepted {
+        let event = NewAuditEvent::new(&home, AuditKind::ConsoleSignIn, "own token confirmed")
+            .by(&operator.name);
+        state
+            .store
+            .update_console_session(
+                &s.id_hash,
+                SessionStage::Full,
+                operator.service_id.as_ref(),
+                Some(&event),
+                state.now(),
+            )
+            .await?;
+        return Ok(None);
+    }
+    let counted = state
+        .store
+        .operator_failure(operator.id, max, &failed, state.now())
+        .await?;
+    Ok(Some((
+        counted.locked || verdict.outcome == Outcome::Locked,
+        max.saturating_sub(counted.failures)
+            .min(verdict.remaining_attempts),
+    )))
+}
+
+/// `POST /console/enroll/reissue`: a new start password for the operator's own token.
+pub async fn enroll_reissue(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: AnySession,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s, &form.csrf, &lang) {
+        return r;
+    }
+    if s.session.stage == SessionStage::Full {
+        return see("/console");
+    }
+    let console = match console_service(&state).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    match issue_own_token(&state, &console, &s.session.operator).await {
+        Ok((issued, start)) => {
+            let mut c = Chrome::anonymous(lang.0);
+            c.csrf = s.csrf.clone();
+            render(
+                StatusCode::OK,
+                &EnrollPage {
+                    c,
+                    uri: issued.activation_uri.clone(),
+                    qr: qr_data_uri(&issued),
+                    start_password: Some(start.to_string()),
+                },
+                &lang,
+            )
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `POST /console/logout`.
+pub async fn logout(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: AnySession,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s, &form.csrf, &lang) {
+        return r;
+    }
+    let home = match home_service(&s.session.operator) {
+        Ok(home) => home,
+        Err(e) => return e.into_response(),
+    };
+    let event =
+        NewAuditEvent::new(&home, AuditKind::ConsoleSignOut, "").by(&s.session.operator.name);
+    if let Err(e) = state
+        .store
+        .end_console_session(&s.id_hash, &event, state.now())
+        .await
+    {
+        return ApiError::from(e).into_response();
+    }
+    let mut response = see("/console/login");
+    if let Ok(value) = session::set_cookie(&state, SESSION_COOKIE, "", 0).parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+// --- superuser: pick a service ---------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "console/services.html")]
+struct ServicesPage {
+    c: Chrome,
+    services: Vec<(String, String)>,
+}
+
+/// `GET /console/services`: a superuser picks the service to work on.
+pub async fn services(State(state): State<AppState>, lang: Lang, s: Signed) -> Response {
+    if s.role() != OperatorRole::Superuser {
+        return see("/console");
+    }
+    match state.store.services().await {
+        Ok(list) => render(
+            StatusCode::OK,
+            &ServicesPage {
+                c: Chrome::signed(lang.0, &s, s.0.session.service_id.as_ref()),
+                services: list
+                    .into_iter()
+                    .map(|s| (s.id.to_string(), s.name))
+                    .collect(),
+            },
+            &lang,
+        ),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The service picked.
+#[derive(Deserialize)]
+pub struct PickForm {
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /console/service`.
+pub async fn pick_service(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Form(form): Form<PickForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
+        return r;
+    }
+    if s.role() != OperatorRole::Superuser {
+        return forbidden(&s, &lang);
+    }
+    let Ok(sid) = ServiceId::new(form.service.trim()) else {
+        return not_found(lang).await;
+    };
+    if sid.as_str() == super::CONSOLE_SERVICE {
+        return forbidden(&s, &lang);
+    }
+    if let Err(e) = crate::routes::service(&state, &sid).await {
+        return e.into_response();
+    }
+    match state
+        .store
+        .update_console_session(
+            &s.0.id_hash,
+            SessionStage::Full,
+            Some(&sid),
+            None,
+            state.now(),
+        )
+        .await
+    {
+        Ok(()) => see("/console/users"),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+// --- help desk ---------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "console/users.html")]
+struct UsersPage {
+    c: Chrome,
+    q: String,
+    users: Vec<String>,
+    page: u32,
+    more: bool,
+    mail: bool,
+}
+
+/// `GET /console/users?q=&page=`: find users by user ID or serial.
+pub async fn users(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let service = match workspace(&state, &s, &lang, may_help).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let q = query
+        .get("q")
+        .map(|q| q.trim().to_owned())
+        .unwrap_or_default();
+    let page: u32 = query
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let users = if q.is_empty() {
+        Vec::new()
+    } else {
+        match state
+            .store
+            .search_users(
+                &service.id,
+                &q,
+                (page - 1).saturating_mul(USERS_PER_PAGE),
+                USERS_PER_PAGE + 1,
+            )
+            .await
+        {
+            Ok(users) => users,
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    };
+    let more = users.len() > USERS_PER_PAGE as usize;
+    render(
+        StatusCode::OK,
+        &UsersPage {
+            c: Chrome::signed(lang.0, &s, Some(&service.id)),
+            q,
+            users: users
+                .into_iter()
+                .take(USERS_PER_PAGE as usize)
+                .map(|u| u.to_string())
+                .collect(),
+            page,
+            more,
+            mail: actions::mail_available(&state, &service.id).await,
+        },
+        &lang,
+    )
+}
+
+/// A token row of the user page.
+struct TokenRow {
+    serial: String,
+    state: String,
+    created: String,
+    activated: String,
+    last_used: String,
+    drift: i64,
+    revocable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/user.html")]
+struct UserPage {
+    c: Chrome,
+    uid: String,
+    user: UserResponse,
+    tokens: Vec<TokenRow>,
+    events: Vec<AuditEvent>,
+    mail: bool,
+}
+
+impl UserPage {
+    fn at(&self, ms: &i64) -> String {
+        rfc3339(*ms)
+    }
+}
+
+fn notice_of(t: &'static Texts, done: Option<&str>) -> Option<String> {
+    Some(
+        match done? {
+            "unlocked" => t.notice_unlocked,
+            "revoked" => t.notice_revoked,
+            "stopped" => t.notice_stopped,
+            "registered" => t.notice_registered,
+            "cooldown_ended" => t.notice_cooldown_ended,
+            _ => return None,
+        }
+        .to_owned(),
+    )
+}
+
+fn parse_uid(text: &str) -> Option<UserId> {
+    UserId::new(text).ok()
+}
+
+/// `GET /console/users/{uid}`.
+pub async fn user(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Path(uid): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let service = match workspace(&state, &s, &lang, may_help).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let mut c = Chrome::signed(lang.0, &s, Some(&service.id));
+    c.notice = notice_of(lang.0, query.get("done").map(String::as_str));
+    user_page(&state, &lang, &service, &uid, c, StatusCode::OK).await
+}
+
+async fn user_page(
+    state: &AppState,
+    lang: &Lang,
+    service: &Service,
+    uid: &str,
+    c: Chrome,
+    status: StatusCode,
+) -> Response {
+    let Some(uid) = parse_uid(uid) else {
+        return message(StatusCode::NOT_FOUND, c.error(lang.0.err_not_found), lang);
+    };
+    let view = match crate::routes::users::user_view(state, service, &uid).await {
+        Ok(view) => view,
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            let t = lang.0;
+            return message(StatusCode::NOT_FOUND, c.error(t.err_not_found), lang);
+        }
+        Err(e) => return e.into_response(),
+    };
+    // The drift is the help desk's, not the bank API's: read from the same user row.
+    let stored = match state.store.user(&service.id, &uid).await {
+        Ok(u) => u,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let drift_of = |serial: &str| {
+        stored
+            .as_ref()
+            .and_then(|u| u.tokens.iter().find(|t| t.serial.as_str() == serial))
+            .map_or(0, |t| t.drift)
+    };
+    let tokens = view
+        .tokens
+        .iter()
+        .map(|t| TokenRow {
+            serial: t.serial.clone(),
+            state: t.state.clone(),
+            created: t.created_at.clone(),
+            activated: t.activated_at.clone().unwrap_or_default(),
+            last_used: t.last_used_at.clone().unwrap_or_default(),
+            drift: drift_of(&t.serial),
+            revocable: t.state != TokenState::Revoked.as_str(),
+        })
+        .collect();
+    let filter = AuditFilter {
+        user: Some(uid.to_string()),
+        ..AuditFilter::default()
+    };
+    let events = match actions::audit_page(state, &service.id, &filter, 0, EVENTS_PER_PAGE).await {
+        Ok(events) => events,
+        Err(e) => return e.into_response(),
+    };
+    render(
+        status,
+        &UserPage {
+            c,
+            uid: uid.to_string(),
+            user: view,
+            tokens,
+            events,
+            mail: actions::mail_available(state, &service.id).await,
+        },
+        lang,
+    )
+}
+
+/// After an action on a user: back to their page, or the page with the refusal.
+async fn after_user_action(
+    state: &AppState,
+    lang: &Lang,
+    s: &Signed,
+    service: &Service,
+    uid: &str,
+    outcome: Result<(), ApiError>,
+    done: &str,
+) -> Response {
+    match outcome {
+        Ok(()) => see(&format!(
+            "/console/users/{}?done={done}",
+            url::form_urlencoded::byte_serialize(uid.as_bytes()).collect::<String>()
+        )),
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => {
+            let c = Chrome::signed(lang.0, s, Some(&service.id)).error(refusal(lang.0, &e));
+            let status = e.status;
+            user_page(state, lang, service, uid, c, status).await
+        }
+    }
+}
+
+macro_rules! help_desk_action {
+    ($state:ident, $lang:ident, $s:ident, $csrf:expr) => {{
+        if let Some(r) = csrf_refusal(&$s.0, $csrf, &$lang) {
+            return r;
+        }
+        match workspace(&$state, &$s, &$lang, may_help).await {
+            Ok(service) => service,
+            Err(r) => return r,
+        }
+    }};
+}
+
+fn user_id_or_404(uid: &str) -> Result<UserId, ApiError> {
+    parse_uid(uid).ok_or_else(|| ApiError::not_found(format!("no user '{uid}'")))
+}
+
+/// `POST /console/users/{uid}/unlock` (利用停止解除).
+pub async fn unlock(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Path(uid): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let service = help_desk_action!(state, lang, s, &form.csrf);
+    let outcome = match user_id_or_404(&uid) {
+        Ok(u) => actions::unlock_user(&state, &service, &u, Actor::Operator(s.name()))
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    after_user_action(&state, &lang, &s, &service, &uid, outcome, "unlocked").await
+}
+
+/// `POST /console/users/{uid}/stop` (利用中止, without a code).
+pub async fn stop(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Path(uid): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let service = help_desk_action!(state, lang, s, &form.csrf);
+    let outcome = match user_id_or_404(&uid) {
+        Ok(u) => actions::stop_without_code(&state, &service, &u, Actor::Operator(s.name()))
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    after_user_action(&state, &lang, &s, &service, &uid, outcome, "stopped").await
+}
+
+/// `POST /console/users/{uid}/cooldown/end`.
+pub async fn end_cooldown(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Path(uid): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let service = help_desk_action!(state, lang, s, &form.csrf);
+    let outcome = match user_id_or_404(&uid) {
+        Ok(u) => actions::end_cooldown(&state, &service, &u, Actor::Operator(s.name()))
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    after_user_action(&state, &lang, &s, &service, &uid, outcome, "cooldown_ended").await
+}
+
+/// `POST /console/users/{uid}/tokens/{serial}/revoke` (トークン失効).
+pub async fn revoke(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Path((uid, serial)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let service = help_desk_action!(state, lang, s, &form.csrf);
+    let outcome = match (user_id_or_404(&uid), TokenSerial::parse(&serial)) {
+        (Ok(u), Ok(serial)) => {
+            // Only a token of this user: the page's form names both.
+            match state.store.user(&service.id, &u).await {
+                Ok(Some(user)) if user.tokens.iter().any(|t| t.serial == serial) => {
+                    actions::revoke(&state, &service, &serial, Actor::Operator(s.name()))
+                        .await
+                        .map(|_| ())
+                }
+                Ok(_) => Err(ApiError::not_found(format!(
+                    "no token {serial} of user '{u}'"
+                ))),
+                Err(e) => Err(e.into()),
+            }
+        }
+        (Err(e), _) => Err(e),
+        (_, Err(e)) => Err(ApiError::not_found(format!("serial: {e}"))),
+    };
+    after_user_action(&state, &lang, &s, &service, &uid, outcome, "revoked").await
+}
+
+/// The register form.
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    serial: String,
+    #[serde(default)]
+    otp: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /console/users/{uid}/tokens`: register a serial with its current code.
+pub async fn register(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Path(uid): Path<String>,
+    Form(form): Form<RegisterForm>,
+) -> Response {
+    let service = help_desk_action!(state, lang, s, &form.csrf);
+    let outcome = async {
+        let u = user_id_or_404(&uid)?;
+        let serial = TokenSerial::parse(&form.serial)
+            .map_err(|e| ApiError::invalid_field(format!("serial: {e}")))?;
+        let code = Code::parse(form.otp.trim())
+            .ok_or_else(|| ApiError::invalid_field("otp: 6 to 8 digits"))?;
+        actions::register(
+            &state,
+            &service,
+            &u,
+            &serial,
+            &code,
+            Actor::Operator(s.name()),
+        )
+        .await
+        .map(|_| ())
+    }
+    .await;
+    after_user_action(&state, &lang, &s, &service, &uid, outcome, "registered").await
+}
+
+/// The activation form.
+#[derive(Deserialize)]
+pub struct IssueForm {
+    #[serde(default)]
+    user_id: String,
+    #[serde(default)]
+    start_password: Secret,
+    #[serde(default)]
+    ttl_hours: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/issued.html")]
+struct IssuedPage {
+    c: Chrome,
+    uid: String,
+    uri: String,
+    qr: String,
+    expires_at: String,
+    start_password: Option<String>,
+    email_queued: bool,
+}
+
+/// `POST /console/enrollments`: issue an activation; the page shows the QR and URI, and a
+/// generated start password once.
+pub async fn issue(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Form(form): Form<IssueForm>,
+) -> Response {
+    let service = help_desk_action!(state, lang, s, &form.csrf);
+    let t = lang.0;
+    let fail = |e: ApiError| {
+        let c = Chrome::signed(t, &s, Some(&service.id)).error(refusal(t, &e));
+        message(e.status, c, &lang)
+    };
+    let Some(uid) = parse_uid(form.user_id.trim()) else {
+        return fail(ApiError::invalid_field(
+            "user_id: 1 to 64 of A-Z a-z 0-9 . _ -",
+        ));
+    };
+    let generated = form.start_password.0.is_empty();
+    let start = if generated {
+        password::generate_start_password()
+    } else {
+        form.start_password.0.clone()
+    };
+    let ttl_seconds = match form.ttl_hours.trim() {
+        "" => None,
+        hours => match hours.parse::<u64>() {
+            Ok(h) => Some(h.saturating_mul(3600)),
+            Err(_) => {
+                return fail(ApiError::invalid_field(
+                    "ttl_hours: a whole number of hours",
+                ));
+            }
+        },
+    };
+    let email = match form.email.trim() {
+        "" => None,
+        address => match crate::mail::address::EmailAddress::parse(address) {
+            Ok(a) => Some(a),
+            Err(e) => return fail(ApiError::invalid_field(format!("email: {e}"))),
+        },
+    };
+    let request = EnrollmentRequest {
+        user_id: uid.clone(),
+        start_password: StartPassword::new(start.clone()),
+        ttl_seconds,
+        email,
+        lang: None,
+    };
+    match actions::issue_enrollment(&state, &service, request, Actor::Operator(s.name())).await {
+        Ok(issued) => render(
+            StatusCode::OK,
+            &IssuedPage {
+                c: Chrome::signed(t, &s, Some(&service.id)),
+                uid: uid.to_string(),
+                uri: issued.activation_uri.clone(),
+                qr: qr_data_uri(&issued),
+                expires_at: issued.expires_at.clone(),
+                start_password: generated.then(|| start.to_string()),
+                email_queued: issued.email_queued,
+            },
+            &lang,
+        ),
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => fail(e),
+    }
+}
+
+// --- audit -------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+struct AuditPage {
+    c: Chrome,
+    user: String,
+    serial: String,
+    from: String,
+    to: String,
+    kinds: Vec<(&'static str, bool)>,
+    events: Vec<AuditEvent>,
+    page: u32,
+    more: bool,
+    query: String,
+}
+
+impl AuditPage {
+    fn at(&self, ms: &i64) -> String {
+        rfc3339(*ms)
+    }
+}
+
+/// A date (`YYYY-MM-DD`, the whole UTC day) or an RFC 3339 time, as Unix ms; `end`: the
+/// end of that day for a bare date.
+fn parse_time(text: &str, end: bool) -> Result<Option<i64>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(Some(t.timestamp_millis()));
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("'{text}' is not a date (YYYY-MM-DD) or RFC 3339 time"))?;
+    let day = if end {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
+    Ok(day
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp_millis()))
+}
+
+fn audit_filter(query: &HashMap<String, String>) -> Result<AuditFilter, String> {
+    let field = |name: &str| {
+        query
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    Ok(AuditFilter {
+        user: field("user"),
+        serial: field("serial").map(|s| {
+            TokenSerial::parse(&s)
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or(s)
+        }),
+        kind: field("kind"),
+        from: parse_time(query.get("from").map_or("", String::as_str), false)
+            .map_err(|e| format!("from: {e}"))?,
+        to: parse_time(query.get("to").map_or("", String::as_str), true)
+            .map_err(|e| format!("to: {e}"))?,
+    })
+}
+
+fn filter_query(query: &HashMap<String, String>) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for name in ["user", "serial", "kind", "from", "to"] {
+        if let Some(v) = query.get(name).filter(|v| !v.trim().is_empty()) {
+            out.append_pair(name, v.trim());
+        }
+    }
+    out.finish()
+}
+
+/// `GET /console/audit`: the service's audit trail, filtered, newest first.
+pub async fn audit(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let service = match workspace(&state, &s, &lang, may_audit).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let t = lang.0;
+    let mut c = Chrome::signed(t, &s, Some(&service.id));
+    let page: u32 = query
+        .get("page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .max(1);
+    let (events, status) = match audit_filter(&query) {
+        Ok(filter) => match actions::audit_page(
+            &state,
+            &service.id,
+            &filter,
+            (page - 1).saturating_mul(EVENTS_PER_PAGE),
+            EVENTS_PER_PAGE + 1,
+        )
+        .await
+        {
+            Ok(events) => (events, StatusCode::OK),
+            Err(e) => return e.into_response(),
+        },
+        Err(e) => {
+            c = c.error(e);
+            (Vec::new(), StatusCode::BAD_REQUEST)
+        }
+    };
+    let more = events.len() > EVENTS_PER_PAGE as usize;
+    let get = |name: &str| query.get(name).cloned().unwrap_or_default();
+    render(
+        status,
+        &AuditPage {
+            c,
+            user: get("user"),
+            serial: get("serial"),
+            from: get("from"),
+            to: get("to"),
+            kinds: AuditKind::ALL
+                .iter()
+                .map(|k| {
+                    (
+                        k.as_str(),
+                        Some(&k.as_str().to_owned()) == query.get("kind"),
+                    )
+                })
+                .collect(),
+            events: events.into_iter().take(EVENTS_PER_PAGE as usize).collect(),
+            page,
+            more,
+            query: filter_query(&query),
+        },
+        &lang,
+    )
+}
+
+/// `GET /console/audit.csv`: the filtered trail as CSV, oldest first.
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let service = match workspace(&state, &s, &lang, may_audit).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let filter = match audit_filter(&query) {
+        Ok(f) => f,
+        Err(e) => return ApiError::bad_request(e).into_response(),
+    };
+    let mut events =
+        match actions::audit_page(&state, &service.id, &filter, 0, CSV_MAX_EVENTS).await {
+            Ok(events) => events,
+            Err(e) => return e.into_response(),
+        };
+    events.reverse();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"audit-{}.csv\"", service.id),
+            ),
+        ],
+        super::csv::document(&events),
+    )
+        .into_response()
+}
+
+// --- admin -------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "console/api_key.html")]
+struct ApiKeyPage {
+    c: Chrome,
+    key: Option<String>,
+}
+
+/// `GET /console/api-key`.
+pub async fn api_key_page(State(state): State<AppState>, lang: Lang, s: Signed) -> Response {
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    render(
+        StatusCode::OK,
+        &ApiKeyPage {
+            c: Chrome::signed(lang.0, &s, Some(&service.id)),
+            key: None,
+        },
+        &lang,
+    )
+}
+
+/// `POST /console/api-key`: a new API key for the service, shown once.
+pub async fn rotate_api_key(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
+        return r;
+    }
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let key = crate::auth::generate_key();
+    if let Err(e) = state
+        .store
+        .set_service_key(&service.id, &crate::auth::hash_key(&key))
+        .await
+    {
+        return ApiError::from(e).into_response();
+    }
+    crate::routes::audit(
+        &state,
+        NewAuditEvent::new(&service.id, AuditKind::ApiKeyRotated, "from the console").by(s.name()),
+    )
+    .await;
+    render(
+        StatusCode::OK,
+        &ApiKeyPage {
+            c: Chrome::signed(lang.0, &s, Some(&service.id)),
+            key: Some(key.to_string()),
+        },
+        &lang,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "console/operators.html")]
+struct OperatorsPage {
+    c: Chrome,
+    operators: Vec<Operator>,
+}
+
+/// `GET /console/operators`: the service's operators (added with `softtoken-server operator
+/// add`).
+pub async fn operators(State(state): State<AppState>, lang: Lang, s: Signed) -> Response {
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    match state.store.operators(Some(&service.id)).await {
+        Ok(operators) => render(
+            StatusCode::OK,
+            &OperatorsPage {
+                c: Chrome::signed(lang.0, &s, Some(&service.id)),
+                operators,
+            },
+            &lang,
+        ),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}

@@ -1,0 +1,610 @@
+//! The help-desk console's storage (issue 14): operators, their sessions, finding users and
+//! filtering the audit trail. Types, row conversions, statements and operations in one
+//! module, written once over [`Conn`] for both backends like `ops.rs`.
+
+use std::fmt;
+
+use softtoken_protocol::{ServiceId, UserId};
+
+use super::conn::{Conn, FromRow, Row, args};
+use super::model::{AuditEvent, Failures, NewAuditEvent};
+use super::ops::audit;
+use super::{StoreError, StoreResult};
+
+/// The reserved service that holds the operators' own tokens (user ID `op-<id>`).
+pub const CONSOLE_SERVICE: &str = "_console";
+
+/// What an operator may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorRole {
+    /// Finds users and helps them: unlock, revoke, stop, issue, register, their audit.
+    Helpdesk,
+    /// A help desk that also runs the service: policy, import, operators, API key.
+    Admin,
+    /// Reads the service's audit trail.
+    Auditor,
+    /// An admin of every service.
+    Superuser,
+}
+
+impl OperatorRole {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OperatorRole::Helpdesk => "helpdesk",
+            OperatorRole::Admin => "admin",
+            OperatorRole::Auditor => "auditor",
+            OperatorRole::Superuser => "superuser",
+        }
+    }
+
+    /// The inverse of [`OperatorRole::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            OperatorRole::Helpdesk,
+            OperatorRole::Admin,
+            OperatorRole::Auditor,
+            OperatorRole::Superuser,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == name)
+    }
+}
+
+impl fmt::Display for OperatorRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An operator as stored.
+#[derive(Clone)]
+pub struct Operator {
+    /// Row ID; the operator's token is user `op-<id>` of [`CONSOLE_SERVICE`].
+    pub id: i64,
+    /// The service they work for; `None` for a superuser.
+    pub service_id: Option<ServiceId>,
+    /// Sign-in name, unique on the server.
+    pub name: String,
+    /// What they may do.
+    pub role: OperatorRole,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Refused at sign-in.
+    pub disabled: bool,
+    /// Consecutive wrong passwords or codes.
+    pub failures: u32,
+    /// Locked after too many.
+    pub locked: bool,
+    /// When added (Unix ms).
+    pub created_at: i64,
+}
+
+impl fmt::Debug for Operator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The hash is not printed: it is what an offline guesser would need.
+        f.debug_struct("Operator")
+            .field("id", &self.id)
+            .field("service_id", &self.service_id)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .field("failures", &self.failures)
+            .field("locked", &self.locked)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Operator {
+    /// The user ID of the operator's own token in [`CONSOLE_SERVICE`].
+    pub fn token_user(&self) -> StoreResult<UserId> {
+        UserId::new(format!("op-{}", self.id)).map_err(super::error::corrupt)
+    }
+}
+
+/// An operator to add.
+pub struct NewOperator {
+    /// Their service; `None` for a superuser.
+    pub service_id: Option<ServiceId>,
+    /// Sign-in name.
+    pub name: String,
+    /// Role.
+    pub role: OperatorRole,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+}
+
+impl fmt::Debug for NewOperator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewOperator")
+            .field("service_id", &self.service_id)
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How far a console session got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStage {
+    /// The password was right; the operator's own token is not confirmed yet.
+    Enroll,
+    /// Signed in with password and code.
+    Full,
+}
+
+impl SessionStage {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionStage::Enroll => "enroll",
+            SessionStage::Full => "full",
+        }
+    }
+}
+
+/// A live console session and its operator.
+#[derive(Debug, Clone)]
+pub struct ConsoleSession {
+    /// Who.
+    pub operator: Operator,
+    /// How far sign-in got.
+    pub stage: SessionStage,
+    /// The service acted on (the operator's own, or a superuser's pick).
+    pub service_id: Option<ServiceId>,
+    /// When it began (Unix ms).
+    pub created_at: i64,
+}
+
+/// Which audit events to list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only about this user.
+    pub user: Option<String>,
+    /// Only about this serial.
+    pub serial: Option<String>,
+    /// Only of this kind.
+    pub kind: Option<String>,
+    /// At or after (Unix ms).
+    pub from: Option<i64>,
+    /// Before (Unix ms).
+    pub to: Option<i64>,
+}
+
+/// How long a console session lives.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    /// Without a request for this long, it ends.
+    pub idle_ms: i64,
+    /// It ends this long after sign-in, however busy.
+    pub absolute_ms: i64,
+}
+
+// --- rows -------------------------------------------------------------------------------
+
+impl FromRow for Operator {
+    fn from_row(row: &dyn Row) -> StoreResult<Self> {
+        let role = row.text("role")?;
+        Ok(Operator {
+            id: row.int("id")?,
+            service_id: row
+                .opt_text("service_id")?
+                .map(ServiceId::new)
+                .transpose()
+                .map_err(super::error::corrupt)?,
+            name: row.text("name")?,
+            role: OperatorRole::parse(&role)
+                .ok_or_else(|| super::error::corrupt(format!("operator role '{role}'")))?,
+            password_hash: row.text("password_hash")?,
+            disabled: row.flag("disabled")?,
+            failures: u32::try_from(row.int("failures")?).map_err(super::error::corrupt)?,
+            locked: row.flag("locked")?,
+            created_at: row.int("created_at")?,
+        })
+    }
+}
+
+struct SessionRow {
+    operator_id: i64,
+    stage: SessionStage,
+    service_id: Option<ServiceId>,
+    created_at: i64,
+}
+
+impl FromRow for SessionRow {
+    fn from_row(row: &dyn Row) -> StoreResult<Self> {
+        let stage = match row.text("stage")?.as_str() {
+            "enroll" => SessionStage::Enroll,
+            "full" => SessionStage::Full,
+            other => return Err(super::error::corrupt(format!("session stage '{other}'"))),
+        };
+        Ok(SessionRow {
+            operator_id: row.int("operator_id")?,
+            stage,
+            service_id: row
+                .opt_text("service_id")?
+                .map(ServiceId::new)
+                .transpose()
+                .map_err(super::error::corrupt)?,
+            created_at: row.int("created_at")?,
+        })
+    }
+}
+
+struct OperatorId(i64);
+
+impl FromRow for OperatorId {
+    fn from_row(row: &dyn Row) -> StoreResult<Self> {
+        row.int("id").map(OperatorId)
+    }
+}
+
+struct FoundUser(String);
+
+impl FromRow for FoundUser {
+    fn from_row(row: &dyn Row) -> StoreResult<Self> {
+        row.text("user_id").map(FoundUser)
+    }
+}
+
+struct CountedFailure {
+    failures: u32,
+    locked: bool,
+}
+
+impl FromRow for CountedFailure {
+    fn from_row(row: &dyn Row) -> StoreResult<Self> {
+        Ok(CountedFailure {
+            failures: u32::try_from(row.int("failures")?).map_err(super::error::corrupt)?,
+            locked: row.flag("locked")?,
+        })
+    }
+}
+
+// --- statements -------------------------------------------------------------------------
+
+const INSERT_OPERATOR: &str = "INSERT INTO operators (service_id, name, role, password_hash, \
+     created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+const OPERATOR_BY_NAME: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
+     failures, locked, created_at FROM operators WHERE name = $1";
+const OPERATOR_BY_ID: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
+     failures, locked, created_at FROM operators WHERE id = $1";
+const ALL_OPERATORS: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
+     failures, locked, created_at FROM operators ORDER BY name";
+const SERVICE_OPERATORS: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
+     failures, locked, created_at FROM operators WHERE service_id = $1 ORDER BY name";
+const SET_DISABLED: &str = "UPDATE operators SET disabled = $1 WHERE name = $2";
+const SET_PASSWORD: &str = "UPDATE operators SET password_hash = $1, failures = 0, \
+     locked = FALSE WHERE name = $2";
+const COUNT_OPERATOR_FAILURE: &str = "UPDATE operators SET failures = failures + 1, \
+     locked = (failures + 1 >= $1) WHERE id = $2 AND locked = FALSE RETURNING failures, locked";
+const OPERATOR_FAILURES: &str = "SELECT failures, locked FROM operators WHERE id = $1";
+const RESET_OPERATOR_FAILURES: &str =
+    "UPDATE operators SET failures = 0 WHERE id = $1 AND locked = FALSE";
+const INSERT_SESSION: &str = "INSERT INTO console_sessions (id_hash, operator_id, stage, \
+     service_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)";
+const TOUCH_SESSION: &str = "UPDATE console_sessions SET last_seen_at = $1 WHERE id_hash = $2 \
+     AND last_seen_at > $3 AND created_at > $4 \
+     RETURNING operator_id, stage, service_id, created_at";
+const UPDATE_SESSION: &str =
+    "UPDATE console_sessions SET stage = $1, service_id = $2 WHERE id_hash = $3";
+const DELETE_SESSION: &str = "DELETE FROM console_sessions WHERE id_hash = $1";
+const DELETE_OPERATOR_SESSIONS: &str = "DELETE FROM console_sessions WHERE operator_id = \
+     (SELECT id FROM operators WHERE name = $1)";
+const PURGE_SESSIONS: &str =
+    "DELETE FROM console_sessions WHERE last_seen_at <= $1 OR created_at <= $2";
+// Partial match on the user ID or on a serial bound to the user, case-insensitive on both
+// backends (LOWER on both sides; SQLite's LIKE alone would be, PostgreSQL's would not).
+const SEARCH_USERS: &str = "SELECT DISTINCT u.user_id AS user_id FROM users u \
+     LEFT JOIN token_users t ON t.service_id = u.service_id AND t.user_id = u.user_id \
+     WHERE u.service_id = $1 AND (LOWER(u.user_id) LIKE $2 ESCAPE '!' \
+     OR LOWER(t.serial) LIKE $3 ESCAPE '!') ORDER BY u.user_id LIMIT $4 OFFSET $5";
+const FILTERED_AUDIT: &str = "SELECT id, at, kind, user_id, serial, detail, operator \
+     FROM audit_events WHERE service_id = $1 \
+     AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR serial = $3) \
+     AND ($4 IS NULL OR kind = $4) AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6) \
+     ORDER BY id DESC LIMIT $7 OFFSET $8";
+
+// --- operations -------------------------------------------------------------------------
+
+pub(crate) async fn add_operator<C: Conn>(
+    c: &mut C,
+    new: &NewOperator,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<i64> {
+    if operator_named(c, &new.name).await?.is_some() {
+        return Err(StoreError::Conflict("an operator of that name exists"));
+    }
+    let id: OperatorId = c
+        .fetch_one(
+            INSERT_OPERATOR,
+            args![
+                new.service_id.as_ref().map(|s| s.as_str()),
+                new.name.as_str(),
+                new.role.as_str(),
+                new.password_hash.as_str(),
+                now,
+            ],
+        )
+        .await?;
+    audit(c, event, now).await?;
+    Ok(id.0)
+}
+
+pub(crate) async fn operator_named<C: Conn>(
+    c: &mut C,
+    name: &str,
+) -> StoreResult<Option<Operator>> {
+    c.fetch_optional(OPERATOR_BY_NAME, args![name]).await
+}
+
+pub(crate) async fn operators<C: Conn>(
+    c: &mut C,
+    service: Option<&ServiceId>,
+) -> StoreResult<Vec<Operator>> {
+    match service {
+        Some(s) => c.fetch_all(SERVICE_OPERATORS, args![s.as_str()]).await,
+        None => c.fetch_all(ALL_OPERATORS, args![]).await,
+    }
+}
+
+pub(crate) async fn set_operator_disabled<C: Conn>(
+    c: &mut C,
+    name: &str,
+    disabled: bool,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    if c.execute(SET_DISABLED, args![disabled, name]).await? == 0 {
+        return Err(StoreError::NotFound("operator"));
+    }
+    c.execute(DELETE_OPERATOR_SESSIONS, args![name]).await?;
+    audit(c, event, now).await
+}
+
+pub(crate) async fn set_operator_password<C: Conn>(
+    c: &mut C,
+    name: &str,
+    password_hash: &str,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    if c.execute(SET_PASSWORD, args![password_hash, name]).await? == 0 {
+        return Err(StoreError::NotFound("operator"));
+    }
+    c.execute(DELETE_OPERATOR_SESSIONS, args![name]).await?;
+    audit(c, event, now).await
+}
+
+pub(crate) async fn operator_failure<C: Conn>(
+    c: &mut C,
+    operator: i64,
+    max_failures: u32,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<Failures> {
+    let counted: Option<CountedFailure> = c
+        .fetch_optional(COUNT_OPERATOR_FAILURE, args![max_failures, operator])
+        .await?;
+    audit(c, event, now).await?;
+    if let Some(counted) = counted {
+        return Ok(Failures {
+            failures: counted.failures,
+            locked: counted.locked,
+            newly_locked: counted.locked,
+        });
+    }
+    let state: CountedFailure = c
+        .fetch_optional(OPERATOR_FAILURES, args![operator])
+        .await?
+        .ok_or(StoreError::NotFound("operator"))?;
+    Ok(Failures {
+        failures: state.failures,
+        locked: state.locked,
+        newly_locked: false,
+    })
+}
+
+pub(crate) async fn begin_console_session<C: Conn>(
+    c: &mut C,
+    id_hash: &[u8; 32],
+    operator: i64,
+    stage: SessionStage,
+    service: Option<&ServiceId>,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    // A wrong code after a right password counted a failure; a full sign-in clears them.
+    if stage == SessionStage::Full {
+        c.execute(RESET_OPERATOR_FAILURES, args![operator]).await?;
+    }
+    c.execute(
+        INSERT_SESSION,
+        args![
+            id_hash.as_slice(),
+            operator,
+            stage.as_str(),
+            service.map(|s| s.as_str()),
+            now,
+        ],
+    )
+    .await?;
+    audit(c, event, now).await
+}
+
+pub(crate) async fn console_session<C: Conn>(
+    c: &mut C,
+    id_hash: &[u8; 32],
+    limits: SessionLimits,
+    now: i64,
+) -> StoreResult<Option<ConsoleSession>> {
+    let row: Option<SessionRow> = c
+        .fetch_optional(
+            TOUCH_SESSION,
+            args![
+                now,
+                id_hash.as_slice(),
+                now - limits.idle_ms,
+                now - limits.absolute_ms
+            ],
+        )
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let operator: Option<Operator> = c
+        .fetch_optional(OPERATOR_BY_ID, args![row.operator_id])
+        .await?;
+    Ok(operator
+        .filter(|o| !o.disabled && !o.locked)
+        .map(|operator| ConsoleSession {
+            operator,
+            stage: row.stage,
+            service_id: row.service_id,
+            created_at: row.created_at,
+        }))
+}
+
+pub(crate) async fn update_console_session<C: Conn>(
+    c: &mut C,
+    id_hash: &[u8; 32],
+    stage: SessionStage,
+    service: Option<&ServiceId>,
+    event: Option<&NewAuditEvent>,
+    now: i64,
+) -> StoreResult<()> {
+    if stage == SessionStage::Full {
+        c.execute(
+            "UPDATE operators SET failures = 0 WHERE locked = FALSE AND id = \
+             (SELECT operator_id FROM console_sessions WHERE id_hash = $1)",
+            args![id_hash.as_slice()],
+        )
+        .await?;
+    }
+    let changed = c
+        .execute(
+            UPDATE_SESSION,
+            args![
+                stage.as_str(),
+                service.map(|s| s.as_str()),
+                id_hash.as_slice()
+            ],
+        )
+        .await?;
+    if changed == 0 {
+        return Err(StoreError::NotFound("console session"));
+    }
+    match event {
+        Some(event) => audit(c, event, now).await,
+        None => Ok(()),
+    }
+}
+
+pub(crate) async fn end_console_session<C: Conn>(
+    c: &mut C,
+    id_hash: &[u8; 32],
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    if c.execute(DELETE_SESSION, args![id_hash.as_slice()]).await? > 0 {
+        audit(c, event, now).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn purge_console_sessions<C: Conn>(
+    c: &mut C,
+    limits: SessionLimits,
+    now: i64,
+) -> StoreResult<u64> {
+    c.execute(
+        PURGE_SESSIONS,
+        args![now - limits.idle_ms, now - limits.absolute_ms],
+    )
+    .await
+}
+
+/// `text` as a `LIKE … ESCAPE '!'` pattern matching it anywhere, lower-cased.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for ch in text.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '!') {
+            pattern.push('!');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
+pub(crate) async fn search_users<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    query: &str,
+    offset: u32,
+    limit: u32,
+) -> StoreResult<Vec<UserId>> {
+    // Serials are stored without the spaces and hyphens people type between groups.
+    let serial: String = query
+        .chars()
+        .filter(|ch| !matches!(ch, ' ' | '-'))
+        .collect();
+    let found: Vec<FoundUser> = c
+        .fetch_all(
+            SEARCH_USERS,
+            args![
+                service.as_str(),
+                contains_pattern(query.trim()).as_str(),
+                contains_pattern(&serial).as_str(),
+                limit,
+                offset,
+            ],
+        )
+        .await?;
+    found
+        .into_iter()
+        .map(|u| UserId::new(u.0).map_err(super::error::corrupt))
+        .collect()
+}
+
+pub(crate) async fn audit_search<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    filter: &AuditFilter,
+    offset: u32,
+    limit: u32,
+) -> StoreResult<Vec<AuditEvent>> {
+    c.fetch_all(
+        FILTERED_AUDIT,
+        args![
+            service.as_str(),
+            filter.user.as_deref(),
+            filter.serial.as_deref(),
+            filter.kind.as_deref(),
+            filter.from,
+            filter.to,
+            limit,
+            offset,
+        ],
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_patterns_escape_like_wildcards() {
+        assert_eq!(contains_pattern("Al"), "%al%");
+        assert_eq!(contains_pattern("a_b%c!"), "%a!_b!%c!!%");
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for role in ["helpdesk", "admin", "auditor", "superuser"] {
+            assert_eq!(OperatorRole::parse(role).map(|r| r.as_str()), Some(role));
+        }
+        assert_eq!(OperatorRole::parse("root"), None);
+    }
+}

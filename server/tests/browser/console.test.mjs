@@ -1,0 +1,253 @@
+// The help-desk console in a real browser (issue 14): headless chromium against the real
+// softtoken-server on a temp SQLite database, the desktop token `softtoken` as the operators'
+// and the customers' token, the bank API as the bank's back end. Elements are found by the
+// `data-testid`s of the console contract; every page visited is screenshot at 1280×800 and
+// 390×844 and must not scroll sideways at either size.
+//
+// The tests run in order and build on each other (one server, one signed-in help desk), as a
+// help-desk shift would: sign in, unlock a customer, revoke a lost phone, issue an
+// activation; then the auditor exports what happened.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DesktopToken, Server, accepted, activatedCustomer, checkLayout, launchBrowser, outputDir, parseCsv,
+} from './harness.mjs';
+
+const helpdesk = { name: 'madoguchi.sato', role: 'helpdesk', password: 'correct horse battery 1' };
+const auditor = { name: 'kansa.tanaka', role: 'auditor', password: 'audit-password-2026' };
+
+let server;
+let browser;
+let desk; // the help desk's signed-in page
+const customers = {};
+
+before(async () => {
+  server = new Server();
+  server.operatorAdd(helpdesk);
+  server.operatorAdd(auditor);
+  await server.start();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  for (const customer of Object.values(customers)) customer.token.remove();
+});
+
+async function newPage() {
+  // A Japanese help desk's browser: the console answers in Japanese by Accept-Language.
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 }, acceptDownloads: true, locale: 'ja-JP', timezoneId: 'Asia/Tokyo',
+  });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  // A page that breaks its CSP (an inline style or script: "Refused to apply …") or throws
+  // shows it here. A 4xx answer (a refused sign-in is a 401) or the browser's own favicon
+  // request is logged as "Failed to load resource" and is no fault of the page.
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(message.text());
+  });
+  page.problems = problems;
+  return page;
+}
+
+/** Fills and submits the sign-in form; `otp` empty at the first sign-in. */
+async function submitLogin(page, operator, otp = '') {
+  const form = page.getByTestId('login-form');
+  await form.locator('[name=name]').fill(operator.name);
+  await form.locator('[name=password]').fill(operator.password);
+  await form.locator('[name=otp]').fill(otp);
+  await page.getByTestId('login-submit').click();
+}
+
+/**
+ * The first sign-in: password, then the enrollment page; the operator's own desktop token
+ * activates from the shown URI and the first code confirms it. Returns the token and the
+ * next code (the one a later sign-in may use).
+ */
+async function firstSignIn(page, operator, screenshotName) {
+  await page.goto(`${server.url}/console`);
+  await page.waitForURL(/\/console\/login/);
+  await submitLogin(page, operator);
+  const uri = (await page.getByTestId('activation-uri').textContent()).trim();
+  const startPassword = (await page.getByTestId('start-password').textContent()).trim();
+  assert.match(uri, /^softtoken:\/\/activate\?/);
+  assert.match(uri, /service=_console/);
+  await checkLayout(page, screenshotName, ['[data-testid=activation-qr]', '[data-testid=activation-uri]', '[data-testid=enroll-confirm]']);
+  // The QR code is a real image the browser decoded, not a broken one.
+  const qrWidth = await page.getByTestId('activation-qr').evaluate((img) => img.naturalWidth);
+  assert.ok(qrWidth > 0, 'the QR image did not load');
+
+  const token = new DesktopToken();
+  token.activate(uri, startPassword);
+  const { code, next_code: nextCode } = token.codes();
+  await page.getByTestId('enroll-confirm-form').locator('[name=otp]').fill(code);
+  await page.getByTestId('enroll-confirm').click();
+  await page.getByTestId('logout').waitFor();
+  return { token, nextCode };
+}
+
+/** Opens a customer's page through the search form (partial match). */
+async function findCustomer(page, query, userId, screenshotName) {
+  await page.getByTestId('nav-users').click();
+  await page.getByTestId('search-form').locator('[name=q]').fill(query);
+  await page.getByTestId('search-submit').click();
+  const link = page.getByTestId('user-link').filter({ hasText: userId });
+  await link.waitFor();
+  if (screenshotName) await checkLayout(page, screenshotName, ['[data-testid=search-form]', '[data-testid=user-link]']);
+  await link.click();
+  await page.getByTestId('user-id').filter({ hasText: userId }).waitFor();
+}
+
+test('an operator signs in with password, enrols their own token, and signs in with its code', async () => {
+  const page = await newPage();
+  await page.goto(`${server.url}/console`);
+  await page.waitForURL(/\/console\/login/);
+  await checkLayout(page, '01-login', ['[data-testid=login-form]', '[data-testid=login-submit]']);
+
+  // A wrong password counts and says how many tries are left.
+  await submitLogin(page, { ...helpdesk, password: 'not the password!' });
+  await page.getByTestId('error').waitFor();
+  const triesLeft = Number((await page.getByTestId('tries-left').textContent()).trim());
+  assert.ok(Number.isInteger(triesLeft) && triesLeft > 0, `tries left: ${triesLeft}`);
+  await checkLayout(page, '02-login-error', ['[data-testid=error]', '[data-testid=login-submit]']);
+
+  const { token, nextCode } = await firstSignIn(page, helpdesk, '03-enroll');
+  customers.helpdesk = { token };
+  await page.waitForURL(/\/console\/users/);
+  await checkLayout(page, '04-users', ['[data-testid=search-form]', '[data-testid=issue-form]', '[data-testid=logout]']);
+  assert.equal((await page.getByTestId('operator-name').textContent()).trim(), helpdesk.name);
+
+  // Signed out, the console is closed; password + a code of the own token opens it again.
+  await page.getByTestId('logout').click();
+  await page.waitForURL(/\/console\/login/);
+  await page.goto(`${server.url}/console/users`);
+  await page.waitForURL(/\/console\/login/);
+  await submitLogin(page, helpdesk, nextCode);
+  await page.waitForURL(/\/console\/users/);
+  await page.getByTestId('search-form').waitFor();
+  assert.deepEqual(page.problems, []);
+  desk = page;
+});
+
+test('a customer locked by wrong codes is found by part of the user ID, unlocked, and the next code verifies', async () => {
+  assert.ok(desk, 'the help desk is signed in');
+  const customer = await activatedCustomer(server.bank, 'yamada-taro-0001');
+  customers.locked = customer;
+  // Wrong codes until the service locks the user (max failures 5, the default policy).
+  const { code } = customer.token.codes();
+  const wrong = [...code].map((digit) => String((Number(digit) + 5) % 10)).join('');
+  for (let i = 0; i < 5; i += 1) assert.ok(!accepted(await server.bank.verify(customer.userId, wrong)));
+  // Locked: even a right code is refused now.
+  assert.ok(!accepted(await server.bank.verify(customer.userId, customer.token.codes().next_code)), 'locked user verified');
+
+  await findCustomer(desk, 'taro', customer.userId, '05-search');
+  await desk.getByTestId('user-locked').waitFor();
+  assert.equal((await desk.getByTestId('user-failures').textContent()).trim(), '5');
+  await checkLayout(desk, '06-user-locked', ['[data-testid=user-locked]', '[data-testid=unlock]', '[data-testid=token-row]']);
+
+  await desk.getByTestId('unlock').click();
+  await desk.getByTestId('notice').waitFor();
+  assert.equal(await desk.getByTestId('user-locked').count(), 0, 'still shown as locked');
+  assert.equal((await desk.getByTestId('user-failures').textContent()).trim(), '0');
+  await checkLayout(desk, '07-user-unlocked', ['[data-testid=notice]', '[data-testid=token-row]']);
+
+  // The next code verifies through the bank API (the locked attempt above consumed none).
+  const verified = await server.bank.verify(customer.userId, customer.token.codes().next_code);
+  assert.ok(accepted(verified), `after unlock: ${JSON.stringify(verified)}`);
+  assert.deepEqual(desk.problems, []);
+});
+
+test('the operator revokes a lost phone\'s token and sees when a new one may be issued', async () => {
+  assert.ok(desk, 'the help desk is signed in');
+  const customer = await activatedCustomer(server.bank, 'suzuki-hanako-0002');
+  customers.lost = customer;
+  // Found by a part of the serial, as read out by the customer.
+  await findCustomer(desk, customer.serial.slice(2, 9), customer.userId);
+  const row = desk.locator(`[data-testid=token-row][data-serial="${customer.serial}"]`);
+  assert.equal((await row.getByTestId('token-state').textContent()).trim(), 'active');
+  await checkLayout(desk, '08-user-active', ['[data-testid=revoke]', '[data-testid=issue-form]']);
+
+  await row.getByTestId('revoke').click();
+  await desk.getByTestId('cooldown-until').waitFor();
+  assert.equal((await row.getByTestId('token-state').textContent()).trim(), 'revoked');
+  const cooldown = (await desk.getByTestId('cooldown-until').textContent()).trim();
+  assert.match(cooldown, /\d{1,2}:\d{2}/, `the cool-down end shows a time: ${cooldown}`);
+  await checkLayout(desk, '09-user-revoked', ['[data-testid=cooldown-until]', '[data-testid=token-row]']);
+
+  // The lost phone's codes no longer work.
+  assert.ok(!accepted(await server.bank.verify(customer.userId, customer.token.codes().next_code)), 'revoked token verified');
+  assert.deepEqual(desk.problems, []);
+});
+
+test('the operator issues an activation, the desktop token activates from the shown URI, the bank confirms it', async () => {
+  assert.ok(desk, 'the help desk is signed in');
+  await desk.getByTestId('nav-users').click();
+  const form = desk.getByTestId('issue-form');
+  await form.locator('[name=user_id]').fill('sato-jiro-0003');
+  await desk.getByTestId('issue-submit').click();
+  const uri = (await desk.getByTestId('activation-uri').textContent()).trim();
+  const startPassword = (await desk.getByTestId('start-password').textContent()).trim();
+  assert.match(uri, new RegExp(`^softtoken://activate\\?.*service=${server.serviceId}`));
+  assert.ok(startPassword.length >= 8, `generated start password: ${startPassword}`);
+  await desk.getByTestId('expires-at').waitFor();
+  await checkLayout(desk, '10-issued', ['[data-testid=activation-qr]', '[data-testid=activation-uri]', '[data-testid=start-password]']);
+
+  const token = new DesktopToken();
+  customers.issued = { token };
+  const { serial } = token.activate(uri, startPassword);
+  const confirmed = await server.bank.confirm('sato-jiro-0003', token.codes().code);
+  assert.ok(accepted(confirmed), `confirm: ${JSON.stringify(confirmed)}`);
+
+  // The user's page now shows the token active, and the start password is gone.
+  await desk.getByTestId('back-to-user').click();
+  const row = desk.locator(`[data-testid=token-row][data-serial="${serial}"]`);
+  await row.waitFor();
+  assert.equal((await row.getByTestId('token-state').textContent()).trim(), 'active');
+  assert.equal(await desk.getByTestId('start-password').count(), 0);
+  assert.ok(!(await desk.content()).includes(startPassword), 'the start password is shown again');
+  await checkLayout(desk, '11-user-issued', ['[data-testid=token-row]', '[data-testid=user-audit]']);
+  assert.deepEqual(desk.problems, []);
+});
+
+test('an auditor exports the audit trail as CSV with the help desk\'s actions in it', async () => {
+  const page = await newPage();
+  const { token } = await firstSignIn(page, auditor, '12-auditor-enroll');
+  customers.auditor = { token };
+  await page.waitForURL(/\/console\/audit/);
+  await page.getByTestId('audit-row').first().waitFor();
+  await checkLayout(page, '13-audit', ['[data-testid=audit-filter]', '[data-testid=csv-export]', '[data-testid=audit-row]']);
+  // Read-only: no action forms for an auditor.
+  assert.equal(await page.locator('[data-testid=unlock-form], [data-testid=revoke-form], [data-testid=issue-form]').count(), 0);
+
+  // Filtered by the unlocked customer: the page and the export show only their rows.
+  const filter = page.getByTestId('audit-filter');
+  await filter.locator('[name=user]').fill('yamada-taro-0001');
+  await filter.locator('button, input[type=submit]').first().click();
+  await page.waitForURL(/user=yamada-taro-0001/);
+  await checkLayout(page, '14-audit-filtered', ['[data-testid=csv-export]', '[data-testid=audit-row]']);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('csv-export').click()]);
+  assert.equal(download.suggestedFilename(), `audit-${server.serviceId}.csv`);
+  const file = join(outputDir, download.suggestedFilename());
+  await download.saveAs(file);
+  const text = readFileSync(file, 'utf8');
+  const lines = text.trim().split(/\r?\n/);
+  assert.equal(lines[0], 'id,at,kind,user_id,serial,operator,detail');
+  const rows = parseCsv(text).slice(1);
+  assert.ok(rows.length >= 3, `rows for the customer: ${lines.join('\n')}`);
+  for (const row of rows) assert.equal(row[3], 'yamada-taro-0001', `a row of another user: ${row}`);
+  // The help desk's unlock names the operator; the bank's own calls name none.
+  const byDesk = rows.filter((row) => row[5] === helpdesk.name);
+  assert.equal(byDesk.length, 1, `one console action on this customer: ${lines.join('\n')}`);
+  assert.match(byDesk[0][2], /unlock/);
+  // Oldest first: the activation comes before the unlock.
+  const ids = rows.map((row) => Number(row[0]));
+  assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+  assert.deepEqual(page.problems, []);
+});

@@ -1,0 +1,762 @@
+//! The help-desk console over HTTP (issue 14): sign-in with password and the operator's own
+//! token, lockout, sessions, CSRF, roles and services, the help desk's actions through the
+//! bank API's own service layer, and the audit trail with its CSV. Runs on SQLite, and on
+//! PostgreSQL when `SOFTTOKEN_TEST_POSTGRES_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{AppToken, TestServer};
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use serde_json::json;
+use softtoken_protocol::ServiceId;
+use softtoken_server::audit::AuditKind;
+use softtoken_server::console::password;
+use softtoken_server::policy::Policy;
+use softtoken_server::routes::rfc3339;
+use softtoken_server::store::NewAuditEvent;
+use softtoken_server::store::console::{NewOperator, OperatorRole};
+
+const PASSWORD: &str = "operator password 1";
+
+/// A browser without JavaScript: follows nothing by itself, keeps cookies.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The text of the first element with `data-testid="id"`.
+    fn testid(&self, id: &str) -> Option<String> {
+        let at = self.body.find(&format!("data-testid=\"{id}\""))?;
+        let rest = &self.body[at..];
+        let start = rest.find('>')? + 1;
+        let end = rest[start..].find('<')?;
+        Some(rest[start..start + end].trim().to_owned())
+    }
+
+    fn has(&self, id: &str) -> bool {
+        self.body.contains(&format!("data-testid=\"{id}\""))
+    }
+
+    /// The page's CSRF token (any form's hidden field).
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect("a form");
+        let rest = &self.body[at + "name=\"csrf\" value=\"".len()..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+}
+
+impl Browser {
+    fn new(server: &TestServer) -> Self {
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: server.base.clone(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn finish(&mut self, response: reqwest::Response) -> Page {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let (pair, _) = text.split_once(';').unwrap_or((text, ""));
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() || text.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        Page {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.finish(response).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(response).await
+    }
+
+    /// Signs in with `name`, `password` and `otp` from the sign-in page.
+    async fn sign_in(&mut self, name: &str, password: &str, otp: &str) -> Page {
+        let form = self.get("/console/login").await;
+        let csrf = form.csrf();
+        self.post(
+            "/console/login",
+            &[
+                ("name", name),
+                ("password", password),
+                ("otp", otp),
+                ("csrf", &csrf),
+            ],
+        )
+        .await
+    }
+}
+
+async fn add_operator(
+    server: &TestServer,
+    service: Option<&str>,
+    name: &str,
+    role: OperatorRole,
+) -> i64 {
+    let sid = ServiceId::new(service.unwrap_or("_console")).unwrap();
+    server
+        .store
+        .add_operator(
+            &NewOperator {
+                service_id: service.map(|s| ServiceId::new(s).unwrap()),
+                name: name.into(),
+                role,
+                password_hash: password::hash(PASSWORD).unwrap(),
+            },
+            &NewAuditEvent::new(&sid, AuditKind::OperatorAdded, name),
+            server.state.now(),
+        )
+        .await
+        .unwrap()
+}
+
+/// An operator who signed in for the first time and enrolled their own token.
+async fn operator(
+    server: &TestServer,
+    service: Option<&str>,
+    name: &str,
+    role: OperatorRole,
+) -> (Browser, AppToken) {
+    let id = add_operator(server, service, name, role).await;
+    let mut browser = Browser::new(server);
+    let page = browser.sign_in(name, PASSWORD, "").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let start = page.testid("start-password").expect("start password shown");
+    let uri = page.testid("activation-uri").unwrap();
+    assert!(uri.contains("service=_console"), "{uri}");
+    assert!(uri.contains(&format!("user=op-{id}")), "{uri}");
+    assert!(page.has("activation-qr"));
+    // The enrollment page seen again does not show the start password.
+    let again = browser.get("/console/enroll").await;
+    assert_eq!(again.status, 200);
+    assert!(!again.body.contains(&start));
+    // Before the own token is confirmed, nothing else is open.
+    assert_eq!(
+        browser.get("/console/users").await.location(),
+        "/console/enroll"
+    );
+    let token = server
+        .activate("_console", &format!("op-{id}"), &start)
+        .await;
+    let csrf = again.csrf();
+    let done = browser
+        .post(
+            "/console/enroll/confirm",
+            &[("otp", &token.code(server)), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), "/console");
+    (browser, token)
+}
+
+/// A customer of `sid` with an active token.
+async fn customer(server: &TestServer, key: &str, sid: &str, uid: &str) -> AppToken {
+    let (status, body) = server.enroll(key, sid, uid, "start-1234").await;
+    assert_eq!(status, 201, "{body}");
+    let token = server.activate(sid, uid, "start-1234").await;
+    let (status, body) = server
+        .post(
+            &format!("/v1/services/{sid}/users/{uid}/confirm"),
+            key,
+            json!({"otp": token.code(server)}),
+        )
+        .await;
+    assert_eq!(body["valid"], true, "{status} {body}");
+    token
+}
+
+async fn verify(server: &TestServer, key: &str, uid: &str, otp: &str) -> serde_json::Value {
+    server
+        .post(
+            &format!("/v1/services/bank/users/{uid}/verify"),
+            key,
+            json!({"otp": otp}),
+        )
+        .await
+        .1
+}
+
+#[tokio::test]
+async fn first_sign_in_enrols_the_own_token_and_later_ones_need_its_code() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    let (mut browser, token) =
+        operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    let home = browser.get("/console").await;
+    assert_eq!(home.location(), "/console/users");
+    let users = browser.get("/console/users").await;
+    assert_eq!(users.status, 200);
+    assert_eq!(users.testid("operator-name").as_deref(), Some("hanako"));
+    // Strict headers on every page.
+    let csp = users.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(users.headers["cache-control"], "no-store");
+    assert_eq!(users.headers["x-frame-options"], "DENY");
+    // Sign out: the session is gone.
+    let csrf = users.csrf();
+    let out = browser.post("/console/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.location(), "/console/login");
+    assert_eq!(
+        browser.get("/console/users").await.location(),
+        "/console/login"
+    );
+    // Next time: password alone is not enough; password and code are.
+    server.advance_secs(60);
+    let no_code = browser.sign_in("hanako", PASSWORD, "").await;
+    assert_eq!(no_code.status, 401);
+    assert!(!no_code.has("start-password"));
+    let page = browser
+        .sign_in("hanako", PASSWORD, &token.code(&server))
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let cookie = page.headers[SET_COOKIE].to_str().unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    // A loopback http server: not Secure, or the browser would drop it.
+    assert!(!cookie.contains("Secure"));
+    assert_eq!(browser.get("/console/users").await.status, 200);
+    // The sign-ins are audited under the operator's service, naming them.
+    let events = server
+        .store
+        .audit_events(&ServiceId::new("bank").unwrap(), 0, 100)
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "console_sign_in" && e.operator.as_deref() == Some("hanako"))
+    );
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_codes_count_towards_the_operators_lockout() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    let (mut browser, token) =
+        operator(&server, Some("bank"), "taro", OperatorRole::Helpdesk).await;
+    server.advance_secs(60);
+    // max_failures of the console's policy: 5. Wrong password, wrong code: both count.
+    let page = browser.sign_in("taro", "wrong password!", "").await;
+    assert_eq!(page.status, 401);
+    assert_eq!(page.testid("tries-left").as_deref(), Some("4"));
+    let page = browser
+        .sign_in("taro", PASSWORD, &token.wrong_code(&server))
+        .await;
+    assert_eq!(page.testid("tries-left").as_deref(), Some("3"));
+    for left in ["2", "1"] {
+        let page = browser.sign_in("taro", "wrong password!", "").await;
+        assert_eq!(page.testid("tries-left").as_deref(), Some(left));
+    }
+    let page = browser.sign_in("taro", "wrong password!", "").await;
+    assert!(!page.has("tries-left"), "{}", page.body);
+    assert!(page.has("error"));
+    // Locked: even the right password and code are refused.
+    let page = browser
+        .sign_in("taro", PASSWORD, &token.code(&server))
+        .await;
+    assert_eq!(page.status, 401);
+    assert!(!page.has("tries-left"));
+    assert!(
+        !page
+            .headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("console_session="))
+    );
+    // An unknown name is refused the same way, without a count to show.
+    let page = browser.sign_in("nobody", PASSWORD, "").await;
+    assert_eq!(page.status, 401);
+    // Resetting the password (the CLI's store call) clears the lockout.
+    let hash = password::hash("a brand new password").unwrap();
+    let sid = ServiceId::new("bank").unwrap();
+    server
+        .store
+        .set_operator_password(
+            "taro",
+            &hash,
+            &NewAuditEvent::new(&sid, AuditKind::OperatorChanged, "reset"),
+            server.state.now(),
+        )
+        .await
+        .unwrap();
+    let op = server.store.operator_named("taro").await.unwrap().unwrap();
+    server
+        .store
+        .unlock_user(
+            &ServiceId::new("_console").unwrap(),
+            &op.token_user().unwrap(),
+            &NewAuditEvent::new(&sid, AuditKind::UserUnlocked, "reset"),
+            server.state.now(),
+        )
+        .await
+        .unwrap();
+    let page = browser
+        .sign_in("taro", "a brand new password", &token.code(&server))
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+}
+
+#[tokio::test]
+async fn the_help_desk_unlocks_a_customer_whose_next_code_then_verifies() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let alice = customer(&server, &key, "bank", "alice").await;
+    for _ in 0..5 {
+        verify(&server, &key, "alice", &alice.wrong_code(&server)).await;
+    }
+    server.advance_secs(60);
+    assert_eq!(
+        verify(&server, &key, "alice", &alice.code(&server)).await["reason"],
+        "locked"
+    );
+    let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    // Partial match on the user ID, and on the serial.
+    let found = desk.get("/console/users?q=LIC").await;
+    assert_eq!(found.testid("user-link").as_deref(), Some("alice"));
+    let serial = alice.serial.to_string();
+    let found = desk
+        .get(&format!("/console/users?q={}", &serial[2..8]))
+        .await;
+    assert_eq!(found.testid("user-link").as_deref(), Some("alice"));
+    let page = desk.get("/console/users/alice").await;
+    assert!(page.has("user-locked"));
+    assert_eq!(page.testid("user-failures").as_deref(), Some("5"));
+    assert!(page.has("token-row"));
+    // CSRF: missing or wrong token → 403, and nothing changed.
+    let refused = desk.post("/console/users/alice/unlock", &[]).await;
+    assert_eq!(refused.status, 403);
+    let refused = desk
+        .post("/console/users/alice/unlock", &[("csrf", "forged")])
+        .await;
+    assert_eq!(refused.status, 403);
+    assert!(desk.get("/console/users/alice").await.has("user-locked"));
+    let csrf = page.csrf();
+    let done = desk
+        .post("/console/users/alice/unlock", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = desk.get(done.location()).await;
+    assert!(page.has("notice"));
+    assert!(!page.has("user-locked"));
+    assert_eq!(
+        verify(&server, &key, "alice", &alice.code(&server)).await["valid"],
+        true
+    );
+    // The unlock names the operator, in the user's trail and in the auditor's CSV.
+    assert!(page.body.contains("user_unlocked"));
+    let (mut auditor, _) = operator(&server, Some("bank"), "kenji", OperatorRole::Auditor).await;
+    let trail = auditor.get("/console/audit?user=alice").await;
+    assert_eq!(trail.status, 200);
+    assert!(trail.has("audit-row"));
+    let csv = auditor.get("/console/audit.csv?user=alice").await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let mut lines = csv.body.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,at,kind,user_id,serial,operator,detail")
+    );
+    let unlocks: Vec<&str> = lines.filter(|l| l.contains(",user_unlocked,")).collect();
+    assert_eq!(unlocks.len(), 1, "{}", csv.body);
+    assert!(unlocks[0].contains(",alice,,hanako,"), "{}", unlocks[0]);
+    // The bank API's own events carry no operator.
+    assert!(
+        csv.body
+            .lines()
+            .any(|l| l.contains(",verify,") && l.contains(",alice,") && !l.contains("hanako"))
+    );
+}
+
+#[tokio::test]
+async fn revoking_a_lost_phone_shows_when_a_new_token_may_be_issued() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let bob = customer(&server, &key, "bank", "bob").await;
+    let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    let page = desk.get("/console/users/bob").await;
+    assert!(!page.has("cooldown-until"));
+    let csrf = page.csrf();
+    let done = desk
+        .post(
+            &format!("/console/users/bob/tokens/{}/revoke", bob.serial),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = desk.get(done.location()).await;
+    // Default cool-down: 30 minutes after now.
+    let until = page.testid("cooldown-until").expect("cool-down shown");
+    assert_eq!(until, rfc3339(server.state.now() + 30 * 60 * 1000));
+    assert_eq!(page.testid("token-state").as_deref(), Some("revoked"));
+    // Re-issuing during the cool-down is refused with the bank API's reason.
+    let refused = desk
+        .post(
+            "/console/enrollments",
+            &[("user_id", "bob"), ("start_password", ""), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    let events = server
+        .store
+        .audit_events(&ServiceId::new("bank").unwrap(), 0, 100)
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "token_revoked" && e.operator.as_deref() == Some("hanako"))
+    );
+}
+
+#[tokio::test]
+async fn an_issued_activation_shows_its_generated_start_password_once() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    let page = desk.get("/console/users").await;
+    let csrf = page.csrf();
+    let issued = desk
+        .post(
+            "/console/enrollments",
+            &[
+                ("user_id", "carol"),
+                ("start_password", ""),
+                ("ttl_hours", "2"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(issued.status, 200, "{}", issued.body);
+    let start = issued.testid("start-password").unwrap();
+    let uri = issued.testid("activation-uri").unwrap();
+    assert!(
+        uri.contains("service=bank") && uri.contains("user=carol"),
+        "{uri}"
+    );
+    assert!(!uri.contains(&start));
+    assert_eq!(
+        issued.testid("expires-at").unwrap(),
+        rfc3339(server.state.now() + 2 * 3600 * 1000)
+    );
+    // Never again: not on the user's page, not in the audit trail.
+    let user = desk.get("/console/users/carol").await;
+    assert!(user.has("enrollment"));
+    assert!(!user.body.contains(&start));
+    let events = server
+        .store
+        .audit_events(&ServiceId::new("bank").unwrap(), 0, 100)
+        .await
+        .unwrap();
+    assert!(events.iter().all(|e| !e.detail.contains(&start)));
+    // The customer activates with it and the bank confirms.
+    let token = server.activate("bank", "carol", &start).await;
+    let (_, body) = server
+        .post(
+            "/v1/services/bank/users/carol/confirm",
+            &key,
+            json!({"otp": token.code(&server)}),
+        )
+        .await;
+    assert_eq!(body["valid"], true, "{body}");
+    // A start password the customer chose is not echoed.
+    let issued = desk
+        .post(
+            "/console/enrollments",
+            &[
+                ("user_id", "dave"),
+                ("start_password", "chosen-by-dave"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(issued.status, 200);
+    assert!(!issued.has("start-password"));
+    assert!(!issued.body.contains("chosen-by-dave"));
+    // Malformed input is a 4xx page naming the field, never a 500.
+    let bad = desk
+        .post(
+            "/console/enrollments",
+            &[("user_id", "no spaces"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("user_id"));
+    let bad = desk
+        .post(
+            "/console/enrollments",
+            &[("user_id", "erin"), ("ttl_hours", "soon"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("ttl_hours"));
+}
+
+#[tokio::test]
+async fn roles_and_services_wall_operators_in() {
+    let server = TestServer::start().await;
+    let key_a = server.add_service("bank-a", Policy::default()).await;
+    let key_b = server.add_service("bank-b", Policy::default()).await;
+    customer(&server, &key_a, "bank-a", "alice").await;
+    customer(&server, &key_b, "bank-b", "bella").await;
+    let (mut desk, _) = operator(&server, Some("bank-a"), "hanako", OperatorRole::Helpdesk).await;
+    // A help desk may not run the service or read the whole trail.
+    assert_eq!(desk.get("/console/api-key").await.status, 403);
+    let page = desk.get("/console/users").await;
+    let csrf = page.csrf();
+    assert_eq!(
+        desk.post("/console/api-key", &[("csrf", &csrf)])
+            .await
+            .status,
+        403
+    );
+    assert_eq!(desk.get("/console/operators").await.status, 403);
+    assert_eq!(desk.get("/console/audit").await.status, 403);
+    assert_eq!(desk.get("/console/audit.csv").await.status, 403);
+    // Service A's operator sees nothing of B.
+    let found = desk.get("/console/users?q=bella").await;
+    assert!(!found.has("user-link"));
+    assert_eq!(desk.get("/console/users/bella").await.status, 404);
+    let refused = desk
+        .post("/console/users/bella/unlock", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(refused.status, 404);
+    // An auditor reads, but does not help.
+    let (mut auditor, _) = operator(&server, Some("bank-a"), "kenji", OperatorRole::Auditor).await;
+    assert_eq!(auditor.get("/console").await.location(), "/console/audit");
+    assert_eq!(auditor.get("/console/users").await.status, 403);
+    let csrf = auditor.get("/console/audit").await.csrf();
+    assert_eq!(
+        auditor
+            .post("/console/users/alice/unlock", &[("csrf", &csrf)])
+            .await
+            .status,
+        403
+    );
+    let csv = auditor.get("/console/audit.csv").await;
+    assert!(!csv.body.contains("bella"));
+    // An admin rotates the API key, shown once; the old one stops working.
+    let (mut admin, _) = operator(&server, Some("bank-a"), "yuki", OperatorRole::Admin).await;
+    let page = admin.get("/console/api-key").await;
+    let rotated = admin
+        .post("/console/api-key", &[("csrf", &page.csrf())])
+        .await;
+    let new_key = rotated.testid("api-key").unwrap();
+    assert!(new_key.starts_with("stk_"));
+    assert!(!admin.get("/console/api-key").await.body.contains(&new_key));
+    // A superuser picks any service (but never the console's own).
+    let (mut root, _) = operator(&server, None, "root", OperatorRole::Superuser).await;
+    assert_eq!(root.get("/console").await.location(), "/console/services");
+    let page = root.get("/console/services").await;
+    assert!(page.body.contains("bank-b") && !page.body.contains("value=\"_console\""));
+    let csrf = page.csrf();
+    let picked = root
+        .post(
+            "/console/service",
+            &[("service", "bank-b"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(picked.location(), "/console/users");
+    assert_eq!(root.get("/console/users/bella").await.status, 200);
+    let refused = root
+        .post(
+            "/console/service",
+            &[("service", "_console"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+}
+
+#[tokio::test]
+async fn sessions_end_after_15_idle_minutes_and_8_hours_in_all() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    let (mut desk, token) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    server.advance_secs(14 * 60);
+    assert_eq!(desk.get("/console/users").await.status, 200);
+    server.advance_secs(15 * 60 + 1);
+    assert_eq!(
+        desk.get("/console/users").await.location(),
+        "/console/login"
+    );
+    // Busy all day: still ends 8 hours after sign-in.
+    let page = desk.sign_in("hanako", PASSWORD, &token.code(&server)).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    for _ in 0..47 {
+        server.advance_secs(10 * 60);
+        assert_eq!(desk.get("/console/users").await.status, 200);
+    }
+    server.advance_secs(10 * 60);
+    assert_eq!(
+        desk.get("/console/users").await.location(),
+        "/console/login"
+    );
+}
+
+#[tokio::test]
+async fn csv_cells_cannot_become_formulas() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    // A user ID may start with '-', which a spreadsheet would run.
+    let (status, body) = server.enroll(&key, "bank", "-2-3", "start-1234").await;
+    assert_eq!(status, 201, "{body}");
+    let (mut auditor, _) = operator(&server, Some("bank"), "kenji", OperatorRole::Auditor).await;
+    let csv = auditor
+        .get("/console/audit.csv?kind=enrollment_issued")
+        .await;
+    assert!(csv.body.contains(",'-2-3,"), "{}", csv.body);
+    assert!(!csv.body.contains(",-2-3,"));
+    assert_eq!(csv.body.lines().count(), 2, "{}", csv.body);
+}
+
+#[tokio::test]
+async fn operator_add_reads_the_password_from_stdin() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_softtoken-server"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    assert!(
+        run(&["service", "add", "--id", "bank", "--name", "Bank"], "")
+            .status
+            .success()
+    );
+    let reserved = run(&["service", "add", "--id", "_mine", "--name", "No"], "");
+    assert!(!reserved.status.success());
+    let added = run(
+        &[
+            "operator",
+            "add",
+            "--service",
+            "bank",
+            "--name",
+            "hanako",
+            "--role",
+            "helpdesk",
+            "--password-stdin",
+        ],
+        "a long enough password\n",
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&added.stdout).contains("a long enough password"));
+    let generated = run(
+        &["operator", "add", "--name", "root", "--role", "superuser"],
+        "",
+    );
+    let out = String::from_utf8_lossy(&generated.stdout).to_string();
+    assert!(out.contains("Password (shown once):"), "{out}");
+    let short = run(
+        &[
+            "operator",
+            "add",
+            "--service",
+            "bank",
+            "--name",
+            "x",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert!(!short.status.success());
+    let no_service = run(
+        &["operator", "add", "--name", "y", "--role", "helpdesk"],
+        "",
+    );
+    assert!(!no_service.status.success());
+    let listed = String::from_utf8_lossy(&run(&["operator", "list"], "").stdout).to_string();
+    assert!(
+        listed.contains("hanako\tbank\thelpdesk\tactive"),
+        "{listed}"
+    );
+    assert!(listed.contains("root\t*\tsuperuser\tactive"), "{listed}");
+    assert!(
+        run(&["operator", "disable", "--name", "hanako"], "")
+            .status
+            .success()
+    );
+    let listed = String::from_utf8_lossy(&run(&["operator", "list"], "").stdout).to_string();
+    assert!(
+        listed.contains("hanako\tbank\thelpdesk\tdisabled"),
+        "{listed}"
+    );
+}
