@@ -9,6 +9,7 @@
 
 pub mod activation;
 pub mod ids;
+pub mod ocra;
 pub mod otp;
 pub mod problem;
 pub mod provisioning;
