@@ -15,6 +15,7 @@ pub mod problem;
 pub mod provisioning;
 pub mod serial;
 pub mod session;
+pub mod transaction;
 pub mod wire;
 
 pub use ids::{IdError, ServiceId, UserId};
