@@ -54,11 +54,16 @@ pub enum AuditKind {
     MailDeferred,
     /// An activation e-mail was given up (refused for good, or its enrollment expired).
     MailFailed,
+    /// The bank created a transfer challenge (取引確認); the detail holds the details'
+    /// digest and the masked account.
+    TransactionCreated,
+    /// A code checked against a transfer challenge.
+    Transaction,
 }
 
 impl AuditKind {
     /// Every kind, for documentation and tests.
-    pub const ALL: [AuditKind; 24] = [
+    pub const ALL: [AuditKind; 26] = [
         AuditKind::EnrollmentIssued,
         AuditKind::ActivationStarted,
         AuditKind::ActivationRefused,
@@ -83,6 +88,8 @@ impl AuditKind {
         AuditKind::MailSent,
         AuditKind::MailDeferred,
         AuditKind::MailFailed,
+        AuditKind::TransactionCreated,
+        AuditKind::Transaction,
     ];
 
     /// The name stored in the database and shown by the API.
@@ -112,6 +119,8 @@ impl AuditKind {
             AuditKind::MailSent => "mail_sent",
             AuditKind::MailDeferred => "mail_deferred",
             AuditKind::MailFailed => "mail_failed",
+            AuditKind::TransactionCreated => "transaction_created",
+            AuditKind::Transaction => "transaction",
         }
     }
 

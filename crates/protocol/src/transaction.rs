@@ -359,18 +359,23 @@ impl Challenge {
 
     /// The code for this challenge from the token whose seed is `seed`.
     pub fn response(&self, seed: &[u8]) -> Code {
-        let key = transaction_key(seed);
-        let question = self.question();
-        ocra::response(
-            &suite(SCAN_SUITE),
-            &key,
-            &Inputs {
-                question: &question,
-                ..Default::default()
-            },
-        )
-        .unwrap_or_else(|_| unreachable!("a digest is a valid QH64 question"))
+        scan_response(seed, &self.question())
+            .unwrap_or_else(|_| unreachable!("a digest is a valid QH64 question"))
     }
+}
+
+/// The scan-suite code for a stored `question` (a challenge's [`Challenge::question`]):
+/// what the server recomputes without keeping the details themselves.
+pub fn scan_response(seed: &[u8], question: &str) -> Result<Code, ocra::OcraError> {
+    let key = transaction_key(seed);
+    ocra::response(
+        &suite(SCAN_SUITE),
+        &key,
+        &Inputs {
+            question,
+            ..Default::default()
+        },
+    )
 }
 
 fn hex_lower(bytes: &[u8]) -> String {
