@@ -423,7 +423,11 @@ impl<'a> Verification<'a> {
                 .await;
         }
         let mut matched = None;
-        for token in found.tokens.iter().filter(|t| t.state == TokenState::Active) {
+        for token in found
+            .tokens
+            .iter()
+            .filter(|t| t.state == TokenState::Active)
+        {
             if transaction_code_matches(&self.key, token, &challenge, code)? {
                 matched = Some(token.serial.clone());
                 break;
@@ -462,12 +466,26 @@ impl<'a> Verification<'a> {
                 Ok(counted(Outcome::Reused, Some(&serial), failures, max, kind))
             }
             Ok(TransactionUse::Expired) => {
-                self.unwritten(service, user, kind, Outcome::Expired, Some(&serial), found.failures)
-                    .await
+                self.unwritten(
+                    service,
+                    user,
+                    kind,
+                    Outcome::Expired,
+                    Some(&serial),
+                    found.failures,
+                )
+                .await
             }
             Err(StoreError::Locked) => {
-                self.unwritten(service, user, kind, Outcome::Locked, Some(&serial), found.failures)
-                    .await
+                self.unwritten(
+                    service,
+                    user,
+                    kind,
+                    Outcome::Locked,
+                    Some(&serial),
+                    found.failures,
+                )
+                .await
             }
             Err(e) => Err(e.into()),
         }
@@ -637,8 +655,8 @@ fn transaction_code_matches(
         },
     )?;
     let corrupt = |what: &str| StoreError::Corrupt(format!("a stored transaction's {what}"));
-    let scanned = transaction::scan_response(&seed, &challenge.question)
-        .map_err(|_| corrupt("question"))?;
+    let scanned =
+        transaction::scan_response(&seed, &challenge.question).map_err(|_| corrupt("question"))?;
     let typed = transaction::ManualDigits::parse(&challenge.manual_digits)
         .map_err(|_| corrupt("manual digits"))?
         .response(&seed);

@@ -1084,11 +1084,8 @@ pub(crate) async fn transaction<C: Conn>(
     user: &UserId,
     id: &str,
 ) -> StoreResult<Option<super::Transaction>> {
-    c.fetch_optional(
-        sql::TRANSACTION,
-        args![id, service.as_str(), user.as_str()],
-    )
-    .await
+    c.fetch_optional(sql::TRANSACTION, args![id, service.as_str(), user.as_str()])
+        .await
 }
 
 /// The right code of a challenge: uses it once (a conditional update, so two instances

@@ -861,7 +861,12 @@ impl Store for PostgresStore {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<()> {
-        serializable!(self, |c| ops::create_transaction(c, transaction, audit, now))
+        serializable!(self, |c| ops::create_transaction(
+            c,
+            transaction,
+            audit,
+            now
+        ))
     }
 
     async fn transaction(
@@ -881,7 +886,9 @@ impl Store for PostgresStore {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<TransactionUse> {
-        serializable!(self, |c| ops::use_transaction(c, service, user, id, audit, now))
+        serializable!(self, |c| ops::use_transaction(
+            c, service, user, id, audit, now
+        ))
     }
 
     async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()> {

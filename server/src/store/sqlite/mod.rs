@@ -493,8 +493,10 @@ impl Store for SqliteStore {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<()> {
-        self.write(with!(transaction, audit => |c| ops::create_transaction(c, &transaction, &audit, now)))
-            .await
+        self.write(
+            with!(transaction, audit => |c| ops::create_transaction(c, &transaction, &audit, now)),
+        )
+        .await
     }
 
     async fn transaction(
