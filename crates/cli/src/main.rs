@@ -43,6 +43,10 @@ enum Command {
     Provision(cmd::enroll::ProvisionArgs),
     /// Refresh each server's clock offset.
     SyncTime(cmd::enroll::SyncArgs),
+    /// 取引確認: the code confirming one transfer, from the bank's QR payload or typed digits.
+    Sign(cmd::sign::Args),
+    /// Print the OCRA (RFC 6287) response of a suite and hex key (interop; stores nothing).
+    Ocra(cmd::ocra::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +62,8 @@ fn main() -> ExitCode {
         Command::Activate(args) => cmd::enroll::activate(args),
         Command::Provision(args) => cmd::enroll::provision(args),
         Command::SyncTime(args) => cmd::enroll::sync_time(args),
+        Command::Sign(args) => cmd::sign::run(args),
+        Command::Ocra(args) => cmd::ocra::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
