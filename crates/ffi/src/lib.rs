@@ -20,6 +20,7 @@ mod error;
 mod key_wrapper;
 mod otp;
 mod serial;
+mod sign;
 mod store;
 
 pub use enroll::{ActivationTarget, TimeSyncOutcome, parse_activation_uri};
@@ -27,6 +28,7 @@ pub use error::{InputField, SoftTokenError};
 pub use key_wrapper::{KeyWrapper, KeyWrapperError};
 pub use otp::{OtpAlgorithm, OtpSettings, TokenCode, otp_code};
 pub use serial::{SerialNumber, generate_serial, parse_serial};
+pub use sign::{TransferChallenge, parse_transfer_challenge};
 pub use store::{TokenInfo, TokenState, TokenStore};
 
 uniffi::setup_scaffolding!("softtoken");
