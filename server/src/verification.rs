@@ -422,6 +422,11 @@ impl<'a> Verification<'a> {
                 .unwritten(service, user, kind, Outcome::Expired, None, found.failures)
                 .await;
         }
+        if !found.tokens.iter().any(|t| t.state == TokenState::Active) {
+            return self
+                .unwritten(service, user, kind, Outcome::NoToken, None, found.failures)
+                .await;
+        }
         let mut matched = None;
         for token in found
             .tokens

@@ -210,7 +210,7 @@ async fn malformed_challenges_are_4xx_naming_the_field() {
     for backend in backends() {
         let cluster = Cluster::start(&backend, Policy::default()).await;
         let carol = UserId::new("carol").unwrap();
-        cluster.active_token(&carol).await;
+        let (serial, _) = cluster.active_token(&carol).await;
         let uri = format!("/v1/services/{SERVICE}/users/carol/transactions");
         for (body, field) in [
             (transfer("", "A", 1), "payee_account"),
@@ -253,6 +253,17 @@ async fn malformed_challenges_are_4xx_naming_the_field() {
         )
         .await;
         assert_eq!(status, 404);
+        // A user whose token is revoked: no_token, not counted.
+        let tx = create(&cluster, "carol", &transfer("1234", "A", 1)).await;
+        let revoke = format!("/v1/services/{SERVICE}/tokens/{}/revoke", serial.as_str());
+        let (status, body) = post(&cluster.a, &revoke, Some(API_KEY), &json!({})).await;
+        assert!(status.is_success(), "{body}");
+        let v = verify(&cluster, 1, "carol", tx["id"].as_str().unwrap(), "12345678").await;
+        assert_eq!(
+            (v["reason"].clone(), v["failures"].clone()),
+            (json!("no_token"), json!(0)),
+            "{v}"
+        );
         cluster.finish().await;
     }
 }

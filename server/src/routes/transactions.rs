@@ -172,7 +172,7 @@ pub async fn create(
     request_body = OtpRequest,
     security(("api_key" = [])),
     responses(
-        (status = 200, description = "reason: ok, invalid, reused, locked or expired",
+        (status = 200, description = "reason: ok, invalid, reused, locked, expired or no_token",
             body = VerifyResponse),
         (status = 404, description = "not_found: no such user or transaction", body = Problem)))]
 pub async fn verify(
