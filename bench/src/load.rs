@@ -10,6 +10,7 @@ use rand::Rng;
 use serde_json::{Value, json};
 use softtoken_protocol::activation::{AppActivation, FinishRequest, PasswordKey, StartResponse};
 use softtoken_protocol::otp::totp;
+use softtoken_protocol::transaction::Challenge;
 use softtoken_protocol::wire::B64;
 use softtoken_protocol::{OtpParams, Serial, UserId};
 use softtoken_server::clock::Clock;
@@ -143,6 +144,10 @@ impl Worker {
                     let step = self.server.clock.now_ms() / 1000 / PERIOD;
                     self.verify(token, step, false).await
                 }
+                Scenario::Transaction => {
+                    let token = rand::thread_rng().gen_range(0..self.server.tokens);
+                    self.transaction(token).await
+                }
                 Scenario::Activation => {
                     let i = self.next_enrollment.fetch_add(1, Ordering::Relaxed);
                     if i >= self.server.enrollments.len() {
@@ -230,6 +235,38 @@ impl Worker {
             Ok(())
         } else {
             Err(format!("expected {expected}, got {reply}"))
+        }
+    }
+
+    /// One transfer challenge for token `token`'s user: create, sign as the app does, verify.
+    async fn transaction(&self, token: usize) -> Result<(), String> {
+        let path = format!(
+            "/v1/services/{}/users/{}/transactions",
+            self.server.service,
+            token_user(token)
+        );
+        let details = json!({"payee_account": "0012-3456789", "payee_name": "ヤマダ タロウ",
+            "amount": 50_000, "currency": "JPY"});
+        let created = self.post(&path, true, &details).await?;
+        let (Some(id), Some(payload)) = (created["id"].as_str(), created["payload"].as_str())
+        else {
+            return Err(format!("no id or payload in {created}"));
+        };
+        let code = Challenge::from_payload(payload)
+            .map_err(|e| e.to_string())?
+            .response(&seed(token))
+            .to_string();
+        let reply = self
+            .post(
+                &format!("{path}/{id}/verify"),
+                true,
+                &json!({ "otp": code }),
+            )
+            .await?;
+        if reply["reason"] == "ok" {
+            Ok(())
+        } else {
+            Err(format!("expected ok, got {reply}"))
         }
     }
 

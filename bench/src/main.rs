@@ -85,6 +85,9 @@ pub enum Scenario {
     Invalid,
     /// Start + finish of a start-password activation.
     Activation,
+    /// 取引確認: the bank creates a transfer challenge, then verifies the token's right
+    /// code for it (two requests, one operation; each a durable write with its audit).
+    Transaction,
 }
 
 fn main() -> ExitCode {

@@ -66,11 +66,16 @@ pub enum AuditKind {
     ConsoleSignOut,
     /// A service's API key was replaced from the console.
     ApiKeyRotated,
+    /// The bank created a transfer challenge (取引確認); the detail holds the details'
+    /// digest and the masked account.
+    TransactionCreated,
+    /// A code checked against a transfer challenge.
+    Transaction,
 }
 
 impl AuditKind {
     /// Every kind, for documentation and tests.
-    pub const ALL: [AuditKind; 30] = [
+    pub const ALL: [AuditKind; 32] = [
         AuditKind::EnrollmentIssued,
         AuditKind::ActivationStarted,
         AuditKind::ActivationRefused,
@@ -101,6 +106,8 @@ impl AuditKind {
         AuditKind::ConsoleSignInFailed,
         AuditKind::ConsoleSignOut,
         AuditKind::ApiKeyRotated,
+        AuditKind::TransactionCreated,
+        AuditKind::Transaction,
     ];
 
     /// The name stored in the database and shown by the API.
@@ -136,6 +143,8 @@ impl AuditKind {
             AuditKind::ConsoleSignInFailed => "console_sign_in_failed",
             AuditKind::ConsoleSignOut => "console_sign_out",
             AuditKind::ApiKeyRotated => "api_key_rotated",
+            AuditKind::TransactionCreated => "transaction_created",
+            AuditKind::Transaction => "transaction",
         }
     }
 

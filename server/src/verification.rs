@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 use softtoken_protocol::UserId;
+use softtoken_protocol::transaction;
 
 use crate::audit::AuditKind;
 use crate::crypto::{Bound, CryptoError, Keyring};
@@ -22,7 +23,7 @@ use crate::otp_check::{Code, CodeMatch, match_code};
 use crate::serial::TokenSerial;
 use crate::store::{
     Acceptance, Applied, Failures, Judged, Judgement, NewAuditEvent, Service, StepUse, Store,
-    StoreError, StoreResult, Token, TokenState, User, rules,
+    StoreError, StoreResult, Token, TokenState, Transaction, TransactionUse, User, rules,
 };
 
 /// What a checked code turned out to be.
@@ -42,6 +43,8 @@ pub enum Outcome {
     NoToken,
     /// `confirm` of a token that is active already.
     AlreadyActive,
+    /// A transfer challenge's code given after the challenge expired.
+    Expired,
 }
 
 impl Outcome {
@@ -55,6 +58,7 @@ impl Outcome {
             Outcome::Pending => "pending",
             Outcome::NoToken => "no_token",
             Outcome::AlreadyActive => "already_active",
+            Outcome::Expired => "expired",
         }
     }
 }
@@ -366,6 +370,132 @@ impl<'a> Verification<'a> {
         )))
     }
 
+    /// Checks `code` against the transfer challenge `id` of `user` (取引確認): right for one
+    /// of the user's active tokens, for this challenge's details (scanned or typed
+    /// digits), unused and in time. A wrong or reused code counts toward the same lockout
+    /// as `verify`; a code given too late is refused without counting (it may be right).
+    /// The single use is one conditional update, so instances cannot both accept it.
+    /// `NotFound` if no such user or challenge.
+    pub async fn check_transaction(
+        &self,
+        service: &Service,
+        user: &UserId,
+        id: &str,
+        code: &str,
+    ) -> Result<Verdict, VerifyError> {
+        let checked = self.judge_transaction(service, user, id, code).await;
+        let reason = match &checked {
+            Ok(verdict) => verdict.outcome.as_str(),
+            Err(e) => error_reason(e),
+        };
+        crate::metrics::code_checked(AuditKind::Transaction, reason);
+        checked
+    }
+
+    async fn judge_transaction(
+        &self,
+        service: &Service,
+        user: &UserId,
+        id: &str,
+        code: &str,
+    ) -> Result<Verdict, VerifyError> {
+        let kind = AuditKind::Transaction;
+        let max = service.policy.max_failures;
+        let challenge = self
+            .store
+            .transaction(&service.id, user, id)
+            .await?
+            .ok_or(StoreError::NotFound("transaction"))?;
+        let found = self
+            .store
+            .user(&service.id, user)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        let detail = |outcome: Outcome| format!("{} id={id}", outcome.as_str());
+        if found.locked {
+            return self
+                .unwritten(service, user, kind, Outcome::Locked, None, found.failures)
+                .await;
+        }
+        if challenge.expires_at <= self.now && challenge.used_at.is_none() {
+            return self
+                .unwritten(service, user, kind, Outcome::Expired, None, found.failures)
+                .await;
+        }
+        if !found.tokens.iter().any(|t| t.state == TokenState::Active) {
+            return self
+                .unwritten(service, user, kind, Outcome::NoToken, None, found.failures)
+                .await;
+        }
+        let mut matched = None;
+        for token in found
+            .tokens
+            .iter()
+            .filter(|t| t.state == TokenState::Active)
+        {
+            if transaction_code_matches(&self.key, token, &challenge, code)? {
+                matched = Some(token.serial.clone());
+                break;
+            }
+        }
+        let Some(serial) = matched else {
+            let event = NewAuditEvent::new(&service.id, kind, detail(Outcome::Invalid)).user(user);
+            let failures = self
+                .store
+                .record_failure(&service.id, user, max, &event, self.now)
+                .await?;
+            return Ok(counted(Outcome::Invalid, None, failures, max, kind));
+        };
+        let mut event = NewAuditEvent::new(&service.id, kind, detail(Outcome::Accepted)).user(user);
+        event.serial = Some(serial.clone());
+        match self
+            .store
+            .use_transaction(&service.id, user, id, &event, self.now)
+            .await
+        {
+            Ok(TransactionUse::Used) => Ok(Verdict {
+                outcome: Outcome::Accepted,
+                serial: Some(serial),
+                failures: 0,
+                remaining_attempts: max,
+                audited: kind,
+            }),
+            Ok(TransactionUse::AlreadyUsed) => {
+                let mut event =
+                    NewAuditEvent::new(&service.id, kind, detail(Outcome::Reused)).user(user);
+                event.serial = Some(serial.clone());
+                let failures = self
+                    .store
+                    .record_failure(&service.id, user, max, &event, self.now)
+                    .await?;
+                Ok(counted(Outcome::Reused, Some(&serial), failures, max, kind))
+            }
+            Ok(TransactionUse::Expired) => {
+                self.unwritten(
+                    service,
+                    user,
+                    kind,
+                    Outcome::Expired,
+                    Some(&serial),
+                    found.failures,
+                )
+                .await
+            }
+            Err(StoreError::Locked) => {
+                self.unwritten(
+                    service,
+                    user,
+                    kind,
+                    Outcome::Locked,
+                    Some(&serial),
+                    found.failures,
+                )
+                .await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Records the audit row of a check that wrote nothing, and its verdict.
     async fn unwritten(
         &self,
@@ -512,6 +642,30 @@ fn find<'t>(
         }
     }
     Ok(best)
+}
+
+/// Whether `code` is `token`'s code for the challenge, scanned or typed (each compared
+/// in constant time; both are computed, so the time does not say which mode matched).
+fn transaction_code_matches(
+    key: &Keyring,
+    token: &Token,
+    challenge: &Transaction,
+    code: &str,
+) -> Result<bool, VerifyError> {
+    let seed = key.open(
+        &token.seed,
+        Bound::Seed {
+            service: token.service_id.as_str(),
+            serial: token.serial.as_str(),
+        },
+    )?;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("a stored transaction's {what}"));
+    let scanned =
+        transaction::scan_response(&seed, &challenge.question).map_err(|_| corrupt("question"))?;
+    let typed = transaction::ManualDigits::parse(&challenge.manual_digits)
+        .map_err(|_| corrupt("manual digits"))?
+        .response(&seed);
+    Ok(scanned.matches(code) | typed.matches(code))
 }
 
 /// What `code` is for `token`.

@@ -53,6 +53,18 @@ fn bank_calls(serial: &str) -> Vec<(Method, String, Option<Value>)> {
             None,
         ),
         (Method::GET, "/v1/services/bank/audit".into(), None),
+        (
+            Method::POST,
+            format!("{u}/transactions"),
+            Some(
+                json!({"payee_account": "1234", "payee_name": "A", "amount": 1, "currency": "JPY"}),
+            ),
+        ),
+        (
+            Method::POST,
+            format!("{u}/transactions/tx/verify"),
+            Some(json!({"otp": "12345678"})),
+        ),
     ]
 }
 
@@ -515,7 +527,8 @@ async fn openapi_describes_every_route() {
             let uri = path
                 .replace("{sid}", "bank")
                 .replace("{uid}", "alice")
-                .replace("{serial}", "SKTS00000000");
+                .replace("{serial}", "SKTS00000000")
+                .replace("{id}", "tx");
             let json_body = (method == Method::POST).then(|| json!({}));
             let (status, answer) = server
                 .call(method.clone(), &uri, Some(&key), json_body)
@@ -549,8 +562,8 @@ async fn openapi_describes_every_route() {
     }
     assert!(paths.contains_key("/openapi.json"));
     assert!(paths.contains_key("/healthz") && paths.contains_key("/readyz"));
-    // 21 with POST /v1/tokens/status (issue 16).
-    assert_eq!(operations, 21, "{:?}", paths.keys().collect::<Vec<_>>());
+    // 21 with POST /v1/tokens/status (issue 16), 23 with the two transfer-challenge calls (issue 15).
+    assert_eq!(operations, 23, "{:?}", paths.keys().collect::<Vec<_>>());
 }
 
 /// Each checked code leaves one audit event naming its outcome, whether it was written with

@@ -51,6 +51,10 @@ enum Command {
     /// Ask each token's bank what became of it (active, revoked, …), and refresh the clock
     /// offsets.
     Refresh(cmd::enroll::SyncArgs),
+    /// 取引確認: the code confirming one transfer, from the bank's QR payload or typed digits.
+    Sign(cmd::sign::Args),
+    /// Print the OCRA (RFC 6287) response of a suite and hex key (interop; stores nothing).
+    Ocra(cmd::ocra::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +72,8 @@ fn main() -> ExitCode {
         Command::Provision(args) => cmd::enroll::provision(args),
         Command::SyncTime(args) => cmd::enroll::sync_time(args),
         Command::Refresh(args) => cmd::enroll::refresh(args),
+        Command::Sign(args) => cmd::sign::run(args),
+        Command::Ocra(args) => cmd::ocra::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -54,6 +54,190 @@ fn otp_rejects_bad_input_with_status_2() {
     }
 }
 
+/// RFC 6287 Appendix C keys: "1234567890" repeated to 20, 32 and 64 bytes, in hex.
+fn rfc6287_key(len: usize) -> String {
+    b"1234567890"
+        .iter()
+        .cycle()
+        .take(len)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn ocra_prints_the_rfc6287_responses_and_nothing_else() {
+    let (k20, k32, k64) = (rfc6287_key(20), rfc6287_key(32), rfc6287_key(64));
+    // One vector of each Appendix C kind through the binary (the protocol crate has all).
+    let t1m = (0x132d0b6u64 * 60).to_string();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &[
+                "--suite",
+                "OCRA-1:HOTP-SHA1-6:QN08",
+                "--key",
+                &k20,
+                "--question",
+                "11111111",
+            ],
+            "243178",
+        ),
+        (
+            &[
+                "--suite",
+                "OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1",
+                "--key",
+                &k32,
+                "--counter",
+                "9",
+                "--question",
+                "12345678",
+                "--password",
+                "1234",
+            ],
+            "08522129",
+        ),
+        (
+            &[
+                "--suite",
+                "OCRA-1:HOTP-SHA512-8:QN08-T1M",
+                "--key",
+                &k64,
+                "--question",
+                "44444444",
+                "--time",
+                &t1m,
+            ],
+            "36209546",
+        ),
+        (
+            &[
+                "--suite",
+                "OCRA-1:HOTP-SHA256-8:QA08",
+                "--key",
+                &k32,
+                "--question",
+                "SRV11114CLI22224",
+            ],
+            "28934924",
+        ),
+        (
+            &[
+                "--suite",
+                "OCRA-1:HOTP-SHA512-8:QA08-PSHA1",
+                "--key",
+                &k64,
+                "--question",
+                "SRV11110CLI22220",
+                "--password",
+                "1234",
+            ],
+            "18806276",
+        ),
+        (
+            &[
+                "--suite",
+                "OCRA-1:HOTP-SHA512-8:QA10-T1M",
+                "--key",
+                &k64,
+                "--question",
+                "SIG1400000",
+                "--time",
+                &t1m,
+            ],
+            "65360607",
+        ),
+    ];
+    for (args, want) in cases {
+        let o = softtoken(&[&["ocra"][..], args].concat());
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            format!("{want}\n"),
+            "{args:?}"
+        );
+        assert!(o.stderr.is_empty());
+    }
+}
+
+#[test]
+fn ocra_rejects_bad_input_with_status_2() {
+    let k20 = rfc6287_key(20);
+    for args in [
+        &[
+            "ocra",
+            "--suite",
+            "OCRA-1:HOTP-MD5-6:QN08",
+            "--key",
+            &k20,
+            "--question",
+            "1",
+        ][..],
+        &[
+            "ocra",
+            "--suite",
+            "OCRA-1:HOTP-SHA1-6:QN08",
+            "--key",
+            "zz",
+            "--question",
+            "1",
+        ],
+        &[
+            "ocra",
+            "--suite",
+            "OCRA-1:HOTP-SHA1-6:QN08",
+            "--key",
+            &k20,
+            "--question",
+            "12ab",
+        ],
+        &[
+            "ocra",
+            "--suite",
+            "OCRA-1:HOTP-SHA1-6:C-QN08",
+            "--key",
+            &k20,
+            "--question",
+            "1",
+        ],
+        &[
+            "ocra",
+            "--suite",
+            "OCRA-1:HOTP-SHA1-6:QN08",
+            "--key",
+            &k20,
+            "--question",
+            "1",
+            "--time",
+            "5",
+        ],
+    ] {
+        let o = softtoken(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).starts_with("softtoken: "),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn sign_refuses_a_malformed_challenge_before_opening_the_vault() {
+    for args in [
+        &["sign", "--challenge", "https://evil.example/?v=1"][..],
+        &["sign", "--challenge", "softtoken://sign?v=2"],
+        &["sign", "--digits-typed", "12ab"],
+    ] {
+        let o = softtoken(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+}
+
 #[test]
 fn ten_thousand_serials_are_distinct_well_formed_and_checked() {
     let mut seen = HashSet::new();

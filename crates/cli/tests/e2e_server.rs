@@ -190,6 +190,41 @@ fn issue_activate_confirm_verify_provision_register_sync() {
     assert_eq!(verified["valid"], true, "{verified}");
     assert_eq!(verified["reason"], "ok", "{verified}");
 
+    // 取引確認: the bank's challenge, signed by `softtoken sign` (details first, then the
+    // code), is accepted once; manual mode signs the digits typed from the bank's screen.
+    let transfer = json!({"payee_account": "0012-3456789", "payee_name": "ヤマダ ハナコ",
+        "amount": 50000, "currency": "JPY"});
+    let last_code = |out: &str| {
+        let last = out.lines().last().unwrap();
+        assert!(last.starts_with("code:"), "{out}");
+        last.trim_start_matches("code:").trim().to_string()
+    };
+    for manual in [false, true] {
+        let (status, tx) = server.bank("/users/yamada.taro/transactions", transfer.clone());
+        assert_eq!(status, 201, "{tx}");
+        let (flag, input) = if manual {
+            ("--digits-typed", tx["manual_digits"].as_str().unwrap())
+        } else {
+            ("--challenge", tx["payload"].as_str().unwrap())
+        };
+        let signed = ok(&softtoken(home, &["sign", &serial, flag, input], ""));
+        if !manual {
+            assert!(
+                signed.contains("ヤマダ ハナコ") && signed.contains("50,000 JPY"),
+                "{signed}"
+            );
+        }
+        let code = last_code(&signed);
+        let path = format!(
+            "/users/yamada.taro/transactions/{}/verify",
+            tx["id"].as_str().unwrap()
+        );
+        let (_, v) = server.bank(&path, json!({"otp": code}));
+        assert_eq!(v["reason"], "ok", "{v}");
+        let (_, v) = server.bank(&path, json!({"otp": code}));
+        assert_eq!(v["reason"], "reused", "{v}");
+    }
+
     // Registration mode: provision, then the bank registers serial + code to a user.
     let provisioned: Value = serde_json::from_str(&ok(&softtoken(
         home,

@@ -8,6 +8,7 @@ pub mod enroll;
 pub mod keywrap;
 pub mod otp;
 pub mod secret;
+pub mod sign;
 pub mod token;
 pub mod vault;
 

@@ -10,12 +10,14 @@
 
 pub mod activation;
 pub mod ids;
+pub mod ocra;
 pub mod otp;
 pub mod problem;
 pub mod provisioning;
 pub mod serial;
 pub mod session;
 pub mod status;
+pub mod transaction;
 pub mod wire;
 
 pub use ids::{IdError, ServiceId, UserId};

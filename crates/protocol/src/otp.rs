@@ -245,16 +245,26 @@ macro_rules! hmac_bytes {
     }};
 }
 
+/// HMAC of `msg` under `key` with `algorithm`'s hash (HOTP and OCRA both build on it).
+pub(crate) fn hmac(algorithm: Algorithm, key: &[u8], msg: &[u8]) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(match algorithm {
+        Algorithm::Sha1 => hmac_bytes!(sha1::Sha1, key, msg),
+        Algorithm::Sha256 => hmac_bytes!(sha2::Sha256, key, msg),
+        Algorithm::Sha512 => hmac_bytes!(sha2::Sha512, key, msg),
+    })
+}
+
 /// The HOTP value (RFC 4226) of `secret` at `counter`.
 pub fn hotp(secret: &[u8], algorithm: Algorithm, digits: Digits, counter: u64) -> Code {
-    let msg = counter.to_be_bytes();
-    let mac: Zeroizing<Vec<u8>> = Zeroizing::new(match algorithm {
-        Algorithm::Sha1 => hmac_bytes!(sha1::Sha1, secret, &msg),
-        Algorithm::Sha256 => hmac_bytes!(sha2::Sha256, secret, &msg),
-        Algorithm::Sha512 => hmac_bytes!(sha2::Sha512, secret, &msg),
-    });
-    // Dynamic truncation, RFC 4226 §5.3. Every HMAC here is at least 20 bytes,
-    // so `offset + 3` (at most 15 + 3) is always in range.
+    let mac = hmac(algorithm, secret, &counter.to_be_bytes());
+    Code(truncate(&mac, digits.get()))
+}
+
+/// Dynamic truncation (RFC 4226 §5.3) of an HMAC to `width` decimal digits, leading zeros
+/// kept; HOTP and OCRA (RFC 6287 §5.2) share it. `width` is at most 10: the truncated value
+/// has 31 bits, so ten digits already hold all of it.
+pub(crate) fn truncate(mac: &[u8], width: u32) -> String {
+    // Every HMAC here is at least 20 bytes, so `offset + 3` (at most 15 + 3) is in range.
     let offset = usize::from(mac[mac.len() - 1] & 0x0f);
     let binary = u32::from_be_bytes([
         mac[offset] & 0x7f,
@@ -262,9 +272,16 @@ pub fn hotp(secret: &[u8], algorithm: Algorithm, digits: Digits, counter: u64) -
         mac[offset + 2],
         mac[offset + 3],
     ]);
-    let width = digits.get();
-    let value = binary % 10u32.pow(width);
-    Code(format!("{value:0width$}", width = width as usize))
+    let value = u64::from(binary) % 10u64.pow(width.min(10));
+    format!("{value:0width$}", width = width as usize)
+}
+
+impl Code {
+    /// A code from digits this crate computed (OCRA responses share the type, so they get
+    /// the same constant-time comparison and redacted `Debug`).
+    pub(crate) fn from_computed(digits: String) -> Code {
+        Code(digits)
+    }
 }
 
 /// The TOTP value (RFC 6238) of `secret` at `unix_seconds`.

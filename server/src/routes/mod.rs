@@ -11,6 +11,7 @@ pub mod provisioning;
 pub mod status;
 pub mod time;
 pub mod tokens;
+pub mod transactions;
 pub mod users;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -94,6 +95,8 @@ pub fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::revoke))
         .routes(routes!(tokens::unlock))
         .routes(routes!(audit::list))
+        .routes(routes!(transactions::create))
+        .routes(routes!(transactions::verify))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(import::import_tokens))

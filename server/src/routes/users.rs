@@ -47,6 +47,8 @@ pub enum Reason {
     NoToken,
     /// `confirm` of a token that is active already.
     AlreadyActive,
+    /// A transfer challenge's code given after the challenge expired.
+    Expired,
 }
 
 impl From<Outcome> for Reason {
@@ -59,6 +61,7 @@ impl From<Outcome> for Reason {
             Outcome::Pending => Reason::Pending,
             Outcome::NoToken => Reason::NoToken,
             Outcome::AlreadyActive => Reason::AlreadyActive,
+            Outcome::Expired => Reason::Expired,
         }
     }
 }

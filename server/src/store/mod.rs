@@ -40,6 +40,7 @@ pub use model::{
     Token, TokenEnd, TokenStanding, TokenState, User,
 };
 pub use model::{MailId, MailOutcome, MailTemplate, NewMail, OutboxMail, ServiceMail};
+pub use model::{Transaction, TransactionUse};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use status::{MigrationStatus, PoolUse};
@@ -270,6 +271,32 @@ pub trait Store: Send + Sync + 'static {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<bool>;
+
+    /// Stores a new transfer challenge and its audit event. `NotFound` if no such user.
+    async fn create_transaction(
+        &self,
+        transaction: &Transaction,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// A user's transfer challenge, if it exists.
+    async fn transaction(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        id: &str,
+    ) -> StoreResult<Option<Transaction>>;
+    /// Uses a challenge's code once, if unused and not expired at `now`, clearing the
+    /// user's failures and recording `audit`; `Locked` (nothing written) if the user is
+    /// locked. `NotFound` if no such challenge.
+    async fn use_transaction(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        id: &str,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<TransactionUse>;
 
     // --- audit ----------------------------------------------------------------------
     /// Records an event that no other write carries.

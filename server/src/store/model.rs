@@ -636,3 +636,38 @@ pub enum MailOutcome {
         error: String,
     },
 }
+
+/// A transfer challenge (取引確認) as stored: enough to recompute its codes, no full
+/// account number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    /// Random id, also in the QR payload.
+    pub id: String,
+    /// The bank.
+    pub service_id: ServiceId,
+    /// The customer.
+    pub user_id: UserId,
+    /// The scan suite's OCRA question (hex digest of the details).
+    pub question: String,
+    /// The manual mode's digits.
+    pub manual_digits: String,
+    /// The payee account, all but its last four characters masked.
+    pub masked_account: String,
+    /// Unix milliseconds.
+    pub created_at: i64,
+    /// Unix milliseconds; a code given at or after it is refused.
+    pub expires_at: i64,
+    /// When its code was accepted; a challenge is used once.
+    pub used_at: Option<i64>,
+}
+
+/// What happened to the single use of a challenge's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionUse {
+    /// This call used it.
+    Used,
+    /// It was used already (by another request or instance).
+    AlreadyUsed,
+    /// It expired.
+    Expired,
+}

@@ -35,6 +35,7 @@ use super::model::{
     SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenStanding, TokenState, User,
 };
 use super::model::{MailId, MailOutcome, OutboxMail, ServiceMail};
+use super::model::{Transaction, TransactionUse};
 use super::ops::{self, already_locked, token_args, user_locked_event};
 use super::sql::no_cooldown_of_enrollment_user;
 use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, status};
@@ -1008,6 +1009,42 @@ impl Store for PostgresStore {
         now: i64,
     ) -> StoreResult<bool> {
         serializable!(self, |c| ops::finish_mail(c, id, outcome, audit, now))
+    }
+
+    async fn create_transaction(
+        &self,
+        transaction: &Transaction,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        serializable!(self, |c| ops::create_transaction(
+            c,
+            transaction,
+            audit,
+            now
+        ))
+    }
+
+    async fn transaction(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        id: &str,
+    ) -> StoreResult<Option<Transaction>> {
+        pooled!(self, |c| ops::transaction(c, service, user, id))
+    }
+
+    async fn use_transaction(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        id: &str,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<TransactionUse> {
+        serializable!(self, |c| ops::use_transaction(
+            c, service, user, id, audit, now
+        ))
     }
 
     async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()> {

@@ -338,3 +338,19 @@ impl FromRow for OutboxMail {
         })
     }
 }
+
+impl FromRow for super::model::Transaction {
+    fn from_row(row: &dyn Row) -> StoreResult<Self> {
+        Ok(super::model::Transaction {
+            id: row.text("id")?,
+            service_id: service_id(row.text("service_id")?)?,
+            user_id: user_id(row.text("user_id")?)?,
+            question: row.text("question")?,
+            manual_digits: row.text("manual_digits")?,
+            masked_account: row.text("masked_account")?,
+            created_at: row.int("created_at")?,
+            expires_at: row.int("expires_at")?,
+            used_at: row.opt_int("used_at")?,
+        })
+    }
+}

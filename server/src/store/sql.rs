@@ -397,3 +397,18 @@ sealed_statements!(
     "id",
     "session_key"
 );
+
+/// A new transfer challenge.
+pub(crate) const INSERT_TRANSACTION: &str = "INSERT INTO transactions (id, service_id, \
+     user_id, question, manual_digits, masked_account, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// A user's transfer challenge.
+pub(crate) const TRANSACTION: &str = "SELECT id, service_id, user_id, question, \
+     manual_digits, masked_account, created_at, expires_at, used_at FROM transactions \
+     WHERE id = $1 AND service_id = $2 AND user_id = $3";
+
+/// The single use of a challenge's code: only if unused and not expired at `$4`.
+pub(crate) const USE_TRANSACTION: &str = "UPDATE transactions SET used_at = $4 \
+     WHERE id = $1 AND service_id = $2 AND user_id = $3 AND used_at IS NULL \
+     AND expires_at > $4";

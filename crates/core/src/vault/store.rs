@@ -326,6 +326,24 @@ impl TokenStore {
         Ok(StatusKey::derive(self.find(serial)?.secret.expose()))
     }
 
+    /// Token `serial`'s 取引確認 code for a scanned challenge (DESIGN.md §11).
+    pub fn challenge_code(
+        &self,
+        serial: &Serial,
+        challenge: &softtoken_protocol::transaction::Challenge,
+    ) -> Result<String, crate::sign::SignError> {
+        crate::sign::challenge_code(self.find(serial)?, challenge)
+    }
+
+    /// Token `serial`'s 取引確認 code for digits typed in manual mode.
+    pub fn typed_code(
+        &self,
+        serial: &Serial,
+        digits: &softtoken_protocol::transaction::ManualDigits,
+    ) -> Result<String, crate::sign::SignError> {
+        crate::sign::typed_code(self.find(serial)?, digits)
+    }
+
     fn find(&self, serial: &Serial) -> Result<&Token, StoreError> {
         self.unlocked()?
             .tokens

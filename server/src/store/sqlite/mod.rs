@@ -31,6 +31,7 @@ use super::model::{
     SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenStanding, TokenState, User,
 };
 use super::model::{MailId, MailOutcome, OutboxMail, ServiceMail};
+use super::model::{Transaction, TransactionUse};
 use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, ops, status};
 use crate::serial::TokenSerial;
 
@@ -665,6 +666,42 @@ impl Store for SqliteStore {
         now: i64,
     ) -> StoreResult<bool> {
         self.write(with!(id, outcome, audit => |c| ops::finish_mail(c, &id, &outcome, &audit, now)))
+            .await
+    }
+
+    async fn create_transaction(
+        &self,
+        transaction: &Transaction,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.write(
+            with!(transaction, audit => |c| ops::create_transaction(c, &transaction, &audit, now)),
+        )
+        .await
+    }
+
+    async fn transaction(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        id: &str,
+    ) -> StoreResult<Option<Transaction>> {
+        let id = id.to_string();
+        self.read(with!(service, user, id => |c| ops::transaction(c, &service, &user, &id)))
+            .await
+    }
+
+    async fn use_transaction(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        id: &str,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<TransactionUse> {
+        let id = id.to_string();
+        self.write(with!(service, user, id, audit => |c| ops::use_transaction(c, &service, &user, &id, &audit, now)))
             .await
     }
 

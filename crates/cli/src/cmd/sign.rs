@@ -1,0 +1,106 @@
+//! `softtoken sign`: the 取引確認 code of a token for one transfer (DESIGN.md §11).
+//!
+//! Prints what the code confirms (payee and amount) before the code, so the customer
+//! checks the transfer, not only types a number.
+
+use clap::Parser;
+use softtoken_core::protocol::Serial;
+use softtoken_core::sign::{read_challenge, read_typed};
+use softtoken_core::{TokenInfo, TokenState, TokenStore};
+
+use super::vault::{self, PinReader};
+use crate::failure::Failure;
+
+/// Arguments of `softtoken sign`.
+#[derive(Parser)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["challenge", "digits_typed"])))]
+pub struct Args {
+    /// The token (default: the only usable token, or the only one of the challenge's bank).
+    serial: Option<String>,
+    /// The challenge payload from the bank's QR code (`softtoken://sign?v=1&...`).
+    #[arg(long)]
+    challenge: Option<String>,
+    /// Manual mode: the digits shown by the bank (the amount, then the payee account's last
+    /// 8 digits).
+    #[arg(long)]
+    digits_typed: Option<String>,
+    /// Read the PIN from stdin (one line) instead of the terminal.
+    #[arg(long)]
+    pin_stdin: bool,
+}
+
+/// Prints the details, then the code.
+pub fn run(args: Args) -> Result<(), Failure> {
+    let bad = |e: softtoken_core::sign::SignError| Failure::BadInput(e.to_string());
+    let wanted = match &args.serial {
+        Some(text) => Some(Serial::parse(text).map_err(|e| Failure::BadInput(e.to_string()))?),
+        None => None,
+    };
+    let challenge = args
+        .challenge
+        .as_deref()
+        .map(read_challenge)
+        .transpose()
+        .map_err(bad)?;
+    let typed = args
+        .digits_typed
+        .as_deref()
+        .map(read_typed)
+        .transpose()
+        .map_err(bad)?;
+    let store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
+    let service = challenge.as_ref().map(|c| c.service_id.as_str());
+    let token = pick(&store, wanted.as_ref(), service)?;
+    let rejected = |e: softtoken_core::sign::SignError| Failure::Rejected(e.to_string());
+    let code = match (&challenge, &typed) {
+        (Some(c), _) => {
+            let d = &c.details;
+            println!("payee:   {}", d.payee_name());
+            println!("account: {}", d.payee_account());
+            println!("amount:  {}", d.display_amount());
+            store.challenge_code(&token.serial, c).map_err(rejected)?
+        }
+        (None, Some(t)) => {
+            println!("amount (minor units):   {}", t.amount());
+            println!("account (last 8 digits): {}", t.account_tail());
+            store.typed_code(&token.serial, t).map_err(rejected)?
+        }
+        (None, None) => {
+            return Err(Failure::BadInput(
+                "give --challenge or --digits-typed".into(),
+            ));
+        }
+    };
+    println!("code:    {code}");
+    Ok(())
+}
+
+fn pick(
+    store: &TokenStore,
+    wanted: Option<&Serial>,
+    service: Option<&str>,
+) -> Result<TokenInfo, Failure> {
+    let tokens = store.tokens().map_err(vault::store_failure)?;
+    if let Some(serial) = wanted {
+        return tokens
+            .into_iter()
+            .find(|t| &t.serial == serial)
+            .ok_or_else(|| {
+                Failure::Rejected(format!("no token {} in the vault", serial.grouped()))
+            });
+    }
+    let mut usable: Vec<TokenInfo> = tokens
+        .into_iter()
+        .filter(|t| t.state != TokenState::Revoked)
+        .filter(|t| service.is_none_or(|s| t.service_id.as_str() == s))
+        .collect();
+    match usable.len() {
+        1 => Ok(usable.remove(0)),
+        0 => Err(Failure::Rejected(
+            "no usable token for this challenge in the vault".into(),
+        )),
+        _ => Err(Failure::BadInput(
+            "several tokens could sign this: name one by its serial".into(),
+        )),
+    }
+}

@@ -1,0 +1,189 @@
+//! 取引確認 (DESIGN.md §11): the bank creates a transfer challenge and later checks the
+//! code the customer's token gave for it.
+//!
+//! The challenge is stored as its OCRA question (the digest of every detail) and manual
+//! digits, so the server recomputes the codes without keeping the full account number;
+//! the code is judged by [`crate::verification`], like every other code.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use softtoken_protocol::transaction::{Challenge, MANUAL_SUITE, SCAN_SUITE, TransferDetails};
+use softtoken_protocol::{Problem, ServiceId, UserId};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::audit::AuditKind;
+use crate::auth::ServiceAccess;
+use crate::crypto::random_id;
+use crate::error::{ApiError, Json, Path};
+use crate::routes::users::{OtpRequest, VerifyResponse};
+use crate::routes::{UserPath, rfc3339};
+use crate::store::{NewAuditEvent, Transaction};
+
+/// How long a challenge's code is accepted unless the bank asks otherwise: 5 minutes.
+pub const DEFAULT_TTL_SECONDS: u64 = 300;
+/// Shortest lifetime a bank may ask for.
+pub const MIN_TTL_SECONDS: u64 = 30;
+/// Longest lifetime a bank may ask for (15 minutes): a transfer is confirmed now.
+pub const MAX_TTL_SECONDS: u64 = 900;
+
+/// A transfer to confirm.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionRequest {
+    /// The payee's account: 1–34 letters and digits (spaces and hyphens are dropped).
+    pub payee_account: String,
+    /// The payee's name as the customer should see it: 1–70 characters.
+    pub payee_name: String,
+    /// The amount in the currency's minor units (yen for JPY, cents for EUR): 1 to
+    /// 999999999999.
+    pub amount: u64,
+    /// ISO 4217 currency code, e.g. `JPY`.
+    pub currency: String,
+    /// Seconds the code is accepted, 30 to 900; 300 if absent.
+    pub ttl_seconds: Option<u64>,
+}
+
+/// A created challenge: show the QR (or the manual digits) to the customer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TransactionResponse {
+    /// The challenge's id, for `verify`.
+    pub id: String,
+    /// The QR payload the app scans (`softtoken://sign?v=1&...`).
+    pub payload: String,
+    /// The payload as an SVG QR code.
+    pub qr_svg: String,
+    /// What a customer without a camera types into the token: the amount in minor units,
+    /// then the payee account's last 8 digits.
+    pub manual_digits: String,
+    /// The payee account with all but its last four characters masked.
+    pub masked_account: String,
+    /// The amount as the app shows it, e.g. `50,000 JPY`.
+    pub display_amount: String,
+    /// SHA-256 of the canonical encoding of the details (hex), as recorded in the audit.
+    pub digest: String,
+    /// The OCRA suites of the scanned and the manual code.
+    pub suite: String,
+    /// The OCRA suite of the manual mode.
+    pub manual_suite: String,
+    /// When the code stops being accepted (RFC 3339).
+    pub expires_at: String,
+}
+
+/// A challenge of a user.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct TransactionPath {
+    /// The service.
+    #[param(value_type = String)]
+    pub sid: ServiceId,
+    /// The customer.
+    #[param(value_type = String)]
+    pub uid: UserId,
+    /// The challenge's id.
+    pub id: String,
+}
+
+/// Creates a transfer challenge (取引確認) for the user.
+#[utoipa::path(post, path = "/v1/services/{sid}/users/{uid}/transactions", tag = "bank",
+    params(UserPath),
+    request_body = TransactionRequest,
+    security(("api_key" = [])),
+    responses(
+        (status = 201, body = TransactionResponse),
+        (status = 404, description = "not_found: no such user", body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ServiceAccess(service): ServiceAccess,
+    Path(UserPath { uid, .. }): Path<UserPath>,
+    Json(request): Json<TransactionRequest>,
+) -> Result<(StatusCode, Json<TransactionResponse>), ApiError> {
+    let ttl = request.ttl_seconds.unwrap_or(DEFAULT_TTL_SECONDS);
+    if !(MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ttl) {
+        return Err(ApiError::invalid_field(format!(
+            "ttl_seconds must be {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS}"
+        )));
+    }
+    let details = TransferDetails::new(
+        &request.payee_account,
+        &request.payee_name,
+        request.amount,
+        &request.currency,
+    )
+    .map_err(|e| ApiError::invalid_field(e.to_string()))?;
+    let challenge = Challenge::new(service.id.clone(), random_id(), details)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let now = state.now();
+    // `ttl` is at most 900 seconds; times are Unix milliseconds.
+    let expires_at = now + ttl as i64 * 1000;
+    let payload = challenge.to_payload();
+    let qr_svg = crate::qr::svg(&payload)
+        .ok_or_else(|| ApiError::internal("the challenge does not fit a QR code"))?;
+    let d = &challenge.details;
+    let stored = Transaction {
+        id: challenge.id.clone(),
+        service_id: service.id.clone(),
+        user_id: uid.clone(),
+        question: challenge.question(),
+        manual_digits: d.manual_digits().to_string(),
+        masked_account: d.masked_account(),
+        created_at: now,
+        expires_at,
+        used_at: None,
+    };
+    let digest = challenge.digest_hex();
+    // The audit trail gets the digest and the masked account, never the full account.
+    let event = NewAuditEvent::new(
+        &service.id,
+        AuditKind::TransactionCreated,
+        format!(
+            "id={} digest={digest} account={} amount={} {}",
+            challenge.id,
+            stored.masked_account,
+            d.amount(),
+            d.currency()
+        ),
+    )
+    .user(&uid);
+    state.store.create_transaction(&stored, &event, now).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TransactionResponse {
+            id: challenge.id.clone(),
+            payload,
+            qr_svg,
+            manual_digits: stored.manual_digits,
+            masked_account: stored.masked_account,
+            display_amount: d.display_amount(),
+            digest,
+            suite: SCAN_SUITE.to_string(),
+            manual_suite: MANUAL_SUITE.to_string(),
+            expires_at: rfc3339(expires_at),
+        }),
+    ))
+}
+
+/// Checks the code the customer's token gave for a transfer challenge: accepted once,
+/// before the challenge expires; wrong codes count toward the user's lockout.
+#[utoipa::path(post, path = "/v1/services/{sid}/users/{uid}/transactions/{id}/verify",
+    tag = "bank",
+    params(TransactionPath),
+    request_body = OtpRequest,
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "reason: ok, invalid, reused, locked, expired or no_token",
+            body = VerifyResponse),
+        (status = 404, description = "not_found: no such user or transaction", body = Problem)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    ServiceAccess(service): ServiceAccess,
+    Path(TransactionPath { uid, id, .. }): Path<TransactionPath>,
+    Json(request): Json<OtpRequest>,
+) -> Result<Json<VerifyResponse>, ApiError> {
+    let verdict = state
+        .verification()
+        .check_transaction(&service, &uid, &id, request.otp.as_str())
+        .await?;
+    Ok(Json(verdict.into()))
+}

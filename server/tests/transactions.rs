@@ -1,0 +1,269 @@
+//! 取引確認 (issue 15): the bank creates a transfer challenge, the customer's token signs
+//! it, the bank verifies it once. Two server instances share one database, on SQLite and
+//! (when `SOFTTOKEN_TEST_POSTGRES_URL` is set) PostgreSQL, in the same run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::{Value, json};
+use softtoken_protocol::otp::totp;
+use softtoken_protocol::transaction::{Challenge, ManualDigits};
+use softtoken_protocol::{OtpParams, UserId};
+use softtoken_server::policy::Policy;
+use support::{API_KEY, Cluster, SERVICE, backends, get, post};
+
+fn transfer(account: &str, name: &str, amount: u64) -> Value {
+    json!({"payee_account": account, "payee_name": name, "amount": amount, "currency": "JPY"})
+}
+
+async fn create(cluster: &Cluster, user: &str, body: &Value) -> Value {
+    let uri = format!("/v1/services/{SERVICE}/users/{user}/transactions");
+    let (status, body) = post(&cluster.a, &uri, Some(API_KEY), body).await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+async fn verify(cluster: &Cluster, i: usize, user: &str, id: &str, otp: &str) -> Value {
+    let uri = format!("/v1/services/{SERVICE}/users/{user}/transactions/{id}/verify");
+    let (status, body) = post(
+        cluster.instance(i),
+        &uri,
+        Some(API_KEY),
+        &json!({"otp": otp}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// What the customer's token does with a scanned payload.
+fn sign(payload: &str, seed: &[u8]) -> String {
+    Challenge::from_payload(payload)
+        .unwrap()
+        .response(seed)
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_transfer_code_confirms_one_transfer_once() {
+    for backend in backends() {
+        let cluster = Cluster::start(&backend, Policy::default()).await;
+        let alice = UserId::new("alice").unwrap();
+        let (_serial, seed) = cluster.active_token(&alice).await;
+
+        // The bank's challenge: QR payload, SVG, manual digits, 5 minutes.
+        let tx = create(
+            &cluster,
+            "alice",
+            &transfer("0012-3456789", "ヤマダ タロウ", 50_000),
+        )
+        .await;
+        let payload = tx["payload"].as_str().unwrap();
+        assert!(
+            payload.starts_with("softtoken://sign?v=1&service=bank-test&id="),
+            "{tx}"
+        );
+        assert!(tx["qr_svg"].as_str().unwrap().contains("<svg"));
+        assert_eq!(tx["manual_digits"], "5000023456789");
+        assert_eq!(tx["masked_account"], "*******6789");
+        assert_eq!(tx["display_amount"], "50,000 JPY");
+        assert_eq!(tx["suite"], "OCRA-1:HOTP-SHA256-8:QH64");
+        let id = tx["id"].as_str().unwrap();
+
+        // The token shows what it signs, then the code.
+        let shown = Challenge::from_payload(payload).unwrap();
+        assert_eq!(shown.details.payee_name(), "ヤマダ タロウ");
+        assert_eq!(shown.details.amount(), 50_000);
+        let code = sign(payload, &seed);
+
+        // The same code for a changed amount or payee is refused, and counted.
+        let more = create(
+            &cluster,
+            "alice",
+            &transfer("0012-3456789", "ヤマダ タロウ", 50_001),
+        )
+        .await;
+        let other = create(&cluster, "alice", &transfer("0099-9999999", "サギ", 50_000)).await;
+        let v = verify(&cluster, 0, "alice", more["id"].as_str().unwrap(), &code).await;
+        assert_eq!(
+            (v["valid"].clone(), v["reason"].clone()),
+            (json!(false), json!("invalid"))
+        );
+        assert_eq!(v["failures"], 1);
+        let v = verify(&cluster, 1, "alice", other["id"].as_str().unwrap(), &code).await;
+        assert_eq!(v["reason"], "invalid");
+        assert_eq!(v["failures"], 2);
+
+        // A phished login code (TOTP of the same token, now) is useless for the transfer.
+        let now_secs = u64::try_from(cluster.now() / 1000).unwrap();
+        let params = OtpParams::REGISTRATION;
+        let phished = totp(&seed, &params, now_secs).to_string();
+        let v = verify(&cluster, 0, "alice", id, &phished).await;
+        assert_eq!(v["reason"], "invalid");
+
+        // The right code is accepted once, on either instance; a success clears failures.
+        let v = verify(&cluster, 1, "alice", id, &code).await;
+        assert_eq!(
+            (v["valid"].clone(), v["reason"].clone()),
+            (json!(true), json!("ok")),
+            "{v}"
+        );
+        assert_eq!(v["failures"], 0);
+        let v = verify(&cluster, 0, "alice", id, &code).await;
+        assert_eq!(
+            (v["valid"].clone(), v["reason"].clone()),
+            (json!(false), json!("reused"))
+        );
+
+        // Manual mode: the digits typed from the screen give a code the bank accepts.
+        let typed = create(&cluster, "alice", &transfer("1234567", "スズキ", 7)).await;
+        assert_eq!(typed["manual_digits"], "701234567");
+        let manual = ManualDigits::parse("7 0123 4567")
+            .unwrap()
+            .response(&seed)
+            .to_string();
+        let v = verify(&cluster, 1, "alice", typed["id"].as_str().unwrap(), &manual).await;
+        assert_eq!(v["reason"], "ok", "{v}");
+
+        // Two instances racing with the right code: exactly one accepts it.
+        let race = create(&cluster, "alice", &transfer("12345678", "タナカ", 1_000)).await;
+        let race_id = race["id"].as_str().unwrap();
+        let race_code = sign(race["payload"].as_str().unwrap(), &seed);
+        let (x, y) = tokio::join!(
+            verify(&cluster, 0, "alice", race_id, &race_code),
+            verify(&cluster, 1, "alice", race_id, &race_code)
+        );
+        let mut reasons = [x["reason"].as_str().unwrap(), y["reason"].as_str().unwrap()];
+        reasons.sort_unstable();
+        assert_eq!(reasons, ["ok", "reused"]);
+
+        // An expired challenge is refused even with the right code, without counting it.
+        let late = create(&cluster, "alice", &transfer("12345678", "タナカ", 2_000)).await;
+        let late_code = sign(late["payload"].as_str().unwrap(), &seed);
+        let failures_before = verify(&cluster, 0, "alice", race_id, &race_code).await["failures"]
+            .as_u64()
+            .unwrap();
+        cluster.clock.advance_ms(300_000);
+        let v = verify(
+            &cluster,
+            1,
+            "alice",
+            late["id"].as_str().unwrap(),
+            &late_code,
+        )
+        .await;
+        assert_eq!(v["reason"], "expired", "{v}");
+        assert_eq!(v["failures"].as_u64().unwrap(), failures_before);
+
+        // The audit trail has the digest and the masked account, never the account.
+        let (status, audit) = get(
+            &cluster.a,
+            &format!("/v1/services/{SERVICE}/audit?limit=1000"),
+            API_KEY,
+        )
+        .await;
+        assert_eq!(status, 200, "{audit}");
+        let text = audit.to_string();
+        assert!(text.contains("transaction_created"), "{text}");
+        assert!(text.contains(&format!("digest={}", tx["digest"].as_str().unwrap())));
+        assert!(text.contains("*******6789"));
+        assert!(!text.contains("00123456789") && !text.contains("0012-3456789"));
+
+        cluster.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_transfer_codes_lock_the_user_for_verify_too() {
+    for backend in backends() {
+        let cluster = Cluster::start(&backend, Policy::default()).await;
+        let bob = UserId::new("bob").unwrap();
+        let (_serial, seed) = cluster.active_token(&bob).await;
+        let tx = create(&cluster, "bob", &transfer("12345678", "サギ", 900_000)).await;
+        let id = tx["id"].as_str().unwrap();
+        let right = sign(tx["payload"].as_str().unwrap(), &seed);
+        let wrong = if right == "00000000" {
+            "00000001"
+        } else {
+            "00000000"
+        };
+        for i in 1..=5u64 {
+            let v = verify(&cluster, i as usize, "bob", id, wrong).await;
+            assert_eq!(v["failures"].as_u64().unwrap(), i, "{v}");
+        }
+        // Locked: the right transfer code, and the login verify, are both refused.
+        let v = verify(&cluster, 0, "bob", id, &right).await;
+        assert_eq!(v["reason"], "locked", "{v}");
+        let now_secs = u64::try_from(cluster.now() / 1000).unwrap();
+        let params = OtpParams::REGISTRATION;
+        let login = totp(&seed, &params, now_secs).to_string();
+        let uri = format!("/v1/services/{SERVICE}/users/bob/verify");
+        let (status, v) = post(&cluster.b, &uri, Some(API_KEY), &json!({"otp": login})).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["reason"], "locked", "{v}");
+        cluster.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn malformed_challenges_are_4xx_naming_the_field() {
+    for backend in backends() {
+        let cluster = Cluster::start(&backend, Policy::default()).await;
+        let carol = UserId::new("carol").unwrap();
+        let (serial, _) = cluster.active_token(&carol).await;
+        let uri = format!("/v1/services/{SERVICE}/users/carol/transactions");
+        for (body, field) in [
+            (transfer("", "A", 1), "payee_account"),
+            (transfer("1234", "", 1), "payee_name"),
+            (transfer("1234", "A", 0), "amount"),
+            (
+                json!({"payee_account": "1", "payee_name": "A", "amount": "lots", "currency": "JPY"}),
+                "amount",
+            ),
+            (
+                json!({"payee_account": "1", "payee_name": "A", "amount": 5, "currency": "JPYEN"}),
+                "currency",
+            ),
+            (
+                json!({"payee_account": "1", "payee_name": "A", "amount": 5, "currency": "JPY", "ttl_seconds": 5}),
+                "ttl_seconds",
+            ),
+        ] {
+            let (status, problem) = post(&cluster.a, &uri, Some(API_KEY), &body).await;
+            assert!(status.is_client_error(), "{body}: {status} {problem}");
+            assert!(
+                problem["detail"].as_str().unwrap().contains(field),
+                "{field}: {problem}"
+            );
+        }
+        // No such user or challenge: 404.
+        let (status, _) = post(
+            &cluster.a,
+            &format!("/v1/services/{SERVICE}/users/nobody/transactions"),
+            Some(API_KEY),
+            &transfer("1234", "A", 1),
+        )
+        .await;
+        assert_eq!(status, 404);
+        let (status, _) = post(
+            &cluster.b,
+            &format!("{uri}/nope/verify"),
+            Some(API_KEY),
+            &json!({"otp": "12345678"}),
+        )
+        .await;
+        assert_eq!(status, 404);
+        // A user whose token is revoked: no_token, not counted.
+        let tx = create(&cluster, "carol", &transfer("1234", "A", 1)).await;
+        let revoke = format!("/v1/services/{SERVICE}/tokens/{}/revoke", serial.as_str());
+        let (status, body) = post(&cluster.a, &revoke, Some(API_KEY), &json!({})).await;
+        assert!(status.is_success(), "{body}");
+        let v = verify(&cluster, 1, "carol", tx["id"].as_str().unwrap(), "12345678").await;
+        assert_eq!(
+            (v["reason"].clone(), v["failures"].clone()),
+            (json!("no_token"), json!(0)),
+            "{v}"
+        );
+        cluster.finish().await;
+    }
+}
