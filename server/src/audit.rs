@@ -66,11 +66,13 @@ pub enum AuditKind {
     ConsoleSignOut,
     /// A service's API key was replaced from the console.
     ApiKeyRotated,
+    /// A service's policy was changed from the console.
+    PolicyChanged,
 }
 
 impl AuditKind {
     /// Every kind, for documentation and tests.
-    pub const ALL: [AuditKind; 30] = [
+    pub const ALL: [AuditKind; 31] = [
         AuditKind::EnrollmentIssued,
         AuditKind::ActivationStarted,
         AuditKind::ActivationRefused,
@@ -101,6 +103,7 @@ impl AuditKind {
         AuditKind::ConsoleSignInFailed,
         AuditKind::ConsoleSignOut,
         AuditKind::ApiKeyRotated,
+        AuditKind::PolicyChanged,
     ];
 
     /// The name stored in the database and shown by the API.
@@ -136,6 +139,7 @@ impl AuditKind {
             AuditKind::ConsoleSignInFailed => "console_sign_in_failed",
             AuditKind::ConsoleSignOut => "console_sign_out",
             AuditKind::ApiKeyRotated => "api_key_rotated",
+            AuditKind::PolicyChanged => "policy_changed",
         }
     }
 
