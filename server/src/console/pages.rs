@@ -1577,24 +1577,524 @@ pub async fn rotate_api_key(
 struct OperatorsPage {
     c: Chrome,
     operators: Vec<Operator>,
+    self_name: String,
+    new_password: Option<(String, String)>,
 }
 
-/// `GET /console/operators`: the service's operators (added with `softtoken-server operator
-/// add`).
+/// `GET /console/operators`: the service's operators, with add, disable and reset.
 pub async fn operators(State(state): State<AppState>, lang: Lang, s: Signed) -> Response {
     let service = match workspace(&state, &s, &lang, may_admin).await {
         Ok(service) => service,
         Err(r) => return r,
     };
-    match state.store.operators(Some(&service.id)).await {
-        Ok(operators) => render(
+    let c = Chrome::signed(lang.0, &s, Some(&service.id));
+    operators_view(&state, &lang, &service, c, StatusCode::OK, None).await
+}
+
+/// Shows a duration in the unit `service add` would be given it in.
+fn duration_text(secs: u64) -> String {
+    if secs != 0 && secs.is_multiple_of(86_400) {
+        format!("{}d", secs / 86_400)
+    } else if secs != 0 && secs.is_multiple_of(3600) {
+        format!("{}h", secs / 3600)
+    } else if secs != 0 && secs.is_multiple_of(60) {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/policy.html")]
+struct PolicyPage {
+    c: Chrome,
+    digits: String,
+    period: String,
+    window: String,
+    max_failures: String,
+    cooldown: String,
+    enrollment_ttl: String,
+    tokens_per_user: String,
+    shared_tokens: bool,
+}
+
+impl PolicyPage {
+    fn is_digits(&self, d: &str) -> bool {
+        self.digits == d
+    }
+
+    fn of(c: Chrome, p: &crate::policy::Policy) -> Self {
+        PolicyPage {
+            c,
+            digits: p.digits.map(|d| d.get().to_string()).unwrap_or_default(),
+            period: p
+                .period
+                .map(|s| s.seconds().to_string())
+                .unwrap_or_default(),
+            window: p.window.to_string(),
+            max_failures: p.max_failures.to_string(),
+            cooldown: duration_text(p.cooldown_secs),
+            enrollment_ttl: duration_text(p.enrollment_ttl_secs),
+            tokens_per_user: p.tokens_per_user.to_string(),
+            shared_tokens: p.shared_tokens,
+        }
+    }
+
+    /// The page again with what the operator typed, after a refusal.
+    fn typed(c: Chrome, form: &PolicyForm) -> Self {
+        PolicyPage {
+            c,
+            digits: form.digits.trim().to_owned(),
+            period: form.period.trim().to_owned(),
+            window: form.window.trim().to_owned(),
+            max_failures: form.max_failures.trim().to_owned(),
+            cooldown: form.cooldown.trim().to_owned(),
+            enrollment_ttl: form.enrollment_ttl.trim().to_owned(),
+            tokens_per_user: form.tokens_per_user.trim().to_owned(),
+            shared_tokens: !form.shared_tokens.is_empty(),
+        }
+    }
+}
+
+/// The policy form: the settings `service add` takes, as text.
+#[derive(Deserialize)]
+pub struct PolicyForm {
+    #[serde(default)]
+    digits: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    window: String,
+    #[serde(default)]
+    max_failures: String,
+    #[serde(default)]
+    cooldown: String,
+    #[serde(default)]
+    enrollment_ttl: String,
+    #[serde(default)]
+    tokens_per_user: String,
+    #[serde(default)]
+    shared_tokens: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+impl PolicyForm {
+    /// `current` with the form's settings, or the refusal naming the field.
+    fn apply(&self, current: &crate::policy::Policy) -> Result<crate::policy::Policy, ApiError> {
+        use softtoken_protocol::{Digits, Period};
+        let number = |name: &str, text: &str| {
+            text.trim()
+                .parse::<u32>()
+                .map_err(|_| ApiError::invalid_field(format!("{name}: a whole number")))
+        };
+        let digits = match self.digits.trim() {
+            "" => None,
+            d => Some(
+                Digits::try_from(number("digits", d)?)
+                    .map_err(|e| ApiError::invalid_field(format!("digits: {e}")))?,
+            ),
+        };
+        let period = match self.period.trim() {
+            "" => None,
+            p => Some(
+                Period::new(u64::from(number("period", p)?))
+                    .map_err(|e| ApiError::invalid_field(format!("period: {e}")))?,
+            ),
+        };
+        let duration = |name: &str, text: &str| {
+            crate::policy::parse_duration(text)
+                .map_err(|e| ApiError::invalid_field(format!("{name}: {e}")))
+        };
+        Ok(crate::policy::Policy {
+            digits,
+            period,
+            window: number("window", &self.window)?,
+            max_failures: number("max_failures", &self.max_failures)?,
+            cooldown_secs: duration("cooldown", &self.cooldown)?,
+            enrollment_ttl_secs: duration("enrollment_ttl", &self.enrollment_ttl)?,
+            tokens_per_user: number("tokens_per_user", &self.tokens_per_user)?,
+            shared_tokens: !self.shared_tokens.is_empty(),
+            ..current.clone()
+        })
+    }
+}
+
+/// `GET /console/policy` (admin).
+pub async fn policy_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let mut c = Chrome::signed(lang.0, &s, Some(&service.id));
+    if query.get("done").map(String::as_str) == Some("saved") {
+        c.notice = Some(lang.0.notice_policy.to_owned());
+    }
+    render(StatusCode::OK, &PolicyPage::of(c, &service.policy), &lang)
+}
+
+/// `POST /console/policy` (admin): the same checks as `service add`, audited.
+pub async fn set_policy(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Form(form): Form<PolicyForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
+        return r;
+    }
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let outcome = match form.apply(&service.policy) {
+        Ok(policy) => actions::set_policy(&state, &service, policy, Actor::Operator(s.name()))
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(()) => see("/console/policy?done=saved"),
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => {
+            let c = Chrome::signed(lang.0, &s, Some(&service.id)).error(refusal(lang.0, &e));
+            render(e.status, &PolicyPage::typed(c, &form), &lang)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/import.html")]
+struct ImportPage {
+    c: Chrome,
+    report: Option<crate::import::ImportOutcome>,
+}
+
+/// `GET /console/import` (admin).
+pub async fn import_page(State(state): State<AppState>, lang: Lang, s: Signed) -> Response {
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    render(
+        StatusCode::OK,
+        &ImportPage {
+            c: Chrome::signed(lang.0, &s, Some(&service.id)),
+            report: None,
+        },
+        &lang,
+    )
+}
+
+/// The PSKC form: the document pasted, and what unlocks it.
+#[derive(Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    pskc: Secret,
+    #[serde(default)]
+    password: Secret,
+    #[serde(default)]
+    preshared_key_hex: Secret,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A form field left empty is not given.
+fn given(field: &Secret) -> Option<&str> {
+    Some(field.0.trim()).filter(|v| !v.is_empty())
+}
+
+/// `POST /console/import` (admin): the bank API's import; the page shows its report.
+pub async fn import(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Form(form): Form<ImportForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
+        return r;
+    }
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let outcome = match actions::pskc_key_source(
+        given(&form.password).map(|_| form.password.0.as_str()),
+        given(&form.preshared_key_hex),
+    ) {
+        Ok(source) => {
+            let document = Zeroizing::new(form.pskc.0.as_bytes().to_vec());
+            actions::import_pskc(
+                &state,
+                &service,
+                document,
+                source,
+                Actor::Operator(s.name()),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    let mut c = Chrome::signed(lang.0, &s, Some(&service.id));
+    match outcome {
+        Ok(report) => render(
             StatusCode::OK,
-            &OperatorsPage {
-                c: Chrome::signed(lang.0, &s, Some(&service.id)),
-                operators,
+            &ImportPage {
+                c,
+                report: Some(report),
             },
             &lang,
         ),
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => {
+            c = c.error(refusal(lang.0, &e));
+            render(e.status, &ImportPage { c, report: None }, &lang)
+        }
+    }
+}
+
+// --- operators of the admin's service -----------------------------------------------------
+
+/// The operator `name` of the service the admin works on; 404 for any other (another
+/// service's, or a superuser).
+async fn own_operator(
+    state: &AppState,
+    service: &Service,
+    name: &str,
+) -> Result<Operator, ApiError> {
+    match state.store.operator_named(name).await? {
+        Some(o) if o.service_id.as_ref() == Some(&service.id) => Ok(o),
+        _ => Err(ApiError::not_found(format!(
+            "no operator '{name}' in service '{}'",
+            service.id
+        ))),
+    }
+}
+
+async fn operators_view(
+    state: &AppState,
+    lang: &Lang,
+    service: &Service,
+    c: Chrome,
+    status: StatusCode,
+    new_password: Option<(String, String)>,
+) -> Response {
+    let self_name = c.who.as_ref().map(|w| w.name.clone()).unwrap_or_default();
+    match state.store.operators(Some(&service.id)).await {
+        Ok(operators) => render(
+            status,
+            &OperatorsPage {
+                c,
+                operators,
+                self_name,
+                new_password,
+            },
+            lang,
+        ),
         Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The add-operator form.
+#[derive(Deserialize)]
+pub struct OperatorForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /console/operators` (admin): an operator of this service with a generated
+/// password, shown once. No superuser from here.
+pub async fn add_operator(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Form(form): Form<OperatorForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
+        return r;
+    }
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let name = form.name.trim().to_owned();
+    let outcome = async {
+        let role = match OperatorRole::parse(form.role.trim()) {
+            Some(r @ (OperatorRole::Helpdesk | OperatorRole::Admin | OperatorRole::Auditor)) => r,
+            _ => {
+                return Err(ApiError::invalid_field("role: helpdesk, admin or auditor"));
+            }
+        };
+        let secret = password::generate_password();
+        let hash = hash_password(secret.clone()).await?;
+        actions::add_operator(
+            state.store.as_ref(),
+            Some(&service.id),
+            &name,
+            role,
+            hash,
+            Actor::Operator(s.name()),
+            state.now(),
+        )
+        .await?;
+        Ok(secret)
+    }
+    .await;
+    let c = Chrome::signed(lang.0, &s, Some(&service.id));
+    match outcome {
+        Ok(secret) => {
+            operators_view(
+                &state,
+                &lang,
+                &service,
+                c,
+                StatusCode::OK,
+                Some((name, secret.to_string())),
+            )
+            .await
+        }
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => {
+            let status = e.status;
+            operators_view(
+                &state,
+                &lang,
+                &service,
+                c.error(refusal(lang.0, &e)),
+                status,
+                None,
+            )
+            .await
+        }
+    }
+}
+
+async fn hash_password(secret: Zeroizing<String>) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || password::hash(&secret))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// `POST /console/operators/{name}/disable` (admin, own service only).
+pub async fn disable_operator(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
+        return r;
+    }
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let outcome = async {
+        if name == s.name() {
+            return Err(ApiError::invalid_field("name: not your own account"));
+        }
+        let operator = own_operator(&state, &service, &name).await?;
+        actions::disable_operator(
+            state.store.as_ref(),
+            &operator,
+            Actor::Operator(s.name()),
+            state.now(),
+        )
+        .await
+    }
+    .await;
+    let mut c = Chrome::signed(lang.0, &s, Some(&service.id));
+    match outcome {
+        Ok(()) => {
+            c.notice = Some(lang.0.notice_operator_disabled.to_owned());
+            operators_view(&state, &lang, &service, c, StatusCode::OK, None).await
+        }
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => {
+            let status = e.status;
+            operators_view(
+                &state,
+                &lang,
+                &service,
+                c.error(refusal(lang.0, &e)),
+                status,
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /console/operators/{name}/reset-password` (admin, own service only): a generated
+/// password shown once; their lockout cleared and sessions ended.
+pub async fn reset_operator_password(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
+        return r;
+    }
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let outcome = async {
+        if name == s.name() {
+            return Err(ApiError::invalid_field("name: not your own account"));
+        }
+        let operator = own_operator(&state, &service, &name).await?;
+        let secret = password::generate_password();
+        let hash = hash_password(secret.clone()).await?;
+        actions::reset_operator_password(
+            state.store.as_ref(),
+            &operator,
+            &hash,
+            Actor::Operator(s.name()),
+            state.now(),
+        )
+        .await?;
+        Ok(secret)
+    }
+    .await;
+    let c = Chrome::signed(lang.0, &s, Some(&service.id));
+    match outcome {
+        Ok(secret) => {
+            operators_view(
+                &state,
+                &lang,
+                &service,
+                c,
+                StatusCode::OK,
+                Some((name, secret.to_string())),
+            )
+            .await
+        }
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => {
+            let status = e.status;
+            operators_view(
+                &state,
+                &lang,
+                &service,
+                c.error(refusal(lang.0, &e)),
+                status,
+                None,
+            )
+            .await
+        }
     }
 }
