@@ -541,3 +541,35 @@ pub async fn reset_operator_password(
         Err(e) => Err(e.into()),
     }
 }
+
+/// A user's audit trail, newest first: their own events, and the events of their tokens
+/// that name no user (a revocation names its token, and its users only in the detail).
+pub async fn user_trail(
+    state: &AppState,
+    sid: &ServiceId,
+    uid: &UserId,
+    serials: &[String],
+    limit: u32,
+) -> Result<Vec<crate::store::AuditEvent>, ApiError> {
+    let own = AuditFilter {
+        user: Some(uid.to_string()),
+        ..AuditFilter::default()
+    };
+    let mut events = audit_page(state, sid, &own, 0, limit).await?;
+    for serial in serials {
+        let of_token = AuditFilter {
+            serial: Some(serial.clone()),
+            ..AuditFilter::default()
+        };
+        events.extend(
+            audit_page(state, sid, &of_token, 0, limit)
+                .await?
+                .into_iter()
+                .filter(|e| e.user_id.is_none()),
+        );
+    }
+    events.sort_by_key(|e| std::cmp::Reverse(e.id));
+    events.dedup_by_key(|e| e.id);
+    events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(events)
+}

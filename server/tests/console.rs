@@ -51,6 +51,15 @@ impl Page {
         Some(rest[start..start + end].trim().to_owned())
     }
 
+    /// The `datetime` (RFC 3339, UTC) of the `<time>` element with `data-testid="id"`.
+    fn datetime(&self, id: &str) -> Option<String> {
+        let at = self.body.find(&format!("data-testid=\"{id}\""))?;
+        let tag = &self.body[self.body[..at].rfind('<')?..];
+        let tag = &tag[..tag.find('>')?];
+        let value = &tag[tag.find("datetime=\"")? + "datetime=\"".len()..];
+        Some(value[..value.find('"')?].to_owned())
+    }
+
     fn has(&self, id: &str) -> bool {
         self.body.contains(&format!("data-testid=\"{id}\""))
     }
@@ -444,8 +453,23 @@ async fn revoking_a_lost_phone_shows_when_a_new_token_may_be_issued() {
     assert_eq!(done.status, 303, "{}", done.body);
     let page = desk.get(done.location()).await;
     // Default cool-down: 30 minutes after now.
-    let until = page.testid("cooldown-until").expect("cool-down shown");
-    assert_eq!(until, rfc3339(server.state.now() + 30 * 60 * 1000));
+    let end = server.state.now() + 30 * 60 * 1000;
+    let until = page.datetime("cooldown-until").expect("cool-down shown");
+    assert_eq!(until, rfc3339(end));
+    // Shown on Japan's wall clock (the service has no zone of its own).
+    let jst = chrono::DateTime::from_timestamp_millis(end + 9 * 3600 * 1000)
+        .unwrap()
+        .format("%Y-%m-%d %H:%M:%S JST")
+        .to_string();
+    assert_eq!(page.testid("cooldown-until").unwrap(), jst);
+    // The revocation is in the user's own trail, though its row names the token only.
+    let revoked = page
+        .body
+        .split("data-testid=\"audit-row\"")
+        .skip(1)
+        .find(|row| row.contains("token_revoked"))
+        .expect("the revocation in the user's trail");
+    assert!(revoked.contains(bob.serial.as_str()) && revoked.contains("hanako"));
     assert_eq!(page.testid("token-state").as_deref(), Some("revoked"));
     // Re-issuing during the cool-down is refused with the bank API's reason.
     let refused = desk
@@ -494,7 +518,7 @@ async fn an_issued_activation_shows_its_generated_start_password_once() {
     );
     assert!(!uri.contains(&start));
     assert_eq!(
-        issued.testid("expires-at").unwrap(),
+        issued.datetime("expires-at").unwrap(),
         rfc3339(server.state.now() + 2 * 3600 * 1000)
     );
     // Never again: not on the user's page, not in the audit trail.

@@ -228,6 +228,35 @@ fn csrf_refusal(s: &AnySession, field: &str, lang: &Lang) -> Option<Response> {
     (!s.csrf_ok(field)).then(|| bad_csrf(lang))
 }
 
+/// The zone the console shows times in: the service's night cut-off zone, else Japan's
+/// (the help desk reads wall-clock times; CSV and `datetime` attributes stay UTC).
+fn zone_of(service: &Service) -> chrono_tz::Tz {
+    service
+        .policy
+        .night_cutoff
+        .map_or(crate::night_cutoff::DEFAULT_ZONE, |n| n.zone)
+}
+
+/// Unix ms as the zone's wall-clock time, e.g. `2026-12-02 15:33:40 JST`.
+fn local_ms(zone: chrono_tz::Tz, ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || rfc3339(ms),
+        |t| {
+            t.with_timezone(&zone)
+                .format("%Y-%m-%d %H:%M:%S %Z")
+                .to_string()
+        },
+    )
+}
+
+/// An RFC 3339 time (as the bank API answers) in the zone; empty stays empty.
+fn local_text(zone: chrono_tz::Tz, text: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(text).map_or_else(
+        |_| text.to_owned(),
+        |t| local_ms(zone, t.timestamp_millis()),
+    )
+}
+
 // --- home, stylesheet, 404 ---------------------------------------------------------------
 
 /// `GET /console`: where the operator should be.
@@ -961,6 +990,7 @@ struct TokenRow {
 #[template(path = "console/user.html")]
 struct UserPage {
     c: Chrome,
+    zone: chrono_tz::Tz,
     uid: String,
     user: UserResponse,
     tokens: Vec<TokenRow>,
@@ -970,7 +1000,15 @@ struct UserPage {
 
 impl UserPage {
     fn at(&self, ms: &i64) -> String {
+        local_ms(self.zone, *ms)
+    }
+
+    fn utc(&self, ms: &i64) -> String {
         rfc3339(*ms)
+    }
+
+    fn local(&self, text: &str) -> String {
+        local_text(self.zone, text)
     }
 }
 
@@ -1039,31 +1077,32 @@ async fn user_page(
             .and_then(|u| u.tokens.iter().find(|t| t.serial.as_str() == serial))
             .map_or(0, |t| t.drift)
     };
+    let zone = zone_of(service);
+    let shown = |t: &Option<String>| t.as_deref().map_or(String::new(), |t| local_text(zone, t));
     let tokens = view
         .tokens
         .iter()
         .map(|t| TokenRow {
             serial: t.serial.clone(),
             state: t.state.clone(),
-            created: t.created_at.clone(),
-            activated: t.activated_at.clone().unwrap_or_default(),
-            last_used: t.last_used_at.clone().unwrap_or_default(),
+            created: local_text(zone, &t.created_at),
+            activated: shown(&t.activated_at),
+            last_used: shown(&t.last_used_at),
             drift: drift_of(&t.serial),
             revocable: t.state != TokenState::Revoked.as_str(),
         })
         .collect();
-    let filter = AuditFilter {
-        user: Some(uid.to_string()),
-        ..AuditFilter::default()
-    };
-    let events = match actions::audit_page(state, &service.id, &filter, 0, EVENTS_PER_PAGE).await {
-        Ok(events) => events,
-        Err(e) => return e.into_response(),
-    };
+    let serials: Vec<String> = view.tokens.iter().map(|t| t.serial.clone()).collect();
+    let events =
+        match actions::user_trail(state, &service.id, &uid, &serials, EVENTS_PER_PAGE).await {
+            Ok(events) => events,
+            Err(e) => return e.into_response(),
+        };
     render(
         status,
         &UserPage {
             c,
+            zone,
             uid: uid.to_string(),
             user: view,
             tokens,
@@ -1262,6 +1301,7 @@ struct IssuedPage {
     uri: String,
     qr: String,
     expires_at: String,
+    expires_local: String,
     start_password: Option<String>,
     email_queued: bool,
 }
@@ -1325,6 +1365,7 @@ pub async fn issue(
                 uri: issued.activation_uri.clone(),
                 qr: qr_data_uri(&issued),
                 expires_at: issued.expires_at.clone(),
+                expires_local: local_text(zone_of(&service), &issued.expires_at),
                 start_password: generated.then(|| start.to_string()),
                 email_queued: issued.email_queued,
             },
@@ -1341,6 +1382,7 @@ pub async fn issue(
 #[template(path = "console/audit.html")]
 struct AuditPage {
     c: Chrome,
+    zone: chrono_tz::Tz,
     user: String,
     serial: String,
     from: String,
@@ -1354,6 +1396,10 @@ struct AuditPage {
 
 impl AuditPage {
     fn at(&self, ms: &i64) -> String {
+        local_ms(self.zone, *ms)
+    }
+
+    fn utc(&self, ms: &i64) -> String {
         rfc3339(*ms)
     }
 }
@@ -1454,6 +1500,7 @@ pub async fn audit(
         status,
         &AuditPage {
             c,
+            zone: zone_of(&service),
             user: get("user"),
             serial: get("serial"),
             from: get("from"),
