@@ -163,6 +163,43 @@ mod tests {
     }
 
     #[test]
+    fn check_refuses_what_no_service_may_have() {
+        assert_eq!(Policy::default().check(), Ok(()));
+        let refused = |p: Policy, field: &str| {
+            let e = p.check().unwrap_err();
+            assert!(e.starts_with(field), "{e}");
+        };
+        refused(
+            Policy {
+                window: MAX_WINDOW + 1,
+                ..Policy::default()
+            },
+            "window",
+        );
+        refused(
+            Policy {
+                max_failures: 0,
+                ..Policy::default()
+            },
+            "max_failures",
+        );
+        refused(
+            Policy {
+                tokens_per_user: 0,
+                ..Policy::default()
+            },
+            "tokens_per_user",
+        );
+        refused(
+            Policy {
+                enrollment_ttl_secs: 31 * 86_400,
+                ..Policy::default()
+            },
+            "enrollment_ttl",
+        );
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(parse_duration("30m"), Ok(1800));
         assert_eq!(parse_duration("24h"), Ok(86_400));
