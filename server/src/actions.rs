@@ -340,3 +340,236 @@ pub async fn audit_page(
 ) -> Result<Vec<crate::store::AuditEvent>, ApiError> {
     Ok(state.store.audit_search(sid, filter, offset, limit).await?)
 }
+
+/// Replaces the service's policy after the checks `service add` makes
+/// ([`crate::policy::Policy::check`]); this instance forgets its cached copy at once, other
+/// instances within [`crate::service_cache::SERVICE_CACHE_TTL`].
+pub async fn set_policy(
+    state: &AppState,
+    service: &Service,
+    policy: crate::policy::Policy,
+    actor: Actor<'_>,
+) -> Result<Service, ApiError> {
+    policy.check().map_err(ApiError::invalid_field)?;
+    let p = &policy;
+    let detail = format!(
+        "digits {} period {} window {} max-failures {} cooldown {}s enrollment-ttl {}s \
+         tokens-per-user {} shared-tokens {}",
+        p.digits.map_or("default".into(), |d| d.get().to_string()),
+        p.period
+            .map_or("default".into(), |s| format!("{}s", s.seconds())),
+        p.window,
+        p.max_failures,
+        p.cooldown_secs,
+        p.enrollment_ttl_secs,
+        p.tokens_per_user,
+        p.shared_tokens,
+    );
+    let event = actor.stamp(NewAuditEvent::new(
+        &service.id,
+        AuditKind::PolicyChanged,
+        detail,
+    ));
+    state
+        .store
+        .set_service_policy(&service.id, &policy, &event, state.now())
+        .await?;
+    state.services.forget(&service.id);
+    Ok(Service {
+        policy,
+        ..service.clone()
+    })
+}
+
+/// What unlocks a PSKC file: its password or a pre-shared key in hex (at most one).
+pub fn pskc_key_source(
+    password: Option<&str>,
+    preshared_key_hex: Option<&str>,
+) -> Result<softtoken_pskc::KeySource, ApiError> {
+    use softtoken_pskc::KeySource;
+    use zeroize::Zeroizing;
+    match (password, preshared_key_hex) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "give the password or the pre-shared key, not both",
+        )),
+        (Some(p), None) => Ok(KeySource::Password(Zeroizing::new(p.to_owned()))),
+        (None, Some(h)) => hex::decode(h.trim())
+            .map(|k| KeySource::PreSharedKey(Zeroizing::new(k)))
+            .map_err(|_| ApiError::bad_request("preshared_key_hex is not hexadecimal")),
+        (None, None) => Ok(KeySource::None),
+    }
+}
+
+/// Imports a vendor's PSKC file as unassigned hardware tokens of the service.
+pub async fn import_pskc(
+    state: &AppState,
+    service: &Service,
+    document: zeroize::Zeroizing<Vec<u8>>,
+    source: softtoken_pskc::KeySource,
+    actor: Actor<'_>,
+) -> Result<crate::import::ImportOutcome, ApiError> {
+    crate::import::import(
+        state.store.as_ref(),
+        &state.key,
+        &service.id,
+        document,
+        source,
+        actor,
+        state.now(),
+    )
+    .await
+}
+
+// --- operators (the CLI and the console's admin pages) -----------------------------------
+
+/// Where an operator's audit events go: their service, or the console's for a superuser.
+pub fn operator_home(service: Option<&ServiceId>) -> Result<ServiceId, ApiError> {
+    match service {
+        Some(sid) => Ok(sid.clone()),
+        None => ServiceId::new(crate::store::console::CONSOLE_SERVICE).map_err(ApiError::internal),
+    }
+}
+
+/// Adds an operator after the rules every front door shares: a superuser has no service,
+/// everyone else one that exists; names are 1–64 of `[A-Za-z0-9._-]`. Its row ID.
+pub async fn add_operator(
+    store: &dyn crate::store::Store,
+    service: Option<&ServiceId>,
+    name: &str,
+    role: crate::store::console::OperatorRole,
+    password_hash: String,
+    actor: Actor<'_>,
+    now: i64,
+) -> Result<i64, ApiError> {
+    use crate::store::console::{CONSOLE_SERVICE, NewOperator, OperatorRole};
+    match (service, role) {
+        (None, OperatorRole::Superuser)
+        | (Some(_), OperatorRole::Helpdesk | OperatorRole::Admin | OperatorRole::Auditor) => {}
+        (Some(_), OperatorRole::Superuser) => {
+            return Err(ApiError::invalid_field(
+                "role: a superuser acts on every service and has none",
+            ));
+        }
+        (None, _) => {
+            return Err(ApiError::invalid_field(
+                "service: required except for the superuser role",
+            ));
+        }
+    }
+    // The same rule as user IDs: safe in URLs, logs and the audit trail.
+    UserId::new(name).map_err(|_| ApiError::invalid_field("name: 1–64 of [A-Za-z0-9._-]"))?;
+    if let Some(sid) = service
+        && (sid.as_str() == CONSOLE_SERVICE || store.service(sid).await?.is_none())
+    {
+        return Err(ApiError::not_found(format!(
+            "no service '{sid}' on this server"
+        )));
+    }
+    let home = operator_home(service)?;
+    let event = actor.stamp(NewAuditEvent::new(
+        &home,
+        AuditKind::OperatorAdded,
+        format!("{name} ({role})"),
+    ));
+    let id = store
+        .add_operator(
+            &NewOperator {
+                service_id: service.cloned(),
+                name: name.to_owned(),
+                role,
+                password_hash,
+            },
+            &event,
+            now,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                codes::CONFLICT,
+                format!("name: an operator '{name}' exists"),
+            ),
+            e => e.into(),
+        })?;
+    Ok(id)
+}
+
+/// Disables an operator (their sessions end), audited under their service.
+pub async fn disable_operator(
+    store: &dyn crate::store::Store,
+    operator: &crate::store::console::Operator,
+    actor: Actor<'_>,
+    now: i64,
+) -> Result<(), ApiError> {
+    let home = operator_home(operator.service_id.as_ref())?;
+    let event = actor.stamp(NewAuditEvent::new(
+        &home,
+        AuditKind::OperatorChanged,
+        format!("{}: disabled", operator.name),
+    ));
+    Ok(store
+        .set_operator_disabled(&operator.name, true, &event, now)
+        .await?)
+}
+
+/// Gives an operator a new password hash: clears their lockout (also the code failures of
+/// their own token) and ends their sessions.
+pub async fn reset_operator_password(
+    store: &dyn crate::store::Store,
+    operator: &crate::store::console::Operator,
+    password_hash: &str,
+    actor: Actor<'_>,
+    now: i64,
+) -> Result<(), ApiError> {
+    let home = operator_home(operator.service_id.as_ref())?;
+    let event = actor.stamp(NewAuditEvent::new(
+        &home,
+        AuditKind::OperatorChanged,
+        format!("{}: password reset; lockout cleared", operator.name),
+    ));
+    store
+        .set_operator_password(&operator.name, password_hash, &event, now)
+        .await?;
+    let console =
+        ServiceId::new(crate::store::console::CONSOLE_SERVICE).map_err(ApiError::internal)?;
+    let token_user = operator.token_user()?;
+    let unlock = actor.stamp(
+        NewAuditEvent::new(&console, AuditKind::UserUnlocked, "password reset").user(&token_user),
+    );
+    match store.unlock_user(&console, &token_user, &unlock, now).await {
+        Ok(()) | Err(StoreError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A user's audit trail, newest first: their own events, and the events of their tokens
+/// that name no user (a revocation names its token, and its users only in the detail).
+pub async fn user_trail(
+    state: &AppState,
+    sid: &ServiceId,
+    uid: &UserId,
+    serials: &[String],
+    limit: u32,
+) -> Result<Vec<crate::store::AuditEvent>, ApiError> {
+    let own = AuditFilter {
+        user: Some(uid.to_string()),
+        ..AuditFilter::default()
+    };
+    let mut events = audit_page(state, sid, &own, 0, limit).await?;
+    for serial in serials {
+        let of_token = AuditFilter {
+            serial: Some(serial.clone()),
+            ..AuditFilter::default()
+        };
+        events.extend(
+            audit_page(state, sid, &of_token, 0, limit)
+                .await?
+                .into_iter()
+                .filter(|e| e.user_id.is_none()),
+        );
+    }
+    events.sort_by_key(|e| std::cmp::Reverse(e.id));
+    events.dedup_by_key(|e| e.id);
+    events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(events)
+}

@@ -71,11 +71,13 @@ pub enum AuditKind {
     TransactionCreated,
     /// A code checked against a transfer challenge.
     Transaction,
+    /// A service's policy was changed from the console.
+    PolicyChanged,
 }
 
 impl AuditKind {
     /// Every kind, for documentation and tests.
-    pub const ALL: [AuditKind; 32] = [
+    pub const ALL: [AuditKind; 33] = [
         AuditKind::EnrollmentIssued,
         AuditKind::ActivationStarted,
         AuditKind::ActivationRefused,
@@ -108,6 +110,7 @@ impl AuditKind {
         AuditKind::ApiKeyRotated,
         AuditKind::TransactionCreated,
         AuditKind::Transaction,
+        AuditKind::PolicyChanged,
     ];
 
     /// The name stored in the database and shown by the API.
@@ -145,6 +148,7 @@ impl AuditKind {
             AuditKind::ApiKeyRotated => "api_key_rotated",
             AuditKind::TransactionCreated => "transaction_created",
             AuditKind::Transaction => "transaction",
+            AuditKind::PolicyChanged => "policy_changed",
         }
     }
 

@@ -181,6 +181,7 @@ async fn tokens_import(args: TokensImport) -> CommandResult {
         &args.service,
         Zeroizing::new(document),
         source,
+        crate::actions::Actor::Bank,
         now,
     )
     .await
@@ -392,9 +393,9 @@ async fn service_add(add: ServiceAdd) -> CommandResult {
         );
     }
     let policy = policy_from(&add)?;
-    if add.window > 10 {
-        return Err("--window above 10 steps makes codes far too easy to guess".into());
-    }
+    policy
+        .check()
+        .map_err(|e| format!("--{}", e.replace('_', "-")))?;
     let (store, _) = open(&add.storage).await?;
     let key = generate_key();
     let service = Service {

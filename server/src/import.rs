@@ -61,6 +61,7 @@ pub async fn import(
     service: &ServiceId,
     document: Zeroizing<Vec<u8>>,
     source: KeySource,
+    actor: crate::actions::Actor<'_>,
     now: i64,
 ) -> Result<ImportOutcome, ApiError> {
     let file = tokio::task::spawn_blocking(move || softtoken_pskc::parse(&document, &source))
@@ -130,14 +131,14 @@ pub async fn import(
         tokens.push(token);
         packages.push(k.package);
     }
-    let event = NewAuditEvent::new(
+    let event = actor.stamp(NewAuditEvent::new(
         service,
         AuditKind::TokensImported,
         format!(
             "{} key packages in the file",
             file.keys.len() + file.skipped.len()
         ),
-    );
+    ));
     let added = store.import_tokens(&tokens, &event, now).await?;
     let mut imported = 0;
     for ((token, package), added) in tokens.iter().zip(packages).zip(added) {

@@ -17,6 +17,9 @@ pub const MAIL_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
 /// How often a running server deletes expired sessions and provisioned tokens.
 pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
+/// The widest verification window a service may set, in steps either side.
+pub const MAX_WINDOW: u32 = 10;
+
 /// Provisioned tokens a service may have waiting for registration unless it says otherwise:
 /// far more than a bank's customers provision in the 30 days a token may wait, far fewer
 /// than an attacker could create.
@@ -87,6 +90,30 @@ impl Policy {
         }
     }
 
+    /// Refuses a policy no service may have (`service add` and the console's policy page
+    /// both ask here): the reason, naming the setting.
+    pub fn check(&self) -> Result<(), String> {
+        if self.window > MAX_WINDOW {
+            return Err(format!(
+                "window: above {MAX_WINDOW} steps makes codes far too easy to guess"
+            ));
+        }
+        if self.max_failures == 0 {
+            return Err("max_failures: at least 1".into());
+        }
+        if self.tokens_per_user == 0 {
+            return Err("tokens_per_user: at least 1".into());
+        }
+        let (min, max) = (
+            crate::routes::enrollments::MIN_TTL_SECONDS,
+            crate::routes::enrollments::MAX_TTL_SECONDS,
+        );
+        if !(min..=max).contains(&self.enrollment_ttl_secs) {
+            return Err(format!("enrollment_ttl: {min} s to {max} s"));
+        }
+        Ok(())
+    }
+
     /// Parameters of tokens born by activation (start password).
     pub fn activation_params(&self) -> OtpParams {
         self.params(OtpParams::ACTIVATION)
@@ -133,6 +160,43 @@ mod tests {
             ..Policy::default()
         };
         assert_eq!(six.activation_params().digits, Digits::Six);
+    }
+
+    #[test]
+    fn check_refuses_what_no_service_may_have() {
+        assert_eq!(Policy::default().check(), Ok(()));
+        let refused = |p: Policy, field: &str| {
+            let e = p.check().unwrap_err();
+            assert!(e.starts_with(field), "{e}");
+        };
+        refused(
+            Policy {
+                window: MAX_WINDOW + 1,
+                ..Policy::default()
+            },
+            "window",
+        );
+        refused(
+            Policy {
+                max_failures: 0,
+                ..Policy::default()
+            },
+            "max_failures",
+        );
+        refused(
+            Policy {
+                tokens_per_user: 0,
+                ..Policy::default()
+            },
+            "tokens_per_user",
+        );
+        refused(
+            Policy {
+                enrollment_ttl_secs: 31 * 86_400,
+                ..Policy::default()
+            },
+            "enrollment_ttl",
+        );
     }
 
     #[test]

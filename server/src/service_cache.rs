@@ -65,6 +65,14 @@ impl ServiceCache {
     }
 }
 
+impl ServiceCache {
+    /// Drops what this instance remembers of service `id` (its policy changed here); other
+    /// instances see the change within [`SERVICE_CACHE_TTL`].
+    pub fn forget(&self, id: &ServiceId) {
+        self.services.remove(id);
+    }
+}
+
 impl std::fmt::Debug for ServiceCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServiceCache")
@@ -92,6 +100,11 @@ impl<K: Eq + Hash, V: Clone> Expiring<K, V> {
         map.get(key)
             .filter(|(_, until)| Instant::now() < *until)
             .map(|(value, _)| value.clone())
+    }
+
+    fn remove(&self, key: &K) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(key);
     }
 
     fn put(&self, key: K, value: V, ttl: Duration) {

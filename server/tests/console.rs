@@ -51,6 +51,15 @@ impl Page {
         Some(rest[start..start + end].trim().to_owned())
     }
 
+    /// The `datetime` (RFC 3339, UTC) of the `<time>` element with `data-testid="id"`.
+    fn datetime(&self, id: &str) -> Option<String> {
+        let at = self.body.find(&format!("data-testid=\"{id}\""))?;
+        let tag = &self.body[self.body[..at].rfind('<')?..];
+        let tag = &tag[..tag.find('>')?];
+        let value = &tag[tag.find("datetime=\"")? + "datetime=\"".len()..];
+        Some(value[..value.find('"')?].to_owned())
+    }
+
     fn has(&self, id: &str) -> bool {
         self.body.contains(&format!("data-testid=\"{id}\""))
     }
@@ -444,8 +453,23 @@ async fn revoking_a_lost_phone_shows_when_a_new_token_may_be_issued() {
     assert_eq!(done.status, 303, "{}", done.body);
     let page = desk.get(done.location()).await;
     // Default cool-down: 30 minutes after now.
-    let until = page.testid("cooldown-until").expect("cool-down shown");
-    assert_eq!(until, rfc3339(server.state.now() + 30 * 60 * 1000));
+    let end = server.state.now() + 30 * 60 * 1000;
+    let until = page.datetime("cooldown-until").expect("cool-down shown");
+    assert_eq!(until, rfc3339(end));
+    // Shown on Japan's wall clock (the service has no zone of its own).
+    let jst = chrono::DateTime::from_timestamp_millis(end + 9 * 3600 * 1000)
+        .unwrap()
+        .format("%Y-%m-%d %H:%M:%S JST")
+        .to_string();
+    assert_eq!(page.testid("cooldown-until").unwrap(), jst);
+    // The revocation is in the user's own trail, though its row names the token only.
+    let revoked = page
+        .body
+        .split("data-testid=\"audit-row\"")
+        .skip(1)
+        .find(|row| row.contains("token_revoked"))
+        .expect("the revocation in the user's trail");
+    assert!(revoked.contains(bob.serial.as_str()) && revoked.contains("hanako"));
     assert_eq!(page.testid("token-state").as_deref(), Some("revoked"));
     // Re-issuing during the cool-down is refused with the bank API's reason.
     let refused = desk
@@ -494,7 +518,7 @@ async fn an_issued_activation_shows_its_generated_start_password_once() {
     );
     assert!(!uri.contains(&start));
     assert_eq!(
-        issued.testid("expires-at").unwrap(),
+        issued.datetime("expires-at").unwrap(),
         rfc3339(server.state.now() + 2 * 3600 * 1000)
     );
     // Never again: not on the user's page, not in the audit trail.
@@ -759,4 +783,252 @@ async fn operator_add_reads_the_password_from_stdin() {
         listed.contains("hanako\tbank\thelpdesk\tdisabled"),
         "{listed}"
     );
+}
+
+fn policy_form<'a>(csrf: &'a str, window: &'a str, cooldown: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("digits", "6"),
+        ("period", "30"),
+        ("window", window),
+        ("max_failures", "3"),
+        ("cooldown", cooldown),
+        ("enrollment_ttl", "48h"),
+        ("tokens_per_user", "2"),
+        ("shared_tokens", "on"),
+        ("csrf", csrf),
+    ]
+}
+
+#[tokio::test]
+async fn an_admin_edits_the_policy_with_the_service_add_rules_and_a_help_desk_may_not() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    let sid = ServiceId::new("bank").unwrap();
+    let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    assert_eq!(desk.get("/console/policy").await.status, 403);
+    let csrf = desk.get("/console/users").await.csrf();
+    let refused = desk
+        .post("/console/policy", &policy_form(&csrf, "2", "1h"))
+        .await;
+    assert_eq!(refused.status, 403);
+    let (mut admin, _) = operator(&server, Some("bank"), "yuki", OperatorRole::Admin).await;
+    let page = admin.get("/console/policy").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("value=\"30m\""),
+        "the cool-down as typed for service add"
+    );
+    let csrf = page.csrf();
+    // Without the session's CSRF token: refused, nothing changed.
+    let forged = admin
+        .post("/console/policy", &policy_form("forged", "2", "1h"))
+        .await;
+    assert_eq!(forged.status, 403);
+    // service add's rules: a window above 10 steps, a duration that is none.
+    let wide = admin
+        .post("/console/policy", &policy_form(&csrf, "11", "1h"))
+        .await;
+    assert_eq!(wide.status, 422, "{}", wide.body);
+    assert!(wide.body.contains("window"), "{}", wide.body);
+    let bad = admin
+        .post("/console/policy", &policy_form(&csrf, "2", "soon"))
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("cooldown"));
+    assert_eq!(
+        server.store.service(&sid).await.unwrap().unwrap().policy,
+        Policy::default()
+    );
+    let saved = admin
+        .post("/console/policy", &policy_form(&csrf, "2", "1h"))
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert!(admin.get(saved.location()).await.has("notice"));
+    let policy = server.store.service(&sid).await.unwrap().unwrap().policy;
+    assert_eq!(policy.digits.map(|d| d.get()), Some(6));
+    assert_eq!(policy.period.map(|p| p.seconds()), Some(30));
+    assert_eq!(policy.window, 2);
+    assert_eq!(policy.max_failures, 3);
+    assert_eq!(policy.cooldown_secs, 3600);
+    assert_eq!(policy.enrollment_ttl_secs, 48 * 3600);
+    assert_eq!(policy.tokens_per_user, 2);
+    assert!(policy.shared_tokens);
+    assert_eq!(policy.unassigned_quota, Policy::default().unassigned_quota);
+    // This instance's cache forgot the old policy: the next call already uses the new one.
+    let served = softtoken_server::routes::service(&server.state, &sid)
+        .await
+        .unwrap();
+    assert_eq!(served.policy, policy);
+    // Audited in the same commit, naming the operator.
+    let events = server.store.audit_events(&sid, 0, 1000).await.unwrap();
+    let changed: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == "policy_changed")
+        .collect();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].operator.as_deref(), Some("yuki"));
+    assert!(
+        changed[0].detail.contains("window 2"),
+        "{}",
+        changed[0].detail
+    );
+}
+
+#[tokio::test]
+async fn an_admin_uploads_a_pskc_file_and_sees_the_import_report() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    let xml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/pskc/tests/fixtures/mixed-skips.pskcxml"
+    ))
+    .unwrap();
+    let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    assert_eq!(desk.get("/console/import").await.status, 403);
+    let (mut admin, _) = operator(&server, Some("bank"), "yuki", OperatorRole::Admin).await;
+    let csrf = admin.get("/console/import").await.csrf();
+    let forged = admin
+        .post("/console/import", &[("pskc", &xml), ("csrf", "forged")])
+        .await;
+    assert_eq!(forged.status, 403);
+    let page = admin
+        .post("/console/import", &[("pskc", &xml), ("csrf", &csrf)])
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.testid("imported-count").as_deref(), Some("1"));
+    assert!(page.has("skipped-row"));
+    assert!(page.body.contains("MX-HOTP-1") && page.body.contains("HOTP"));
+    let sid = ServiceId::new("bank").unwrap();
+    let serial = softtoken_server::serial::TokenSerial::parse("MX-GOOD-1").unwrap();
+    assert!(server.store.token(&sid, &serial).await.unwrap().is_some());
+    // The bank API's import, audited naming the operator.
+    let events = server.store.audit_events(&sid, 0, 1000).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "tokens_imported" && e.operator.as_deref() == Some("yuki"))
+    );
+    // A broken file: the import's own refusal, shown on the page.
+    let broken = admin
+        .post("/console/import", &[("pskc", "<not pskc"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(broken.status, 400);
+    assert!(broken.has("error") && !broken.has("import-report"));
+}
+
+#[tokio::test]
+async fn an_admin_adds_disables_and_resets_operators_of_their_own_service_only() {
+    let server = TestServer::start().await;
+    server.add_service("bank-a", Policy::default()).await;
+    server.add_service("bank-b", Policy::default()).await;
+    add_operator(&server, Some("bank-b"), "other", OperatorRole::Helpdesk).await;
+    add_operator(&server, None, "root", OperatorRole::Superuser).await;
+    let (mut admin, _) = operator(&server, Some("bank-a"), "yuki", OperatorRole::Admin).await;
+    let page = admin.get("/console/operators").await;
+    assert!(!page.body.contains(">other<") && !page.body.contains(">root<"));
+    let csrf = page.csrf();
+    // Add: the password is generated and shown once; no superuser from the console.
+    let added = admin
+        .post(
+            "/console/operators",
+            &[("name", "jiro"), ("role", "helpdesk"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    let secret = added.testid("operator-password").unwrap();
+    assert!(!admin.get("/console/operators").await.body.contains(&secret));
+    let jiro = server.store.operator_named("jiro").await.unwrap().unwrap();
+    assert_eq!(jiro.service_id, Some(ServiceId::new("bank-a").unwrap()));
+    assert_eq!(jiro.role, OperatorRole::Helpdesk);
+    let mut jiro_browser = Browser::new(&server);
+    assert_eq!(jiro_browser.sign_in("jiro", &secret, "").await.status, 200);
+    for (name, role) in [("sudo", "superuser"), ("bad name!", "helpdesk")] {
+        let refused = admin
+            .post(
+                "/console/operators",
+                &[("name", name), ("role", role), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{name}");
+        assert!(server.store.operator_named(name).await.unwrap().is_none());
+    }
+    let taken = admin
+        .post(
+            "/console/operators",
+            &[("name", "other"), ("role", "auditor"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(taken.status, 409);
+    // Another service's operator, or a superuser: not there for this admin.
+    for name in ["other", "root"] {
+        for action in ["disable", "reset-password"] {
+            let refused = admin
+                .post(
+                    &format!("/console/operators/{name}/{action}"),
+                    &[("csrf", &csrf)],
+                )
+                .await;
+            assert_eq!(refused.status, 404, "{name} {action}");
+        }
+        let o = server.store.operator_named(name).await.unwrap().unwrap();
+        assert!(!o.disabled);
+    }
+    // A help desk may not manage operators at all.
+    let (mut desk, _) = operator(&server, Some("bank-a"), "hanako", OperatorRole::Helpdesk).await;
+    let desk_csrf = desk.get("/console/users").await.csrf();
+    let refused = desk
+        .post(
+            "/console/operators",
+            &[("name", "x1"), ("role", "admin"), ("csrf", &desk_csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        desk.post("/console/operators/jiro/disable", &[("csrf", &desk_csrf)])
+            .await
+            .status,
+        403
+    );
+    // Reset: a new password, shown once; the old one no longer signs in.
+    let reset = admin
+        .post("/console/operators/jiro/reset-password", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    let fresh = reset.testid("operator-password").unwrap();
+    assert_ne!(fresh, secret);
+    assert_eq!(jiro_browser.sign_in("jiro", &secret, "").await.status, 401);
+    assert_eq!(jiro_browser.sign_in("jiro", &fresh, "").await.status, 200);
+    // Disable: the operator's sessions end and sign-in is refused.
+    let disabled = admin
+        .post("/console/operators/hanako/disable", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    assert!(disabled.has("notice"));
+    assert_eq!(
+        desk.get("/console/users").await.location(),
+        "/console/login"
+    );
+    assert!(
+        server
+            .store
+            .operator_named("hanako")
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+    );
+    // Every change names the admin and the operator changed.
+    let events = server
+        .store
+        .audit_events(&ServiceId::new("bank-a").unwrap(), 0, 1000)
+        .await
+        .unwrap();
+    let by_yuki = |kind: &str, detail: &str| {
+        events.iter().any(|e| {
+            e.kind == kind && e.operator.as_deref() == Some("yuki") && e.detail.contains(detail)
+        })
+    };
+    assert!(by_yuki("operator_added", "jiro (helpdesk)"));
+    assert!(by_yuki("operator_changed", "jiro: password reset"));
+    assert!(by_yuki("operator_changed", "hanako: disabled"));
 }

@@ -2,16 +2,14 @@
 
 use std::io::BufRead;
 
-use softtoken_protocol::{ServiceId, UserId};
 use zeroize::Zeroizing;
 
 use super::password;
-use crate::audit::AuditKind;
+use crate::actions::{self, Actor};
 use crate::clock::{Clock, SystemClock};
 use crate::commands::{CommandResult, open};
 use crate::config::{OperatorAdd, OperatorCommand};
-use crate::store::console::{CONSOLE_SERVICE, NewOperator, OperatorRole};
-use crate::store::{NewAuditEvent, Store};
+use crate::store::console::OperatorRole;
 
 /// Runs an `operator` subcommand.
 pub async fn run(command: OperatorCommand) -> CommandResult {
@@ -47,10 +45,13 @@ pub async fn run(command: OperatorCommand) -> CommandResult {
         }
         OperatorCommand::Disable { name, storage } => {
             let (store, _) = open(&storage).await?;
-            let event = event_for(&*store, &name, "disabled").await?;
-            store
-                .set_operator_disabled(&name, true, &event, SystemClock.now_ms())
-                .await?;
+            let operator = store
+                .operator_named(&name)
+                .await?
+                .ok_or_else(|| format!("no operator '{name}'"))?;
+            actions::disable_operator(&*store, &operator, CLI, SystemClock.now_ms())
+                .await
+                .map_err(|e| e.detail)?;
             println!("Disabled operator '{name}'.");
             Ok(())
         }
@@ -66,22 +67,9 @@ pub async fn run(command: OperatorCommand) -> CommandResult {
                 .ok_or_else(|| format!("no operator '{name}'"))?;
             let (secret, generated) = new_password(password_stdin)?;
             let hash = hash_blocking(secret.clone()).await?;
-            let now = SystemClock.now_ms();
-            let event = event_for(&*store, &name, "password reset; lockout cleared").await?;
-            store
-                .set_operator_password(&name, &hash, &event, now)
-                .await?;
-            // The code failures of the operator's own token count too: clear them with it.
-            let console = ServiceId::new(CONSOLE_SERVICE)?;
-            let unlock = NewAuditEvent::new(&console, AuditKind::UserUnlocked, "password reset")
-                .user(&operator.token_user()?);
-            match store
-                .unlock_user(&console, &operator.token_user()?, &unlock, now)
+            actions::reset_operator_password(&*store, &operator, &hash, CLI, SystemClock.now_ms())
                 .await
-            {
-                Ok(()) | Err(crate::store::StoreError::NotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
+                .map_err(|e| e.detail)?;
             println!("New password for operator '{name}'; their sessions ended.");
             if generated {
                 println!("Password (shown once):");
@@ -92,24 +80,8 @@ pub async fn run(command: OperatorCommand) -> CommandResult {
     }
 }
 
-async fn event_for(store: &dyn Store, name: &str, detail: &str) -> Result<NewAuditEvent, String> {
-    let operator = store
-        .operator_named(name)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no operator '{name}'"))?;
-    let sid = operator
-        .service_id
-        .clone()
-        .map_or_else(|| ServiceId::new(CONSOLE_SERVICE), Ok)
-        .map_err(|e| e.to_string())?;
-    Ok(NewAuditEvent::new(
-        &sid,
-        AuditKind::OperatorChanged,
-        format!("{name}: {detail}"),
-    )
-    .by("softtoken-server operator"))
-}
+/// Who the CLI's changes are audited as.
+const CLI: Actor<'static> = Actor::Operator("softtoken-server operator");
 
 /// A password read from stdin, or a generated one (`true`).
 fn new_password(from_stdin: bool) -> Result<(Zeroizing<String>, bool), String> {
@@ -135,48 +107,20 @@ async fn hash_blocking(secret: Zeroizing<String>) -> Result<String, String> {
 async fn add_operator(add: OperatorAdd) -> CommandResult {
     let role = OperatorRole::parse(&add.role)
         .ok_or("--role must be helpdesk, admin, auditor or superuser")?;
-    match (&add.service, role) {
-        (None, OperatorRole::Superuser)
-        | (Some(_), OperatorRole::Helpdesk)
-        | (Some(_), OperatorRole::Admin)
-        | (Some(_), OperatorRole::Auditor) => {}
-        (Some(_), OperatorRole::Superuser) => {
-            return Err("a superuser acts on every service: leave out --service".into());
-        }
-        (None, _) => return Err("--service is required except for --role superuser".into()),
-    }
-    // The same rule as user IDs: safe in URLs, logs and the audit trail.
-    UserId::new(add.name.as_str()).map_err(|_| "--name must be 1–64 of [A-Za-z0-9._-]")?;
     let (store, _) = open(&add.storage).await?;
-    if let Some(sid) = &add.service
-        && (sid.as_str() == CONSOLE_SERVICE || store.service(sid).await?.is_none())
-    {
-        return Err(format!("no service '{sid}' on this server").into());
-    }
     let (secret, generated) = new_password(add.password_stdin)?;
     let hash = hash_blocking(secret.clone()).await?;
-    let home = add
-        .service
-        .clone()
-        .map_or_else(|| ServiceId::new(CONSOLE_SERVICE), Ok)?;
-    let event = NewAuditEvent::new(
-        &home,
-        AuditKind::OperatorAdded,
-        format!("{} ({role})", add.name),
+    let id = actions::add_operator(
+        &*store,
+        add.service.as_ref(),
+        &add.name,
+        role,
+        hash,
+        CLI,
+        SystemClock.now_ms(),
     )
-    .by("softtoken-server operator");
-    let id = store
-        .add_operator(
-            &NewOperator {
-                service_id: add.service.clone(),
-                name: add.name.clone(),
-                role,
-                password_hash: hash,
-            },
-            &event,
-            SystemClock.now_ms(),
-        )
-        .await?;
+    .await
+    .map_err(|e| e.detail)?;
     println!("Added operator '{}' ({role}, id {id}).", add.name);
     if generated {
         println!("Password (shown once):");

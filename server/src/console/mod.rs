@@ -58,7 +58,17 @@ pub fn router() -> Router<AppState> {
             "/api-key",
             get(pages::api_key_page).post(pages::rotate_api_key),
         )
-        .route("/operators", get(pages::operators))
+        .route(
+            "/operators",
+            get(pages::operators).post(pages::add_operator),
+        )
+        .route("/operators/{name}/disable", post(pages::disable_operator))
+        .route(
+            "/operators/{name}/reset-password",
+            post(pages::reset_operator_password),
+        )
+        .route("/policy", get(pages::policy_page).post(pages::set_policy))
+        .route("/import", get(pages::import_page).post(pages::import))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers));
     Router::new().nest("/console", inner)

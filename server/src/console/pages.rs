@@ -228,6 +228,35 @@ fn csrf_refusal(s: &AnySession, field: &str, lang: &Lang) -> Option<Response> {
     (!s.csrf_ok(field)).then(|| bad_csrf(lang))
 }
 
+/// The zone the console shows times in: the service's night cut-off zone, else Japan's
+/// (the help desk reads wall-clock times; CSV and `datetime` attributes stay UTC).
+fn zone_of(service: &Service) -> chrono_tz::Tz {
+    service
+        .policy
+        .night_cutoff
+        .map_or(crate::night_cutoff::DEFAULT_ZONE, |n| n.zone)
+}
+
+/// Unix ms as the zone's wall-clock time, e.g. `2026-12-02 15:33:40 JST`.
+fn local_ms(zone: chrono_tz::Tz, ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || rfc3339(ms),
+        |t| {
+            t.with_timezone(&zone)
+                .format("%Y-%m-%d %H:%M:%S %Z")
+                .to_string()
+        },
+    )
+}
+
+/// An RFC 3339 time (as the bank API answers) in the zone; empty stays empty.
+fn local_text(zone: chrono_tz::Tz, text: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(text).map_or_else(
+        |_| text.to_owned(),
+        |t| local_ms(zone, t.timestamp_millis()),
+    )
+}
+
 // --- home, stylesheet, 404 ---------------------------------------------------------------
 
 /// `GET /console`: where the operator should be.
@@ -961,6 +990,7 @@ struct TokenRow {
 #[template(path = "console/user.html")]
 struct UserPage {
     c: Chrome,
+    zone: chrono_tz::Tz,
     uid: String,
     user: UserResponse,
     tokens: Vec<TokenRow>,
@@ -970,7 +1000,15 @@ struct UserPage {
 
 impl UserPage {
     fn at(&self, ms: &i64) -> String {
+        local_ms(self.zone, *ms)
+    }
+
+    fn utc(&self, ms: &i64) -> String {
         rfc3339(*ms)
+    }
+
+    fn local(&self, text: &str) -> String {
+        local_text(self.zone, text)
     }
 }
 
@@ -1039,31 +1077,32 @@ async fn user_page(
             .and_then(|u| u.tokens.iter().find(|t| t.serial.as_str() == serial))
             .map_or(0, |t| t.drift)
     };
+    let zone = zone_of(service);
+    let shown = |t: &Option<String>| t.as_deref().map_or(String::new(), |t| local_text(zone, t));
     let tokens = view
         .tokens
         .iter()
         .map(|t| TokenRow {
             serial: t.serial.clone(),
             state: t.state.clone(),
-            created: t.created_at.clone(),
-            activated: t.activated_at.clone().unwrap_or_default(),
-            last_used: t.last_used_at.clone().unwrap_or_default(),
+            created: local_text(zone, &t.created_at),
+            activated: shown(&t.activated_at),
+            last_used: shown(&t.last_used_at),
             drift: drift_of(&t.serial),
             revocable: t.state != TokenState::Revoked.as_str(),
         })
         .collect();
-    let filter = AuditFilter {
-        user: Some(uid.to_string()),
-        ..AuditFilter::default()
-    };
-    let events = match actions::audit_page(state, &service.id, &filter, 0, EVENTS_PER_PAGE).await {
-        Ok(events) => events,
-        Err(e) => return e.into_response(),
-    };
+    let serials: Vec<String> = view.tokens.iter().map(|t| t.serial.clone()).collect();
+    let events =
+        match actions::user_trail(state, &service.id, &uid, &serials, EVENTS_PER_PAGE).await {
+            Ok(events) => events,
+            Err(e) => return e.into_response(),
+        };
     render(
         status,
         &UserPage {
             c,
+            zone,
             uid: uid.to_string(),
             user: view,
             tokens,
@@ -1262,6 +1301,7 @@ struct IssuedPage {
     uri: String,
     qr: String,
     expires_at: String,
+    expires_local: String,
     start_password: Option<String>,
     email_queued: bool,
 }
@@ -1325,6 +1365,7 @@ pub async fn issue(
                 uri: issued.activation_uri.clone(),
                 qr: qr_data_uri(&issued),
                 expires_at: issued.expires_at.clone(),
+                expires_local: local_text(zone_of(&service), &issued.expires_at),
                 start_password: generated.then(|| start.to_string()),
                 email_queued: issued.email_queued,
             },
@@ -1341,6 +1382,7 @@ pub async fn issue(
 #[template(path = "console/audit.html")]
 struct AuditPage {
     c: Chrome,
+    zone: chrono_tz::Tz,
     user: String,
     serial: String,
     from: String,
@@ -1354,6 +1396,10 @@ struct AuditPage {
 
 impl AuditPage {
     fn at(&self, ms: &i64) -> String {
+        local_ms(self.zone, *ms)
+    }
+
+    fn utc(&self, ms: &i64) -> String {
         rfc3339(*ms)
     }
 }
@@ -1454,6 +1500,7 @@ pub async fn audit(
         status,
         &AuditPage {
             c,
+            zone: zone_of(&service),
             user: get("user"),
             serial: get("serial"),
             from: get("from"),
@@ -1577,24 +1624,524 @@ pub async fn rotate_api_key(
 struct OperatorsPage {
     c: Chrome,
     operators: Vec<Operator>,
+    self_name: String,
+    new_password: Option<(String, String)>,
 }
 
-/// `GET /console/operators`: the service's operators (added with `softtoken-server operator
-/// add`).
+/// `GET /console/operators`: the service's operators, with add, disable and reset.
 pub async fn operators(State(state): State<AppState>, lang: Lang, s: Signed) -> Response {
     let service = match workspace(&state, &s, &lang, may_admin).await {
         Ok(service) => service,
         Err(r) => return r,
     };
-    match state.store.operators(Some(&service.id)).await {
-        Ok(operators) => render(
+    let c = Chrome::signed(lang.0, &s, Some(&service.id));
+    operators_view(&state, &lang, &service, c, StatusCode::OK, None).await
+}
+
+/// Shows a duration in the unit `service add` would be given it in.
+fn duration_text(secs: u64) -> String {
+    if secs != 0 && secs.is_multiple_of(86_400) {
+        format!("{}d", secs / 86_400)
+    } else if secs != 0 && secs.is_multiple_of(3600) {
+        format!("{}h", secs / 3600)
+    } else if secs != 0 && secs.is_multiple_of(60) {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/policy.html")]
+struct PolicyPage {
+    c: Chrome,
+    digits: String,
+    period: String,
+    window: String,
+    max_failures: String,
+    cooldown: String,
+    enrollment_ttl: String,
+    tokens_per_user: String,
+    shared_tokens: bool,
+}
+
+impl PolicyPage {
+    fn is_digits(&self, d: &str) -> bool {
+        self.digits == d
+    }
+
+    fn of(c: Chrome, p: &crate::policy::Policy) -> Self {
+        PolicyPage {
+            c,
+            digits: p.digits.map(|d| d.get().to_string()).unwrap_or_default(),
+            period: p
+                .period
+                .map(|s| s.seconds().to_string())
+                .unwrap_or_default(),
+            window: p.window.to_string(),
+            max_failures: p.max_failures.to_string(),
+            cooldown: duration_text(p.cooldown_secs),
+            enrollment_ttl: duration_text(p.enrollment_ttl_secs),
+            tokens_per_user: p.tokens_per_user.to_string(),
+            shared_tokens: p.shared_tokens,
+        }
+    }
+
+    /// The page again with what the operator typed, after a refusal.
+    fn typed(c: Chrome, form: &PolicyForm) -> Self {
+        PolicyPage {
+            c,
+            digits: form.digits.trim().to_owned(),
+            period: form.period.trim().to_owned(),
+            window: form.window.trim().to_owned(),
+            max_failures: form.max_failures.trim().to_owned(),
+            cooldown: form.cooldown.trim().to_owned(),
+            enrollment_ttl: form.enrollment_ttl.trim().to_owned(),
+            tokens_per_user: form.tokens_per_user.trim().to_owned(),
+            shared_tokens: !form.shared_tokens.is_empty(),
+        }
+    }
+}
+
+/// The policy form: the settings `service add` takes, as text.
+#[derive(Deserialize)]
+pub struct PolicyForm {
+    #[serde(default)]
+    digits: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    window: String,
+    #[serde(default)]
+    max_failures: String,
+    #[serde(default)]
+    cooldown: String,
+    #[serde(default)]
+    enrollment_ttl: String,
+    #[serde(default)]
+    tokens_per_user: String,
+    #[serde(default)]
+    shared_tokens: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+impl PolicyForm {
+    /// `current` with the form's settings, or the refusal naming the field.
+    fn apply(&self, current: &crate::policy::Policy) -> Result<crate::policy::Policy, ApiError> {
+        use softtoken_protocol::{Digits, Period};
+        let number = |name: &str, text: &str| {
+            text.trim()
+                .parse::<u32>()
+                .map_err(|_| ApiError::invalid_field(format!("{name}: a whole number")))
+        };
+        let digits = match self.digits.trim() {
+            "" => None,
+            d => Some(
+                Digits::try_from(number("digits", d)?)
+                    .map_err(|e| ApiError::invalid_field(format!("digits: {e}")))?,
+            ),
+        };
+        let period = match self.period.trim() {
+            "" => None,
+            p => Some(
+                Period::new(u64::from(number("period", p)?))
+                    .map_err(|e| ApiError::invalid_field(format!("period: {e}")))?,
+            ),
+        };
+        let duration = |name: &str, text: &str| {
+            crate::policy::parse_duration(text)
+                .map_err(|e| ApiError::invalid_field(format!("{name}: {e}")))
+        };
+        Ok(crate::policy::Policy {
+            digits,
+            period,
+            window: number("window", &self.window)?,
+            max_failures: number("max_failures", &self.max_failures)?,
+            cooldown_secs: duration("cooldown", &self.cooldown)?,
+            enrollment_ttl_secs: duration("enrollment_ttl", &self.enrollment_ttl)?,
+            tokens_per_user: number("tokens_per_user", &self.tokens_per_user)?,
+            shared_tokens: !self.shared_tokens.is_empty(),
+            ..current.clone()
+        })
+    }
+}
+
+/// `GET /console/policy` (admin).
+pub async fn policy_page(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let mut c = Chrome::signed(lang.0, &s, Some(&service.id));
+    if query.get("done").map(String::as_str) == Some("saved") {
+        c.notice = Some(lang.0.notice_policy.to_owned());
+    }
+    render(StatusCode::OK, &PolicyPage::of(c, &service.policy), &lang)
+}
+
+/// `POST /console/policy` (admin): the same checks as `service add`, audited.
+pub async fn set_policy(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Form(form): Form<PolicyForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
+        return r;
+    }
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let outcome = match form.apply(&service.policy) {
+        Ok(policy) => actions::set_policy(&state, &service, policy, Actor::Operator(s.name()))
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(()) => see("/console/policy?done=saved"),
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => {
+            let c = Chrome::signed(lang.0, &s, Some(&service.id)).error(refusal(lang.0, &e));
+            render(e.status, &PolicyPage::typed(c, &form), &lang)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/import.html")]
+struct ImportPage {
+    c: Chrome,
+    report: Option<crate::import::ImportOutcome>,
+}
+
+/// `GET /console/import` (admin).
+pub async fn import_page(State(state): State<AppState>, lang: Lang, s: Signed) -> Response {
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    render(
+        StatusCode::OK,
+        &ImportPage {
+            c: Chrome::signed(lang.0, &s, Some(&service.id)),
+            report: None,
+        },
+        &lang,
+    )
+}
+
+/// The PSKC form: the document pasted, and what unlocks it.
+#[derive(Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    pskc: Secret,
+    #[serde(default)]
+    password: Secret,
+    #[serde(default)]
+    preshared_key_hex: Secret,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A form field left empty is not given.
+fn given(field: &Secret) -> Option<&str> {
+    Some(field.0.trim()).filter(|v| !v.is_empty())
+}
+
+/// `POST /console/import` (admin): the bank API's import; the page shows its report.
+pub async fn import(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Form(form): Form<ImportForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
+        return r;
+    }
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let outcome = match actions::pskc_key_source(
+        given(&form.password).map(|_| form.password.0.as_str()),
+        given(&form.preshared_key_hex),
+    ) {
+        Ok(source) => {
+            let document = Zeroizing::new(form.pskc.0.as_bytes().to_vec());
+            actions::import_pskc(
+                &state,
+                &service,
+                document,
+                source,
+                Actor::Operator(s.name()),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    let mut c = Chrome::signed(lang.0, &s, Some(&service.id));
+    match outcome {
+        Ok(report) => render(
             StatusCode::OK,
-            &OperatorsPage {
-                c: Chrome::signed(lang.0, &s, Some(&service.id)),
-                operators,
+            &ImportPage {
+                c,
+                report: Some(report),
             },
             &lang,
         ),
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => {
+            c = c.error(refusal(lang.0, &e));
+            render(e.status, &ImportPage { c, report: None }, &lang)
+        }
+    }
+}
+
+// --- operators of the admin's service -----------------------------------------------------
+
+/// The operator `name` of the service the admin works on; 404 for any other (another
+/// service's, or a superuser).
+async fn own_operator(
+    state: &AppState,
+    service: &Service,
+    name: &str,
+) -> Result<Operator, ApiError> {
+    match state.store.operator_named(name).await? {
+        Some(o) if o.service_id.as_ref() == Some(&service.id) => Ok(o),
+        _ => Err(ApiError::not_found(format!(
+            "no operator '{name}' in service '{}'",
+            service.id
+        ))),
+    }
+}
+
+async fn operators_view(
+    state: &AppState,
+    lang: &Lang,
+    service: &Service,
+    c: Chrome,
+    status: StatusCode,
+    new_password: Option<(String, String)>,
+) -> Response {
+    let self_name = c.who.as_ref().map(|w| w.name.clone()).unwrap_or_default();
+    match state.store.operators(Some(&service.id)).await {
+        Ok(operators) => render(
+            status,
+            &OperatorsPage {
+                c,
+                operators,
+                self_name,
+                new_password,
+            },
+            lang,
+        ),
         Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// The add-operator form.
+#[derive(Deserialize)]
+pub struct OperatorForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /console/operators` (admin): an operator of this service with a generated
+/// password, shown once. No superuser from here.
+pub async fn add_operator(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Form(form): Form<OperatorForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
+        return r;
+    }
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let name = form.name.trim().to_owned();
+    let outcome = async {
+        let role = match OperatorRole::parse(form.role.trim()) {
+            Some(r @ (OperatorRole::Helpdesk | OperatorRole::Admin | OperatorRole::Auditor)) => r,
+            _ => {
+                return Err(ApiError::invalid_field("role: helpdesk, admin or auditor"));
+            }
+        };
+        let secret = password::generate_password();
+        let hash = hash_password(secret.clone()).await?;
+        actions::add_operator(
+            state.store.as_ref(),
+            Some(&service.id),
+            &name,
+            role,
+            hash,
+            Actor::Operator(s.name()),
+            state.now(),
+        )
+        .await?;
+        Ok(secret)
+    }
+    .await;
+    let c = Chrome::signed(lang.0, &s, Some(&service.id));
+    match outcome {
+        Ok(secret) => {
+            operators_view(
+                &state,
+                &lang,
+                &service,
+                c,
+                StatusCode::OK,
+                Some((name, secret.to_string())),
+            )
+            .await
+        }
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => {
+            let status = e.status;
+            operators_view(
+                &state,
+                &lang,
+                &service,
+                c.error(refusal(lang.0, &e)),
+                status,
+                None,
+            )
+            .await
+        }
+    }
+}
+
+async fn hash_password(secret: Zeroizing<String>) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || password::hash(&secret))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// `POST /console/operators/{name}/disable` (admin, own service only).
+pub async fn disable_operator(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
+        return r;
+    }
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let outcome = async {
+        if name == s.name() {
+            return Err(ApiError::invalid_field("name: not your own account"));
+        }
+        let operator = own_operator(&state, &service, &name).await?;
+        actions::disable_operator(
+            state.store.as_ref(),
+            &operator,
+            Actor::Operator(s.name()),
+            state.now(),
+        )
+        .await
+    }
+    .await;
+    let mut c = Chrome::signed(lang.0, &s, Some(&service.id));
+    match outcome {
+        Ok(()) => {
+            c.notice = Some(lang.0.notice_operator_disabled.to_owned());
+            operators_view(&state, &lang, &service, c, StatusCode::OK, None).await
+        }
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => {
+            let status = e.status;
+            operators_view(
+                &state,
+                &lang,
+                &service,
+                c.error(refusal(lang.0, &e)),
+                status,
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /console/operators/{name}/reset-password` (admin, own service only): a generated
+/// password shown once; their lockout cleared and sessions ended.
+pub async fn reset_operator_password(
+    State(state): State<AppState>,
+    lang: Lang,
+    s: Signed,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&s.0, &form.csrf, &lang) {
+        return r;
+    }
+    let service = match workspace(&state, &s, &lang, may_admin).await {
+        Ok(service) => service,
+        Err(r) => return r,
+    };
+    let outcome = async {
+        if name == s.name() {
+            return Err(ApiError::invalid_field("name: not your own account"));
+        }
+        let operator = own_operator(&state, &service, &name).await?;
+        let secret = password::generate_password();
+        let hash = hash_password(secret.clone()).await?;
+        actions::reset_operator_password(
+            state.store.as_ref(),
+            &operator,
+            &hash,
+            Actor::Operator(s.name()),
+            state.now(),
+        )
+        .await?;
+        Ok(secret)
+    }
+    .await;
+    let c = Chrome::signed(lang.0, &s, Some(&service.id));
+    match outcome {
+        Ok(secret) => {
+            operators_view(
+                &state,
+                &lang,
+                &service,
+                c,
+                StatusCode::OK,
+                Some((name, secret.to_string())),
+            )
+            .await
+        }
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => {
+            let status = e.status;
+            operators_view(
+                &state,
+                &lang,
+                &service,
+                c.error(refusal(lang.0, &e)),
+                status,
+                None,
+            )
+            .await
+        }
     }
 }

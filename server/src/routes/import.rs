@@ -11,9 +11,10 @@ use zeroize::{Zeroize, Zeroizing};
 use softtoken_protocol::Problem;
 
 use crate::AppState;
+use crate::actions::Actor;
 use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json};
-use crate::import::{ImportOutcome, import};
+use crate::import::ImportOutcome;
 use crate::routes::ServicePath;
 
 /// A PSKC document and what unlocks it (at most one of the two).
@@ -54,16 +55,7 @@ impl fmt::Debug for ImportRequest {
 impl ImportRequest {
     /// The key source the request names.
     fn key_source(&self) -> Result<KeySource, ApiError> {
-        match (&self.password, &self.preshared_key_hex) {
-            (Some(_), Some(_)) => Err(ApiError::bad_request(
-                "give the password or the pre-shared key, not both",
-            )),
-            (Some(p), None) => Ok(KeySource::Password(Zeroizing::new(p.clone()))),
-            (None, Some(h)) => hex::decode(h.trim())
-                .map(|k| KeySource::PreSharedKey(Zeroizing::new(k)))
-                .map_err(|_| ApiError::bad_request("preshared_key_hex is not hexadecimal")),
-            (None, None) => Ok(KeySource::None),
-        }
+        crate::actions::pskc_key_source(self.password.as_deref(), self.preshared_key_hex.as_deref())
     }
 }
 
@@ -84,14 +76,7 @@ pub async fn import_tokens(
 ) -> Result<Json<ImportOutcome>, ApiError> {
     let source = request.key_source()?;
     let document = Zeroizing::new(request.pskc.as_bytes().to_vec());
-    let outcome = import(
-        state.store.as_ref(),
-        &state.key,
-        &service.id,
-        document,
-        source,
-        state.now(),
-    )
-    .await?;
+    let outcome =
+        crate::actions::import_pskc(&state, &service, document, source, Actor::Bank).await?;
     Ok(Json(outcome))
 }

@@ -64,6 +64,14 @@ pub trait Store: Send + Sync + 'static {
     async fn service_for_key(&self, key_hash: &[u8; 32]) -> StoreResult<Option<ServiceId>>;
     /// Replaces a service's API key hash. `NotFound` if no such service.
     async fn set_service_key(&self, id: &ServiceId, key_hash: &[u8; 32]) -> StoreResult<()>;
+    /// Replaces a service's policy, recording `audit` in the same commit. `NotFound`.
+    async fn set_service_policy(
+        &self,
+        id: &ServiceId,
+        policy: &crate::policy::Policy,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()>;
 
     // --- enrollment and activation --------------------------------------------------
     /// Issues an enrollment, replacing the user's older one. `Cooldown` during a

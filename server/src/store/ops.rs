@@ -108,6 +108,45 @@ pub(crate) async fn set_service_key<C: Conn>(
     found(done, "service")
 }
 
+/// Replaces a service's policy and records `audit` with it.
+pub(crate) async fn set_service_policy<C: Conn>(
+    c: &mut C,
+    id: &ServiceId,
+    p: &crate::policy::Policy,
+    audit_event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    let period = p
+        .period
+        .map(|s| i64::try_from(s.seconds()))
+        .transpose()
+        .map_err(super::error::corrupt)?;
+    let window = p.night_cutoff.map(|n| n.window());
+    let done = c
+        .execute(
+            sql::SET_SERVICE_POLICY,
+            args![
+                p.algorithm.map(|a| a.as_str()),
+                p.digits.map(|d| i64::from(d.get())),
+                period,
+                p.window,
+                p.max_failures,
+                secs(p.cooldown_secs)?,
+                p.cooldown_restarts,
+                secs(p.enrollment_ttl_secs)?,
+                p.tokens_per_user,
+                p.shared_tokens,
+                p.unassigned_quota,
+                window.as_deref(),
+                p.night_cutoff.map(|n| n.zone_name()),
+                id.as_str(),
+            ],
+        )
+        .await?;
+    found(done, "service")?;
+    audit(c, audit_event, now).await
+}
+
 fn found(rows: u64, what: &'static str) -> StoreResult<()> {
     if rows == 0 {
         Err(StoreError::NotFound(what))

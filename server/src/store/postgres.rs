@@ -587,6 +587,16 @@ impl Store for PostgresStore {
         pooled!(self, |c| ops::set_service_key(c, id, key_hash))
     }
 
+    async fn set_service_policy(
+        &self,
+        id: &ServiceId,
+        policy: &crate::policy::Policy,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        serializable!(self, |c| ops::set_service_policy(c, id, policy, audit, now))
+    }
+
     async fn issue_enrollment(
         &self,
         enrollment: &NewEnrollment,

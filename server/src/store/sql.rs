@@ -59,6 +59,13 @@ pub(crate) const SERVICE: &str = concat!(
 /// The service owning an API key hash.
 pub(crate) const SERVICE_FOR_KEY: &str = "SELECT id AS v FROM services WHERE api_key_hash = $1";
 
+/// Replaces a service's policy (every policy column of [`INSERT_SERVICE`]).
+pub(crate) const SET_SERVICE_POLICY: &str = "UPDATE services SET algorithm = $1, digits = $2, \
+     period = $3, otp_window = $4, max_failures = $5, cooldown_secs = $6, \
+     cooldown_restarts = $7, enrollment_ttl_secs = $8, tokens_per_user = $9, \
+     shared_tokens = $10, unassigned_quota = $11, night_cutoff = $12, \
+     night_cutoff_zone = $13 WHERE id = $14";
+
 /// Replaces a service's API key hash.
 pub(crate) const SET_SERVICE_KEY: &str = "UPDATE services SET api_key_hash = $1 WHERE id = $2";
 

@@ -219,6 +219,19 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_service_policy(
+        &self,
+        id: &ServiceId,
+        policy: &crate::policy::Policy,
+        audit: &NewAuditEvent,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.write(with!(id, policy, audit => |c| ops::set_service_policy(
+            c, &id, &policy, &audit, now
+        )))
+        .await
+    }
+
     async fn issue_enrollment(
         &self,
         enrollment: &NewEnrollment,
