@@ -34,6 +34,12 @@ if [[ "$(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)' 2>/dev/null)"
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'aiosmtpd==1.4.6'
 fi
 
+# A second OCRA (RFC 6287) implementation for crates/cli/tests/interop.rs, pinned.
+if [[ "$(python3 -c 'import importlib.metadata as m; print(m.version("oath"))' 2>/dev/null)" != "1.4.4" ]]; then
+  echo "setup: installing oath (pip)"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'oath==1.4.4'
+fi
+
 if ! python3 -c 'import pyotp' 2>/dev/null; then
   echo "setup: installing pyotp (pip)"
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore 'pyotp==2.9.0'
