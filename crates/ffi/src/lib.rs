@@ -21,8 +21,8 @@ mod error;
 mod key_wrapper;
 mod otp;
 mod serial;
-mod status;
 mod sign;
+mod status;
 mod store;
 
 pub use banks::{Bank, BankDirectory, ServerCheck};
@@ -31,8 +31,8 @@ pub use error::{InputField, SoftTokenError};
 pub use key_wrapper::{KeyWrapper, KeyWrapperError};
 pub use otp::{OtpAlgorithm, OtpSettings, TokenCode};
 pub use serial::{SerialNumber, generate_serial, parse_serial};
-pub use status::{RefreshOutcome, StatusOutcome};
 pub use sign::{TransferChallenge, parse_transfer_challenge};
+pub use status::{RefreshOutcome, StatusOutcome};
 pub use store::{TokenInfo, TokenState, TokenStore};
 
 uniffi::setup_scaffolding!("softtoken");
