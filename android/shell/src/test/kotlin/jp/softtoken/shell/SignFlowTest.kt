@@ -21,11 +21,13 @@ class SignFlowTest {
 
     // Activation mode, confirmed by the bank: the customer's token in use, on the token list.
     private fun activeToken(): TokenSummary {
-        app.scanned(bank.issueActivation(user, "start-5150"))
+        bank.issueActivation(user, "start-5150")
+        app.addToken()
+        app.startActivation()
         app.submitActivation(bank.serviceId, user, "start-5150")
         app.continueAfterActivation()
         val card = assertIs<Screen.TokenDetail>(app.state.screen).card
-        assertTrue(bank.confirm(user, assertNotNull(card.code).code))
+        assertTrue(bank.confirm(user, assertNotNull(card.code).plain))
         app.back()
         assertIs<Screen.Tokens>(app.state.screen)
         return card.token
@@ -67,7 +69,7 @@ class SignFlowTest {
     fun aPhishedTimeCodeIsUselessForATransfer() {
         activeToken()
         val t = transfer()
-        val totp = assertNotNull(assertIs<Screen.Tokens>(app.state.screen).cards.single().code).code
+        val totp = assertNotNull(assertIs<Screen.Tokens>(app.state.screen).cards.single().code).plain
         assertFalse(bank.verifyTransfer(user, t.id, totp))
     }
 
@@ -100,8 +102,8 @@ class SignFlowTest {
         assertEquals(MessageKey.SIGN_INVALID_DIGITS, assertIs<Screen.SignManual>(app.state.screen).error?.key)
 
         // Typed with the spacing a customer uses; the amount first, then the account's tail.
-        assertTrue(t.manualDigits.startsWith("12345") && t.manualDigits.endsWith("03456789"), t.manualDigits)
-        app.submitTypedDigits("12345 0345-6789")
+        assertTrue(t.manualDigits.startsWith("12345") && t.manualDigits.endsWith("23456789"), t.manualDigits)
+        app.submitTypedDigits("12345 2345-6789")
         val shown = assertIs<Screen.SignCode>(app.state.screen)
         assertNull(shown.transfer)
         assertEquals(t.manualDigits, shown.typedDigits)
