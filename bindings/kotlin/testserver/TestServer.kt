@@ -43,6 +43,22 @@ class Bank(val serverUrl: String, val serviceId: String, val serviceName: String
         check(status in 200..299) { "revoke failed: $status $text" }
     }
 
+    /**
+     * Internet banking asks for 取引確認 of a transfer: the bank API creates the challenge;
+     * returns its id, QR payload and the digits of the manual mode.
+     */
+    fun createTransfer(userId: String, payeeAccount: String, payeeName: String, amount: Long, currency: String): Transfer {
+        val body = """{"payee_account":${json(payeeAccount)},"payee_name":${json(payeeName)},""" +
+            """"amount":$amount,"currency":${json(currency)}}"""
+        val (status, text) = post("/v1/services/$serviceId/users/$userId/transactions", body)
+        check(status == 201) { "transaction failed: $status $text" }
+        return Transfer(field(text, "id"), field(text, "payload"), field(text, "manual_digits"), field(text, "masked_account"))
+    }
+
+    /** Checks the customer's code for transfer [id]; true when accepted. */
+    fun verifyTransfer(userId: String, id: String, code: String): Boolean =
+        verdict(post("/v1/services/$serviceId/users/$userId/transactions/$id/verify", """{"otp":${json(code)}}"""))
+
     // A 2xx with `"valid":false` or a 4xx problem both mean "not accepted"; a 5xx is a bug.
     private fun verdict(response: Pair<Int, String>): Boolean {
         val (status, text) = response
@@ -67,6 +83,9 @@ class Bank(val serverUrl: String, val serviceId: String, val serviceName: String
         Regex("\"$name\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").find(text)?.groupValues?.get(1)?.replace("\\/", "/")
             ?: error("no $name in $text")
 }
+
+/** A transfer challenge the bank created: what its internet banking shows. */
+class Transfer(val id: String, val payload: String, val manualDigits: String, val maskedAccount: String)
 
 /** The one server of a test run. */
 object TestServer {

@@ -18,6 +18,8 @@ pub struct TransferChallenge {
     pub payee_name: String,
     /// The payee's account.
     pub payee_account: String,
+    /// The payee's account as the bank's screen shows it: all but the last four masked.
+    pub masked_account: String,
     /// The amount in the currency's minor units.
     pub amount: u64,
     /// ISO 4217 currency code.
@@ -48,6 +50,7 @@ pub fn parse_transfer_challenge(payload: String) -> Result<TransferChallenge, So
         id: c.id.clone(),
         payee_name: d.payee_name().to_string(),
         payee_account: d.payee_account().to_string(),
+        masked_account: d.masked_account(),
         amount: d.amount(),
         currency: d.currency().to_string(),
         display_amount: d.display_amount(),

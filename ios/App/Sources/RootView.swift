@@ -36,6 +36,10 @@ struct RootView: View {
             SettingsView(lockOn: lockOn, biometricOn: biometricOn, biometricAvailable: biometricAvailable, act: act)
         case let .pinEntry(purpose, step, error): PinEntryView(purpose: purpose, step: step, error: error, act: act)
         case .confirmReset: ConfirmResetView(act: act)
+        case let .signConfirm(transfer, token): SignConfirmView(transfer: transfer, token: token, act: act)
+        case let .signManual(token, error): SignManualView(token: token, error: error, act: act)
+        case let .signCode(shown): SignCodeView(shown: shown, act: act)
+        case let .signRefused(message): SignRefusedView(message: message, act: act)
         case let .broken(message): BrokenView(message: message, act: act)
         }
     }

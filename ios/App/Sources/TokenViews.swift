@@ -66,6 +66,7 @@ struct StatusLine: View {
 struct TokenListView: View {
     let cards: [TokenCard]
     let act: Act
+    @State private var scanning = false
 
     var body: some View {
         List {
@@ -81,7 +82,18 @@ struct TokenListView: View {
                 }
                 .buttonStyle(.plain)
             }
+            if !cards.isEmpty {
+                // 取引確認: the QR code internet banking shows for a transfer.
+                Button(L("action_sign_scan")) { scanning = true }
+                    .disabled(!QRScannerView.isAvailable)
+            }
             Button(L("action_add")) { act { $0.addToken() } }
+        }
+        .sheet(isPresented: $scanning) {
+            QRScannerView { text in
+                scanning = false
+                act { $0.scanned(uri: text) }
+            }
         }
         .navigationTitle(L("title_tokens"))
         .toolbar {
@@ -113,6 +125,10 @@ struct TokenDetailView: View {
                         Text("\(L("label_next_code")): \(code.nextGrouped)")
                             .accessibilityLabel("\(L("label_next_code")) \(CodeDisplay.spoken(code.nextGrouped))")
                     }
+                }
+                if card.token.status != .revoked {
+                    // 取引確認 without a camera: the digits typed from the bank's screen.
+                    Button(L("action_sign_manual")) { act { $0.startTypedSign(serial: card.token.serial) } }
                 }
                 SerialRow(grouped: card.token.serialGrouped) { act { $0.serialCopied() } }
                 Button(L("action_sync_time")) { act { $0.syncTime(serial: card.token.serial) } }

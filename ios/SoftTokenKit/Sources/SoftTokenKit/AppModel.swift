@@ -34,11 +34,16 @@ public final class AppModel: @unchecked Sendable {
     private var backgroundSinceMs: Int64?
     private var scanning = false
     private var pendingLink: String?
+    // When the 取引確認 code on screen was made: its countdown runs from here.
+    private var signedAtMs: Int64 = 0
 
     /// Background time before the app locks.
     public static let lockGraceMs: Int64 = 10_000
     /// The same while the code scanner is open.
     public static let scanGraceMs: Int64 = 120_000
+    /// How long a 取引確認 code stays on screen: the bank's default challenge lifetime (the
+    /// payload has no expiry; the bank's screen shows the exact one, its server judges).
+    public static let signCodeSeconds = 300
 
     /// The state now.
     public private(set) var state = UiState(screen: .opening)
@@ -84,6 +89,8 @@ public final class AppModel: @unchecked Sendable {
                 }
             case let .unlock(error, wait, biometric) where wait > 0:
                 replace(.unlock(error: error, waitSeconds: waitSeconds(), biometric: biometric))
+            case let .signCode(shown) where shown.code != nil:
+                replace(.signCode(signCodeNow(shown)))
             default: break
             }
         } catch {
@@ -243,6 +250,7 @@ public final class AppModel: @unchecked Sendable {
             var s = state; s.notice = Message(.linkAfterUnlock); publish(s)
             return
         }
+        if isSignLink(uri) { return openTransfer(uri) }
         let next: Screen
         do {
             let target = try c.parseActivationURI(uri)
@@ -263,6 +271,111 @@ public final class AppModel: @unchecked Sendable {
         case .activation, .confirmServer: replace(next)
         default: push(next)
         }
+    }
+
+    // MARK: 取引確認 (transfer-bound codes)
+
+    /// The customer checked 振込先 and 金額 and confirms: the code for this one transfer.
+    public func confirmTransfer() {
+        guard case let .signConfirm(transfer, token) = state.screen, let c = core else { return }
+        do {
+            let code = try c.signTransfer(serial: token.serial, payload: transfer.payload)
+            showSignCode(SignCode(transfer: transfer, typedDigits: nil, code: code, secondsLeft: AppModel.signCodeSeconds))
+        } catch {
+            signRefused(error, token: token)
+        }
+    }
+
+    /// Manual mode for token `serial`: the form for the digits the bank's screen shows.
+    public func startTypedSign(serial: String) {
+        do {
+            guard let token = try requireCore().tokens().first(where: { $0.serial == serial }) else {
+                return notice(.tokenNotFound)
+            }
+            if token.status == .revoked { return push(.signRefused(Message(.signRevoked))) }
+            push(.signManual(token: token, error: nil))
+        } catch {
+            fail(error)
+        }
+    }
+
+    /// Signs the `digits` typed in manual mode (spaces and hyphens allowed).
+    public func submitTypedDigits(_ digits: String) {
+        guard case let .signManual(token, _) = state.screen, let c = core else { return }
+        let typed = digits.filter { $0 != " " && $0 != "-" }
+        do {
+            let code = try c.signTypedDigits(serial: token.serial, digits: typed)
+            showSignCode(SignCode(transfer: nil, typedDigits: typed, code: code, secondsLeft: AppModel.signCodeSeconds))
+        } catch CoreFailure.invalidInput(let field, _) where field != .serial {
+            replace(.signManual(token: token, error: Message(.signInvalidDigits)))
+        } catch {
+            signRefused(error, token: token)
+        }
+    }
+
+    /// Done with the 取引確認 code (or a refusal): back to the token list.
+    public func finishSign() { if isSignScreen(state.screen) { showTokens() } }
+
+    // A scanned challenge: refused with a reason, or shown for the customer to confirm.
+    private func openTransfer(_ payload: String) {
+        guard let c = core else { return }
+        let next: Screen
+        do {
+            let transfer: TransferRequest
+            do { transfer = try c.parseTransfer(payload) } catch CoreFailure.invalidInput {
+                return showSignScreen(.signRefused(Message(.signMalformed)))
+            }
+            // The bank's own token answers: one that works before one that is still pending.
+            let ofBank = try c.tokens().filter { $0.serviceId == transfer.serviceId }
+            if let token = ofBank.first(where: { $0.status == .active }) ?? ofBank.first(where: { $0.status == .pending }) {
+                next = .signConfirm(transfer, token: token)
+            } else {
+                next = .signRefused(Message(ofBank.isEmpty ? .signOtherBank : .signRevoked))
+            }
+        } catch {
+            return fail(error)
+        }
+        showSignScreen(next)
+    }
+
+    // A second scan replaces the sign screen on top instead of stacking another.
+    private func showSignScreen(_ screen: Screen) {
+        if isSignScreen(state.screen) { replace(screen) } else { push(screen) }
+    }
+
+    private func isSignScreen(_ screen: Screen) -> Bool {
+        switch screen {
+        case .signConfirm, .signManual, .signCode, .signRefused: return true
+        default: return false
+        }
+    }
+
+    private func signRefused(_ error: Error, token: TokenSummary) {
+        switch error as? CoreFailure {
+        case .locked?: showUnlock(nil)
+        case let .invalidInput(field, _)?:
+            replace(.signRefused(Message(field == .serial || token.status == .revoked ? .signRevoked : .signMalformed)))
+        default: replace(.signRefused(message(for: error)))
+        }
+    }
+
+    // The code replaces the form or confirmation: back leads to where the customer came from.
+    private func showSignCode(_ shown: SignCode) {
+        signedAtMs = now()
+        replace(.signCode(shown))
+    }
+
+    private func signCodeNow(_ shown: SignCode) -> SignCode {
+        var next = shown
+        let left = AppModel.signCodeSeconds - Int((now() - signedAtMs) / 1000)
+        next.secondsLeft = max(left, 0)
+        if left <= 0 { next.code = nil }
+        return next
+    }
+
+    // Only the scheme and host: the core reads (and refuses) the rest.
+    private func isSignLink(_ uri: String) -> Bool {
+        uri.trimmingCharacters(in: .whitespaces).lowercased().hasPrefix("softtoken://sign")
     }
 
     /// The customer accepted the unlisted server shown.

@@ -72,6 +72,22 @@ public final class FfiTokenCore: TokenCore {
 
     public func delete(serial: String) throws { try call { try store.delete(serial: serial) } }
 
+    public func parseTransfer(_ payload: String) throws -> TransferRequest {
+        try call {
+            let c = try SoftTokenCore.parseTransferChallenge(payload: payload)
+            return TransferRequest(serviceId: c.serviceId, id: c.id, payeeName: c.payeeName,
+                                   maskedAccount: c.maskedAccount, displayAmount: c.displayAmount, payload: payload)
+        }
+    }
+
+    public func signTransfer(serial: String, payload: String) throws -> String {
+        try call { try store.signChallenge(serial: serial, payload: payload) }
+    }
+
+    public func signTypedDigits(serial: String, digits: String) throws -> String {
+        try call { try store.signTypedDigits(serial: serial, digits: digits) }
+    }
+
     private static func summary(_ info: TokenInfo) -> TokenSummary {
         let status: TokenStatus
         switch info.state {
@@ -83,7 +99,7 @@ public final class FfiTokenCore: TokenCore {
         }
         return TokenSummary(serial: info.serial.compact, serialGrouped: info.serial.grouped, issuer: info.issuer,
                             label: info.userLabel, status: status, digits: Int(info.otp.digits),
-                            periodSeconds: Int(info.otp.periodSeconds))
+                            periodSeconds: Int(info.otp.periodSeconds), serviceId: info.serviceId)
     }
 
     // The one place the core's error enum becomes a CoreFailure.

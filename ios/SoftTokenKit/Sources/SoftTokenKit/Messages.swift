@@ -46,6 +46,10 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case biometricOff = "info_biometric_off"
     case biometryChanged = "error_biometry_changed"
     case biometricFailed = "error_biometric_failed"
+    case signMalformed = "error_sign_malformed"
+    case signOtherBank = "error_sign_other_bank"
+    case signRevoked = "error_sign_revoked"
+    case signInvalidDigits = "error_sign_invalid_digits"
 }
 
 /// A message key with its arguments (`%1$ld`, `%2$ld`).

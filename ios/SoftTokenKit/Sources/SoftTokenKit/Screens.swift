@@ -36,7 +36,25 @@ public enum Screen: Equatable, Sendable {
     case settings(lockOn: Bool, biometricOn: Bool, biometricAvailable: Bool)
     case pinEntry(purpose: PinPurpose, step: PinStep, error: Message?)
     case confirmReset
+    /// 取引確認: the scanned transfer (振込先, 金額 large) and the token that will answer.
+    case signConfirm(TransferRequest, token: TokenSummary)
+    /// 取引確認 without a camera: the digits typed from the bank's screen, for `token`.
+    case signManual(token: TokenSummary, error: Message?)
+    /// The transfer's code; `transfer` is nil in manual mode; at 0 s `code` is nil.
+    case signCode(SignCode)
+    /// No code for this challenge, and why.
+    case signRefused(Message)
     case broken(Message)
+}
+
+/// The 取引確認 code on screen. Its description hides the code: it confirms a payment.
+public struct SignCode: Equatable, Sendable, CustomStringConvertible {
+    public var transfer: TransferRequest?
+    public var typedDigits: String?
+    public var code: String?
+    public var secondsLeft: Int
+
+    public var description: String { "SignCode(transfer: \(transfer?.id ?? "-"), secondsLeft: \(secondsLeft))" }
 }
 
 /// The activation form's state.

@@ -28,10 +28,13 @@ public struct TokenSummary: Equatable, Sendable {
     public let digits: Int
     /// Seconds each code lasts.
     public let periodSeconds: Int
+    /// The bank's service ID: a transfer challenge is answered by a token of its service.
+    public let serviceId: String
 
     /// A summary.
     public init(serial: String, serialGrouped: String, issuer: String, label: String,
-                status: TokenStatus, digits: Int, periodSeconds: Int) {
+                status: TokenStatus, digits: Int, periodSeconds: Int, serviceId: String = "") {
+        self.serviceId = serviceId
         self.serial = serial
         self.serialGrouped = serialGrouped
         self.issuer = issuer
@@ -85,6 +88,34 @@ public struct ActivationTarget: Equatable, Sendable {
         self.serverURL = serverURL
         self.serviceId = serviceId
         self.userId = userId
+    }
+}
+
+/// A transfer the bank asks the customer to confirm (取引確認), read from its QR code. The
+/// account is only kept masked, as the bank's screen shows it.
+public struct TransferRequest: Equatable, Sendable {
+    /// The bank (service) that asks: only its token can answer.
+    public let serviceId: String
+    /// The challenge's id.
+    public let id: String
+    /// The payee's name (振込先).
+    public let payeeName: String
+    /// The payee's account with all but its last four characters masked.
+    public let maskedAccount: String
+    /// The amount with its currency, grouped for people (金額): `50,000 JPY`.
+    public let displayAmount: String
+    /// The scanned payload, signed once the customer confirms.
+    public let payload: String
+
+    /// A transfer request.
+    public init(serviceId: String, id: String, payeeName: String, maskedAccount: String,
+                displayAmount: String, payload: String) {
+        self.serviceId = serviceId
+        self.id = id
+        self.payeeName = payeeName
+        self.maskedAccount = maskedAccount
+        self.displayAmount = displayAmount
+        self.payload = payload
     }
 }
 
@@ -159,6 +190,12 @@ public protocol TokenCore: AnyObject {
     func provision(serverURL: String, serviceId: String) throws -> TokenSummary
     func syncTime(serial: String) throws
     func delete(serial: String) throws
+    /// Reads a scanned transfer challenge (`softtoken://sign?v=1&…`); malformed: invalidInput.
+    func parseTransfer(_ payload: String) throws -> TransferRequest
+    /// Token `serial`'s code for the challenge `payload`, after the customer confirmed it.
+    func signTransfer(serial: String, payload: String) throws -> String
+    /// Token `serial`'s code for the digits typed from the bank's screen (manual mode).
+    func signTypedDigits(serial: String, digits: String) throws -> String
 }
 
 /// Opens the vault, or replaces it with an empty one (the reset).

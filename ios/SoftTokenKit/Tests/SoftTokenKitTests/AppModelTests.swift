@@ -49,7 +49,8 @@ final class MemoryCore: TokenCore {
     func activate(_ target: ActivationTarget, startPassword: String) throws -> TokenSummary {
         guard startPassword == self.startPassword else { throw CoreFailure.wrongStartPassword(attemptsLeft: 4) }
         let token = TokenSummary(serial: "SKTS12345678", serialGrouped: "SKTS 1234 5678", issuer: "Bank",
-                                 label: target.userId, status: .pending, digits: 8, periodSeconds: 60)
+                                 label: target.userId, status: .pending, digits: 8, periodSeconds: 60,
+                                 serviceId: target.serviceId)
         list.append(token)
         return token
     }
@@ -61,6 +62,27 @@ final class MemoryCore: TokenCore {
     }
     func syncTime(serial: String) throws {}
     func delete(serial: String) throws { list.removeAll { $0.serial == serial } }
+    // 取引確認 as the Rust core reads it: the service after `service=`, anything else malformed.
+    func parseTransfer(_ payload: String) throws -> TransferRequest {
+        guard payload.hasPrefix("softtoken://sign?v=1&"), let range = payload.range(of: "service=") else {
+            throw CoreFailure.invalidInput(field: nil, detail: "not a transfer challenge")
+        }
+        let service = payload[range.upperBound...].prefix { $0 != "&" }
+        return TransferRequest(serviceId: String(service), id: "tx1", payeeName: "カ）ヤマダショウジ",
+                               maskedAccount: "********6789", displayAmount: "50,000 JPY", payload: payload)
+    }
+    func signTransfer(serial: String, payload: String) throws -> String {
+        if list.first(where: { $0.serial == serial })?.status == .revoked {
+            throw CoreFailure.invalidInput(field: .serial, detail: "revoked")
+        }
+        return "55667788"
+    }
+    func signTypedDigits(serial: String, digits: String) throws -> String {
+        guard (9...20).contains(digits.count), digits.allSatisfy({ $0.isNumber }) else {
+            throw CoreFailure.invalidInput(field: nil, detail: "digits")
+        }
+        return "11223344"
+    }
 
     private func check(_ pin: String) throws {
         guard (1...32).contains(pin.utf8.count), pin.utf8.allSatisfy({ (48...57).contains($0) }) else {
@@ -253,5 +275,54 @@ final class AppModelTests: XCTestCase {
         model.biometricResult(bio.prompt())
         XCTAssertEqual(model.state.screen, .unlock(error: Message(.biometryChanged), waitSeconds: 0, biometric: false))
         XCTAssertFalse(bio.enrolled())
+    }
+
+    // MARK: 取引確認
+
+    private func activeToken() -> TokenSummary {
+        app.addToken()
+        app.startActivation()
+        app.submitActivation(serviceId: "bank", userId: "u1", startPassword: "start-4821")
+        _ = app.back()
+        return opener.core.list[0]
+    }
+
+    func testScannedTransferIsConfirmedThenItsCodeCountsDown() {
+        let token = activeToken()
+        app.scanned(uri: "softtoken://sign?v=1&service=bank&id=tx1")
+        guard case let .signConfirm(transfer, signer) = app.state.screen else { return XCTFail("\(app.state.screen)") }
+        XCTAssertEqual(transfer.displayAmount, "50,000 JPY")
+        XCTAssertEqual(signer.serial, token.serial)
+        app.confirmTransfer()
+        guard case let .signCode(shown) = app.state.screen else { return XCTFail("\(app.state.screen)") }
+        XCTAssertEqual(shown.code, "55667788")
+        XCTAssertFalse(shown.description.contains("55667788"))
+        now += 100_000
+        app.tick()
+        guard case let .signCode(later) = app.state.screen else { return XCTFail("\(app.state.screen)") }
+        XCTAssertEqual(later.secondsLeft, AppModel.signCodeSeconds - 100)
+        now += Int64(AppModel.signCodeSeconds) * 1000
+        app.tick()
+        guard case let .signCode(expired) = app.state.screen else { return XCTFail("\(app.state.screen)") }
+        XCTAssertNil(expired.code)
+        app.finishSign()
+        guard case .tokens = app.state.screen else { return XCTFail("\(app.state.screen)") }
+    }
+
+    func testRefusalsAndManualMode() {
+        let token = activeToken()
+        app.scanned(uri: "softtoken://sign?v=2")
+        XCTAssertEqual(app.state.screen, .signRefused(Message(.signMalformed)))
+        app.scanned(uri: "softtoken://sign?v=1&service=otherbank&id=tx1")
+        XCTAssertEqual(app.state.screen, .signRefused(Message(.signOtherBank)))
+        app.finishSign()
+
+        app.startTypedSign(serial: token.serial)
+        app.submitTypedDigits("1234")
+        XCTAssertEqual(app.state.screen, .signManual(token: token, error: Message(.signInvalidDigits)))
+        app.submitTypedDigits("50000 2345-6789")
+        guard case let .signCode(shown) = app.state.screen else { return XCTFail("\(app.state.screen)") }
+        XCTAssertEqual(shown.typedDigits, "5000023456789")
+        XCTAssertEqual(shown.code, "11223344")
     }
 }

@@ -60,6 +60,9 @@ class AppModel(
 
     // An activation link or QR code that arrived while locked: opened after the unlock.
     private var pendingLink: String? = null
+
+    // When the 取引確認 code on screen was made: its countdown runs from here.
+    private var signedAtMs = 0L
     private val backStack = ArrayDeque<Screen>()
     private val listeners = mutableListOf<(UiState) -> Unit>()
 
@@ -118,6 +121,7 @@ class AppModel(
                 if (card != null) replace(screen.copy(card = card))
             }
             is Screen.Unlock -> if (screen.waitSeconds > 0) replace(screen.copy(waitSeconds = waitSeconds()))
+            is Screen.SignCode -> if (screen.code != null) replace(signCodeNow(screen))
             else -> Unit
         }
     }
@@ -307,6 +311,7 @@ class AppModel(
             publish(state.copy(notice = Message(MessageKey.LINK_AFTER_UNLOCK)))
             return
         }
+        if (isSignLink(uri)) return openTransfer(uri)
         val target = try {
             c.parseActivationUri(uri)
         } catch (e: CoreException) {
@@ -394,6 +399,100 @@ class AppModel(
         } catch (e: CoreException) {
             publish(state.copy(busy = false, notice = Messages.forFailure(e.failure)))
         }
+    }
+
+    // --- 取引確認 (transfer-bound codes) --------------------------------------------------
+
+    /** The customer checked 振込先 and 金額 and confirms: the code for this one transfer. */
+    fun confirmTransfer() {
+        val screen = state.screen as? Screen.SignConfirm ?: return
+        signWith(screen.token) { core().signTransfer(screen.token.serial, screen.transfer.payload) }
+            ?.let { showSignCode(Screen.SignCode(screen.transfer, null, it, SIGN_CODE_SECONDS)) }
+    }
+
+    /** Manual mode for token [serial]: the form for the digits the bank's screen shows. */
+    fun startTypedSign(serial: String) = reading {
+        val token = core().tokens().firstOrNull { it.serial == serial } ?: return@reading notice(MessageKey.TOKEN_NOT_FOUND)
+        if (token.status == TokenStatus.REVOKED) return@reading push(Screen.SignRefused(Message(MessageKey.SIGN_REVOKED)))
+        push(Screen.SignManual(token, null))
+    }
+
+    /** Signs the [digits] typed in manual mode (spaces and hyphens allowed). */
+    fun submitTypedDigits(digits: String) {
+        val screen = state.screen as? Screen.SignManual ?: return
+        val typed = digits.filter { it != ' ' && it != '-' }
+        try {
+            val code = core().signTypedDigits(screen.token.serial, typed)
+            showSignCode(Screen.SignCode(null, typed, code, SIGN_CODE_SECONDS))
+        } catch (e: CoreException) {
+            when (val f = e.failure) {
+                CoreFailure.Locked -> showUnlock(null)
+                // The token was revoked meanwhile: the core refuses it as the serial.
+                is CoreFailure.InvalidInput ->
+                    if (f.field == InputField.SERIAL) {
+                        replace(Screen.SignRefused(Message(MessageKey.SIGN_REVOKED)))
+                    } else {
+                        replace(screen.copy(error = Message(MessageKey.SIGN_INVALID_DIGITS)))
+                    }
+                else -> replace(screen.copy(error = Messages.forFailure(f)))
+            }
+        }
+    }
+
+    /** Done with the 取引確認 code (or a refusal): back to the token list. */
+    fun finishSign() = reading { if (isSignScreen(state.screen)) showTokens() }
+
+    // A scanned challenge: refused with a reason, or shown for the customer to confirm.
+    private fun openTransfer(payload: String) = reading {
+        val c = core()
+        val transfer = try {
+            c.parseTransfer(payload)
+        } catch (e: CoreException) {
+            if (e.failure !is CoreFailure.InvalidInput) throw e
+            return@reading showSignScreen(Screen.SignRefused(Message(MessageKey.SIGN_MALFORMED)))
+        }
+        // The bank's own token answers: one that works before one that is still pending.
+        val ofBank = c.tokens().filter { it.serviceId == transfer.serviceId }
+        val token = ofBank.firstOrNull { it.status == TokenStatus.ACTIVE } ?: ofBank.firstOrNull { it.status == TokenStatus.PENDING }
+        val next = when {
+            token != null -> Screen.SignConfirm(transfer, token)
+            ofBank.isNotEmpty() -> Screen.SignRefused(Message(MessageKey.SIGN_REVOKED))
+            else -> Screen.SignRefused(Message(MessageKey.SIGN_OTHER_BANK))
+        }
+        showSignScreen(next)
+    }
+
+    // A second scan replaces the sign screen on top instead of stacking another.
+    private fun showSignScreen(screen: Screen) = if (isSignScreen(state.screen)) replace(screen) else push(screen)
+
+    private fun isSignScreen(screen: Screen) =
+        screen is Screen.SignConfirm || screen is Screen.SignManual || screen is Screen.SignCode || screen is Screen.SignRefused
+
+    // Runs a sign call; a refusal replaces the screen with its reason (null: no code).
+    private inline fun signWith(token: TokenSummary, sign: () -> String): String? = try {
+        sign()
+    } catch (e: CoreException) {
+        when (val f = e.failure) {
+            CoreFailure.Locked -> showUnlock(null)
+            is CoreFailure.InvalidInput -> replace(
+                Screen.SignRefused(
+                    Message(if (f.field == InputField.SERIAL || token.status == TokenStatus.REVOKED) MessageKey.SIGN_REVOKED else MessageKey.SIGN_MALFORMED),
+                ),
+            )
+            else -> replace(Screen.SignRefused(Messages.forFailure(f)))
+        }
+        null
+    }
+
+    // The code replaces the form or confirmation: back leads to where the customer came from.
+    private fun showSignCode(screen: Screen.SignCode) {
+        signedAtMs = clock.nowMs()
+        replace(screen)
+    }
+
+    private fun signCodeNow(screen: Screen.SignCode): Screen.SignCode {
+        val left = SIGN_CODE_SECONDS - (clock.nowMs() - signedAtMs) / 1000
+        return if (left > 0) screen.copy(secondsLeft = left) else screen.copy(code = null, secondsLeft = 0)
     }
 
     // --- Settings: app lock and reset -----------------------------------------------------
@@ -553,6 +652,9 @@ class AppModel(
         if (state.screen is Screen.Tokens) scanned(link)
     }
 
+    // Only the scheme and host: the core reads (and refuses) the rest.
+    private fun isSignLink(uri: String) = uri.trim().lowercase().startsWith("softtoken://sign")
+
     private fun emptyForm() = Screen.Activation("", "", null, null, null, config.banks?.banks ?: emptyList())
 
     private fun formFor(target: ActivationTarget) =
@@ -671,5 +773,12 @@ class AppModel(
 
         /** The same while the code scanner is open: scanning takes longer, and is the app's own. */
         const val SCAN_GRACE_MS = 120_000L
+
+        /**
+         * How long a 取引確認 code stays on screen: the bank's default challenge lifetime
+         * (server `DEFAULT_TTL_SECONDS`). The payload carries no expiry; the bank's screen
+         * shows the exact one and its server is the judge.
+         */
+        const val SIGN_CODE_SECONDS = 300L
     }
 }

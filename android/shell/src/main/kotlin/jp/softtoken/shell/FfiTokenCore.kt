@@ -13,6 +13,7 @@ import jp.softtoken.core.TokenInfo
 import jp.softtoken.core.TokenState
 import jp.softtoken.core.TokenStore
 import jp.softtoken.core.parseActivationUri as coreParseActivationUri
+import jp.softtoken.core.parseTransferChallenge
 
 /** [TokenCore] over the Rust core's `TokenStore`. */
 class FfiTokenCore private constructor(private val store: TokenStore) : TokenCore {
@@ -63,6 +64,15 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
 
     override fun syncTime(serial: String) = call { store.syncTokenTime(serial); Unit }
 
+    override fun parseTransfer(payload: String): TransferRequest = call {
+        val c = parseTransferChallenge(payload)
+        TransferRequest(c.serviceId, c.id, c.payeeName, c.maskedAccount, c.displayAmount, payload)
+    }
+
+    override fun signTransfer(serial: String, payload: String): String = call { store.signChallenge(serial, payload) }
+
+    override fun signTypedDigits(serial: String, digits: String): String = call { store.signTypedDigits(serial, digits) }
+
     override fun delete(serial: String) = call { store.delete(serial) }
 
     companion object {
@@ -111,6 +121,7 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
             },
             digits = info.otp.digits.toInt(),
             periodSeconds = info.otp.periodSeconds.toInt(),
+            serviceId = info.serviceId,
         )
 
         // The one place the core's error enum becomes a CoreFailure.

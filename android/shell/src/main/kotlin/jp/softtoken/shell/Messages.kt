@@ -52,6 +52,10 @@ enum class MessageKey(val resourceName: String, val argCount: Int = 0) {
     BIOMETRIC_OFF("info_biometric_off"),
     BIOMETRY_CHANGED("error_biometry_changed"),
     BIOMETRIC_FAILED("error_biometric_failed"),
+    SIGN_MALFORMED("error_sign_malformed"),
+    SIGN_OTHER_BANK("error_sign_other_bank"),
+    SIGN_REVOKED("error_sign_revoked"),
+    SIGN_INVALID_DIGITS("error_sign_invalid_digits"),
 }
 
 /** A message key with its arguments. */

@@ -85,6 +85,36 @@ sealed interface Screen {
     /** Reset the app? Every token of every bank is deleted. */
     data object ConfirmReset : Screen
 
+    /**
+     * 取引確認: the scanned transfer, 振込先 and 金額 large, and the token that will answer;
+     * the code is made only once the customer confirms (confirmTransfer).
+     */
+    data class SignConfirm(val transfer: TransferRequest, val token: TokenSummary) : Screen
+
+    /**
+     * 取引確認 without a camera: the customer types the digits the bank's screen shows (the
+     * amount, then the payee account's last 8 digits) for [token].
+     */
+    data class SignManual(val token: TokenSummary, val error: Message?) : Screen
+
+    /**
+     * The transfer's code to type into internet banking. [transfer] is null in manual mode
+     * ([typedDigits] then says what was signed). [secondsLeft] counts down the time the
+     * bank accepts it by default; at 0 [code] is null and the customer scans again.
+     */
+    data class SignCode(
+        val transfer: TransferRequest?,
+        val typedDigits: String?,
+        val code: String?,
+        val secondsLeft: Long,
+    ) : Screen {
+        // The code confirms a payment: never in a log.
+        override fun toString(): String = "SignCode(transfer=${transfer?.id}, secondsLeft=$secondsLeft)"
+    }
+
+    /** No code for this challenge: [message] says why (malformed, another bank's, revoked). */
+    data class SignRefused(val message: Message) : Screen
+
     /** The vault cannot be opened; the only way on is a reset. */
     data class Broken(val message: Message) : Screen
 }

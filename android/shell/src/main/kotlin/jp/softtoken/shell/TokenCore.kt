@@ -33,6 +33,8 @@ data class TokenSummary(
     val digits: Int,
     /** Seconds each code lasts. */
     val periodSeconds: Int,
+    /** The bank's service ID: a transfer challenge is answered by a token of its service. */
+    val serviceId: String = "",
 )
 
 /** What a token shows at one moment. `toString` hides the codes: they authenticate payments. */
@@ -61,6 +63,25 @@ data class ActivationTarget(
     val serviceId: String,
     /** The customer's user ID (ユーザID). */
     val userId: String,
+)
+
+/**
+ * A transfer the bank asks the customer to confirm (取引確認), read from its QR code. The
+ * account is only kept masked, as the bank's screen shows it.
+ */
+data class TransferRequest(
+    /** The bank (service) that asks: only its token can answer. */
+    val serviceId: String,
+    /** The challenge's id. */
+    val id: String,
+    /** The payee's name (振込先). */
+    val payeeName: String,
+    /** The payee's account with all but its last four characters masked. */
+    val maskedAccount: String,
+    /** The amount with its currency, grouped for people (金額): `50,000 JPY`. */
+    val displayAmount: String,
+    /** The scanned payload, signed once the customer confirms. */
+    val payload: String,
 )
 
 /**
@@ -177,6 +198,15 @@ interface TokenCore {
 
     /** Turns the app lock off. */
     fun removePin(pin: String)
+
+    /** Reads a scanned transfer challenge (`softtoken://sign?v=1&…`); malformed: InvalidInput. */
+    fun parseTransfer(payload: String): TransferRequest
+
+    /** Token [serial]'s code for the challenge [payload], after the customer confirmed it. */
+    fun signTransfer(serial: String, payload: String): String
+
+    /** Token [serial]'s code for the digits typed from the bank's screen (manual mode). */
+    fun signTypedDigits(serial: String, digits: String): String
 
     /** Deletes every token and the PIN: the reset a forgotten PIN needs. */
     fun wipe()

@@ -17,7 +17,7 @@ fun AppRoot(state: UiState, act: Act, scanner: QrScanner, biometricPrompt: () ->
     when (val screen = state.screen) {
         Screen.Opening -> OpeningScreen()
         is Screen.Unlock -> UnlockScreen(screen, frame, act, biometricPrompt)
-        is Screen.Tokens -> TokenListScreen(screen, frame, act)
+        is Screen.Tokens -> TokenListScreen(screen, frame, act, scanner)
         Screen.AddToken -> AddTokenScreen(frame, act)
         is Screen.Activation -> ActivationScreen(screen, frame, act, scanner)
         is Screen.ActivationDone -> ActivationDoneScreen(screen, frame, act)
@@ -27,6 +27,10 @@ fun AppRoot(state: UiState, act: Act, scanner: QrScanner, biometricPrompt: () ->
         is Screen.Settings -> SettingsScreen(screen, frame, act)
         is Screen.PinEntry -> PinEntryScreen(screen, frame, act)
         Screen.ConfirmReset -> ConfirmResetScreen(frame, act)
+        is Screen.SignConfirm -> SignConfirmScreen(screen, frame, act)
+        is Screen.SignManual -> SignManualScreen(screen, frame, act)
+        is Screen.SignCode -> SignCodeScreen(screen, frame, act)
+        is Screen.SignRefused -> SignRefusedScreen(screen, frame, act)
         is Screen.Broken -> BrokenScreen(screen, frame, act)
     }
 }

@@ -48,4 +48,18 @@ private fun resourceOf(key: MessageKey): Int = when (key) {
     MessageKey.PIN_REMOVED -> R.string.info_pin_removed
     MessageKey.APP_RESET -> R.string.info_app_reset
     MessageKey.TIME_SYNCED -> R.string.info_time_synced
+    MessageKey.KEY_LOST -> R.string.error_key_lost
+    MessageKey.VAULT_TOO_NEW -> R.string.error_vault_too_new
+    MessageKey.STORAGE -> R.string.error_storage
+    MessageKey.CODE_COPIED -> R.string.info_code_copied
+    MessageKey.LINK_AFTER_UNLOCK -> R.string.info_link_after_unlock
+    MessageKey.UNKNOWN_SERVICE_ID -> R.string.error_unknown_service_id
+    MessageKey.BIOMETRIC_ON -> R.string.info_biometric_on
+    MessageKey.BIOMETRIC_OFF -> R.string.info_biometric_off
+    MessageKey.BIOMETRY_CHANGED -> R.string.error_biometry_changed
+    MessageKey.BIOMETRIC_FAILED -> R.string.error_biometric_failed
+    MessageKey.SIGN_MALFORMED -> R.string.error_sign_malformed
+    MessageKey.SIGN_OTHER_BANK -> R.string.error_sign_other_bank
+    MessageKey.SIGN_REVOKED -> R.string.error_sign_revoked
+    MessageKey.SIGN_INVALID_DIGITS -> R.string.error_sign_invalid_digits
 }

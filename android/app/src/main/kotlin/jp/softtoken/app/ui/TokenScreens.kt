@@ -24,6 +24,7 @@ import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
+import jp.softtoken.app.QrScanner
 import jp.softtoken.app.R
 import jp.softtoken.shell.FirstUse
 import jp.softtoken.shell.Screen
@@ -38,7 +39,7 @@ fun OpeningScreen() {
 
 /** Home: every token with its code and countdown; empty, the welcome and the add button. */
 @Composable
-fun TokenListScreen(screen: Screen.Tokens, frame: Frame, act: Act) {
+fun TokenListScreen(screen: Screen.Tokens, frame: Frame, act: Act, scanner: QrScanner) {
     ScreenFrame(
         title = stringResource(R.string.title_tokens),
         busy = frame.busy,
@@ -55,6 +56,20 @@ fun TokenListScreen(screen: Screen.Tokens, frame: Frame, act: Act) {
             }
             items(screen.cards, key = { it.token.serial }) { card ->
                 TokenCardView(card, onOpen = { act { openToken(card.token.serial) } })
+            }
+            if (screen.cards.isNotEmpty()) {
+                item {
+                    // 取引確認: the QR code internet banking shows for a transfer.
+                    Button(
+                        onClick = {
+                            act { scanStarted() }
+                            scanner.scan(onScanned = { uri -> act { scanned(uri) } }, onCancelled = { act { scanCancelled() } })
+                        },
+                        modifier = Modifier.fillMaxWidth(),
+                    ) {
+                        Text(stringResource(R.string.action_sign_scan))
+                    }
+                }
             }
             item {
                 OutlinedButton(onClick = { act { addToken() } }, modifier = Modifier.fillMaxWidth()) {
@@ -111,6 +126,12 @@ fun TokenDetailScreen(screen: Screen.TokenDetail, frame: Frame, act: Act) {
                 }
                 if (code.expiringSoon) {
                     Text("${stringResource(R.string.label_next_code)}: ${code.nextGrouped}", style = MaterialTheme.typography.bodyLarge)
+                }
+            }
+            if (token.status != TokenStatus.REVOKED) {
+                // 取引確認 without a camera: the digits typed from the bank's screen.
+                OutlinedButton(onClick = { act { startTypedSign(token.serial) } }, modifier = Modifier.fillMaxWidth()) {
+                    Text(stringResource(R.string.action_sign_manual))
                 }
             }
             SerialRow(token.serialGrouped, onCopied = { act { serialCopied() } })

@@ -1,0 +1,149 @@
+// 取引確認 end to end: internet banking creates a transfer challenge through the real bank
+// API, the app scans it, shows 振込先 and 金額, the customer confirms, and the bank accepts
+// the app's code once, for that transfer only. Manual mode, refusals, the lock. Real library,
+// real server.
+package jp.softtoken.shell
+
+import kotlin.test.Test
+import kotlin.test.assertEquals
+import kotlin.test.assertFalse
+import kotlin.test.assertIs
+import kotlin.test.assertNotEquals
+import kotlin.test.assertNotNull
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+
+class SignFlowTest {
+    private val bank = TestWorld.bank
+    private val clock = TestClock()
+    private val app = AppModel(TestWorld.newOpener(), TestWorld.config(), clock).apply { start() }
+    private val user = TestWorld.newUserId()
+
+    // Activation mode, confirmed by the bank: the customer's token in use, on the token list.
+    private fun activeToken(): TokenSummary {
+        bank.issueActivation(user, "start-5150")
+        app.addToken()
+        app.startActivation()
+        app.submitActivation(bank.serviceId, user, "start-5150")
+        app.continueAfterActivation()
+        val card = assertIs<Screen.TokenDetail>(app.state.screen).card
+        assertTrue(bank.confirm(user, assertNotNull(card.code).plain))
+        app.back()
+        assertIs<Screen.Tokens>(app.state.screen)
+        return card.token
+    }
+
+    private fun transfer(amount: Long = 50_000) =
+        bank.createTransfer(user, "0012-3456789", "カ）ヤマダショウジ", amount, "JPY")
+
+    @Test
+    fun theScannedTransferIsShownConfirmedAndItsCodeIsAcceptedOnceForThatTransferOnly() {
+        val token = activeToken()
+        val t = transfer()
+        app.scanned(t.payload)
+        val confirm = assertIs<Screen.SignConfirm>(app.state.screen)
+        assertEquals("カ）ヤマダショウジ", confirm.transfer.payeeName)
+        assertEquals("50,000 JPY", confirm.transfer.displayAmount)
+        assertEquals(t.maskedAccount, confirm.transfer.maskedAccount, "the account masked as the bank shows it")
+        assertFalse(confirm.transfer.maskedAccount.contains("3456"), confirm.transfer.maskedAccount)
+        assertEquals(token.serial, confirm.token.serial)
+
+        app.confirmTransfer()
+        val shown = assertIs<Screen.SignCode>(app.state.screen)
+        val code = assertNotNull(shown.code)
+        assertEquals(AppModel.SIGN_CODE_SECONDS, shown.secondsLeft)
+        assertFalse(shown.toString().contains(code), "the code stays out of logs")
+
+        // A phisher who got this code asks for a transfer of his own: refused.
+        val phished = transfer(amount = 990_000)
+        assertFalse(bank.verifyTransfer(user, phished.id, code), "the code is bound to its amount")
+        assertTrue(bank.verifyTransfer(user, t.id, code), "accepted for its transfer")
+        assertFalse(bank.verifyTransfer(user, t.id, code), "accepted once")
+
+        // Back leads past the confirmation (already answered) to the token list.
+        assertTrue(app.back())
+        assertIs<Screen.Tokens>(app.state.screen)
+    }
+
+    @Test
+    fun aPhishedTimeCodeIsUselessForATransfer() {
+        activeToken()
+        val t = transfer()
+        val totp = assertNotNull(assertIs<Screen.Tokens>(app.state.screen).cards.single().code).plain
+        assertFalse(bank.verifyTransfer(user, t.id, totp))
+    }
+
+    @Test
+    fun theCountdownRunsOutAndTheCodeIsWithdrawn() {
+        activeToken()
+        app.scanned(transfer().payload)
+        app.confirmTransfer()
+        clock.ms += 100_000
+        app.tick()
+        assertEquals(AppModel.SIGN_CODE_SECONDS - 100, assertIs<Screen.SignCode>(app.state.screen).secondsLeft)
+        clock.ms += AppModel.SIGN_CODE_SECONDS * 1000
+        app.tick()
+        val expired = assertIs<Screen.SignCode>(app.state.screen)
+        assertNull(expired.code)
+        assertEquals(0, expired.secondsLeft)
+        app.finishSign()
+        assertIs<Screen.Tokens>(app.state.screen)
+    }
+
+    @Test
+    fun manualModeSignsTheTypedDigitsAndTheBankAcceptsTheCode() {
+        val token = activeToken()
+        val t = transfer(amount = 12_345)
+        app.openToken(token.serial)
+        app.startTypedSign(token.serial)
+        assertIs<Screen.SignManual>(app.state.screen)
+
+        app.submitTypedDigits("1234")
+        assertEquals(MessageKey.SIGN_INVALID_DIGITS, assertIs<Screen.SignManual>(app.state.screen).error?.key)
+
+        // Typed with the spacing a customer uses; the amount first, then the account's tail.
+        assertTrue(t.manualDigits.startsWith("12345") && t.manualDigits.endsWith("23456789"), t.manualDigits)
+        app.submitTypedDigits("12345 2345-6789")
+        val shown = assertIs<Screen.SignCode>(app.state.screen)
+        assertNull(shown.transfer)
+        assertEquals(t.manualDigits, shown.typedDigits)
+        val code = assertNotNull(shown.code)
+        assertTrue(bank.verifyTransfer(user, t.id, code))
+
+        app.back()
+        assertIs<Screen.TokenDetail>(app.state.screen)
+    }
+
+    @Test
+    fun malformedAndOtherBanksChallengesAreRefusedWithTheirReason() {
+        activeToken()
+        app.scanned("softtoken://sign?v=1&service=${bank.serviceId}&amount=abc")
+        assertEquals(MessageKey.SIGN_MALFORMED, assertIs<Screen.SignRefused>(app.state.screen).message.key)
+
+        val other = transfer().payload.replace("service=${bank.serviceId}", "service=otherbank")
+        assertNotEquals(transfer().payload, other)
+        app.scanned(other)
+        assertEquals(MessageKey.SIGN_OTHER_BANK, assertIs<Screen.SignRefused>(app.state.screen).message.key)
+        app.finishSign()
+        assertIs<Screen.Tokens>(app.state.screen)
+    }
+
+    @Test
+    fun aSignLinkOpenedWhileLockedWaitsBehindTheLock() {
+        activeToken()
+        app.openSettings()
+        app.beginSetPin()
+        app.enterPin("4711")
+        app.enterPin("4711")
+        app.onBackground()
+        clock.ms += AppModel.LOCK_GRACE_MS
+        app.tick()
+        assertIs<Screen.Unlock>(app.state.screen)
+
+        app.scanned(transfer().payload)
+        assertIs<Screen.Unlock>(app.state.screen, "the transfer does not get past the lock")
+        assertEquals(MessageKey.LINK_AFTER_UNLOCK, app.state.notice?.key)
+        app.unlock("4711")
+        assertEquals("50,000 JPY", assertIs<Screen.SignConfirm>(app.state.screen).transfer.displayAmount)
+    }
+}
