@@ -923,6 +923,8 @@ async fn an_admin_uploads_a_pskc_file_and_sees_the_import_report() {
     .unwrap();
     let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
     assert_eq!(desk.get("/console/import").await.status, 403);
+    let not_multipart = desk.post("/console/import", &[("pskc", "<x/>")]).await;
+    assert_eq!(not_multipart.status, 403);
     let (mut admin, _) = operator(&server, Some("bank"), "yuki", OperatorRole::Admin).await;
     let form = admin.get("/console/import").await;
     assert!(form.body.contains(r#"enctype="multipart/form-data""#));

@@ -1932,6 +1932,8 @@ pub async fn import(
 ) -> Response {
     let form = match ImportForm::read(multipart).await {
         Ok(form) => form,
+        // Only an admin sees the import page, even one with its error.
+        Err(_) if !may_admin(s.role()) => return forbidden(&s, &lang),
         Err(e) => {
             let c = Chrome::signed(lang.0, &s, s.0.session.service_id.as_ref());
             return import_refused(c, &e, &lang);
