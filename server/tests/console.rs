@@ -133,6 +133,44 @@ impl Browser {
         self.finish(response).await
     }
 
+    /// Posts `multipart/form-data` as a browser's file form does: each part is
+    /// `(name, Some(file name) for a file, content)`. Built by hand (no client feature).
+    async fn post_multipart(&mut self, path: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Page {
+        const BOUNDARY: &str = "----softtoken-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, file, content) in parts {
+            body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+            match file {
+                Some(file) => body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\
+                         Content-Type: application/xml\r\n\r\n"
+                    )
+                    .as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.finish(response).await
+    }
+
     /// Signs in with `name`, `password` and `otp` from the sign-in page.
     async fn sign_in(&mut self, name: &str, password: &str, otp: &str) -> Page {
         let form = self.get("/console/login").await;
@@ -885,21 +923,43 @@ async fn an_admin_uploads_a_pskc_file_and_sees_the_import_report() {
     .unwrap();
     let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
     assert_eq!(desk.get("/console/import").await.status, 403);
+    let not_multipart = desk.post("/console/import", &[("pskc", "<x/>")]).await;
+    assert_eq!(not_multipart.status, 403);
     let (mut admin, _) = operator(&server, Some("bank"), "yuki", OperatorRole::Admin).await;
-    let csrf = admin.get("/console/import").await.csrf();
+    let form = admin.get("/console/import").await;
+    assert!(form.body.contains(r#"enctype="multipart/form-data""#));
+    assert!(form.body.contains(r#"type="file" name="pskc""#));
+    let csrf = form.csrf();
+    let sid = ServiceId::new("bank").unwrap();
+    let serial = softtoken_server::serial::TokenSerial::parse("MX-GOOD-1").unwrap();
+    fn file(content: &[u8]) -> (&'static str, Option<&'static str>, &[u8]) {
+        ("pskc", Some("tokens.pskcxml"), content)
+    }
+    let xml = xml.as_bytes();
+    // Without this session's CSRF token (forged or missing): 403, nothing imported.
     let forged = admin
-        .post("/console/import", &[("pskc", &xml), ("csrf", "forged")])
+        .post_multipart("/console/import", &[file(xml), ("csrf", None, b"forged")])
         .await;
     assert_eq!(forged.status, 403);
+    let missing = admin.post_multipart("/console/import", &[file(xml)]).await;
+    assert_eq!(missing.status, 403);
+    assert!(missing.has("error"));
+    assert!(server.store.token(&sid, &serial).await.unwrap().is_none());
+    // The CSRF field may come after the file, as a browser may order it.
     let page = admin
-        .post("/console/import", &[("pskc", &xml), ("csrf", &csrf)])
+        .post_multipart(
+            "/console/import",
+            &[
+                file(xml),
+                ("password", None, b""),
+                ("csrf", None, csrf.as_bytes()),
+            ],
+        )
         .await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(page.testid("imported-count").as_deref(), Some("1"));
     assert!(page.has("skipped-row"));
     assert!(page.body.contains("MX-HOTP-1") && page.body.contains("HOTP"));
-    let sid = ServiceId::new("bank").unwrap();
-    let serial = softtoken_server::serial::TokenSerial::parse("MX-GOOD-1").unwrap();
     assert!(server.store.token(&sid, &serial).await.unwrap().is_some());
     // The bank API's import, audited naming the operator.
     let events = server.store.audit_events(&sid, 0, 1000).await.unwrap();
@@ -910,10 +970,39 @@ async fn an_admin_uploads_a_pskc_file_and_sees_the_import_report() {
     );
     // A broken file: the import's own refusal, shown on the page.
     let broken = admin
-        .post("/console/import", &[("pskc", "<not pskc"), ("csrf", &csrf)])
+        .post_multipart(
+            "/console/import",
+            &[("csrf", None, csrf.as_bytes()), file(b"<not pskc")],
+        )
         .await;
     assert_eq!(broken.status, 400);
     assert!(broken.has("error") && !broken.has("import-report"));
+    // No file, or not a multipart form at all: the page names the field, no 500.
+    let no_file = admin
+        .post_multipart("/console/import", &[("csrf", None, csrf.as_bytes())])
+        .await;
+    assert_eq!(no_file.status, 400);
+    assert!(no_file.testid("error").unwrap_or_default().contains("pskc"));
+    let pasted = admin
+        .post("/console/import", &[("pskc", "<x/>"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(pasted.status, 400);
+    assert!(pasted.testid("error").unwrap_or_default().contains("pskc"));
+    // Larger than the bank API's 8 MiB: the console's 413 page naming the field.
+    let huge = vec![b' '; softtoken_server::import::MAX_IMPORT_BODY + 128 * 1024];
+    let oversized = admin
+        .post_multipart(
+            "/console/import",
+            &[("csrf", None, csrf.as_bytes()), file(&huge)],
+        )
+        .await;
+    assert_eq!(oversized.status, 413, "{}", oversized.body);
+    assert!(
+        oversized
+            .testid("error")
+            .unwrap_or_default()
+            .contains("pskc")
+    );
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ pub mod session;
 pub mod text;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -68,7 +68,13 @@ pub fn router() -> Router<AppState> {
             post(pages::reset_operator_password),
         )
         .route("/policy", get(pages::policy_page).post(pages::set_policy))
-        .route("/import", get(pages::import_page).post(pages::import))
+        // The upload may be as large as the bank API's import (8 MiB) plus the form.
+        .route(
+            "/import",
+            get(pages::import_page)
+                .post(pages::import)
+                .layer(DefaultBodyLimit::max(pages::MAX_IMPORT_UPLOAD)),
+        )
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers));
     Router::new().nest("/console", inner)
