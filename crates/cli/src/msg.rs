@@ -54,6 +54,18 @@ fn pick(en: String, ja: String) -> String {
     }
 }
 
+/// The one note when the refresh on open could not reach a server (offline, slow).
+pub fn offline_note() -> String {
+    pick(
+        "could not ask the bank about the tokens (offline?); showing the states last known \
+         (softtoken refresh to retry, --offline to skip)"
+            .into(),
+        "銀行にトークンの状態を確認できませんでした（オフライン？）。最後に確認した状態で表示します\
+         （再確認は softtoken refresh、確認しないときは --offline）"
+            .into(),
+    )
+}
+
 /// A token's state as a word for lists.
 pub fn state(state: TokenState) -> String {
     let (en, ja) = match state {

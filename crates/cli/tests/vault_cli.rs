@@ -40,6 +40,8 @@ impl Home {
         for name in ["LC_ALL", "LC_MESSAGES", "LANG"] {
             command.env_remove(name);
         }
+        // These tokens' servers do not exist: no refresh on open unless a test asks for it.
+        command.env("SOFTTOKEN_OFFLINE", "1");
         command.envs(env.iter().copied());
         let mut child = command
             .args(args)
@@ -529,6 +531,7 @@ fn live_show_fits_80_columns_and_redraws_cleanly() {
         .arg("2.5")
         .args([env!("CARGO_BIN_EXE_softtoken"), "--lang", "ja", "show"])
         .env("SOFTTOKEN_HOME", home.dir.path())
+        .env("SOFTTOKEN_OFFLINE", "1")
         .output()
         .expect("run python3");
     assert!(o.status.success(), "{}", err(&o));
@@ -547,4 +550,43 @@ fn live_show_fits_80_columns_and_redraws_cleanly() {
         "{rows:?}"
     );
     assert!(drawn[1].starts_with(&short.serial.grouped()), "{rows:?}");
+}
+
+/// Issue 16 item 1: `list` and `show` refresh on open, best-effort: a server that does not
+/// answer costs one note on stderr (in the user's language), never the command, and
+/// `--json` stdout stays clean JSON.
+#[test]
+fn a_dead_server_does_not_fail_list_or_show() {
+    let home = Home::new();
+    let mut t = token("Example Bank", "", 6);
+    // Nothing listens on port 1: the connection is refused at once.
+    t.server_url = "http://127.0.0.1:1".into();
+    home.with_tokens(&[t.clone()]);
+    let online = [("SOFTTOKEN_OFFLINE", "0")];
+
+    let o = home.run_env(&["list"], "", &online);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains(&t.serial.grouped()), "{}", out(&o));
+    assert!(err(&o).contains("could not ask the bank"), "{}", err(&o));
+    assert_eq!(err(&o).lines().count(), 1, "one note: {}", err(&o));
+
+    let o = home.run_env(&["list", "--json"], "", &online);
+    assert!(o.status.success(), "{}", err(&o));
+    let rows: serde_json::Value = serde_json::from_str(&out(&o)).expect("JSON on stdout");
+    assert_eq!(rows[0]["state"], "active");
+    assert!(err(&o).contains("could not ask the bank"), "{}", err(&o));
+
+    let ja = [("SOFTTOKEN_OFFLINE", "0"), ("LANG", "ja_JP.UTF-8")];
+    let o = home.run_env(&["show", "--once"], "", &ja);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains("銀行にトークンの状態を確認できませんでした"),
+        "{}",
+        err(&o)
+    );
+
+    // --offline asks nobody, so there is nothing to note.
+    let o = home.run_env(&["list", "--offline"], "", &online);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(err(&o), "", "{}", err(&o));
 }

@@ -2,6 +2,7 @@
 //! from a bank's server and keeping its clock offset fresh.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser};
 use serde::Serialize;
@@ -262,6 +263,57 @@ fn print_code(store: &TokenStore, info: &TokenInfo) -> Result<(), Failure> {
         .map_err(vault::store_failure)?;
     println!("{}", msg::code_line(&code.code, code.seconds_left));
     Ok(())
+}
+
+/// How long `list` and `show` wait for the servers when they refresh on open, in all.
+const OPEN_REFRESH_BUDGET: Duration = Duration::from_secs(3);
+
+/// Whether `list` and `show` ask the servers first, and whom to trust when they do.
+#[derive(Args)]
+pub struct OnOpen {
+    /// Do not ask the servers what became of the tokens first (no network at all;
+    /// SOFTTOKEN_OFFLINE=1 does the same).
+    #[arg(long, env = "SOFTTOKEN_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
+    offline: bool,
+    /// Trusted certificates.
+    #[command(flatten)]
+    trust: Trust,
+}
+
+/// The core's refresh (clock offsets, then token states) when a command opens the vault,
+/// best-effort: at most [`OPEN_REFRESH_BUDGET`] in all, once per run, and never a failure
+/// of the command: what could not be learned is one note on stderr and the states stay as
+/// recorded. Only a vault error fails (the vault is then not usable anyway).
+pub fn refresh_on_open(store: &mut TokenStore, on_open: &OnOpen) -> Result<(), Failure> {
+    if on_open.offline {
+        return Ok(());
+    }
+    let live = store
+        .tokens()
+        .map_err(vault::store_failure)?
+        .iter()
+        .any(|t| !t.state.is_dead());
+    if !live {
+        return Ok(());
+    }
+    let enroller =
+        Enroller::over_https(on_open.trust.ca_file.as_deref(), Some(OPEN_REFRESH_BUDGET))
+            .map_err(enroll_failure)?;
+    match enroller.refresh(store) {
+        Ok(refresh) => {
+            let failed = refresh.time.iter().filter(|t| t.result.is_err()).count()
+                + refresh.status.iter().filter(|s| s.result.is_err()).count();
+            if failed > 0 {
+                eprintln!("softtoken: {}", msg::offline_note());
+            }
+            Ok(())
+        }
+        Err(EnrollError::Store(e)) => Err(vault::store_failure(e)),
+        Err(_) => {
+            eprintln!("softtoken: {}", msg::offline_note());
+            Ok(())
+        }
+    }
 }
 
 /// Malformed input is status 2; everything the server or network said is status 1.

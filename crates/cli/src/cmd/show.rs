@@ -28,6 +28,9 @@ pub struct Args {
     /// Read the PIN from stdin (one line) instead of the terminal.
     #[arg(long)]
     pin_stdin: bool,
+    /// Refresh the token states first (unless `--offline`).
+    #[command(flatten)]
+    on_open: super::enroll::OnOpen,
 }
 
 #[derive(Serialize)]
@@ -45,7 +48,8 @@ pub fn run(args: Args) -> Result<(), Failure> {
         Some(text) => Some(Serial::parse(text).map_err(|e| Failure::BadInput(e.to_string()))?),
         None => None,
     };
-    let store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
+    let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
+    super::enroll::refresh_on_open(&mut store, &args.on_open)?;
     let tokens = pick(&store, wanted.as_ref())?;
 
     if args.json {
