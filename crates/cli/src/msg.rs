@@ -128,13 +128,7 @@ pub fn next() -> String {
 
 /// Tries left, plural right.
 pub fn tries_left(n: u32) -> String {
-    pick(
-        match n {
-            1 => "1 try left".into(),
-            n => format!("{n} tries left"),
-        },
-        format!("残り{n}回"),
-    )
+    pick(tries_left_en(n), format!("残り{n}回"))
 }
 
 /// The start password was wrong.
@@ -260,4 +254,211 @@ mod tests {
             Lang::Ja
         );
     }
+}
+
+/// `lock set` when a PIN is already set.
+pub fn pin_already_set() -> String {
+    pick(
+        "a PIN is already set; use `softtoken lock change`".into(),
+        "アプリロックの暗証番号はすでに設定されています。変更は `softtoken lock change` で行ってください".into(),
+    )
+}
+
+/// `lock change` / `lock off` without a PIN.
+pub fn no_pin_set(hint: bool) -> String {
+    match hint {
+        true => pick(
+            "no PIN is set; use `softtoken lock set`".into(),
+            "アプリロックの暗証番号は設定されていません。設定は `softtoken lock set` で行ってください"
+                .into(),
+        ),
+        false => pick(
+            "no PIN is set".into(),
+            "アプリロックの暗証番号は設定されていません".into(),
+        ),
+    }
+}
+
+/// Prompt for a new PIN.
+pub fn new_pin_prompt() -> String {
+    pick(
+        "New PIN (1-32 digits): ".into(),
+        "新しい暗証番号（半角数字1～32桁）: ".into(),
+    )
+}
+
+/// Prompt for the current PIN.
+pub fn current_pin_prompt() -> String {
+    pick("Current PIN: ".into(), "現在の暗証番号: ".into())
+}
+
+/// Prompt for the PIN that unlocks the vault.
+pub fn pin_prompt() -> String {
+    pick("PIN: ".into(), "暗証番号: ".into())
+}
+
+/// Prompt to type the new PIN again.
+pub fn repeat_pin_prompt() -> String {
+    pick(
+        "Repeat the new PIN: ".into(),
+        "新しい暗証番号をもう一度: ".into(),
+    )
+}
+
+/// The two new PINs differ.
+pub fn pins_differ() -> String {
+    pick(
+        "the two PINs differ".into(),
+        "入力された2つの暗証番号が一致しません".into(),
+    )
+}
+
+/// `lock set` done.
+pub fn lock_on() -> String {
+    pick("PIN lock on".into(), "アプリロックを設定しました".into())
+}
+
+/// `lock change` done.
+pub fn pin_changed() -> String {
+    pick("PIN changed".into(), "暗証番号を変更しました".into())
+}
+
+/// `lock off` done.
+pub fn lock_off() -> String {
+    pick("PIN lock off".into(), "アプリロックを解除しました".into())
+}
+
+/// `delete` done.
+pub fn deleted(serial_grouped: &str) -> String {
+    pick(
+        format!("deleted token {serial_grouped}"),
+        format!("トークン（シリアル番号 {serial_grouped}）を削除しました"),
+    )
+}
+
+/// `wipe` asks first.
+pub fn wipe_question(path: &str) -> String {
+    pick(
+        format!("Delete every token in {path}? Each bank will have to issue a new one."),
+        format!(
+            "{path} のトークンをすべて削除しますか？ 各銀行で新しいトークンの利用開始が必要になります。"
+        ),
+    )
+}
+
+/// The answer hint after a yes/no question.
+pub fn yes_no() -> String {
+    pick("[y/N]".into(), "[y/N]（はい: y）".into())
+}
+
+/// `wipe` not confirmed.
+pub fn nothing_deleted() -> String {
+    pick("nothing was deleted".into(), "何も削除していません".into())
+}
+
+/// `wipe` done.
+pub fn wiped() -> String {
+    pick(
+        "wiped: the vault is empty and has no PIN".into(),
+        "すべてのトークンと暗証番号を削除しました（アプリロックは解除されています）".into(),
+    )
+}
+
+/// No such token.
+pub fn no_such_token(serial_grouped: &str) -> String {
+    pick(
+        format!("no token {serial_grouped} in the vault"),
+        format!("シリアル番号 {serial_grouped} のトークンはありません"),
+    )
+}
+
+/// A vault error (core's `StoreError`) in the user's language. `detail` is the core's
+/// English text, kept for what only it knows (paths, OS reasons).
+pub fn store_error(e: &softtoken_core::StoreError) -> String {
+    use softtoken_core::StoreError as E;
+    let detail = e.to_string();
+    match e {
+        E::InvalidPin => pick(detail, "暗証番号は半角数字（0～9）1～32桁です".into()),
+        E::WrongPin {
+            attempts_left,
+            retry_after_seconds,
+        } => {
+            let wait = |en: bool| match (*retry_after_seconds, en) {
+                (0, _) => String::new(),
+                (1, true) => "; next try in 1 second".into(),
+                (s, true) => format!("; next try in {s} seconds"),
+                (s, false) => format!("。次の入力は{s}秒後にできます"),
+            };
+            pick(
+                format!(
+                    "wrong PIN ({}{})",
+                    tries_left_en(*attempts_left),
+                    wait(true)
+                ),
+                format!("暗証番号が違います（あと{attempts_left}回{}）", wait(false)),
+            )
+        }
+        E::TooSoon {
+            retry_after_seconds,
+        } => pick(
+            match retry_after_seconds {
+                1 => "too many wrong PINs: try again in 1 second".into(),
+                s => format!("too many wrong PINs: try again in {s} seconds"),
+            },
+            format!("暗証番号の誤りが続いたため、{retry_after_seconds}秒後に再度入力してください"),
+        ),
+        E::Locked => pick(
+            detail,
+            "アプリロック中です。先に暗証番号を入力してください".into(),
+        ),
+        E::NoPin => no_pin_set(false),
+        E::PinAlreadySet => pick(
+            detail,
+            "アプリロックの暗証番号はすでに設定されています".into(),
+        ),
+        E::NotFound(serial) => no_such_token(&serial.grouped()),
+        E::Duplicate(serial) => pick(
+            detail,
+            format!(
+                "シリアル番号 {} のトークンはすでにあります",
+                serial.grouped()
+            ),
+        ),
+        E::Corrupt { .. } | E::UnsupportedVersion { .. } | E::KeyWrapper(_) | E::Io { .. } => pick(
+            detail.clone(),
+            format!("トークンの保存ファイルを読み書きできません（{detail}）"),
+        ),
+    }
+}
+
+fn tries_left_en(n: u32) -> String {
+    match n {
+        1 => "1 try left".into(),
+        n => format!("{n} tries left"),
+    }
+}
+
+/// What to do after a damaged vault (`Corrupt`).
+pub fn wipe_hint_corrupt() -> String {
+    pick(
+        "`softtoken wipe` starts over with an empty vault (every token is lost)".into(),
+        "`softtoken wipe` で空の状態からやり直せます（トークンはすべて失われます）".into(),
+    )
+}
+
+/// What to do after a lost key file.
+pub fn wipe_hint_key_lost() -> String {
+    pick(
+        "If the key file was lost, `softtoken wipe` starts over (every token is lost)".into(),
+        "鍵ファイルを失った場合は `softtoken wipe` でやり直せます（トークンはすべて失われます）"
+            .into(),
+    )
+}
+
+/// `--pin-stdin` / `--password-stdin` found no line.
+pub fn nothing_on_stdin(what_en: &str, what_ja: &str) -> String {
+    pick(
+        format!("expected a {what_en} on stdin, found none"),
+        format!("標準入力に{what_ja}がありません"),
+    )
 }

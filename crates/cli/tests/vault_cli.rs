@@ -282,10 +282,15 @@ fn five_wrong_pins_make_the_next_try_wait() {
     home.run(&["lock", "set", "--pin-stdin"], "2468\n");
     for left in (0..5).rev() {
         let o = home.run(&["list", "--pin-stdin"], "0000\n");
-        assert_fails(&o, 1, &format!("{left} tries left"));
+        // English plurals right: "1 try left".
+        let left = match left {
+            1 => "1 try left".to_string(),
+            n => format!("{n} tries left"),
+        };
+        assert_fails(&o, 1, &left);
     }
     let o = home.run(&["list", "--pin-stdin"], "2468\n");
-    assert_fails(&o, 1, "try again in 30 s");
+    assert_fails(&o, 1, "try again in 30 seconds");
 }
 
 #[test]
@@ -589,4 +594,67 @@ fn a_dead_server_does_not_fail_list_or_show() {
     let o = home.run_env(&["list", "--offline"], "", &online);
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(err(&o), "", "{}", err(&o));
+}
+
+/// Issue 16 item 2: `lock`, `delete` and `wipe` speak Japanese under `LANG=ja_JP.UTF-8`,
+/// with the guides' words (アプリロック, 暗証番号, シリアル番号, トークン), errors included.
+#[test]
+fn lock_delete_and_wipe_speak_japanese() {
+    let home = Home::new();
+    let t = token("Bank", "", 6);
+    home.with_tokens(std::slice::from_ref(&t));
+    let ja = [("LANG", "ja_JP.UTF-8")];
+
+    let o = home.run_env(&["lock", "set", "--pin-stdin"], "12a4\n", &ja);
+    assert_fails(&o, 2, "暗証番号は半角数字");
+    let o = home.run_env(&["lock", "set", "--pin-stdin"], "2468\n", &ja);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains("アプリロックを設定しました"),
+        "{}",
+        err(&o)
+    );
+    let o = home.run_env(&["lock", "set", "--pin-stdin"], "1357\n", &ja);
+    assert_fails(&o, 1, "すでに設定されています");
+    let o = home.run_env(&["list", "--pin-stdin"], "0000\n", &ja);
+    assert_fails(&o, 1, "暗証番号が違います（あと4回）");
+    let o = home.run_env(&["list", "--pin-stdin"], "", &ja);
+    assert_fails(&o, 2, "標準入力に暗証番号がありません");
+    let o = home.run_env(&["lock", "change", "--pin-stdin"], "2468\n1357\n", &ja);
+    assert!(err(&o).contains("暗証番号を変更しました"), "{}", err(&o));
+    let o = home.run_env(&["lock", "off", "--pin-stdin"], "1357\n", &ja);
+    assert!(
+        err(&o).contains("アプリロックを解除しました"),
+        "{}",
+        err(&o)
+    );
+    let o = home.run_env(&["lock", "off", "--pin-stdin"], "", &ja);
+    assert_fails(&o, 1, "暗証番号は設定されていません");
+
+    let o = home.run_env(&["delete", t.serial.as_str()], "", &ja);
+    assert!(o.status.success(), "{}", err(&o));
+    let said = err(&o);
+    assert!(
+        said.contains("シリアル番号")
+            && said.contains(&t.serial.grouped())
+            && said.contains("削除しました"),
+        "{said}"
+    );
+    let o = home.run_env(&["delete", t.serial.as_str()], "", &ja);
+    assert_fails(&o, 1, "のトークンはありません");
+
+    let o = home.run_env(&["wipe"], "n\n", &ja);
+    assert_fails(&o, 1, "何も削除していません");
+    assert!(
+        err(&o).contains("トークンをすべて削除しますか"),
+        "{}",
+        err(&o)
+    );
+    let o = home.run_env(&["wipe"], "y\n", &ja);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains("すべてのトークンと暗証番号を削除しました"),
+        "{}",
+        err(&o)
+    );
 }

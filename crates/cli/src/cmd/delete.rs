@@ -5,6 +5,7 @@ use softtoken_core::protocol::Serial;
 
 use super::vault::{self, PinReader};
 use crate::failure::Failure;
+use crate::msg;
 
 /// Arguments of `softtoken delete`.
 #[derive(Parser)]
@@ -21,6 +22,6 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let serial = Serial::parse(&args.serial).map_err(|e| Failure::BadInput(e.to_string()))?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     store.delete(&serial).map_err(vault::store_failure)?;
-    eprintln!("deleted token {}", serial.grouped());
+    eprintln!("{}", msg::deleted(&serial.grouped()));
     Ok(())
 }

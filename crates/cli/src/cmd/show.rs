@@ -96,9 +96,7 @@ fn pick(store: &TokenStore, wanted: Option<&Serial>) -> Result<Vec<TokenInfo>, F
             let token = tokens
                 .into_iter()
                 .find(|t| &t.serial == serial)
-                .ok_or_else(|| {
-                    Failure::Rejected(format!("no token {} in the vault", serial.grouped()))
-                })?;
+                .ok_or_else(|| Failure::Rejected(msg::no_such_token(&serial.grouped())))?;
             if token.state.is_dead() {
                 return Err(Failure::Rejected(msg::dead_token(
                     token.state,

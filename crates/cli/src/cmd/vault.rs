@@ -11,6 +11,7 @@ use softtoken_core::{FileKeyWrapper, KeyWrapError, StoreError, TokenStore};
 use zeroize::Zeroizing;
 
 use crate::failure::Failure;
+use crate::msg;
 
 /// The vault's file name inside the data directory (its key file is `tokens.key`).
 pub const VAULT_FILE: &str = "tokens.vault";
@@ -82,7 +83,7 @@ pub fn open() -> Result<TokenStore, Failure> {
 pub fn open_unlocked(pins: &mut PinReader) -> Result<TokenStore, Failure> {
     let mut store = open()?;
     if store.is_locked() {
-        let pin = pins.read("PIN: ")?;
+        let pin = pins.read(&msg::pin_prompt())?;
         store.unlock(&pin).map_err(store_failure)?;
     }
     Ok(store)
@@ -101,7 +102,7 @@ impl PinReader {
     pub fn new(from_stdin: bool) -> Self {
         PinReader {
             from_stdin,
-            what: ("PIN", "PIN", "--pin-stdin"),
+            what: ("PIN", "暗証番号", "--pin-stdin"),
         }
     }
 
@@ -117,7 +118,7 @@ impl PinReader {
     pub fn read(&mut self, prompt: &str) -> Result<Zeroizing<String>, Failure> {
         if self.from_stdin {
             let line = read_stdin_line()?.ok_or_else(|| {
-                Failure::BadInput(format!("expected a {} on stdin, found none", self.what.0))
+                Failure::BadInput(msg::nothing_on_stdin(self.what.0, self.what.1))
             })?;
             return Ok(line);
         }
@@ -141,9 +142,9 @@ impl PinReader {
     pub fn read_new(&mut self, prompt: &str) -> Result<Zeroizing<String>, Failure> {
         let pin = self.read(prompt)?;
         if !self.from_stdin {
-            let again = self.read("Repeat the new PIN: ")?;
+            let again = self.read(&msg::repeat_pin_prompt())?;
             if *again != *pin {
-                return Err(Failure::BadInput("the two PINs differ".into()));
+                return Err(Failure::BadInput(msg::pins_differ()));
             }
         }
         Ok(pin)
@@ -167,7 +168,7 @@ pub fn read_stdin_line() -> Result<Option<Zeroizing<String>>, Failure> {
 
 /// Asks a yes/no question on stderr and reads the answer from stdin.
 pub fn confirm(question: &str) -> Result<bool, Failure> {
-    eprint!("{question} [y/N] ");
+    eprint!("{question} {} ", msg::yes_no());
     let _ = io::stderr().flush();
     let answer = read_stdin_line()?.unwrap_or_default();
     if !io::stdin().is_terminal() {
@@ -195,15 +196,19 @@ pub fn now_unix_ms() -> Result<i64, Failure> {
 /// The message and exit status for a vault error.
 pub fn store_failure(e: StoreError) -> Failure {
     match e {
-        StoreError::InvalidPin => Failure::BadInput(e.to_string()),
+        StoreError::InvalidPin => Failure::BadInput(msg::store_error(&e)),
         StoreError::Corrupt { .. } => Failure::Rejected(format!(
-            "{e}. `softtoken wipe` starts over with an empty vault (every token is lost)"
+            "{}. {}",
+            msg::store_error(&e),
+            msg::wipe_hint_corrupt()
         )),
         // Wiping over a key file that is only unreadable for now would lose tokens that
         // fixing the file (its owner, its mode, the disk) would have kept.
         StoreError::KeyWrapper(KeyWrapError::KeyLost { .. }) => Failure::Rejected(format!(
-            "{e}. If the key file was lost, `softtoken wipe` starts over (every token is lost)"
+            "{}. {}",
+            msg::store_error(&e),
+            msg::wipe_hint_key_lost()
         )),
-        _ => Failure::Rejected(e.to_string()),
+        _ => Failure::Rejected(msg::store_error(&e)),
     }
 }
