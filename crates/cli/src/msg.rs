@@ -43,6 +43,10 @@ pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Lang {
 }
 
 fn lang() -> Lang {
+    #[cfg(test)]
+    if let Some(forced) = tests::FORCED.with(std::cell::Cell::get) {
+        return forced;
+    }
     LANG.get().copied().unwrap_or(Lang::En)
 }
 
@@ -213,47 +217,6 @@ pub fn no_terminal(what_en: &str, what_ja: &str, reason: &str, flag: &str) -> St
         format!("cannot read the {what_en} from a terminal ({reason}); use {flag}"),
         format!("端末から{what_ja}を読めません（{reason}）。{flag} を使ってください"),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_string())
-        }
-    }
-
-    #[test]
-    fn english_plurals_are_right() {
-        // No `init` in unit tests: English.
-        assert_eq!(tries_left(1), "1 try left");
-        assert_eq!(tries_left(2), "2 tries left");
-        assert_eq!(tries_left(0), "0 tries left");
-    }
-
-    #[test]
-    fn the_locale_picks_the_language_in_posix_order() {
-        assert_eq!(from_locale(env(&[("LANG", "ja_JP.UTF-8")])), Lang::Ja);
-        assert_eq!(from_locale(env(&[("LANG", "en_US.UTF-8")])), Lang::En);
-        assert_eq!(from_locale(env(&[])), Lang::En);
-        assert_eq!(
-            from_locale(env(&[("LC_ALL", "C"), ("LANG", "ja_JP.UTF-8")])),
-            Lang::En
-        );
-        assert_eq!(
-            from_locale(env(&[
-                ("LC_ALL", ""),
-                ("LC_MESSAGES", "ja_JP.UTF-8"),
-                ("LANG", "C")
-            ])),
-            Lang::Ja
-        );
-    }
 }
 
 /// `lock set` when a PIN is already set.
@@ -461,4 +424,149 @@ pub fn nothing_on_stdin(what_en: &str, what_ja: &str) -> String {
         format!("expected a {what_en} on stdin, found none"),
         format!("標準入力に{what_ja}がありません"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    thread_local! {
+        /// The language of this test thread (the run's is set once per process).
+        pub(super) static FORCED: std::cell::Cell<Option<Lang>> = const { std::cell::Cell::new(None) };
+    }
+
+    /// Every message of the catalogue, once in `lang`.
+    fn every_message(lang: Lang) -> Vec<String> {
+        FORCED.with(|f| f.set(Some(lang)));
+        let serial = "1234 5678 9012";
+        let store = softtoken_core::StoreError::WrongPin {
+            attempts_left: 1,
+            retry_after_seconds: 30,
+        };
+        let mut all = vec![
+            offline_note(),
+            pending_mark(),
+            nothing_to_show(),
+            no_tokens(),
+            next(),
+            tries_left(1),
+            wrong_start_password(2),
+            refreshed(serial, "x"),
+            refresh_failed(serial, "x"),
+            refresh_incomplete(1, 2),
+            clock_offset("https://bank.example", 1.5),
+            activated(serial, "Bank", "yamada"),
+            code_line("123456", 10),
+            type_first_code(),
+            start_password_prompt(),
+            pin_already_set(),
+            no_pin_set(true),
+            no_pin_set(false),
+            new_pin_prompt(),
+            current_pin_prompt(),
+            pin_prompt(),
+            repeat_pin_prompt(),
+            pins_differ(),
+            lock_on(),
+            pin_changed(),
+            lock_off(),
+            deleted(serial),
+            wipe_question("/tmp/v"),
+            nothing_deleted(),
+            wiped(),
+            no_such_token(serial),
+            store_error(&store),
+            store_error(&softtoken_core::StoreError::InvalidPin),
+            store_error(&softtoken_core::StoreError::Locked),
+            store_error(&softtoken_core::StoreError::TooSoon {
+                retry_after_seconds: 1,
+            }),
+            wipe_hint_corrupt(),
+            wipe_hint_key_lost(),
+            nothing_on_stdin("PIN", "暗証番号"),
+        ];
+        for s in [
+            TokenState::Pending,
+            TokenState::Active,
+            TokenState::Revoked,
+            TokenState::Stopped,
+            TokenState::Replaced,
+        ] {
+            all.push(state(s));
+        }
+        for s in [
+            TokenState::Revoked,
+            TokenState::Stopped,
+            TokenState::Replaced,
+        ] {
+            all.push(dead_token(s, serial, "123456789012"));
+        }
+        FORCED.with(|f| f.set(None));
+        all
+    }
+
+    #[test]
+    fn every_message_has_both_languages() {
+        let en = every_message(Lang::En);
+        let ja = every_message(Lang::Ja);
+        for (en, ja) in en.iter().zip(&ja) {
+            assert!(!en.trim().is_empty(), "an empty English message");
+            assert!(en.is_ascii(), "Japanese in the English message {en:?}");
+            assert!(
+                !ja.is_ascii(),
+                "the Japanese of {en:?} is not Japanese: {ja:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn english_plurals_of_seconds_are_right() {
+        FORCED.with(|f| f.set(Some(Lang::En)));
+        let one = store_error(&softtoken_core::StoreError::TooSoon {
+            retry_after_seconds: 1,
+        });
+        let many = store_error(&softtoken_core::StoreError::WrongPin {
+            attempts_left: 0,
+            retry_after_seconds: 30,
+        });
+        FORCED.with(|f| f.set(None));
+        assert_eq!(one, "too many wrong PINs: try again in 1 second");
+        assert_eq!(many, "wrong PIN (0 tries left; next try in 30 seconds)");
+    }
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_string())
+        }
+    }
+
+    #[test]
+    fn english_plurals_are_right() {
+        // No `init` in unit tests: English.
+        assert_eq!(tries_left(1), "1 try left");
+        assert_eq!(tries_left(2), "2 tries left");
+        assert_eq!(tries_left(0), "0 tries left");
+    }
+
+    #[test]
+    fn the_locale_picks_the_language_in_posix_order() {
+        assert_eq!(from_locale(env(&[("LANG", "ja_JP.UTF-8")])), Lang::Ja);
+        assert_eq!(from_locale(env(&[("LANG", "en_US.UTF-8")])), Lang::En);
+        assert_eq!(from_locale(env(&[])), Lang::En);
+        assert_eq!(
+            from_locale(env(&[("LC_ALL", "C"), ("LANG", "ja_JP.UTF-8")])),
+            Lang::En
+        );
+        assert_eq!(
+            from_locale(env(&[
+                ("LC_ALL", ""),
+                ("LC_MESSAGES", "ja_JP.UTF-8"),
+                ("LANG", "C")
+            ])),
+            Lang::Ja
+        );
+    }
 }
