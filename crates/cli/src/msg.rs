@@ -426,6 +426,80 @@ pub fn nothing_on_stdin(what_en: &str, what_ja: &str) -> String {
     )
 }
 
+/// An activation, provisioning or network error (core's `EnrollError`) in the user's
+/// language; what only the core knows (URLs, server details) is kept as it said it.
+pub fn enroll_error(e: &softtoken_core::enroll::EnrollError) -> String {
+    use softtoken_core::enroll::EnrollError as E;
+    let detail = e.to_string();
+    let ja = match e {
+        E::BadServerUrl { url, reason } => format!("サーバーのURL {url:?} が正しくありません（{reason}）"),
+        E::BadUri(reason) => format!("利用開始用のURIが正しくありません（{reason}）"),
+        E::InvalidStartPassword => {
+            "利用開始パスワードは半角英数字記号4～64文字です".to_string()
+        }
+        E::WrongStartPassword { attempts_left } => return wrong_start_password(*attempts_left),
+        E::EnrollmentNotFound => "このサービスIDとユーザーIDで待っている利用開始はありません。両方を確かめるか、銀行に発行を依頼してください".into(),
+        E::EnrollmentExpired => "利用開始パスワードの有効期限が切れました。銀行に再発行を依頼してください".into(),
+        E::EnrollmentLocked => "利用開始パスワードの誤りが続きました。銀行に再発行を依頼してください".into(),
+        E::UnknownService => "サーバーがこのサービスを知りません".into(),
+        E::RateLimited { retry_after_seconds } => {
+            format!("サーバーが混み合っています。{retry_after_seconds}秒後にもう一度お試しください")
+        }
+        E::Refused { url, .. } => format!("{url} が要求を受け付けませんでした（{detail}）"),
+        E::Network { url, reason } => format!("{url} に接続できません（{reason}）"),
+        E::BadCaFile { path, reason } => format!("CA証明書ファイル {path} を使えません（{reason}）"),
+        E::BadResponse { url, reason } => format!("{url} から想定外の応答がありました（{reason}）"),
+        E::Protocol(p) => format!("利用開始に失敗しました（{p}）"),
+        E::Store(store) => return store_error(store),
+    };
+    let en = match e {
+        E::RateLimited {
+            retry_after_seconds: 1,
+        } => "the server is busy; try again in 1 second".into(),
+        E::RateLimited {
+            retry_after_seconds,
+        } => format!("the server is busy; try again in {retry_after_seconds} seconds"),
+        _ => detail,
+    };
+    pick(en, ja)
+}
+
+/// `provision`: the new token's serial.
+pub fn provisioned(serial_grouped: &str, issuer: &str) -> String {
+    pick(
+        format!("Serial: {serial_grouped} ({issuer})"),
+        format!("シリアル番号: {serial_grouped}（{issuer}）"),
+    )
+}
+
+/// `provision`: what to do next.
+pub fn register_serial() -> String {
+    pick(
+        "Register this serial and code in your internet banking.".into(),
+        "このシリアル番号とワンタイムパスワードをインターネットバンキングで登録してください。"
+            .into(),
+    )
+}
+
+/// `sync-time` with no tokens.
+pub fn nothing_to_sync() -> String {
+    pick(
+        "no tokens: nothing to sync".into(),
+        "トークンがないため、時刻を合わせる相手がありません".into(),
+    )
+}
+
+/// `sync-time`: some servers did not answer.
+pub fn servers_unreachable(failed: usize, total: usize) -> String {
+    pick(
+        match total {
+            1 => format!("{failed} of 1 server could not be reached"),
+            _ => format!("{failed} of {total} servers could not be reached"),
+        },
+        format!("{total}台中{failed}台のサーバーに接続できませんでした"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -484,6 +558,14 @@ mod tests {
             wipe_hint_corrupt(),
             wipe_hint_key_lost(),
             nothing_on_stdin("PIN", "暗証番号"),
+            enroll_error(&softtoken_core::enroll::EnrollError::EnrollmentExpired),
+            enroll_error(&softtoken_core::enroll::EnrollError::RateLimited {
+                retry_after_seconds: 1,
+            }),
+            provisioned(serial, "Bank"),
+            register_serial(),
+            nothing_to_sync(),
+            servers_unreachable(1, 1),
         ];
         for s in [
             TokenState::Pending,

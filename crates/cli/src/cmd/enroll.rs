@@ -153,9 +153,9 @@ pub fn provision(args: ProvisionArgs) -> Result<(), Failure> {
     if args.json {
         return print_created(&store, &info);
     }
-    println!("Serial: {} ({})", info.serial.grouped(), info.issuer);
+    println!("{}", msg::provisioned(&info.serial.grouped(), &info.issuer));
     print_code(&store, &info)?;
-    println!("Register this serial and code in your internet banking.");
+    println!("{}", msg::register_serial());
     Ok(())
 }
 
@@ -165,7 +165,7 @@ pub fn sync_time(args: SyncArgs) -> Result<(), Failure> {
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     let outcomes = enroller.sync_time(&mut store).map_err(enroll_failure)?;
     if outcomes.is_empty() {
-        eprintln!("no tokens: nothing to sync");
+        eprintln!("{}", msg::nothing_to_sync());
         return Ok(());
     }
     let mut failed = 0;
@@ -177,14 +177,14 @@ pub fn sync_time(args: SyncArgs) -> Result<(), Failure> {
             ),
             Err(e) => {
                 failed += 1;
-                eprintln!("softtoken: {e}");
+                eprintln!("softtoken: {}", msg::enroll_error(e));
             }
         }
     }
     if failed > 0 {
-        return Err(Failure::Rejected(format!(
-            "{failed} of {} servers could not be reached",
-            outcomes.len()
+        return Err(Failure::Rejected(msg::servers_unreachable(
+            failed,
+            outcomes.len(),
         )));
     }
     Ok(())
@@ -208,7 +208,7 @@ pub fn refresh(args: SyncArgs) -> Result<(), Failure> {
             ),
             Err(e) => {
                 failed += 1;
-                eprintln!("softtoken: {e}");
+                eprintln!("softtoken: {}", msg::enroll_error(e));
             }
         }
     }
@@ -220,7 +220,7 @@ pub fn refresh(args: SyncArgs) -> Result<(), Failure> {
                 failed += 1;
                 eprintln!(
                     "softtoken: {}",
-                    msg::refresh_failed(&grouped, &e.to_string())
+                    msg::refresh_failed(&grouped, &msg::enroll_error(e))
                 );
             }
         }
@@ -322,11 +322,11 @@ fn enroll_failure(e: EnrollError) -> Failure {
         EnrollError::BadServerUrl { .. }
         | EnrollError::BadCaFile { .. }
         | EnrollError::BadUri(_)
-        | EnrollError::InvalidStartPassword => Failure::BadInput(e.to_string()),
+        | EnrollError::InvalidStartPassword => Failure::BadInput(msg::enroll_error(&e)),
         EnrollError::Store(store) => vault::store_failure(store),
         EnrollError::WrongStartPassword { attempts_left } => {
             Failure::Rejected(msg::wrong_start_password(attempts_left))
         }
-        other => Failure::Rejected(other.to_string()),
+        other => Failure::Rejected(msg::enroll_error(&other)),
     }
 }
