@@ -500,6 +500,22 @@ pub fn servers_unreachable(failed: usize, total: usize) -> String {
     )
 }
 
+/// A malformed serial number (core's `SerialError`) in the user's language.
+pub fn serial_error(e: &softtoken_core::protocol::SerialError) -> String {
+    use softtoken_core::protocol::SerialError as E;
+    let ja = match e {
+        E::Prefix => "シリアル番号は SKTS で始まります".to_string(),
+        E::Length { found } => {
+            format!("シリアル番号は12文字（SKTS と8文字）です。入力は{found}文字です")
+        }
+        E::Symbol { symbol, position } => {
+            format!("シリアル番号の{position}文字目の「{symbol}」は使えない文字です")
+        }
+        E::Check => "シリアル番号が正しくありません。入力に誤りがないかご確認ください".into(),
+    };
+    pick(e.to_string(), ja)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,6 +582,8 @@ mod tests {
             register_serial(),
             nothing_to_sync(),
             servers_unreachable(1, 1),
+            serial_error(&softtoken_core::protocol::SerialError::Check),
+            serial_error(&softtoken_core::protocol::SerialError::Length { found: 3 }),
         ];
         for s in [
             TokenState::Pending,

@@ -643,6 +643,9 @@ fn lock_delete_and_wipe_speak_japanese() {
     let o = home.run_env(&["delete", t.serial.as_str()], "", &ja);
     assert_fails(&o, 1, "のトークンはありません");
 
+    let o = home.run_env(&["delete", "SKTS1234"], "", &ja);
+    assert_fails(&o, 2, "シリアル番号は12文字");
+
     let o = home.run_env(&["wipe"], "n\n", &ja);
     assert_fails(&o, 1, "何も削除していません");
     assert!(

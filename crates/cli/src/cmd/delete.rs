@@ -19,7 +19,8 @@ pub struct Args {
 
 /// Deletes the token. Its bank must issue a new one to use OTP again.
 pub fn run(args: Args) -> Result<(), Failure> {
-    let serial = Serial::parse(&args.serial).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let serial =
+        Serial::parse(&args.serial).map_err(|e| Failure::BadInput(msg::serial_error(&e)))?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     store.delete(&serial).map_err(vault::store_failure)?;
     eprintln!("{}", msg::deleted(&serial.grouped()));

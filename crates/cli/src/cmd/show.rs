@@ -45,7 +45,9 @@ struct Shown {
 /// Shows the codes until Ctrl-C (or once, with `--once` or `--json`).
 pub fn run(args: Args) -> Result<(), Failure> {
     let wanted = match &args.serial {
-        Some(text) => Some(Serial::parse(text).map_err(|e| Failure::BadInput(e.to_string()))?),
+        Some(text) => {
+            Some(Serial::parse(text).map_err(|e| Failure::BadInput(msg::serial_error(&e)))?)
+        }
         None => None,
     };
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
