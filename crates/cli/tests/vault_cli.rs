@@ -661,3 +661,22 @@ fn lock_delete_and_wipe_speak_japanese() {
         err(&o)
     );
 }
+
+/// Issue 16 item 1: a server that takes the connection and never answers holds `list` up
+/// for the refresh budget (3 s in all), not for the 30 s a request may take otherwise.
+#[test]
+fn a_silent_server_holds_list_up_for_the_budget_only() {
+    // Bound but never accepted: the kernel completes the connection, nobody answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let home = Home::new();
+    let mut t = token("Example Bank", "", 6);
+    t.server_url = format!("http://{}", silent.local_addr().unwrap());
+    home.with_tokens(std::slice::from_ref(&t));
+    let started = std::time::Instant::now();
+    let o = home.run_env(&["list"], "", &[("SOFTTOKEN_OFFLINE", "0")]);
+    let took = started.elapsed();
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains(&t.serial.grouped()), "{}", out(&o));
+    assert!(err(&o).contains("could not ask the bank"), "{}", err(&o));
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+}
