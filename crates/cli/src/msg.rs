@@ -516,6 +516,58 @@ pub fn serial_error(e: &softtoken_core::protocol::SerialError) -> String {
     pick(e.to_string(), ja)
 }
 
+/// A bad `--service` or `--user` value; `which_en`/`which_ja` name it.
+pub fn bad_id(which_en: &str, which_ja: &str, reason: &str) -> String {
+    pick(
+        format!("{which_en}: {reason}"),
+        format!("{which_ja}が正しくありません（{reason}）"),
+    )
+}
+
+/// `activate` without a target.
+pub fn activate_target_missing() -> String {
+    pick(
+        "give --uri, or --server, --service and --user".into(),
+        "--uri、または --server・--service・--user を指定してください".into(),
+    )
+}
+
+/// A file or directory the vault needs could not be created or removed.
+pub fn file_failed(create: bool, path: &str, reason: &str) -> String {
+    match create {
+        true => pick(
+            format!("cannot create {path}: {reason}"),
+            format!("{path} を作成できません（{reason}）"),
+        ),
+        false => pick(
+            format!("cannot remove {path}: {reason}"),
+            format!("{path} を削除できません（{reason}）"),
+        ),
+    }
+}
+
+/// Reading stdin failed.
+pub fn stdin_failed(reason: &str) -> String {
+    pick(
+        format!("cannot read stdin: {reason}"),
+        format!("標準入力を読めません（{reason}）"),
+    )
+}
+
+/// No place for the vault.
+pub fn no_data_dir() -> String {
+    pick(
+        "cannot find a data directory (no HOME); set SOFTTOKEN_HOME to choose one".into(),
+        "データの保存先が見つかりません（HOME がありません）。SOFTTOKEN_HOME で指定してください"
+            .into(),
+    )
+}
+
+/// A vault error followed by what to do about it.
+pub fn with_hint(error: &str, hint: &str) -> String {
+    pick(format!("{error}. {hint}"), format!("{error}。{hint}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -583,6 +635,13 @@ mod tests {
             nothing_to_sync(),
             servers_unreachable(1, 1),
             serial_error(&softtoken_core::protocol::SerialError::Check),
+            bad_id("service ID", "サービスID", "x"),
+            activate_target_missing(),
+            file_failed(true, "/tmp/x", "x"),
+            file_failed(false, "/tmp/x", "x"),
+            stdin_failed("x"),
+            no_data_dir(),
+            with_hint("x", "y"),
             serial_error(&softtoken_core::protocol::SerialError::Length { found: 3 }),
         ];
         for s in [

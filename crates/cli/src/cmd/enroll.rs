@@ -110,15 +110,15 @@ pub fn activate(args: ActivateArgs) -> Result<(), Failure> {
         (Some(uri), ..) => ActivationTarget::from_uri(uri).map_err(enroll_failure)?,
         (None, Some(server), Some(service), Some(user)) => ActivationTarget {
             server: ServerUrl::parse(server).map_err(enroll_failure)?,
-            service: ServiceId::new(service.as_str())
-                .map_err(|e| Failure::BadInput(format!("service ID: {e}")))?,
-            user: UserId::new(user.as_str())
-                .map_err(|e| Failure::BadInput(format!("user ID: {e}")))?,
+            service: ServiceId::new(service.as_str()).map_err(|e| {
+                Failure::BadInput(msg::bad_id("service ID", "サービスID", &e.to_string()))
+            })?,
+            user: UserId::new(user.as_str()).map_err(|e| {
+                Failure::BadInput(msg::bad_id("user ID", "ユーザーID", &e.to_string()))
+            })?,
         },
         _ => {
-            return Err(Failure::BadInput(
-                "give --uri, or --server, --service and --user".into(),
-            ));
+            return Err(Failure::BadInput(msg::activate_target_missing()));
         }
     };
     let enroller = args.trust.enroller()?;
@@ -144,7 +144,7 @@ pub fn activate(args: ActivateArgs) -> Result<(), Failure> {
 pub fn provision(args: ProvisionArgs) -> Result<(), Failure> {
     let server = ServerUrl::parse(&args.server).map_err(enroll_failure)?;
     let service = ServiceId::new(args.service.as_str())
-        .map_err(|e| Failure::BadInput(format!("service ID: {e}")))?;
+        .map_err(|e| Failure::BadInput(msg::bad_id("service ID", "サービスID", &e.to_string())))?;
     let enroller = args.trust.enroller()?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     let info = enroller

@@ -23,11 +23,7 @@ pub fn data_dir() -> Result<PathBuf, Failure> {
     }
     platform_data_dir()
         .map(|d| d.join("softtoken"))
-        .ok_or_else(|| {
-            Failure::BadInput(
-                "cannot find a data directory (no HOME); set SOFTTOKEN_HOME to choose one".into(),
-            )
-        })
+        .ok_or_else(|| Failure::BadInput(msg::no_data_dir()))
 }
 
 fn var_dir(name: &str) -> Option<PathBuf> {
@@ -55,8 +51,13 @@ fn platform_data_dir() -> Option<PathBuf> {
 /// The vault file's path, creating its directory (owner-only) if needed.
 pub fn vault_path() -> Result<PathBuf, Failure> {
     let dir = data_dir()?;
-    create_private_dir(&dir)
-        .map_err(|e| Failure::Rejected(format!("cannot create {}: {e}", dir.display())))?;
+    create_private_dir(&dir).map_err(|e| {
+        Failure::Rejected(msg::file_failed(
+            true,
+            &dir.display().to_string(),
+            &e.to_string(),
+        ))
+    })?;
     Ok(dir.join(VAULT_FILE))
 }
 
@@ -157,7 +158,7 @@ pub fn read_stdin_line() -> Result<Option<Zeroizing<String>>, Failure> {
     let n = io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| Failure::BadInput(format!("cannot read stdin: {e}")))?;
+        .map_err(|e| Failure::BadInput(msg::stdin_failed(&e.to_string())))?;
     if n == 0 {
         return Ok(None);
     }
@@ -197,17 +198,15 @@ pub fn now_unix_ms() -> Result<i64, Failure> {
 pub fn store_failure(e: StoreError) -> Failure {
     match e {
         StoreError::InvalidPin => Failure::BadInput(msg::store_error(&e)),
-        StoreError::Corrupt { .. } => Failure::Rejected(format!(
-            "{}. {}",
-            msg::store_error(&e),
-            msg::wipe_hint_corrupt()
+        StoreError::Corrupt { .. } => Failure::Rejected(msg::with_hint(
+            &msg::store_error(&e),
+            &msg::wipe_hint_corrupt(),
         )),
         // Wiping over a key file that is only unreadable for now would lose tokens that
         // fixing the file (its owner, its mode, the disk) would have kept.
-        StoreError::KeyWrapper(KeyWrapError::KeyLost { .. }) => Failure::Rejected(format!(
-            "{}. {}",
-            msg::store_error(&e),
-            msg::wipe_hint_key_lost()
+        StoreError::KeyWrapper(KeyWrapError::KeyLost { .. }) => Failure::Rejected(msg::with_hint(
+            &msg::store_error(&e),
+            &msg::wipe_hint_key_lost(),
         )),
         _ => Failure::Rejected(msg::store_error(&e)),
     }

@@ -28,9 +28,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let key_path = FileKeyWrapper::path_beside(&path);
     match std::fs::remove_file(&key_path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(Failure::Rejected(format!(
-                "cannot remove {}: {e}",
-                key_path.display()
+            return Err(Failure::Rejected(msg::file_failed(
+                false,
+                &key_path.display().to_string(),
+                &e.to_string(),
             )));
         }
         _ => {}
