@@ -43,6 +43,10 @@ pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Lang {
 }
 
 fn lang() -> Lang {
+    #[cfg(test)]
+    if let Some(forced) = tests::FORCED.with(std::cell::Cell::get) {
+        return forced;
+    }
     LANG.get().copied().unwrap_or(Lang::En)
 }
 
@@ -52,6 +56,18 @@ fn pick(en: String, ja: String) -> String {
         Lang::En => en,
         Lang::Ja => ja,
     }
+}
+
+/// The one note when the refresh on open could not reach a server (offline, slow).
+pub fn offline_note() -> String {
+    pick(
+        "could not ask the bank about the tokens (offline?); showing the states last known \
+         (softtoken refresh to retry, --offline to skip)"
+            .into(),
+        "銀行にトークンの状態を確認できませんでした（オフライン？）。最後に確認した状態で表示します\
+         （再確認は softtoken refresh、確認しないときは --offline）"
+            .into(),
+    )
 }
 
 /// A token's state as a word for lists.
@@ -116,13 +132,7 @@ pub fn next() -> String {
 
 /// Tries left, plural right.
 pub fn tries_left(n: u32) -> String {
-    pick(
-        match n {
-            1 => "1 try left".into(),
-            n => format!("{n} tries left"),
-        },
-        format!("残り{n}回"),
-    )
+    pick(tries_left_en(n), format!("残り{n}回"))
 }
 
 /// The start password was wrong.
@@ -209,9 +219,479 @@ pub fn no_terminal(what_en: &str, what_ja: &str, reason: &str, flag: &str) -> St
     )
 }
 
+/// `lock set` when a PIN is already set.
+pub fn pin_already_set() -> String {
+    pick(
+        "a PIN is already set; use `softtoken lock change`".into(),
+        "アプリロックの暗証番号はすでに設定されています。変更は `softtoken lock change` で行ってください".into(),
+    )
+}
+
+/// `lock change` / `lock off` without a PIN.
+pub fn no_pin_set(hint: bool) -> String {
+    match hint {
+        true => pick(
+            "no PIN is set; use `softtoken lock set`".into(),
+            "アプリロックの暗証番号は設定されていません。設定は `softtoken lock set` で行ってください"
+                .into(),
+        ),
+        false => pick(
+            "no PIN is set".into(),
+            "アプリロックの暗証番号は設定されていません".into(),
+        ),
+    }
+}
+
+/// Prompt for a new PIN.
+pub fn new_pin_prompt() -> String {
+    pick(
+        "New PIN (1-32 digits): ".into(),
+        "新しい暗証番号（半角数字1～32桁）: ".into(),
+    )
+}
+
+/// Prompt for the current PIN.
+pub fn current_pin_prompt() -> String {
+    pick("Current PIN: ".into(), "現在の暗証番号: ".into())
+}
+
+/// Prompt for the PIN that unlocks the vault.
+pub fn pin_prompt() -> String {
+    pick("PIN: ".into(), "暗証番号: ".into())
+}
+
+/// Prompt to type the new PIN again.
+pub fn repeat_pin_prompt() -> String {
+    pick(
+        "Repeat the new PIN: ".into(),
+        "新しい暗証番号をもう一度: ".into(),
+    )
+}
+
+/// The two new PINs differ.
+pub fn pins_differ() -> String {
+    pick(
+        "the two PINs differ".into(),
+        "入力された2つの暗証番号が一致しません".into(),
+    )
+}
+
+/// `lock set` done.
+pub fn lock_on() -> String {
+    pick("PIN lock on".into(), "アプリロックを設定しました".into())
+}
+
+/// `lock change` done.
+pub fn pin_changed() -> String {
+    pick("PIN changed".into(), "暗証番号を変更しました".into())
+}
+
+/// `lock off` done.
+pub fn lock_off() -> String {
+    pick("PIN lock off".into(), "アプリロックを解除しました".into())
+}
+
+/// `delete` done.
+pub fn deleted(serial_grouped: &str) -> String {
+    pick(
+        format!("deleted token {serial_grouped}"),
+        format!("トークン（シリアル番号 {serial_grouped}）を削除しました"),
+    )
+}
+
+/// `wipe` asks first.
+pub fn wipe_question(path: &str) -> String {
+    pick(
+        format!("Delete every token in {path}? Each bank will have to issue a new one."),
+        format!(
+            "{path} のトークンをすべて削除しますか？ 各銀行で新しいトークンの利用開始が必要になります。"
+        ),
+    )
+}
+
+/// The answer hint after a yes/no question.
+pub fn yes_no() -> String {
+    pick("[y/N]".into(), "[y/N]（はい: y）".into())
+}
+
+/// `wipe` not confirmed.
+pub fn nothing_deleted() -> String {
+    pick("nothing was deleted".into(), "何も削除していません".into())
+}
+
+/// `wipe` done.
+pub fn wiped() -> String {
+    pick(
+        "wiped: the vault is empty and has no PIN".into(),
+        "すべてのトークンと暗証番号を削除しました（アプリロックは解除されています）".into(),
+    )
+}
+
+/// No such token.
+pub fn no_such_token(serial_grouped: &str) -> String {
+    pick(
+        format!("no token {serial_grouped} in the vault"),
+        format!("シリアル番号 {serial_grouped} のトークンはありません"),
+    )
+}
+
+/// A vault error (core's `StoreError`) in the user's language. `detail` is the core's
+/// English text, kept for what only it knows (paths, OS reasons).
+pub fn store_error(e: &softtoken_core::StoreError) -> String {
+    use softtoken_core::StoreError as E;
+    let detail = e.to_string();
+    match e {
+        E::InvalidPin => pick(detail, "暗証番号は半角数字（0～9）1～32桁です".into()),
+        E::WrongPin {
+            attempts_left,
+            retry_after_seconds,
+        } => {
+            let wait = |en: bool| match (*retry_after_seconds, en) {
+                (0, _) => String::new(),
+                (1, true) => "; next try in 1 second".into(),
+                (s, true) => format!("; next try in {s} seconds"),
+                (s, false) => format!("。次の入力は{s}秒後にできます"),
+            };
+            pick(
+                format!(
+                    "wrong PIN ({}{})",
+                    tries_left_en(*attempts_left),
+                    wait(true)
+                ),
+                format!("暗証番号が違います（あと{attempts_left}回{}）", wait(false)),
+            )
+        }
+        E::TooSoon {
+            retry_after_seconds,
+        } => pick(
+            match retry_after_seconds {
+                1 => "too many wrong PINs: try again in 1 second".into(),
+                s => format!("too many wrong PINs: try again in {s} seconds"),
+            },
+            format!("暗証番号の誤りが続いたため、{retry_after_seconds}秒後に再度入力してください"),
+        ),
+        E::Locked => pick(
+            detail,
+            "アプリロック中です。先に暗証番号を入力してください".into(),
+        ),
+        E::NoPin => no_pin_set(false),
+        E::PinAlreadySet => pick(
+            detail,
+            "アプリロックの暗証番号はすでに設定されています".into(),
+        ),
+        E::NotFound(serial) => no_such_token(&serial.grouped()),
+        E::Duplicate(serial) => pick(
+            detail,
+            format!(
+                "シリアル番号 {} のトークンはすでにあります",
+                serial.grouped()
+            ),
+        ),
+        E::Corrupt { .. } | E::UnsupportedVersion { .. } | E::KeyWrapper(_) | E::Io { .. } => pick(
+            detail.clone(),
+            format!("トークンの保存ファイルを読み書きできません（{detail}）"),
+        ),
+    }
+}
+
+fn tries_left_en(n: u32) -> String {
+    match n {
+        1 => "1 try left".into(),
+        n => format!("{n} tries left"),
+    }
+}
+
+/// What to do after a damaged vault (`Corrupt`).
+pub fn wipe_hint_corrupt() -> String {
+    pick(
+        "`softtoken wipe` starts over with an empty vault (every token is lost)".into(),
+        "`softtoken wipe` で空の状態からやり直せます（トークンはすべて失われます）".into(),
+    )
+}
+
+/// What to do after a lost key file.
+pub fn wipe_hint_key_lost() -> String {
+    pick(
+        "If the key file was lost, `softtoken wipe` starts over (every token is lost)".into(),
+        "鍵ファイルを失った場合は `softtoken wipe` でやり直せます（トークンはすべて失われます）"
+            .into(),
+    )
+}
+
+/// `--pin-stdin` / `--password-stdin` found no line.
+pub fn nothing_on_stdin(what_en: &str, what_ja: &str) -> String {
+    pick(
+        format!("expected a {what_en} on stdin, found none"),
+        format!("標準入力に{what_ja}がありません"),
+    )
+}
+
+/// An activation, provisioning or network error (core's `EnrollError`) in the user's
+/// language; what only the core knows (URLs, server details) is kept as it said it.
+pub fn enroll_error(e: &softtoken_core::enroll::EnrollError) -> String {
+    use softtoken_core::enroll::EnrollError as E;
+    let detail = e.to_string();
+    let ja = match e {
+        E::BadServerUrl { url, reason } => format!("サーバーのURL {url:?} が正しくありません（{reason}）"),
+        E::BadUri(reason) => format!("利用開始用のURIが正しくありません（{reason}）"),
+        E::InvalidStartPassword => {
+            "利用開始パスワードは半角英数字記号4～64文字です".to_string()
+        }
+        E::WrongStartPassword { attempts_left } => return wrong_start_password(*attempts_left),
+        E::EnrollmentNotFound => "このサービスIDとユーザーIDで待っている利用開始はありません。両方を確かめるか、銀行に発行を依頼してください".into(),
+        E::EnrollmentExpired => "利用開始パスワードの有効期限が切れました。銀行に再発行を依頼してください".into(),
+        E::EnrollmentLocked => "利用開始パスワードの誤りが続きました。銀行に再発行を依頼してください".into(),
+        E::UnknownService => "サーバーがこのサービスを知りません".into(),
+        E::RateLimited { retry_after_seconds } => {
+            format!("サーバーが混み合っています。{retry_after_seconds}秒後にもう一度お試しください")
+        }
+        E::Refused { url, .. } => format!("{url} が要求を受け付けませんでした（{detail}）"),
+        E::Network { url, reason } => format!("{url} に接続できません（{reason}）"),
+        E::BadCaFile { path, reason } => format!("CA証明書ファイル {path} を使えません（{reason}）"),
+        E::BadResponse { url, reason } => format!("{url} から想定外の応答がありました（{reason}）"),
+        E::Protocol(p) => format!("利用開始に失敗しました（{p}）"),
+        E::Store(store) => return store_error(store),
+    };
+    let en = match e {
+        E::RateLimited {
+            retry_after_seconds: 1,
+        } => "the server is busy; try again in 1 second".into(),
+        E::RateLimited {
+            retry_after_seconds,
+        } => format!("the server is busy; try again in {retry_after_seconds} seconds"),
+        _ => detail,
+    };
+    pick(en, ja)
+}
+
+/// `provision`: the new token's serial.
+pub fn provisioned(serial_grouped: &str, issuer: &str) -> String {
+    pick(
+        format!("Serial: {serial_grouped} ({issuer})"),
+        format!("シリアル番号: {serial_grouped}（{issuer}）"),
+    )
+}
+
+/// `provision`: what to do next.
+pub fn register_serial() -> String {
+    pick(
+        "Register this serial and code in your internet banking.".into(),
+        "このシリアル番号とワンタイムパスワードをインターネットバンキングで登録してください。"
+            .into(),
+    )
+}
+
+/// `sync-time` with no tokens.
+pub fn nothing_to_sync() -> String {
+    pick(
+        "no tokens: nothing to sync".into(),
+        "トークンがないため、時刻を合わせる相手がありません".into(),
+    )
+}
+
+/// `sync-time`: some servers did not answer.
+pub fn servers_unreachable(failed: usize, total: usize) -> String {
+    pick(
+        match total {
+            1 => format!("{failed} of 1 server could not be reached"),
+            _ => format!("{failed} of {total} servers could not be reached"),
+        },
+        format!("{total}台中{failed}台のサーバーに接続できませんでした"),
+    )
+}
+
+/// A malformed serial number (core's `SerialError`) in the user's language.
+pub fn serial_error(e: &softtoken_core::protocol::SerialError) -> String {
+    use softtoken_core::protocol::SerialError as E;
+    let ja = match e {
+        E::Prefix => "シリアル番号は SKTS で始まります".to_string(),
+        E::Length { found } => {
+            format!("シリアル番号は12文字（SKTS と8文字）です。入力は{found}文字です")
+        }
+        E::Symbol { symbol, position } => {
+            format!("シリアル番号の{position}文字目の「{symbol}」は使えない文字です")
+        }
+        E::Check => "シリアル番号が正しくありません。入力に誤りがないかご確認ください".into(),
+    };
+    pick(e.to_string(), ja)
+}
+
+/// A bad `--service` or `--user` value; `which_en`/`which_ja` name it.
+pub fn bad_id(which_en: &str, which_ja: &str, reason: &str) -> String {
+    pick(
+        format!("{which_en}: {reason}"),
+        format!("{which_ja}が正しくありません（{reason}）"),
+    )
+}
+
+/// `activate` without a target.
+pub fn activate_target_missing() -> String {
+    pick(
+        "give --uri, or --server, --service and --user".into(),
+        "--uri、または --server・--service・--user を指定してください".into(),
+    )
+}
+
+/// A file or directory the vault needs could not be created or removed.
+pub fn file_failed(create: bool, path: &str, reason: &str) -> String {
+    match create {
+        true => pick(
+            format!("cannot create {path}: {reason}"),
+            format!("{path} を作成できません（{reason}）"),
+        ),
+        false => pick(
+            format!("cannot remove {path}: {reason}"),
+            format!("{path} を削除できません（{reason}）"),
+        ),
+    }
+}
+
+/// Reading stdin failed.
+pub fn stdin_failed(reason: &str) -> String {
+    pick(
+        format!("cannot read stdin: {reason}"),
+        format!("標準入力を読めません（{reason}）"),
+    )
+}
+
+/// No place for the vault.
+pub fn no_data_dir() -> String {
+    pick(
+        "cannot find a data directory (no HOME); set SOFTTOKEN_HOME to choose one".into(),
+        "データの保存先が見つかりません（HOME がありません）。SOFTTOKEN_HOME で指定してください"
+            .into(),
+    )
+}
+
+/// A vault error followed by what to do about it.
+pub fn with_hint(error: &str, hint: &str) -> String {
+    pick(format!("{error}. {hint}"), format!("{error}。{hint}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// The language of this test thread (the run's is set once per process).
+        pub(super) static FORCED: std::cell::Cell<Option<Lang>> = const { std::cell::Cell::new(None) };
+    }
+
+    /// Every message of the catalogue, once in `lang`.
+    fn every_message(lang: Lang) -> Vec<String> {
+        FORCED.with(|f| f.set(Some(lang)));
+        let serial = "1234 5678 9012";
+        let store = softtoken_core::StoreError::WrongPin {
+            attempts_left: 1,
+            retry_after_seconds: 30,
+        };
+        let mut all = vec![
+            offline_note(),
+            pending_mark(),
+            nothing_to_show(),
+            no_tokens(),
+            next(),
+            tries_left(1),
+            wrong_start_password(2),
+            refreshed(serial, "x"),
+            refresh_failed(serial, "x"),
+            refresh_incomplete(1, 2),
+            clock_offset("https://bank.example", 1.5),
+            activated(serial, "Bank", "yamada"),
+            code_line("123456", 10),
+            type_first_code(),
+            start_password_prompt(),
+            pin_already_set(),
+            no_pin_set(true),
+            no_pin_set(false),
+            new_pin_prompt(),
+            current_pin_prompt(),
+            pin_prompt(),
+            repeat_pin_prompt(),
+            pins_differ(),
+            lock_on(),
+            pin_changed(),
+            lock_off(),
+            deleted(serial),
+            wipe_question("/tmp/v"),
+            nothing_deleted(),
+            wiped(),
+            no_such_token(serial),
+            store_error(&store),
+            store_error(&softtoken_core::StoreError::InvalidPin),
+            store_error(&softtoken_core::StoreError::Locked),
+            store_error(&softtoken_core::StoreError::TooSoon {
+                retry_after_seconds: 1,
+            }),
+            wipe_hint_corrupt(),
+            wipe_hint_key_lost(),
+            nothing_on_stdin("PIN", "暗証番号"),
+            enroll_error(&softtoken_core::enroll::EnrollError::EnrollmentExpired),
+            enroll_error(&softtoken_core::enroll::EnrollError::RateLimited {
+                retry_after_seconds: 1,
+            }),
+            provisioned(serial, "Bank"),
+            register_serial(),
+            nothing_to_sync(),
+            servers_unreachable(1, 1),
+            serial_error(&softtoken_core::protocol::SerialError::Check),
+            bad_id("service ID", "サービスID", "x"),
+            activate_target_missing(),
+            file_failed(true, "/tmp/x", "x"),
+            file_failed(false, "/tmp/x", "x"),
+            stdin_failed("x"),
+            no_data_dir(),
+            with_hint("x", "y"),
+            serial_error(&softtoken_core::protocol::SerialError::Length { found: 3 }),
+        ];
+        for s in [
+            TokenState::Pending,
+            TokenState::Active,
+            TokenState::Revoked,
+            TokenState::Stopped,
+            TokenState::Replaced,
+        ] {
+            all.push(state(s));
+        }
+        for s in [
+            TokenState::Revoked,
+            TokenState::Stopped,
+            TokenState::Replaced,
+        ] {
+            all.push(dead_token(s, serial, "123456789012"));
+        }
+        FORCED.with(|f| f.set(None));
+        all
+    }
+
+    #[test]
+    fn every_message_has_both_languages() {
+        let en = every_message(Lang::En);
+        let ja = every_message(Lang::Ja);
+        for (en, ja) in en.iter().zip(&ja) {
+            assert!(!en.trim().is_empty(), "an empty English message");
+            assert!(en.is_ascii(), "Japanese in the English message {en:?}");
+            assert!(
+                !ja.is_ascii(),
+                "the Japanese of {en:?} is not Japanese: {ja:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn english_plurals_of_seconds_are_right() {
+        FORCED.with(|f| f.set(Some(Lang::En)));
+        let one = store_error(&softtoken_core::StoreError::TooSoon {
+            retry_after_seconds: 1,
+        });
+        let many = store_error(&softtoken_core::StoreError::WrongPin {
+            attempts_left: 0,
+            retry_after_seconds: 30,
+        });
+        FORCED.with(|f| f.set(None));
+        assert_eq!(one, "too many wrong PINs: try again in 1 second");
+        assert_eq!(many, "wrong PIN (0 tries left; next try in 30 seconds)");
+    }
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {

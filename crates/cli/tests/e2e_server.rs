@@ -382,3 +382,45 @@ fn refresh_learns_every_state_from_the_server() {
     assert_eq!(state(home, &first_serial), "replaced");
     assert_eq!(state(home, &second_serial), "stopped");
 }
+
+/// Issue 16 item 1: `show` refreshes the states when it opens the vault. A token the bank
+/// revokes stops showing a code on the next plain `softtoken show --once`, which says why,
+/// with no `softtoken refresh` in between; `--offline` skips the asking.
+#[test]
+fn show_learns_a_revocation_on_open() {
+    let server = start_server();
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let token = activate(&server, home, "ito", "start-4444");
+    let serial = token["serial"].as_str().unwrap().to_string();
+    let grouped = softtoken_core::protocol::Serial::parse(&serial)
+        .unwrap()
+        .grouped();
+    let o = softtoken(home, &["--lang", "en", "show", "--once"], "");
+    assert!(ok(&o).contains(&grouped), "{}", ok(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "",
+        "no note when online"
+    );
+
+    let (status, body) = server.bank(&format!("/tokens/{serial}/revoke"), json!({}));
+    assert_eq!(status, 200, "{body}");
+
+    // Without asking, the vault still believes the token alive.
+    let o = softtoken(home, &["--lang", "en", "show", "--once", "--offline"], "");
+    assert!(ok(&o).contains(&grouped), "{}", ok(&o));
+
+    let o = softtoken(home, &["--lang", "en", "show", "--once"], "");
+    let shown = ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !shown.contains(&grouped),
+        "a revoked token shows no code: {shown}"
+    );
+    assert!(
+        err.contains("revoked") && err.contains(&format!("softtoken delete {serial}")),
+        "{err}"
+    );
+    assert_eq!(state(home, &serial), "revoked");
+}

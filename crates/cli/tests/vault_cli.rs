@@ -40,6 +40,8 @@ impl Home {
         for name in ["LC_ALL", "LC_MESSAGES", "LANG"] {
             command.env_remove(name);
         }
+        // These tokens' servers do not exist: no refresh on open unless a test asks for it.
+        command.env("SOFTTOKEN_OFFLINE", "1");
         command.envs(env.iter().copied());
         let mut child = command
             .args(args)
@@ -280,10 +282,15 @@ fn five_wrong_pins_make_the_next_try_wait() {
     home.run(&["lock", "set", "--pin-stdin"], "2468\n");
     for left in (0..5).rev() {
         let o = home.run(&["list", "--pin-stdin"], "0000\n");
-        assert_fails(&o, 1, &format!("{left} tries left"));
+        // English plurals right: "1 try left".
+        let left = match left {
+            1 => "1 try left".to_string(),
+            n => format!("{n} tries left"),
+        };
+        assert_fails(&o, 1, &left);
     }
     let o = home.run(&["list", "--pin-stdin"], "2468\n");
-    assert_fails(&o, 1, "try again in 30 s");
+    assert_fails(&o, 1, "try again in 30 seconds");
 }
 
 #[test]
@@ -529,6 +536,7 @@ fn live_show_fits_80_columns_and_redraws_cleanly() {
         .arg("2.5")
         .args([env!("CARGO_BIN_EXE_softtoken"), "--lang", "ja", "show"])
         .env("SOFTTOKEN_HOME", home.dir.path())
+        .env("SOFTTOKEN_OFFLINE", "1")
         .output()
         .expect("run python3");
     assert!(o.status.success(), "{}", err(&o));
@@ -547,4 +555,128 @@ fn live_show_fits_80_columns_and_redraws_cleanly() {
         "{rows:?}"
     );
     assert!(drawn[1].starts_with(&short.serial.grouped()), "{rows:?}");
+}
+
+/// Issue 16 item 1: `list` and `show` refresh on open, best-effort: a server that does not
+/// answer costs one note on stderr (in the user's language), never the command, and
+/// `--json` stdout stays clean JSON.
+#[test]
+fn a_dead_server_does_not_fail_list_or_show() {
+    let home = Home::new();
+    let mut t = token("Example Bank", "", 6);
+    // Nothing listens on port 1: the connection is refused at once.
+    t.server_url = "http://127.0.0.1:1".into();
+    home.with_tokens(&[t.clone()]);
+    let online = [("SOFTTOKEN_OFFLINE", "0")];
+
+    let o = home.run_env(&["list"], "", &online);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains(&t.serial.grouped()), "{}", out(&o));
+    assert!(err(&o).contains("could not ask the bank"), "{}", err(&o));
+    assert_eq!(err(&o).lines().count(), 1, "one note: {}", err(&o));
+
+    let o = home.run_env(&["list", "--json"], "", &online);
+    assert!(o.status.success(), "{}", err(&o));
+    let rows: serde_json::Value = serde_json::from_str(&out(&o)).expect("JSON on stdout");
+    assert_eq!(rows[0]["state"], "active");
+    assert!(err(&o).contains("could not ask the bank"), "{}", err(&o));
+
+    let ja = [("SOFTTOKEN_OFFLINE", "0"), ("LANG", "ja_JP.UTF-8")];
+    let o = home.run_env(&["show", "--once"], "", &ja);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains("銀行にトークンの状態を確認できませんでした"),
+        "{}",
+        err(&o)
+    );
+
+    // --offline asks nobody, so there is nothing to note.
+    let o = home.run_env(&["list", "--offline"], "", &online);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(err(&o), "", "{}", err(&o));
+}
+
+/// Issue 16 item 2: `lock`, `delete` and `wipe` speak Japanese under `LANG=ja_JP.UTF-8`,
+/// with the guides' words (アプリロック, 暗証番号, シリアル番号, トークン), errors included.
+#[test]
+fn lock_delete_and_wipe_speak_japanese() {
+    let home = Home::new();
+    let t = token("Bank", "", 6);
+    home.with_tokens(std::slice::from_ref(&t));
+    let ja = [("LANG", "ja_JP.UTF-8")];
+
+    let o = home.run_env(&["lock", "set", "--pin-stdin"], "12a4\n", &ja);
+    assert_fails(&o, 2, "暗証番号は半角数字");
+    let o = home.run_env(&["lock", "set", "--pin-stdin"], "2468\n", &ja);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains("アプリロックを設定しました"),
+        "{}",
+        err(&o)
+    );
+    let o = home.run_env(&["lock", "set", "--pin-stdin"], "1357\n", &ja);
+    assert_fails(&o, 1, "すでに設定されています");
+    let o = home.run_env(&["list", "--pin-stdin"], "0000\n", &ja);
+    assert_fails(&o, 1, "暗証番号が違います（あと4回）");
+    let o = home.run_env(&["list", "--pin-stdin"], "", &ja);
+    assert_fails(&o, 2, "標準入力に暗証番号がありません");
+    let o = home.run_env(&["lock", "change", "--pin-stdin"], "2468\n1357\n", &ja);
+    assert!(err(&o).contains("暗証番号を変更しました"), "{}", err(&o));
+    let o = home.run_env(&["lock", "off", "--pin-stdin"], "1357\n", &ja);
+    assert!(
+        err(&o).contains("アプリロックを解除しました"),
+        "{}",
+        err(&o)
+    );
+    let o = home.run_env(&["lock", "off", "--pin-stdin"], "", &ja);
+    assert_fails(&o, 1, "暗証番号は設定されていません");
+
+    let o = home.run_env(&["delete", t.serial.as_str()], "", &ja);
+    assert!(o.status.success(), "{}", err(&o));
+    let said = err(&o);
+    assert!(
+        said.contains("シリアル番号")
+            && said.contains(&t.serial.grouped())
+            && said.contains("削除しました"),
+        "{said}"
+    );
+    let o = home.run_env(&["delete", t.serial.as_str()], "", &ja);
+    assert_fails(&o, 1, "のトークンはありません");
+
+    let o = home.run_env(&["delete", "SKTS1234"], "", &ja);
+    assert_fails(&o, 2, "シリアル番号は12文字");
+
+    let o = home.run_env(&["wipe"], "n\n", &ja);
+    assert_fails(&o, 1, "何も削除していません");
+    assert!(
+        err(&o).contains("トークンをすべて削除しますか"),
+        "{}",
+        err(&o)
+    );
+    let o = home.run_env(&["wipe"], "y\n", &ja);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains("すべてのトークンと暗証番号を削除しました"),
+        "{}",
+        err(&o)
+    );
+}
+
+/// Issue 16 item 1: a server that takes the connection and never answers holds `list` up
+/// for the refresh budget (3 s in all), not for the 30 s a request may take otherwise.
+#[test]
+fn a_silent_server_holds_list_up_for_the_budget_only() {
+    // Bound but never accepted: the kernel completes the connection, nobody answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let home = Home::new();
+    let mut t = token("Example Bank", "", 6);
+    t.server_url = format!("http://{}", silent.local_addr().unwrap());
+    home.with_tokens(std::slice::from_ref(&t));
+    let started = std::time::Instant::now();
+    let o = home.run_env(&["list"], "", &[("SOFTTOKEN_OFFLINE", "0")]);
+    let took = started.elapsed();
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains(&t.serial.grouped()), "{}", out(&o));
+    assert!(err(&o).contains("could not ask the bank"), "{}", err(&o));
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
 }

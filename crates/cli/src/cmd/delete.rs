@@ -5,6 +5,7 @@ use softtoken_core::protocol::Serial;
 
 use super::vault::{self, PinReader};
 use crate::failure::Failure;
+use crate::msg;
 
 /// Arguments of `softtoken delete`.
 #[derive(Parser)]
@@ -18,9 +19,10 @@ pub struct Args {
 
 /// Deletes the token. Its bank must issue a new one to use OTP again.
 pub fn run(args: Args) -> Result<(), Failure> {
-    let serial = Serial::parse(&args.serial).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let serial =
+        Serial::parse(&args.serial).map_err(|e| Failure::BadInput(msg::serial_error(&e)))?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     store.delete(&serial).map_err(vault::store_failure)?;
-    eprintln!("deleted token {}", serial.grouped());
+    eprintln!("{}", msg::deleted(&serial.grouped()));
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! from a bank's server and keeping its clock offset fresh.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser};
 use serde::Serialize;
@@ -109,15 +110,15 @@ pub fn activate(args: ActivateArgs) -> Result<(), Failure> {
         (Some(uri), ..) => ActivationTarget::from_uri(uri).map_err(enroll_failure)?,
         (None, Some(server), Some(service), Some(user)) => ActivationTarget {
             server: ServerUrl::parse(server).map_err(enroll_failure)?,
-            service: ServiceId::new(service.as_str())
-                .map_err(|e| Failure::BadInput(format!("service ID: {e}")))?,
-            user: UserId::new(user.as_str())
-                .map_err(|e| Failure::BadInput(format!("user ID: {e}")))?,
+            service: ServiceId::new(service.as_str()).map_err(|e| {
+                Failure::BadInput(msg::bad_id("service ID", "サービスID", &e.to_string()))
+            })?,
+            user: UserId::new(user.as_str()).map_err(|e| {
+                Failure::BadInput(msg::bad_id("user ID", "ユーザーID", &e.to_string()))
+            })?,
         },
         _ => {
-            return Err(Failure::BadInput(
-                "give --uri, or --server, --service and --user".into(),
-            ));
+            return Err(Failure::BadInput(msg::activate_target_missing()));
         }
     };
     let enroller = args.trust.enroller()?;
@@ -143,7 +144,7 @@ pub fn activate(args: ActivateArgs) -> Result<(), Failure> {
 pub fn provision(args: ProvisionArgs) -> Result<(), Failure> {
     let server = ServerUrl::parse(&args.server).map_err(enroll_failure)?;
     let service = ServiceId::new(args.service.as_str())
-        .map_err(|e| Failure::BadInput(format!("service ID: {e}")))?;
+        .map_err(|e| Failure::BadInput(msg::bad_id("service ID", "サービスID", &e.to_string())))?;
     let enroller = args.trust.enroller()?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     let info = enroller
@@ -152,9 +153,9 @@ pub fn provision(args: ProvisionArgs) -> Result<(), Failure> {
     if args.json {
         return print_created(&store, &info);
     }
-    println!("Serial: {} ({})", info.serial.grouped(), info.issuer);
+    println!("{}", msg::provisioned(&info.serial.grouped(), &info.issuer));
     print_code(&store, &info)?;
-    println!("Register this serial and code in your internet banking.");
+    println!("{}", msg::register_serial());
     Ok(())
 }
 
@@ -164,7 +165,7 @@ pub fn sync_time(args: SyncArgs) -> Result<(), Failure> {
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     let outcomes = enroller.sync_time(&mut store).map_err(enroll_failure)?;
     if outcomes.is_empty() {
-        eprintln!("no tokens: nothing to sync");
+        eprintln!("{}", msg::nothing_to_sync());
         return Ok(());
     }
     let mut failed = 0;
@@ -176,14 +177,14 @@ pub fn sync_time(args: SyncArgs) -> Result<(), Failure> {
             ),
             Err(e) => {
                 failed += 1;
-                eprintln!("softtoken: {e}");
+                eprintln!("softtoken: {}", msg::enroll_error(e));
             }
         }
     }
     if failed > 0 {
-        return Err(Failure::Rejected(format!(
-            "{failed} of {} servers could not be reached",
-            outcomes.len()
+        return Err(Failure::Rejected(msg::servers_unreachable(
+            failed,
+            outcomes.len(),
         )));
     }
     Ok(())
@@ -207,7 +208,7 @@ pub fn refresh(args: SyncArgs) -> Result<(), Failure> {
             ),
             Err(e) => {
                 failed += 1;
-                eprintln!("softtoken: {e}");
+                eprintln!("softtoken: {}", msg::enroll_error(e));
             }
         }
     }
@@ -219,7 +220,7 @@ pub fn refresh(args: SyncArgs) -> Result<(), Failure> {
                 failed += 1;
                 eprintln!(
                     "softtoken: {}",
-                    msg::refresh_failed(&grouped, &e.to_string())
+                    msg::refresh_failed(&grouped, &msg::enroll_error(e))
                 );
             }
         }
@@ -264,17 +265,68 @@ fn print_code(store: &TokenStore, info: &TokenInfo) -> Result<(), Failure> {
     Ok(())
 }
 
+/// How long `list` and `show` wait for the servers when they refresh on open, in all.
+const OPEN_REFRESH_BUDGET: Duration = Duration::from_secs(3);
+
+/// Whether `list` and `show` ask the servers first, and whom to trust when they do.
+#[derive(Args)]
+pub struct OnOpen {
+    /// Do not ask the servers what became of the tokens first (no network at all;
+    /// SOFTTOKEN_OFFLINE=1 does the same).
+    #[arg(long, env = "SOFTTOKEN_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
+    offline: bool,
+    /// Trusted certificates.
+    #[command(flatten)]
+    trust: Trust,
+}
+
+/// The core's refresh (clock offsets, then token states) when a command opens the vault,
+/// best-effort: at most [`OPEN_REFRESH_BUDGET`] in all, once per run, and never a failure
+/// of the command: what could not be learned is one note on stderr and the states stay as
+/// recorded. Only a vault error fails (the vault is then not usable anyway).
+pub fn refresh_on_open(store: &mut TokenStore, on_open: &OnOpen) -> Result<(), Failure> {
+    if on_open.offline {
+        return Ok(());
+    }
+    let live = store
+        .tokens()
+        .map_err(vault::store_failure)?
+        .iter()
+        .any(|t| !t.state.is_dead());
+    if !live {
+        return Ok(());
+    }
+    let enroller =
+        Enroller::over_https(on_open.trust.ca_file.as_deref(), Some(OPEN_REFRESH_BUDGET))
+            .map_err(enroll_failure)?;
+    match enroller.refresh(store) {
+        Ok(refresh) => {
+            let failed = refresh.time.iter().filter(|t| t.result.is_err()).count()
+                + refresh.status.iter().filter(|s| s.result.is_err()).count();
+            if failed > 0 {
+                eprintln!("softtoken: {}", msg::offline_note());
+            }
+            Ok(())
+        }
+        Err(EnrollError::Store(e)) => Err(vault::store_failure(e)),
+        Err(_) => {
+            eprintln!("softtoken: {}", msg::offline_note());
+            Ok(())
+        }
+    }
+}
+
 /// Malformed input is status 2; everything the server or network said is status 1.
 fn enroll_failure(e: EnrollError) -> Failure {
     match e {
         EnrollError::BadServerUrl { .. }
         | EnrollError::BadCaFile { .. }
         | EnrollError::BadUri(_)
-        | EnrollError::InvalidStartPassword => Failure::BadInput(e.to_string()),
+        | EnrollError::InvalidStartPassword => Failure::BadInput(msg::enroll_error(&e)),
         EnrollError::Store(store) => vault::store_failure(store),
         EnrollError::WrongStartPassword { attempts_left } => {
             Failure::Rejected(msg::wrong_start_password(attempts_left))
         }
-        other => Failure::Rejected(other.to_string()),
+        other => Failure::Rejected(msg::enroll_error(&other)),
     }
 }

@@ -16,6 +16,9 @@ pub struct Args {
     /// Read the PIN from stdin (one line) instead of the terminal.
     #[arg(long)]
     pin_stdin: bool,
+    /// Refresh the token states first (unless `--offline`).
+    #[command(flatten)]
+    on_open: super::enroll::OnOpen,
 }
 
 #[derive(Serialize)]
@@ -34,7 +37,8 @@ struct Row<'a> {
 
 /// Prints one line per token (or JSON).
 pub fn run(args: Args) -> Result<(), Failure> {
-    let store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
+    let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
+    super::enroll::refresh_on_open(&mut store, &args.on_open)?;
     let tokens = store.tokens().map_err(vault::store_failure)?;
     if args.json {
         let rows: Vec<Row<'_>> = tokens

@@ -4,6 +4,7 @@ use clap::{Args as ClapArgs, Subcommand};
 
 use super::vault::{self, PinReader};
 use crate::failure::Failure;
+use crate::msg;
 
 /// The `lock` subcommands.
 #[derive(Subcommand)]
@@ -30,35 +31,31 @@ pub fn run(command: Command) -> Result<(), Failure> {
         Command::Set(a) => {
             let mut store = vault::open()?;
             if store.has_pin() {
-                return Err(Failure::Rejected(
-                    "a PIN is already set; use `softtoken lock change`".into(),
-                ));
+                return Err(Failure::Rejected(msg::pin_already_set()));
             }
-            let pin = PinReader::new(a.pin_stdin).read_new("New PIN (1-32 digits): ")?;
+            let pin = PinReader::new(a.pin_stdin).read_new(&msg::new_pin_prompt())?;
             store.set_pin(&pin).map_err(vault::store_failure)?;
-            eprintln!("PIN lock on");
+            eprintln!("{}", msg::lock_on());
         }
         Command::Change(a) => {
             let mut store = vault::open()?;
             if !store.has_pin() {
-                return Err(Failure::Rejected(
-                    "no PIN is set; use `softtoken lock set`".into(),
-                ));
+                return Err(Failure::Rejected(msg::no_pin_set(true)));
             }
             let mut pins = PinReader::new(a.pin_stdin);
-            let old = pins.read("Current PIN: ")?;
-            let new = pins.read_new("New PIN (1-32 digits): ")?;
+            let old = pins.read(&msg::current_pin_prompt())?;
+            let new = pins.read_new(&msg::new_pin_prompt())?;
             store.change_pin(&old, &new).map_err(vault::store_failure)?;
-            eprintln!("PIN changed");
+            eprintln!("{}", msg::pin_changed());
         }
         Command::Off(a) => {
             let mut store = vault::open()?;
             if !store.has_pin() {
-                return Err(Failure::Rejected("no PIN is set".into()));
+                return Err(Failure::Rejected(msg::no_pin_set(false)));
             }
-            let pin = PinReader::new(a.pin_stdin).read("PIN: ")?;
+            let pin = PinReader::new(a.pin_stdin).read(&msg::pin_prompt())?;
             store.remove_pin(&pin).map_err(vault::store_failure)?;
-            eprintln!("PIN lock off");
+            eprintln!("{}", msg::lock_off());
         }
     }
     Ok(())

@@ -22,7 +22,8 @@ pub fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::New => println!("{}", Serial::generate().as_str()),
         Command::Check { text } => {
-            let serial = Serial::parse(&text).map_err(|e| Failure::Rejected(e.to_string()))?;
+            let serial = Serial::parse(&text)
+                .map_err(|e| Failure::Rejected(crate::msg::serial_error(&e)))?;
             println!("{}", serial.as_str());
         }
     }

@@ -28,6 +28,9 @@ pub struct Args {
     /// Read the PIN from stdin (one line) instead of the terminal.
     #[arg(long)]
     pin_stdin: bool,
+    /// Refresh the token states first (unless `--offline`).
+    #[command(flatten)]
+    on_open: super::enroll::OnOpen,
 }
 
 #[derive(Serialize)]
@@ -42,10 +45,13 @@ struct Shown {
 /// Shows the codes until Ctrl-C (or once, with `--once` or `--json`).
 pub fn run(args: Args) -> Result<(), Failure> {
     let wanted = match &args.serial {
-        Some(text) => Some(Serial::parse(text).map_err(|e| Failure::BadInput(e.to_string()))?),
+        Some(text) => {
+            Some(Serial::parse(text).map_err(|e| Failure::BadInput(msg::serial_error(&e)))?)
+        }
         None => None,
     };
-    let store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
+    let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
+    super::enroll::refresh_on_open(&mut store, &args.on_open)?;
     let tokens = pick(&store, wanted.as_ref())?;
 
     if args.json {
@@ -92,9 +98,7 @@ fn pick(store: &TokenStore, wanted: Option<&Serial>) -> Result<Vec<TokenInfo>, F
             let token = tokens
                 .into_iter()
                 .find(|t| &t.serial == serial)
-                .ok_or_else(|| {
-                    Failure::Rejected(format!("no token {} in the vault", serial.grouped()))
-                })?;
+                .ok_or_else(|| Failure::Rejected(msg::no_such_token(&serial.grouped())))?;
             if token.state.is_dead() {
                 return Err(Failure::Rejected(msg::dead_token(
                     token.state,

@@ -11,6 +11,7 @@ use softtoken_core::{FileKeyWrapper, KeyWrapError, StoreError, TokenStore};
 use zeroize::Zeroizing;
 
 use crate::failure::Failure;
+use crate::msg;
 
 /// The vault's file name inside the data directory (its key file is `tokens.key`).
 pub const VAULT_FILE: &str = "tokens.vault";
@@ -22,11 +23,7 @@ pub fn data_dir() -> Result<PathBuf, Failure> {
     }
     platform_data_dir()
         .map(|d| d.join("softtoken"))
-        .ok_or_else(|| {
-            Failure::BadInput(
-                "cannot find a data directory (no HOME); set SOFTTOKEN_HOME to choose one".into(),
-            )
-        })
+        .ok_or_else(|| Failure::BadInput(msg::no_data_dir()))
 }
 
 fn var_dir(name: &str) -> Option<PathBuf> {
@@ -54,8 +51,13 @@ fn platform_data_dir() -> Option<PathBuf> {
 /// The vault file's path, creating its directory (owner-only) if needed.
 pub fn vault_path() -> Result<PathBuf, Failure> {
     let dir = data_dir()?;
-    create_private_dir(&dir)
-        .map_err(|e| Failure::Rejected(format!("cannot create {}: {e}", dir.display())))?;
+    create_private_dir(&dir).map_err(|e| {
+        Failure::Rejected(msg::file_failed(
+            true,
+            &dir.display().to_string(),
+            &e.to_string(),
+        ))
+    })?;
     Ok(dir.join(VAULT_FILE))
 }
 
@@ -82,7 +84,7 @@ pub fn open() -> Result<TokenStore, Failure> {
 pub fn open_unlocked(pins: &mut PinReader) -> Result<TokenStore, Failure> {
     let mut store = open()?;
     if store.is_locked() {
-        let pin = pins.read("PIN: ")?;
+        let pin = pins.read(&msg::pin_prompt())?;
         store.unlock(&pin).map_err(store_failure)?;
     }
     Ok(store)
@@ -101,7 +103,7 @@ impl PinReader {
     pub fn new(from_stdin: bool) -> Self {
         PinReader {
             from_stdin,
-            what: ("PIN", "PIN", "--pin-stdin"),
+            what: ("PIN", "暗証番号", "--pin-stdin"),
         }
     }
 
@@ -117,7 +119,7 @@ impl PinReader {
     pub fn read(&mut self, prompt: &str) -> Result<Zeroizing<String>, Failure> {
         if self.from_stdin {
             let line = read_stdin_line()?.ok_or_else(|| {
-                Failure::BadInput(format!("expected a {} on stdin, found none", self.what.0))
+                Failure::BadInput(msg::nothing_on_stdin(self.what.0, self.what.1))
             })?;
             return Ok(line);
         }
@@ -141,9 +143,9 @@ impl PinReader {
     pub fn read_new(&mut self, prompt: &str) -> Result<Zeroizing<String>, Failure> {
         let pin = self.read(prompt)?;
         if !self.from_stdin {
-            let again = self.read("Repeat the new PIN: ")?;
+            let again = self.read(&msg::repeat_pin_prompt())?;
             if *again != *pin {
-                return Err(Failure::BadInput("the two PINs differ".into()));
+                return Err(Failure::BadInput(msg::pins_differ()));
             }
         }
         Ok(pin)
@@ -156,7 +158,7 @@ pub fn read_stdin_line() -> Result<Option<Zeroizing<String>>, Failure> {
     let n = io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| Failure::BadInput(format!("cannot read stdin: {e}")))?;
+        .map_err(|e| Failure::BadInput(msg::stdin_failed(&e.to_string())))?;
     if n == 0 {
         return Ok(None);
     }
@@ -167,7 +169,7 @@ pub fn read_stdin_line() -> Result<Option<Zeroizing<String>>, Failure> {
 
 /// Asks a yes/no question on stderr and reads the answer from stdin.
 pub fn confirm(question: &str) -> Result<bool, Failure> {
-    eprint!("{question} [y/N] ");
+    eprint!("{question} {} ", msg::yes_no());
     let _ = io::stderr().flush();
     let answer = read_stdin_line()?.unwrap_or_default();
     if !io::stdin().is_terminal() {
@@ -195,15 +197,17 @@ pub fn now_unix_ms() -> Result<i64, Failure> {
 /// The message and exit status for a vault error.
 pub fn store_failure(e: StoreError) -> Failure {
     match e {
-        StoreError::InvalidPin => Failure::BadInput(e.to_string()),
-        StoreError::Corrupt { .. } => Failure::Rejected(format!(
-            "{e}. `softtoken wipe` starts over with an empty vault (every token is lost)"
+        StoreError::InvalidPin => Failure::BadInput(msg::store_error(&e)),
+        StoreError::Corrupt { .. } => Failure::Rejected(msg::with_hint(
+            &msg::store_error(&e),
+            &msg::wipe_hint_corrupt(),
         )),
         // Wiping over a key file that is only unreadable for now would lose tokens that
         // fixing the file (its owner, its mode, the disk) would have kept.
-        StoreError::KeyWrapper(KeyWrapError::KeyLost { .. }) => Failure::Rejected(format!(
-            "{e}. If the key file was lost, `softtoken wipe` starts over (every token is lost)"
+        StoreError::KeyWrapper(KeyWrapError::KeyLost { .. }) => Failure::Rejected(msg::with_hint(
+            &msg::store_error(&e),
+            &msg::wipe_hint_key_lost(),
         )),
-        _ => Failure::Rejected(e.to_string()),
+        _ => Failure::Rejected(msg::store_error(&e)),
     }
 }

@@ -8,6 +8,7 @@ use softtoken_core::{FileKeyWrapper, StoreError, StoreOptions, TokenStore};
 
 use super::vault;
 use crate::failure::Failure;
+use crate::msg;
 
 /// Arguments of `softtoken wipe`.
 #[derive(Parser)]
@@ -20,21 +21,17 @@ pub struct Args {
 /// Asks, then replaces the vault with an empty one under a new key file.
 pub fn run(args: Args) -> Result<(), Failure> {
     let path = vault::vault_path()?;
-    if !args.yes
-        && !vault::confirm(&format!(
-            "Delete every token in {}? Each bank will have to issue a new one.",
-            path.display()
-        ))?
-    {
-        return Err(Failure::Rejected("nothing was deleted".into()));
+    if !args.yes && !vault::confirm(&msg::wipe_question(&path.display().to_string()))? {
+        return Err(Failure::Rejected(msg::nothing_deleted()));
     }
     // A new platform key as well, so an old copy of the vault stays unreadable.
     let key_path = FileKeyWrapper::path_beside(&path);
     match std::fs::remove_file(&key_path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(Failure::Rejected(format!(
-                "cannot remove {}: {e}",
-                key_path.display()
+            return Err(Failure::Rejected(msg::file_failed(
+                false,
+                &key_path.display().to_string(),
+                &e.to_string(),
             )));
         }
         _ => {}
@@ -43,6 +40,6 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .map_err(|e| vault::store_failure(StoreError::KeyWrapper(e)))?;
     TokenStore::reset(&path, Arc::new(wrapper), StoreOptions::default())
         .map_err(vault::store_failure)?;
-    eprintln!("wiped: the vault is empty and has no PIN");
+    eprintln!("{}", msg::wiped());
     Ok(())
 }

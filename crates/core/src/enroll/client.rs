@@ -85,22 +85,40 @@ pub struct TimeSync {
 impl Enroller {
     /// An enroller over HTTPS (rustls) and the system clock.
     pub fn new() -> Result<Self, EnrollError> {
-        let transport = HttpTransport::new().map_err(|reason| EnrollError::Network {
-            url: String::new(),
-            reason,
-        })?;
-        Ok(Self::with(Arc::new(transport), Arc::new(SystemClock)))
+        Self::over_https(None, None)
     }
 
     /// [`Enroller::new`], trusting also the CA certificates in the PEM file at `path`
     /// (`BadCaFile` if it cannot be read or holds none).
     pub fn trusting_ca_file(path: &std::path::Path) -> Result<Self, EnrollError> {
-        let bad = |reason: String| EnrollError::BadCaFile {
-            path: path.display().to_string(),
-            reason,
+        Self::over_https(Some(path), None)
+    }
+
+    /// An enroller over HTTPS trusting also `ca_file` when given, whose requests together
+    /// take at most `budget` when given (see [`HttpTransport::within`]): for best-effort
+    /// calls such as refreshing token states when the vault is opened.
+    pub fn over_https(
+        ca_file: Option<&std::path::Path>,
+        budget: Option<std::time::Duration>,
+    ) -> Result<Self, EnrollError> {
+        let transport = match ca_file {
+            Some(path) => {
+                let bad = |reason: String| EnrollError::BadCaFile {
+                    path: path.display().to_string(),
+                    reason,
+                };
+                let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+                HttpTransport::trusting(&pem).map_err(bad)?
+            }
+            None => HttpTransport::new().map_err(|reason| EnrollError::Network {
+                url: String::new(),
+                reason,
+            })?,
         };
-        let pem = std::fs::read(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-        let transport = HttpTransport::trusting(&pem).map_err(bad)?;
+        let transport = match budget {
+            Some(budget) => transport.within(budget),
+            None => transport,
+        };
         Ok(Self::with(Arc::new(transport), Arc::new(SystemClock)))
     }
 

@@ -6,7 +6,7 @@
 //! all): the phone shells call them off the main thread.
 
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// An HTTP method the app API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +51,9 @@ pub trait Transport: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     client: reqwest::blocking::Client,
+    /// When set, every request must finish by then (a best-effort refresh on open must not
+    /// hold the customer up for the full 30 s per request).
+    deadline: Option<Instant>,
 }
 
 impl HttpTransport {
@@ -85,7 +88,17 @@ impl HttpTransport {
             .user_agent(concat!("softtoken/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot set up HTTPS: {e}"))?;
-        Ok(HttpTransport { client })
+        Ok(HttpTransport {
+            client,
+            deadline: None,
+        })
+    }
+
+    /// This transport with an overall budget: every request from now on shares `budget`
+    /// (each one's timeout is what is left of it), and none is sent once it is spent.
+    pub fn within(mut self, budget: Duration) -> Self {
+        self.deadline = Some(Instant::now() + budget);
+        self
     }
 }
 
@@ -98,6 +111,16 @@ impl Transport for HttpTransport {
                 .post(&request.url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(request.body.clone().unwrap_or_default()),
+        };
+        let builder = match self.deadline {
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err("timed out (no time left for this request)".into());
+                }
+                builder.timeout(left)
+            }
+            None => builder,
         };
         let response = builder
             .header(reqwest::header::ACCEPT, "application/json")
