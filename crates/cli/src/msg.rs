@@ -327,6 +327,58 @@ pub fn wiped() -> String {
     )
 }
 
+/// 取引確認: the transfer a scanned challenge's code is for, shown before the code.
+pub fn transfer_details(payee: &str, account: &str, amount: &str) -> String {
+    pick(
+        format!("payee:   {payee}\naccount: {account}\namount:  {amount}"),
+        format!("振込先:   {payee}\n口座番号: {account}\n金額:     {amount}"),
+    )
+}
+
+/// 取引確認 in manual mode: what the typed digits were read as, shown before the code.
+pub fn typed_details(amount_minor_units: &str, account_tail: &str) -> String {
+    pick(
+        format!(
+            "amount (minor units):    {amount_minor_units}\naccount (last 8 digits): {account_tail}"
+        ),
+        format!(
+            "金額:                     {amount_minor_units}\n口座番号（下8桁）:        {account_tail}"
+        ),
+    )
+}
+
+/// 取引確認: the code confirming the transfer shown above it.
+pub fn transfer_code(code: &str) -> String {
+    pick(
+        format!("code:    {code}"),
+        format!("取引確認用ワンタイムパスワード: {code}"),
+    )
+}
+
+/// `sign` without anything to sign.
+pub fn sign_needs_input() -> String {
+    pick(
+        "give --challenge or --digits-typed".into(),
+        "--challenge（QRコードの内容）か --digits-typed（画面の数字）を指定してください".into(),
+    )
+}
+
+/// No live token of the challenge's bank.
+pub fn no_token_for_challenge() -> String {
+    pick(
+        "no usable token for this challenge in the vault".into(),
+        "この取引確認に使えるトークンがありません".into(),
+    )
+}
+
+/// Several live tokens could sign: the customer must choose.
+pub fn several_tokens_could_sign() -> String {
+    pick(
+        "several tokens could sign this: name one by its serial".into(),
+        "使えるトークンが複数あります。シリアル番号を指定してください".into(),
+    )
+}
+
 /// No such token.
 pub fn no_such_token(serial_grouped: &str) -> String {
     pick(
@@ -642,6 +694,12 @@ mod tests {
             stdin_failed("x"),
             no_data_dir(),
             with_hint("x", "y"),
+            transfer_details("x", "1", "1"),
+            typed_details("1", "1"),
+            transfer_code("1"),
+            sign_needs_input(),
+            no_token_for_challenge(),
+            several_tokens_could_sign(),
             serial_error(&softtoken_core::protocol::SerialError::Length { found: 3 }),
         ];
         for s in [

@@ -8,7 +8,7 @@
 
 use softtoken_protocol::transaction::{Challenge, ManualDigits, TransactionError};
 
-use crate::token::{Token, TokenState};
+use crate::token::Token;
 use crate::vault::StoreError;
 
 /// Why no code was given.
@@ -25,8 +25,8 @@ pub enum SignError {
         /// The token's service.
         token: String,
     },
-    /// The token was revoked by its bank.
-    #[error("the token was revoked by its bank")]
+    /// The token is dead: revoked, stopped or replaced by its bank.
+    #[error("the token is no longer in use (revoked, stopped or replaced by its bank)")]
     Revoked,
     /// The vault refused.
     #[error(transparent)]
@@ -44,7 +44,8 @@ pub fn read_typed(digits: &str) -> Result<ManualDigits, SignError> {
 }
 
 fn usable(token: &Token) -> Result<(), SignError> {
-    if token.state == TokenState::Revoked {
+    // Stopped and replaced tokens are as dead as revoked ones: the bank refuses their codes.
+    if token.state.is_dead() {
         return Err(SignError::Revoked);
     }
     Ok(())
@@ -72,6 +73,7 @@ pub fn typed_code(token: &Token, digits: &ManualDigits) -> Result<String, SignEr
 mod tests {
     use super::*;
     use crate::secret::Secret;
+    use crate::token::TokenState;
     use softtoken_protocol::transaction::TransferDetails;
     use softtoken_protocol::{OtpParams, Serial, ServiceId};
 
@@ -102,12 +104,18 @@ mod tests {
             challenge_code(&token("other"), &read),
             Err(SignError::OtherService { .. })
         ));
-        let mut revoked = token("bank");
-        revoked.state = TokenState::Revoked;
-        assert!(matches!(
-            challenge_code(&revoked, &read),
-            Err(SignError::Revoked)
-        ));
+        for dead in [
+            TokenState::Revoked,
+            TokenState::Stopped,
+            TokenState::Replaced,
+        ] {
+            let mut revoked = token("bank");
+            revoked.state = dead;
+            assert!(
+                matches!(challenge_code(&revoked, &read), Err(SignError::Revoked)),
+                "{dead:?} signed"
+            );
+        }
         assert!(matches!(
             read_challenge("softtoken://sign?v=9"),
             Err(SignError::Malformed(_))

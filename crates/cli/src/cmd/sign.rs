@@ -6,10 +6,11 @@
 use clap::Parser;
 use softtoken_core::protocol::Serial;
 use softtoken_core::sign::{read_challenge, read_typed};
-use softtoken_core::{TokenInfo, TokenState, TokenStore};
+use softtoken_core::{TokenInfo, TokenStore};
 
 use super::vault::{self, PinReader};
 use crate::failure::Failure;
+use crate::msg;
 
 /// Arguments of `softtoken sign`.
 #[derive(Parser)]
@@ -55,23 +56,24 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let code = match (&challenge, &typed) {
         (Some(c), _) => {
             let d = &c.details;
-            println!("payee:   {}", d.payee_name());
-            println!("account: {}", d.payee_account());
-            println!("amount:  {}", d.display_amount());
+            println!(
+                "{}",
+                msg::transfer_details(d.payee_name(), d.payee_account(), &d.display_amount())
+            );
             store.challenge_code(&token.serial, c).map_err(rejected)?
         }
         (None, Some(t)) => {
-            println!("amount (minor units):   {}", t.amount());
-            println!("account (last 8 digits): {}", t.account_tail());
+            println!(
+                "{}",
+                msg::typed_details(&t.amount().to_string(), &t.account_tail().to_string())
+            );
             store.typed_code(&token.serial, t).map_err(rejected)?
         }
         (None, None) => {
-            return Err(Failure::BadInput(
-                "give --challenge or --digits-typed".into(),
-            ));
+            return Err(Failure::BadInput(msg::sign_needs_input()));
         }
     };
-    println!("code:    {code}");
+    println!("{}", msg::transfer_code(&code));
     Ok(())
 }
 
@@ -85,22 +87,16 @@ fn pick(
         return tokens
             .into_iter()
             .find(|t| &t.serial == serial)
-            .ok_or_else(|| {
-                Failure::Rejected(format!("no token {} in the vault", serial.grouped()))
-            });
+            .ok_or_else(|| Failure::Rejected(msg::no_such_token(&serial.grouped())));
     }
     let mut usable: Vec<TokenInfo> = tokens
         .into_iter()
-        .filter(|t| t.state != TokenState::Revoked)
+        .filter(|t| !t.state.is_dead())
         .filter(|t| service.is_none_or(|s| t.service_id.as_str() == s))
         .collect();
     match usable.len() {
         1 => Ok(usable.remove(0)),
-        0 => Err(Failure::Rejected(
-            "no usable token for this challenge in the vault".into(),
-        )),
-        _ => Err(Failure::BadInput(
-            "several tokens could sign this: name one by its serial".into(),
-        )),
+        0 => Err(Failure::Rejected(msg::no_token_for_challenge())),
+        _ => Err(Failure::BadInput(msg::several_tokens_could_sign())),
     }
 }
