@@ -613,6 +613,66 @@ async fn an_issued_activation_shows_its_generated_start_password_once() {
 }
 
 #[tokio::test]
+async fn an_activation_e_mail_is_queued_where_the_service_sends_mail_and_refused_elsewhere() {
+    // Port 9 (discard): no sender runs here, the mail stays in the outbox to be read.
+    let server = TestServer::start_mailing("smtp://127.0.0.1:9").await;
+    server.add_service("bank", Policy::default()).await;
+    let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    let csrf = desk.get("/console/users").await.csrf();
+    let form = |uid: &'static str, csrf: &str| {
+        vec![
+            ("user_id", uid.to_string()),
+            ("start_password", String::new()),
+            ("email", "carol@example.jp".to_string()),
+            ("csrf", csrf.to_string()),
+        ]
+    };
+    // The service has no mail settings yet: refused, naming the e-mail, nothing issued.
+    let fields = form("carol", &csrf);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = desk.post("/console/enrollments", &fields).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(!refused.has("start-password"));
+    let sid = ServiceId::new("bank").unwrap();
+    assert!(
+        server
+            .store
+            .enrollment(&sid, &"carol".parse().unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    server
+        .store
+        .set_service_mail(&softtoken_server::store::ServiceMail {
+            service_id: sid.clone(),
+            download_url: "https://bank.example/app".into(),
+            ja: None,
+            en: None,
+            updated_at: server.state.now(),
+        })
+        .await
+        .unwrap();
+    let issued = desk.post("/console/enrollments", &fields).await;
+    assert_eq!(issued.status, 200, "{}", issued.body);
+    assert!(issued.has("email-queued"), "{}", issued.body);
+    let start = issued.testid("start-password").unwrap();
+    let now = server.state.now();
+    let mails = server
+        .store
+        .claim_mail(now, now + 60_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].recipient, "carol@example.jp");
+    assert_eq!(mails[0].user_id.as_str(), "carol");
+    assert!(
+        !mails[0].body.contains(&start),
+        "the start password went into the mail"
+    );
+}
+
+#[tokio::test]
 async fn roles_and_services_wall_operators_in() {
     let server = TestServer::start().await;
     let key_a = server.add_service("bank-a", Policy::default()).await;

@@ -91,6 +91,27 @@ impl TestServer {
 
     /// A server that believes the forwarding headers of the proxies in `trusted` (CIDR).
     pub async fn start_behind(allow_postgres: bool, rate_limit: u32, trusted: &[&str]) -> Self {
+        Self::start_full(allow_postgres, rate_limit, trusted, None).await
+    }
+
+    /// A server that queues activation e-mail for `smtp_url` (no sender runs: the mails
+    /// stay in the outbox for the test to read).
+    pub async fn start_mailing(smtp_url: &str) -> Self {
+        let smtp = softtoken_server::mail::smtp::Smtp::new(
+            &softtoken_server::mail::smtp::SmtpUrl::from(smtp_url.to_string()),
+            "otp@bank.example",
+        )
+        .unwrap();
+        let mailer = Arc::new(softtoken_server::mail::Mailer::new(smtp));
+        Self::start_full(true, 0, &[], Some(mailer)).await
+    }
+
+    async fn start_full(
+        allow_postgres: bool,
+        rate_limit: u32,
+        trusted: &[&str],
+        mailer: Option<Arc<softtoken_server::mail::Mailer>>,
+    ) -> Self {
         // The server's warnings and errors, shown with a failing test's output.
         let _ = tracing_subscriber::fmt()
             .with_env_filter("softtoken_server=warn")
@@ -111,7 +132,8 @@ impl TestServer {
             &base,
             rate_limit,
         )
-        .with_trusted_proxies(softtoken_server::client_addr::TrustedProxies::new(proxies));
+        .with_trusted_proxies(softtoken_server::client_addr::TrustedProxies::new(proxies))
+        .with_mailer(mailer);
         let router = app(state.clone());
         tokio::spawn(async move {
             axum::serve(

@@ -63,10 +63,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
             store.challenge_code(&token.serial, c).map_err(rejected)?
         }
         (None, Some(t)) => {
-            println!(
-                "{}",
-                msg::typed_details(&t.amount().to_string(), &t.account_tail().to_string())
-            );
+            println!("{}", msg::typed_details(t.amount(), t.account_tail()));
             store.typed_code(&token.serial, t).map_err(rejected)?
         }
         (None, None) => {
