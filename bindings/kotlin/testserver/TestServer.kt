@@ -43,6 +43,10 @@ class Bank(val serverUrl: String, val serviceId: String, val serviceName: String
         check(status in 200..299) { "revoke failed: $status $text" }
     }
 
+    /** Stops OTP for [userId] (利用中止) with a current code; true when accepted. */
+    fun stop(userId: String, code: String): Boolean =
+        verdict(post("/v1/services/$serviceId/users/$userId/stop", """{"otp":${json(code)}}"""))
+
     /**
      * Internet banking asks for 取引確認 of a transfer: the bank API creates the challenge;
      * returns its id, QR payload and the digits of the manual mode.

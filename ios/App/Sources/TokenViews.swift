@@ -50,15 +50,11 @@ struct SerialRow: View {
     }
 }
 
-/// A token's state in words (nothing when active).
+/// A token's state in words: 「利用中」, 登録手続き中, 失効済み, 利用中止, 交代済み.
 struct StatusLine: View {
-    let status: TokenStatus
+    let card: TokenCard
     var body: some View {
-        switch status {
-        case .pending: Text(L("label_status_pending")).foregroundStyle(.teal)
-        case .revoked: Text(L("label_status_revoked")).foregroundStyle(.secondary)
-        case .active: EmptyView()
-        }
+        Text(card.status.text).foregroundStyle(card.token.status == .pending ? Color.teal : Color.secondary)
     }
 }
 
@@ -76,8 +72,9 @@ struct TokenListView: View {
                     VStack(alignment: .leading, spacing: 4) {
                         Text(card.token.issuer).font(.headline)
                         if !card.token.label.isEmpty { Text(card.token.label).font(.caption) }
-                        StatusLine(status: card.token.status)
+                        StatusLine(card: card)
                         if let code = card.code { CodeBlock(code: code) }
+                        if let why = card.whyDead { Text(why.text).font(.caption) }
                     }
                 }
                 .buttonStyle(.plain)
@@ -95,8 +92,13 @@ struct TokenListView: View {
                 act { $0.scanned(uri: text) }
             }
         }
+        // Pull to refresh: the servers say what became of each token (on the model's queue).
+        .refreshable { act { $0.refreshStates() } }
         .navigationTitle(L("title_tokens"))
         .toolbar {
+            ToolbarItem(placement: .navigationBarLeading) {
+                Button(L("action_refresh")) { act { $0.refreshStates() } }
+            }
             ToolbarItem(placement: .navigationBarTrailing) {
                 Button(L("action_settings")) { act { $0.openSettings() } }
             }
@@ -118,7 +120,13 @@ struct TokenDetailView: View {
                 case .registration: Text(L("registration_first_code"))
                 case nil: EmptyView()
                 }
-                StatusLine(status: card.token.status)
+                StatusLine(card: card)
+                // A dead token: no code, why, what to do, and delete first.
+                if let why = card.whyDead {
+                    Text(why.text)
+                    Button(L("action_delete"), role: .destructive) { act { $0.requestDelete(serial: card.token.serial) } }
+                        .buttonStyle(.borderedProminent)
+                }
                 if let code = card.code {
                     CodeBlock(code: code)
                     if code.expiringSoon {
@@ -126,13 +134,15 @@ struct TokenDetailView: View {
                             .accessibilityLabel("\(L("label_next_code")) \(CodeDisplay.spoken(code.nextGrouped))")
                     }
                 }
-                if card.token.status != .revoked {
+                if !card.token.status.dead {
                     // 取引確認 without a camera: the digits typed from the bank's screen.
                     Button(L("action_sign_manual")) { act { $0.startTypedSign(serial: card.token.serial) } }
                 }
                 SerialRow(grouped: card.token.serialGrouped) { act { $0.serialCopied() } }
-                Button(L("action_sync_time")) { act { $0.syncTime(serial: card.token.serial) } }
-                Button(L("action_delete"), role: .destructive) { act { $0.requestDelete(serial: card.token.serial) } }
+                if !card.token.status.dead {
+                    Button(L("action_sync_time")) { act { $0.syncTime(serial: card.token.serial) } }
+                    Button(L("action_delete"), role: .destructive) { act { $0.requestDelete(serial: card.token.serial) } }
+                }
             }
             .padding()
         }

@@ -66,7 +66,7 @@ public final class AppModel: @unchecked Sendable {
         do {
             let opened = try opener.open()
             core = opened
-            if try opened.isLocked() { showUnlock(nil) } else { showTokens() }
+            if try opened.isLocked() { showUnlock(nil) } else { opened() }
         } catch {
             fail(error)
         }
@@ -211,6 +211,40 @@ public final class AppModel: @unchecked Sendable {
     }
 
     /// Refreshes the token's clock offset.
+    /// Pull to refresh (and on open): asks the servers what became of each token and redraws
+    /// with the answers. An unreachable server leaves the last known states and says so once,
+    /// quietly; success says nothing.
+    public func refreshStates() {
+        guard let c = core, !state.busy, !isUnlockScreen(state.screen) else { return }
+        let kept = state.notice
+        var s = state; s.busy = true; publish(s)
+        do {
+            // Unreachable or unreadable: the last known states stay, with one quiet notice.
+            let reached: Bool
+            do {
+                reached = try c.refresh()
+            } catch let failure as CoreFailure {
+                switch failure {
+                case .network, .rejected: reached = false
+                default: throw failure
+                }
+            }
+            var top = backStack[backStack.count - 1]
+            let fresh = try cards()
+            switch top {
+            case .tokens: top = .tokens(fresh)
+            case let .tokenDetail(card, firstUse):
+                if let now = fresh.first(where: { $0.id == card.id }) { top = .tokenDetail(now, firstUse: firstUse) }
+            default: break
+            }
+            backStack[backStack.count - 1] = top
+            publish(UiState(screen: top, notice: reached ? kept : Message(.statesUnreachable)))
+        } catch {
+            if case .locked? = error as? CoreFailure { return showUnlock(nil) }
+            var s = state; s.busy = false; s.notice = message(for: error); publish(s)
+        }
+    }
+
     public func syncTime(serial: String) {
         guarded {
             try requireCore().syncTime(serial: serial)
@@ -292,7 +326,7 @@ public final class AppModel: @unchecked Sendable {
             guard let token = try requireCore().tokens().first(where: { $0.serial == serial }) else {
                 return notice(.tokenNotFound)
             }
-            if token.status == .revoked { return push(.signRefused(Message(.signRevoked))) }
+            if token.status.dead { return push(.signRefused(Message(.signRevoked))) }
             push(.signManual(token: token, error: nil))
         } catch {
             fail(error)
@@ -354,7 +388,7 @@ public final class AppModel: @unchecked Sendable {
         switch error as? CoreFailure {
         case .locked?: showUnlock(nil)
         case let .invalidInput(field, _)?:
-            replace(.signRefused(Message(field == .serial || token.status == .revoked ? .signRevoked : .signMalformed)))
+            replace(.signRefused(Message(field == .serial || token.status.dead ? .signRevoked : .signMalformed)))
         default: replace(.signRefused(message(for: error)))
         }
     }
@@ -592,8 +626,15 @@ public final class AppModel: @unchecked Sendable {
     }
 
     private func unlocked() {
-        showTokens()
+        opened()
         openPendingLink()
+    }
+
+    // The vault is open: the list with the last known states at once, then the servers'
+    // answers (the model runs on the app's worker queue, never the main thread).
+    private func opened() {
+        showTokens()
+        if case let .tokens(cards) = state.screen, !cards.isEmpty { refreshStates() }
     }
 
     private func openPendingLink() {
@@ -636,7 +677,7 @@ public final class AppModel: @unchecked Sendable {
         guard let c = core else { return [] }
         let t = now()
         return try c.tokens().map { token in
-            TokenCard(token: token, code: token.status == .revoked ? nil : CodeView(try c.code(serial: token.serial, deviceUnixMs: t)))
+            TokenCard(token: token, code: token.status.dead ? nil : CodeView(try c.code(serial: token.serial, deviceUnixMs: t)))
         }
     }
 

@@ -68,6 +68,13 @@ public final class FfiTokenCore: TokenCore {
         try call { FfiTokenCore.summary(try store.provision(serverUrl: serverURL, serviceId: serviceId)) }
     }
 
+    public func refresh() throws -> Bool {
+        try call {
+            let outcome = try store.refresh()
+            return outcome.time.allSatisfy { $0.failure == nil } && outcome.status.allSatisfy { $0.error == nil }
+        }
+    }
+
     public func syncTime(serial: String) throws { _ = try call { try store.syncTokenTime(serial: serial) } }
 
     public func delete(serial: String) throws { try call { try store.delete(serial: serial) } }
@@ -94,8 +101,8 @@ public final class FfiTokenCore: TokenCore {
         case .pending: status = .pending
         case .active: status = .active
         case .revoked: status = .revoked
-        // Dead as a revoked token is (no code); own words come with the status screen.
-        case .stopped, .replaced: status = .revoked
+        case .stopped: status = .stopped
+        case .replaced: status = .replaced
         }
         return TokenSummary(serial: info.serial.compact, serialGrouped: info.serial.grouped, issuer: info.issuer,
                             label: info.userLabel, status: status, digits: Int(info.otp.digits),

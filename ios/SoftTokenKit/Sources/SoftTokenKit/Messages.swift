@@ -50,6 +50,15 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case signOtherBank = "error_sign_other_bank"
     case signRevoked = "error_sign_revoked"
     case signInvalidDigits = "error_sign_invalid_digits"
+    case statusPending = "label_status_pending"
+    case statusActive = "label_status_active"
+    case statusRevoked = "label_status_revoked"
+    case statusStopped = "label_status_stopped"
+    case statusReplaced = "label_status_replaced"
+    case deadRevoked = "hint_dead_revoked"
+    case deadStopped = "hint_dead_stopped"
+    case deadReplaced = "hint_dead_replaced"
+    case statesUnreachable = "info_states_unreachable"
 }
 
 /// A message key with its arguments (`%1$ld`, `%2$ld`).
@@ -60,6 +69,27 @@ public struct Message: Equatable, Sendable {
     public init(_ key: MessageKey, _ args: Int...) {
         self.key = key
         self.args = args
+    }
+
+    /// The label of a token's state: 「利用中」 for an active one.
+    public static func forStatus(_ status: TokenStatus) -> Message {
+        switch status {
+        case .pending: return Message(.statusPending)
+        case .active: return Message(.statusActive)
+        case .revoked: return Message(.statusRevoked)
+        case .stopped: return Message(.statusStopped)
+        case .replaced: return Message(.statusReplaced)
+        }
+    }
+
+    /// Why a dead token shows no code and what to do about it; nil for a live one.
+    public static func whyDead(_ status: TokenStatus) -> Message? {
+        switch status {
+        case .revoked: return Message(.deadRevoked)
+        case .stopped: return Message(.deadStopped)
+        case .replaced: return Message(.deadReplaced)
+        case .pending, .active: return nil
+        }
     }
 
     /// The message for a core failure: the one place failures become words.

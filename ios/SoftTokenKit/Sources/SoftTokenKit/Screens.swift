@@ -1,11 +1,16 @@
 // What the app shows, screen by screen, as plain values SwiftUI draws (twin of Screens.kt).
 import Foundation
 
-/// A token with the code it shows now (`code` is nil for a revoked token).
+/// A token with the code it shows now: `code` is nil for a dead token (revoked, stopped,
+/// replaced), and `whyDead` then says why and what to do.
 public struct TokenCard: Equatable, Sendable, Identifiable {
     public let token: TokenSummary
     public let code: CodeView?
     public var id: String { token.serial }
+    /// The state's label (「利用中」, 失効済み…).
+    public var status: Message { Message.forStatus(token.status) }
+    /// Why there is no code and what to do (contact the bank, activate again); nil if alive.
+    public var whyDead: Message? { Message.whyDead(token.status) }
 }
 
 /// Which mode just created a token, so its screen explains the next step.

@@ -10,6 +10,13 @@ public enum TokenStatus: Equatable, Sendable {
     case active
     /// Revoked by the bank (トークン失効); kept so the customer sees what happened.
     case revoked
+    /// The bank stopped OTP for the customer (利用中止): dead, like a revoked token.
+    case stopped
+    /// A newer token took its place (re-activation, 機種変更): dead, its twin lives on.
+    case replaced
+
+    /// A dead token never shows a code again and can only be deleted.
+    public var dead: Bool { self == .revoked || self == .stopped || self == .replaced }
 }
 
 /// One token as a list shows it: never its seed.
@@ -188,6 +195,10 @@ public protocol TokenCore: AnyObject {
     func parseActivationURI(_ uri: String) throws -> ActivationTarget
     func activate(_ target: ActivationTarget, startPassword: String) throws -> TokenSummary
     func provision(serverURL: String, serviceId: String) throws -> TokenSummary
+    /// Asks every server for its clock offset, then every live token's state (MAC'd both
+    /// ways, DESIGN.md §12), and records the answers. False when a server could not be asked:
+    /// its tokens keep their last known states. Goes to the network.
+    func refresh() throws -> Bool
     func syncTime(serial: String) throws
     func delete(serial: String) throws
     /// Reads a scanned transfer challenge (`softtoken://sign?v=1&…`); malformed: invalidInput.

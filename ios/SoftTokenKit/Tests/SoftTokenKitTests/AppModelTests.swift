@@ -60,6 +60,19 @@ final class MemoryCore: TokenCore {
         list.append(token)
         return token
     }
+    /// What the bank's server says of each serial (absent: no change); unreachable: no answer.
+    var serverStates: [String: TokenStatus] = [:]
+    var reachable = true
+    func refresh() throws -> Bool {
+        if locked { throw CoreFailure.locked }
+        guard reachable else { return false }
+        list = list.map { t in
+            guard !t.status.dead, let now = serverStates[t.serial] else { return t }
+            return TokenSummary(serial: t.serial, serialGrouped: t.serialGrouped, issuer: t.issuer, label: t.label,
+                                status: now, digits: t.digits, periodSeconds: t.periodSeconds, serviceId: t.serviceId)
+        }
+        return true
+    }
     func syncTime(serial: String) throws {}
     func delete(serial: String) throws { list.removeAll { $0.serial == serial } }
     // 取引確認 as the Rust core reads it: the service after `service=`, anything else malformed.
@@ -72,7 +85,7 @@ final class MemoryCore: TokenCore {
                                maskedAccount: "********6789", displayAmount: "50,000 JPY", payload: payload)
     }
     func signTransfer(serial: String, payload: String) throws -> String {
-        if list.first(where: { $0.serial == serial })?.status == .revoked {
+        if list.first(where: { $0.serial == serial })?.status.dead == true {
             throw CoreFailure.invalidInput(field: .serial, detail: "revoked")
         }
         return "55667788"
@@ -213,6 +226,57 @@ final class AppModelTests: XCTestCase {
         app.confirmDelete()
         XCTAssertEqual(app.state.screen, .tokens([]))
         XCTAssertEqual(app.state.notice, Message(.tokenDeleted))
+    }
+
+    // Issue 16 item 1: the twin of TokenStatusFlowTest (the real server's version runs in
+    // android/test-shell.sh): states after unlock and on refresh, dead tokens, unreachable.
+    func testTokenStatesAfterUnlockAndOnRefreshAndADeadTokenIsDeleted() {
+        app.startRegistration()
+        XCTAssertTrue(app.back())
+        opener.core.serverStates["SKTS87654321"] = .active
+        app.refreshStates()
+        guard case let .tokens(cards) = app.state.screen else { return XCTFail("\(app.state.screen)") }
+        XCTAssertEqual(cards.first?.token.status, .active)
+        XCTAssertEqual(cards.first?.status, Message(.statusActive))
+        XCTAssertNotNil(cards.first?.code)
+        XCTAssertNil(cards.first?.whyDead)
+        XCTAssertNil(app.state.notice)
+
+        app.openSettings()
+        app.beginSetPin()
+        app.enterPin("1357")
+        app.enterPin("1357")
+        app.onBackground()
+        now += AppModel.lockGraceMs
+        app.onForeground()
+        opener.core.serverStates["SKTS87654321"] = .stopped
+        app.unlock(pin: "1357")
+        guard case let .tokens(after) = app.state.screen, let dead = after.first else { return XCTFail("\(app.state.screen)") }
+        XCTAssertEqual(dead.token.status, .stopped)
+        XCTAssertNil(dead.code)
+        XCTAssertEqual(dead.whyDead, Message(.deadStopped))
+        XCTAssertEqual(dead.status, Message(.statusStopped))
+
+        opener.core.reachable = false
+        app.refreshStates()
+        XCTAssertEqual(app.state.notice, Message(.statesUnreachable))
+        XCTAssertFalse(app.state.busy)
+        guard case let .tokens(kept) = app.state.screen else { return XCTFail("\(app.state.screen)") }
+        XCTAssertEqual(kept.first?.token.status, .stopped)
+
+        app.openToken(serial: "SKTS87654321")
+        app.requestDelete(serial: "SKTS87654321")
+        app.confirmDelete()
+        XCTAssertEqual(app.state.screen, .tokens([]))
+    }
+
+    func testDeadStatesSayWhyAndWhatToDo() {
+        XCTAssertEqual(Message.whyDead(.revoked), Message(.deadRevoked))
+        XCTAssertEqual(Message.whyDead(.replaced), Message(.deadReplaced))
+        XCTAssertNil(Message.whyDead(.pending))
+        XCTAssertEqual(Message.forStatus(.replaced), Message(.statusReplaced))
+        XCTAssertTrue(TokenStatus.replaced.dead)
+        XCTAssertFalse(TokenStatus.active.dead)
     }
 
     // Issue 16 items 4, 5, 7: the twins of PlatformFlowsTest's flows (the real library's

@@ -95,7 +95,7 @@ class AppModel(
         } catch (e: CoreException) {
             return fail(e.failure)
         }
-        if (locked) showUnlock(null) else showTokens()
+        if (locked) showUnlock(null) else opened()
     }
 
     /** Refreshes codes, countdowns and the back-off wait; the UI calls it every second. */
@@ -263,6 +263,29 @@ class AppModel(
         }
     }
 
+    /**
+     * Pull to refresh (and on open): asks the servers what became of each token and redraws
+     * with the answers. An unreachable server leaves the last known states and says so once,
+     * quietly; success says nothing.
+     */
+    fun refreshStates() {
+        val c = core ?: return
+        if (state.busy || state.screen is Screen.Unlock) return
+        val notice = state.notice
+        publish(state.copy(busy = true))
+        reading {
+            // Unreachable or unreadable: the last known states stay, with one quiet notice.
+            val reached = try {
+                c.refresh()
+            } catch (e: CoreException) {
+                if (e.failure !is CoreFailure.Network && e.failure !is CoreFailure.Rejected) throw e
+                false
+            }
+            publish(UiState(refreshed(backStack.last()), notice = if (reached) notice else Message(MessageKey.STATES_UNREACHABLE)))
+        }
+        if (state.busy) publish(state.copy(busy = false))
+    }
+
     /** Refreshes the token's clock offset from its server. */
     fun syncTime(serial: String) = guarded {
         core().syncTime(serial)
@@ -413,7 +436,7 @@ class AppModel(
     /** Manual mode for token [serial]: the form for the digits the bank's screen shows. */
     fun startTypedSign(serial: String) = reading {
         val token = core().tokens().firstOrNull { it.serial == serial } ?: return@reading notice(MessageKey.TOKEN_NOT_FOUND)
-        if (token.status == TokenStatus.REVOKED) return@reading push(Screen.SignRefused(Message(MessageKey.SIGN_REVOKED)))
+        if (token.status.dead) return@reading push(Screen.SignRefused(Message(MessageKey.SIGN_REVOKED)))
         push(Screen.SignManual(token, null))
     }
 
@@ -476,7 +499,7 @@ class AppModel(
             CoreFailure.Locked -> showUnlock(null)
             is CoreFailure.InvalidInput -> replace(
                 Screen.SignRefused(
-                    Message(if (f.field == InputField.SERIAL || token.status == TokenStatus.REVOKED) MessageKey.SIGN_REVOKED else MessageKey.SIGN_MALFORMED),
+                    Message(if (f.field == InputField.SERIAL || token.status.dead) MessageKey.SIGN_REVOKED else MessageKey.SIGN_MALFORMED),
                 ),
             )
             else -> replace(Screen.SignRefused(Messages.forFailure(f)))
@@ -642,8 +665,15 @@ class AppModel(
 
     // Now unlocked: the token list, then a link that waited behind the lock.
     private fun unlocked() {
-        showTokens()
+        opened()
         openPendingLink()
+    }
+
+    // The vault is open: the token list with the last known states at once, then the
+    // servers' answers (the model runs on the app's worker thread, never the main one).
+    private fun opened() {
+        showTokens()
+        if (state.screen is Screen.Tokens && (state.screen as Screen.Tokens).cards.isNotEmpty()) refreshStates()
     }
 
     private fun openPendingLink() {
@@ -697,7 +727,7 @@ class AppModel(
         val c = core ?: return emptyList()
         val now = clock.nowMs()
         return c.tokens().map { token ->
-            val code = if (token.status == TokenStatus.REVOKED) null else CodeView(c.code(token.serial, now))
+            val code = if (token.status.dead) null else CodeView(c.code(token.serial, now))
             TokenCard(token, code)
         }
     }
@@ -758,6 +788,8 @@ class AppModel(
     // A screen shown again after back: its codes and lock state may be stale.
     private fun refreshed(screen: Screen): Screen = when (screen) {
         is Screen.Tokens -> Screen.Tokens(cards())
+        is Screen.TokenDetail ->
+            cards().firstOrNull { it.token.serial == screen.card.token.serial }?.let { screen.copy(card = it) } ?: screen
         is Screen.Settings -> settings()
         else -> screen
     }.also { backStack[backStack.size - 1] = it }

@@ -62,6 +62,11 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
         summary(store.provision(serverUrl, serviceId))
     }
 
+    override fun refresh(): Boolean = call {
+        val outcome = store.refresh()
+        outcome.time.all { it.failure == null } && outcome.status.all { it.error == null }
+    }
+
     override fun syncTime(serial: String) = call { store.syncTokenTime(serial); Unit }
 
     override fun parseTransfer(payload: String): TransferRequest = call {
@@ -115,9 +120,8 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
                 TokenState.PENDING -> TokenStatus.PENDING
                 TokenState.ACTIVE -> TokenStatus.ACTIVE
                 TokenState.REVOKED -> TokenStatus.REVOKED
-                // Dead as a revoked token is (no code); the shell's own words for these
-                // come with the status screen (issue 16).
-                TokenState.STOPPED, TokenState.REPLACED -> TokenStatus.REVOKED
+                TokenState.STOPPED -> TokenStatus.STOPPED
+                TokenState.REPLACED -> TokenStatus.REPLACED
             },
             digits = info.otp.digits.toInt(),
             periodSeconds = info.otp.periodSeconds.toInt(),

@@ -56,6 +56,15 @@ enum class MessageKey(val resourceName: String, val argCount: Int = 0) {
     SIGN_OTHER_BANK("error_sign_other_bank"),
     SIGN_REVOKED("error_sign_revoked"),
     SIGN_INVALID_DIGITS("error_sign_invalid_digits"),
+    STATUS_PENDING("label_status_pending"),
+    STATUS_ACTIVE("label_status_active"),
+    STATUS_REVOKED("label_status_revoked"),
+    STATUS_STOPPED("label_status_stopped"),
+    STATUS_REPLACED("label_status_replaced"),
+    DEAD_REVOKED("hint_dead_revoked"),
+    DEAD_STOPPED("hint_dead_stopped"),
+    DEAD_REPLACED("hint_dead_replaced"),
+    STATES_UNREACHABLE("info_states_unreachable"),
 }
 
 /** A message key with its arguments. */
@@ -67,8 +76,27 @@ data class Message(val key: MessageKey, val args: List<Long> = emptyList()) {
     constructor(key: MessageKey, vararg args: Long) : this(key, args.toList())
 }
 
-/** The one place core failures become customer messages. */
+/** The one place core failures and token states become customer messages. */
 object Messages {
+    /** The label of a token's state: 「利用中」 for an active one. */
+    fun forStatus(status: TokenStatus): Message = Message(
+        when (status) {
+            TokenStatus.PENDING -> MessageKey.STATUS_PENDING
+            TokenStatus.ACTIVE -> MessageKey.STATUS_ACTIVE
+            TokenStatus.REVOKED -> MessageKey.STATUS_REVOKED
+            TokenStatus.STOPPED -> MessageKey.STATUS_STOPPED
+            TokenStatus.REPLACED -> MessageKey.STATUS_REPLACED
+        },
+    )
+
+    /** Why a dead token shows no code and what to do about it; null for a live one. */
+    fun whyDead(status: TokenStatus): Message? = when (status) {
+        TokenStatus.REVOKED -> Message(MessageKey.DEAD_REVOKED)
+        TokenStatus.STOPPED -> Message(MessageKey.DEAD_STOPPED)
+        TokenStatus.REPLACED -> Message(MessageKey.DEAD_REPLACED)
+        TokenStatus.PENDING, TokenStatus.ACTIVE -> null
+    }
+
     /** The message for [failure]. */
     fun forFailure(failure: CoreFailure): Message = when (failure) {
         CoreFailure.InvalidPin -> Message(MessageKey.INVALID_PIN)

@@ -1,8 +1,17 @@
 // What the app shows, screen by screen, as plain data the Compose (and SwiftUI) code draws.
 package jp.softtoken.shell
 
-/** A token with the code it shows now ([code] is null for a revoked token). */
-data class TokenCard(val token: TokenSummary, val code: CodeView?)
+/**
+ * A token with the code it shows now: [code] is null for a dead token (revoked, stopped,
+ * replaced), and [whyDead] then says why and what to do. [status] is the state's label.
+ */
+data class TokenCard(val token: TokenSummary, val code: CodeView?) {
+    /** The state's label (「利用中」, 失効済み…). */
+    val status: Message get() = Messages.forStatus(token.status)
+
+    /** Why there is no code and what to do (contact the bank, activate again); null if alive. */
+    val whyDead: Message? get() = Messages.whyDead(token.status)
+}
 
 /** Why a token screen explains the next step: it was just created by one of the two modes. */
 enum class FirstUse {

@@ -15,6 +15,16 @@ enum class TokenStatus {
 
     /** Revoked by the bank (トークン失効); kept only so the customer sees what happened. */
     REVOKED,
+
+    /** The bank stopped OTP for the customer (利用中止): dead, like a revoked token. */
+    STOPPED,
+
+    /** A newer token took its place (re-activation, 機種変更): dead, its twin lives on. */
+    REPLACED,
+    ;
+
+    /** A dead token never shows a code again and can only be deleted. */
+    val dead: Boolean get() = this == REVOKED || this == STOPPED || this == REPLACED
 }
 
 /** One token as a list shows it: never its seed. */
@@ -225,6 +235,13 @@ interface TokenCore {
 
     /** Creates a token for registration mode (serial + code). Goes to the network. */
     fun provision(serverUrl: String, serviceId: String): TokenSummary
+
+    /**
+     * Asks every server for its clock offset and then for every live token's state (MAC'd
+     * both ways, DESIGN.md §12) and records the answers. False when a server could not be
+     * asked: its tokens keep their last known states. Goes to the network.
+     */
+    fun refresh(): Boolean
 
     /** Refreshes the clock offset of [serial] from its server. Goes to the network. */
     fun syncTime(serial: String)

@@ -62,4 +62,13 @@ private fun resourceOf(key: MessageKey): Int = when (key) {
     MessageKey.SIGN_OTHER_BANK -> R.string.error_sign_other_bank
     MessageKey.SIGN_REVOKED -> R.string.error_sign_revoked
     MessageKey.SIGN_INVALID_DIGITS -> R.string.error_sign_invalid_digits
+    MessageKey.STATUS_PENDING -> R.string.label_status_pending
+    MessageKey.STATUS_ACTIVE -> R.string.label_status_active
+    MessageKey.STATUS_REVOKED -> R.string.label_status_revoked
+    MessageKey.STATUS_STOPPED -> R.string.label_status_stopped
+    MessageKey.STATUS_REPLACED -> R.string.label_status_replaced
+    MessageKey.DEAD_REVOKED -> R.string.hint_dead_revoked
+    MessageKey.DEAD_STOPPED -> R.string.hint_dead_stopped
+    MessageKey.DEAD_REPLACED -> R.string.hint_dead_replaced
+    MessageKey.STATES_UNREACHABLE -> R.string.info_states_unreachable
 }

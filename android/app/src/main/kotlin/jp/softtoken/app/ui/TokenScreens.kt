@@ -15,10 +15,12 @@ import androidx.compose.foundation.verticalScroll
 import androidx.compose.material3.Button
 import androidx.compose.material3.Card
 import androidx.compose.material3.CircularProgressIndicator
+import androidx.compose.material3.ExperimentalMaterial3Api
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
+import androidx.compose.material3.pulltorefresh.PullToRefreshBox
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
@@ -29,7 +31,7 @@ import jp.softtoken.app.R
 import jp.softtoken.shell.FirstUse
 import jp.softtoken.shell.Screen
 import jp.softtoken.shell.TokenCard
-import jp.softtoken.shell.TokenStatus
+import jp.softtoken.shell.Message
 
 /** Shown while the vault opens. */
 @Composable
@@ -37,7 +39,11 @@ fun OpeningScreen() {
     Box(Modifier.fillMaxSize(), contentAlignment = Alignment.Center) { CircularProgressIndicator() }
 }
 
-/** Home: every token with its code and countdown; empty, the welcome and the add button. */
+/**
+ * Home: every token with its state, code and countdown; empty, the welcome and the add
+ * button. Pulling down (or 状態を更新) asks the servers what became of each token.
+ */
+@OptIn(ExperimentalMaterial3Api::class)
 @Composable
 fun TokenListScreen(screen: Screen.Tokens, frame: Frame, act: Act, scanner: QrScanner) {
     ScreenFrame(
@@ -45,35 +51,44 @@ fun TokenListScreen(screen: Screen.Tokens, frame: Frame, act: Act, scanner: QrSc
         busy = frame.busy,
         notice = frame.notice,
         onNoticeShown = frame.onNoticeShown,
-        actions = { TextButton(onClick = { act { openSettings() } }) { Text(stringResource(R.string.action_settings)) } },
+        actions = {
+            TextButton(onClick = { act { refreshStates() } }) { Text(stringResource(R.string.action_refresh)) }
+            TextButton(onClick = { act { openSettings() } }) { Text(stringResource(R.string.action_settings)) }
+        },
     ) { padding ->
-        LazyColumn(
-            modifier = Modifier.fillMaxSize().padding(padding).padding(horizontal = 16.dp),
-            verticalArrangement = Arrangement.spacedBy(12.dp),
+        PullToRefreshBox(
+            isRefreshing = frame.busy,
+            onRefresh = { act { refreshStates() } },
+            modifier = Modifier.fillMaxSize().padding(padding),
         ) {
-            if (screen.cards.isEmpty()) {
-                item { Text(stringResource(R.string.welcome), modifier = Modifier.padding(vertical = 24.dp)) }
-            }
-            items(screen.cards, key = { it.token.serial }) { card ->
-                TokenCardView(card, onOpen = { act { openToken(card.token.serial) } })
-            }
-            if (screen.cards.isNotEmpty()) {
-                item {
-                    // 取引確認: the QR code internet banking shows for a transfer.
-                    Button(
-                        onClick = {
-                            act { scanStarted() }
-                            scanner.scan(onScanned = { uri -> act { scanned(uri) } }, onCancelled = { act { scanCancelled() } })
-                        },
-                        modifier = Modifier.fillMaxWidth(),
-                    ) {
-                        Text(stringResource(R.string.action_sign_scan))
+            LazyColumn(
+                modifier = Modifier.fillMaxSize().padding(horizontal = 16.dp),
+                verticalArrangement = Arrangement.spacedBy(12.dp),
+            ) {
+                if (screen.cards.isEmpty()) {
+                    item { Text(stringResource(R.string.welcome), modifier = Modifier.padding(vertical = 24.dp)) }
+                }
+                items(screen.cards, key = { it.token.serial }) { card ->
+                    TokenCardView(card, onOpen = { act { openToken(card.token.serial) } })
+                }
+                if (screen.cards.isNotEmpty()) {
+                    item {
+                        // 取引確認: the QR code internet banking shows for a transfer.
+                        Button(
+                            onClick = {
+                                act { scanStarted() }
+                                scanner.scan(onScanned = { uri -> act { scanned(uri) } }, onCancelled = { act { scanCancelled() } })
+                            },
+                            modifier = Modifier.fillMaxWidth(),
+                        ) {
+                            Text(stringResource(R.string.action_sign_scan))
+                        }
                     }
                 }
-            }
-            item {
-                OutlinedButton(onClick = { act { addToken() } }, modifier = Modifier.fillMaxWidth()) {
-                    Text(stringResource(R.string.action_add))
+                item {
+                    OutlinedButton(onClick = { act { addToken() } }, modifier = Modifier.fillMaxWidth()) {
+                        Text(stringResource(R.string.action_add))
+                    }
                 }
             }
         }
@@ -86,20 +101,17 @@ private fun TokenCardView(card: TokenCard, onOpen: () -> Unit) {
         Column(Modifier.padding(16.dp)) {
             Text(card.token.issuer, style = MaterialTheme.typography.titleMedium)
             if (card.token.label.isNotEmpty()) Text(card.token.label, style = MaterialTheme.typography.bodySmall)
-            StatusLine(card.token.status)
+            StatusLine(card.status)
             card.code?.let { CodeBlock(it, Modifier.padding(top = 8.dp)) }
+            card.whyDead?.let { Text(messageText(it), style = MaterialTheme.typography.bodySmall) }
         }
     }
 }
 
+// The state's label: 「利用中」, 登録手続き中, 失効済み, 利用中止, 交代済み.
 @Composable
-private fun StatusLine(status: TokenStatus) {
-    val text = when (status) {
-        TokenStatus.PENDING -> stringResource(R.string.label_status_pending)
-        TokenStatus.REVOKED -> stringResource(R.string.label_status_revoked)
-        TokenStatus.ACTIVE -> return
-    }
-    Text(text, color = MaterialTheme.colorScheme.secondary, style = MaterialTheme.typography.labelLarge)
+private fun StatusLine(status: Message) {
+    Text(messageText(status), color = MaterialTheme.colorScheme.secondary, style = MaterialTheme.typography.labelLarge)
 }
 
 /** One token: the code large, the next code, the serial with copy, time sync and delete. */
@@ -116,7 +128,14 @@ fun TokenDetailScreen(screen: Screen.TokenDetail, frame: Frame, act: Act) {
                 FirstUse.REGISTRATION -> Text(stringResource(R.string.registration_first_code))
                 null -> Unit
             }
-            StatusLine(token.status)
+            StatusLine(screen.card.status)
+            // A dead token: no code, why, what to do, and the delete button first.
+            screen.card.whyDead?.let { why ->
+                Text(messageText(why), style = MaterialTheme.typography.bodyLarge)
+                Button(onClick = { act { requestDelete(token.serial) } }, modifier = Modifier.fillMaxWidth()) {
+                    Text(stringResource(R.string.action_delete))
+                }
+            }
             screen.card.code?.let { code ->
                 CodeBlock(code)
                 // One tap: the shell puts it on the clipboard (sensitive, cleared after 60 s)
@@ -128,18 +147,20 @@ fun TokenDetailScreen(screen: Screen.TokenDetail, frame: Frame, act: Act) {
                     Text("${stringResource(R.string.label_next_code)}: ${code.nextGrouped}", style = MaterialTheme.typography.bodyLarge)
                 }
             }
-            if (token.status != TokenStatus.REVOKED) {
+            if (!token.status.dead) {
                 // 取引確認 without a camera: the digits typed from the bank's screen.
                 OutlinedButton(onClick = { act { startTypedSign(token.serial) } }, modifier = Modifier.fillMaxWidth()) {
                     Text(stringResource(R.string.action_sign_manual))
                 }
             }
             SerialRow(token.serialGrouped, onCopied = { act { serialCopied() } })
-            OutlinedButton(onClick = { act { syncTime(token.serial) } }, modifier = Modifier.fillMaxWidth()) {
-                Text(stringResource(R.string.action_sync_time))
-            }
-            TextButton(onClick = { act { requestDelete(token.serial) } }) {
-                Text(stringResource(R.string.action_delete), color = MaterialTheme.colorScheme.error)
+            if (!token.status.dead) {
+                OutlinedButton(onClick = { act { syncTime(token.serial) } }, modifier = Modifier.fillMaxWidth()) {
+                    Text(stringResource(R.string.action_sync_time))
+                }
+                TextButton(onClick = { act { requestDelete(token.serial) } }) {
+                    Text(stringResource(R.string.action_delete), color = MaterialTheme.colorScheme.error)
+                }
             }
         }
     }
