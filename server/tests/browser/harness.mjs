@@ -226,9 +226,15 @@ export class DesktopToken {
     return JSON.parse(this.run(['activate', '--uri', uri, '--password-stdin', '--json'], `${startPassword}\n`));
   }
 
-  /** The current and the next code of the token `serial` (or of the only token). */
-  codes(serial) {
-    const shown = JSON.parse(this.run(['show', '--once', '--json', ...(serial ? [serial] : [])]));
+  /** What `show --once --json` lists: the live tokens' codes (it asks the bank first). */
+  shown({ offline = false } = {}) {
+    return JSON.parse(this.run(['show', '--once', '--json', ...(offline ? ['--offline'] : [])]));
+  }
+
+  /** The current and the next code of the only token; `offline`: as last known, without
+   *  asking the bank (a thief's phone kept off the network). */
+  codes({ offline = false } = {}) {
+    const shown = this.shown({ offline });
     assert.equal(shown.length, 1, `one token expected in ${this.home}: ${JSON.stringify(shown)}`);
     return shown[0];
   }
@@ -248,7 +254,7 @@ export async function activatedCustomer(bank, userId) {
   const token = new DesktopToken();
   const uri = await bank.issueActivation(userId, '1234abcd');
   const { serial } = token.activate(uri, '1234abcd');
-  const confirmed = await bank.confirm(userId, token.codes(serial).code);
+  const confirmed = await bank.confirm(userId, token.codes().code);
   assert.ok(accepted(confirmed), `confirm ${userId}: ${JSON.stringify(confirmed)}`);
   return { userId, token, serial };
 }
