@@ -2022,6 +2022,29 @@ async fn operators_view(
     }
 }
 
+/// The operators page after an admin's action: with the new password shown once (add,
+/// reset) or the page's notice on success, with the refusal on the page otherwise; a server
+/// error stays a problem document.
+async fn operators_after(
+    state: &AppState,
+    lang: &Lang,
+    service: &Service,
+    c: Chrome,
+    outcome: Result<Option<(String, String)>, ApiError>,
+) -> Response {
+    match outcome {
+        Ok(new_password) => {
+            operators_view(state, lang, service, c, StatusCode::OK, new_password).await
+        }
+        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) => {
+            let status = e.status;
+            let c = c.error(refusal(lang.0, &e));
+            operators_view(state, lang, service, c, status, None).await
+        }
+    }
+}
+
 /// The add-operator form.
 #[derive(Deserialize)]
 pub struct OperatorForm {
@@ -2072,32 +2095,8 @@ pub async fn add_operator(
     }
     .await;
     let c = Chrome::signed(lang.0, &s, Some(&service.id));
-    match outcome {
-        Ok(secret) => {
-            operators_view(
-                &state,
-                &lang,
-                &service,
-                c,
-                StatusCode::OK,
-                Some((name, secret.to_string())),
-            )
-            .await
-        }
-        Err(e) if e.status.is_server_error() => e.into_response(),
-        Err(e) => {
-            let status = e.status;
-            operators_view(
-                &state,
-                &lang,
-                &service,
-                c.error(refusal(lang.0, &e)),
-                status,
-                None,
-            )
-            .await
-        }
-    }
+    let outcome = outcome.map(|secret| Some((name, secret.to_string())));
+    operators_after(&state, &lang, &service, c, outcome).await
 }
 
 async fn hash_password(secret: Zeroizing<String>) -> Result<String, ApiError> {
@@ -2137,25 +2136,10 @@ pub async fn disable_operator(
     }
     .await;
     let mut c = Chrome::signed(lang.0, &s, Some(&service.id));
-    match outcome {
-        Ok(()) => {
-            c.notice = Some(lang.0.notice_operator_disabled.to_owned());
-            operators_view(&state, &lang, &service, c, StatusCode::OK, None).await
-        }
-        Err(e) if e.status.is_server_error() => e.into_response(),
-        Err(e) => {
-            let status = e.status;
-            operators_view(
-                &state,
-                &lang,
-                &service,
-                c.error(refusal(lang.0, &e)),
-                status,
-                None,
-            )
-            .await
-        }
+    if outcome.is_ok() {
+        c.notice = Some(lang.0.notice_operator_disabled.to_owned());
     }
+    operators_after(&state, &lang, &service, c, outcome.map(|()| None)).await
 }
 
 /// `POST /console/operators/{name}/reset-password` (admin, own service only): a generated
@@ -2193,30 +2177,6 @@ pub async fn reset_operator_password(
     }
     .await;
     let c = Chrome::signed(lang.0, &s, Some(&service.id));
-    match outcome {
-        Ok(secret) => {
-            operators_view(
-                &state,
-                &lang,
-                &service,
-                c,
-                StatusCode::OK,
-                Some((name, secret.to_string())),
-            )
-            .await
-        }
-        Err(e) if e.status.is_server_error() => e.into_response(),
-        Err(e) => {
-            let status = e.status;
-            operators_view(
-                &state,
-                &lang,
-                &service,
-                c.error(refusal(lang.0, &e)),
-                status,
-                None,
-            )
-            .await
-        }
-    }
+    let outcome = outcome.map(|secret| Some((name, secret.to_string())));
+    operators_after(&state, &lang, &service, c, outcome).await
 }
