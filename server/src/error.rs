@@ -32,6 +32,8 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// Tries left before a lockout.
     pub attempts_left: Option<u32>,
+    /// The digits a code must have (`wrong_length`).
+    pub digits: Option<u32>,
 }
 
 impl ApiError {
@@ -43,6 +45,7 @@ impl ApiError {
             detail: detail.into(),
             retry_after: None,
             attempts_left: None,
+            digits: None,
         }
     }
 
@@ -87,6 +90,12 @@ impl ApiError {
         self
     }
 
+    /// Adds the digits a code must have.
+    pub fn with_digits(mut self, digits: u32) -> Self {
+        self.digits = Some(digits);
+        self
+    }
+
     fn title(&self) -> &'static str {
         self.status.canonical_reason().unwrap_or("Error")
     }
@@ -108,6 +117,7 @@ impl IntoResponse for ApiError {
             code: self.code.to_string(),
             retry_after: self.retry_after,
             attempts_left: self.attempts_left,
+            digits: self.digits,
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (self.status, body).into_response();

@@ -45,6 +45,13 @@ pub enum Outcome {
     AlreadyActive,
     /// A transfer challenge's code given after the challenge expired.
     Expired,
+    /// A code of another length than the user's tokens make: not checked, not counted
+    /// (it cannot be right, and a customer who typed six digits for an eight-digit token
+    /// should be told so rather than locked).
+    WrongLength {
+        /// How many digits the codes it was checked for have.
+        expected: u32,
+    },
 }
 
 impl Outcome {
@@ -59,6 +66,7 @@ impl Outcome {
             Outcome::NoToken => "no_token",
             Outcome::AlreadyActive => "already_active",
             Outcome::Expired => "expired",
+            Outcome::WrongLength { .. } => "wrong_length",
         }
     }
 }
@@ -277,6 +285,13 @@ impl<'a> Verification<'a> {
         if active.is_empty() {
             return Err(StoreError::Conflict("the user has no active token").into());
         }
+        if let Some(expected) = wrong_length(&active, code) {
+            let outcome = Outcome::WrongLength { expected };
+            let verdict = self
+                .unwritten(service, user, kind, outcome, None, found.failures)
+                .await?;
+            return Ok(Proof::Refused(verdict));
+        }
         let (matched, token) = find(&self.key, service, &active, code, self.now)?;
         let outcome = match (matched, token) {
             (CodeMatch::Fresh { step, drift }, Some(token)) => {
@@ -332,6 +347,18 @@ impl<'a> Verification<'a> {
         let max = service.policy.max_failures;
         if rules::token_locked(token, max) {
             return Err(StoreError::TokenLocked.into());
+        }
+        if let Some(expected) = wrong_length(&[token], code) {
+            let failures = match self.store.user(&service.id, user).await? {
+                Some(found) => found.failures,
+                None => 0,
+            };
+            let outcome = Outcome::WrongLength { expected };
+            let serial = Some(&token.serial);
+            let verdict = self
+                .unwritten(service, user, kind, outcome, serial, failures)
+                .await?;
+            return Ok(Proof::Refused(verdict));
         }
         let outcome = match matches(&self.key, service, token, code, self.now)? {
             CodeMatch::Fresh { step, drift } => {
@@ -425,6 +452,13 @@ impl<'a> Verification<'a> {
         if !found.tokens.iter().any(|t| t.state == TokenState::Active) {
             return self
                 .unwritten(service, user, kind, Outcome::NoToken, None, found.failures)
+                .await;
+        }
+        let expected = transaction::RESPONSE_DIGITS;
+        if usize::try_from(expected).ok() != Some(code.len()) {
+            let outcome = Outcome::WrongLength { expected };
+            return self
+                .unwritten(service, user, kind, outcome, None, found.failures)
                 .await;
         }
         let mut matched = None;
@@ -575,6 +609,10 @@ impl Judging {
             };
             return Ok(decision(Judged::Record, outcome, None, found.failures));
         }
+        if let Some(expected) = wrong_length(&candidates, &self.code) {
+            let outcome = Outcome::WrongLength { expected };
+            return Ok(decision(Judged::Record, outcome, None, found.failures));
+        }
         let (matched, token) = find(&self.key, &self.service, &candidates, &self.code, self.now)
             .map_err(|e| StoreError::Corrupt(format!("a seed does not open: {e}")))?;
         let fail = Judged::Fail {
@@ -642,6 +680,17 @@ fn find<'t>(
         }
     }
     Ok(best)
+}
+
+/// The digits of `tokens`' codes when `code` has the length of none of them (the first
+/// token's, newest first as stored), else `None`.
+fn wrong_length(tokens: &[&Token], code: &Code) -> Option<u32> {
+    let fits =
+        |t: &&Token| usize::try_from(t.params.digits.get()).ok() == Some(code.as_str().len());
+    if tokens.iter().any(fits) {
+        return None;
+    }
+    tokens.first().map(|t| t.params.digits.get())
 }
 
 /// Whether `code` is `token`'s code for the challenge, scanned or typed (each compared

@@ -781,3 +781,67 @@ async fn a_taken_serial_leaves_the_activation_session_usable() {
     let (_, body) = server.get("/v1/services/bank/users/fay", &key).await;
     assert_eq!(body["tokens"].as_array().unwrap().len(), 1, "{body}");
 }
+
+/// The first code of a start-password token has eight digits, a registration token's six:
+/// `confirm` and registration answer a code of the other length with the digits expected
+/// and count nothing, so a customer who types the wrong length is told so, never locked.
+#[tokio::test]
+async fn confirm_and_register_name_the_digits_of_a_code_of_the_wrong_length() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let u = "/v1/services/bank/users";
+
+    server.enroll(&key, "bank", "alice", "right").await;
+    let pending = server.activate("bank", "alice", "right").await;
+    assert_eq!(pending.params.digits.get(), 8);
+    for _ in 0..6 {
+        let (status, body) = server
+            .post(
+                &format!("{u}/alice/confirm"),
+                &key,
+                json!({"otp": "123456"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["reason"], "wrong_length", "{body}");
+        assert_eq!(
+            (body["digits"].as_u64(), body["failures"].as_u64()),
+            (Some(8), Some(0))
+        );
+    }
+    let (_, body) = server
+        .post(
+            &format!("{u}/alice/confirm"),
+            &key,
+            json!({"otp": pending.code(&server)}),
+        )
+        .await;
+    assert_eq!(body["reason"], "ok", "{body}");
+
+    let provisioned = server.provision("bank").await;
+    assert_eq!(provisioned.params.digits.get(), 6);
+    let register = |otp: String| {
+        let server = &server;
+        let key = &key;
+        let serial = provisioned.serial.as_str().to_owned();
+        async move {
+            server
+                .post(
+                    &format!("{u}/bob/tokens"),
+                    key,
+                    json!({"serial": serial, "otp": otp}),
+                )
+                .await
+        }
+    };
+    for _ in 0..6 {
+        let (status, body) = register("12345678".into()).await;
+        assert_problem(status, &body, 422, "wrong_length");
+        assert_eq!(
+            (body["digits"].as_u64(), body["attempts_left"].as_u64()),
+            (Some(6), Some(5))
+        );
+    }
+    let (status, body) = register(provisioned.code(&server)).await;
+    assert_eq!(status, 201, "{body}");
+}

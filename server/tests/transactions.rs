@@ -94,12 +94,17 @@ async fn a_transfer_code_confirms_one_transfer_once() {
         assert_eq!(v["reason"], "invalid");
         assert_eq!(v["failures"], 2);
 
-        // A phished login code (TOTP of the same token, now) is useless for the transfer.
+        // A phished login code (TOTP of the same token, now) is useless for the transfer:
+        // six digits where a transfer code has eight (audited, not counted: it cannot be right).
         let now_secs = u64::try_from(cluster.now() / 1000).unwrap();
         let params = OtpParams::REGISTRATION;
         let phished = totp(&seed, &params, now_secs).to_string();
         let v = verify(&cluster, 0, "alice", id, &phished).await;
-        assert_eq!(v["reason"], "invalid");
+        assert_eq!(
+            (v["reason"].as_str(), v["digits"].as_u64()),
+            (Some("wrong_length"), Some(8))
+        );
+        assert_eq!(v["failures"], 2);
 
         // The right code is accepted once, on either instance; a success clears failures.
         let v = verify(&cluster, 1, "alice", id, &code).await;
@@ -264,6 +269,110 @@ async fn malformed_challenges_are_4xx_naming_the_field() {
             (json!("no_token"), json!(0)),
             "{v}"
         );
+        cluster.finish().await;
+    }
+}
+
+/// A code of another length than the token's (six digits for a transfer's eight, eight for
+/// a six-digit login token) is answered `wrong_length` with the digits expected, on every
+/// route that takes a code, and never counts toward the lockout, however often and
+/// between real failures; the audit trail keeps each one.
+#[tokio::test]
+async fn a_code_of_the_wrong_length_names_the_digits_and_is_not_counted() {
+    for backend in backends() {
+        let cluster = Cluster::start(&backend, Policy::default()).await;
+        let carol = UserId::new("carol").unwrap();
+        let (_serial, seed) = cluster.active_token(&carol).await;
+        let tx = create(
+            &cluster,
+            "carol",
+            &transfer("0012-3456789", "ヤマダ", 12_000),
+        )
+        .await;
+        let id = tx["id"].as_str().unwrap();
+        let right = sign(tx["payload"].as_str().unwrap(), &seed);
+        let wrong = if right == "00000000" {
+            "00000001"
+        } else {
+            "00000000"
+        };
+
+        // Six digits typed for the transfer's eight, more times than the lockout allows.
+        for i in 0..6 {
+            let v = verify(&cluster, i, "carol", id, &right[..6]).await;
+            assert_eq!(v["reason"], "wrong_length", "{v}");
+            assert_eq!(v["digits"], 8, "{v}");
+            assert_eq!(v["failures"], 0, "{v}");
+            assert_eq!(v["remaining_attempts"], 5, "{v}");
+        }
+        // A real failure counts; a wrong length after it leaves the count where it was.
+        let v = verify(&cluster, 0, "carol", id, wrong).await;
+        assert_eq!(
+            (v["reason"].as_str(), v["failures"].as_u64()),
+            (Some("invalid"), Some(1))
+        );
+        let v = verify(&cluster, 1, "carol", id, "1234567").await;
+        assert_eq!(v["reason"], "wrong_length", "{v}");
+        assert_eq!(
+            (v["failures"].as_u64(), v["remaining_attempts"].as_u64()),
+            (Some(1), Some(4))
+        );
+
+        // The login token has six digits: eight are refused the same way by verify.
+        let login_uri = format!("/v1/services/{SERVICE}/users/carol/verify");
+        let (status, v) = post(
+            &cluster.b,
+            &login_uri,
+            Some(API_KEY),
+            &json!({"otp": "12345678"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(
+            (v["reason"].as_str(), v["digits"].as_u64()),
+            (Some("wrong_length"), Some(6))
+        );
+        assert_eq!(v["failures"], 1, "{v}");
+        // ... and by stop (a proof of possession), as a 422 that names the field and digits.
+        let stop_uri = format!("/v1/services/{SERVICE}/users/carol/stop");
+        let (status, v) = post(
+            &cluster.a,
+            &stop_uri,
+            Some(API_KEY),
+            &json!({"otp": "12345678"}),
+        )
+        .await;
+        assert_eq!(status, 422, "{v}");
+        assert_eq!(v["code"], "wrong_length", "{v}");
+        assert_eq!(
+            (v["digits"].as_u64(), v["attempts_left"].as_u64()),
+            (Some(6), Some(4))
+        );
+        assert!(v["detail"].as_str().unwrap().starts_with("otp: "), "{v}");
+
+        // Nothing was counted: the right transfer code is still accepted, once.
+        let v = verify(&cluster, 1, "carol", id, &right).await;
+        assert_eq!(v["reason"], "ok", "{v}");
+        assert_eq!(v.get("digits"), None, "{v}");
+
+        let (status, audit) = get(
+            &cluster.a,
+            &format!("/v1/services/{SERVICE}/audit?limit=1000"),
+            API_KEY,
+        )
+        .await;
+        assert_eq!(status, 200, "{audit}");
+        let wrong_lengths = |kind: &str| {
+            audit["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["kind"] == kind && e["detail"] == "wrong_length")
+                .count()
+        };
+        assert_eq!(wrong_lengths("transaction"), 7, "{audit}");
+        assert_eq!(wrong_lengths("verify"), 1, "{audit}");
+        assert_eq!(wrong_lengths("possession"), 1, "{audit}");
         cluster.finish().await;
     }
 }

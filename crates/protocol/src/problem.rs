@@ -30,6 +30,9 @@ pub struct Problem {
     /// Tries left before a lockout (wrong start password, wrong codes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempts_left: Option<u32>,
+    /// With `wrong_length`: how many digits the codes have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digits: Option<u32>,
 }
 
 /// Stable problem codes.
@@ -74,6 +77,9 @@ pub mod codes {
     pub const COOLDOWN: &str = "cooldown";
     /// The code given with a bank call was wrong.
     pub const INVALID_OTP: &str = "invalid_otp";
+    /// The code given with a bank call has another length than the token's codes (see
+    /// `digits`); it was not counted as a wrong code.
+    pub const WRONG_LENGTH: &str = "wrong_length";
     /// The user is locked after too many wrong codes.
     pub const LOCKED: &str = "locked";
     /// The token collected too many wrong registration codes: the bank must unlock it.

@@ -32,6 +32,8 @@ pub const KEY_INFO: &[u8] = b"softtoken/ocra/v1";
 pub const SCAN_SUITE: &str = "OCRA-1:HOTP-SHA256-8:QH64";
 /// The suite of the manual mode: the question is the typed digits.
 pub const MANUAL_SUITE: &str = "OCRA-1:HOTP-SHA256-8:QN20";
+/// How many digits a transfer code has, in either mode (the `-8` of both suites).
+pub const RESPONSE_DIGITS: u32 = 8;
 /// The version of the QR payload this module writes and reads.
 pub const PAYLOAD_VERSION: &str = "1";
 /// The longest amount, in minor units, a challenge carries: 12 digits, so the manual
@@ -461,6 +463,15 @@ mod tests {
     }
 
     const SEED: &[u8] = b"12345678901234567890";
+
+    #[test]
+    fn both_suites_answer_with_response_digits() {
+        for text in [SCAN_SUITE, MANUAL_SUITE] {
+            assert_eq!(suite(text).digits(), RESPONSE_DIGITS, "{text}");
+        }
+        let code = challenge().response(SEED);
+        assert_eq!(code.as_str().len(), 8);
+    }
 
     #[test]
     fn details_are_normalised_and_shown() {

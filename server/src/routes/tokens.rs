@@ -91,6 +91,9 @@ fn refused(verdict: &Verdict, which: &str) -> ApiError {
     if verdict.outcome == Outcome::Locked {
         return StoreError::Locked.into();
     }
+    if let Outcome::WrongLength { expected } = verdict.outcome {
+        return wrong_length(expected, verdict.remaining_attempts, which);
+    }
     let what = if verdict.outcome == Outcome::Reused {
         "was already used"
     } else {
@@ -102,6 +105,21 @@ fn refused(verdict: &Verdict, which: &str) -> ApiError {
         format!("{which} {what}; {}", tries_left(verdict.remaining_attempts)),
     )
     .with_attempts_left(verdict.remaining_attempts)
+}
+
+/// 422 `wrong_length`: `which` has another length than the token's codes; not counted.
+fn wrong_length(expected: u32, remaining: u32, which: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        codes::WRONG_LENGTH,
+        format!(
+            "otp: {which} must have {expected} digits, as this token's codes do; \
+             not counted as a wrong code, {}",
+            tries_left(remaining)
+        ),
+    )
+    .with_attempts_left(remaining)
+    .with_digits(expected)
 }
 
 fn tries_left(n: u32) -> String {
@@ -129,7 +147,7 @@ pub(crate) fn fresh(proof: Proof, which: &str) -> Result<StepUse, ApiError> {
         (status = 201, body = UserResponse),
         (status = 404, description = "not_found (serial)", body = Problem),
         (status = 409, description = "token_exists, cooldown, locked, token_locked or conflict", body = Problem),
-        (status = 422, description = "invalid_otp", body = Problem)))]
+        (status = 422, description = "invalid_otp, or wrong_length (not counted; `digits` says how many)", body = Problem)))]
 pub async fn register(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,
@@ -157,7 +175,7 @@ pub async fn register(
         (status = 200, body = UserResponse),
         (status = 404, description = "not_found (user or serial)", body = Problem),
         (status = 409, description = "locked, token_locked or conflict", body = Problem),
-        (status = 422, description = "invalid_otp", body = Problem)))]
+        (status = 422, description = "invalid_otp, or wrong_length (not counted; `digits` says how many)", body = Problem)))]
 pub async fn replace(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,
@@ -207,7 +225,7 @@ pub async fn replace(
         (status = 200, body = UserResponse),
         (status = 404, description = "not_found", body = Problem),
         (status = 409, description = "locked or conflict", body = Problem),
-        (status = 422, description = "invalid_otp", body = Problem)))]
+        (status = 422, description = "invalid_otp, or wrong_length (not counted; `digits` says how many)", body = Problem)))]
 pub async fn stop(
     State(state): State<AppState>,
     ServiceAccess(service): ServiceAccess,

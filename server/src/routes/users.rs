@@ -49,6 +49,9 @@ pub enum Reason {
     AlreadyActive,
     /// A transfer challenge's code given after the challenge expired.
     Expired,
+    /// The code has another length than the user's codes (see `digits`): not checked and
+    /// not counted.
+    WrongLength,
 }
 
 impl From<Outcome> for Reason {
@@ -62,6 +65,7 @@ impl From<Outcome> for Reason {
             Outcome::NoToken => Reason::NoToken,
             Outcome::AlreadyActive => Reason::AlreadyActive,
             Outcome::Expired => Reason::Expired,
+            Outcome::WrongLength { .. } => Reason::WrongLength,
         }
     }
 }
@@ -77,11 +81,20 @@ pub struct VerifyResponse {
     pub failures: u32,
     /// Wrong codes left before the user is locked.
     pub remaining_attempts: u32,
+    /// With `wrong_length` only: how many digits the user's codes have, for internet
+    /// banking to tell the customer ("ワンタイムパスワードは8桁です").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digits: Option<u32>,
 }
 
 impl From<Verdict> for VerifyResponse {
     fn from(verdict: Verdict) -> Self {
+        let digits = match verdict.outcome {
+            Outcome::WrongLength { expected } => Some(expected),
+            _ => None,
+        };
         VerifyResponse {
+            digits,
             valid: verdict.outcome == Outcome::Accepted,
             reason: verdict.outcome.into(),
             failures: verdict.failures,

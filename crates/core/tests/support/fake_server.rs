@@ -246,6 +246,7 @@ pub fn problem(status: u16, code: &str, detail: &str) -> (u16, String) {
         code: code.into(),
         retry_after: (code == codes::RATE_LIMITED).then_some(42),
         attempts_left: None,
+        digits: None,
     };
     (status, serde_json::to_string(&p).unwrap())
 }
