@@ -574,3 +574,55 @@ fn refresh_records_each_state_and_refuses_a_forged_answer() {
     assert!(refresh.status.is_empty());
     assert_eq!(w.server.requests.load(Ordering::SeqCst), before + 1);
 }
+
+/// The serial is the app's random pick: a server that holds it already answers
+/// `serial_taken`, and the app picks another (up to three in all) in the same activation
+/// session or provisioning, so the customer never sees a collision; the third refusal in a
+/// row is reported, with nothing stored.
+#[test]
+fn a_taken_serial_is_replaced_by_a_fresh_one() {
+    let mut w = world();
+    w.server.enroll("sato.hanako", "start-2468");
+    w.server.serials_taken.store(2, Ordering::SeqCst);
+    let info = w
+        .enroller
+        .activate(&mut w.store, &target(SERVER, "sato.hanako"), "start-2468")
+        .unwrap();
+    let serials: Vec<String> = w
+        .server
+        .bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .filter_map(|v| v.get("serial").and_then(|s| s.as_str()).map(str::to_owned))
+        .collect();
+    assert_eq!(serials.len(), 3, "{serials:?}");
+    assert_ne!(serials[0], serials[1]);
+    assert_ne!(serials[1], serials[2]);
+    assert_eq!(serials[2], info.serial.as_str());
+    assert_eq!(w.store.tokens().unwrap(), std::slice::from_ref(&info));
+    let now = w.vault.clock.now_unix_ms();
+    assert_eq!(
+        w.store.code(&info.serial, now).unwrap().code,
+        server_code(&w, &info.serial, &info.params)
+    );
+
+    let bank = ServiceId::new("shinkin").unwrap();
+    let server = ServerUrl::parse(SERVER).unwrap();
+    w.server.serials_taken.store(1, Ordering::SeqCst);
+    let provisioned = w.enroller.provision(&mut w.store, &server, &bank).unwrap();
+    assert_eq!(
+        w.store.code(&provisioned.serial, now).unwrap().code,
+        server_code(&w, &provisioned.serial, &provisioned.params)
+    );
+
+    w.server.serials_taken.store(3, Ordering::SeqCst);
+    let refused = w.enroller.provision(&mut w.store, &server, &bank);
+    assert!(
+        matches!(&refused, Err(EnrollError::Refused { code, .. }) if code == codes::SERIAL_TAKEN),
+        "{refused:?}"
+    );
+    assert_eq!(w.server.serials_taken.load(Ordering::SeqCst), 0);
+    assert_eq!(w.store.tokens().unwrap().len(), 2);
+}

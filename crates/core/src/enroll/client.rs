@@ -163,15 +163,22 @@ impl Enroller {
             other => EnrollError::Protocol(other),
         })?;
 
-        let serial = Serial::generate();
-        let finish = FinishRequest {
-            session_id: started.session_id.clone(),
-            confirmation: softtoken_protocol::wire::B64(session.app_confirmation().to_vec()),
-            serial: serial.clone(),
-        };
+        // The serial is the app's pick; the server refuses one it holds already and keeps
+        // the session, so a (vanishingly rare) collision costs one more round trip.
         let finish_url = target.server.endpoint("/v1/activation/finish");
-        let (finished, sent, received): (FinishResponse, _, _) =
-            self.call(Method::Post, &finish_url, Some(&finish))?;
+        let mut attempt = 1;
+        let (serial, (finished, sent, received)) = loop {
+            let serial = Serial::generate();
+            let finish = FinishRequest {
+                session_id: started.session_id.clone(),
+                confirmation: softtoken_protocol::wire::B64(session.app_confirmation().to_vec()),
+                serial: serial.clone(),
+            };
+            match self.call::<_, FinishResponse>(Method::Post, &finish_url, Some(&finish)) {
+                Err(e) if is_serial_taken(&e) && attempt < SERIAL_ATTEMPTS => attempt += 1,
+                answer => break (serial, answer?),
+            }
+        };
         session
             .check_token_mac(&serial, &finished.token, &finished.mac.0)
             .map_err(EnrollError::Protocol)?;
@@ -207,11 +214,20 @@ impl Enroller {
         server: &ServerUrl,
         service: &ServiceId,
     ) -> Result<Token, EnrollError> {
-        let serial = Serial::generate();
-        let (state, request) = AppProvisioning::start(service.clone(), serial.clone());
         let url = server.endpoint("/v1/provisioning");
-        let (response, sent, received): (ProvisioningResponse, _, _) =
-            self.call::<ProvisioningRequest, _>(Method::Post, &url, Some(&request))?;
+        let mut attempt = 1;
+        let (serial, state, (response, sent, received)) = loop {
+            let serial = Serial::generate();
+            let (state, request) = AppProvisioning::start(service.clone(), serial.clone());
+            match self.call::<ProvisioningRequest, ProvisioningResponse>(
+                Method::Post,
+                &url,
+                Some(&request),
+            ) {
+                Err(e) if is_serial_taken(&e) && attempt < SERIAL_ATTEMPTS => attempt += 1,
+                answer => break (serial, state, answer?),
+            }
+        };
         let session = state.finish(&response).map_err(EnrollError::Protocol)?;
         let seed = session.seed(&serial, response.token.params.algorithm);
         self.token(
@@ -376,6 +392,15 @@ fn store_token(store: &mut TokenStore, token: Token) -> Result<TokenInfo, StoreE
 }
 
 /// Turns a non-2xx answer into the error a customer can act on.
+/// Serials tried before a `serial_taken` is reported: with 40 random bits a second collision
+/// in a row means something else is wrong.
+const SERIAL_ATTEMPTS: u32 = 3;
+
+/// Whether the server refused the app's serial as one it holds already.
+fn is_serial_taken(e: &EnrollError) -> bool {
+    matches!(e, EnrollError::Refused { code, .. } if code == codes::SERIAL_TAKEN)
+}
+
 fn problem_error(url: &str, status: u16, body: &[u8]) -> EnrollError {
     let Ok(problem) = serde_json::from_slice::<Problem>(body) else {
         let text: String = String::from_utf8_lossy(body)

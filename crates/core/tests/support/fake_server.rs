@@ -53,6 +53,9 @@ pub struct FakeServer {
     pub tamper: Mutex<bool>,
     /// What the status call answers per token (pending when not set).
     pub states: Mutex<HashMap<Serial, TokenStatus>>,
+    /// Finish and provisioning requests still to refuse as `serial_taken` (the real server
+    /// keeps the activation session then), as if each serial were held already.
+    pub serials_taken: AtomicUsize,
 }
 
 impl FakeServer {
@@ -72,6 +75,7 @@ impl FakeServer {
             next_answer: Mutex::new(None),
             tamper: Mutex::new(false),
             states: Mutex::new(HashMap::new()),
+            serials_taken: AtomicUsize::new(0),
         })
     }
 
@@ -187,7 +191,17 @@ impl FakeServer {
         })
     }
 
+    /// Whether this request's serial counts as held already (and one fewer will).
+    fn serial_taken(&self) -> bool {
+        self.serials_taken
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
     fn finish(&self, req: FinishRequest) -> (u16, String) {
+        if self.serial_taken() {
+            return problem(409, codes::SERIAL_TAKEN, "serial taken");
+        }
         let Some((key, user)) = self.sessions.lock().unwrap().remove(&req.session_id) else {
             return problem(404, codes::SESSION_EXPIRED, "no session");
         };
@@ -212,6 +226,9 @@ impl FakeServer {
     fn provision(&self, req: ProvisioningRequest) -> (u16, String) {
         if req.service_id.as_str() != self.service {
             return problem(404, codes::UNKNOWN_SERVICE, "unknown service");
+        }
+        if self.serial_taken() {
+            return problem(409, codes::SERIAL_TAKEN, "serial taken");
         }
         let (public, key) = provisioning::server_respond(&req).unwrap();
         let token = self.issued_token(self.provisioning_params);
