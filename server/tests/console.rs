@@ -72,6 +72,14 @@ impl Page {
     }
 }
 
+/// The sign-in page's error paragraph (the message region; the form around it echoes the
+/// typed name and carries a fresh CSRF token).
+fn error_region(page: &Page) -> Option<String> {
+    let at = page.body.find("<p class=\"error\"")?;
+    let end = page.body[at..].find("</p>")?;
+    Some(page.body[at..at + end].to_owned())
+}
+
 impl Browser {
     fn new(server: &TestServer) -> Self {
         Browser {
@@ -336,21 +344,29 @@ async fn wrong_passwords_and_codes_count_towards_the_operators_lockout() {
     let (mut browser, token) =
         operator(&server, Some("bank"), "taro", OperatorRole::Helpdesk).await;
     server.advance_secs(60);
-    // max_failures of the console's policy: 5. Wrong password, wrong code: both count.
+    // max_failures of the console's policy: 5. Wrong password, wrong code: both count. A
+    // wrong password answers exactly what an unknown name does (no tries left, no "locked"),
+    // so the answer does not tell which operator names exist.
     let page = browser.sign_in("taro", "wrong password!", "").await;
     assert_eq!(page.status, 401);
-    assert_eq!(page.testid("tries-left").as_deref(), Some("4"));
+    assert_eq!(page.testid("tries-left"), None, "{}", page.body);
+    let unknown = browser.sign_in("nobody", "wrong password!", "").await;
+    assert_eq!(unknown.status, 401);
+    assert_eq!(error_region(&page), error_region(&unknown));
+    // Past the password, the count shows (only someone with the password sees it).
     let page = browser
         .sign_in("taro", PASSWORD, &token.wrong_code(&server))
         .await;
     assert_eq!(page.testid("tries-left").as_deref(), Some("3"));
-    for left in ["2", "1"] {
+    // Three more wrong passwords: the last one locks, and still answers the same.
+    for _ in 0..3 {
         let page = browser.sign_in("taro", "wrong password!", "").await;
-        assert_eq!(page.testid("tries-left").as_deref(), Some(left));
+        let unknown = browser.sign_in("nobody", "wrong password!", "").await;
+        assert_eq!(page.status, 401);
+        assert_eq!(unknown.status, 401);
+        assert!(error_region(&page).is_some(), "{}", page.body);
+        assert_eq!(error_region(&page), error_region(&unknown));
     }
-    let page = browser.sign_in("taro", "wrong password!", "").await;
-    assert!(!page.has("tries-left"), "{}", page.body);
-    assert!(page.has("error"));
     // Locked: even the right password and code are refused.
     let page = browser
         .sign_in("taro", PASSWORD, &token.code(&server))
@@ -364,9 +380,11 @@ async fn wrong_passwords_and_codes_count_towards_the_operators_lockout() {
             .iter()
             .any(|v| v.to_str().unwrap().starts_with("console_session="))
     );
-    // An unknown name is refused the same way, without a count to show.
-    let page = browser.sign_in("nobody", PASSWORD, "").await;
-    assert_eq!(page.status, 401);
+    // Locked or not, a wrong password answers what an unknown name does.
+    let page = browser.sign_in("taro", "wrong password!", "").await;
+    let unknown = browser.sign_in("nobody", PASSWORD, "").await;
+    assert_eq!(unknown.status, 401);
+    assert_eq!(error_region(&page), error_region(&unknown));
     // Resetting the password (the CLI's store call) clears the lockout.
     let hash = password::hash("a brand new password").unwrap();
     let sid = ServiceId::new("bank").unwrap();

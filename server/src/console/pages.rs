@@ -438,12 +438,11 @@ async fn sign_in(
     form: &LoginForm,
 ) -> Result<Response, SignInRefusal> {
     let t = lang.0;
+    // Every refusal before the password is proven right is this one, whether the name is
+    // unknown, disabled, locked or the password wrong: anything else (a count of tries left,
+    // "locked") would tell anyone on the network which operator names exist.
     let wrong = || SignInRefusal {
         message: t.err_sign_in.into(),
-        tries_left: None,
-    };
-    let locked = || SignInRefusal {
-        message: t.err_locked.into(),
         tries_left: None,
     };
     let operator = state.store.operator_named(form.name.trim()).await?;
@@ -466,18 +465,15 @@ async fn sign_in(
     let user = state.store.user(&console.id, &token_user).await?;
     if operator.locked || user.as_ref().is_some_and(|u| u.locked) {
         crate::routes::audit(state, failed("locked")).await;
-        return Err(locked());
+        return Err(wrong());
     }
     if !password_ok {
-        let counted = state
+        // Counted towards the lockout, but not shown: see `wrong`.
+        state
             .store
             .operator_failure(operator.id, max, &failed("wrong password"), state.now())
             .await?;
-        return Err(counted_refusal(
-            t,
-            counted.locked,
-            max.saturating_sub(counted.failures),
-        ));
+        return Err(wrong());
     }
     let has_token = user
         .as_ref()
