@@ -21,6 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rand::Rng;
 use softtoken_protocol::{ServiceId, UserId};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres, Row as _};
@@ -300,6 +301,74 @@ impl Row for PgRow {
     }
 }
 
+/// A pooled connection inside a `SERIALIZABLE` transaction that this module begins and
+/// ends itself, not through sqlx's `Transaction`: when sqlx's `COMMIT` fails it still
+/// queues a `ROLLBACK` for the connection's next use. But a `COMMIT` that fails (a
+/// serialization failure PostgreSQL finds only at commit, frequent under concurrent
+/// transfer challenges) has already ended the transaction, so that `ROLLBACK` ran outside
+/// one and PostgreSQL warned "there is no transaction in progress" each time.
+struct Serializable {
+    conn: PoolConnection<Postgres>,
+    /// The transaction may still be open on the server: if dropped so (a cancelled
+    /// request), the connection is closed rather than handed back mid-transaction.
+    open: bool,
+}
+
+impl Serializable {
+    /// Takes a connection from `pool` and begins the transaction.
+    async fn begin(pool: &PgPool) -> StoreResult<Self> {
+        // Armed before `BEGIN` is sent: a cancellation while it is in flight must not
+        // return a connection that may be inside a transaction.
+        let mut tx = Serializable {
+            conn: pool.acquire().await?,
+            open: true,
+        };
+        tx.conn()
+            .execute("BEGIN ISOLATION LEVEL SERIALIZABLE", args![])
+            .await?;
+        Ok(tx)
+    }
+
+    /// The connection, for the operation run inside the transaction.
+    fn conn(&mut self) -> PgConn<'_> {
+        PgConn(&mut self.conn)
+    }
+
+    /// Commits. Any answer of the server ends the transaction (a failed `COMMIT` rolls
+    /// back), so nothing more is sent; only a connection that gave no answer is closed.
+    async fn commit(mut self) -> StoreResult<()> {
+        let result = self.conn().execute("COMMIT", args![]).await;
+        if matches!(
+            result,
+            Ok(_)
+                | Err(StoreError::Database(DatabaseError::Sqlx(
+                    sqlx::Error::Database(_)
+                )))
+        ) {
+            self.open = false;
+        }
+        result?;
+        Ok(())
+    }
+
+    /// Rolls back after the operation failed (the transaction is open or aborted, both of
+    /// which `ROLLBACK` ends). If even that fails, the connection is closed on drop; the
+    /// caller reports the operation's own error either way.
+    async fn rollback(mut self) {
+        if self.conn().execute("ROLLBACK", args![]).await.is_ok() {
+            self.open = false;
+        }
+    }
+}
+
+impl Drop for Serializable {
+    fn drop(&mut self) {
+        if self.open {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
 /// Runs `$body` (an operation over `$c: &mut PgConn`) in a `SERIALIZABLE` transaction,
 /// committing on `Ok` and retrying the whole body on a serialization failure or deadlock.
 /// A macro, not a function: the body borrows the caller's arguments, which a
@@ -309,16 +378,21 @@ macro_rules! serializable {
         let mut attempt = 1u32;
         loop {
             let outcome: StoreResult<_> = async {
-                let mut tx = $store
-                    .pool
-                    .begin_with("BEGIN ISOLATION LEVEL SERIALIZABLE")
-                    .await?;
-                let value = {
-                    let $c = &mut PgConn(&mut *tx);
-                    $body.await?
+                let mut tx = Serializable::begin(&$store.pool).await?;
+                let result = {
+                    let $c = &mut tx.conn();
+                    $body.await
                 };
-                tx.commit().await?;
-                Ok(value)
+                match result {
+                    Ok(value) => {
+                        tx.commit().await?;
+                        Ok(value)
+                    }
+                    Err(e) => {
+                        tx.rollback().await;
+                        Err(e)
+                    }
+                }
             }
             .await;
             match outcome {
