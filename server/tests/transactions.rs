@@ -36,6 +36,15 @@ async fn verify(cluster: &Cluster, i: usize, user: &str, id: &str, otp: &str) ->
     body
 }
 
+/// An 8-digit transfer code that is not `right`.
+fn another_code(right: &str) -> &'static str {
+    if right == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    }
+}
+
 /// What the customer's token does with a scanned payload.
 fn sign(payload: &str, seed: &[u8]) -> String {
     Challenge::from_payload(payload)
@@ -187,11 +196,7 @@ async fn wrong_transfer_codes_lock_the_user_for_verify_too() {
         let tx = create(&cluster, "bob", &transfer("12345678", "サギ", 900_000)).await;
         let id = tx["id"].as_str().unwrap();
         let right = sign(tx["payload"].as_str().unwrap(), &seed);
-        let wrong = if right == "00000000" {
-            "00000001"
-        } else {
-            "00000000"
-        };
+        let wrong = another_code(&right);
         for i in 1..=5u64 {
             let v = verify(&cluster, i as usize, "bob", id, wrong).await;
             assert_eq!(v["failures"].as_u64().unwrap(), i, "{v}");
@@ -291,11 +296,7 @@ async fn a_code_of_the_wrong_length_names_the_digits_and_is_not_counted() {
         .await;
         let id = tx["id"].as_str().unwrap();
         let right = sign(tx["payload"].as_str().unwrap(), &seed);
-        let wrong = if right == "00000000" {
-            "00000001"
-        } else {
-            "00000000"
-        };
+        let wrong = another_code(&right);
 
         // Six digits typed for the transfer's eight, more times than the lockout allows.
         for i in 0..6 {
