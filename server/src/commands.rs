@@ -9,8 +9,8 @@ use crate::auth::{generate_key, hash_key};
 use crate::client_addr::TrustedProxies;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{
-    Command, ConfigCommand, KeyCommand, KeyReseal, Serve, ServiceAdd, ServiceCommand, Storage,
-    TokensCommand, TokensImport,
+    BackupArgs, Command, ConfigCommand, KeyCommand, KeyReseal, RestoreArgs, Serve, ServiceAdd,
+    ServiceCommand, Storage, TokensCommand, TokensImport,
 };
 use crate::crypto::{Keyring, MasterKey};
 use crate::night_cutoff::NightCutoff;
@@ -45,6 +45,8 @@ pub async fn run(command: Command) -> CommandResult {
         Command::Tokens(TokensCommand::Import(args)) => tokens_import(args).await,
         Command::Key(command) => key(command).await,
         Command::Operator(command) => crate::console::cli::run(command).await,
+        Command::Backup(args) => backup(&args),
+        Command::Restore(args) => restore(&args).await,
         Command::Config(ConfigCommand::Check(check)) => {
             // What clap cannot check alone: the public URL is checked against the address.
             check.serve.public_url(check.serve.listen)?;
@@ -109,6 +111,98 @@ async fn key(command: KeyCommand) -> CommandResult {
                 keys.ids().join(", ")
             );
             Ok(())
+        }
+    }
+}
+
+/// The SQLite file a storage's URL names, or a refusal that says what to use instead.
+fn sqlite_file(storage: &Storage, what: &str) -> Result<std::path::PathBuf, String> {
+    let url = storage.database_url();
+    match url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        Some(path) if !path.is_empty() && !path.contains('?') => Ok(path.into()),
+        _ if url.starts_with("postgres") => Err(format!(
+            "{what} copies the embedded SQLite database; for PostgreSQL use pg_dump and \
+             pg_restore (README, \"Backups\")"
+        )),
+        _ => Err(format!("{what}: not a SQLite database file: {url}")),
+    }
+}
+
+fn backup(args: &BackupArgs) -> CommandResult {
+    let database = sqlite_file(&args.storage, "backup")?;
+    let summary = crate::backup::backup(&database, &args.to)?;
+    println!(
+        "Backed up {} to {}: {} services, {} tokens, {} audit events, {} bytes.",
+        database.display(),
+        args.to.display(),
+        summary.services,
+        summary.tokens,
+        summary.audit_events,
+        summary.bytes
+    );
+    println!(
+        "The master key is not in the backup: keep a copy of {} (or of SOFTTOKEN_MASTER_KEY) \
+         apart from it. Without that key no seed in any backup can be read.",
+        args.storage
+            .data_dir
+            .join(crate::crypto::KEY_FILE)
+            .display()
+    );
+    Ok(())
+}
+
+async fn restore(args: &RestoreArgs) -> CommandResult {
+    let database = sqlite_file(&args.storage, "restore")?;
+    // The keyring first, and never a new one: a fresh key would open nothing restored.
+    let key_file = args.storage.data_dir.join(crate::crypto::KEY_FILE);
+    let keys = match std::env::var("SOFTTOKEN_MASTER_KEY") {
+        Ok(text) => Keyring::parse(&Zeroizing::new(text))?,
+        Err(_) if key_file.is_file() => Keyring::load_or_create(&args.storage.data_dir)?,
+        Err(_) => {
+            return Err(format!(
+                "no master key at {}: put the server's master key file back first (from its \
+                 own backup), or set SOFTTOKEN_MASTER_KEY. Without it no seed in the backup \
+                 can be read: every token would have to be issued again.",
+                key_file.display()
+            )
+            .into());
+        }
+    };
+    let summary = crate::backup::restore(&args.from, &database)?;
+    let url = format!("sqlite://{}", database.display());
+    let opened = async {
+        let store = store::connect(&url).await?;
+        let report = crate::rekey::open_all(&*store, &keys).await;
+        store.close().await;
+        Ok::<_, Box<dyn std::error::Error>>(report?)
+    }
+    .await;
+    match opened {
+        Ok(report) => {
+            println!(
+                "Restored {} into {}: {} services, {} tokens, {} audit events; {} seeds, {} \
+                 start-password verifiers and {} session keys open with the master key.",
+                args.from.display(),
+                database.display(),
+                summary.services,
+                summary.tokens,
+                summary.audit_events,
+                report.seeds,
+                report.enrollments,
+                report.sessions
+            );
+            Ok(())
+        }
+        Err(e) => {
+            crate::backup::remove_database(&database);
+            Err(format!(
+                "the backup was not restored (nothing was left in {}): {e}",
+                args.storage.data_dir.display()
+            )
+            .into())
         }
     }
 }

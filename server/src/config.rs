@@ -227,6 +227,34 @@ pub enum Command {
     /// Manage the help-desk console's operators.
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Copy the SQLite database to a new file while the server runs (PostgreSQL: pg_dump,
+    /// see README "Backups"). The master key is not in it: back that up on its own.
+    Backup(BackupArgs),
+    /// Restore a backup as the database of a new data directory (never over an existing
+    /// one), once the master key file is back in it; checks that every secret opens.
+    Restore(RestoreArgs),
+}
+
+/// `backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new backup file; an existing file is never overwritten.
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+    /// Storage.
+    #[command(flatten)]
+    pub storage: Storage,
+}
+
+/// `restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file made by `backup`.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Storage: where the database is to be; it must not exist yet.
+    #[command(flatten)]
+    pub storage: Storage,
 }
 
 /// `operator …`: the bank's staff who sign in to `/console`.

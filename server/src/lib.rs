@@ -7,6 +7,7 @@ pub mod access_log;
 pub mod actions;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod client_addr;
 pub mod clock;
 pub mod commands;

@@ -92,7 +92,8 @@ async fn drop_stale(conn: &mut PgConnection, now: u64) {
     }
 }
 
-fn with_search_path(base_url: &str, schema: &str) -> StoreResult<String> {
+/// `base_url` with connection options that make `schema` the search path.
+pub fn with_search_path(base_url: &str, schema: &str) -> StoreResult<String> {
     let mut url = url::Url::parse(base_url)
         .map_err(|e| StoreError::from(sqlx::Error::Configuration(e.into())))?;
     url.query_pairs_mut()

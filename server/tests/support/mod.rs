@@ -27,7 +27,7 @@ pub const SERVICE: &str = "bank-test";
 /// Its API key.
 pub const API_KEY: &str = "stk_concurrency-test-key";
 /// One master key for both instances, as a cluster shares its key file.
-const MASTER_KEY: &str =
+pub const MASTER_KEY: &str =
     "softtoken-master-key-v1 test0001 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 /// Where the manual clock starts (2025-11-21, an ordinary Friday).
 const START_MS: i64 = 1_763_700_000_000;
@@ -75,6 +75,8 @@ pub struct Cluster {
     pub service: ServiceId,
     /// Its API key.
     pub api_key: String,
+    /// The database URL both instances use.
+    pub url: String,
     key: Arc<Keyring>,
     scratch: Option<(String, String)>,
 }
@@ -92,14 +94,12 @@ impl Cluster {
                 (url, Some((base.clone(), schema)))
             }
         };
-        let store_a = store::connect(&url).await.unwrap();
-        let store_b = store::connect(&url).await.unwrap();
-        let clock = Arc::new(ManualClock::new(START_MS));
-        let service = ServiceId::new(SERVICE).unwrap();
-        store_a
+        let cluster = Cluster::attach(&url, scratch).await;
+        cluster
+            .store_a
             .add_service(
                 &Service {
-                    id: service.clone(),
+                    id: cluster.service.clone(),
                     name: "Test Bank".into(),
                     policy,
                     created_at: START_MS,
@@ -108,6 +108,16 @@ impl Cluster {
             )
             .await
             .unwrap();
+        cluster
+    }
+
+    /// Two instances on the database at `url`, which already holds the test service (a
+    /// restored backup); `scratch` is the PostgreSQL schema to drop at the end, if any.
+    pub async fn attach(url: &str, scratch: Option<(String, String)>) -> Cluster {
+        let store_a = store::connect(url).await.unwrap();
+        let store_b = store::connect(url).await.unwrap();
+        let clock = Arc::new(ManualClock::new(START_MS));
+        let service = ServiceId::new(SERVICE).unwrap();
         let state = |store: &Arc<dyn Store>| {
             AppState::new(
                 Arc::clone(store),
@@ -125,6 +135,7 @@ impl Cluster {
             clock: Arc::clone(&clock),
             service,
             api_key: API_KEY.into(),
+            url: url.to_owned(),
             key: Arc::new(Keyring::parse(MASTER_KEY).unwrap()),
             scratch,
         }
