@@ -307,7 +307,7 @@ pub async fn open(
         }
         Err(_) => Keyring::load_or_create(&storage.data_dir)?,
     };
-    let store = store::connect(&storage.database_url()).await?;
+    let store = storage.connect().await?;
     Ok((store, key))
 }
 

@@ -36,6 +36,10 @@ pub struct Storage {
     /// Directory of the SQLite file and the master key file.
     #[arg(long, env = "SOFTTOKEN_DATA_DIR", default_value = "softtoken-data")]
     pub data_dir: PathBuf,
+    /// How long a request waits for a database connection before it is answered 503
+    /// `unavailable` (PostgreSQL out of reach); SQLite answers at once.
+    #[arg(long, env = "SOFTTOKEN_DATABASE_TIMEOUT", value_parser = duration, default_value = "2s")]
+    pub database_timeout: Duration,
 }
 
 impl Storage {
@@ -45,6 +49,13 @@ impl Storage {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("softtoken.db").display()),
         }
+    }
+
+    /// Opens (and migrates) the database these options name.
+    pub async fn connect(
+        &self,
+    ) -> crate::store::StoreResult<std::sync::Arc<dyn crate::store::Store>> {
+        crate::store::connect_with(&self.database_url(), self.database_timeout).await
     }
 }
 

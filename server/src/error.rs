@@ -78,6 +78,17 @@ impl ApiError {
         )
     }
 
+    /// 503 `unavailable`: the database is out of reach or out of space for now; nothing
+    /// was written, and the same request may be sent again after `Retry-After`.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::UNAVAILABLE,
+            "the database is unavailable for the moment; nothing was changed: try again shortly",
+        )
+        .with_retry_after(UNAVAILABLE_RETRY_AFTER_SECS)
+    }
+
     /// Adds the seconds to wait before retrying.
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds);
@@ -165,6 +176,10 @@ impl From<ProtocolError> for ApiError {
     }
 }
 
+/// What a 503 for an unavailable database asks the caller to wait: long enough for a
+/// PostgreSQL restart or failover to be noticed, short enough for a customer at the screen.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         use StatusCode as S;
@@ -246,6 +261,12 @@ impl From<StoreError> for ApiError {
                 codes::UNAVAILABLE,
                 "the server is shutting down; try again",
             ),
+            StoreError::Database(db) if db.is_unavailable() => {
+                // The cause goes to the log (it may name hosts and files), not to the caller.
+                tracing::warn!(error = %db, "the database is unavailable");
+                crate::metrics::database_unavailable();
+                ApiError::unavailable()
+            }
             StoreError::Corrupt(_) | StoreError::Database(_) => ApiError::internal(e),
         }
     }

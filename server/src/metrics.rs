@@ -71,6 +71,7 @@ const HTTP_REQUESTS: &str = "softtoken_http_requests_total";
 const HTTP_DURATION: &str = "softtoken_http_request_duration_seconds";
 const CODE_CHECKS: &str = "softtoken_code_checks_total";
 const LOCKOUTS: &str = "softtoken_lockouts_total";
+const DATABASE_UNAVAILABLE: &str = "softtoken_database_unavailable_total";
 const UNLOCKS: &str = "softtoken_unlocks_total";
 const REVOCATIONS: &str = "softtoken_revocations_total";
 const ACTIVATIONS_STARTED: &str = "softtoken_activations_started_total";
@@ -100,6 +101,10 @@ fn describe() {
         "codes checked by the verification service, by purpose and outcome (reason)"
     );
     describe_counter!(LOCKOUTS, "users locked by wrong codes");
+    describe_counter!(
+        DATABASE_UNAVAILABLE,
+        "requests answered 503 because the database was out of reach or out of space"
+    );
     describe_counter!(UNLOCKS, "lockouts cleared by the bank, of users or tokens");
     describe_counter!(REVOCATIONS, "tokens revoked by the bank");
     describe_counter!(ACTIVATIONS_STARTED, "activation starts answered");
@@ -227,6 +232,13 @@ pub fn code_checked(purpose: AuditKind, reason: &'static str) {
         count
     });
     count.increment(1);
+}
+
+/// Counts a request refused because the database was out of reach or out of space.
+pub fn database_unavailable() {
+    if on() {
+        counter!(DATABASE_UNAVAILABLE).increment(1);
+    }
 }
 
 /// Counts a user locked by wrong codes.

@@ -144,7 +144,8 @@ fn complete(operation: &mut Operation) {
     add(500, "internal: the server failed; the cause is in its log");
     add(
         503,
-        "unavailable: the server took too long or is shutting down; try again",
+        "unavailable: the server took too long, is shutting down, or its database is out of \
+         reach or out of space; nothing was changed: try again after Retry-After",
     );
 }
 

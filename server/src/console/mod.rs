@@ -76,6 +76,7 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(pages::MAX_IMPORT_UPLOAD)),
         )
         .fallback(pages::not_found)
+        .layer(middleware::from_fn(pages::unavailable_page))
         .layer(middleware::from_fn(security_headers));
     Router::new().nest("/console", inner)
 }

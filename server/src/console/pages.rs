@@ -196,6 +196,34 @@ fn bad_csrf(lang: &Lang) -> Response {
     )
 }
 
+/// Middleware: a 503 problem document from anything under `/console` (the database out
+/// of reach or out of space) becomes a plain page in the operator's language, keeping the
+/// status and `Retry-After`: staff see "一時的に利用できません", not JSON.
+pub async fn unavailable_page(
+    lang: Lang,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if response.status() != StatusCode::SERVICE_UNAVAILABLE || !is_problem {
+        return response;
+    }
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+    let mut page = message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Chrome::anonymous(lang.0).error(lang.0.err_unavailable),
+        &lang,
+    );
+    if let Some(value) = retry_after {
+        page.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    page
+}
+
 /// The words for a refused action.
 fn refusal(t: &'static Texts, e: &ApiError) -> String {
     if e.status == StatusCode::NOT_FOUND {

@@ -72,12 +72,69 @@ pub enum DatabaseError {
     /// The SQLite writer thread is gone (the store is shutting down).
     #[error("the SQLite writer has stopped")]
     WriterStopped,
-    /// A whole group commit failed; every write of it hears why.
-    #[error("group commit failed: {0}")]
-    GroupCommit(String),
+    /// A whole group commit failed; every write of it hears why, and whether the cause
+    /// was the database being out of reach or out of space ([`DatabaseError::is_unavailable`]).
+    #[error("group commit failed: {message}")]
+    GroupCommit {
+        /// The cause, as text (one error, many writers).
+        message: String,
+        /// Whether the cause was an outage rather than a bug.
+        unavailable: bool,
+    },
     /// The storage layer broke one of its own rules: a bug, reported rather than hidden.
     #[error("storage bug: {0}")]
     Internal(&'static str),
+}
+
+impl DatabaseError {
+    /// Whether the database is out of reach or out of space for now: down, restarting,
+    /// refusing connections, failed over to a read-only standby, no pool connection within
+    /// the acquire timeout, or (SQLite) the disk full, the file unwritable or locked by
+    /// another process past the busy timeout. Such a request is answered 503 with
+    /// `Retry-After`: it may succeed later, here or on another instance, and nothing was
+    /// written. Everything else is a bug or damage, answered 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DatabaseError::Sqlx(e) => sqlx_unavailable(e),
+            DatabaseError::Sqlite(e) => sqlite_unavailable(e),
+            DatabaseError::GroupCommit { unavailable, .. } => *unavailable,
+            DatabaseError::WriterStopped | DatabaseError::Internal(_) => false,
+        }
+    }
+}
+
+fn sqlx_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE classes 08 (connection exception) and 53 (insufficient resources: disk
+        // full, out of memory, too many connections); 57P01–57P03 (shut down by the
+        // administrator, crashed, starting up); 25006 (read-only: a standby after failover).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08")
+                || code.starts_with("53")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "25006")
+        }),
+        _ => false,
+    }
+}
+
+fn sqlite_unavailable(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode as C;
+    matches!(
+        e.sqlite_error_code(),
+        Some(
+            C::DiskFull
+                | C::ReadOnly
+                | C::CannotOpen
+                | C::SystemIoFailure
+                | C::DatabaseBusy
+                | C::DatabaseLocked
+                | C::OutOfMemory
+        )
+    )
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -486,10 +486,22 @@ impl dyn Store {
 
 /// Opens the store a database URL names: `sqlite:…` or `postgres://…` (`postgresql://…`).
 pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    connect_with(url, DEFAULT_DATABASE_TIMEOUT).await
+}
+
+/// How long a request waits for a database connection by default before it is answered
+/// 503 (`--database-timeout`).
+pub const DEFAULT_DATABASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Like [`connect`], with requests waiting at most `timeout` for a PostgreSQL connection.
+pub async fn connect_with(url: &str, timeout: std::time::Duration) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(url).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url).await?))
+        Ok(Arc::new(
+            PostgresStore::connect_with_timeout(url, postgres::DEFAULT_MAX_CONNECTIONS, timeout)
+                .await?,
+        ))
     } else {
         Err(StoreError::Database(DatabaseError::Sqlx(
             sqlx::Error::Configuration(

@@ -425,13 +425,24 @@ impl PostgresStore {
 
     /// Like [`PostgresStore::connect`] with a pool of `max_connections`.
     pub async fn connect_with(url: &str, max_connections: u32) -> StoreResult<Self> {
+        Self::connect_with_timeout(url, max_connections, super::DEFAULT_DATABASE_TIMEOUT).await
+    }
+
+    /// Like [`PostgresStore::connect_with`], a request waiting at most `acquire_timeout`
+    /// for a connection (then 503): while PostgreSQL is down or out of reach, requests are
+    /// refused in bounded time instead of piling up.
+    pub async fn connect_with_timeout(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)?;
         // A ping before every use doubled the round trips of a verification. A connection
         // that was just used is alive; one idle for a while may have been cut (a restart,
         // a firewall), so only those are asked first.
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(acquire_timeout)
             .test_before_acquire(false)
             .before_acquire(|conn, meta| {
                 Box::pin(async move {

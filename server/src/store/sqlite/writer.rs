@@ -91,7 +91,11 @@ where
         let result = match (batch, self.outcome) {
             (Ok(()), Some(outcome)) => outcome,
             (Ok(()), None) => Err(DatabaseError::Internal("a write never ran").into()),
-            (Err(e), _) => Err(DatabaseError::GroupCommit(e.to_string()).into()),
+            (Err(e), _) => Err(DatabaseError::GroupCommit {
+                message: e.to_string(),
+                unavailable: e.is_unavailable(),
+            }
+            .into()),
         };
         // The caller may have given up (its request was cancelled): fine.
         let _ = self.reply.send(result);
