@@ -7,7 +7,7 @@
 //! Each checked code leaves exactly one audit row, with the outcome the caller got:
 //! written in the same commit as the write the check makes (an accepted code, a counted
 //! failure), or on its own when the check writes nothing (no token, already locked, a
-//! colleague's code).
+//! spent code: a reused code is refused and audited but never counted as a guess).
 //!
 //! Each check is counted in the metrics here too (`softtoken_code_checks_total` by
 //! purpose and reason, `softtoken_lockouts_total`), so no caller can forget it.
@@ -217,27 +217,17 @@ impl<'a> Verification<'a> {
                 )
                 .await
             }
-            Applied::Refused(Acceptance::Reused { last_used_by }) => {
-                if !rules::reuse_is_charged(last_used_by.as_ref(), user) {
-                    return self
-                        .unwritten(
-                            service,
-                            user,
-                            kind,
-                            Outcome::Reused,
-                            serial,
-                            decided.failures,
-                        )
-                        .await;
-                }
-                let mut failed =
-                    NewAuditEvent::new(&service.id, kind, Outcome::Reused.as_str()).user(user);
-                failed.serial = decided.serial.clone();
-                let failures = self
-                    .store
-                    .record_failure(&service.id, user, max, &failed, self.now)
-                    .await?;
-                Ok(counted(Outcome::Reused, serial, failures, max, kind))
+            // A spent code is never a guess: refused and audited, not counted.
+            Applied::Refused(Acceptance::Reused { .. }) => {
+                self.unwritten(
+                    service,
+                    user,
+                    kind,
+                    Outcome::Reused,
+                    serial,
+                    decided.failures,
+                )
+                .await
             }
             Applied::Refused(Acceptance::Accepted) => Err(StoreError::Database(
                 crate::store::DatabaseError::Internal("an accepted step reported as refused"),
@@ -247,8 +237,8 @@ impl<'a> Verification<'a> {
     }
 
     /// The user's active token `code` belongs to, fresh, for a call that then uses the
-    /// step (stop, or the old token of a device change). A wrong or reused code is
-    /// counted and audited as `possession`. `NotFound` if no such user, `Locked`, or a
+    /// step (stop, or the old token of a device change). A wrong code is
+    /// counted and audited as `possession`; a reused one is audited, not counted. `NotFound` if no such user, `Locked`, or a
     /// conflict if the user has no active token.
     pub async fn prove(
         &self,
@@ -303,7 +293,13 @@ impl<'a> Verification<'a> {
                     drift,
                 }));
             }
-            (CodeMatch::Used, _) => Outcome::Reused,
+            (CodeMatch::Used, _) => {
+                let serial = token.map(|t| &t.serial);
+                let verdict = self
+                    .unwritten(service, user, kind, Outcome::Reused, serial, found.failures)
+                    .await?;
+                return Ok(Proof::Refused(verdict));
+            }
             _ => Outcome::Invalid,
         };
         let serial = token.map(|t| &t.serial);
@@ -320,8 +316,8 @@ impl<'a> Verification<'a> {
 
     /// Whether `code` is a fresh code of `token`, which the user does not hold yet
     /// (registration, or a device change's new token; `kind` names which). A wrong code
-    /// counts against the user and the token; a code a colleague just spent on a shared
-    /// token is answered `reused` and counts against nobody. A token locked by wrong
+    /// counts against the user and the token; a spent code (the user's own, or a colleague's
+    /// on a shared token) is answered `reused` and counts against nobody. A token locked by wrong
     /// codes is refused before its code is looked at, so it cannot be guessed further.
     pub async fn prove_unbound(
         &self,
@@ -374,8 +370,7 @@ impl<'a> Verification<'a> {
             CodeMatch::NoMatch => Outcome::Invalid,
         };
         let serial = Some(&token.serial);
-        if outcome == Outcome::Reused && !rules::reuse_is_charged(token.last_used_by.as_ref(), user)
-        {
+        if outcome == Outcome::Reused {
             let failures = match self.store.user(&service.id, user).await? {
                 Some(found) => found.failures,
                 None => 0,
@@ -399,8 +394,8 @@ impl<'a> Verification<'a> {
 
     /// Checks `code` against the transfer challenge `id` of `user` (取引確認): right for one
     /// of the user's active tokens, for this challenge's details (scanned or typed
-    /// digits), unused and in time. A wrong or reused code counts toward the same lockout
-    /// as `verify`; a code given too late is refused without counting (it may be right).
+    /// digits), unused and in time. A wrong code counts toward the same lockout as
+    /// `verify` (a reused one is refused, not counted); a code given too late is refused without counting (it may be right).
     /// The single use is one conditional update, so instances cannot both accept it.
     /// `NotFound` if no such user or challenge.
     pub async fn check_transaction(
@@ -495,14 +490,15 @@ impl<'a> Verification<'a> {
                 audited: kind,
             }),
             Ok(TransactionUse::AlreadyUsed) => {
-                let mut event =
-                    NewAuditEvent::new(&service.id, kind, detail(Outcome::Reused)).user(user);
-                event.serial = Some(serial.clone());
-                let failures = self
-                    .store
-                    .record_failure(&service.id, user, max, &event, self.now)
-                    .await?;
-                Ok(counted(Outcome::Reused, Some(&serial), failures, max, kind))
+                self.unwritten(
+                    service,
+                    user,
+                    kind,
+                    Outcome::Reused,
+                    Some(&serial),
+                    found.failures,
+                )
+                .await
             }
             Ok(TransactionUse::Expired) => {
                 self.unwritten(
@@ -630,12 +626,11 @@ impl Judging {
                 let accept = Judged::Accept { step, from: wanted };
                 decision(accept, Outcome::Accepted, Some(token), found.failures)
             }
-            (CodeMatch::Used, Some(token))
-                if !rules::reuse_is_charged(token.last_used_by.as_ref(), &self.user) =>
-            {
-                decision(Judged::Record, Outcome::Reused, Some(token), found.failures)
+            // A spent code (by this user, or by a colleague on a shared token) tells an
+            // attacker nothing and costs a double-submitting customer nothing.
+            (CodeMatch::Used, token) => {
+                decision(Judged::Record, Outcome::Reused, token, found.failures)
             }
-            (CodeMatch::Used, token) => decision(fail, Outcome::Reused, token, found.failures),
             (_, token) => decision(fail, Outcome::Invalid, token, found.failures),
         })
     }

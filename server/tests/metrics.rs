@@ -139,7 +139,7 @@ async fn a_story_moves_each_counter_by_exactly_what_it_did() {
     assert_problem(status, &body, 400, "confirmation_failed");
     let alice = server.activate("obs", "alice", "4321abcd").await;
 
-    // Confirm; a right and a wrong code; two more wrong ones lock alice; one refused locked.
+    // Confirm; a right code, then it again; three wrong ones lock alice; one refused locked.
     let (_, body) = server
         .post(
             &format!("{users}/alice/confirm"),
@@ -157,6 +157,16 @@ async fn a_story_moves_each_counter_by_exactly_what_it_did() {
         )
         .await;
     assert_eq!(body["reason"], "ok", "{body}");
+    // The same code again (a double submit): metered as reused, not a step toward the lock.
+    let (_, body) = server
+        .post(
+            &format!("{users}/alice/verify"),
+            &key,
+            json!({"otp": alice.code(&server)}),
+        )
+        .await;
+    assert_eq!(body["reason"], "reused", "{body}");
+    assert_eq!(body["failures"], 0, "{body}");
     for _ in 0..3 {
         let (_, body) = server
             .post(
@@ -206,7 +216,7 @@ async fn a_story_moves_each_counter_by_exactly_what_it_did() {
     );
     assert_eq!(
         m(checks, &[("purpose", "verify"), ("reason", "reused")]),
-        0.0
+        1.0
     );
     assert_eq!(m("softtoken_lockouts_total", &[]), 1.0);
     assert_eq!(m("softtoken_unlocks_total", &[("what", "user")]), 1.0);
@@ -242,7 +252,7 @@ async fn a_story_moves_each_counter_by_exactly_what_it_did() {
     };
     assert_eq!(
         requests("/v1/services/{sid}/users/{uid}/verify", "200"),
-        5.0
+        6.0
     );
     assert_eq!(
         requests("/v1/services/{sid}/users/{uid}/confirm", "200"),

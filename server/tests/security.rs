@@ -367,10 +367,94 @@ async fn colleagues_sharing_a_token_are_not_charged_for_each_others_codes() {
     let second = verify("staff2").await;
     assert_eq!(second["reason"], "reused", "{second}");
     assert_eq!(second["failures"], 0, "{second}");
-    // The one who spent it, replaying it, is charged.
+    // The one who spent it, replaying it, is refused too, and charged nothing either.
     let replay = verify("staff1").await;
     assert_eq!(replay["reason"], "reused", "{replay}");
-    assert_eq!(replay["failures"], 1, "{replay}");
+    assert_eq!(replay["failures"], 0, "{replay}");
+}
+
+/// A spent code tells an attacker nothing, and a customer who double-submits must not lose
+/// a try (issue 22, item 8): the confirm's code used to log in, a login code replayed, a
+/// spent code given as proof for a stop, and a confirmed transfer's code again are each
+/// refused as `reused`, audited, and never counted toward the lockout.
+#[tokio::test]
+async fn a_spent_code_is_refused_and_audited_but_never_counted() {
+    let server = TestServer::start().await;
+    let key = server
+        .add_service(
+            "bank",
+            Policy {
+                max_failures: 2,
+                ..Policy::default()
+            },
+        )
+        .await;
+    let (status, body) = server.enroll(&key, "bank", "rin", "4321abcd").await;
+    assert_eq!(status, 201, "{body}");
+    let token = server.activate("bank", "rin", "4321abcd").await;
+    let code = token.code(&server);
+    let (_, body) = server
+        .post(&format!("{USERS}/rin/confirm"), &key, json!({"otp": code}))
+        .await;
+    assert_eq!(body["reason"], "ok", "{body}");
+    // More replays than the lockout allows guesses: none of them counts.
+    for _ in 0..3 {
+        let (_, body) = server
+            .post(&format!("{USERS}/rin/verify"), &key, json!({"otp": code}))
+            .await;
+        assert_eq!(
+            body,
+            json!({"valid": false, "reason": "reused", "failures": 0, "remaining_attempts": 2})
+        );
+    }
+    // As the proof of a stop: refused (the step is spent), not counted.
+    let (status, body) = server
+        .post(&format!("{USERS}/rin/stop"), &key, json!({"otp": code}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(user(&server, &key, "rin").await["failures"], 0);
+    // A transfer confirmed once; its code again is `reused`, not a failure.
+    let (status, created) = server
+        .post(
+            &format!("{USERS}/rin/transactions"),
+            &key,
+            json!({"payee_account": "GB33BUKB20201555555555", "payee_name": "ACME",
+                   "amount": 12345, "currency": "JPY"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let payload = created["payload"].as_str().unwrap();
+    let challenge = softtoken_protocol::transaction::Challenge::from_payload(payload).unwrap();
+    let signed = challenge.response(&token.seed).to_string();
+    let verify = format!("{USERS}/rin/transactions/{id}/verify");
+    let (_, body) = server.post(&verify, &key, json!({"otp": signed})).await;
+    assert_eq!(body["reason"], "ok", "{body}");
+    for _ in 0..3 {
+        let (_, body) = server.post(&verify, &key, json!({"otp": signed})).await;
+        assert_eq!(body["reason"], "reused", "{body}");
+        assert_eq!(body["failures"], 0, "{body}");
+    }
+    // Still unlocked: a fresh code logs in; every replay left its audit row.
+    server.advance_secs(token.params.period.seconds() as i64);
+    let (_, body) = server
+        .post(
+            &format!("{USERS}/rin/verify"),
+            &key,
+            json!({"otp": token.code(&server)}),
+        )
+        .await;
+    assert_eq!(body["reason"], "ok", "{body}");
+    let events = audit(&server, &key).await;
+    let reused = events
+        .iter()
+        .filter(|e| {
+            e["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("reused"))
+        })
+        .count();
+    assert_eq!(reused, 3 + 1 + 3, "{events:?}");
 }
 
 /// A second confirm says the token is active already, instead of "no token".

@@ -172,7 +172,7 @@ pub async fn create(
     request_body = OtpRequest,
     security(("api_key" = [])),
     responses(
-        (status = 200, description = "reason: ok, invalid, reused, locked, expired, no_token or wrong_length (not counted; `digits` is 8)",
+        (status = 200, description = "reason: ok, invalid (counted), reused, locked, expired, no_token or wrong_length (not counted; `digits` is 8)",
             body = VerifyResponse),
         (status = 404, description = "not_found: no such user or transaction", body = Problem)))]
 pub async fn verify(

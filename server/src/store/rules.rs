@@ -4,7 +4,6 @@
 //! in one place and is unit-tested here without a database.
 
 use chrono::{TimeZone, Utc};
-use softtoken_protocol::UserId;
 
 pub use super::model::RevokeCooldown;
 use super::model::{Token, TokenState};
@@ -155,12 +154,6 @@ pub(crate) fn check_startable(
     } else {
         Ok(())
     }
-}
-
-/// Whether a right code that was already used counts as a failure for `user`: not when
-/// another user of the same (shared) token spent it, as colleagues of one company do.
-pub fn reuse_is_charged(last_used_by: Option<&UserId>, user: &UserId) -> bool {
-    last_used_by.is_none_or(|spender| spender == user)
 }
 
 #[cfg(test)]
@@ -433,14 +426,5 @@ mod tests {
             check(EnrollmentForStart { guesses: 5, ..open }),
             StoreError::EnrollmentLocked
         ));
-    }
-
-    #[test]
-    fn reuse_is_charged_to_the_one_who_spent_the_code() {
-        let me = UserId::new("staff1").unwrap();
-        let colleague = UserId::new("staff2").unwrap();
-        assert!(reuse_is_charged(None, &me));
-        assert!(reuse_is_charged(Some(&me), &me));
-        assert!(!reuse_is_charged(Some(&colleague), &me));
     }
 }
