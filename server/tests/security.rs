@@ -615,7 +615,6 @@ async fn provisioning_is_bounded_by_a_quota_and_summarised() {
     }
     let (app, request) = softtoken_protocol::provisioning::AppProvisioning::start(
         softtoken_protocol::ServiceId::new("bank").unwrap(),
-        softtoken_protocol::Serial::generate(),
     );
     drop(app);
     let (status, body) = server
@@ -732,4 +731,92 @@ async fn the_database_file_is_private() {
         .unwrap();
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
+}
+
+/// Provisioning is open to anyone, so it must not be an oracle for which serials exist
+/// (the status API hides exactly that), nor a way into the console's reserved service
+/// (issue 22, item 5). The server picks the serial; a request naming one is refused the same
+/// way whether that serial is held (here, or by another bank) or free; `_console` answers
+/// as an unknown service.
+#[tokio::test]
+async fn provisioning_reveals_no_serial_and_refuses_the_console_service() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    server.add_service("other", Policy::default()).await;
+    let mine = server.provision("bank").await;
+    let theirs = server.provision("other").await;
+    let (app, request) = softtoken_protocol::provisioning::AppProvisioning::start(
+        softtoken_protocol::ServiceId::new("bank").unwrap(),
+    );
+    drop(app);
+    let public_key = serde_json::to_value(&request).unwrap()["public_key"].clone();
+    let naming = |serial: String| {
+        let (server, public_key) = (&server, public_key.clone());
+        async move {
+            server
+                .call(
+                    Method::POST,
+                    "/v1/provisioning",
+                    None,
+                    Some(json!({"service_id": "bank", "serial": serial, "public_key": public_key})),
+                )
+                .await
+        }
+    };
+    let fresh = naming(softtoken_protocol::Serial::generate().to_string()).await;
+    assert_eq!(fresh.0, 422, "{}", fresh.1);
+    assert!(
+        fresh.1["detail"].as_str().unwrap().contains("serial"),
+        "{}",
+        fresh.1
+    );
+    for held in [&mine.serial, &theirs.serial] {
+        assert_eq!(naming(held.to_string()).await, fresh);
+    }
+
+    // The server's picks are fresh each time, and each is a working token.
+    let mut serials: Vec<String> = Vec::new();
+    for _ in 0..5 {
+        serials.push(server.provision("bank").await.serial.to_string());
+    }
+    serials.push(mine.serial.to_string());
+    serials.push(theirs.serial.to_string());
+    serials.sort();
+    serials.dedup();
+    assert_eq!(serials.len(), 7, "{serials:?}");
+    let (status, body) = server
+        .post(
+            &format!("{USERS}/mei/tokens"),
+            &key,
+            json!({"serial": mine.serial.as_str(), "otp": mine.code(&server)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    // The console's reserved service is refused exactly like a service that does not exist.
+    let ask = |sid: &'static str| {
+        let server = &server;
+        async move {
+            let (app, request) = softtoken_protocol::provisioning::AppProvisioning::start(
+                softtoken_protocol::ServiceId::new(sid).unwrap(),
+            );
+            drop(app);
+            server
+                .call(
+                    Method::POST,
+                    "/v1/provisioning",
+                    None,
+                    Some(serde_json::to_value(&request).unwrap()),
+                )
+                .await
+        }
+    };
+    let (status, console) = ask("_console").await;
+    assert_problem(status, &console, 404, "unknown_service");
+    let (status, unknown) = ask("nosuch").await;
+    assert_problem(status, &unknown, 404, "unknown_service");
+    assert_eq!(
+        console["detail"].as_str().unwrap().replace("_console", "X"),
+        unknown["detail"].as_str().unwrap().replace("nosuch", "X")
+    );
 }

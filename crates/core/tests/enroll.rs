@@ -575,10 +575,10 @@ fn refresh_records_each_state_and_refuses_a_forged_answer() {
     assert_eq!(w.server.requests.load(Ordering::SeqCst), before + 1);
 }
 
-/// The serial is the app's random pick: a server that holds it already answers
-/// `serial_taken`, and the app picks another (up to three in all) in the same activation
-/// session or provisioning, so the customer never sees a collision; the third refusal in a
-/// row is reported, with nothing stored.
+/// In an activation the serial is the app's random pick: a server that holds it already
+/// answers `serial_taken`, and the app picks another (up to three in all) in the same
+/// activation session, so the customer never sees a collision; the third refusal in a row
+/// is reported, with nothing stored. Provisioning takes the server's pick.
 #[test]
 fn a_taken_serial_is_replaced_by_a_fresh_one() {
     let mut w = world();
@@ -610,15 +610,17 @@ fn a_taken_serial_is_replaced_by_a_fresh_one() {
 
     let bank = ServiceId::new("shinkin").unwrap();
     let server = ServerUrl::parse(SERVER).unwrap();
-    w.server.serials_taken.store(1, Ordering::SeqCst);
     let provisioned = w.enroller.provision(&mut w.store, &server, &bank).unwrap();
     assert_eq!(
         w.store.code(&provisioned.serial, now).unwrap().code,
         server_code(&w, &provisioned.serial, &provisioned.params)
     );
 
+    w.server.enroll("suzuki.ichiro", "start-1357");
     w.server.serials_taken.store(3, Ordering::SeqCst);
-    let refused = w.enroller.provision(&mut w.store, &server, &bank);
+    let refused = w
+        .enroller
+        .activate(&mut w.store, &target(SERVER, "suzuki.ichiro"), "start-1357");
     assert!(
         matches!(&refused, Err(EnrollError::Refused { code, .. }) if code == codes::SERIAL_TAKEN),
         "{refused:?}"

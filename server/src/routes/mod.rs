@@ -158,13 +158,16 @@ pub async fn service(state: &AppState, id: &ServiceId) -> Result<Service, ApiErr
         .services
         .service(&*state.store, id)
         .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                codes::UNKNOWN_SERVICE,
-                format!("no service '{id}' on this server"),
-            )
-        })
+        .ok_or_else(|| unknown_service(id))
+}
+
+/// The answer for a service this server does not have (or does not serve on this route).
+pub fn unknown_service(id: &ServiceId) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        codes::UNKNOWN_SERVICE,
+        format!("no service '{id}' on this server"),
+    )
 }
 
 /// Records an audit event that no write carries. A failure to write it is logged, not

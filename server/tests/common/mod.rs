@@ -279,8 +279,7 @@ impl TestServer {
 
     /// Provisions a token in registration mode.
     pub async fn provision(&self, sid: &str) -> AppToken {
-        let serial = Serial::generate();
-        let (app, request) = AppProvisioning::start(ServiceId::new(sid).unwrap(), serial.clone());
+        let (app, request) = AppProvisioning::start(ServiceId::new(sid).unwrap());
         let (status, body) = self
             .call(
                 reqwest::Method::POST,
@@ -291,7 +290,7 @@ impl TestServer {
             .await;
         assert_eq!(status, 200, "{body}");
         let response: ProvisioningResponse = serde_json::from_value(body).unwrap();
-        let key = app.finish(&response).unwrap();
+        let (serial, key) = app.finish(&response).unwrap();
         AppToken {
             seed: key.seed(&serial, response.token.params.algorithm).to_vec(),
             params: response.token.params,

@@ -194,8 +194,8 @@ impl Enroller {
         )
     }
 
-    /// Provisions a token for registration mode (DESIGN.md §6): the app picks the serial,
-    /// the seed comes from an X25519 exchange, and the token stays `pending` until the
+    /// Provisions a token for registration mode (DESIGN.md §6): the server picks the
+    /// serial (bound into the exchange's MAC), the seed comes from an X25519 exchange, and the token stays `pending` until the
     /// bank registers its serial and a code to a user.
     pub fn provision<V: VaultAccess>(
         &self,
@@ -215,20 +215,13 @@ impl Enroller {
         service: &ServiceId,
     ) -> Result<Token, EnrollError> {
         let url = server.endpoint("/v1/provisioning");
-        let mut attempt = 1;
-        let (serial, state, (response, sent, received)) = loop {
-            let serial = Serial::generate();
-            let (state, request) = AppProvisioning::start(service.clone(), serial.clone());
-            match self.call::<ProvisioningRequest, ProvisioningResponse>(
-                Method::Post,
-                &url,
-                Some(&request),
-            ) {
-                Err(e) if is_serial_taken(&e) && attempt < SERIAL_ATTEMPTS => attempt += 1,
-                answer => break (serial, state, answer?),
-            }
-        };
-        let session = state.finish(&response).map_err(EnrollError::Protocol)?;
+        let (state, request) = AppProvisioning::start(service.clone());
+        let (response, sent, received) = self.call::<ProvisioningRequest, ProvisioningResponse>(
+            Method::Post,
+            &url,
+            Some(&request),
+        )?;
+        let (serial, session) = state.finish(&response).map_err(EnrollError::Protocol)?;
         let seed = session.seed(&serial, response.token.params.algorithm);
         self.token(
             serial,
@@ -391,9 +384,9 @@ fn store_token(store: &mut TokenStore, token: Token) -> Result<TokenInfo, StoreE
     Ok(info)
 }
 
-/// Turns a non-2xx answer into the error a customer can act on.
-/// Serials tried before a `serial_taken` is reported: with 40 random bits a second collision
-/// in a row means something else is wrong.
+/// Serials tried in one activation before a `serial_taken` is reported: with 40 random
+/// bits a second collision in a row means something else is wrong. (Provisioning needs
+/// none: there the server picks the serial.)
 const SERIAL_ATTEMPTS: u32 = 3;
 
 /// Whether the server refused the app's serial as one it holds already.
@@ -401,6 +394,7 @@ fn is_serial_taken(e: &EnrollError) -> bool {
     matches!(e, EnrollError::Refused { code, .. } if code == codes::SERIAL_TAKEN)
 }
 
+/// Turns a non-2xx answer into the error a customer can act on.
 fn problem_error(url: &str, status: u16, body: &[u8]) -> EnrollError {
     let Ok(problem) = serde_json::from_slice::<Problem>(body) else {
         let text: String = String::from_utf8_lossy(body)

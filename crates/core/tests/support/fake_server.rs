@@ -53,7 +53,7 @@ pub struct FakeServer {
     pub tamper: Mutex<bool>,
     /// What the status call answers per token (pending when not set).
     pub states: Mutex<HashMap<Serial, TokenStatus>>,
-    /// Finish and provisioning requests still to refuse as `serial_taken` (the real server
+    /// Activation finish requests still to refuse as `serial_taken` (the real server
     /// keeps the activation session then), as if each serial were held already.
     pub serials_taken: AtomicUsize,
 }
@@ -227,18 +227,17 @@ impl FakeServer {
         if req.service_id.as_str() != self.service {
             return problem(404, codes::UNKNOWN_SERVICE, "unknown service");
         }
-        if self.serial_taken() {
-            return problem(409, codes::SERIAL_TAKEN, "serial taken");
-        }
-        let (public, key) = provisioning::server_respond(&req).unwrap();
+        let serial = Serial::generate();
+        let (public, key) = provisioning::server_respond(&req, &serial).unwrap();
         let token = self.issued_token(self.provisioning_params);
-        let seed = key.seed(&req.serial, token.params.algorithm);
+        let seed = key.seed(&serial, token.params.algorithm);
         self.issued
             .lock()
             .unwrap()
-            .insert(req.serial.clone(), seed.to_vec());
-        let mac = B64(key.token_mac(&req.serial, &token).to_vec());
+            .insert(serial.clone(), seed.to_vec());
+        let mac = B64(key.token_mac(&serial, &token).to_vec());
         let mut response = ProvisioningResponse {
+            serial,
             public_key: B64(public.to_vec()),
             token,
             mac,
