@@ -693,8 +693,12 @@ fn wrong_length(tokens: &[&Token], code: &Code) -> Option<u32> {
     tokens.first().map(|t| t.params.digits.get())
 }
 
-/// Whether `code` is `token`'s code for the challenge, scanned or typed (each compared
-/// in constant time; both are computed, so the time does not say which mode matched).
+/// Whether `code` is `token`'s code for this challenge, scanned or typed: against this
+/// challenge's own two questions only (each compared in constant time; both are computed,
+/// so the time does not say which mode matched). The manual question carries the
+/// challenge's own number, so another challenge's typed code, even with the same details,
+/// does not match. A challenge stored before manual questions (migration 0010) has none:
+/// only its scanned code can match.
 fn transaction_code_matches(
     key: &Keyring,
     token: &Token,
@@ -711,10 +715,14 @@ fn transaction_code_matches(
     let corrupt = |what: &str| StoreError::Corrupt(format!("a stored transaction's {what}"));
     let scanned =
         transaction::scan_response(&seed, &challenge.question).map_err(|_| corrupt("question"))?;
-    let typed = transaction::ManualDigits::parse(&challenge.manual_digits)
-        .map_err(|_| corrupt("manual digits"))?
-        .response(&seed);
-    Ok(scanned.matches(code) | typed.matches(code))
+    let typed = match &challenge.manual_question {
+        Some(question) => transaction::ManualDigits::parse(question)
+            .map_err(|_| corrupt("manual question"))?
+            .response(&seed)
+            .matches(code),
+        None => false,
+    };
+    Ok(scanned.matches(code) | typed)
 }
 
 /// What `code` is for `token`.
