@@ -618,3 +618,29 @@ async fn manual_questions_are_unique_per_user_and_old_challenges_refuse_manual_c
         cluster.finish().await;
     }
 }
+
+/// /openapi.json tells banks what the manual digits are and that they are per challenge.
+#[tokio::test]
+async fn openapi_describes_the_manual_digits() {
+    let backend = backends().remove(0);
+    let cluster = Cluster::start(&backend, Policy::default()).await;
+    let (status, api) = get(&cluster.a, "/openapi.json", API_KEY).await;
+    assert_eq!(status, 200, "{api}");
+    let props = &api["components"]["schemas"]["TransactionResponse"]["properties"];
+    let manual = props["manual_digits"]["description"].as_str().unwrap();
+    assert!(
+        manual.contains("challenge number") && manual.contains("13 to 24"),
+        "{manual}"
+    );
+    let grouped = props["manual_digits_grouped"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(grouped.contains("three"), "{grouped}");
+    assert!(
+        props["manual_suite"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("QN24")
+    );
+    cluster.finish().await;
+}
