@@ -237,9 +237,9 @@ impl<'a> Verification<'a> {
     }
 
     /// The user's active token `code` belongs to, fresh, for a call that then uses the
-    /// step (stop, or the old token of a device change). A wrong code is
-    /// counted and audited as `possession`; a reused one is audited, not counted. `NotFound` if no such user, `Locked`, or a
-    /// conflict if the user has no active token.
+    /// step (stop, or the old token of a device change). A wrong code is counted and
+    /// audited as `possession`; a reused one is audited, not counted. `NotFound` if no
+    /// such user, `Locked`, or a conflict if the user has no active token.
     pub async fn prove(
         &self,
         service: &Service,
@@ -316,9 +316,10 @@ impl<'a> Verification<'a> {
 
     /// Whether `code` is a fresh code of `token`, which the user does not hold yet
     /// (registration, or a device change's new token; `kind` names which). A wrong code
-    /// counts against the user and the token; a spent code (the user's own, or a colleague's
-    /// on a shared token) is answered `reused` and counts against nobody. A token locked by wrong
-    /// codes is refused before its code is looked at, so it cannot be guessed further.
+    /// counts against the user and the token; a spent code (the user's own, or a
+    /// colleague's on a shared token) is answered `reused` and counts against nobody. A
+    /// token locked by wrong codes is refused before its code is looked at, so it cannot be
+    /// guessed further.
     pub async fn prove_unbound(
         &self,
         service: &Service,
@@ -395,7 +396,8 @@ impl<'a> Verification<'a> {
     /// Checks `code` against the transfer challenge `id` of `user` (取引確認): right for one
     /// of the user's active tokens, for this challenge's details (scanned or typed
     /// digits), unused and in time. A wrong code counts toward the same lockout as
-    /// `verify` (a reused one is refused, not counted); a code given too late is refused without counting (it may be right).
+    /// `verify` (a reused one is refused, not counted); a code given too late is refused
+    /// without counting (it may be right).
     /// The single use is one conditional update, so instances cannot both accept it.
     /// `NotFound` if no such user or challenge.
     pub async fn check_transaction(
@@ -688,8 +690,12 @@ fn wrong_length(tokens: &[&Token], code: &Code) -> Option<u32> {
     tokens.first().map(|t| t.params.digits.get())
 }
 
-/// Whether `code` is `token`'s code for the challenge, scanned or typed (each compared
-/// in constant time; both are computed, so the time does not say which mode matched).
+/// Whether `code` is `token`'s code for this challenge, scanned or typed: against this
+/// challenge's own two questions only (each compared in constant time; both are computed,
+/// so the time does not say which mode matched). The manual question carries the
+/// challenge's own number, so another challenge's typed code, even with the same details,
+/// does not match. A challenge stored before manual questions (migration 0010) has none:
+/// only its scanned code can match.
 fn transaction_code_matches(
     key: &Keyring,
     token: &Token,
@@ -706,10 +712,14 @@ fn transaction_code_matches(
     let corrupt = |what: &str| StoreError::Corrupt(format!("a stored transaction's {what}"));
     let scanned =
         transaction::scan_response(&seed, &challenge.question).map_err(|_| corrupt("question"))?;
-    let typed = transaction::ManualDigits::parse(&challenge.manual_digits)
-        .map_err(|_| corrupt("manual digits"))?
-        .response(&seed);
-    Ok(scanned.matches(code) | typed.matches(code))
+    let typed = match &challenge.manual_question {
+        Some(question) => transaction::ManualDigits::parse(question)
+            .map_err(|_| corrupt("manual question"))?
+            .response(&seed)
+            .matches(code),
+        None => false,
+    };
+    Ok(scanned.matches(code) | typed)
 }
 
 /// What `code` is for `token`.

@@ -7,9 +7,13 @@ mod support;
 
 use serde_json::{Value, json};
 use softtoken_protocol::otp::totp;
-use softtoken_protocol::transaction::{Challenge, ManualDigits};
+use softtoken_protocol::transaction::{
+    Challenge, MANUAL_SUITE, ManualDigits, TransferDetails, transaction_key,
+};
 use softtoken_protocol::{OtpParams, UserId};
+use softtoken_server::audit::AuditKind;
 use softtoken_server::policy::Policy;
+use softtoken_server::store::{NewAuditEvent, Transaction};
 use support::{API_KEY, Cluster, SERVICE, backends, get, post};
 
 fn transfer(account: &str, name: &str, amount: u64) -> Value {
@@ -73,7 +77,18 @@ async fn a_transfer_code_confirms_one_transfer_once() {
             "{tx}"
         );
         assert!(tx["qr_svg"].as_str().unwrap().contains("<svg"));
-        assert_eq!(tx["manual_digits"], "5000023456789");
+        // The manual digits: this challenge's number, the account's last 6 digits, the amount.
+        let digits = tx["manual_digits"].as_str().unwrap();
+        assert_eq!(digits.len(), 6 + 6 + 5, "{tx}");
+        assert!(
+            digits.ends_with("45678950000") && !digits.starts_with('0'),
+            "{tx}"
+        );
+        assert_eq!(
+            tx["manual_digits_grouped"],
+            format!("{} 456789 50000", &digits[..6])
+        );
+        assert_eq!(tx["manual_suite"], "OCRA-1:HOTP-SHA256-8:QN24");
         assert_eq!(tx["masked_account"], "*******6789");
         assert_eq!(tx["display_amount"], "50,000 JPY");
         assert_eq!(tx["suite"], "OCRA-1:HOTP-SHA256-8:QH64");
@@ -131,8 +146,9 @@ async fn a_transfer_code_confirms_one_transfer_once() {
 
         // Manual mode: the digits typed from the screen give a code the bank accepts.
         let typed = create(&cluster, "alice", &transfer("1234567", "スズキ", 7)).await;
-        assert_eq!(typed["manual_digits"], "701234567");
-        let manual = ManualDigits::parse("7 0123 4567")
+        let grouped = typed["manual_digits_grouped"].as_str().unwrap();
+        assert!(grouped.ends_with(" 234567 7"), "{typed}");
+        let manual = ManualDigits::parse(grouped)
             .unwrap()
             .response(&seed)
             .to_string();
@@ -376,4 +392,255 @@ async fn a_code_of_the_wrong_length_names_the_digits_and_is_not_counted() {
         assert_eq!(wrong_lengths("possession"), 1, "{audit}");
         cluster.finish().await;
     }
+}
+
+/// What the customer's token does with the digits typed from the bank's screen.
+fn sign_typed(typed: &str, seed: &[u8]) -> String {
+    ManualDigits::parse(typed)
+        .unwrap()
+        .response(seed)
+        .to_string()
+}
+
+/// The manual code for `digits` by the `oath` package's OCRA (PyPI), an independent RFC 6287
+/// implementation, under the transaction key of `seed`.
+fn python_oath_manual(digits: &str, seed: &[u8]) -> String {
+    let key = hex::encode(transaction_key(seed).as_slice());
+    let script = format!(
+        "import binascii, oath._ocra as o\n\
+         print(o.str2ocrasuite('{MANUAL_SUITE}')(binascii.unhexlify('{key}'), Q='{digits}'))"
+    );
+    let out = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3: {e}; scripts/setup.sh installs oath"));
+    assert!(
+        out.status.success(),
+        "python3 oath failed (pip install oath==1.4.4, as scripts/setup.sh does): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Issue 22 item 1: a code typed in manual mode is bound to its challenge. The bank's
+/// reproduction: transfer E (GB33BUKB20201555555555, 12,345 JPY) and transfer F
+/// (DE89370400440555555555, 12,345 JPY) share amount and account tail; E's manual code
+/// must not confirm F, nor a later challenge with E's exact details; it confirms E once
+/// (then `reused`) and dies with E.
+#[tokio::test]
+async fn a_manual_code_confirms_its_own_challenge_only_once() {
+    let e_account = "GB33BUKB20201555555555";
+    let f_account = "DE89370400440555555555";
+    for backend in backends() {
+        let cluster = Cluster::start(&backend, Policy::default()).await;
+        let dave = UserId::new("dave").unwrap();
+        let (_serial, seed) = cluster.active_token(&dave).await;
+
+        let e = create(&cluster, "dave", &transfer(e_account, "E Ltd", 12_345)).await;
+        let f = create(&cluster, "dave", &transfer(f_account, "F GmbH", 12_345)).await;
+        let e_digits = e["manual_digits"].as_str().unwrap();
+        let f_digits = f["manual_digits"].as_str().unwrap();
+        // What the customer types: at most 24 digits, the same tail and amount for both, and
+        // a challenge number of E's own (so the digits, and the codes, differ).
+        for (tx, digits) in [(&e, e_digits), (&f, f_digits)] {
+            assert!((13..=24).contains(&digits.len()), "{tx}");
+            assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{tx}");
+            assert_eq!(&digits[6..], "55555512345", "{tx}");
+            assert_eq!(
+                ManualDigits::parse(tx["manual_digits_grouped"].as_str().unwrap())
+                    .unwrap()
+                    .as_str(),
+                digits
+            );
+        }
+        assert_ne!(e_digits[..6], f_digits[..6]);
+        let e_code = sign_typed(e_digits, &seed);
+        // Bit-exact with an independent OCRA (QN24 over exactly the digits shown).
+        assert_eq!(e_code, python_oath_manual(e_digits, &seed));
+        assert_eq!(
+            sign_typed(f_digits, &seed),
+            python_oath_manual(f_digits, &seed)
+        );
+
+        // E's manual code on F (same amount, same account tail): refused, and counted.
+        let f_id = f["id"].as_str().unwrap();
+        let v = verify(&cluster, 0, "dave", f_id, &e_code).await;
+        assert_eq!(
+            (
+                v["valid"].clone(),
+                v["reason"].clone(),
+                v["failures"].clone()
+            ),
+            (json!(false), json!("invalid"), json!(1)),
+            "{v}"
+        );
+
+        // A later challenge with E's exact details: E's code is refused there too.
+        let e_again = create(&cluster, "dave", &transfer(e_account, "E Ltd", 12_345)).await;
+        assert_ne!(e_again["manual_digits"], e["manual_digits"]);
+        let v = verify(
+            &cluster,
+            1,
+            "dave",
+            e_again["id"].as_str().unwrap(),
+            &e_code,
+        )
+        .await;
+        assert_eq!(
+            (v["reason"].clone(), v["failures"].clone()),
+            (json!("invalid"), json!(2))
+        );
+
+        // On E itself: accepted once, on either instance, then `reused`.
+        let e_id = e["id"].as_str().unwrap();
+        let v = verify(&cluster, 0, "dave", e_id, &e_code).await;
+        assert_eq!(
+            (v["valid"].clone(), v["reason"].clone()),
+            (json!(true), json!("ok")),
+            "{v}"
+        );
+        let v = verify(&cluster, 1, "dave", e_id, &e_code).await;
+        assert_eq!(v["reason"], "reused", "{v}");
+        // Used on E, it still confirms nothing else.
+        let v = verify(&cluster, 0, "dave", f_id, &e_code).await;
+        assert_eq!(v["reason"], "invalid", "{v}");
+        // F's own manual code still confirms F.
+        let v = verify(&cluster, 1, "dave", f_id, &sign_typed(f_digits, &seed)).await;
+        assert_eq!(v["reason"], "ok", "{v}");
+
+        // The code dies with its challenge: once expired, the right manual code is refused.
+        let g = create(&cluster, "dave", &transfer(e_account, "E Ltd", 12_345)).await;
+        let g_code = sign_typed(g["manual_digits"].as_str().unwrap(), &seed);
+        cluster.clock.advance_ms(300_000);
+        let v = verify(&cluster, 0, "dave", g["id"].as_str().unwrap(), &g_code).await;
+        assert_eq!(v["reason"], "expired", "{v}");
+        cluster.finish().await;
+    }
+}
+
+/// The store refuses a second challenge of a user with the same manual question (the
+/// server then draws another number), atomically on both backends; other users and
+/// challenges stored before manual questions (none) are unaffected. A pre-0010 challenge
+/// accepts its scanned code only.
+#[tokio::test]
+async fn manual_questions_are_unique_per_user_and_old_challenges_refuse_manual_codes() {
+    for backend in backends() {
+        let cluster = Cluster::start(&backend, Policy::default()).await;
+        let erin = UserId::new("erin").unwrap();
+        let frank = UserId::new("frank").unwrap();
+        let (_serial, seed) = cluster.active_token(&erin).await;
+        cluster.active_token(&frank).await;
+        let now = cluster.now();
+        let details = TransferDetails::new("12345678", "タナカ", 5_000, "JPY").unwrap();
+        let stored = |id: &str, user: &UserId, manual: Option<&str>| {
+            let challenge = Challenge::new(cluster.service.clone(), id, details.clone()).unwrap();
+            Transaction {
+                id: id.into(),
+                service_id: cluster.service.clone(),
+                user_id: user.clone(),
+                question: challenge.question(),
+                manual_question: manual.map(str::to_string),
+                masked_account: details.masked_account(),
+                created_at: now,
+                expires_at: now + 300_000,
+                used_at: None,
+            }
+        };
+        let event = |user: &UserId| {
+            NewAuditEvent::new(&cluster.service, AuditKind::TransactionCreated, "test").user(user)
+        };
+        let q = "1234563456785000";
+        assert!(
+            cluster
+                .store_a
+                .create_transaction(&stored("t1", &erin, Some(q)), &event(&erin), now)
+                .await
+                .unwrap()
+        );
+        // The same question for the same user: refused, nothing written (on either instance).
+        assert!(
+            !cluster
+                .store_b
+                .create_transaction(&stored("t2", &erin, Some(q)), &event(&erin), now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            cluster
+                .store_a
+                .transaction(&cluster.service, &erin, "t2")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Another user may have it; another number is fine for the same user.
+        assert!(
+            cluster
+                .store_a
+                .create_transaction(&stored("t3", &frank, Some(q)), &event(&frank), now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            cluster
+                .store_b
+                .create_transaction(
+                    &stored("t4", &erin, Some("1234573456785000")),
+                    &event(&erin),
+                    now
+                )
+                .await
+                .unwrap()
+        );
+        // Challenges from before migration 0010 have no manual question; any number of them.
+        for id in ["old1", "old2"] {
+            assert!(
+                cluster
+                    .store_a
+                    .create_transaction(&stored(id, &erin, None), &event(&erin), now)
+                    .await
+                    .unwrap()
+            );
+        }
+        // Such a challenge refuses every manual code, and accepts its scanned one.
+        let old = Challenge::new(cluster.service.clone(), "old1", details.clone()).unwrap();
+        let v = verify(&cluster, 0, "erin", "old1", &sign_typed(q, &seed)).await;
+        assert_eq!(v["reason"], "invalid", "{v}");
+        let v = verify(
+            &cluster,
+            1,
+            "erin",
+            "old1",
+            &old.response(&seed).to_string(),
+        )
+        .await;
+        assert_eq!(v["reason"], "ok", "{v}");
+        cluster.finish().await;
+    }
+}
+
+/// /openapi.json tells banks what the manual digits are and that they are per challenge.
+#[tokio::test]
+async fn openapi_describes_the_manual_digits() {
+    let backend = backends().remove(0);
+    let cluster = Cluster::start(&backend, Policy::default()).await;
+    let (status, api) = get(&cluster.a, "/openapi.json", API_KEY).await;
+    assert_eq!(status, 200, "{api}");
+    let props = &api["components"]["schemas"]["TransactionResponse"]["properties"];
+    let manual = props["manual_digits"]["description"].as_str().unwrap();
+    assert!(
+        manual.contains("challenge number") && manual.contains("13 to 24"),
+        "{manual}"
+    );
+    let grouped = props["manual_digits_grouped"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(grouped.contains("three"), "{grouped}");
+    assert!(
+        props["manual_suite"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("QN24")
+    );
+    cluster.finish().await;
 }

@@ -335,14 +335,19 @@ pub fn transfer_details(payee: &str, account: &str, amount: &str) -> String {
     )
 }
 
-/// 取引確認 in manual mode: what the typed digits were read as, shown before the code.
-pub fn typed_details(amount_minor_units: &str, account_tail: &str) -> String {
+/// 取引確認 in manual mode: what the typed digits were read as, shown before the code, so
+/// the customer compares them with the bank's screen.
+pub fn typed_details(
+    challenge_number: &str,
+    account_tail: &str,
+    amount_minor_units: &str,
+) -> String {
     pick(
         format!(
-            "amount (minor units):    {amount_minor_units}\naccount (last 8 digits): {account_tail}"
+            "challenge number:        {challenge_number}\naccount (last 6 digits): {account_tail}\namount (minor units):    {amount_minor_units}"
         ),
         format!(
-            "金額:                     {amount_minor_units}\n口座番号（下8桁）:        {account_tail}"
+            "確認番号:                 {challenge_number}\n口座番号（下6桁）:        {account_tail}\n金額:                     {amount_minor_units}"
         ),
     )
 }
@@ -695,7 +700,7 @@ mod tests {
             no_data_dir(),
             with_hint("x", "y"),
             transfer_details("x", "1", "1"),
-            typed_details("1", "1"),
+            typed_details("123456", "1", "1"),
             transfer_code("1"),
             sign_needs_input(),
             no_token_for_challenge(),

@@ -231,6 +231,10 @@ fn sign_refuses_a_malformed_challenge_before_opening_the_vault() {
         &["sign", "--challenge", "https://evil.example/?v=1"][..],
         &["sign", "--challenge", "softtoken://sign?v=2"],
         &["sign", "--digits-typed", "12ab"],
+        // The old form (amount, then 8 account digits) is too short: no challenge number.
+        &["sign", "--digits-typed", "701234567"],
+        // A challenge number never starts with a zero.
+        &["sign", "--digits-typed", "012345 456789 50000"],
     ] {
         let o = softtoken(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");

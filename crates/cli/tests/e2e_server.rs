@@ -208,13 +208,34 @@ fn issue_activate_confirm_verify_provision_register_sync() {
             ("--challenge", tx["payload"].as_str().unwrap())
         };
         let signed = ok(&softtoken(home, &["sign", &serial, flag, input], ""));
-        if !manual {
+        if manual {
+            // The bank's digits are exactly what the command takes: it reads back the
+            // challenge number, the account's last 6 digits and the amount.
+            let digits = tx["manual_digits"].as_str().unwrap();
+            assert!(digits.len() <= 24, "{tx}");
+            assert!(
+                signed.contains(&digits[..6])
+                    && signed.contains("456789")
+                    && signed.contains("50000"),
+                "{signed}"
+            );
+        } else {
             assert!(
                 signed.contains("ヤマダ ハナコ") && signed.contains("50,000 JPY"),
                 "{signed}"
             );
         }
         let code = last_code(&signed);
+        if manual {
+            // The same transfer asked again: the typed code of the first does not confirm it.
+            let (_, again) = server.bank("/users/yamada.taro/transactions", transfer.clone());
+            let path = format!(
+                "/users/yamada.taro/transactions/{}/verify",
+                again["id"].as_str().unwrap()
+            );
+            let (_, v) = server.bank(&path, json!({"otp": code}));
+            assert_eq!(v["reason"], "invalid", "{v}");
+        }
         let path = format!(
             "/users/yamada.taro/transactions/{}/verify",
             tx["id"].as_str().unwrap()

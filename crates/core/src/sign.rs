@@ -38,7 +38,8 @@ pub fn read_challenge(payload: &str) -> Result<Challenge, SignError> {
     Ok(Challenge::from_payload(payload)?)
 }
 
-/// Reads the digits the customer typed in manual mode.
+/// Reads the digits the customer typed in manual mode: the bank's challenge number, the
+/// payee account's last 6 digits, then the amount (spaces and hyphens allowed).
 pub fn read_typed(digits: &str) -> Result<ManualDigits, SignError> {
     Ok(ManualDigits::parse(digits)?)
 }
@@ -74,7 +75,7 @@ mod tests {
     use super::*;
     use crate::secret::Secret;
     use crate::token::TokenState;
-    use softtoken_protocol::transaction::TransferDetails;
+    use softtoken_protocol::transaction::{ChallengeNumber, TransferDetails};
     use softtoken_protocol::{OtpParams, Serial, ServiceId};
 
     fn token(service: &str) -> Token {
@@ -120,7 +121,14 @@ mod tests {
             read_challenge("softtoken://sign?v=9"),
             Err(SignError::Malformed(_))
         ));
-        let typed = read_typed(c.details.manual_digits().as_str()).unwrap();
-        assert_eq!(typed_code(&token("bank"), &typed).unwrap().len(), 8);
+        let number = ChallengeNumber::new(482_913).unwrap();
+        let typed = read_typed(&c.details.manual_digits(number).grouped()).unwrap();
+        assert_eq!(typed.as_str(), "4829132345677");
+        let code = typed_code(&token("bank"), &typed).unwrap();
+        assert_eq!(code, typed.response(b"12345678901234567890").to_string());
+        assert!(matches!(
+            read_typed("701234567"),
+            Err(SignError::Malformed(_))
+        ));
     }
 }

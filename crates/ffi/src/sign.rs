@@ -71,8 +71,9 @@ impl TokenStore {
         Ok(self.store()?.challenge_code(&serial, &challenge)?)
     }
 
-    /// Token `serial`'s code for digits typed in manual mode (the amount, then the payee
-    /// account's last 8 digits).
+    /// Token `serial`'s code for digits typed in manual mode: the bank's `manual_digits`
+    /// (the 6-digit challenge number, the payee account's last 6 digits, then the amount;
+    /// spaces and hyphens allowed).
     pub fn sign_typed_digits(
         &self,
         serial: String,

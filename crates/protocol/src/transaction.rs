@@ -7,11 +7,14 @@
 //! encoding of every detail and the challenge id ([`Challenge::question`]), so a changed
 //! detail changes the code.
 //!
-//! A token without a camera uses the manual mode ([`ManualDigits`]): the customer types the
-//! amount (in minor units) followed by the last 8 digits of the payee account. The amount
-//! comes first because a numeric OCRA question is read as one number, which loses leading
-//! zeros: with the fixed 8 account digits last, every (amount ≥ 1, account) pair gives a
-//! different number.
+//! A token without a camera uses the manual mode ([`ManualDigits`]): the customer types a
+//! 6-digit challenge number the bank chose for this challenge alone ([`ChallengeNumber`],
+//! like chipTAN's start code), the last 6 digits of the payee account, then the amount in
+//! minor units. The challenge number binds the code to one challenge: two transfers with
+//! the same amount and account tail, or the same transfer asked twice, get different
+//! digits and so different codes. Its first digit is 1–9 because a numeric OCRA question is
+//! read as one number, which would lose leading zeros; the amount comes last (no leading
+//! zero either), so every typed string is a different number.
 //!
 //! Both sides derive the transaction key with [`transaction_key`], so the TOTP seed itself
 //! is never an OCRA key.
@@ -30,15 +33,22 @@ use crate::otp::Code;
 pub const KEY_INFO: &[u8] = b"softtoken/ocra/v1";
 /// The suite of scanned challenges: the question is the details' 64-hex-digit digest.
 pub const SCAN_SUITE: &str = "OCRA-1:HOTP-SHA256-8:QH64";
-/// The suite of the manual mode: the question is the typed digits.
-pub const MANUAL_SUITE: &str = "OCRA-1:HOTP-SHA256-8:QN20";
+/// The suite of the manual mode: the question is the typed digits (13 to 24 of them).
+pub const MANUAL_SUITE: &str = "OCRA-1:HOTP-SHA256-8:QN24";
 /// How many digits a transfer code has, in either mode (the `-8` of both suites).
 pub const RESPONSE_DIGITS: u32 = 8;
 /// The version of the QR payload this module writes and reads.
 pub const PAYLOAD_VERSION: &str = "1";
 /// The longest amount, in minor units, a challenge carries: 12 digits, so the manual
-/// digits (amount + 8 account digits) fit the manual suite's 20.
+/// digits (6-digit challenge number + 6 account digits + amount) fit the manual suite's 24.
 pub const MAX_AMOUNT: u64 = 999_999_999_999;
+
+/// How many digits of the payee account the manual digits carry (its last ones).
+pub const MANUAL_ACCOUNT_DIGITS: usize = 6;
+/// The shortest manual digits: challenge number, account tail and a 1-digit amount.
+pub const MANUAL_MIN_LEN: usize = 6 + MANUAL_ACCOUNT_DIGITS + 1;
+/// The longest manual digits: challenge number, account tail and a 12-digit amount.
+pub const MANUAL_MAX_LEN: usize = 6 + MANUAL_ACCOUNT_DIGITS + 12;
 
 const PAYLOAD_PREFIX: &str = "softtoken://sign?";
 const DIGEST_LABEL: &[u8] = b"softtoken/ocra/transaction/v1";
@@ -189,16 +199,63 @@ impl TransferDetails {
         }
     }
 
-    /// The digits the customer types in manual mode: the amount, then the last 8 digits of
-    /// the payee account (zero-padded on the left if it has fewer).
-    pub fn manual_digits(&self) -> ManualDigits {
+    /// The digits the customer types in manual mode for the challenge numbered `number`:
+    /// the number, the last 6 digits of the payee account (zero-padded on the left if it
+    /// has fewer), then the amount in minor units.
+    pub fn manual_digits(&self, number: ChallengeNumber) -> ManualDigits {
         let digits: Vec<char> = self
             .payee_account
             .chars()
             .filter(char::is_ascii_digit)
             .collect();
-        let tail: String = digits[digits.len().saturating_sub(8)..].iter().collect();
-        ManualDigits(format!("{}{tail:0>8}", self.amount))
+        let tail: String = digits[digits.len().saturating_sub(MANUAL_ACCOUNT_DIGITS)..]
+            .iter()
+            .collect();
+        ManualDigits(format!(
+            "{}{tail:0>w$}{}",
+            number.0,
+            self.amount,
+            w = MANUAL_ACCOUNT_DIGITS
+        ))
+    }
+}
+
+/// The manual mode's challenge number: six digits, the first 1–9 (100000 to 999999), chosen
+/// by the bank at random for one challenge and shown on its screen before the account and
+/// amount digits. What makes two challenges' manual digits, and so their codes, differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChallengeNumber(u32);
+
+impl ChallengeNumber {
+    /// The smallest number: six digits, no leading zero.
+    pub const MIN: u32 = 100_000;
+    /// The largest number.
+    pub const MAX: u32 = 999_999;
+
+    /// The number `n`; refused unless it has six digits with no leading zero.
+    pub fn new(n: u32) -> Result<Self, TransactionError> {
+        if !(Self::MIN..=Self::MAX).contains(&n) {
+            return Err(field("challenge_number", "100000 to 999999"));
+        }
+        Ok(ChallengeNumber(n))
+    }
+
+    /// A uniformly random number from `rng` (the bank's is a CSPRNG: the number must not be
+    /// predictable, or a code could be asked for a challenge before it exists).
+    pub fn random<R: rand::RngCore + rand::CryptoRng>(rng: &mut R) -> Self {
+        use rand::Rng;
+        ChallengeNumber(rng.gen_range(Self::MIN..=Self::MAX))
+    }
+
+    /// The number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for ChallengeNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
     }
 }
 
@@ -384,8 +441,9 @@ fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The digits of the manual mode: the amount in minor units (no leading zero) followed by
-/// the payee account's last 8 digits; 9 to 20 digits.
+/// The digits of the manual mode, 13 to 24: the 6-digit challenge number (first digit
+/// 1–9), the payee account's last 6 digits, then the amount in minor units (no leading
+/// zero, at most 12 digits). Also the manual suite's OCRA question, as typed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ManualDigits(String);
 
@@ -393,34 +451,58 @@ impl ManualDigits {
     /// Reads what the customer typed; spaces and hyphens are dropped.
     pub fn parse(typed: &str) -> Result<Self, TransactionError> {
         let digits: String = typed.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-        if !(9..=20).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if !(MANUAL_MIN_LEN..=MANUAL_MAX_LEN).contains(&digits.len())
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(field(
                 "digits",
-                "9 to 20 digits: the amount, then the account's last 8 digits",
+                "13 to 24 digits: the challenge number, the account's last 6 digits, then the amount",
             ));
         }
         if digits.starts_with('0') {
             return Err(field(
                 "digits",
-                "the amount comes first and has no leading zero",
+                "the challenge number comes first and has no leading zero",
+            ));
+        }
+        if digits.as_bytes()[6 + MANUAL_ACCOUNT_DIGITS] == b'0' {
+            return Err(field(
+                "digits",
+                "the amount comes last and has no leading zero",
             ));
         }
         Ok(ManualDigits(digits))
     }
 
-    /// The digits.
+    /// The digits, ungrouped: what the customer types and the OCRA question.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
-    /// The amount part, in minor units.
-    pub fn amount(&self) -> &str {
-        &self.0[..self.0.len() - 8]
+    /// The challenge number part: the first 6 digits.
+    pub fn challenge_number(&self) -> &str {
+        &self.0[..6]
     }
 
-    /// The account part: the last 8 digits of the payee account.
+    /// The account part: the last 6 digits of the payee account.
     pub fn account_tail(&self) -> &str {
-        &self.0[self.0.len() - 8..]
+        &self.0[6..6 + MANUAL_ACCOUNT_DIGITS]
+    }
+
+    /// The amount part, in minor units.
+    pub fn amount(&self) -> &str {
+        &self.0[6 + MANUAL_ACCOUNT_DIGITS..]
+    }
+
+    /// The digits as shown to a person: challenge number, account tail and amount as three
+    /// groups separated by spaces (`123456 456789 50000`); [`ManualDigits::parse`] reads it.
+    pub fn grouped(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.challenge_number(),
+            self.account_tail(),
+            self.amount()
+        )
     }
 
     /// The code for these digits from the token whose seed is `seed`.
@@ -434,7 +516,7 @@ impl ManualDigits {
                 ..Default::default()
             },
         )
-        .unwrap_or_else(|_| unreachable!("9 to 20 digits are a valid QN20 question"))
+        .unwrap_or_else(|_| unreachable!("13 to 24 digits are a valid QN24 question"))
     }
 }
 
@@ -634,30 +716,113 @@ mod tests {
     }
 
     #[test]
-    fn manual_digits_are_amount_then_account_tail() {
+    fn manual_digits_are_challenge_number_account_tail_then_amount() {
         let d = details();
-        let m = d.manual_digits();
-        assert_eq!(m.as_str(), "5000023456789");
+        let n = ChallengeNumber::new(123_456).unwrap();
+        let m = d.manual_digits(n);
+        assert_eq!(m.as_str(), "12345645678950000");
+        assert_eq!(m.challenge_number(), "123456");
+        assert_eq!(m.account_tail(), "456789");
         assert_eq!(m.amount(), "50000");
-        assert_eq!(m.account_tail(), "23456789");
-        let short = TransferDetails::new("1234567", "A", 7, "JPY").unwrap();
-        assert_eq!(short.manual_digits().as_str(), "701234567");
-        assert_eq!(ManualDigits::parse("50000 2345-6789").unwrap(), m);
-        assert_eq!(
-            ManualDigits::parse("5000023456789").unwrap().response(SEED),
-            m.response(SEED)
+        assert_eq!(m.grouped(), "123456 456789 50000");
+        assert_eq!(m.to_string(), m.as_str());
+        // The grouped form, and hyphens, read back as the same digits.
+        assert_eq!(ManualDigits::parse(&m.grouped()).unwrap(), m);
+        assert_eq!(ManualDigits::parse("123456-456789-50000").unwrap(), m);
+        // A short account is zero-padded on the left; a 1-digit amount gives 13 digits.
+        let short = TransferDetails::new("12345", "A", 7, "JPY").unwrap();
+        assert_eq!(short.manual_digits(n).as_str(), "1234560123457");
+        // The largest amount gives 24 digits, the manual suite's maximum.
+        let max = TransferDetails::new("1234567", "A", MAX_AMOUNT, "JPY").unwrap();
+        let longest = max.manual_digits(ChallengeNumber::new(ChallengeNumber::MAX).unwrap());
+        assert_eq!(longest.as_str().len(), MANUAL_MAX_LEN);
+        assert_eq!(MANUAL_MAX_LEN, 24);
+        assert_eq!(ManualDigits::parse(longest.as_str()).unwrap(), longest);
+        assert_eq!(longest.amount(), "999999999999");
+    }
+
+    #[test]
+    fn the_challenge_number_changes_the_manual_code() {
+        // Same amount, same account tail (different accounts): only the number differs.
+        let e = TransferDetails::new("GB33BUKB20201555555555", "E", 12_345, "JPY").unwrap();
+        let f = TransferDetails::new("DE89370400440555555555", "F", 12_345, "JPY").unwrap();
+        let n1 = ChallengeNumber::new(482_913).unwrap();
+        let n2 = ChallengeNumber::new(482_914).unwrap();
+        assert_eq!(e.manual_digits(n1), f.manual_digits(n1));
+        assert_ne!(e.manual_digits(n1), f.manual_digits(n2));
+        assert_ne!(
+            e.manual_digits(n1).response(SEED),
+            e.manual_digits(n2).response(SEED)
         );
         assert_ne!(
-            ManualDigits::parse("5000123456789").unwrap().response(SEED),
-            m.response(SEED)
+            e.manual_digits(n1).response(SEED),
+            TransferDetails::new("GB33BUKB20201555555555", "E", 12_346, "JPY")
+                .unwrap()
+                .manual_digits(n1)
+                .response(SEED)
         );
-        for bad in [
-            "12345678",
-            "012345678",
-            "12345678a",
-            "123456789012345678901",
-        ] {
-            assert!(ManualDigits::parse(bad).is_err(), "{bad}");
+    }
+
+    #[test]
+    fn challenge_numbers_have_six_digits_without_a_leading_zero() {
+        assert!(ChallengeNumber::new(99_999).is_err());
+        assert!(ChallengeNumber::new(1_000_000).is_err());
+        assert_eq!(ChallengeNumber::new(100_000).unwrap().get(), 100_000);
+        assert_eq!(ChallengeNumber::new(999_999).unwrap().to_string(), "999999");
+        let mut rng = rand::rngs::OsRng;
+        for _ in 0..1000 {
+            let n = ChallengeNumber::random(&mut rng);
+            assert!((ChallengeNumber::MIN..=ChallengeNumber::MAX).contains(&n.get()));
+            assert_eq!(ChallengeNumber::new(n.get()).unwrap(), n);
         }
+    }
+
+    #[test]
+    fn malformed_manual_digits_are_refused() {
+        for bad in [
+            // 12 digits: too short for number, tail and an amount.
+            "123456123456",
+            // 25 digits: longer than the suite's 24.
+            "1234561234561234567890123",
+            // The challenge number starts with a zero.
+            "0234561234565",
+            // The amount starts with a zero.
+            "1234561234560",
+            "12345612345605000",
+            // Not digits.
+            "123456123456a",
+            "１２３４５６１２３４５６７",
+            "",
+        ] {
+            assert!(
+                matches!(
+                    ManualDigits::parse(bad),
+                    Err(TransactionError::Field {
+                        field: "digits",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+        for good in ["1234561234561", "999999 000000 999999999999"] {
+            assert!(ManualDigits::parse(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn the_manual_code_is_ocra_qn24_of_the_digits_under_the_derived_key() {
+        let m = ManualDigits::parse("482913 555555 12345").unwrap();
+        let direct = ocra::response(
+            &"OCRA-1:HOTP-SHA256-8:QN24".parse().unwrap(),
+            &transaction_key(SEED),
+            &Inputs {
+                question: "48291355555512345",
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(m.response(SEED), direct);
+        assert_eq!(m.response(SEED).as_str().len(), 8);
     }
 }

@@ -1,14 +1,18 @@
 //! 取引確認 (DESIGN.md §11): the bank creates a transfer challenge and later checks the
 //! code the customer's token gave for it.
 //!
-//! The challenge is stored as its OCRA question (the digest of every detail) and manual
-//! digits, so the server recomputes the codes without keeping the full account number;
-//! the code is judged by [`crate::verification`], like every other code.
+//! The challenge is stored as its two OCRA questions (the digest of every detail, and the
+//! manual digits: a random challenge number, the account's last 6 digits and the amount),
+//! so the server recomputes the codes without keeping the full account number; the code is
+//! judged by [`crate::verification`], like every other code, against this challenge's
+//! questions only.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use softtoken_protocol::transaction::{Challenge, MANUAL_SUITE, SCAN_SUITE, TransferDetails};
+use softtoken_protocol::transaction::{
+    Challenge, ChallengeNumber, MANUAL_SUITE, SCAN_SUITE, TransferDetails,
+};
 use softtoken_protocol::{Problem, ServiceId, UserId};
 use utoipa::{IntoParams, ToSchema};
 
@@ -20,6 +24,7 @@ use crate::error::{ApiError, Json, Path};
 use crate::routes::users::{OtpRequest, VerifyResponse};
 use crate::routes::{UserPath, rfc3339};
 use crate::store::{NewAuditEvent, Transaction};
+use rand::rngs::OsRng;
 
 /// How long a challenge's code is accepted unless the bank asks otherwise: 5 minutes.
 pub const DEFAULT_TTL_SECONDS: u64 = 300;
@@ -27,6 +32,10 @@ pub const DEFAULT_TTL_SECONDS: u64 = 300;
 pub const MIN_TTL_SECONDS: u64 = 30;
 /// Longest lifetime a bank may ask for (15 minutes): a transfer is confirmed now.
 pub const MAX_TTL_SECONDS: u64 = 900;
+/// Challenge numbers drawn before giving up when each gives a manual question the user
+/// already had: a collision needs the same amount and account tail and one chance in
+/// 900,000, so a second draw is already rare and the sixteenth never happens in practice.
+const NUMBER_DRAWS: usize = 16;
 
 /// A transfer to confirm.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -54,18 +63,25 @@ pub struct TransactionResponse {
     pub payload: String,
     /// The payload as an SVG QR code.
     pub qr_svg: String,
-    /// What a customer without a camera types into the token: the amount in minor units,
-    /// then the payee account's last 8 digits.
+    /// Exactly what a customer without a camera types into the token (13 to 24 digits, no
+    /// spaces): this challenge's 6-digit challenge number, the payee account's last 6
+    /// digits, then the amount in minor units. The number is drawn for this challenge
+    /// alone, so the code typed from these digits confirms this challenge only, once.
     pub manual_digits: String,
+    /// The same digits as shown to the customer: challenge number, account tail and amount
+    /// as three space-separated groups, e.g. `482913 555555 12345`; the token accepts
+    /// either form.
+    pub manual_digits_grouped: String,
     /// The payee account with all but its last four characters masked.
     pub masked_account: String,
     /// The amount as the app shows it, e.g. `50,000 JPY`.
     pub display_amount: String,
     /// SHA-256 of the canonical encoding of the details (hex), as recorded in the audit.
     pub digest: String,
-    /// The OCRA suites of the scanned and the manual code.
+    /// The OCRA suite of the scanned code (`OCRA-1:HOTP-SHA256-8:QH64`).
     pub suite: String,
-    /// The OCRA suite of the manual mode.
+    /// The OCRA suite of the manual mode (`OCRA-1:HOTP-SHA256-8:QN24`, the question being
+    /// `manual_digits`).
     pub manual_suite: String,
     /// When the code stops being accepted (RFC 3339).
     pub expires_at: String,
@@ -121,17 +137,6 @@ pub async fn create(
     let qr_svg = crate::qr::svg(&payload)
         .ok_or_else(|| ApiError::internal("the challenge does not fit a QR code"))?;
     let d = &challenge.details;
-    let stored = Transaction {
-        id: challenge.id.clone(),
-        service_id: service.id.clone(),
-        user_id: uid.clone(),
-        question: challenge.question(),
-        manual_digits: d.manual_digits().to_string(),
-        masked_account: d.masked_account(),
-        created_at: now,
-        expires_at,
-        used_at: None,
-    };
     let digest = challenge.digest_hex();
     // The audit trail gets the digest and the masked account, never the full account.
     let event = NewAuditEvent::new(
@@ -140,20 +145,44 @@ pub async fn create(
         format!(
             "id={} digest={digest} account={} amount={} {}",
             challenge.id,
-            stored.masked_account,
+            d.masked_account(),
             d.amount(),
             d.currency()
         ),
     )
     .user(&uid);
-    state.store.create_transaction(&stored, &event, now).await?;
+    // A fresh challenge number until the user has no challenge with the same manual
+    // question: the store refuses a repeat atomically (a unique index), so a typed code
+    // can never confirm two challenges.
+    let mut created = None;
+    for _ in 0..NUMBER_DRAWS {
+        let manual = d.manual_digits(ChallengeNumber::random(&mut OsRng));
+        let stored = Transaction {
+            id: challenge.id.clone(),
+            service_id: service.id.clone(),
+            user_id: uid.clone(),
+            question: challenge.question(),
+            manual_question: Some(manual.as_str().to_string()),
+            masked_account: d.masked_account(),
+            created_at: now,
+            expires_at,
+            used_at: None,
+        };
+        if state.store.create_transaction(&stored, &event, now).await? {
+            created = Some((stored, manual));
+            break;
+        }
+    }
+    let (stored, manual) = created
+        .ok_or_else(|| ApiError::internal("no free challenge number for the manual digits"))?;
     Ok((
         StatusCode::CREATED,
         Json(TransactionResponse {
             id: challenge.id.clone(),
             payload,
             qr_svg,
-            manual_digits: stored.manual_digits,
+            manual_digits: manual.as_str().to_string(),
+            manual_digits_grouped: manual.grouped(),
             masked_account: stored.masked_account,
             display_amount: d.display_amount(),
             digest,

@@ -280,13 +280,15 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> StoreResult<bool>;
 
-    /// Stores a new transfer challenge and its audit event. `NotFound` if no such user.
+    /// Stores a new transfer challenge and its audit event: `true`; `false` (nothing
+    /// written) if the user already has a challenge with the same manual question (the
+    /// caller draws another challenge number). `NotFound` if no such user.
     async fn create_transaction(
         &self,
         transaction: &Transaction,
         audit: &NewAuditEvent,
         now: i64,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
     /// A user's transfer challenge, if it exists.
     async fn transaction(
         &self,

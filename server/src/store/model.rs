@@ -649,8 +649,10 @@ pub struct Transaction {
     pub user_id: UserId,
     /// The scan suite's OCRA question (hex digest of the details).
     pub question: String,
-    /// The manual mode's digits.
-    pub manual_digits: String,
+    /// The manual mode's OCRA question: exactly the digits the customer types (challenge
+    /// number, account's last 6 digits, amount). `None` for a challenge stored before
+    /// manual questions were (migration 0010): only its scanned code is accepted.
+    pub manual_question: Option<String>,
     /// The payee account, all but its last four characters masked.
     pub masked_account: String,
     /// Unix milliseconds.

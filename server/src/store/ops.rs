@@ -1141,30 +1141,37 @@ pub(crate) async fn replace_sealed<C: Conn>(
 
 // --- transfer challenges (取引確認) -------------------------------------------------------
 
+/// Stores a challenge and its audit event; `false` (nothing written) if the user already
+/// has a challenge with the same manual question, so the caller draws another number.
 pub(crate) async fn create_transaction<C: Conn>(
     c: &mut C,
     t: &super::Transaction,
     event: &NewAuditEvent,
     now: i64,
-) -> StoreResult<()> {
+) -> StoreResult<bool> {
     user(c, &t.service_id, &t.user_id)
         .await?
         .ok_or(StoreError::NotFound("user"))?;
-    c.execute(
-        sql::INSERT_TRANSACTION,
-        args![
-            t.id.as_str(),
-            t.service_id.as_str(),
-            t.user_id.as_str(),
-            t.question.as_str(),
-            t.manual_digits.as_str(),
-            t.masked_account.as_str(),
-            t.created_at,
-            t.expires_at,
-        ],
-    )
-    .await?;
-    audit(c, event, now).await
+    let inserted = c
+        .execute(
+            sql::INSERT_TRANSACTION,
+            args![
+                t.id.as_str(),
+                t.service_id.as_str(),
+                t.user_id.as_str(),
+                t.question.as_str(),
+                t.manual_question.as_deref(),
+                t.masked_account.as_str(),
+                t.created_at,
+                t.expires_at,
+            ],
+        )
+        .await?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    audit(c, event, now).await?;
+    Ok(true)
 }
 
 pub(crate) async fn transaction<C: Conn>(

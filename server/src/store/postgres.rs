@@ -1111,7 +1111,7 @@ impl Store for PostgresStore {
         transaction: &Transaction,
         audit: &NewAuditEvent,
         now: i64,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         serializable!(self, |c| ops::create_transaction(
             c,
             transaction,

@@ -346,7 +346,7 @@ impl FromRow for super::model::Transaction {
             service_id: service_id(row.text("service_id")?)?,
             user_id: user_id(row.text("user_id")?)?,
             question: row.text("question")?,
-            manual_digits: row.text("manual_digits")?,
+            manual_question: row.opt_text("manual_question")?,
             masked_account: row.text("masked_account")?,
             created_at: row.int("created_at")?,
             expires_at: row.int("expires_at")?,

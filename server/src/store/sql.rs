@@ -405,14 +405,16 @@ sealed_statements!(
     "session_key"
 );
 
-/// A new transfer challenge.
+/// A new transfer challenge; nothing if the user already has a challenge with this manual
+/// question (the unique index `transactions_manual_question`): the caller draws another
+/// challenge number.
 pub(crate) const INSERT_TRANSACTION: &str = "INSERT INTO transactions (id, service_id, \
-     user_id, question, manual_digits, masked_account, created_at, expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+     user_id, question, manual_question, masked_account, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
 
 /// A user's transfer challenge.
 pub(crate) const TRANSACTION: &str = "SELECT id, service_id, user_id, question, \
-     manual_digits, masked_account, created_at, expires_at, used_at FROM transactions \
+     manual_question, masked_account, created_at, expires_at, used_at FROM transactions \
      WHERE id = $1 AND service_id = $2 AND user_id = $3";
 
 /// The single use of a challenge's code: only if unused and not expired at `$4`.

@@ -21,8 +21,9 @@ pub struct Args {
     /// The challenge payload from the bank's QR code (`softtoken://sign?v=1&...`).
     #[arg(long)]
     challenge: Option<String>,
-    /// Manual mode: the digits shown by the bank (the amount, then the payee account's last
-    /// 8 digits).
+    /// Manual mode: the digits shown by the bank, exactly as its `manual_digits` (spaces
+    /// and hyphens allowed): the 6-digit challenge number, the payee account's last 6
+    /// digits, then the amount in minor units.
     #[arg(long)]
     digits_typed: Option<String>,
     /// Read the PIN from stdin (one line) instead of the terminal.
@@ -63,7 +64,10 @@ pub fn run(args: Args) -> Result<(), Failure> {
             store.challenge_code(&token.serial, c).map_err(rejected)?
         }
         (None, Some(t)) => {
-            println!("{}", msg::typed_details(t.amount(), t.account_tail()));
+            println!(
+                "{}",
+                msg::typed_details(t.challenge_number(), t.account_tail(), t.amount())
+            );
             store.typed_code(&token.serial, t).map_err(rejected)?
         }
         (None, None) => {

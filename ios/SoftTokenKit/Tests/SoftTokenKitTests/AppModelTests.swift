@@ -384,9 +384,9 @@ final class AppModelTests: XCTestCase {
         app.startTypedSign(serial: token.serial)
         app.submitTypedDigits("1234")
         XCTAssertEqual(app.state.screen, .signManual(token: token, error: Message(.signInvalidDigits)))
-        app.submitTypedDigits("50000 2345-6789")
+        app.submitTypedDigits("482913 456789-50000")
         guard case let .signCode(shown) = app.state.screen else { return XCTFail("\(app.state.screen)") }
-        XCTAssertEqual(shown.typedDigits, "5000023456789")
+        XCTAssertEqual(shown.typedDigits, "48291345678950000")
         XCTAssertEqual(shown.code, "11223344")
     }
 }

@@ -687,7 +687,7 @@ impl Store for SqliteStore {
         transaction: &Transaction,
         audit: &NewAuditEvent,
         now: i64,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         self.write(
             with!(transaction, audit => |c| ops::create_transaction(c, &transaction, &audit, now)),
         )

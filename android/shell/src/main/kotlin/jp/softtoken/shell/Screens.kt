@@ -102,7 +102,8 @@ sealed interface Screen {
 
     /**
      * 取引確認 without a camera: the customer types the digits the bank's screen shows (the
-     * amount, then the payee account's last 8 digits) for [token].
+     * challenge's 6-digit number, the payee account's last 6 digits, then the amount) for
+     * [token].
      */
     data class SignManual(val token: TokenSummary, val error: Message?) : Screen
 

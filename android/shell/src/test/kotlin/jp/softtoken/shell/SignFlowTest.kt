@@ -101,9 +101,11 @@ class SignFlowTest {
         app.submitTypedDigits("1234")
         assertEquals(MessageKey.SIGN_INVALID_DIGITS, assertIs<Screen.SignManual>(app.state.screen).error?.key)
 
-        // Typed with the spacing a customer uses; the amount first, then the account's tail.
-        assertTrue(t.manualDigits.startsWith("12345") && t.manualDigits.endsWith("23456789"), t.manualDigits)
-        app.submitTypedDigits("12345 2345-6789")
+        // Typed with the spacing a customer uses: the challenge number, the account's last 6
+        // digits, then the amount (at most 24 digits).
+        val d = t.manualDigits
+        assertTrue(d.length <= 24 && d[0] != '0' && d.endsWith("45678912345"), d)
+        app.submitTypedDigits("${d.substring(0, 6)} ${d.substring(6, 12)}-${d.substring(12)}")
         val shown = assertIs<Screen.SignCode>(app.state.screen)
         assertNull(shown.transfer)
         assertEquals(t.manualDigits, shown.typedDigits)
