@@ -554,14 +554,14 @@ async fn demo(serve: Serve) -> CommandResult {
     // Listen first, so the key printed below belongs to a server that is running.
     let listener = bind(&serve).await?;
     let sid = ServiceId::new(DEMO_SERVICE)?;
-    let key = generate_key();
+    let key = demo_key(&serve.storage.data_dir)?;
     let service = Service {
         id: sid.clone(),
         name: "Demo Bank".to_string(),
         policy: Policy::default(),
         created_at: SystemClock.now_ms(),
     };
-    // A fresh key every run: the old one was only ever printed, never stored.
+    // The key of the data directory: a restart keeps the one the second terminal holds.
     match store.add_service(&service, &hash_key(&key)).await {
         Ok(()) => {}
         Err(StoreError::ServiceExists) => store.set_service_key(&sid, &hash_key(&key)).await?,
@@ -584,6 +584,46 @@ async fn demo(serve: Serve) -> CommandResult {
     run_server(&serve, listener, store, master).await
 }
 
+/// The file in the data directory that keeps the demo service's API key between runs.
+pub const DEMO_KEY_FILE: &str = "demo-api-key";
+
+/// The demo service's API key: the one kept in `data_dir` (so a restarted demo answers to
+/// the key the second terminal already exported), or a fresh one, kept there (0600) for the
+/// next run. Only the demo keeps a key on disk; a bank's keys are shown once and only their
+/// hashes are stored.
+fn demo_key(data_dir: &std::path::Path) -> Result<Zeroizing<String>, Box<dyn std::error::Error>> {
+    use std::io::Write;
+    let path = data_dir.join(DEMO_KEY_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let key = Zeroizing::new(text.trim().to_string());
+            if !key.starts_with(crate::auth::KEY_PREFIX) {
+                return Err(format!(
+                    "{} does not hold a demo API key: delete it to get a new one",
+                    path.display()
+                )
+                .into());
+            }
+            Ok(key)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir)?;
+            let key = generate_key();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(&path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            file.write_all(format!("{}\n", key.as_str()).as_bytes())?;
+            file.sync_all()?;
+            Ok(key)
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display()).into()),
+    }
+}
+
 /// What `demo` prints: the commands to try the whole flow from a second terminal.
 pub fn demo_instructions(
     url: &str,
@@ -603,15 +643,17 @@ pub fn demo_instructions(
     };
     format!(
         r#"softtoken-server demo: serving {url} with service '{DEMO_SERVICE}' (Demo Bank).
-Data: {data_dir} (SQLite + master key). Stop with Ctrl-C.
+Data: {data_dir} (SQLite, master key, and the demo's API key, kept across restarts).
+Stop with Ctrl-C.
 
 In a second terminal:
 
 {path}  export KEY={key}
 
-  # 1. The bank issues an activation for alice, start password 1234abcd:
+  # 1. The bank issues an activation for alice, start password 1234abcd (the answer also
+  #    holds the QR code as SVG, `qr_svg`; jq leaves it out here):
   curl -s -X POST {url}/v1/services/{DEMO_SERVICE}/enrollments {auth} \
-       -d '{{"user_id":"alice","start_password":"1234abcd"}}'
+       -d '{{"user_id":"alice","start_password":"1234abcd"}}' | jq 'del(.qr_svg)'
 
   # 2. Alice activates her desktop token with it:
   echo 1234abcd | softtoken activate --server {url} --service {DEMO_SERVICE} --user alice --password-stdin
