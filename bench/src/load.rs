@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
 use serde_json::{Value, json};
 use softtoken_protocol::activation::{AppActivation, FinishRequest, PasswordKey, StartResponse};
 use softtoken_protocol::otp::totp;
+use softtoken_protocol::status::{NONCE_LEN, StatusKey};
 use softtoken_protocol::transaction::Challenge;
 use softtoken_protocol::wire::B64;
 use softtoken_protocol::{OtpParams, Serial, UserId};
@@ -39,7 +40,7 @@ pub struct Measured {
 /// same few tokens recur step after step, and a request still in flight from one step could
 /// then lose the race to the same token's next code: a "reused" answer that was the load
 /// generator's doing, not the server's.
-struct Steps {
+pub struct Steps {
     clock: Arc<dyn Clock>,
     tokens: usize,
     /// The step being handed out, the next token (an index into the ring) and how many
@@ -48,6 +49,16 @@ struct Steps {
 }
 
 impl Steps {
+    /// Hands out the steps of `tokens` tokens on `clock`. One per server: a (token, step)
+    /// given out in one scenario must not come up again in the next.
+    pub fn new(clock: Arc<dyn Clock>, tokens: usize) -> Self {
+        Steps {
+            clock,
+            tokens,
+            next: Mutex::new((i64::MIN, 0, 0)),
+        }
+    }
+
     /// A token not yet used in the current step, or how long to wait for the next one.
     fn claim(&self) -> Result<(usize, i64), Duration> {
         let now = self.clock.now_ms();
@@ -75,8 +86,22 @@ struct Worker {
     client: reqwest::Client,
     base: String,
     server: Arc<Server>,
-    steps: Arc<Steps>,
-    next_enrollment: Arc<AtomicUsize>,
+    /// Operations this worker has done (picks the mixed scenario's next operation).
+    done: usize,
+    /// The soak's pacing and per-interval recorder; `None`: back to back.
+    paced: Option<Paced>,
+}
+
+/// How a soak worker paces itself: one operation every `every`, starting at `first`, and
+/// where it records each one.
+#[derive(Clone)]
+pub struct Paced {
+    /// When this worker's first operation is due.
+    pub first: Instant,
+    /// The time between two of its operations.
+    pub every: Duration,
+    /// Where latencies and errors go, interval by interval.
+    pub recorder: Arc<crate::soak::Recorder>,
 }
 
 /// Runs `scenario` against `server` as `args` says.
@@ -85,27 +110,42 @@ pub async fn drive(
     args: &Args,
     scenario: Scenario,
 ) -> Result<Measured, Box<dyn std::error::Error>> {
+    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    drive_until(server, args.concurrency, scenario, deadline, None).await
+}
+
+/// Runs `scenario` with `concurrency` workers until `deadline`; with `rate` (operations
+/// per second in all, and a recorder), each worker is paced to its share of it.
+pub async fn drive_until(
+    server: Arc<Server>,
+    concurrency: usize,
+    scenario: Scenario,
+    deadline: Instant,
+    rate: Option<(f64, Arc<crate::soak::Recorder>)>,
+) -> Result<Measured, Box<dyn std::error::Error>> {
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.concurrency)
+        .pool_max_idle_per_host(concurrency)
         .tcp_nodelay(true)
         .no_proxy()
         .build()?;
-    let steps = Arc::new(Steps {
-        clock: Arc::clone(&server.clock) as Arc<dyn Clock>,
-        tokens: server.tokens,
-        next: Mutex::new((i64::MIN, 0, 0)),
-    });
-    let next_enrollment = Arc::new(AtomicUsize::new(0));
-    let deadline = Instant::now() + Duration::from_secs(args.duration);
     let started = Instant::now();
-    let mut workers = Vec::with_capacity(args.concurrency);
-    for _ in 0..args.concurrency {
+    let mut workers = Vec::with_capacity(concurrency);
+    for k in 0..concurrency {
+        let paced = rate.as_ref().map(|(rate, recorder)| {
+            // Each worker's share of the rate, the workers spread over one period.
+            let every = Duration::from_secs_f64(concurrency as f64 / rate.max(0.001));
+            Paced {
+                first: started + every.mul_f64(k as f64 / concurrency as f64),
+                every,
+                recorder: Arc::clone(recorder),
+            }
+        });
         let worker = Worker {
             client: client.clone(),
             base: format!("http://{}", server.addr),
             server: Arc::clone(&server),
-            steps: Arc::clone(&steps),
-            next_enrollment: Arc::clone(&next_enrollment),
+            done: k,
+            paced,
         };
         workers.push(tokio::spawn(worker.run(scenario, deadline)));
     }
@@ -126,13 +166,27 @@ pub async fn drive(
 }
 
 impl Worker {
-    async fn run(self, scenario: Scenario, deadline: Instant) -> Measured {
+    async fn run(mut self, scenario: Scenario, deadline: Instant) -> Measured {
         let mut out = Measured::default();
+        let mut due = self.paced.as_ref().map(|p| p.first);
         while Instant::now() < deadline {
+            if let (Some(at), Some(paced)) = (due, &self.paced) {
+                // Open loop: a late worker does not catch up in a burst, it skips ahead.
+                let now = Instant::now();
+                if at > now {
+                    tokio::time::sleep((at - now).min(deadline - now)).await;
+                    if Instant::now() >= deadline {
+                        break;
+                    }
+                }
+                due = Some(at.max(now) + paced.every);
+            }
             let began = Instant::now();
+            self.done += 1;
             let outcome = match scenario {
+                Scenario::Mixed => self.mixed().await,
                 Scenario::Time => self.time().await,
-                Scenario::Valid => match self.steps.claim() {
+                Scenario::Valid => match self.server.steps.claim() {
                     Ok((token, step)) => self.verify(token, step, true).await,
                     Err(wait) => {
                         tokio::time::sleep(wait.min(deadline - Instant::now())).await;
@@ -149,17 +203,21 @@ impl Worker {
                     self.transaction(token).await
                 }
                 Scenario::Activation => {
-                    let i = self.next_enrollment.fetch_add(1, Ordering::Relaxed);
+                    let i = self.server.next_enrollment.fetch_add(1, Ordering::Relaxed);
                     if i >= self.server.enrollments.len() {
                         break;
                     }
                     self.activate(i).await
                 }
             };
+            let micros = u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX);
+            if let Some(paced) = &self.paced {
+                paced.recorder.record(micros, outcome.as_ref().err());
+            }
             match outcome {
-                Ok(()) => out
-                    .latencies_us
-                    .push(u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX)),
+                // A soak keeps no latency list of its own: its recorder keeps one interval.
+                Ok(()) if self.paced.is_some() => {}
+                Ok(()) => out.latencies_us.push(micros),
                 Err(e) => {
                     out.errors += 1;
                     if out.samples.len() < 5 {
@@ -169,6 +227,95 @@ impl Worker {
             }
         }
         out
+    }
+
+    /// One operation of the mixed scenario, in fixed proportions out of 20: 7 right codes
+    /// (a status call when no token has a fresh step left), 3 wrong codes, 3 status calls,
+    /// 2 transfers (create + verify), 1 activation (start + finish), 1 enrollment with its
+    /// activation e-mail, 2 console pages, 1 `GET /v1/time`.
+    async fn mixed(&self) -> Result<(), String> {
+        let token = rand::thread_rng().gen_range(0..self.server.tokens);
+        let step = self.server.clock.now_ms() / 1000 / PERIOD;
+        match self.done % 20 {
+            0..=6 => match self.server.steps.claim() {
+                Ok((token, step)) => self.verify(token, step, true).await,
+                Err(_) => self.status(token).await,
+            },
+            7..=9 => self.verify(token, step, false).await,
+            10..=12 => self.status(token).await,
+            13..=14 => self.transaction(token).await,
+            15 => {
+                let i = self.server.next_enrollment.fetch_add(1, Ordering::Relaxed);
+                if i < self.server.enrollments.len() {
+                    self.activate(i).await
+                } else {
+                    self.enroll_with_mail().await
+                }
+            }
+            16 => self.enroll_with_mail().await,
+            17..=18 => self.console(token).await,
+            _ => self.time().await,
+        }
+    }
+
+    /// One token status call (`POST /v1/tokens/status`), as the app makes it on open.
+    async fn status(&self, token: usize) -> Result<(), String> {
+        let key = StatusKey::derive(&seed(token));
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::thread_rng().fill(&mut nonce);
+        let request = key.request(
+            &self.server.serials[token],
+            self.server.clock.now_ms(),
+            nonce,
+        );
+        let body = serde_json::to_value(&request).map_err(|e| e.to_string())?;
+        let reply = self.post("/v1/tokens/status", false, &body).await?;
+        if reply["state"] == "active" {
+            Ok(())
+        } else {
+            Err(format!("expected state active, got {reply}"))
+        }
+    }
+
+    /// One enrollment for a new user with an e-mail address: the bank's call, which queues
+    /// the activation e-mail in the same commit (the server's sender delivers it to the
+    /// soak's SMTP sink).
+    async fn enroll_with_mail(&self) -> Result<(), String> {
+        let n = self.server.next_enrollment.fetch_add(1, Ordering::Relaxed);
+        let user = format!("m{n}");
+        let path = format!("/v1/services/{}/enrollments", self.server.service);
+        let body = json!({"user_id": user, "start_password": "soak-2468",
+            "email": format!("{user}@bench.example")});
+        let reply = self.post(&path, true, &body).await?;
+        if reply["email_queued"] == true {
+            Ok(())
+        } else {
+            Err(format!("expected email_queued, got {reply}"))
+        }
+    }
+
+    /// One help-desk console page: the user page of token `token`'s customer, signed in.
+    async fn console(&self, token: usize) -> Result<(), String> {
+        let Some(extras) = &self.server.soak else {
+            return Err("the console needs the soak's operator session".into());
+        };
+        let response = self
+            .client
+            .get(format!("{}/console/users/{}", self.base, token_user(token)))
+            .header("Cookie", &extras.console_cookie)
+            .send()
+            .await
+            .map_err(|e| format!("transport: {e}"))?;
+        let status = response.status();
+        let page = response
+            .text()
+            .await
+            .map_err(|e| format!("{status}: unreadable page: {e}"))?;
+        if status.is_success() && page.contains(&token_user(token)) {
+            Ok(())
+        } else {
+            Err(format!("console user page: {status}"))
+        }
     }
 
     async fn post(&self, path: &str, bearer: bool, body: &Value) -> Result<Value, String> {

@@ -16,7 +16,13 @@
 //!   step durably (the expensive path);
 //! - `invalid`: wrong codes, each counted as a failure (the service allows enough that
 //!   nobody locks, so every request writes);
-//! - `activation`: a full SPAKE2 activation, `start` + `finish`, counted once.
+//! - `activation`: a full SPAKE2 activation, `start` + `finish`, counted once;
+//! - `transaction`: a transfer challenge created and its code verified;
+//! - `mixed`: a bank's day in fixed proportions (codes right and wrong, status calls,
+//!   transfers, activations, enrollments with e-mail, console pages; see `soak`).
+//!
+//! `--soak SECONDS` measures the mixed scenario's capacity, then holds half of it for that
+//! long and reports rate, latency and memory interval by interval (module `soak`).
 //!
 //! With few tokens, "each token once per step" caps the valid-code rate at N per
 //! period. So the server's clock (and the codes the load generator computes) runs
@@ -26,6 +32,7 @@
 mod load;
 mod report;
 mod setup;
+mod soak;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -72,6 +79,19 @@ pub struct Args {
     /// Connections of the server's PostgreSQL pool.
     #[arg(long, default_value_t = 32)]
     pub pg_connections: u32,
+    /// Seconds to hold the mixed scenario at `--soak-load` of its capacity (0: no soak).
+    /// The soak runs after the ceiling and replaces `--scenarios`.
+    #[arg(long, default_value_t = 0)]
+    pub soak: u64,
+    /// The fraction of the measured capacity the soak holds.
+    #[arg(long, default_value_t = 0.5)]
+    pub soak_load: f64,
+    /// Seconds per reported interval of the soak.
+    #[arg(long, default_value_t = 10)]
+    pub soak_interval: u64,
+    /// Where to write the soak's plot (SVG) of rate, latency and memory over time.
+    #[arg(long)]
+    pub soak_plot: Option<std::path::PathBuf>,
 }
 
 /// What to measure.
@@ -88,6 +108,8 @@ pub enum Scenario {
     /// 取引確認: the bank creates a transfer challenge, then verifies the token's right
     /// code for it (two requests, one operation; each a durable write with its audit).
     Transaction,
+    /// A bank's day in fixed proportions (the soak's load).
+    Mixed,
 }
 
 fn main() -> ExitCode {
@@ -113,6 +135,9 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.tokens == 0 || args.concurrency == 0 || args.duration == 0 {
         return Err("--tokens, --concurrency and --duration must be positive".into());
+    }
+    if !(args.soak_load > 0.0 && args.soak_load <= 1.0) {
+        return Err("--soak-load must be in (0, 1]".into());
     }
     // Named apart, so a profile tells the server's work from the load generator's.
     let server_rt = tokio::runtime::Builder::new_multi_thread()
@@ -140,7 +165,15 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         "{}",
         report::row(args, &server, Scenario::Time, &ceiling, &ceiling)
     );
-    for &scenario in args.scenarios.iter().filter(|&&s| s != Scenario::Time) {
+    if args.soak > 0 {
+        soak::run(args, &server, &client_rt, &ceiling)?;
+    }
+    let scenarios = if args.soak > 0 {
+        &[][..]
+    } else {
+        &args.scenarios[..]
+    };
+    for &scenario in scenarios.iter().filter(|&&s| s != Scenario::Time) {
         let result = client_rt.block_on(load::drive(Arc::clone(&server), args, scenario))?;
         println!(
             "{}",

@@ -94,8 +94,7 @@ macro_rules! bulk_load {
         let rows = $rows;
         let service = SERVICE;
         let step = rows.now / 1000 / PERIOD;
-        let all_serials = serials(rows.tokens);
-        for (chunk_no, chunk) in all_serials.chunks(CHUNK).enumerate() {
+        for (chunk_no, chunk) in rows.serials.chunks(CHUNK).enumerate() {
             let first = chunk_no * CHUNK;
             let mut tx = $pool.begin().await?;
             let mut users = QueryBuilder::<$db>::new(
@@ -194,10 +193,18 @@ pub struct Server {
     pub service: ServiceId,
     /// Active tokens created.
     pub tokens: usize,
+    /// Token `i`'s serial (user `b{i}`), for status calls.
+    pub serials: Vec<Serial>,
     /// `w` of each enrollment, by index.
     pub enrollments: Vec<[u8; 32]>,
     /// Seconds the bulk load of tokens and enrollments took.
     pub load_seconds: f64,
+    /// What the soak adds: a console session, and the SMTP sink mails go to.
+    pub soak: Option<crate::soak::Extras>,
+    /// The (token, step) pairs not yet used, across every scenario of the run.
+    pub steps: crate::load::Steps,
+    /// The next enrollment to activate (or user number to enroll), across the run.
+    pub next_enrollment: std::sync::atomic::AtomicUsize,
     shutdown: oneshot::Sender<()>,
     served: tokio::task::JoinHandle<()>,
     scratch: Option<(String, String)>,
@@ -224,6 +231,9 @@ impl Server {
         };
         let speed = if args.clock_speed > 0.0 {
             args.clock_speed
+        } else if args.soak > 0 {
+            // Real time: console sessions and mail retries keep their real lifetimes.
+            1.0
         } else {
             (FRESH_CODES_PER_SECOND * PERIOD as f64 / args.tokens as f64).max(1.0)
         };
@@ -254,10 +264,11 @@ impl Server {
             rand::thread_rng().fill_bytes(&mut w);
             w_keys.push(w);
         }
+        let token_serials = serials(args.tokens);
         let rows = Rows {
             key: &key,
             now,
-            tokens: args.tokens,
+            serials: &token_serials,
             enrollments: &w_keys,
         };
         if backend == "postgres" {
@@ -271,13 +282,19 @@ impl Server {
         }
         let load_seconds = started.elapsed().as_secs_f64();
         let state = AppState::new(
-            store,
+            Arc::clone(&store),
             key,
             Arc::clone(&clock) as Arc<dyn Clock>,
             "http://127.0.0.1",
             // The load comes from one address: no per-IP limit.
             0,
         );
+        let (state, soak) = if args.soak > 0 {
+            let (state, extras) = crate::soak::prepare(state, &*store, &service, now).await?;
+            (state, Some(extras))
+        } else {
+            (state, None)
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (shutdown, stop) = oneshot::channel::<()>();
@@ -290,14 +307,19 @@ impl Server {
                 let _ = stop.await;
             },
         ));
+        let steps = crate::load::Steps::new(Arc::clone(&clock) as Arc<dyn Clock>, args.tokens);
         Ok(Server {
             backend,
             addr,
             clock,
             service,
             tokens: args.tokens,
+            serials: token_serials,
             enrollments: w_keys,
             load_seconds,
+            soak,
+            steps,
+            next_enrollment: std::sync::atomic::AtomicUsize::new(0),
             shutdown,
             served,
             scratch,
@@ -320,7 +342,7 @@ impl Server {
 struct Rows<'a> {
     key: &'a Keyring,
     now: i64,
-    tokens: usize,
+    serials: &'a [Serial],
     enrollments: &'a [[u8; 32]],
 }
 
