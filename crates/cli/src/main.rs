@@ -2,11 +2,12 @@
 
 mod cmd;
 mod failure;
+mod help_ja;
 mod msg;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// The desktop software token.
 #[derive(Parser)]
@@ -58,7 +59,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The language is known before the arguments are parsed, so `--help` speaks it too.
+    let lang = msg::requested(std::env::args().skip(1));
+    let mut command = Cli::command();
+    if lang == msg::Lang::Ja {
+        command = help_ja::localise(command);
+    }
+    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     msg::init(cli.lang);
     let result = match cli.command {
         Command::Otp(args) => cmd::otp::run(args),

@@ -27,6 +27,25 @@ pub fn init(forced: Option<Lang>) {
     let _ = LANG.set(lang);
 }
 
+/// The language a run asks for before its arguments are parsed: `--lang X` or `--lang=X`
+/// among `args`, else the locale's (for `--help`, which clap answers while parsing).
+pub fn requested(args: impl Iterator<Item = String>) -> Lang {
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        let value = match arg.strip_prefix("--lang") {
+            Some("") => args.peek().cloned(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_owned),
+            None => None,
+        };
+        match value.as_deref() {
+            Some("ja") => return Lang::Ja,
+            Some("en") => return Lang::En,
+            _ => {}
+        }
+    }
+    from_locale(|name| std::env::var(name).ok())
+}
+
 /// The language the locale variables (read through `var`) ask for.
 pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Lang {
     // The first variable that is set and not empty decides, as POSIX says.
@@ -335,6 +354,27 @@ pub fn transfer_details(payee: &str, account: &str, amount: &str) -> String {
     )
 }
 
+/// An amount as `display_amount` writes it (`50,000 JPY`), in the customer's words: yen as
+/// `50,000円` in Japanese.
+pub fn amount(display: &str, currency: &str) -> String {
+    match (lang(), currency, display.strip_suffix(" JPY")) {
+        (Lang::Ja, "JPY", Some(number)) => format!("{number}円"),
+        _ => display.to_string(),
+    }
+}
+
+/// Digits grouped by thousands (`1234567` → `1,234,567`), so a typed amount reads as one.
+pub fn grouped_digits(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// 取引確認 in manual mode: what the typed digits were read as, shown before the code, so
 /// the customer compares them with the bank's screen.
 pub fn typed_details(
@@ -392,6 +432,18 @@ pub fn no_such_token(serial_grouped: &str) -> String {
     )
 }
 
+/// The way out of a forgotten PIN, said once the PIN back-off begins.
+fn forgotten_pin() -> String {
+    pick(
+        ". Forgot the PIN? `softtoken wipe` starts over (every token is deleted; your bank \
+         issues new ones)"
+            .into(),
+        "。暗証番号を忘れた場合は `softtoken wipe` で初期化できます（トークンはすべて削除され、\
+         銀行での再発行が必要です）"
+            .into(),
+    )
+}
+
 /// A vault error (core's `StoreError`) in the user's language. `detail` is the core's
 /// English text, kept for what only it knows (paths, OS reasons).
 pub fn store_error(e: &softtoken_core::StoreError) -> String {
@@ -409,23 +461,36 @@ pub fn store_error(e: &softtoken_core::StoreError) -> String {
                 (s, true) => format!("; next try in {s} seconds"),
                 (s, false) => format!("。次の入力は{s}秒後にできます"),
             };
-            pick(
+            let message = pick(
                 format!(
                     "wrong PIN ({}{})",
                     tries_left_en(*attempts_left),
                     wait(true)
                 ),
                 format!("暗証番号が違います（あと{attempts_left}回{}）", wait(false)),
-            )
+            );
+            // Once the back-off begins, say the way out of a forgotten PIN.
+            if *retry_after_seconds > 0 {
+                format!("{message}{}", forgotten_pin())
+            } else {
+                message
+            }
         }
         E::TooSoon {
             retry_after_seconds,
         } => pick(
-            match retry_after_seconds {
-                1 => "too many wrong PINs: try again in 1 second".into(),
-                s => format!("too many wrong PINs: try again in {s} seconds"),
-            },
-            format!("暗証番号の誤りが続いたため、{retry_after_seconds}秒後に再度入力してください"),
+            format!(
+                "too many wrong PINs: try again in {}{}",
+                match retry_after_seconds {
+                    1 => "1 second".to_string(),
+                    s => format!("{s} seconds"),
+                },
+                forgotten_pin()
+            ),
+            format!(
+                "暗証番号の誤りが続いたため、{retry_after_seconds}秒後に再度入力してください{}",
+                forgotten_pin()
+            ),
         ),
         E::Locked => pick(
             detail,
@@ -472,6 +537,14 @@ pub fn wipe_hint_key_lost() -> String {
         "If the key file was lost, `softtoken wipe` starts over (every token is lost)".into(),
         "鍵ファイルを失った場合は `softtoken wipe` でやり直せます（トークンはすべて失われます）"
             .into(),
+    )
+}
+
+/// `--pin-stdin` gave a new PIN but not the line that confirms it.
+pub fn pin_confirmation_missing() -> String {
+    pick(
+        "--pin-stdin: give the new PIN twice, on two lines (the second confirms it)".into(),
+        "--pin-stdin: 新しい暗証番号を確認のため2行続けて入力してください".into(),
     )
 }
 
@@ -666,6 +739,7 @@ mod tests {
             pin_prompt(),
             repeat_pin_prompt(),
             pins_differ(),
+            pin_confirmation_missing(),
             lock_on(),
             pin_changed(),
             lock_off(),
@@ -728,6 +802,32 @@ mod tests {
     }
 
     #[test]
+    fn yen_reads_as_yen_in_japanese_and_typed_amounts_are_grouped() {
+        FORCED.with(|f| f.set(Some(Lang::Ja)));
+        assert_eq!(amount("50,000 JPY", "JPY"), "50,000円");
+        assert_eq!(amount("1,234.56 EUR", "EUR"), "1,234.56 EUR");
+        FORCED.with(|f| f.set(Some(Lang::En)));
+        assert_eq!(amount("50,000 JPY", "JPY"), "50,000 JPY");
+        FORCED.with(|f| f.set(None));
+        assert_eq!(grouped_digits("7"), "7");
+        assert_eq!(grouped_digits("123"), "123");
+        assert_eq!(grouped_digits("1234"), "1,234");
+        assert_eq!(grouped_digits("123456789012"), "123,456,789,012");
+    }
+
+    #[test]
+    fn the_pin_back_off_names_the_way_out_of_a_forgotten_pin() {
+        let too_soon = softtoken_core::StoreError::TooSoon {
+            retry_after_seconds: 30,
+        };
+        for lang in [Lang::En, Lang::Ja] {
+            FORCED.with(|f| f.set(Some(lang)));
+            assert!(store_error(&too_soon).contains("softtoken wipe"));
+        }
+        FORCED.with(|f| f.set(None));
+    }
+
+    #[test]
     fn every_message_has_both_languages() {
         let en = every_message(Lang::En);
         let ja = every_message(Lang::Ja);
@@ -752,8 +852,14 @@ mod tests {
             retry_after_seconds: 30,
         });
         FORCED.with(|f| f.set(None));
-        assert_eq!(one, "too many wrong PINs: try again in 1 second");
-        assert_eq!(many, "wrong PIN (0 tries left; next try in 30 seconds)");
+        assert!(
+            one.starts_with("too many wrong PINs: try again in 1 second."),
+            "{one}"
+        );
+        assert!(
+            many.starts_with("wrong PIN (0 tries left; next try in 30 seconds)."),
+            "{many}"
+        );
     }
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {

@@ -216,14 +216,24 @@ fn issue_activate_confirm_verify_provision_register_sync() {
             assert!(
                 signed.contains(&digits[..6])
                     && signed.contains("456789")
-                    && signed.contains("50000"),
+                    && signed.contains("50,000"),
                 "{signed}"
             );
         } else {
             assert!(
-                signed.contains("ヤマダ ハナコ") && signed.contains("50,000 JPY"),
+                signed.contains("ヤマダ ハナコ")
+                    && signed.contains("50,000 JPY")
+                    && signed.contains("*****6789")
+                    && !signed.contains("3456789"),
                 "{signed}"
             );
+            // In Japanese, yen reads as yen.
+            let ja = ok(&softtoken(
+                home,
+                &["--lang", "ja", "sign", &serial, flag, input],
+                "",
+            ));
+            assert!(ja.contains("金額") && ja.contains("50,000円"), "{ja}");
         }
         let code = last_code(&signed);
         if manual {

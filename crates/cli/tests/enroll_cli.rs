@@ -224,7 +224,7 @@ fn provision_prints_serial_and_code_and_sync_time_refreshes_the_offset() {
 fn a_locked_vault_takes_the_pin_before_the_start_password() {
     let s = setup();
     s.server.enroll("alice", "start-1234");
-    let o = s.run(&["lock", "set", "--pin-stdin"], "2468\n");
+    let o = s.run(&["lock", "set", "--pin-stdin"], "2468\n2468\n");
     assert!(o.status.success(), "{}", err(&o));
     let o = s.run(
         &[

@@ -228,14 +228,20 @@ fn the_pin_lock_from_set_to_off() {
 
     // Malformed PINs are refused with status 2 and the lock stays off.
     for bad in ["", "12a4", "１２３４", &"1".repeat(33)] {
-        let o = home.run(&["lock", "set", "--pin-stdin"], &format!("{bad}\n"));
+        let o = home.run(&["lock", "set", "--pin-stdin"], &format!("{bad}\n{bad}\n"));
         assert_fails(&o, 2, "1 to 32 digits");
     }
     let o = home.run(&["lock", "set", "--pin-stdin"], "");
     assert_fails(&o, 2, "expected a PIN on stdin");
     assert!(!home.store().has_pin());
 
+    // The new PIN is given twice, on stdin as at the terminal.
     let o = home.run(&["lock", "set", "--pin-stdin"], "2468\n");
+    assert_fails(&o, 2, "give the new PIN twice");
+    let o = home.run(&["lock", "set", "--pin-stdin"], "2468\n2486\n");
+    assert_fails(&o, 2, "PINs");
+    assert!(!home.store().has_pin());
+    let o = home.run(&["lock", "set", "--pin-stdin"], "2468\n2468\n");
     assert!(o.status.success(), "{}", err(&o));
     assert!(home.store().has_pin());
     let o = home.run(&["lock", "set", "--pin-stdin"], "1357\n");
@@ -253,9 +259,9 @@ fn the_pin_lock_from_set_to_off() {
     assert_fails(&o, 1, "3 tries left");
 
     // Change: old then new. A wrong old PIN is counted.
-    let o = home.run(&["lock", "change", "--pin-stdin"], "1111\n1357\n");
+    let o = home.run(&["lock", "change", "--pin-stdin"], "1111\n1357\n1357\n");
     assert_fails(&o, 1, "2 tries left");
-    let o = home.run(&["lock", "change", "--pin-stdin"], "2468\n1357\n");
+    let o = home.run(&["lock", "change", "--pin-stdin"], "2468\n1357\n1357\n");
     assert!(o.status.success(), "{}", err(&o));
     let o = home.run(&["list", "--pin-stdin"], "2468\n");
     assert_fails(&o, 1, "wrong PIN (4 tries left)");
@@ -279,7 +285,7 @@ fn the_pin_lock_from_set_to_off() {
 fn five_wrong_pins_make_the_next_try_wait() {
     let home = Home::new();
     home.with_tokens(&[token("Bank", "", 6)]);
-    home.run(&["lock", "set", "--pin-stdin"], "2468\n");
+    home.run(&["lock", "set", "--pin-stdin"], "2468\n2468\n");
     for left in (0..5).rev() {
         let o = home.run(&["list", "--pin-stdin"], "0000\n");
         // English plurals right: "1 try left".
@@ -316,7 +322,7 @@ fn delete_removes_one_token() {
 fn wipe_asks_first_and_then_empties_a_locked_vault() {
     let home = Home::new();
     home.with_tokens(&[token("A", "", 6)]);
-    home.run(&["lock", "set", "--pin-stdin"], "2468\n");
+    home.run(&["lock", "set", "--pin-stdin"], "2468\n2468\n");
     let key_before = std::fs::read(home.dir.path().join("tokens.key")).unwrap();
 
     let o = home.run(&["wipe"], "n\n");
@@ -605,9 +611,11 @@ fn lock_delete_and_wipe_speak_japanese() {
     home.with_tokens(std::slice::from_ref(&t));
     let ja = [("LANG", "ja_JP.UTF-8")];
 
-    let o = home.run_env(&["lock", "set", "--pin-stdin"], "12a4\n", &ja);
+    let o = home.run_env(&["lock", "set", "--pin-stdin"], "12a4\n12a4\n", &ja);
     assert_fails(&o, 2, "暗証番号は半角数字");
     let o = home.run_env(&["lock", "set", "--pin-stdin"], "2468\n", &ja);
+    assert_fails(&o, 2, "2行続けて入力してください");
+    let o = home.run_env(&["lock", "set", "--pin-stdin"], "2468\n2468\n", &ja);
     assert!(o.status.success(), "{}", err(&o));
     assert!(
         err(&o).contains("アプリロックを設定しました"),
@@ -620,7 +628,11 @@ fn lock_delete_and_wipe_speak_japanese() {
     assert_fails(&o, 1, "暗証番号が違います（あと4回）");
     let o = home.run_env(&["list", "--pin-stdin"], "", &ja);
     assert_fails(&o, 2, "標準入力に暗証番号がありません");
-    let o = home.run_env(&["lock", "change", "--pin-stdin"], "2468\n1357\n", &ja);
+    let o = home.run_env(
+        &["lock", "change", "--pin-stdin"],
+        "2468\n1357\n1357\n",
+        &ja,
+    );
     assert!(err(&o).contains("暗証番号を変更しました"), "{}", err(&o));
     let o = home.run_env(&["lock", "off", "--pin-stdin"], "1357\n", &ja);
     assert!(

@@ -57,16 +57,26 @@ pub fn run(args: Args) -> Result<(), Failure> {
     let code = match (&challenge, &typed) {
         (Some(c), _) => {
             let d = &c.details;
+            // The account masked as the bank's screen shows it (and README promises); the
+            // customer compares the payee, the last digits and the amount.
             println!(
                 "{}",
-                msg::transfer_details(d.payee_name(), d.payee_account(), &d.display_amount())
+                msg::transfer_details(
+                    d.payee_name(),
+                    &d.masked_account(),
+                    &msg::amount(&d.display_amount(), d.currency())
+                )
             );
             store.challenge_code(&token.serial, c).map_err(rejected)?
         }
         (None, Some(t)) => {
             println!(
                 "{}",
-                msg::typed_details(t.challenge_number(), t.account_tail(), t.amount())
+                msg::typed_details(
+                    t.challenge_number(),
+                    t.account_tail(),
+                    &msg::grouped_digits(t.amount())
+                )
             );
             store.typed_code(&token.serial, t).map_err(rejected)?
         }

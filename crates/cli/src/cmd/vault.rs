@@ -139,14 +139,18 @@ impl PinReader {
             .map_err(|e| Failure::BadInput(crate::msg::no_terminal(en, ja, &e.to_string(), flag)))
     }
 
-    /// Reads a new PIN; at a terminal it is typed twice.
+    /// Reads a new PIN, twice: typed at the terminal, or two lines of stdin.
     pub fn read_new(&mut self, prompt: &str) -> Result<Zeroizing<String>, Failure> {
+        // Typed or piped, a new PIN is given twice: a slip in a script's PIN would lock its
+        // owner out as surely as a slip at the keyboard.
         let pin = self.read(prompt)?;
-        if !self.from_stdin {
-            let again = self.read(&msg::repeat_pin_prompt())?;
-            if *again != *pin {
-                return Err(Failure::BadInput(msg::pins_differ()));
-            }
+        let again = if self.from_stdin {
+            read_stdin_line()?.ok_or_else(|| Failure::BadInput(msg::pin_confirmation_missing()))?
+        } else {
+            self.read(&msg::repeat_pin_prompt())?
+        };
+        if *again != *pin {
+            return Err(Failure::BadInput(msg::pins_differ()));
         }
         Ok(pin)
     }
