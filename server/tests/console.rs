@@ -415,6 +415,119 @@ async fn wrong_passwords_and_codes_count_towards_the_operators_lockout() {
     assert_eq!(page.status, 303, "{}", page.body);
 }
 
+/// `HH:MM` of Unix ms on Japan's wall clock (UTC+9, no summer time), rounded up to the
+/// minute as the console shows a lock's end.
+fn jst_hh_mm(ms: i64) -> String {
+    let minutes = (ms + 59_999) / 60_000 + 9 * 60;
+    format!("{:02}:{:02}", minutes / 60 % 24, minutes % 60)
+}
+
+/// Issue 22, finding 3: anyone could lock any operator for good and end their session. Now
+/// wrong tries lock for a while (1 min at max_failures, doubling to 15 min), an attacker's
+/// tries leave the operator's open session alone, and once the password is proven the
+/// operator is told until when.
+#[tokio::test]
+async fn wrong_tries_lock_for_a_growing_while_and_never_end_a_live_session() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    let (mut taro, token) = operator(&server, Some("bank"), "taro", OperatorRole::Helpdesk).await;
+    server.advance_secs(60);
+    let mut attacker = Browser::new(&server);
+    for _ in 0..5 {
+        let page = attacker.sign_in("taro", "wrong password!", "").await;
+        assert_eq!(page.status, 401);
+        assert!(!page.has("tries-left"));
+    }
+    let locked_at = server.state.now();
+    let op = server.store.operator_named("taro").await.unwrap().unwrap();
+    assert_eq!(op.locked_until, locked_at + 60_000, "{op:?}");
+    assert!(!op.locked, "never locked for good by wrong tries");
+    // The operator's open session lives on.
+    let users = taro.get("/console/users").await;
+    assert_eq!(users.status, 200, "{}", users.body);
+    // A wrong try while locked is recorded, not counted: the lock does not grow, and the
+    // answer is still the unknown name's.
+    let page = attacker.sign_in("taro", "wrong password!", "").await;
+    let unknown = attacker.sign_in("nobody", "wrong password!", "").await;
+    assert_eq!(error_region(&page), error_region(&unknown));
+    let op = server.store.operator_named("taro").await.unwrap().unwrap();
+    assert_eq!(op.locked_until, locked_at + 60_000);
+    assert_eq!(op.failures, 5);
+    // With the password proven, the operator is told until when, on Japan's clock; no
+    // session begins.
+    let page = taro.sign_in("taro", PASSWORD, &token.code(&server)).await;
+    assert_eq!(page.status, 401, "{}", page.body);
+    let region = error_region(&page).unwrap();
+    let until = jst_hh_mm(locked_at + 60_000);
+    assert!(
+        region.contains(&format!("{until} までロックされています")),
+        "{region}"
+    );
+    assert!(!page.has("tries-left"));
+    assert!(
+        !page
+            .headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("console_session="))
+    );
+    // Each wrong try after a lock ends locks again, twice as long, at most 15 minutes.
+    let mut wait = 1;
+    for next in [2, 4, 8, 15, 15] {
+        server.advance_secs(wait * 60 + 1);
+        let page = attacker.sign_in("taro", "wrong password!", "").await;
+        assert_eq!(error_region(&page), error_region(&unknown));
+        let op = server.store.operator_named("taro").await.unwrap().unwrap();
+        assert_eq!(
+            op.locked_until,
+            server.state.now() + next * 60_000,
+            "after {} failures",
+            op.failures
+        );
+        wait = next;
+    }
+    // Once the lock is over, the right password and code sign in and clear the count.
+    server.advance_secs(wait * 60 + 1);
+    let mut again = Browser::new(&server);
+    let page = again.sign_in("taro", PASSWORD, &token.code(&server)).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let op = server.store.operator_named("taro").await.unwrap().unwrap();
+    assert_eq!((op.failures, op.locked_until), (0, 0));
+    // All of it is in the operator's service's audit trail.
+    let events = server
+        .store
+        .audit_events(&ServiceId::new("bank").unwrap(), 0, 100)
+        .await
+        .unwrap();
+    let failed = |detail: &str| {
+        events
+            .iter()
+            .filter(|e| e.kind == "console_sign_in_failed" && e.detail == detail)
+            .count()
+    };
+    assert_eq!(failed("wrong password"), 10);
+    assert_eq!(failed("wrong password; temporarily locked"), 1);
+    assert_eq!(failed("right password; temporarily locked"), 1);
+}
+
+/// The lock's end in English, once the password is proven.
+#[tokio::test]
+async fn a_locked_operator_with_the_right_password_is_told_until_when_in_english_too() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    let (mut taro, token) = operator(&server, Some("bank"), "taro", OperatorRole::Helpdesk).await;
+    server.advance_secs(60);
+    for _ in 0..5 {
+        taro.sign_in("taro", "wrong password!", "").await;
+    }
+    let until = jst_hh_mm(server.state.now() + 60_000);
+    taro.cookies.insert("console_lang".into(), "en".into());
+    let page = taro.sign_in("taro", PASSWORD, &token.code(&server)).await;
+    assert_eq!(page.status, 401);
+    let region = error_region(&page).unwrap();
+    assert!(region.contains(&format!("until {until}")), "{region}");
+}
+
 #[tokio::test]
 async fn the_help_desk_unlocks_a_customer_whose_next_code_then_verifies() {
     let server = TestServer::start().await;
