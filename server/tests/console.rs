@@ -528,6 +528,65 @@ async fn a_locked_operator_with_the_right_password_is_told_until_when_in_english
     assert!(region.contains(&format!("until {until}")), "{region}");
 }
 
+/// Issue 22, finding 2: sign-ins are limited per client address (after the trusted
+/// proxies), and a full password pool refuses at once with 503 and `Retry-After` instead
+/// of running Argon2 without a cap.
+#[tokio::test]
+async fn sign_ins_are_limited_per_address_and_refused_while_the_password_pool_is_full() {
+    let server = TestServer::start_behind(true, 0, &["127.0.0.1/32"]).await;
+    server.add_service("bank", Policy::default()).await;
+    let http = reqwest::Client::new();
+    let login = format!("{}/console/login", server.base);
+    let post = |from: &'static str| {
+        http.post(&login)
+            .header("x-forwarded-for", from)
+            .form(&[("name", "nobody"), ("password", "x"), ("csrf", "")])
+            .send()
+    };
+    // Every attempt counts, even one the CSRF check refuses.
+    for _ in 0..softtoken_server::SIGN_IN_RATE_LIMIT {
+        assert_eq!(post("203.0.113.5").await.unwrap().status(), 403);
+    }
+    let refused = post("203.0.113.5").await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("サインインの試行が多すぎます"), "{page}");
+    // Another address still gets through (to the CSRF check).
+    assert_eq!(post("203.0.113.6").await.unwrap().status(), 403);
+
+    // A full pool: the right password is refused unchecked, with a plain page.
+    add_operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    let mut browser = Browser::new(&server);
+    let held = server.state.sign_in_pool.fill();
+    let page = browser.sign_in("hanako", PASSWORD, "").await;
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert_eq!(page.headers["retry-after"], "2");
+    assert!(
+        page.body.contains("一時的に利用できません"),
+        "{}",
+        page.body
+    );
+    assert!(!page.has("start-password"));
+    let op = server
+        .store
+        .operator_named("hanako")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(op.failures, 0, "nothing counted");
+    // Once it has room, the same sign-in goes through.
+    drop(held);
+    let page = browser.sign_in("hanako", PASSWORD, "").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.has("start-password"));
+}
+
 #[tokio::test]
 async fn the_help_desk_unlocks_a_customer_whose_next_code_then_verifies() {
     let server = TestServer::start().await;

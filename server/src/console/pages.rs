@@ -386,10 +386,22 @@ struct EnrollPage {
 pub async fn login(
     State(state): State<AppState>,
     lang: Lang,
+    client: Option<axum::Extension<crate::client_addr::ClientAddr>>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let t = lang.0;
+    // Per client address (after the trusted proxies), before any work: one address cannot
+    // keep the password pool busy (issue 22).
+    let key = client.map_or_else(
+        || "unknown".to_owned(),
+        |c| crate::rate_limit::client_key(c.0.0),
+    );
+    if let Err(e) = state.sign_in_limit.check(&key, state.now()) {
+        let wait = e.retry_after.unwrap_or(60);
+        let c = Chrome::anonymous(t).error(t.err_sign_in_limited.replace("{n}", &wait.to_string()));
+        return with_retry_after(message(StatusCode::TOO_MANY_REQUESTS, c, &lang), wait);
+    }
     let expected = session::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || !session::same(expected, &form.csrf) {
         return bad_csrf(&lang);
@@ -451,13 +463,12 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
-async fn check_password(password: Zeroizing<String>, phc: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        let hash = phc.as_deref().unwrap_or_else(|| password::decoy_hash());
-        password::verify(&password, hash) && phc.is_some()
-    })
-    .await
-    .unwrap_or(false)
+/// `response` with `Retry-After: secs`.
+fn with_retry_after(mut response: Response, secs: u64) -> Response {
+    if let Ok(value) = secs.to_string().parse() {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 async fn sign_in(
@@ -475,7 +486,17 @@ async fn sign_in(
     };
     let operator = state.store.operator_named(form.name.trim()).await?;
     let phc = operator.as_ref().map(|o| o.password_hash.clone());
-    let password_ok = check_password(form.password.0.clone(), phc).await;
+    let Ok(password_ok) = state.sign_in_pool.check(form.password.0.clone(), phc).await else {
+        // The pool is full: nothing was checked or counted; the operator tries again.
+        return Ok(with_retry_after(
+            message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Chrome::anonymous(t).error(t.err_unavailable),
+                lang,
+            ),
+            super::gate::RETRY_AFTER_SECS,
+        ));
+    };
     let console = console_service(state).await?;
     let max = console.policy.max_failures;
     let Some(operator) = operator else {
