@@ -587,6 +587,44 @@ async fn sign_ins_are_limited_per_address_and_refused_while_the_password_pool_is
     assert!(page.has("start-password"));
 }
 
+/// Issue 22, finding 4: before the password is proven, an unknown name costs what a known
+/// one does: the Argon2 check (against a decoy hash) and the same store round trip, which
+/// records the failure (audited under the console's service, naming no operator).
+#[tokio::test]
+async fn an_unknown_name_is_refused_after_the_same_work_as_a_known_one() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    add_operator(&server, Some("bank"), "taro", OperatorRole::Helpdesk).await;
+    let mut browser = Browser::new(&server);
+    let known = browser.sign_in("taro", "wrong password!", "").await;
+    let unknown = browser.sign_in("nobody", "wrong password!", "").await;
+    assert_eq!((known.status, unknown.status), (401, 401));
+    assert_eq!(error_region(&known), error_region(&unknown));
+    let console = server
+        .store
+        .audit_events(&ServiceId::new("_console").unwrap(), 0, 100)
+        .await
+        .unwrap();
+    let unknowns: Vec<_> = console
+        .iter()
+        .filter(|e| e.kind == "console_sign_in_failed" && e.detail == "unknown name")
+        .collect();
+    assert_eq!(unknowns.len(), 1, "{console:?}");
+    assert_eq!(unknowns[0].operator, None);
+    let bank = server
+        .store
+        .audit_events(&ServiceId::new("bank").unwrap(), 0, 100)
+        .await
+        .unwrap();
+    assert!(
+        bank.iter()
+            .any(|e| e.detail == "wrong password" && e.operator.as_deref() == Some("taro"))
+    );
+    // The unknown name's round trip changed no operator.
+    let op = server.store.operator_named("taro").await.unwrap().unwrap();
+    assert_eq!(op.failures, 1);
+}
+
 #[tokio::test]
 async fn the_help_desk_unlocks_a_customer_whose_next_code_then_verifies() {
     let server = TestServer::start().await;
@@ -1028,7 +1066,10 @@ async fn operator_add_reads_the_password_from_stdin() {
         "{}",
         String::from_utf8_lossy(&added.stderr)
     );
-    assert!(!String::from_utf8_lossy(&added.stdout).contains("a long enough password"));
+    let out = String::from_utf8_lossy(&added.stdout).to_string();
+    assert!(!out.contains("a long enough password"));
+    // An operator of a service signs in as name@service (issue 22: names are per service).
+    assert!(out.contains("they sign in as 'hanako@bank'"), "{out}");
     let generated = run(
         &["operator", "add", "--name", "root", "--role", "superuser"],
         "",
@@ -1057,18 +1098,18 @@ async fn operator_add_reads_the_password_from_stdin() {
     assert!(!no_service.status.success());
     let listed = String::from_utf8_lossy(&run(&["operator", "list"], "").stdout).to_string();
     assert!(
-        listed.contains("hanako\tbank\thelpdesk\tactive"),
+        listed.contains("hanako@bank\tbank\thelpdesk\tactive"),
         "{listed}"
     );
     assert!(listed.contains("root\t*\tsuperuser\tactive"), "{listed}");
     assert!(
-        run(&["operator", "disable", "--name", "hanako"], "")
+        run(&["operator", "disable", "--name", "hanako@bank"], "")
             .status
             .success()
     );
     let listed = String::from_utf8_lossy(&run(&["operator", "list"], "").stdout).to_string();
     assert!(
-        listed.contains("hanako\tbank\thelpdesk\tdisabled"),
+        listed.contains("hanako@bank\tbank\thelpdesk\tdisabled"),
         "{listed}"
     );
 }
@@ -1275,12 +1316,26 @@ async fn an_admin_adds_disables_and_resets_operators_of_their_own_service_only()
         .await;
     assert_eq!(added.status, 200, "{}", added.body);
     let secret = added.testid("operator-password").unwrap();
+    assert!(added.body.contains("jiro@bank-a"), "{}", added.body);
     assert!(!admin.get("/console/operators").await.body.contains(&secret));
-    let jiro = server.store.operator_named("jiro").await.unwrap().unwrap();
+    // Names are per service (issue 22): jiro signs in as jiro@bank-a.
+    assert!(server.store.operator_named("jiro").await.unwrap().is_none());
+    let jiro = server
+        .store
+        .operator_named("jiro@bank-a")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(jiro.service_id, Some(ServiceId::new("bank-a").unwrap()));
     assert_eq!(jiro.role, OperatorRole::Helpdesk);
     let mut jiro_browser = Browser::new(&server);
-    assert_eq!(jiro_browser.sign_in("jiro", &secret, "").await.status, 200);
+    assert_eq!(
+        jiro_browser
+            .sign_in("jiro@bank-a", &secret, "")
+            .await
+            .status,
+        200
+    );
     for (name, role) in [("sudo", "superuser"), ("bad name!", "helpdesk")] {
         let refused = admin
             .post(
@@ -1291,13 +1346,32 @@ async fn an_admin_adds_disables_and_resets_operators_of_their_own_service_only()
         assert_eq!(refused.status, 422, "{name}");
         assert!(server.store.operator_named(name).await.unwrap().is_none());
     }
+    // A name of the admin's own service is taken; another service's operator's or the
+    // superuser's name is not even seen: adding it makes this service's own (issue 22).
     let taken = admin
         .post(
             "/console/operators",
-            &[("name", "other"), ("role", "auditor"), ("csrf", &csrf)],
+            &[("name", "jiro"), ("role", "auditor"), ("csrf", &csrf)],
         )
         .await;
     assert_eq!(taken.status, 409);
+    for name in ["other", "root"] {
+        let added = admin
+            .post(
+                "/console/operators",
+                &[("name", name), ("role", "auditor"), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(added.status, 200, "{name}: {}", added.body);
+        assert!(added.body.contains(&format!("{name}@bank-a")));
+        let own = server
+            .store
+            .operator_named(&format!("{name}@bank-a"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(own.service_id, Some(ServiceId::new("bank-a").unwrap()));
+    }
     // Another service's operator, or a superuser: not there for this admin.
     for name in ["other", "root"] {
         for action in ["disable", "reset-password"] {
@@ -1330,13 +1404,25 @@ async fn an_admin_adds_disables_and_resets_operators_of_their_own_service_only()
     );
     // Reset: a new password, shown once; the old one no longer signs in.
     let reset = admin
-        .post("/console/operators/jiro/reset-password", &[("csrf", &csrf)])
+        .post(
+            "/console/operators/jiro@bank-a/reset-password",
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(reset.status, 200, "{}", reset.body);
     let fresh = reset.testid("operator-password").unwrap();
     assert_ne!(fresh, secret);
-    assert_eq!(jiro_browser.sign_in("jiro", &secret, "").await.status, 401);
-    assert_eq!(jiro_browser.sign_in("jiro", &fresh, "").await.status, 200);
+    assert_eq!(
+        jiro_browser
+            .sign_in("jiro@bank-a", &secret, "")
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        jiro_browser.sign_in("jiro@bank-a", &fresh, "").await.status,
+        200
+    );
     // Disable: the operator's sessions end and sign-in is refused.
     let disabled = admin
         .post("/console/operators/hanako/disable", &[("csrf", &csrf)])
@@ -1367,7 +1453,7 @@ async fn an_admin_adds_disables_and_resets_operators_of_their_own_service_only()
             e.kind == kind && e.operator.as_deref() == Some("yuki") && e.detail.contains(detail)
         })
     };
-    assert!(by_yuki("operator_added", "jiro (helpdesk)"));
-    assert!(by_yuki("operator_changed", "jiro: password reset"));
+    assert!(by_yuki("operator_added", "jiro@bank-a (helpdesk)"));
+    assert!(by_yuki("operator_changed", "jiro@bank-a: password reset"));
     assert!(by_yuki("operator_changed", "hanako: disabled"));
 }

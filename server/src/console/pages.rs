@@ -2210,7 +2210,7 @@ pub async fn add_operator(
         };
         let secret = password::generate_password();
         let hash = hash_password(secret.clone()).await?;
-        actions::add_operator(
+        let (_, signs_in_as) = actions::add_operator(
             state.store.as_ref(),
             Some(&service.id),
             &name,
@@ -2220,11 +2220,11 @@ pub async fn add_operator(
             state.now(),
         )
         .await?;
-        Ok(secret)
+        Ok((signs_in_as, secret))
     }
     .await;
     let c = Chrome::signed(lang.0, &s, Some(&service.id));
-    let outcome = outcome.map(|secret| Some((name, secret.to_string())));
+    let outcome = outcome.map(|(signs_in_as, secret)| Some((signs_in_as, secret.to_string())));
     operators_after(&state, &lang, &service, c, outcome).await
 }
 

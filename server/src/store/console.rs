@@ -64,7 +64,8 @@ pub struct Operator {
     pub id: i64,
     /// The service they work for; `None` for a superuser.
     pub service_id: Option<ServiceId>,
-    /// Sign-in name, unique on the server.
+    /// Sign-in name, unique on the server: `name@service` for operators added since issue
+    /// 22 (see [`sign_in_name`]), bare for a superuser or an operator added before.
     pub name: String,
     /// What they may do.
     pub role: OperatorRole,
@@ -138,6 +139,18 @@ pub struct OperatorFailure {
     pub locked_until: Option<i64>,
     /// Whether this try locked them; a try while locked is recorded but not counted.
     pub newly_locked: bool,
+}
+
+/// The name an operator signs in with (and is stored under): `name@service` for an
+/// operator of a service, the bare `name` for a superuser. Names are per service (issue 22):
+/// an admin adding `root` to their service makes `root@bank`, which no other service's
+/// operator and no superuser can hold, so the answer never tells names outside it. Names
+/// themselves have no `@` (the user-ID rule), so the two parts never blur.
+pub fn sign_in_name(service: Option<&ServiceId>, name: &str) -> String {
+    match service {
+        Some(sid) => format!("{name}@{sid}"),
+        None => name.to_owned(),
+    }
 }
 
 /// An operator to add.
