@@ -5,7 +5,7 @@
 //! (`AppState::sign_in_limit`), memory stays bounded by the pool whatever the flood, and a
 //! real operator's check waits behind a few others at most.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -28,6 +28,10 @@ pub struct PasswordPool {
     /// Checks running or waiting: the queue's bound.
     admitted: Arc<Semaphore>,
     deadline: Duration,
+    /// Argon2's memory, one buffer per running check, kept between checks: a flood then
+    /// costs the pool's buffers once, not an allocation (and the allocator's retention) per
+    /// check on whichever thread ran it.
+    buffers: Arc<Mutex<Vec<Vec<argon2::Block>>>>,
 }
 
 /// The pool was full: refuse with 503 and `Retry-After`.
@@ -49,6 +53,7 @@ impl PasswordPool {
             running: Arc::new(Semaphore::new(permits)),
             admitted: Arc::new(Semaphore::new(permits.saturating_add(waiting))),
             deadline,
+            buffers: Arc::default(),
         }
     }
 
@@ -77,10 +82,23 @@ impl PasswordPool {
                 .map_err(|_| Busy)?;
         // The permits move into the blocking task: a client that hangs up does not free
         // its place before its Argon2 run (and its 19 MiB) is over.
+        let buffers = Arc::clone(&self.buffers);
         tokio::task::spawn_blocking(move || {
             let _held = (admitted, running);
+            // At most one buffer per running permit is ever out, so the pool holds at most
+            // that many. A poisoned lock only means a check panicked; the buffers are fine.
+            let mut memory = buffers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop()
+                .unwrap_or_default();
             let hash = phc.as_deref().unwrap_or_else(|| password::decoy_hash());
-            password::verify(&password, hash) && phc.is_some()
+            let ok = password::verify_in(&password, hash, &mut memory) && phc.is_some();
+            buffers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(memory);
+            ok
         })
         .await
         .map_err(|_| Busy)
