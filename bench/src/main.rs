@@ -16,13 +16,18 @@
 //!   step durably (the expensive path);
 //! - `invalid`: wrong codes, each counted as a failure (the service allows enough that
 //!   nobody locks, so every request writes);
-//! - `activation`: a full SPAKE2 activation, `start` + `finish`, counted once.
+//! - `activation`: a full SPAKE2 activation, `start` + `finish`, counted once;
+//! - `console-flood` (issue 22): C concurrent console sign-ins with unknown names, each
+//!   worker from its own `X-Forwarded-For` address, while a real operator signs in every
+//!   half second; reports the process's RSS before, at its peak and after, the answers by
+//!   status, and the real operator's latency.
 //!
 //! With few tokens, "each token once per step" caps the valid-code rate at N per
 //! period. So the server's clock (and the codes the load generator computes) runs
 //! faster than real time when N is small (`--clock-speed`, auto by default); the work
 //! per request is unchanged.
 
+mod flood;
 mod load;
 mod report;
 mod setup;
@@ -72,6 +77,14 @@ pub struct Args {
     /// Connections of the server's PostgreSQL pool.
     #[arg(long, default_value_t = 32)]
     pub pg_connections: u32,
+    /// Console password checks at once (0: one per core, the server's default); a large
+    /// number approximates the unbounded checks before issue 22.
+    #[arg(long, default_value_t = 0)]
+    pub sign_in_permits: usize,
+    /// In `console-flood`, a fresh `X-Forwarded-For` address for every sign-in (a botnet
+    /// no per-address limit slows) instead of one per worker.
+    #[arg(long)]
+    pub flood_fresh_addresses: bool,
 }
 
 /// What to measure.
@@ -88,6 +101,9 @@ pub enum Scenario {
     /// 取引確認: the bank creates a transfer challenge, then verifies the token's right
     /// code for it (two requests, one operation; each a durable write with its audit).
     Transaction,
+    /// Console sign-ins with unknown names from many addresses at once, memory and a real
+    /// operator's sign-in latency measured (issue 22).
+    ConsoleFlood,
 }
 
 fn main() -> ExitCode {
@@ -140,12 +156,20 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         "{}",
         report::row(args, &server, Scenario::Time, &ceiling, &ceiling)
     );
-    for &scenario in args.scenarios.iter().filter(|&&s| s != Scenario::Time) {
+    for &scenario in args
+        .scenarios
+        .iter()
+        .filter(|&&s| s != Scenario::Time && s != Scenario::ConsoleFlood)
+    {
         let result = client_rt.block_on(load::drive(Arc::clone(&server), args, scenario))?;
         println!(
             "{}",
             report::row(args, &server, scenario, &result, &ceiling)
         );
+    }
+    if args.scenarios.contains(&Scenario::ConsoleFlood) {
+        let flood = client_rt.block_on(flood::run(Arc::clone(&server), args))?;
+        println!("{flood}");
     }
     println!("load average after: {}", report::loadavg());
     let server = Arc::try_unwrap(server).map_err(|_| "the server is still in use")?;
