@@ -202,6 +202,8 @@ impl Worker {
                     let token = rand::thread_rng().gen_range(0..self.server.tokens);
                     self.transaction(token).await
                 }
+                // Driven by `flood::run`, with its own report.
+                Scenario::ConsoleFlood => break,
                 Scenario::Activation => {
                     let i = self.server.next_enrollment.fetch_add(1, Ordering::Relaxed);
                     if i >= self.server.enrollments.len() {

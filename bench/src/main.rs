@@ -23,12 +23,17 @@
 //!
 //! `--soak SECONDS` measures the mixed scenario's capacity, then holds half of it for that
 //! long and reports rate, latency and memory interval by interval (module `soak`).
+//! - `console-flood` (issue 22): C concurrent console sign-ins with unknown names, each
+//!   worker from its own `X-Forwarded-For` address, while a real operator signs in every
+//!   half second; reports the process's RSS before, at its peak and after, the answers by
+//!   status, and the real operator's latency.
 //!
 //! With few tokens, "each token once per step" caps the valid-code rate at N per
 //! period. So the server's clock (and the codes the load generator computes) runs
 //! faster than real time when N is small (`--clock-speed`, auto by default); the work
 //! per request is unchanged.
 
+mod flood;
 mod load;
 mod report;
 mod setup;
@@ -92,6 +97,14 @@ pub struct Args {
     /// Where to write the soak's plot (SVG) of rate, latency and memory over time.
     #[arg(long)]
     pub soak_plot: Option<std::path::PathBuf>,
+    /// Console password checks at once (0: one per core, the server's default); a large
+    /// number approximates the unbounded checks before issue 22.
+    #[arg(long, default_value_t = 0)]
+    pub sign_in_permits: usize,
+    /// In `console-flood`, a fresh `X-Forwarded-For` address for every sign-in (a botnet
+    /// no per-address limit slows) instead of one per worker.
+    #[arg(long)]
+    pub flood_fresh_addresses: bool,
 }
 
 /// What to measure.
@@ -110,6 +123,9 @@ pub enum Scenario {
     Transaction,
     /// A bank's day in fixed proportions (the soak's load).
     Mixed,
+    /// Console sign-ins with unknown names from many addresses at once, memory and a real
+    /// operator's sign-in latency measured (issue 22).
+    ConsoleFlood,
 }
 
 fn main() -> ExitCode {
@@ -173,12 +189,19 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         &args.scenarios[..]
     };
-    for &scenario in scenarios.iter().filter(|&&s| s != Scenario::Time) {
+    for &scenario in scenarios
+        .iter()
+        .filter(|&&s| s != Scenario::Time && s != Scenario::ConsoleFlood)
+    {
         let result = client_rt.block_on(load::drive(Arc::clone(&server), args, scenario))?;
         println!(
             "{}",
             report::row(args, &server, scenario, &result, &ceiling)
         );
+    }
+    if args.scenarios.contains(&Scenario::ConsoleFlood) {
+        let flood = client_rt.block_on(flood::run(Arc::clone(&server), args))?;
+        println!("{flood}");
     }
     println!("load average after: {}", report::loadavg());
     let server = Arc::try_unwrap(server).map_err(|_| "the server is still in use")?;

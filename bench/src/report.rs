@@ -113,6 +113,7 @@ pub fn row(
         Scenario::Activation => format!("≥ 1000/s: {}", versus(rate, 1000.0, false, "rate")),
         Scenario::Transaction => "no target yet (create + verify)".to_owned(),
         Scenario::Mixed => "the soak holds half of it".to_owned(),
+        Scenario::ConsoleFlood => "see the console-flood report".to_owned(),
     };
     let mut line = format!(
         "| {} | {} | {} | {:?} | {ops} | {rate:.0} | {:.0}% | {p50:.2} | {p99:.2} | {p999:.2} | {} | {target} |",

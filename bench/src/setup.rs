@@ -9,10 +9,15 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use softtoken_protocol::{Serial, ServiceId};
+use softtoken_server::audit::AuditKind;
 use softtoken_server::auth::hash_key;
+use softtoken_server::client_addr::TrustedProxies;
 use softtoken_server::clock::Clock;
+use softtoken_server::console::gate::{PasswordPool, QUEUE_DEADLINE, QUEUE_PER_PERMIT};
 use softtoken_server::crypto::{Bound, Keyring, MasterKey, random_id};
 use softtoken_server::policy::Policy;
+use softtoken_server::store::NewAuditEvent;
+use softtoken_server::store::console::{NewOperator, OperatorRole};
 use softtoken_server::store::{self, PostgresStore, Service, Store, scratch};
 use softtoken_server::{AppState, app};
 use sqlx::QueryBuilder;
@@ -24,6 +29,10 @@ use crate::Args;
 pub const SERVICE: &str = "bench";
 /// Its API key (a benchmark, not a secret).
 pub const API_KEY: &str = "stk_benchmark-key";
+/// The console operator whose sign-ins the `console-flood` scenario times.
+pub const OPERATOR: &str = "bench-operator";
+/// Their password (a benchmark, not a secret).
+pub const OPERATOR_PASSWORD: &str = "bench operator password";
 /// Rows per bulk `INSERT` (13 columns: below SQLite's 32,766 parameters).
 const CHUNK: usize = 2_000;
 /// Fresh codes per real second the tokens must be able to supply (see `--clock-speed`).
@@ -281,6 +290,24 @@ impl Server {
             pool.close().await;
         }
         let load_seconds = started.elapsed().as_secs_f64();
+        // A real operator of the bench service, for the console-flood scenario.
+        let hash = softtoken_server::console::password::hash(OPERATOR_PASSWORD)?;
+        store
+            .add_operator(
+                &NewOperator {
+                    service_id: Some(service.clone()),
+                    name: OPERATOR.into(),
+                    role: OperatorRole::Helpdesk,
+                    password_hash: hash,
+                },
+                &NewAuditEvent::new(&service, AuditKind::OperatorAdded, OPERATOR),
+                now,
+            )
+            .await?;
+        let pool = match args.sign_in_permits {
+            0 => PasswordPool::for_this_machine(),
+            n => PasswordPool::new(n, n * QUEUE_PER_PERMIT, QUEUE_DEADLINE),
+        };
         let state = AppState::new(
             Arc::clone(&store),
             key,
@@ -288,7 +315,10 @@ impl Server {
             "http://127.0.0.1",
             // The load comes from one address: no per-IP limit.
             0,
-        );
+        )
+        // The console flood comes "through a proxy" on loopback, from many addresses.
+        .with_trusted_proxies(TrustedProxies::new(vec!["127.0.0.1/32".parse()?]))
+        .with_sign_in_pool(pool);
         let (state, soak) = if args.soak > 0 {
             let (state, extras) = crate::soak::prepare(state, &*store, &service, now).await?;
             (state, Some(extras))

@@ -431,7 +431,10 @@ pub fn operator_home(service: Option<&ServiceId>) -> Result<ServiceId, ApiError>
 }
 
 /// Adds an operator after the rules every front door shares: a superuser has no service,
-/// everyone else one that exists; names are 1–64 of `[A-Za-z0-9._-]`. Its row ID.
+/// everyone else one that exists; names are 1–64 of `[A-Za-z0-9._-]`, and an operator of a
+/// service is stored and signs in as `name@service` (see
+/// [`crate::store::console::sign_in_name`]): a name taken in another service, or by a
+/// superuser, is no conflict and is never revealed. Its row ID and sign-in name.
 pub async fn add_operator(
     store: &dyn crate::store::Store,
     service: Option<&ServiceId>,
@@ -440,8 +443,8 @@ pub async fn add_operator(
     password_hash: String,
     actor: Actor<'_>,
     now: i64,
-) -> Result<i64, ApiError> {
-    use crate::store::console::{CONSOLE_SERVICE, NewOperator, OperatorRole};
+) -> Result<(i64, String), ApiError> {
+    use crate::store::console::{CONSOLE_SERVICE, NewOperator, OperatorRole, sign_in_name};
     match (service, role) {
         (None, OperatorRole::Superuser)
         | (Some(_), OperatorRole::Helpdesk | OperatorRole::Admin | OperatorRole::Auditor) => {}
@@ -466,6 +469,7 @@ pub async fn add_operator(
         )));
     }
     let home = operator_home(service)?;
+    let name = sign_in_name(service, name);
     let event = actor.stamp(NewAuditEvent::new(
         &home,
         AuditKind::OperatorAdded,
@@ -475,7 +479,7 @@ pub async fn add_operator(
         .add_operator(
             &NewOperator {
                 service_id: service.cloned(),
-                name: name.to_owned(),
+                name: name.clone(),
                 role,
                 password_hash,
             },
@@ -484,6 +488,7 @@ pub async fn add_operator(
         )
         .await
         .map_err(|e| match e {
+            // Only ever a name of the same service (or, from the CLI, a superuser's).
             StoreError::Conflict(_) => ApiError::new(
                 StatusCode::CONFLICT,
                 codes::CONFLICT,
@@ -491,7 +496,7 @@ pub async fn add_operator(
             ),
             e => e.into(),
         })?;
-    Ok(id)
+    Ok((id, name))
 }
 
 /// Disables an operator (their sessions end), audited under their service.

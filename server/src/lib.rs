@@ -48,6 +48,10 @@ use crate::service_cache::{SERVICE_CACHE_TTL, ServiceCache};
 use crate::store::Store;
 use crate::verification::Verification;
 
+/// Console sign-ins per client address per minute (issue 22): enough for a help desk
+/// behind one NAT address signing in at the start of a shift, far too few to guess.
+pub const SIGN_IN_RATE_LIMIT: u32 = 30;
+
 /// Activation starts per service + user per minute, on top of the per-IP limit.
 pub const USER_RATE_LIMIT: u32 = 10;
 
@@ -74,6 +78,10 @@ pub struct AppState {
     pub provisioned: Arc<ProvisionedCounts>,
     /// The activation e-mail's SMTP side; `None`: this server sends no mail.
     pub mailer: Option<Arc<crate::mail::Mailer>>,
+    /// Console sign-ins per client address (issue 22).
+    pub sign_in_limit: Arc<RateLimiter>,
+    /// The bounded pool console password checks run on (issue 22).
+    pub sign_in_pool: Arc<crate::console::gate::PasswordPool>,
 }
 
 impl AppState {
@@ -96,7 +104,22 @@ impl AppState {
             trusted_proxies: TrustedProxies::default(),
             provisioned: Arc::default(),
             mailer: None,
+            sign_in_limit: Arc::new(RateLimiter::new(SIGN_IN_RATE_LIMIT)),
+            sign_in_pool: Arc::new(crate::console::gate::PasswordPool::for_this_machine()),
         }
+    }
+
+    /// The same state, allowing `per_minute` console sign-ins per client address (0:
+    /// unlimited).
+    pub fn with_sign_in_limit(mut self, per_minute: u32) -> Self {
+        self.sign_in_limit = Arc::new(RateLimiter::new(per_minute));
+        self
+    }
+
+    /// The same state, checking console passwords on `pool`.
+    pub fn with_sign_in_pool(mut self, pool: crate::console::gate::PasswordPool) -> Self {
+        self.sign_in_pool = Arc::new(pool);
+        self
     }
 
     /// The same state, believing the forwarding headers of `proxies`.

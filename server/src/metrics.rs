@@ -84,6 +84,8 @@ const SQLITE_QUEUE: &str = "softtoken_sqlite_writer_queue_depth";
 const POOL_CONNECTIONS: &str = "softtoken_db_pool_connections";
 const POOL_IDLE: &str = "softtoken_db_pool_idle_connections";
 const POOL_MAX: &str = "softtoken_db_pool_max_connections";
+const CONSOLE_SIGN_IN_FAILURES: &str = "softtoken_console_sign_in_failures_total";
+const CONSOLE_TEMPORARY_LOCKS: &str = "softtoken_console_temporary_locks_total";
 
 fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
@@ -101,6 +103,14 @@ fn describe() {
         "codes checked by the verification service, by purpose and outcome (reason)"
     );
     describe_counter!(LOCKOUTS, "users locked by wrong codes");
+    describe_counter!(
+        CONSOLE_SIGN_IN_FAILURES,
+        "console sign-ins refused for a wrong password or code, or an unknown name"
+    );
+    describe_counter!(
+        CONSOLE_TEMPORARY_LOCKS,
+        "console operators locked for a while by wrong tries (the back-off)"
+    );
     describe_counter!(
         DATABASE_UNAVAILABLE,
         "requests answered 503 because the database was out of reach or out of space"
@@ -245,6 +255,17 @@ pub fn database_unavailable() {
 pub fn locked_out() {
     if on() {
         counter!(LOCKOUTS).increment(1);
+    }
+}
+
+/// Counts a console sign-in refused for a wrong password or code (or an unknown name), and
+/// the temporary lock it began, if it did.
+pub fn console_sign_in_failed(locked: bool) {
+    if on() {
+        counter!(CONSOLE_SIGN_IN_FAILURES).increment(1);
+        if locked {
+            counter!(CONSOLE_TEMPORARY_LOCKS).increment(1);
+        }
     }
 }
 

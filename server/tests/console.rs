@@ -415,6 +415,216 @@ async fn wrong_passwords_and_codes_count_towards_the_operators_lockout() {
     assert_eq!(page.status, 303, "{}", page.body);
 }
 
+/// `HH:MM` of Unix ms on Japan's wall clock (UTC+9, no summer time), rounded up to the
+/// minute as the console shows a lock's end.
+fn jst_hh_mm(ms: i64) -> String {
+    let minutes = (ms + 59_999) / 60_000 + 9 * 60;
+    format!("{:02}:{:02}", minutes / 60 % 24, minutes % 60)
+}
+
+/// Issue 22, finding 3: anyone could lock any operator for good and end their session. Now
+/// wrong tries lock for a while (1 min at max_failures, doubling to 15 min), an attacker's
+/// tries leave the operator's open session alone, and once the password is proven the
+/// operator is told until when.
+#[tokio::test]
+async fn wrong_tries_lock_for_a_growing_while_and_never_end_a_live_session() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    let (mut taro, token) = operator(&server, Some("bank"), "taro", OperatorRole::Helpdesk).await;
+    server.advance_secs(60);
+    let mut attacker = Browser::new(&server);
+    for _ in 0..5 {
+        let page = attacker.sign_in("taro", "wrong password!", "").await;
+        assert_eq!(page.status, 401);
+        assert!(!page.has("tries-left"));
+    }
+    let locked_at = server.state.now();
+    let op = server.store.operator_named("taro").await.unwrap().unwrap();
+    assert_eq!(op.locked_until, locked_at + 60_000, "{op:?}");
+    assert!(!op.locked, "never locked for good by wrong tries");
+    // The operator's open session lives on.
+    let users = taro.get("/console/users").await;
+    assert_eq!(users.status, 200, "{}", users.body);
+    // A wrong try while locked is recorded, not counted: the lock does not grow, and the
+    // answer is still the unknown name's.
+    let page = attacker.sign_in("taro", "wrong password!", "").await;
+    let unknown = attacker.sign_in("nobody", "wrong password!", "").await;
+    assert_eq!(error_region(&page), error_region(&unknown));
+    let op = server.store.operator_named("taro").await.unwrap().unwrap();
+    assert_eq!(op.locked_until, locked_at + 60_000);
+    assert_eq!(op.failures, 5);
+    // With the password proven, the operator is told until when, on Japan's clock; no
+    // session begins.
+    let page = taro.sign_in("taro", PASSWORD, &token.code(&server)).await;
+    assert_eq!(page.status, 401, "{}", page.body);
+    let region = error_region(&page).unwrap();
+    let until = jst_hh_mm(locked_at + 60_000);
+    assert!(
+        region.contains(&format!("{until} までロックされています")),
+        "{region}"
+    );
+    assert!(!page.has("tries-left"));
+    assert!(
+        !page
+            .headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("console_session="))
+    );
+    // Each wrong try after a lock ends locks again, twice as long, at most 15 minutes.
+    let mut wait = 1;
+    for next in [2, 4, 8, 15, 15] {
+        server.advance_secs(wait * 60 + 1);
+        let page = attacker.sign_in("taro", "wrong password!", "").await;
+        assert_eq!(error_region(&page), error_region(&unknown));
+        let op = server.store.operator_named("taro").await.unwrap().unwrap();
+        assert_eq!(
+            op.locked_until,
+            server.state.now() + next * 60_000,
+            "after {} failures",
+            op.failures
+        );
+        wait = next;
+    }
+    // Once the lock is over, the right password and code sign in and clear the count.
+    server.advance_secs(wait * 60 + 1);
+    let mut again = Browser::new(&server);
+    let page = again.sign_in("taro", PASSWORD, &token.code(&server)).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let op = server.store.operator_named("taro").await.unwrap().unwrap();
+    assert_eq!((op.failures, op.locked_until), (0, 0));
+    // All of it is in the operator's service's audit trail.
+    let events = server
+        .store
+        .audit_events(&ServiceId::new("bank").unwrap(), 0, 100)
+        .await
+        .unwrap();
+    let failed = |detail: &str| {
+        events
+            .iter()
+            .filter(|e| e.kind == "console_sign_in_failed" && e.detail == detail)
+            .count()
+    };
+    assert_eq!(failed("wrong password"), 10);
+    assert_eq!(failed("wrong password; temporarily locked"), 1);
+    assert_eq!(failed("right password; temporarily locked"), 1);
+}
+
+/// The lock's end in English, once the password is proven.
+#[tokio::test]
+async fn a_locked_operator_with_the_right_password_is_told_until_when_in_english_too() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    let (mut taro, token) = operator(&server, Some("bank"), "taro", OperatorRole::Helpdesk).await;
+    server.advance_secs(60);
+    for _ in 0..5 {
+        taro.sign_in("taro", "wrong password!", "").await;
+    }
+    let until = jst_hh_mm(server.state.now() + 60_000);
+    taro.cookies.insert("console_lang".into(), "en".into());
+    let page = taro.sign_in("taro", PASSWORD, &token.code(&server)).await;
+    assert_eq!(page.status, 401);
+    let region = error_region(&page).unwrap();
+    assert!(region.contains(&format!("until {until}")), "{region}");
+}
+
+/// Issue 22, finding 2: sign-ins are limited per client address (after the trusted
+/// proxies), and a full password pool refuses at once with 503 and `Retry-After` instead
+/// of running Argon2 without a cap.
+#[tokio::test]
+async fn sign_ins_are_limited_per_address_and_refused_while_the_password_pool_is_full() {
+    let server = TestServer::start_behind(true, 0, &["127.0.0.1/32"]).await;
+    server.add_service("bank", Policy::default()).await;
+    let http = reqwest::Client::new();
+    let login = format!("{}/console/login", server.base);
+    let post = |from: &'static str| {
+        http.post(&login)
+            .header("x-forwarded-for", from)
+            .form(&[("name", "nobody"), ("password", "x"), ("csrf", "")])
+            .send()
+    };
+    // Every attempt counts, even one the CSRF check refuses.
+    for _ in 0..softtoken_server::SIGN_IN_RATE_LIMIT {
+        assert_eq!(post("203.0.113.5").await.unwrap().status(), 403);
+    }
+    let refused = post("203.0.113.5").await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("サインインの試行が多すぎます"), "{page}");
+    // Another address still gets through (to the CSRF check).
+    assert_eq!(post("203.0.113.6").await.unwrap().status(), 403);
+
+    // A full pool: the right password is refused unchecked, with a plain page.
+    add_operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    let mut browser = Browser::new(&server);
+    let held = server.state.sign_in_pool.fill();
+    let page = browser.sign_in("hanako", PASSWORD, "").await;
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert_eq!(page.headers["retry-after"], "2");
+    assert!(
+        page.body.contains("一時的に利用できません"),
+        "{}",
+        page.body
+    );
+    assert!(!page.has("start-password"));
+    let op = server
+        .store
+        .operator_named("hanako")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(op.failures, 0, "nothing counted");
+    // Once it has room, the same sign-in goes through.
+    drop(held);
+    let page = browser.sign_in("hanako", PASSWORD, "").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.has("start-password"));
+}
+
+/// Issue 22, finding 4: before the password is proven, an unknown name costs what a known
+/// one does: the Argon2 check (against a decoy hash) and the same store round trip, which
+/// records the failure (audited under the console's service, naming no operator).
+#[tokio::test]
+async fn an_unknown_name_is_refused_after_the_same_work_as_a_known_one() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    add_operator(&server, Some("bank"), "taro", OperatorRole::Helpdesk).await;
+    let mut browser = Browser::new(&server);
+    let known = browser.sign_in("taro", "wrong password!", "").await;
+    let unknown = browser.sign_in("nobody", "wrong password!", "").await;
+    assert_eq!((known.status, unknown.status), (401, 401));
+    assert_eq!(error_region(&known), error_region(&unknown));
+    let console = server
+        .store
+        .audit_events(&ServiceId::new("_console").unwrap(), 0, 100)
+        .await
+        .unwrap();
+    let unknowns: Vec<_> = console
+        .iter()
+        .filter(|e| e.kind == "console_sign_in_failed" && e.detail == "unknown name")
+        .collect();
+    assert_eq!(unknowns.len(), 1, "{console:?}");
+    assert_eq!(unknowns[0].operator, None);
+    let bank = server
+        .store
+        .audit_events(&ServiceId::new("bank").unwrap(), 0, 100)
+        .await
+        .unwrap();
+    assert!(
+        bank.iter()
+            .any(|e| e.detail == "wrong password" && e.operator.as_deref() == Some("taro"))
+    );
+    // The unknown name's round trip changed no operator.
+    let op = server.store.operator_named("taro").await.unwrap().unwrap();
+    assert_eq!(op.failures, 1);
+}
+
 #[tokio::test]
 async fn the_help_desk_unlocks_a_customer_whose_next_code_then_verifies() {
     let server = TestServer::start().await;
@@ -856,7 +1066,10 @@ async fn operator_add_reads_the_password_from_stdin() {
         "{}",
         String::from_utf8_lossy(&added.stderr)
     );
-    assert!(!String::from_utf8_lossy(&added.stdout).contains("a long enough password"));
+    let out = String::from_utf8_lossy(&added.stdout).to_string();
+    assert!(!out.contains("a long enough password"));
+    // An operator of a service signs in as name@service (issue 22: names are per service).
+    assert!(out.contains("they sign in as 'hanako@bank'"), "{out}");
     let generated = run(
         &["operator", "add", "--name", "root", "--role", "superuser"],
         "",
@@ -885,18 +1098,18 @@ async fn operator_add_reads_the_password_from_stdin() {
     assert!(!no_service.status.success());
     let listed = String::from_utf8_lossy(&run(&["operator", "list"], "").stdout).to_string();
     assert!(
-        listed.contains("hanako\tbank\thelpdesk\tactive"),
+        listed.contains("hanako@bank\tbank\thelpdesk\tactive"),
         "{listed}"
     );
     assert!(listed.contains("root\t*\tsuperuser\tactive"), "{listed}");
     assert!(
-        run(&["operator", "disable", "--name", "hanako"], "")
+        run(&["operator", "disable", "--name", "hanako@bank"], "")
             .status
             .success()
     );
     let listed = String::from_utf8_lossy(&run(&["operator", "list"], "").stdout).to_string();
     assert!(
-        listed.contains("hanako\tbank\thelpdesk\tdisabled"),
+        listed.contains("hanako@bank\tbank\thelpdesk\tdisabled"),
         "{listed}"
     );
 }
@@ -1103,12 +1316,26 @@ async fn an_admin_adds_disables_and_resets_operators_of_their_own_service_only()
         .await;
     assert_eq!(added.status, 200, "{}", added.body);
     let secret = added.testid("operator-password").unwrap();
+    assert!(added.body.contains("jiro@bank-a"), "{}", added.body);
     assert!(!admin.get("/console/operators").await.body.contains(&secret));
-    let jiro = server.store.operator_named("jiro").await.unwrap().unwrap();
+    // Names are per service (issue 22): jiro signs in as jiro@bank-a.
+    assert!(server.store.operator_named("jiro").await.unwrap().is_none());
+    let jiro = server
+        .store
+        .operator_named("jiro@bank-a")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(jiro.service_id, Some(ServiceId::new("bank-a").unwrap()));
     assert_eq!(jiro.role, OperatorRole::Helpdesk);
     let mut jiro_browser = Browser::new(&server);
-    assert_eq!(jiro_browser.sign_in("jiro", &secret, "").await.status, 200);
+    assert_eq!(
+        jiro_browser
+            .sign_in("jiro@bank-a", &secret, "")
+            .await
+            .status,
+        200
+    );
     for (name, role) in [("sudo", "superuser"), ("bad name!", "helpdesk")] {
         let refused = admin
             .post(
@@ -1119,13 +1346,32 @@ async fn an_admin_adds_disables_and_resets_operators_of_their_own_service_only()
         assert_eq!(refused.status, 422, "{name}");
         assert!(server.store.operator_named(name).await.unwrap().is_none());
     }
+    // A name of the admin's own service is taken; another service's operator's or the
+    // superuser's name is not even seen: adding it makes this service's own (issue 22).
     let taken = admin
         .post(
             "/console/operators",
-            &[("name", "other"), ("role", "auditor"), ("csrf", &csrf)],
+            &[("name", "jiro"), ("role", "auditor"), ("csrf", &csrf)],
         )
         .await;
     assert_eq!(taken.status, 409);
+    for name in ["other", "root"] {
+        let added = admin
+            .post(
+                "/console/operators",
+                &[("name", name), ("role", "auditor"), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(added.status, 200, "{name}: {}", added.body);
+        assert!(added.body.contains(&format!("{name}@bank-a")));
+        let own = server
+            .store
+            .operator_named(&format!("{name}@bank-a"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(own.service_id, Some(ServiceId::new("bank-a").unwrap()));
+    }
     // Another service's operator, or a superuser: not there for this admin.
     for name in ["other", "root"] {
         for action in ["disable", "reset-password"] {
@@ -1158,13 +1404,25 @@ async fn an_admin_adds_disables_and_resets_operators_of_their_own_service_only()
     );
     // Reset: a new password, shown once; the old one no longer signs in.
     let reset = admin
-        .post("/console/operators/jiro/reset-password", &[("csrf", &csrf)])
+        .post(
+            "/console/operators/jiro@bank-a/reset-password",
+            &[("csrf", &csrf)],
+        )
         .await;
     assert_eq!(reset.status, 200, "{}", reset.body);
     let fresh = reset.testid("operator-password").unwrap();
     assert_ne!(fresh, secret);
-    assert_eq!(jiro_browser.sign_in("jiro", &secret, "").await.status, 401);
-    assert_eq!(jiro_browser.sign_in("jiro", &fresh, "").await.status, 200);
+    assert_eq!(
+        jiro_browser
+            .sign_in("jiro@bank-a", &secret, "")
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        jiro_browser.sign_in("jiro@bank-a", &fresh, "").await.status,
+        200
+    );
     // Disable: the operator's sessions end and sign-in is refused.
     let disabled = admin
         .post("/console/operators/hanako/disable", &[("csrf", &csrf)])
@@ -1195,7 +1453,7 @@ async fn an_admin_adds_disables_and_resets_operators_of_their_own_service_only()
             e.kind == kind && e.operator.as_deref() == Some("yuki") && e.detail.contains(detail)
         })
     };
-    assert!(by_yuki("operator_added", "jiro (helpdesk)"));
-    assert!(by_yuki("operator_changed", "jiro: password reset"));
+    assert!(by_yuki("operator_added", "jiro@bank-a (helpdesk)"));
+    assert!(by_yuki("operator_changed", "jiro@bank-a: password reset"));
     assert!(by_yuki("operator_changed", "hanako: disabled"));
 }

@@ -199,6 +199,15 @@ async fn a_story_moves_each_counter_by_exactly_what_it_did() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    // Console sign-ins (issue 22): five wrong passwords lock the operator for a while (one
+    // temporary lock), a sixth while locked is refused and counted as a failure only, and
+    // an unknown name is a failure too.
+    console_operator(&server, "obs-op").await;
+    for name in [
+        "obs-op", "obs-op", "obs-op", "obs-op", "obs-op", "obs-op", "nobody",
+    ] {
+        assert_eq!(console_sign_in(&server, name, "wrong password!").await, 401);
+    }
 
     let (after, text) = scrape(&http, &url).await;
     let m = |name: &str, labels: &[(&str, &str)]| moved(&before, &after, name, labels);
@@ -238,6 +247,8 @@ async fn a_story_moves_each_counter_by_exactly_what_it_did() {
         .map(|(k, v)| v - before.get(k).copied().unwrap_or(0.0))
         .sum();
     assert_eq!(failures, 1.0, "one failed activation in all");
+    assert_eq!(m("softtoken_console_sign_in_failures_total", &[]), 7.0);
+    assert_eq!(m("softtoken_console_temporary_locks_total", &[]), 1.0);
 
     // Requests by route template and status, with as many latencies.
     let requests = |route: &str, status: &str| {
@@ -296,4 +307,50 @@ async fn a_story_moves_each_counter_by_exactly_what_it_did() {
             after["softtoken_db_pool_idle_connections"] <= after["softtoken_db_pool_connections"]
         );
     }
+}
+
+/// Adds a help-desk operator of service `obs` (password `operator password 1`).
+async fn console_operator(server: &TestServer, name: &str) {
+    use softtoken_server::audit::AuditKind;
+    use softtoken_server::store::NewAuditEvent;
+    use softtoken_server::store::console::{NewOperator, OperatorRole};
+    let sid = softtoken_protocol::ServiceId::new("obs").unwrap();
+    server
+        .store
+        .add_operator(
+            &NewOperator {
+                service_id: Some(sid.clone()),
+                name: name.into(),
+                role: OperatorRole::Helpdesk,
+                password_hash: softtoken_server::console::password::hash("operator password 1")
+                    .unwrap(),
+            },
+            &NewAuditEvent::new(&sid, AuditKind::OperatorAdded, name),
+            server.state.now(),
+        )
+        .await
+        .unwrap();
+}
+
+/// One console sign-in with a fresh CSRF pair from the sign-in page; its status.
+async fn console_sign_in(server: &TestServer, name: &str, password: &str) -> u16 {
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/console/login", server.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let body = page.text().await.unwrap();
+    let at = body.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    let csrf = &body[at..at + body[at..].find('"').unwrap()];
+    http.post(format!("{}/console/login", server.base))
+        .header("cookie", pair)
+        .form(&[("name", name), ("password", password), ("csrf", csrf)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }

@@ -110,7 +110,7 @@ async fn add_operator(add: OperatorAdd) -> CommandResult {
     let (store, _) = open(&add.storage).await?;
     let (secret, generated) = new_password(add.password_stdin)?;
     let hash = hash_blocking(secret.clone()).await?;
-    let id = actions::add_operator(
+    let (id, name) = actions::add_operator(
         &*store,
         add.service.as_ref(),
         &add.name,
@@ -121,7 +121,7 @@ async fn add_operator(add: OperatorAdd) -> CommandResult {
     )
     .await
     .map_err(|e| e.detail)?;
-    println!("Added operator '{}' ({role}, id {id}).", add.name);
+    println!("Added operator '{name}' ({role}, id {id}); they sign in as '{name}'.");
     if generated {
         println!("Password (shown once):");
         println!("{}", &*secret);

@@ -29,7 +29,7 @@ use crate::routes::enrollments::{EnrollmentRequest, EnrollmentResponse, StartPas
 use crate::routes::rfc3339;
 use crate::routes::users::UserResponse;
 use crate::serial::TokenSerial;
-use crate::store::console::{AuditFilter, Operator, OperatorRole, SessionStage};
+use crate::store::console::{AuditFilter, Operator, OperatorFailure, OperatorRole, SessionStage};
 use crate::store::{AuditEvent, NewAuditEvent, Service, StoreError, TokenState};
 use crate::verification::{Outcome, Purpose};
 
@@ -386,10 +386,22 @@ struct EnrollPage {
 pub async fn login(
     State(state): State<AppState>,
     lang: Lang,
+    client: Option<axum::Extension<crate::client_addr::ClientAddr>>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let t = lang.0;
+    // Per client address (after the trusted proxies), before any work: one address cannot
+    // keep the password pool busy (issue 22).
+    let key = client.map_or_else(
+        || "unknown".to_owned(),
+        |c| crate::rate_limit::client_key(c.0.0),
+    );
+    if let Err(e) = state.sign_in_limit.check(&key, state.now()) {
+        let wait = e.retry_after.unwrap_or(60);
+        let c = Chrome::anonymous(t).error(t.err_sign_in_limited.replace("{n}", &wait.to_string()));
+        return with_retry_after(message(StatusCode::TOO_MANY_REQUESTS, c, &lang), wait);
+    }
     let expected = session::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || !session::same(expected, &form.csrf) {
         return bad_csrf(&lang);
@@ -451,13 +463,12 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
-async fn check_password(password: Zeroizing<String>, phc: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        let hash = phc.as_deref().unwrap_or_else(|| password::decoy_hash());
-        password::verify(&password, hash) && phc.is_some()
-    })
-    .await
-    .unwrap_or(false)
+/// `response` with `Retry-After: secs`.
+fn with_retry_after(mut response: Response, secs: u64) -> Response {
+    if let Ok(value) = secs.to_string().parse() {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 async fn sign_in(
@@ -475,33 +486,69 @@ async fn sign_in(
     };
     let operator = state.store.operator_named(form.name.trim()).await?;
     let phc = operator.as_ref().map(|o| o.password_hash.clone());
-    let password_ok = check_password(form.password.0.clone(), phc).await;
-    let Some(operator) = operator else {
-        return Err(wrong());
+    let Ok(password_ok) = state.sign_in_pool.check(form.password.0.clone(), phc).await else {
+        // The pool is full: nothing was checked or counted; the operator tries again.
+        return Ok(with_retry_after(
+            message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Chrome::anonymous(t).error(t.err_unavailable),
+                lang,
+            ),
+            super::gate::RETRY_AFTER_SECS,
+        ));
     };
     let console = console_service(state).await?;
     let max = console.policy.max_failures;
+    let Some(operator) = operator else {
+        // The same reads and writes as a known name's wrong password (issue 22): the time
+        // of the answer does not tell which names exist.
+        let event = NewAuditEvent::new(&console.id, AuditKind::ConsoleSignInFailed, "unknown name");
+        state
+            .store
+            .operator_failure(None, max, &event, state.now())
+            .await?;
+        crate::metrics::console_sign_in_failed(false);
+        return Err(wrong());
+    };
     let home = home_service(&operator)?;
     let failed = |detail: &str| {
         NewAuditEvent::new(&home, AuditKind::ConsoleSignInFailed, detail).by(&operator.name)
     };
+    if !password_ok {
+        // Counted towards the back-off (a try while locked is recorded, not counted), but
+        // not shown: see `wrong`. Never ends a live session: only an administrator's
+        // decision (disable, password reset) does.
+        let detail = if operator.disabled {
+            "wrong password; disabled"
+        } else if operator.locked_until_at(state.now()).is_some() {
+            "wrong password; temporarily locked"
+        } else {
+            "wrong password"
+        };
+        let counted = state
+            .store
+            .operator_failure(Some(operator.id), max, &failed(detail), state.now())
+            .await?;
+        crate::metrics::console_sign_in_failed(counted.newly_locked);
+        return Err(wrong());
+    }
+    // The password is proven: from here on, the answer may say why.
     if operator.disabled {
         crate::routes::audit(state, failed("disabled")).await;
         return Err(wrong());
+    }
+    if let Some(until) = operator.locked_until_at(state.now()) {
+        crate::routes::audit(state, failed("right password; temporarily locked")).await;
+        return Err(locked_until_refusal(state, t, &operator, until).await);
     }
     let token_user = operator.token_user()?;
     let user = state.store.user(&console.id, &token_user).await?;
     if operator.locked || user.as_ref().is_some_and(|u| u.locked) {
         crate::routes::audit(state, failed("locked")).await;
-        return Err(wrong());
-    }
-    if !password_ok {
-        // Counted towards the lockout, but not shown: see `wrong`.
-        state
-            .store
-            .operator_failure(operator.id, max, &failed("wrong password"), state.now())
-            .await?;
-        return Err(wrong());
+        return Err(SignInRefusal {
+            message: t.err_locked.into(),
+            tries_left: None,
+        });
     }
     let has_token = user
         .as_ref()
@@ -556,16 +603,18 @@ async fn sign_in(
     if verdict.outcome != Outcome::Accepted {
         let counted = state
             .store
-            .operator_failure(operator.id, max, &failed("wrong code"), state.now())
+            .operator_failure(Some(operator.id), max, &failed("wrong code"), state.now())
             .await?;
-        let left = max
-            .saturating_sub(counted.failures)
-            .min(verdict.remaining_attempts);
+        crate::metrics::console_sign_in_failed(counted.newly_locked);
         return Err(counted_refusal(
+            state,
             t,
-            counted.locked || verdict.outcome == Outcome::Locked,
-            left,
-        ));
+            &operator,
+            &counted,
+            verdict.outcome == Outcome::Locked,
+            verdict.remaining_attempts,
+        )
+        .await);
     }
     let id = session::random_token();
     let event =
@@ -586,18 +635,63 @@ async fn sign_in(
     Ok(response)
 }
 
-fn counted_refusal(t: &'static Texts, locked: bool, left: u32) -> SignInRefusal {
-    if locked || left == 0 {
-        SignInRefusal {
+/// The refusal of a wrong code (the password was right): tries left, locked until when, or
+/// locked for good (the own token's lockout, which an administrator clears).
+async fn counted_refusal(
+    state: &AppState,
+    t: &'static Texts,
+    operator: &Operator,
+    counted: &OperatorFailure,
+    token_locked: bool,
+    remaining: u32,
+) -> SignInRefusal {
+    if token_locked {
+        return SignInRefusal {
             message: t.err_locked.into(),
             tries_left: None,
-        }
-    } else {
-        SignInRefusal {
-            message: t.err_sign_in.into(),
-            tries_left: Some(left),
-        }
+        };
     }
+    if let Some(until) = counted.locked_until {
+        return locked_until_refusal(state, t, operator, until).await;
+    }
+    let max = console_service(state)
+        .await
+        .map_or(0, |c| c.policy.max_failures);
+    SignInRefusal {
+        message: t.err_sign_in.into(),
+        tries_left: Some(max.saturating_sub(counted.failures).min(remaining)),
+    }
+}
+
+/// "Locked until HH:MM", on the wall clock of the operator's service (Japan's for a
+/// superuser). Only ever shown once the password is proven: it tells the name exists.
+async fn locked_until_refusal(
+    state: &AppState,
+    t: &'static Texts,
+    operator: &Operator,
+    until: i64,
+) -> SignInRefusal {
+    let zone = match &operator.service_id {
+        Some(sid) => crate::routes::service(state, sid)
+            .await
+            .map_or(crate::night_cutoff::DEFAULT_ZONE, |s| zone_of(&s)),
+        None => crate::night_cutoff::DEFAULT_ZONE,
+    };
+    SignInRefusal {
+        message: t
+            .err_locked_until
+            .replace("{time}", &local_hh_mm(zone, until)),
+        tries_left: None,
+    }
+}
+
+/// Unix ms as the zone's `HH:MM` (rounded up: "locked until 10:31" must not end before).
+fn local_hh_mm(zone: chrono_tz::Tz, ms: i64) -> String {
+    let up = ms.saturating_add(59_999) / 60_000 * 60_000;
+    chrono::DateTime::from_timestamp_millis(up).map_or_else(
+        || rfc3339(ms),
+        |t| t.with_timezone(&zone).format("%H:%M").to_string(),
+    )
 }
 
 fn set_session_cookie(state: &AppState, response: &mut Response, id: &str) {
@@ -703,10 +797,9 @@ pub async fn enroll_confirm(
     if s.session.stage == SessionStage::Full {
         return see("/console");
     }
-    match confirm_own_token(&state, &s, &form.otp).await {
+    match confirm_own_token(&state, &s, &form.otp, lang.0).await {
         Ok(None) => see("/console"),
-        Ok(Some((locked, left))) => {
-            let refusal = counted_refusal(lang.0, locked, left);
+        Ok(Some(refusal)) => {
             if refusal.tries_left.is_none() {
                 if let Ok(home) = home_service(&s.session.operator) {
                     let event = NewAuditEvent::new(
@@ -734,12 +827,14 @@ pub async fn enroll_confirm(
     }
 }
 
-/// `Ok(None)`: confirmed; `Ok(Some((locked, tries left)))`: refused and counted.
+/// `Ok(None)`: confirmed; `Ok(Some(refusal))`: refused and counted (no tries left in it:
+/// locked, for a while or for good).
 async fn confirm_own_token(
     state: &AppState,
     s: &AnySession,
     otp: &str,
-) -> Result<Option<(bool, u32)>, ApiError> {
+    t: &'static Texts,
+) -> Result<Option<SignInRefusal>, ApiError> {
     let operator = &s.session.operator;
     let console = console_service(state).await?;
     let max = console.policy.max_failures;
@@ -753,9 +848,12 @@ async fn confirm_own_token(
     let Some(code) = Code::parse(otp.trim()) else {
         let counted = state
             .store
-            .operator_failure(operator.id, max, &failed, state.now())
+            .operator_failure(Some(operator.id), max, &failed, state.now())
             .await?;
-        return Ok(Some((counted.locked, max.saturating_sub(counted.failures))));
+        crate::metrics::console_sign_in_failed(counted.newly_locked);
+        return Ok(Some(
+            counted_refusal(state, t, operator, &counted, false, u32::MAX).await,
+        ));
     };
     let verdict = state
         .verification()
@@ -778,13 +876,20 @@ async fn confirm_own_token(
     }
     let counted = state
         .store
-        .operator_failure(operator.id, max, &failed, state.now())
+        .operator_failure(Some(operator.id), max, &failed, state.now())
         .await?;
-    Ok(Some((
-        counted.locked || verdict.outcome == Outcome::Locked,
-        max.saturating_sub(counted.failures)
-            .min(verdict.remaining_attempts),
-    )))
+    crate::metrics::console_sign_in_failed(counted.newly_locked);
+    Ok(Some(
+        counted_refusal(
+            state,
+            t,
+            operator,
+            &counted,
+            verdict.outcome == Outcome::Locked,
+            verdict.remaining_attempts,
+        )
+        .await,
+    ))
 }
 
 /// `POST /console/enroll/reissue`: a new start password for the operator's own token.
@@ -2105,7 +2210,7 @@ pub async fn add_operator(
         };
         let secret = password::generate_password();
         let hash = hash_password(secret.clone()).await?;
-        actions::add_operator(
+        let (_, signs_in_as) = actions::add_operator(
             state.store.as_ref(),
             Some(&service.id),
             &name,
@@ -2115,11 +2220,11 @@ pub async fn add_operator(
             state.now(),
         )
         .await?;
-        Ok(secret)
+        Ok((signs_in_as, secret))
     }
     .await;
     let c = Chrome::signed(lang.0, &s, Some(&service.id));
-    let outcome = outcome.map(|secret| Some((name, secret.to_string())));
+    let outcome = outcome.map(|(signs_in_as, secret)| Some((signs_in_as, secret.to_string())));
     operators_after(&state, &lang, &service, c, outcome).await
 }
 

@@ -67,6 +67,48 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+/// Whether `password` matches the PHC string `phc`, like [`verify`], but filling `memory`
+/// (grown to the hash's `m` KiB if smaller) instead of allocating Argon2's memory afresh.
+/// The sign-in pool keeps one such buffer per running check (issue 22): allocating and
+/// freeing 19 MiB per check on whichever blocking thread ran it left hundreds of MiB in the
+/// allocator's per-thread arenas after a flood. A malformed stored hash matches nothing.
+pub fn verify_in(password: &str, phc: &str, memory: &mut Vec<argon2::Block>) -> bool {
+    use argon2::password_hash::Output;
+    use argon2::{Algorithm, Params, Version};
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    if memory.len() < params.block_count() {
+        memory.resize(params.block_count(), argon2::Block::default());
+    }
+    let mut out = Zeroizing::new(vec![0u8; expected.len()]);
+    let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password.as_bytes(),
+        salt,
+        &mut out,
+        &mut memory[..],
+    );
+    // `Output`'s equality is constant-time.
+    hashed.is_ok() && Output::new(&out).is_ok_and(|o| o == expected)
+}
+
 /// A hash to verify against when no operator has the name given, so an unknown name costs
 /// the same time as a wrong password.
 pub fn decoy_hash() -> &'static str {
@@ -85,6 +127,18 @@ mod tests {
         assert!(verify("correct horse battery", &phc));
         assert!(!verify("correct horse batterx", &phc));
         assert!(!verify("correct horse battery", "not a hash"));
+        // The same answers with a reused buffer, which grows once to the hash's memory.
+        let mut memory = Vec::new();
+        assert!(verify_in("correct horse battery", &phc, &mut memory));
+        assert_eq!(memory.len(), 19 * 1024);
+        assert!(!verify_in("correct horse batterx", &phc, &mut memory));
+        assert!(verify_in("correct horse battery", &phc, &mut memory));
+        assert!(!verify_in(
+            "correct horse battery",
+            "not a hash",
+            &mut memory
+        ));
+        assert_eq!(memory.len(), 19 * 1024);
     }
 
     #[test]

@@ -127,6 +127,8 @@ pub struct Texts {
     pub role_helpdesk: &'static str,
     pub role_admin: &'static str,
     pub role_auditor: &'static str,
+    pub err_locked_until: &'static str,
+    pub err_sign_in_limited: &'static str,
 }
 
 /// 日本語.
@@ -250,6 +252,8 @@ pub static JA: Texts = Texts {
     role_helpdesk: "ヘルプデスク",
     role_admin: "管理者",
     role_auditor: "監査",
+    err_locked_until: "誤りが続いたため {time} までロックされています。{time} 以降にもう一度お試しください",
+    err_sign_in_limited: "サインインの試行が多すぎます。{n} 秒後にもう一度お試しください",
 };
 
 /// English.
@@ -373,6 +377,8 @@ pub static EN: Texts = Texts {
     role_helpdesk: "Help desk",
     role_admin: "Administrator",
     role_auditor: "Auditor",
+    err_locked_until: "Locked after too many wrong tries until {time}. Try again after {time}",
+    err_sign_in_limited: "Too many sign-in attempts. Try again in {n} s",
 };
 
 /// The language of a request: `?lang=` wins, then the `console_lang` cookie, then

@@ -7,7 +7,7 @@ use std::fmt;
 use softtoken_protocol::{ServiceId, UserId};
 
 use super::conn::{Conn, FromRow, Row, args};
-use super::model::{AuditEvent, Failures, NewAuditEvent};
+use super::model::{AuditEvent, NewAuditEvent};
 use super::ops::audit;
 use super::{StoreError, StoreResult};
 
@@ -64,7 +64,8 @@ pub struct Operator {
     pub id: i64,
     /// The service they work for; `None` for a superuser.
     pub service_id: Option<ServiceId>,
-    /// Sign-in name, unique on the server.
+    /// Sign-in name, unique on the server: `name@service` for operators added since issue
+    /// 22 (see [`sign_in_name`]), bare for a superuser or an operator added before.
     pub name: String,
     /// What they may do.
     pub role: OperatorRole,
@@ -72,10 +73,14 @@ pub struct Operator {
     pub password_hash: String,
     /// Refused at sign-in.
     pub disabled: bool,
-    /// Consecutive wrong passwords or codes.
+    /// Consecutive wrong passwords or codes (kept past a temporary lock, so each further
+    /// wrong try locks again, for longer).
     pub failures: u32,
-    /// Locked after too many.
+    /// Locked for good. Wrong tries no longer set it (migration 0008 turned such locks into
+    /// temporary ones); a password reset clears it.
     pub locked: bool,
+    /// Sign-in refused until then (Unix ms; 0: never locked): the back-off of wrong tries.
+    pub locked_until: i64,
     /// When added (Unix ms).
     pub created_at: i64,
 }
@@ -91,6 +96,7 @@ impl fmt::Debug for Operator {
             .field("disabled", &self.disabled)
             .field("failures", &self.failures)
             .field("locked", &self.locked)
+            .field("locked_until", &self.locked_until)
             .finish_non_exhaustive()
     }
 }
@@ -99,6 +105,51 @@ impl Operator {
     /// The user ID of the operator's own token in [`CONSOLE_SERVICE`].
     pub fn token_user(&self) -> StoreResult<UserId> {
         UserId::new(format!("op-{}", self.id)).map_err(super::error::corrupt)
+    }
+
+    /// Until when the back-off refuses their sign-in, if it does at `now` (Unix ms).
+    pub fn locked_until_at(&self, now: i64) -> Option<i64> {
+        (self.locked_until > now).then_some(self.locked_until)
+    }
+}
+
+/// The first temporary lock (after the console policy's `max_failures` wrong tries): 1 min.
+pub const BACKOFF_FIRST_MS: i64 = 60_000;
+/// The longest temporary lock: 15 min (each further wrong try doubles the wait up to it).
+pub const BACKOFF_MAX_MS: i64 = 15 * 60_000;
+
+/// Until when an operator with `failures` consecutive wrong tries is locked, counted at
+/// `now`; `None` below `max_failures`. Like Keycloak's brute-force detector: 1 min at the
+/// limit, doubling with each further wrong try, at most 15 min, never for good.
+pub fn backoff_until(failures: u32, max_failures: u32, now: i64) -> Option<i64> {
+    let over = failures.checked_sub(max_failures.max(1))?;
+    // 2^4 min already passes the cap; a larger shift would only overflow.
+    let wait = BACKOFF_FIRST_MS
+        .saturating_mul(1_i64 << over.min(4))
+        .min(BACKOFF_MAX_MS);
+    Some(now.saturating_add(wait))
+}
+
+/// A wrong password or code counted against an operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperatorFailure {
+    /// Consecutive wrong tries now.
+    pub failures: u32,
+    /// Locked until then (Unix ms), if locked now.
+    pub locked_until: Option<i64>,
+    /// Whether this try locked them; a try while locked is recorded but not counted.
+    pub newly_locked: bool,
+}
+
+/// The name an operator signs in with (and is stored under): `name@service` for an
+/// operator of a service, the bare `name` for a superuser. Names are per service (issue 22):
+/// an admin adding `root` to their service makes `root@bank`, which no other service's
+/// operator and no superuser can hold, so the answer never tells names outside it. Names
+/// themselves have no `@` (the user-ID rule), so the two parts never blur.
+pub fn sign_in_name(service: Option<&ServiceId>, name: &str) -> String {
+    match service {
+        Some(sid) => format!("{name}@{sid}"),
+        None => name.to_owned(),
     }
 }
 
@@ -198,6 +249,7 @@ impl FromRow for Operator {
             disabled: row.flag("disabled")?,
             failures: u32::try_from(row.int("failures")?).map_err(super::error::corrupt)?,
             locked: row.flag("locked")?,
+            locked_until: row.int("locked_until")?,
             created_at: row.int("created_at")?,
         })
     }
@@ -248,14 +300,14 @@ impl FromRow for FoundUser {
 
 struct CountedFailure {
     failures: u32,
-    locked: bool,
+    locked_until: i64,
 }
 
 impl FromRow for CountedFailure {
     fn from_row(row: &dyn Row) -> StoreResult<Self> {
         Ok(CountedFailure {
             failures: u32::try_from(row.int("failures")?).map_err(super::error::corrupt)?,
-            locked: row.flag("locked")?,
+            locked_until: row.int("locked_until")?,
         })
     }
 }
@@ -265,21 +317,21 @@ impl FromRow for CountedFailure {
 const INSERT_OPERATOR: &str = "INSERT INTO operators (service_id, name, role, password_hash, \
      created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
 const OPERATOR_BY_NAME: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
-     failures, locked, created_at FROM operators WHERE name = $1";
+     failures, locked, locked_until, created_at FROM operators WHERE name = $1";
 const OPERATOR_BY_ID: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
-     failures, locked, created_at FROM operators WHERE id = $1";
+     failures, locked, locked_until, created_at FROM operators WHERE id = $1";
 const ALL_OPERATORS: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
-     failures, locked, created_at FROM operators ORDER BY name";
+     failures, locked, locked_until, created_at FROM operators ORDER BY name";
 const SERVICE_OPERATORS: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
-     failures, locked, created_at FROM operators WHERE service_id = $1 ORDER BY name";
+     failures, locked, locked_until, created_at FROM operators WHERE service_id = $1 ORDER BY name";
 const SET_DISABLED: &str = "UPDATE operators SET disabled = $1 WHERE name = $2";
 const SET_PASSWORD: &str = "UPDATE operators SET password_hash = $1, failures = 0, \
-     locked = FALSE WHERE name = $2";
-const COUNT_OPERATOR_FAILURE: &str = "UPDATE operators SET failures = failures + 1, \
-     locked = (failures + 1 >= $1) WHERE id = $2 AND locked = FALSE RETURNING failures, locked";
-const OPERATOR_FAILURES: &str = "SELECT failures, locked FROM operators WHERE id = $1";
+     locked = FALSE, locked_until = 0 WHERE name = $2";
+const OPERATOR_FAILURES: &str = "SELECT failures, locked_until FROM operators WHERE id = $1";
+const COUNT_OPERATOR_FAILURE: &str =
+    "UPDATE operators SET failures = $1, locked_until = $2 WHERE id = $3";
 const RESET_OPERATOR_FAILURES: &str =
-    "UPDATE operators SET failures = 0 WHERE id = $1 AND locked = FALSE";
+    "UPDATE operators SET failures = 0, locked_until = 0 WHERE id = $1 AND locked = FALSE";
 const INSERT_SESSION: &str = "INSERT INTO console_sessions (id_hash, operator_id, stage, \
      service_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)";
 const TOUCH_SESSION: &str = "UPDATE console_sessions SET last_seen_at = $1 WHERE id_hash = $2 \
@@ -376,33 +428,55 @@ pub(crate) async fn set_operator_password<C: Conn>(
     audit(c, event, now).await
 }
 
+/// The ID no operator has (row IDs start at 1): an unknown name's failure runs the same
+/// statements as a known one's, on no row, so neither its time nor its writes tell names.
+const NO_OPERATOR: i64 = -1;
+
 pub(crate) async fn operator_failure<C: Conn>(
     c: &mut C,
-    operator: i64,
+    operator: Option<i64>,
     max_failures: u32,
     event: &NewAuditEvent,
     now: i64,
-) -> StoreResult<Failures> {
-    let counted: Option<CountedFailure> = c
-        .fetch_optional(COUNT_OPERATOR_FAILURE, args![max_failures, operator])
-        .await?;
+) -> StoreResult<OperatorFailure> {
+    let id = operator.unwrap_or(NO_OPERATOR);
+    let state: Option<CountedFailure> = c.fetch_optional(OPERATOR_FAILURES, args![id]).await?;
+    let state = match (state, operator) {
+        (Some(state), _) => state,
+        (None, Some(_)) => return Err(StoreError::NotFound("operator")),
+        (None, None) => CountedFailure {
+            failures: 0,
+            locked_until: 0,
+        },
+    };
+    let counted = if state.locked_until > now {
+        // Already locked: recorded, not counted, so an attacker's tries during the lock do
+        // not lengthen it.
+        OperatorFailure {
+            failures: state.failures,
+            locked_until: Some(state.locked_until),
+            newly_locked: false,
+        }
+    } else {
+        let failures = state.failures.saturating_add(1);
+        let until = backoff_until(failures, max_failures, now);
+        OperatorFailure {
+            failures,
+            locked_until: until,
+            newly_locked: until.is_some(),
+        }
+    };
+    c.execute(
+        COUNT_OPERATOR_FAILURE,
+        args![
+            counted.failures,
+            counted.locked_until.unwrap_or(state.locked_until),
+            id
+        ],
+    )
+    .await?;
     audit(c, event, now).await?;
-    if let Some(counted) = counted {
-        return Ok(Failures {
-            failures: counted.failures,
-            locked: counted.locked,
-            newly_locked: counted.locked,
-        });
-    }
-    let state: CountedFailure = c
-        .fetch_optional(OPERATOR_FAILURES, args![operator])
-        .await?
-        .ok_or(StoreError::NotFound("operator"))?;
-    Ok(Failures {
-        failures: state.failures,
-        locked: state.locked,
-        newly_locked: false,
-    })
+    Ok(counted)
 }
 
 pub(crate) async fn begin_console_session<C: Conn>(
@@ -475,7 +549,7 @@ pub(crate) async fn update_console_session<C: Conn>(
 ) -> StoreResult<()> {
     if stage == SessionStage::Full {
         c.execute(
-            "UPDATE operators SET failures = 0 WHERE locked = FALSE AND id = \
+            "UPDATE operators SET failures = 0, locked_until = 0 WHERE locked = FALSE AND id = \
              (SELECT operator_id FROM console_sessions WHERE id_hash = $1)",
             args![id_hash.as_slice()],
         )
@@ -598,6 +672,20 @@ mod tests {
     fn search_patterns_escape_like_wildcards() {
         assert_eq!(contains_pattern("Al"), "%al%");
         assert_eq!(contains_pattern("a_b%c!"), "%a!_b!%c!!%");
+    }
+
+    #[test]
+    fn the_back_off_doubles_from_one_minute_to_fifteen() {
+        assert_eq!(backoff_until(4, 5, 1000), None);
+        let waits: Vec<i64> = (5..=12)
+            .map(|f| backoff_until(f, 5, 1000).unwrap() - 1000)
+            .collect();
+        let min = 60_000;
+        assert_eq!(
+            waits,
+            [1, 2, 4, 8, 15, 15, 15, 15].map(|m| m * min).to_vec()
+        );
+        assert_eq!(backoff_until(u32::MAX, 5, 0), Some(BACKOFF_MAX_MS));
     }
 
     #[test]

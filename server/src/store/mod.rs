@@ -376,15 +376,17 @@ pub trait Store: Send + Sync + 'static {
         audit: &NewAuditEvent,
         now: i64,
     ) -> StoreResult<()>;
-    /// Counts a wrong password or code against an operator, locking at `max_failures`;
-    /// records `audit` either way.
+    /// Counts a wrong password or code against an operator, locking them for a while from
+    /// `max_failures` on (see [`console::backoff_until`]; a try while locked is not
+    /// counted); records `audit` either way. `None`: a name no operator has, which runs the
+    /// same statements on no row, so the answer's time does not tell names.
     async fn operator_failure(
         &self,
-        operator: i64,
+        operator: Option<i64>,
         max_failures: u32,
         audit: &NewAuditEvent,
         now: i64,
-    ) -> StoreResult<Failures>;
+    ) -> StoreResult<console::OperatorFailure>;
     /// Stores a new console session (by the hash of its ID); a `Full` one clears the
     /// operator's failures.
     async fn begin_console_session(

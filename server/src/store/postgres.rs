@@ -974,11 +974,11 @@ impl Store for PostgresStore {
 
     async fn operator_failure(
         &self,
-        operator: i64,
+        operator: Option<i64>,
         max_failures: u32,
         audit: &NewAuditEvent,
         now: i64,
-    ) -> StoreResult<Failures> {
+    ) -> StoreResult<console::OperatorFailure> {
         serializable!(self, |c| console::operator_failure(
             c,
             operator,

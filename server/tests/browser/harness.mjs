@@ -101,12 +101,17 @@ export class Server {
 
   /**
    * Adds a console operator with the given password (read from stdin, never in argv).
-   * `service: null` with role `superuser` makes a service-less operator.
+   * `service: null` with role `superuser` makes a service-less operator. An operator of a
+   * service signs in as `name@service` (names are per service, issue 22): `operator.name`
+   * becomes that sign-in name.
    */
-  operatorAdd({ name, role, password, service = this.serviceId }) {
+  operatorAdd(operator) {
+    const { name, role, password, service = this.serviceId } = operator;
     const args = ['operator', 'add', '--name', name, '--role', role, '--password-stdin', '--data-dir', this.dataDir];
     if (service) args.push('--service', service);
-    return run(serverBin, args, { input: `${password}\n` });
+    const result = run(serverBin, args, { input: `${password}\n` });
+    if (service) operator.name = `${name}@${service}`;
+    return result;
   }
 
   /** Serves on a free loopback port; resolves once GET /v1/time answers there. */

@@ -536,11 +536,11 @@ impl Store for SqliteStore {
 
     async fn operator_failure(
         &self,
-        operator: i64,
+        operator: Option<i64>,
         max_failures: u32,
         audit: &NewAuditEvent,
         now: i64,
-    ) -> StoreResult<Failures> {
+    ) -> StoreResult<console::OperatorFailure> {
         self.write(with!(audit => |c| console::operator_failure(
             c, operator, max_failures, &audit, now
         )))
