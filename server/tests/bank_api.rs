@@ -608,7 +608,9 @@ async fn every_checked_code_is_audited_once_with_its_outcome() {
     // no attempts left); the next code is refused unchecked.
     assert_eq!(
         outcomes,
-        ["ok", "reused", "invalid", "invalid", "invalid", "locked", "no_token"]
+        [
+            "ok", "reused", "invalid", "invalid", "invalid", "locked", "no_token"
+        ]
     );
 
     let (status, body) = server.get("/v1/services/bank/audit?limit=1000", &key).await;

@@ -1199,3 +1199,111 @@ async fn an_admin_adds_disables_and_resets_operators_of_their_own_service_only()
     assert!(by_yuki("operator_changed", "jiro: password reset"));
     assert!(by_yuki("operator_changed", "hanako: disabled"));
 }
+
+/// Issue 22, item 6: the policy page offers only what the policy's bounds allow, and a value
+/// outside them is refused in the operator's language, naming the field and its range;
+/// the bounds' edges are saved.
+#[tokio::test]
+async fn the_policy_page_offers_and_takes_only_what_the_bounds_allow() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    let sid = ServiceId::new("bank").unwrap();
+    let (mut admin, _) = operator(&server, Some("bank"), "yuki", OperatorRole::Admin).await;
+    let page = admin.get("/console/policy").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"<option value="6""#), "{}", page.body);
+    assert!(page.body.contains(r#"<option value="8""#));
+    assert!(
+        !page.body.contains(r#"<option value="7""#),
+        "7 digits offered"
+    );
+    assert!(page.body.contains(r#"<option value="30""#));
+    assert!(page.body.contains(r#"<option value="60""#));
+    assert!(
+        page.body
+            .contains(r#"name="max_failures" value="5" type="number" min="1" max="20""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"name="window" value="1" type="number" min="0" max="10""#)
+    );
+    let csrf = page.csrf();
+    let form = |field: &'static str, value: &'static str| {
+        let mut f = policy_form(&csrf, "1", "30m");
+        for pair in f.iter_mut() {
+            if pair.0 == field {
+                pair.1 = value;
+            }
+        }
+        f
+    };
+    // The pen test's policy, then each field's step over the edge: Japanese words by default.
+    let cases = [
+        (
+            "max_failures",
+            "1000000",
+            "ロックまでの誤り回数（max_failures）は 1–20 の範囲で指定してください",
+        ),
+        ("max_failures", "0", "（max_failures）は 1–20 の範囲"),
+        ("window", "11", "（window）は 0–10 の範囲"),
+        ("digits", "7", "（digits）は 6 または 8 のいずれか"),
+        ("period", "45", "（period）は 30 または 60 のいずれか"),
+        ("tokens_per_user", "11", "（tokens_per_user）は 1–10 の範囲"),
+        ("cooldown", "8d", "（cooldown）は 0s–7d の範囲"),
+        (
+            "enrollment_ttl",
+            "59s",
+            "（enrollment_ttl）は 1m–30d の範囲",
+        ),
+        ("max_failures", "many", "（max_failures）は 1–20 の範囲"),
+    ];
+    for (field, value, said) in cases {
+        let f = form(field, value);
+        let refused = admin.post("/console/policy", &f).await;
+        assert_eq!(refused.status, 422, "{field}={value}: {}", refused.body);
+        assert!(
+            refused.body.contains(said),
+            "{field}={value}: {}",
+            refused.body
+        );
+    }
+    // English for an operator who asked for it.
+    admin.get("/console/policy?lang=en").await;
+    let f = form("max_failures", "1000000");
+    let refused = admin.post("/console/policy", &f).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("Wrong codes before lock (max_failures) must be 1–20"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        server.store.service(&sid).await.unwrap().unwrap().policy,
+        Policy::default(),
+        "nothing refused was saved"
+    );
+    // The edges are saved.
+    for (window, failures, tokens, cooldown, ttl) in
+        [("0", "1", "1", "0s", "1m"), ("10", "20", "10", "7d", "30d")]
+    {
+        let mut f = policy_form(&csrf, window, cooldown);
+        for pair in f.iter_mut() {
+            match pair.0 {
+                "max_failures" => pair.1 = failures,
+                "tokens_per_user" => pair.1 = tokens,
+                "enrollment_ttl" => pair.1 = ttl,
+                _ => {}
+            }
+        }
+        let saved = admin.post("/console/policy", &f).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let policy = server.store.service(&sid).await.unwrap().unwrap().policy;
+        assert_eq!(policy.window.to_string(), window);
+        assert_eq!(policy.max_failures.to_string(), failures);
+        assert_eq!(policy.tokens_per_user.to_string(), tokens);
+    }
+}

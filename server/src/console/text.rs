@@ -127,6 +127,12 @@ pub struct Texts {
     pub role_helpdesk: &'static str,
     pub role_admin: &'static str,
     pub role_auditor: &'static str,
+    /// A policy setting outside its range: `{label}`, `{field}` and `{range}` are filled in.
+    pub policy_range: &'static str,
+    /// A policy setting that is none of its choices (same placeholders).
+    pub policy_one_of: &'static str,
+    /// Joins a list of choices (`6 or 8`).
+    pub or: &'static str,
 }
 
 /// 日本語.
@@ -250,6 +256,9 @@ pub static JA: Texts = Texts {
     role_helpdesk: "ヘルプデスク",
     role_admin: "管理者",
     role_auditor: "監査",
+    policy_range: "{label}（{field}）は {range} の範囲で指定してください",
+    policy_one_of: "{label}（{field}）は {range} のいずれかを指定してください",
+    or: "または",
 };
 
 /// English.
@@ -373,6 +382,9 @@ pub static EN: Texts = Texts {
     role_helpdesk: "Help desk",
     role_admin: "Administrator",
     role_auditor: "Auditor",
+    policy_range: "{label} ({field}) must be {range} (inclusive)",
+    policy_one_of: "{label} ({field}) must be {range}",
+    or: "or",
 };
 
 /// The language of a request: `?lang=` wins, then the `console_lang` cookie, then
