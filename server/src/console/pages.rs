@@ -1020,6 +1020,52 @@ struct UserPage {
     tokens: Vec<TokenRow>,
     events: Vec<AuditEvent>,
     mail: bool,
+    /// The user's activation e-mails, newest first.
+    mails: Vec<MailRow>,
+}
+
+/// One activation e-mail on the user page: where it stands and why, in the operator's words.
+struct MailRow {
+    state: String,
+    state_text: &'static str,
+    to: String,
+    attempts: u32,
+    queued: String,
+    reason: String,
+    detail: String,
+}
+
+impl MailRow {
+    fn of(t: &'static Texts, zone: chrono_tz::Tz, m: &crate::store::MailStatus) -> Self {
+        let state_text = match m.state.as_str() {
+            "sent" => t.mail_sent,
+            "failed" => t.mail_failed,
+            _ => t.mail_pending,
+        };
+        let detail = m.last_error.clone().unwrap_or_default();
+        // The SMTP server's words stay as they came (the relay's operator reads them); the
+        // help desk gets what they mean.
+        let reason = if detail.is_empty() {
+            String::new()
+        } else if detail.contains("given up after") {
+            t.mail_reason_attempts.to_owned()
+        } else if detail.contains("enrollment expire") {
+            t.mail_reason_expired.to_owned()
+        } else if m.state == "failed" {
+            t.mail_reason_refused.to_owned()
+        } else {
+            t.mail_reason_later.to_owned()
+        };
+        MailRow {
+            state: m.state.clone(),
+            state_text,
+            to: crate::mail::address::mask(&m.recipient),
+            attempts: m.attempts,
+            queued: local_ms(zone, m.created_at),
+            reason,
+            detail,
+        }
+    }
 }
 
 impl UserPage {
@@ -1053,6 +1099,9 @@ fn notice_of(t: &'static Texts, done: Option<&str>) -> Option<String> {
 fn parse_uid(text: &str) -> Option<UserId> {
     UserId::new(text).ok()
 }
+
+/// Activation e-mails shown on a user's page.
+const MAILS_SHOWN: u32 = 5;
 
 /// `GET /console/users/{uid}`.
 pub async fn user(
@@ -1122,6 +1171,10 @@ async fn user_page(
             Ok(events) => events,
             Err(e) => return e.into_response(),
         };
+    let mails = match state.store.user_mails(&service.id, &uid, MAILS_SHOWN).await {
+        Ok(mails) => mails.iter().map(|m| MailRow::of(c.t, zone, m)).collect(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     render(
         status,
         &UserPage {
@@ -1132,6 +1185,7 @@ async fn user_page(
             tokens,
             events,
             mail: actions::mail_available(state, &service.id).await,
+            mails,
         },
         lang,
     )
