@@ -1229,6 +1229,11 @@ async fn the_policy_page_offers_and_takes_only_what_the_bounds_allow() {
         page.body
             .contains(r#"name="window" value="1" type="number" min="0" max="10""#)
     );
+    assert!(page.body.contains("(0s–7d)"), "the cool-down's range shown");
+    assert!(
+        page.body.contains("(1m–30d)"),
+        "the enrollment lifetime's range shown"
+    );
     let csrf = page.csrf();
     let form = |field: &'static str, value: &'static str| {
         let mut f = policy_form(&csrf, "1", "30m");

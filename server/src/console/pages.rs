@@ -1745,12 +1745,15 @@ struct FormBounds {
     window: (u64, u64),
     max_failures: (u64, u64),
     tokens_per_user: (u64, u64),
+    cooldown: String,
+    enrollment_ttl: String,
 }
 
 impl FormBounds {
     fn new() -> Self {
         use crate::policy::{
-            Allowed, Bound, DIGITS, MAX_FAILURES, PERIOD, TOKENS_PER_USER, WINDOW,
+            Allowed, Bound, COOLDOWN, DIGITS, ENROLLMENT_TTL, MAX_FAILURES, PERIOD,
+            TOKENS_PER_USER, WINDOW,
         };
         let choices = |b: Bound| match b.allowed {
             Allowed::OneOf(values) => values.iter().map(u64::to_string).collect(),
@@ -1763,6 +1766,8 @@ impl FormBounds {
             window: range(WINDOW),
             max_failures: range(MAX_FAILURES),
             tokens_per_user: range(TOKENS_PER_USER),
+            cooldown: COOLDOWN.range_text(""),
+            enrollment_ttl: ENROLLMENT_TTL.range_text(""),
         }
     }
 }
