@@ -350,7 +350,9 @@ pub async fn set_policy(
     policy: crate::policy::Policy,
     actor: Actor<'_>,
 ) -> Result<Service, ApiError> {
-    policy.check().map_err(ApiError::invalid_field)?;
+    policy
+        .validate()
+        .map_err(|e| ApiError::invalid_field(e.to_string()))?;
     let p = &policy;
     let detail = format!(
         "digits {} period {} window {} max-failures {} cooldown {}s enrollment-ttl {}s \

@@ -445,24 +445,47 @@ async fn housekeeping(state: AppState) {
     }
 }
 
+/// `service add`'s refusal of a setting outside its bound, naming the option as typed.
+fn option_refusal(e: crate::policy::OutOfBounds) -> String {
+    let field = e.bound.field;
+    format!(
+        "--{}",
+        e.to_string().replacen(field, &field.replace('_', "-"), 1)
+    )
+}
+
+/// The policy `service add` describes, every setting checked against the policy's one
+/// bounds table ([`Policy::validate`]); a refusal names the option and its range.
 fn policy_from(add: &ServiceAdd) -> Result<Policy, String> {
-    Ok(Policy {
+    use crate::policy::{COOLDOWN, DIGITS, ENROLLMENT_TTL, PERIOD};
+    let digits = match add.digits {
+        None => None,
+        Some(d) => {
+            DIGITS.check(u64::from(d)).map_err(option_refusal)?;
+            Some(Digits::try_from(d).map_err(|e| format!("--digits: {e}"))?)
+        }
+    };
+    let period = match add.period {
+        None => None,
+        Some(p) => {
+            PERIOD.check(p).map_err(option_refusal)?;
+            Some(Period::new(p).map_err(|e| format!("--period: {e}"))?)
+        }
+    };
+    let duration = |b: crate::policy::Bound, text: &str| {
+        let secs =
+            parse_duration(text).map_err(|e| format!("--{}: {e}", b.field.replace('_', "-")))?;
+        b.check(secs).map_err(option_refusal)
+    };
+    let policy = Policy {
         algorithm: add.algorithm,
-        digits: add
-            .digits
-            .map(Digits::try_from)
-            .transpose()
-            .map_err(|e| e.to_string())?,
-        period: add
-            .period
-            .map(Period::new)
-            .transpose()
-            .map_err(|e| e.to_string())?,
+        digits,
+        period,
         window: add.window,
-        max_failures: add.max_failures.max(1),
-        cooldown_secs: parse_duration(&add.cooldown)?,
-        enrollment_ttl_secs: parse_duration(&add.enrollment_ttl)?,
-        tokens_per_user: add.tokens_per_user.max(1),
+        max_failures: add.max_failures,
+        cooldown_secs: duration(COOLDOWN, &add.cooldown)?,
+        enrollment_ttl_secs: duration(ENROLLMENT_TTL, &add.enrollment_ttl)?,
+        tokens_per_user: add.tokens_per_user,
         shared_tokens: add.shared_tokens,
         cooldown_restarts: add.cooldown_restarts,
         unassigned_quota: add.unassigned_quota,
@@ -477,7 +500,9 @@ fn policy_from(add: &ServiceAdd) -> Result<Policy, String> {
                 NightCutoff::parse(window, zone).map_err(|e| format!("--night-cutoff: {e}"))
             })
             .transpose()?,
-    })
+    };
+    policy.validate().map_err(option_refusal)?;
+    Ok(policy)
 }
 
 async fn service_add(add: ServiceAdd) -> CommandResult {
@@ -487,9 +512,6 @@ async fn service_add(add: ServiceAdd) -> CommandResult {
         );
     }
     let policy = policy_from(&add)?;
-    policy
-        .check()
-        .map_err(|e| format!("--{}", e.replace('_', "-")))?;
     let (store, _) = open(&add.storage).await?;
     let key = generate_key();
     let service = Service {
@@ -827,6 +849,6 @@ mod tests {
         let Command::Service(ServiceCommand::Add(add)) = bad.command else {
             panic!("parsed as another command");
         };
-        assert!(policy_from(&add).unwrap_err().contains('7'));
+        assert_eq!(policy_from(&add).unwrap_err(), "--digits must be 6 or 8");
     }
 }

@@ -405,25 +405,25 @@ pub struct ServiceAdd {
     /// Code digits (6 or 8); default: 8 for activation, 6 for registration mode.
     #[arg(long)]
     pub digits: Option<u32>,
-    /// Seconds per code (10–300); default: 60 for activation, 30 for registration mode.
+    /// Seconds per code (30 or 60); default: 60 for activation, 30 for registration mode.
     #[arg(long)]
     pub period: Option<u64>,
     /// sha1, sha256 or sha512.
     #[arg(long)]
     pub algorithm: Option<Algorithm>,
-    /// Steps accepted either side of the expected one.
+    /// Steps accepted either side of the expected one (0–10).
     #[arg(long, default_value_t = 1)]
     pub window: u32,
-    /// Consecutive wrong codes that lock a user.
+    /// Consecutive wrong codes that lock a user (1–20).
     #[arg(long, default_value_t = 5)]
     pub max_failures: u32,
-    /// Cool-down after a revocation (e.g. 30m).
+    /// Cool-down after a revocation (e.g. 30m; 0s–7d).
     #[arg(long, default_value = "30m")]
     pub cooldown: String,
-    /// Default enrollment lifetime (e.g. 24h).
+    /// Default enrollment lifetime (e.g. 24h; 1m–30d).
     #[arg(long, default_value = "24h")]
     pub enrollment_ttl: String,
-    /// Usable tokens per user.
+    /// Usable tokens per user (1–10).
     #[arg(long, default_value_t = 1)]
     pub tokens_per_user: u32,
     /// Allow one token to be registered to several users.
@@ -432,7 +432,7 @@ pub struct ServiceAdd {
     /// A revocation during a running cool-down starts it afresh (default: it keeps its end).
     #[arg(long)]
     pub cooldown_restarts: bool,
-    /// Provisioned tokens that may wait for registration at once; provisioning is refused
+    /// Provisioned tokens that may wait for registration at once (1–1000000); provisioning is refused
     /// (503 provisioning_full) beyond it.
     #[arg(long, default_value_t = crate::policy::DEFAULT_UNASSIGNED_QUOTA)]
     pub unassigned_quota: u32,

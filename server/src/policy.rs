@@ -20,6 +20,169 @@ pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 *
 /// The widest verification window a service may set, in steps either side.
 pub const MAX_WINDOW: u32 = 10;
 
+/// What one numeric policy setting may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowed {
+    /// A whole number from the first to the second, both included.
+    Range(u64, u64),
+    /// Seconds from the first to the second, both included, shown as durations (`30m`).
+    Duration(u64, u64),
+    /// One of these values (a setting left empty takes the mode's default instead).
+    OneOf(&'static [u64]),
+}
+
+/// One policy setting's bound: its field name (as in the console's form and, with `-` for
+/// `_`, `service add`'s option) and what it may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bound {
+    /// The setting's name, e.g. `max_failures`.
+    pub field: &'static str,
+    /// The values it may take.
+    pub allowed: Allowed,
+}
+
+impl Bound {
+    /// Whether `value` is within the bound.
+    pub fn admits(&self, value: u64) -> bool {
+        match self.allowed {
+            Allowed::Range(min, max) | Allowed::Duration(min, max) => (min..=max).contains(&value),
+            Allowed::OneOf(values) => values.contains(&value),
+        }
+    }
+
+    /// `value`, or the refusal naming this field and its range.
+    pub fn check(&self, value: u64) -> Result<u64, OutOfBounds> {
+        if self.admits(value) {
+            Ok(value)
+        } else {
+            Err(OutOfBounds { bound: *self })
+        }
+    }
+
+    /// The smallest value allowed (a form's `min` attribute).
+    pub fn min(&self) -> u64 {
+        match self.allowed {
+            Allowed::Range(min, _) | Allowed::Duration(min, _) => min,
+            Allowed::OneOf(values) => values.iter().copied().min().unwrap_or(0),
+        }
+    }
+
+    /// The largest value allowed (a form's `max` attribute).
+    pub fn max(&self) -> u64 {
+        match self.allowed {
+            Allowed::Range(_, max) | Allowed::Duration(_, max) => max,
+            Allowed::OneOf(values) => values.iter().copied().max().unwrap_or(0),
+        }
+    }
+
+    /// What the field may be, in words of either language's digits and units: `1–20`,
+    /// `0s–7d`, `6, 8`. `or` joins a list's values (`or`, `または`).
+    pub fn range_text(&self, or: &str) -> String {
+        match self.allowed {
+            Allowed::Range(min, max) => format!("{min}–{max}"),
+            Allowed::Duration(min, max) => {
+                format!("{}–{}", duration_text(min), duration_text(max))
+            }
+            Allowed::OneOf(values) => values
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(&format!(" {or} ")),
+        }
+    }
+}
+
+/// Code digits: what the apps, the hardware tokens and internet banking's input fields take.
+pub const DIGITS: Bound = Bound {
+    field: "digits",
+    allowed: Allowed::OneOf(&[6, 8]),
+};
+/// Seconds per code: the two periods of DESIGN.md §4 (the protocol would take 10–300, but
+/// a 10 s code cannot be typed and a 300 s one lives too long).
+pub const PERIOD: Bound = Bound {
+    field: "period",
+    allowed: Allowed::OneOf(&[30, 60]),
+};
+/// Steps accepted either side: 0 (the exact step) to [`MAX_WINDOW`].
+pub const WINDOW: Bound = Bound {
+    field: "window",
+    allowed: Allowed::Range(0, MAX_WINDOW as u64),
+};
+/// Consecutive wrong codes before the lock: with a window of 10 steps and 20 tries a
+/// guesser of 6 digits still has at most 420 chances in a million.
+pub const MAX_FAILURES: Bound = Bound {
+    field: "max_failures",
+    allowed: Allowed::Range(1, 20),
+};
+/// The revocation cool-down: none to a week.
+pub const COOLDOWN: Bound = Bound {
+    field: "cooldown",
+    allowed: Allowed::Duration(0, 7 * 86_400),
+};
+/// The default enrollment lifetime: the bank API's own bounds for one enrollment.
+pub const ENROLLMENT_TTL: Bound = Bound {
+    field: "enrollment_ttl",
+    allowed: Allowed::Duration(
+        crate::routes::enrollments::MIN_TTL_SECONDS,
+        crate::routes::enrollments::MAX_TTL_SECONDS,
+    ),
+};
+/// Usable tokens one user may hold (a company's user may need several).
+pub const TOKENS_PER_USER: Bound = Bound {
+    field: "tokens_per_user",
+    allowed: Allowed::Range(1, 10),
+};
+/// Provisioned tokens waiting at once.
+pub const UNASSIGNED_QUOTA: Bound = Bound {
+    field: "unassigned_quota",
+    allowed: Allowed::Range(1, 1_000_000),
+};
+
+/// Every bounded setting of a policy, in the console form's order.
+pub const BOUNDS: [Bound; 8] = [
+    DIGITS,
+    PERIOD,
+    WINDOW,
+    MAX_FAILURES,
+    COOLDOWN,
+    ENROLLMENT_TTL,
+    TOKENS_PER_USER,
+    UNASSIGNED_QUOTA,
+];
+
+/// A policy setting outside its [`Bound`]: says which and what it may be
+/// (`max_failures must be 1–20`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfBounds {
+    /// The bound the value missed.
+    pub bound: Bound,
+}
+
+impl std::fmt::Display for OutOfBounds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let b = &self.bound;
+        match b.allowed {
+            Allowed::OneOf(_) => write!(f, "{} must be {}", b.field, b.range_text("or")),
+            _ => write!(f, "{} must be {} (inclusive)", b.field, b.range_text("or")),
+        }
+    }
+}
+
+impl std::error::Error for OutOfBounds {}
+
+/// Shows a duration in the unit `service add` would be given it in (`30m`, `7d`).
+pub fn duration_text(secs: u64) -> String {
+    if secs != 0 && secs.is_multiple_of(86_400) {
+        format!("{}d", secs / 86_400)
+    } else if secs != 0 && secs.is_multiple_of(3600) {
+        format!("{}h", secs / 3600)
+    } else if secs != 0 && secs.is_multiple_of(60) {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
 /// Provisioned tokens a service may have waiting for registration unless it says otherwise:
 /// far more than a bank's customers provision in the 30 days a token may wait, far fewer
 /// than an attacker could create.
@@ -90,27 +253,22 @@ impl Policy {
         }
     }
 
-    /// Refuses a policy no service may have (`service add` and the console's policy page
-    /// both ask here): the reason, naming the setting.
-    pub fn check(&self) -> Result<(), String> {
-        if self.window > MAX_WINDOW {
-            return Err(format!(
-                "window: above {MAX_WINDOW} steps makes codes far too easy to guess"
-            ));
+    /// Refuses a policy no service may have: the first setting outside [`BOUNDS`], naming
+    /// the field and what it may be. `service add` and the console's policy page both ask
+    /// here, so the bounds live in one place (issue 22, item 6).
+    pub fn validate(&self) -> Result<(), OutOfBounds> {
+        if let Some(d) = self.digits {
+            DIGITS.check(u64::from(d.get()))?;
         }
-        if self.max_failures == 0 {
-            return Err("max_failures: at least 1".into());
+        if let Some(p) = self.period {
+            PERIOD.check(p.seconds())?;
         }
-        if self.tokens_per_user == 0 {
-            return Err("tokens_per_user: at least 1".into());
-        }
-        let (min, max) = (
-            crate::routes::enrollments::MIN_TTL_SECONDS,
-            crate::routes::enrollments::MAX_TTL_SECONDS,
-        );
-        if !(min..=max).contains(&self.enrollment_ttl_secs) {
-            return Err(format!("enrollment_ttl: {min} s to {max} s"));
-        }
+        WINDOW.check(u64::from(self.window))?;
+        MAX_FAILURES.check(u64::from(self.max_failures))?;
+        COOLDOWN.check(self.cooldown_secs)?;
+        ENROLLMENT_TTL.check(self.enrollment_ttl_secs)?;
+        TOKENS_PER_USER.check(u64::from(self.tokens_per_user))?;
+        UNASSIGNED_QUOTA.check(u64::from(self.unassigned_quota))?;
         Ok(())
     }
 
@@ -163,40 +321,104 @@ mod tests {
     }
 
     #[test]
-    fn check_refuses_what_no_service_may_have() {
-        assert_eq!(Policy::default().check(), Ok(()));
-        let refused = |p: Policy, field: &str| {
-            let e = p.check().unwrap_err();
+    fn validate_refuses_what_no_service_may_have_and_takes_the_edges() {
+        assert_eq!(Policy::default().validate(), Ok(()));
+        let refused = |p: Policy, field: &str, range: &str| {
+            let e = p.validate().unwrap_err().to_string();
             assert!(e.starts_with(field), "{e}");
+            assert!(e.contains(range), "{e}");
         };
+        let p = Policy::default;
         refused(
             Policy {
                 window: MAX_WINDOW + 1,
-                ..Policy::default()
+                ..p()
             },
             "window",
+            "0–10",
+        );
+        refused(
+            Policy {
+                max_failures: 1_000_000,
+                window: 10,
+                ..p()
+            },
+            "max_failures",
+            "1–20",
         );
         refused(
             Policy {
                 max_failures: 0,
-                ..Policy::default()
+                ..p()
             },
             "max_failures",
+            "1–20",
         );
         refused(
             Policy {
                 tokens_per_user: 0,
-                ..Policy::default()
+                ..p()
             },
             "tokens_per_user",
+            "1–10",
         );
         refused(
             Policy {
                 enrollment_ttl_secs: 31 * 86_400,
-                ..Policy::default()
+                ..p()
             },
             "enrollment_ttl",
+            "1m–30d",
         );
+        refused(
+            Policy {
+                cooldown_secs: 8 * 86_400,
+                ..p()
+            },
+            "cooldown",
+            "0s–7d",
+        );
+        refused(
+            Policy {
+                period: Some(Period::new(45).unwrap()),
+                ..p()
+            },
+            "period",
+            "30 or 60",
+        );
+        refused(
+            Policy {
+                unassigned_quota: 0,
+                ..p()
+            },
+            "unassigned_quota",
+            "1–1000000",
+        );
+        // Every bound's edges are accepted.
+        let low = Policy {
+            digits: Some(Digits::Six),
+            period: Some(Period::new(30).unwrap()),
+            window: 0,
+            max_failures: 1,
+            cooldown_secs: 0,
+            enrollment_ttl_secs: 60,
+            tokens_per_user: 1,
+            unassigned_quota: 1,
+            ..p()
+        };
+        assert_eq!(low.validate(), Ok(()));
+        let high = Policy {
+            digits: Some(Digits::Eight),
+            period: Some(Period::new(60).unwrap()),
+            window: 10,
+            max_failures: 20,
+            cooldown_secs: 7 * 86_400,
+            enrollment_ttl_secs: 30 * 86_400,
+            tokens_per_user: 10,
+            unassigned_quota: 1_000_000,
+            ..p()
+        };
+        assert_eq!(high.validate(), Ok(()));
     }
 
     #[test]

@@ -450,6 +450,10 @@ async fn an_email_is_checked_and_needs_smtp_and_the_services_settings() {
         "alice@localhost",
         "Alice <a@example.com>",
         "a@example.com\r\nBcc: b@example.com",
+        // Issue 22, item 7: parsed by lettre, taken by no relay.
+        "\"a\\\"b\"@example.com",
+        "taro@ｅｘａｍｐｌｅ\u{200B}.jp",
+        "太郎@example.jp",
     ] {
         let (status, body) = server
             .enroll(json!({"user_id": "alice", "start_password": PASSWORD, "email": bad}))

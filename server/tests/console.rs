@@ -1457,3 +1457,308 @@ async fn an_admin_adds_disables_and_resets_operators_of_their_own_service_only()
     assert!(by_yuki("operator_changed", "jiro@bank-a: password reset"));
     assert!(by_yuki("operator_changed", "hanako: disabled"));
 }
+
+/// Issue 22, item 6: the policy page offers only what the policy's bounds allow, and a value
+/// outside them is refused in the operator's language, naming the field and its range;
+/// the bounds' edges are saved.
+#[tokio::test]
+async fn the_policy_page_offers_and_takes_only_what_the_bounds_allow() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    let sid = ServiceId::new("bank").unwrap();
+    let (mut admin, _) = operator(&server, Some("bank"), "yuki", OperatorRole::Admin).await;
+    let page = admin.get("/console/policy").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"<option value="6""#), "{}", page.body);
+    assert!(page.body.contains(r#"<option value="8""#));
+    assert!(
+        !page.body.contains(r#"<option value="7""#),
+        "7 digits offered"
+    );
+    assert!(page.body.contains(r#"<option value="30""#));
+    assert!(page.body.contains(r#"<option value="60""#));
+    assert!(
+        page.body
+            .contains(r#"name="max_failures" value="5" type="number" min="1" max="20""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(r#"name="window" value="1" type="number" min="0" max="10""#)
+    );
+    assert!(page.body.contains("(0s–7d)"), "the cool-down's range shown");
+    assert!(
+        page.body.contains("(1m–30d)"),
+        "the enrollment lifetime's range shown"
+    );
+    let csrf = page.csrf();
+    let form = |field: &'static str, value: &'static str| {
+        let mut f = policy_form(&csrf, "1", "30m");
+        for pair in f.iter_mut() {
+            if pair.0 == field {
+                pair.1 = value;
+            }
+        }
+        f
+    };
+    // The pen test's policy, then each field's step over the edge: Japanese words by default.
+    let cases = [
+        (
+            "max_failures",
+            "1000000",
+            "ロックまでの誤り回数（max_failures）は 1–20 の範囲で指定してください",
+        ),
+        ("max_failures", "0", "（max_failures）は 1–20 の範囲"),
+        ("window", "11", "（window）は 0–10 の範囲"),
+        ("digits", "7", "（digits）は 6 または 8 のいずれか"),
+        ("period", "45", "（period）は 30 または 60 のいずれか"),
+        ("tokens_per_user", "11", "（tokens_per_user）は 1–10 の範囲"),
+        ("cooldown", "8d", "（cooldown）は 0s–7d の範囲"),
+        (
+            "enrollment_ttl",
+            "59s",
+            "（enrollment_ttl）は 1m–30d の範囲",
+        ),
+        ("max_failures", "many", "（max_failures）は 1–20 の範囲"),
+    ];
+    for (field, value, said) in cases {
+        let f = form(field, value);
+        let refused = admin.post("/console/policy", &f).await;
+        assert_eq!(refused.status, 422, "{field}={value}: {}", refused.body);
+        assert!(
+            refused.body.contains(said),
+            "{field}={value}: {}",
+            refused.body
+        );
+    }
+    // English for an operator who asked for it.
+    admin.get("/console/policy?lang=en").await;
+    let f = form("max_failures", "1000000");
+    let refused = admin.post("/console/policy", &f).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("Wrong codes before lock (max_failures) must be 1–20"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        server.store.service(&sid).await.unwrap().unwrap().policy,
+        Policy::default(),
+        "nothing refused was saved"
+    );
+    // The edges are saved.
+    for (window, failures, tokens, cooldown, ttl) in
+        [("0", "1", "1", "0s", "1m"), ("10", "20", "10", "7d", "30d")]
+    {
+        let mut f = policy_form(&csrf, window, cooldown);
+        for pair in f.iter_mut() {
+            match pair.0 {
+                "max_failures" => pair.1 = failures,
+                "tokens_per_user" => pair.1 = tokens,
+                "enrollment_ttl" => pair.1 = ttl,
+                _ => {}
+            }
+        }
+        let saved = admin.post("/console/policy", &f).await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let policy = server.store.service(&sid).await.unwrap().unwrap().policy;
+        assert_eq!(policy.window.to_string(), window);
+        assert_eq!(policy.max_failures.to_string(), failures);
+        assert_eq!(policy.tokens_per_user.to_string(), tokens);
+    }
+}
+
+/// aiosmtpd on a free loopback port (`tests/smtp_sink.py`: a local part starting with
+/// `reject` is refused 550, `later` 451); the directory holds what it received.
+struct Sink {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Sink {
+    fn start() -> Self {
+        use std::io::BufRead;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let script =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_sink.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .args(["--port", &port.to_string(), "--dir"])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 with aiosmtpd (scripts/setup.sh installs it)");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
+        Sink { child, port, dir }
+    }
+
+    /// The envelope recipients of every message received.
+    fn recipients(&self) -> Vec<String> {
+        let mut all = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let record: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+                for to in record["rcpt_tos"].as_array().unwrap() {
+                    all.push(to.as_str().unwrap().to_owned());
+                }
+            }
+        }
+        all
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Issue 22, item 7: an address the relay cannot take is refused at the enrollment naming
+/// `email`; an international domain goes out in ASCII; a mail the relay refuses (550) or
+/// keeps putting off (451) ends `failed` within its bounded attempts, and the help desk
+/// sees the state and the reason in Japanese on the user's page.
+#[tokio::test]
+async fn undeliverable_mail_is_refused_or_fails_in_bounded_time_and_the_desk_sees_why() {
+    use softtoken_server::mail::sender::{MAX_ATTEMPTS, deliver_due, retry_delay_ms};
+    let sink = Sink::start();
+    let server = TestServer::start_mailing(&format!("smtp://127.0.0.1:{}", sink.port)).await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let sid = ServiceId::new("bank").unwrap();
+    server
+        .store
+        .set_service_mail(&softtoken_server::store::ServiceMail {
+            service_id: sid.clone(),
+            download_url: "https://bank.example/app".into(),
+            ja: None,
+            en: None,
+            updated_at: server.state.now(),
+        })
+        .await
+        .unwrap();
+    let enroll = |uid: &'static str, email: &'static str| {
+        server.post(
+            "/v1/services/bank/enrollments",
+            &key,
+            json!({"user_id": uid, "start_password": "start-1234", "email": email}),
+        )
+    };
+    // The pen test's addresses, and their kin: 422 naming `email`, nothing issued.
+    for bad in [
+        "\"a\\\"b\"@example.com",
+        "\"ab\"@example.com",
+        "taro@ｅｘａｍｐｌｅ\u{200B}.jp",
+        "taro@exa\u{200B}mple.com",
+        "ta\u{200D}ro@example.com",
+        "山田@example.jp",
+        "taro@exa_mple.jp",
+        "taro@xn--zz.jp",
+    ] {
+        let (status, body) = enroll("mallory", bad).await;
+        assert_eq!(status, 422, "{bad:?}: {body}");
+        assert_eq!(body["code"], "invalid_request", "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().starts_with("email: "),
+            "{bad:?}: {body}"
+        );
+    }
+    assert!(
+        server
+            .store
+            .enrollment(&sid, &"mallory".parse().unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // An international domain: accepted and sent as punycode; a fullwidth one normalised.
+    assert_eq!(enroll("taro", "taro@例え.jp").await.0, 201);
+    assert_eq!(enroll("hanako", "hanako@ｅｘａｍｐｌｅ．jp").await.0, 201);
+    // Refused for good by the relay, and put off by it every time.
+    assert_eq!(enroll("alice", "reject.alice@example.com").await.0, 201);
+    assert_eq!(enroll("bob", "later.bob@example.com").await.0, 201);
+    let mailer = server.state.mailer.clone().unwrap();
+    assert_eq!(deliver_due(&server.state, &mailer).await.unwrap(), 4);
+    let mut sent = sink.recipients();
+    sent.sort();
+    assert_eq!(sent, ["hanako@example.jp", "taro@xn--r8jz45g.jp"]);
+    let alice = server
+        .store
+        .user_mails(&sid, &"alice".parse().unwrap(), 5)
+        .await
+        .unwrap();
+    assert_eq!(alice[0].state, "failed", "550 fails at once: {alice:?}");
+    assert_eq!(alice[0].attempts, 1);
+    // The 451 is tried again after each pause, then given up: bounded attempts, well inside
+    // the enrollment's day.
+    for attempt in 1..MAX_ATTEMPTS {
+        let bob = server
+            .store
+            .user_mails(&sid, &"bob".parse().unwrap(), 5)
+            .await
+            .unwrap();
+        assert_eq!(bob[0].state, "pending", "attempt {attempt}: {bob:?}");
+        server.clock.advance_ms(retry_delay_ms(attempt));
+        assert_eq!(deliver_due(&server.state, &mailer).await.unwrap(), 1);
+    }
+    let bob = server
+        .store
+        .user_mails(&sid, &"bob".parse().unwrap(), 5)
+        .await
+        .unwrap();
+    assert_eq!(bob[0].state, "failed", "{bob:?}");
+    assert_eq!(bob[0].attempts, MAX_ATTEMPTS);
+    assert!(
+        bob[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains(&format!("given up after {MAX_ATTEMPTS} attempts")),
+        "{bob:?}"
+    );
+    assert_eq!(sent.len(), sink.recipients().len(), "nothing more was sent");
+
+    // The help desk sees the state and the reason, in Japanese.
+    let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    let page = desk.get("/console/users/alice").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.testid("mail-state").as_deref(),
+        Some("送信できませんでした")
+    );
+    assert!(
+        page.testid("mail-reason")
+            .unwrap()
+            .contains("宛先のメールサーバーが受け取りを拒否しました"),
+        "{}",
+        page.body
+    );
+    assert!(page.testid("mail-detail").unwrap().contains("550"));
+    assert!(!page.body.contains("reject.alice"), "the address is masked");
+    let page = desk.get("/console/users/bob").await;
+    assert_eq!(
+        page.testid("mail-state").as_deref(),
+        Some("送信できませんでした")
+    );
+    assert!(
+        page.testid("mail-reason")
+            .unwrap()
+            .contains("再送を繰り返しましたが")
+    );
+    let page = desk.get("/console/users/taro").await;
+    assert_eq!(page.testid("mail-state").as_deref(), Some("送信済み"));
+}

@@ -1125,6 +1125,52 @@ struct UserPage {
     tokens: Vec<TokenRow>,
     events: Vec<AuditEvent>,
     mail: bool,
+    /// The user's activation e-mails, newest first.
+    mails: Vec<MailRow>,
+}
+
+/// One activation e-mail on the user page: where it stands and why, in the operator's words.
+struct MailRow {
+    state: String,
+    state_text: &'static str,
+    to: String,
+    attempts: u32,
+    queued: String,
+    reason: String,
+    detail: String,
+}
+
+impl MailRow {
+    fn of(t: &'static Texts, zone: chrono_tz::Tz, m: &crate::store::MailStatus) -> Self {
+        let state_text = match m.state.as_str() {
+            "sent" => t.mail_sent,
+            "failed" => t.mail_failed,
+            _ => t.mail_pending,
+        };
+        let detail = m.last_error.clone().unwrap_or_default();
+        // The SMTP server's words stay as they came (the relay's operator reads them); the
+        // help desk gets what they mean.
+        let reason = if detail.is_empty() {
+            String::new()
+        } else if detail.contains("given up after") {
+            t.mail_reason_attempts.to_owned()
+        } else if detail.contains("enrollment expire") {
+            t.mail_reason_expired.to_owned()
+        } else if m.state == "failed" {
+            t.mail_reason_refused.to_owned()
+        } else {
+            t.mail_reason_later.to_owned()
+        };
+        MailRow {
+            state: m.state.clone(),
+            state_text,
+            to: crate::mail::address::mask(&m.recipient),
+            attempts: m.attempts,
+            queued: local_ms(zone, m.created_at),
+            reason,
+            detail,
+        }
+    }
 }
 
 impl UserPage {
@@ -1158,6 +1204,9 @@ fn notice_of(t: &'static Texts, done: Option<&str>) -> Option<String> {
 fn parse_uid(text: &str) -> Option<UserId> {
     UserId::new(text).ok()
 }
+
+/// Activation e-mails shown on a user's page.
+const MAILS_SHOWN: u32 = 5;
 
 /// `GET /console/users/{uid}`.
 pub async fn user(
@@ -1227,6 +1276,10 @@ async fn user_page(
             Ok(events) => events,
             Err(e) => return e.into_response(),
         };
+    let mails = match state.store.user_mails(&service.id, &uid, MAILS_SHOWN).await {
+        Ok(mails) => mails.iter().map(|m| MailRow::of(c.t, zone, m)).collect(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     render(
         status,
         &UserPage {
@@ -1237,6 +1290,7 @@ async fn user_page(
             tokens,
             events,
             mail: actions::mail_available(state, &service.id).await,
+            mails,
         },
         lang,
     )
@@ -1769,15 +1823,7 @@ pub async fn operators(State(state): State<AppState>, lang: Lang, s: Signed) -> 
 
 /// Shows a duration in the unit `service add` would be given it in.
 fn duration_text(secs: u64) -> String {
-    if secs != 0 && secs.is_multiple_of(86_400) {
-        format!("{}d", secs / 86_400)
-    } else if secs != 0 && secs.is_multiple_of(3600) {
-        format!("{}h", secs / 3600)
-    } else if secs != 0 && secs.is_multiple_of(60) {
-        format!("{}m", secs / 60)
-    } else {
-        format!("{secs}s")
-    }
+    crate::policy::duration_text(secs)
 }
 
 #[derive(Template)]
@@ -1792,9 +1838,50 @@ struct PolicyPage {
     enrollment_ttl: String,
     tokens_per_user: String,
     shared_tokens: bool,
+    /// What the form offers and its inputs' `min`/`max`: from the policy's one bounds table.
+    b: FormBounds,
+}
+
+/// The policy form's choices and input limits, read from [`crate::policy::BOUNDS`] so that
+/// the form offers only what the check accepts.
+struct FormBounds {
+    digits: Vec<String>,
+    periods: Vec<String>,
+    window: (u64, u64),
+    max_failures: (u64, u64),
+    tokens_per_user: (u64, u64),
+    cooldown: String,
+    enrollment_ttl: String,
+}
+
+impl FormBounds {
+    fn new() -> Self {
+        use crate::policy::{
+            Allowed, Bound, COOLDOWN, DIGITS, ENROLLMENT_TTL, MAX_FAILURES, PERIOD,
+            TOKENS_PER_USER, WINDOW,
+        };
+        let choices = |b: Bound| match b.allowed {
+            Allowed::OneOf(values) => values.iter().map(u64::to_string).collect(),
+            Allowed::Range(..) | Allowed::Duration(..) => Vec::new(),
+        };
+        let range = |b: Bound| (b.min(), b.max());
+        FormBounds {
+            digits: choices(DIGITS),
+            periods: choices(PERIOD),
+            window: range(WINDOW),
+            max_failures: range(MAX_FAILURES),
+            tokens_per_user: range(TOKENS_PER_USER),
+            cooldown: COOLDOWN.range_text(""),
+            enrollment_ttl: ENROLLMENT_TTL.range_text(""),
+        }
+    }
 }
 
 impl PolicyPage {
+    fn is_period(&self, p: &str) -> bool {
+        self.period == p
+    }
+
     fn is_digits(&self, d: &str) -> bool {
         self.digits == d
     }
@@ -1813,6 +1900,7 @@ impl PolicyPage {
             enrollment_ttl: duration_text(p.enrollment_ttl_secs),
             tokens_per_user: p.tokens_per_user.to_string(),
             shared_tokens: p.shared_tokens,
+            b: FormBounds::new(),
         }
     }
 
@@ -1828,6 +1916,7 @@ impl PolicyPage {
             enrollment_ttl: form.enrollment_ttl.trim().to_owned(),
             tokens_per_user: form.tokens_per_user.trim().to_owned(),
             shared_tokens: !form.shared_tokens.is_empty(),
+            b: FormBounds::new(),
         }
     }
 }
@@ -1856,44 +1945,87 @@ pub struct PolicyForm {
 }
 
 impl PolicyForm {
-    /// `current` with the form's settings, or the refusal naming the field.
-    fn apply(&self, current: &crate::policy::Policy) -> Result<crate::policy::Policy, ApiError> {
+    /// `current` with the form's settings, or the refusal naming the field and its range in
+    /// the operator's language: a value that is not a number is refused the same way as
+    /// one out of range, by [`crate::policy::Policy::validate`]'s bounds.
+    fn apply(
+        &self,
+        t: &'static Texts,
+        current: &crate::policy::Policy,
+    ) -> Result<crate::policy::Policy, ApiError> {
+        use crate::policy::{
+            Bound, COOLDOWN, DIGITS, ENROLLMENT_TTL, MAX_FAILURES, PERIOD, TOKENS_PER_USER, WINDOW,
+        };
         use softtoken_protocol::{Digits, Period};
-        let number = |name: &str, text: &str| {
+        let refuse = |b: Bound| ApiError::invalid_field(out_of_bounds(t, b));
+        let number = |b: Bound, text: &str| {
             text.trim()
-                .parse::<u32>()
-                .map_err(|_| ApiError::invalid_field(format!("{name}: a whole number")))
+                .parse::<u64>()
+                .ok()
+                .filter(|v| b.admits(*v))
+                .ok_or_else(|| refuse(b))
+        };
+        let count = |b: Bound, text: &str| {
+            number(b, text).and_then(|v| u32::try_from(v).map_err(|_| refuse(b)))
         };
         let digits = match self.digits.trim() {
             "" => None,
             d => Some(
-                Digits::try_from(number("digits", d)?)
-                    .map_err(|e| ApiError::invalid_field(format!("digits: {e}")))?,
+                u32::try_from(number(DIGITS, d)?)
+                    .ok()
+                    .and_then(|d| Digits::try_from(d).ok())
+                    .ok_or_else(|| refuse(DIGITS))?,
             ),
         };
         let period = match self.period.trim() {
             "" => None,
-            p => Some(
-                Period::new(u64::from(number("period", p)?))
-                    .map_err(|e| ApiError::invalid_field(format!("period: {e}")))?,
-            ),
+            p => Some(Period::new(number(PERIOD, p)?).map_err(|_| refuse(PERIOD))?),
         };
-        let duration = |name: &str, text: &str| {
+        let duration = |b: Bound, text: &str| {
             crate::policy::parse_duration(text)
-                .map_err(|e| ApiError::invalid_field(format!("{name}: {e}")))
+                .ok()
+                .filter(|v| b.admits(*v))
+                .ok_or_else(|| refuse(b))
         };
-        Ok(crate::policy::Policy {
+        let policy = crate::policy::Policy {
             digits,
             period,
-            window: number("window", &self.window)?,
-            max_failures: number("max_failures", &self.max_failures)?,
-            cooldown_secs: duration("cooldown", &self.cooldown)?,
-            enrollment_ttl_secs: duration("enrollment_ttl", &self.enrollment_ttl)?,
-            tokens_per_user: number("tokens_per_user", &self.tokens_per_user)?,
+            window: count(WINDOW, &self.window)?,
+            max_failures: count(MAX_FAILURES, &self.max_failures)?,
+            cooldown_secs: duration(COOLDOWN, &self.cooldown)?,
+            enrollment_ttl_secs: duration(ENROLLMENT_TTL, &self.enrollment_ttl)?,
+            tokens_per_user: count(TOKENS_PER_USER, &self.tokens_per_user)?,
             shared_tokens: !self.shared_tokens.is_empty(),
             ..current.clone()
-        })
+        };
+        // The settings the form does not carry (e.g. a quota set before the bounds) are
+        // checked too: the console saves nothing the rule refuses.
+        policy.validate().map_err(|e| refuse(e.bound))?;
+        Ok(policy)
     }
+}
+
+/// The console's words for a policy setting outside its bound: the field's label, its
+/// name, and what it may be.
+fn out_of_bounds(t: &'static Texts, b: crate::policy::Bound) -> String {
+    let label = match b.field {
+        "digits" => t.digits,
+        "period" => t.period,
+        "window" => t.window,
+        "max_failures" => t.max_failures,
+        "cooldown" => t.cooldown,
+        "enrollment_ttl" => t.enrollment_ttl,
+        "tokens_per_user" => t.tokens_per_user,
+        other => other,
+    };
+    let pattern = match b.allowed {
+        crate::policy::Allowed::OneOf(_) => t.policy_one_of,
+        _ => t.policy_range,
+    };
+    pattern
+        .replace("{label}", label)
+        .replace("{field}", b.field)
+        .replace("{range}", &b.range_text(t.or))
 }
 
 /// `GET /console/policy` (admin).
@@ -1928,7 +2060,7 @@ pub async fn set_policy(
         Ok(service) => service,
         Err(r) => return r,
     };
-    let outcome = match form.apply(&service.policy) {
+    let outcome = match form.apply(lang.0, &service.policy) {
         Ok(policy) => actions::set_policy(&state, &service, policy, Actor::Operator(s.name()))
             .await
             .map(|_| ()),

@@ -129,6 +129,22 @@ pub struct Texts {
     pub role_auditor: &'static str,
     pub err_locked_until: &'static str,
     pub err_sign_in_limited: &'static str,
+    /// A policy setting outside its range: `{label}`, `{field}` and `{range}` are filled in.
+    pub policy_range: &'static str,
+    /// A policy setting that is none of its choices (same placeholders).
+    pub policy_one_of: &'static str,
+    /// Joins a list of choices (`6 or 8`).
+    pub or: &'static str,
+    pub mails: &'static str,
+    pub mail_to: &'static str,
+    pub mail_attempts: &'static str,
+    pub mail_pending: &'static str,
+    pub mail_sent: &'static str,
+    pub mail_failed: &'static str,
+    pub mail_reason_refused: &'static str,
+    pub mail_reason_attempts: &'static str,
+    pub mail_reason_expired: &'static str,
+    pub mail_reason_later: &'static str,
 }
 
 /// 日本語.
@@ -254,6 +270,19 @@ pub static JA: Texts = Texts {
     role_auditor: "監査",
     err_locked_until: "誤りが続いたため {time} までロックされています。{time} 以降にもう一度お試しください",
     err_sign_in_limited: "サインインの試行が多すぎます。{n} 秒後にもう一度お試しください",
+    policy_range: "{label}（{field}）は {range} の範囲で指定してください",
+    policy_one_of: "{label}（{field}）は {range} のいずれかを指定してください",
+    or: "または",
+    mails: "利用開始のご案内メール",
+    mail_to: "宛先",
+    mail_attempts: "送信回数",
+    mail_pending: "送信待ち",
+    mail_sent: "送信済み",
+    mail_failed: "送信できませんでした",
+    mail_reason_refused: "宛先のメールサーバーが受け取りを拒否しました。お客さまにメールアドレスをご確認のうえ、再発行してください",
+    mail_reason_attempts: "再送を繰り返しましたが、メールサーバーが受け取りませんでした。メールアドレスとメールサーバーをご確認ください",
+    mail_reason_expired: "利用開始パスワードの有効期限までに送信できませんでした",
+    mail_reason_later: "メールサーバーから後で再送するよう応答がありました。自動的に再送します",
 };
 
 /// English.
@@ -379,6 +408,19 @@ pub static EN: Texts = Texts {
     role_auditor: "Auditor",
     err_locked_until: "Locked after too many wrong tries until {time}. Try again after {time}",
     err_sign_in_limited: "Too many sign-in attempts. Try again in {n} s",
+    policy_range: "{label} ({field}) must be {range} (inclusive)",
+    policy_one_of: "{label} ({field}) must be {range}",
+    or: "or",
+    mails: "Activation e-mails",
+    mail_to: "To",
+    mail_attempts: "Attempts",
+    mail_pending: "Waiting to be sent",
+    mail_sent: "Sent",
+    mail_failed: "Could not be sent",
+    mail_reason_refused: "The recipient's mail server refused the address; check it with the customer and issue again",
+    mail_reason_attempts: "The mail server did not take it after repeated attempts; check the address and the mail server",
+    mail_reason_expired: "Not sent before the start password expired",
+    mail_reason_later: "The mail server asked to try later; it will be sent again",
 };
 
 /// The language of a request: `?lang=` wins, then the `console_lang` cookie, then

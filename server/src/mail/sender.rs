@@ -4,8 +4,9 @@
 //! It wakes when a mail is queued on this instance ([`Mailer::wake`]) and every
 //! [`POLL_EVERY`] besides (mails queued by another instance, retries coming due, mails left
 //! by a crash). A claim leases a mail for [`LEASE_MS`], so two senders never send it at
-//! once; a failure for now is tried again with a growing pause until the enrollment
-//! expires; a 5xx about the mail gives it up. A mail is marked sent right after the SMTP
+//! once; a failure for now is tried again with a growing pause, at most [`MAX_ATTEMPTS`]
+//! times in all (about an hour) and never past the enrollment's expiry; a 5xx about the
+//! mail gives it up at once. A mail is marked sent right after the SMTP
 //! server's 250: a crash in between leaves it claimed, and it is sent again once the lease
 //! ends, with the same Message-ID, so the rare second copy is recognisable as the same
 //! message. Nothing is lost: a crash before the send leaves the mail queued.
@@ -32,6 +33,11 @@ pub const BATCH: u32 = 20;
 pub const FIRST_RETRY_MS: i64 = 30 * 1000;
 /// The longest pause between attempts.
 pub const MAX_RETRY_MS: i64 = 30 * 60 * 1000;
+/// Attempts before a mail that keeps failing for now is given up: 30 s, 1, 2, 4, 8, 16 and
+/// 30 min apart, so a mail the relay never takes is `failed` about an hour after it was
+/// queued and the help desk can see it, rather than pending until its enrollment expires
+/// (issue 22, item 7).
+pub const MAX_ATTEMPTS: u32 = 8;
 /// Tries to record an outcome before the sender gives up on it (the lease then brings
 /// the mail back).
 const RECORD_TRIES: u32 = 5;
@@ -42,6 +48,23 @@ pub fn retry_delay_ms(attempts: u32) -> i64 {
     FIRST_RETRY_MS
         .saturating_mul(1_i64 << doublings)
         .min(MAX_RETRY_MS)
+}
+
+/// What follows a failure for now at attempt `attempts`: another try after the pause, or
+/// giving up when the attempts are spent or the enrollment expires before the next try.
+pub fn after_transient(attempts: u32, now: i64, expires_at: i64, error: String) -> MailOutcome {
+    let at = now + retry_delay_ms(attempts);
+    if attempts >= MAX_ATTEMPTS {
+        MailOutcome::Failed {
+            error: format!("{error}; given up after {attempts} attempts"),
+        }
+    } else if at >= expires_at {
+        MailOutcome::Failed {
+            error: format!("{error}; given up, its enrollment expires before the next try"),
+        }
+    } else {
+        MailOutcome::Retry { at, error }
+    }
 }
 
 /// Sends due mails for as long as the server runs.
@@ -86,16 +109,7 @@ async fn deliver(state: &AppState, mailer: &Mailer, mail: &OutboxMail) {
                 Delivery::Accepted => MailOutcome::Sent,
                 Delivery::Permanent(error) => MailOutcome::Failed { error },
                 Delivery::Transient(error) => {
-                    let at = state.now() + retry_delay_ms(mail.attempts);
-                    if at >= mail.expires_at {
-                        MailOutcome::Failed {
-                            error: format!(
-                                "{error}; given up, its enrollment expires before the next try"
-                            ),
-                        }
-                    } else {
-                        MailOutcome::Retry { at, error }
-                    }
+                    after_transient(mail.attempts, state.now(), mail.expires_at, error)
                 }
             },
         }
@@ -171,5 +185,37 @@ mod tests {
         assert_eq!(retry_delay_ms(7), MAX_RETRY_MS);
         assert_eq!(retry_delay_ms(1000), MAX_RETRY_MS);
         assert_eq!(retry_delay_ms(0), 30_000);
+    }
+
+    #[test]
+    fn a_mail_failing_for_now_is_given_up_after_its_attempts() {
+        let day = 86_400_000;
+        let retry = after_transient(1, 0, day, "451".into());
+        assert_eq!(
+            retry,
+            MailOutcome::Retry {
+                at: 30_000,
+                error: "451".into()
+            }
+        );
+        assert!(matches!(
+            after_transient(MAX_ATTEMPTS - 1, 0, day, "451".into()),
+            MailOutcome::Retry { .. }
+        ));
+        let MailOutcome::Failed { error } = after_transient(MAX_ATTEMPTS, 0, day, "451".into())
+        else {
+            panic!("retried past its attempts");
+        };
+        assert_eq!(
+            error,
+            format!("451; given up after {MAX_ATTEMPTS} attempts")
+        );
+        // The whole series fits well inside the shortest enrollment worth mailing.
+        let series: i64 = (1..MAX_ATTEMPTS).map(retry_delay_ms).sum();
+        assert!(series < 2 * 3_600_000, "{series}");
+        assert!(matches!(
+            after_transient(1, day - 1000, day, "451".into()),
+            MailOutcome::Failed { .. }
+        ));
     }
 }

@@ -70,7 +70,11 @@ pub struct EnrollmentRequest {
     /// The customer's e-mail address: the activation e-mail (サービスID, ユーザID, the
     /// app's download URL and the activation link; never the start password) is queued
     /// for it in the same commit as the enrollment and sent in the background. Needs SMTP
-    /// on the server and the service's e-mail settings (409 `mail_not_configured`).
+    /// on the server and the service's e-mail settings (409 `mail_not_configured`). The
+    /// local part is ASCII letters, digits and ``.!#$%&'*+-/=?^_`{|}~`` (no quotes); the
+    /// domain may be international and is stored and sent in its IDNA ASCII form
+    /// (`例え.jp` → `xn--r8jz45g.jp`, fullwidth letters mapped); an invisible or control
+    /// character anywhere is refused (422 `invalid_request` naming `email`).
     #[schema(value_type = Option<String>, format = Email, max_length = 254,
         example = "taro@example.co.jp")]
     pub email: Option<EmailAddress>,

@@ -39,7 +39,7 @@ pub use model::{
     Resealed, Revocation, RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse,
     Token, TokenEnd, TokenStanding, TokenState, User,
 };
-pub use model::{MailId, MailOutcome, MailTemplate, NewMail, OutboxMail, ServiceMail};
+pub use model::{MailId, MailOutcome, MailStatus, MailTemplate, NewMail, OutboxMail, ServiceMail};
 pub use model::{Transaction, TransactionUse};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -260,6 +260,14 @@ pub trait Store: Send + Sync + 'static {
     async fn set_service_mail(&self, mail: &ServiceMail) -> StoreResult<()>;
     /// A service's activation e-mail settings, if it has any.
     async fn service_mail(&self, service: &ServiceId) -> StoreResult<Option<ServiceMail>>;
+    /// A user's outbox mails, newest first, at most `limit`: what the console's user page
+    /// shows of them (state, attempts, the last error).
+    async fn user_mails(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<MailStatus>>;
     /// Claims up to `limit` queued mails due by `now`, oldest first, for one attempt each:
     /// each claimed mail is not due again before `lease_until`, so no other sender (of this
     /// or another instance) takes it meanwhile, and a sender that dies mid-send leaves it

@@ -618,6 +618,23 @@ pub struct OutboxMail {
     pub created_at: i64,
 }
 
+/// An outbox mail as the help desk sees it: where it stands and why, without its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailStatus {
+    /// `pending`, `sent` or `failed`.
+    pub state: String,
+    /// The address (shown masked).
+    pub recipient: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Why the last attempt failed (the address masked), if it did.
+    pub last_error: Option<String>,
+    /// Queued (Unix ms).
+    pub created_at: i64,
+    /// Sent (Unix ms), once it was.
+    pub sent_at: Option<i64>,
+}
+
 /// What became of a claimed mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailOutcome {

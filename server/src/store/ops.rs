@@ -17,7 +17,7 @@ use super::model::{
     RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenEnd,
     TokenStanding, TokenState, User,
 };
-use super::model::{MailId, MailOutcome, MailTemplate, OutboxMail, ServiceMail};
+use super::model::{MailId, MailOutcome, MailStatus, MailTemplate, OutboxMail, ServiceMail};
 use super::rows::{
     Counted, EnrollmentForStart, Flag, Int, Text, TokenUser, UserState, UserTokenRow, stored_serial,
 };
@@ -1056,6 +1056,19 @@ pub(crate) async fn service_mail<C: Conn>(
 ) -> StoreResult<Option<ServiceMail>> {
     c.fetch_optional(sql::SERVICE_MAIL, args![service.as_str()])
         .await
+}
+
+pub(crate) async fn user_mails<C: Conn>(
+    c: &mut C,
+    service: &ServiceId,
+    user: &UserId,
+    limit: u32,
+) -> StoreResult<Vec<MailStatus>> {
+    c.fetch_all(
+        sql::USER_MAILS,
+        args![service.as_str(), user.as_str(), limit],
+    )
+    .await
 }
 
 pub(crate) async fn claim_mail<C: Conn>(

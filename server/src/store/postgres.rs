@@ -35,7 +35,7 @@ use super::model::{
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
     SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenStanding, TokenState, User,
 };
-use super::model::{MailId, MailOutcome, OutboxMail, ServiceMail};
+use super::model::{MailId, MailOutcome, MailStatus, OutboxMail, ServiceMail};
 use super::model::{Transaction, TransactionUse};
 use super::ops::{self, already_locked, token_args, user_locked_event};
 use super::sql::no_cooldown_of_enrollment_user;
@@ -1084,6 +1084,15 @@ impl Store for PostgresStore {
 
     async fn service_mail(&self, service: &ServiceId) -> StoreResult<Option<ServiceMail>> {
         pooled!(self, |c| ops::service_mail(c, service))
+    }
+
+    async fn user_mails(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<MailStatus>> {
+        pooled!(self, |c| ops::user_mails(c, service, user, limit))
     }
 
     async fn claim_mail(

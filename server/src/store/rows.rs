@@ -323,6 +323,19 @@ impl FromRow for ServiceMail {
     }
 }
 
+impl FromRow for super::model::MailStatus {
+    fn from_row(row: &dyn Row) -> StoreResult<Self> {
+        Ok(super::model::MailStatus {
+            state: row.text("state")?,
+            recipient: row.text("recipient")?,
+            attempts: count(row, "attempts")?,
+            last_error: row.opt_text("last_error")?,
+            created_at: row.int("created_at")?,
+            sent_at: row.opt_int("sent_at")?,
+        })
+    }
+}
+
 impl FromRow for OutboxMail {
     fn from_row(row: &dyn Row) -> StoreResult<Self> {
         Ok(OutboxMail {

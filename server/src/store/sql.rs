@@ -345,6 +345,11 @@ pub(crate) const CLAIM_MAIL: &str = "UPDATE mail_outbox SET next_attempt_at = $1
      RETURNING id, service_id, user_id, recipient, subject, body, attempts, expires_at, \
      created_at";
 
+/// A user's outbox mails, newest first.
+pub(crate) const USER_MAILS: &str = "SELECT state, recipient, attempts, last_error, \
+     created_at, sent_at FROM mail_outbox WHERE service_id = $1 AND user_id = $2 \
+     ORDER BY created_at DESC, id LIMIT $3";
+
 /// Marks a queued mail sent at `$2`.
 pub(crate) const MAIL_SENT: &str = "UPDATE mail_outbox SET state = 'sent', sent_at = $2, \
      last_error = NULL WHERE id = $1 AND state = 'pending'";

@@ -30,7 +30,7 @@ use super::model::{
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
     SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenStanding, TokenState, User,
 };
-use super::model::{MailId, MailOutcome, OutboxMail, ServiceMail};
+use super::model::{MailId, MailOutcome, MailStatus, OutboxMail, ServiceMail};
 use super::model::{Transaction, TransactionUse};
 use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, ops, status};
 use crate::serial::TokenSerial;
@@ -658,6 +658,16 @@ impl Store for SqliteStore {
 
     async fn service_mail(&self, service: &ServiceId) -> StoreResult<Option<ServiceMail>> {
         self.read(with!(service => |c| ops::service_mail(c, &service)))
+            .await
+    }
+
+    async fn user_mails(
+        &self,
+        service: &ServiceId,
+        user: &UserId,
+        limit: u32,
+    ) -> StoreResult<Vec<MailStatus>> {
+        self.read(with!(service, user => |c| ops::user_mails(c, &service, &user, limit)))
             .await
     }
 
