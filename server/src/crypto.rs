@@ -171,6 +171,12 @@ pub enum Bound<'a> {
         /// The session's id.
         session: &'a str,
     },
+    /// A console device cookie: the browser an operator signed in from (its expiry is
+    /// the sealed value).
+    ConsoleDevice {
+        /// The operator's sign-in name.
+        operator: &'a str,
+    },
 }
 
 impl Bound<'_> {
@@ -188,6 +194,9 @@ impl Bound<'_> {
             Bound::W { enrollment } => concat(&[b"softtoken/at-rest/w", enrollment.as_bytes()]),
             Bound::Session { session } => {
                 concat(&[b"softtoken/at-rest/session", session.as_bytes()])
+            }
+            Bound::ConsoleDevice { operator } => {
+                concat(&[b"softtoken/console/device", operator.as_bytes()])
             }
         }
     }

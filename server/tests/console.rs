@@ -587,6 +587,79 @@ async fn sign_ins_are_limited_per_address_and_refused_while_the_password_pool_is
     assert!(page.has("start-password"));
 }
 
+/// Issue 22, finding 2: a flood of strangers (the password pool full, the proxy's address
+/// over its sign-in limit) does not keep out an operator on a browser they fully signed in
+/// from before: its device cookie, for the name typed, has its own lane. Another name's
+/// cookie, a forged one, or none at all waits like everyone else.
+#[tokio::test]
+async fn a_known_device_signs_in_through_a_flood_and_nothing_else_does() {
+    let server = TestServer::start_behind(true, 0, &["127.0.0.1/32"]).await;
+    server.add_service("bank", Policy::default()).await;
+    let (mut known, token) =
+        operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    assert!(
+        known.cookies.contains_key("console_device"),
+        "{:?}",
+        known.cookies
+    );
+    add_operator(&server, Some("bank"), "taro", OperatorRole::Helpdesk).await;
+
+    // The flood: every place of the pool taken, and this address's sign-ins used up.
+    let held = server.state.sign_in_pool.fill();
+    let http = reqwest::Client::new();
+    // (hanako's own first sign-in from here counted too: post until the limit answers.)
+    let mut refused = false;
+    for _ in 0..=softtoken_server::SIGN_IN_RATE_LIMIT {
+        let status = http
+            .post(format!("{}/console/login", server.base))
+            .form(&[("name", "nobody"), ("password", "x"), ("csrf", "")])
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == 429 {
+            refused = true;
+            break;
+        }
+        assert_eq!(status, 403);
+    }
+    assert!(refused, "the per-address limit never answered");
+    let mut stranger = Browser::new(&server);
+    assert_eq!(stranger.sign_in("hanako", PASSWORD, "").await.status, 429);
+    // hanako's cookie does not speak for taro; a forged cookie speaks for nobody.
+    let mut borrowed = Browser::new(&server);
+    borrowed.cookies.insert(
+        "console_device".into(),
+        known.cookies["console_device"].clone(),
+    );
+    assert_eq!(borrowed.sign_in("taro", PASSWORD, "").await.status, 429);
+    let mut forged = Browser::new(&server);
+    forged.cookies.insert(
+        "console_device".into(),
+        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+    );
+    assert_eq!(forged.sign_in("hanako", PASSWORD, "").await.status, 429);
+
+    // hanako, from her browser: password and code as always, through the flood.
+    server.advance_secs(token.params.period.seconds() as i64);
+    let page = known
+        .sign_in("hanako", PASSWORD, &token.code(&server))
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(page.location(), "/console");
+    // The lane is no way around the password: a wrong one is refused and counted.
+    let wrong = known.sign_in("hanako", "wrong password!", "").await;
+    assert_eq!(wrong.status, 401, "{}", wrong.body);
+    let op = server
+        .store
+        .operator_named("hanako")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(op.failures, 1);
+    drop(held);
+}
+
 /// Issue 22, finding 4: before the password is proven, an unknown name costs what a known
 /// one does: the Argon2 check (against a decoy hash) and the same store round trip, which
 /// records the failure (audited under the console's service, naming no operator).

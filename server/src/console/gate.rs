@@ -4,6 +4,10 @@
 //! sign-in is refused at once with 503 and `Retry-After`. With the per-address sign-in limit
 //! (`AppState::sign_in_limit`), memory stays bounded by the pool whatever the flood, and a
 //! real operator's check waits behind a few others at most.
+//!
+//! A flood from ever-new addresses can still fill the pool. Browsers an operator signed in
+//! from before (a device cookie, `console::device`) therefore have a lane of their own, one
+//! check at a time with a short queue, which no flood of strangers can take.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,13 +24,39 @@ pub const QUEUE_PER_PERMIT: usize = 4;
 /// Seconds a refused sign-in is told to wait (`Retry-After`).
 pub const RETRY_AFTER_SECS: u64 = 2;
 
+/// Which places of the pool a check may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Any sign-in.
+    Anyone,
+    /// A sign-in from a browser the operator signed in from before (a live device cookie
+    /// for the name typed).
+    KnownDevice,
+}
+
+/// Places of one lane: checks running, and checks running or waiting (the queue's bound).
+#[derive(Debug)]
+struct Places {
+    running: Arc<Semaphore>,
+    admitted: Arc<Semaphore>,
+}
+
+impl Places {
+    fn new(running: usize, waiting: usize) -> Self {
+        Places {
+            running: Arc::new(Semaphore::new(running)),
+            admitted: Arc::new(Semaphore::new(running.saturating_add(waiting))),
+        }
+    }
+}
+
 /// The pool password checks run on.
 #[derive(Debug)]
 pub struct PasswordPool {
-    /// Checks running (each on a blocking thread).
-    running: Arc<Semaphore>,
-    /// Checks running or waiting: the queue's bound.
-    admitted: Arc<Semaphore>,
+    /// The places any sign-in may take.
+    anyone: Places,
+    /// One more place (and a short queue) only known devices may take.
+    known: Places,
     deadline: Duration,
     /// Argon2's memory, one buffer per running check, kept between checks: a flood then
     /// costs the pool's buffers once, not an allocation (and the allocator's retention) per
@@ -50,8 +80,8 @@ impl PasswordPool {
     pub fn new(permits: usize, waiting: usize, deadline: Duration) -> Self {
         let permits = permits.max(1);
         PasswordPool {
-            running: Arc::new(Semaphore::new(permits)),
-            admitted: Arc::new(Semaphore::new(permits.saturating_add(waiting))),
+            anyone: Places::new(permits, waiting),
+            known: Places::new(1, QUEUE_PER_PERMIT),
             deadline,
             buffers: Arc::default(),
         }
@@ -65,18 +95,23 @@ impl PasswordPool {
     }
 
     /// Whether `password` matches `phc` (`None`: no such operator, checked against a decoy
-    /// hash for the same time), on the pool; `Busy` when the queue is full or the turn
-    /// did not come before the deadline.
+    /// hash for the same time), on `lane`'s places; `Busy` when its queue is full or the
+    /// turn did not come before the deadline.
     pub async fn check(
         &self,
+        lane: Lane,
         password: Zeroizing<String>,
         phc: Option<String>,
     ) -> Result<bool, Busy> {
-        let admitted = Arc::clone(&self.admitted)
+        let places = match lane {
+            Lane::Anyone => &self.anyone,
+            Lane::KnownDevice => &self.known,
+        };
+        let admitted = Arc::clone(&places.admitted)
             .try_acquire_owned()
             .map_err(|_| Busy)?;
         let running =
-            tokio::time::timeout(self.deadline, Arc::clone(&self.running).acquire_owned())
+            tokio::time::timeout(self.deadline, Arc::clone(&places.running).acquire_owned())
                 .await
                 .map_err(|_| Busy)?
                 .map_err(|_| Busy)?;
@@ -104,11 +139,12 @@ impl PasswordPool {
         .map_err(|_| Busy)
     }
 
-    /// Takes every free place, running and waiting, until the returned value is dropped:
-    /// the pool as a flood leaves it. For drills and tests of a full pool.
+    /// Takes every free place any sign-in may take, running and waiting, until the
+    /// returned value is dropped: the pool as a flood of strangers leaves it (the known
+    /// devices' lane stays free). For drills and tests of a full pool.
     pub fn fill(&self) -> Held {
         let mut permits = Vec::new();
-        for semaphore in [&self.running, &self.admitted] {
+        for semaphore in [&self.anyone.running, &self.anyone.admitted] {
             while let Ok(p) = Arc::clone(semaphore).try_acquire_owned() {
                 permits.push(p);
             }
@@ -126,22 +162,47 @@ mod tests {
         let phc = password::hash("right password 1").unwrap();
         let pool = PasswordPool::new(2, 3, Duration::from_secs(60));
         let held = pool.fill();
-        assert_eq!(pool.admitted.available_permits(), 0);
+        assert_eq!(pool.anyone.admitted.available_permits(), 0);
         let refused = pool
-            .check(Zeroizing::new("right password 1".into()), Some(phc.clone()))
+            .check(
+                Lane::Anyone,
+                Zeroizing::new("right password 1".into()),
+                Some(phc.clone()),
+            )
             .await;
         assert_eq!(refused, Err(Busy));
+        // A known device's lane is not the strangers' to fill.
+        let known = pool
+            .check(
+                Lane::KnownDevice,
+                Zeroizing::new("right password 1".into()),
+                Some(phc.clone()),
+            )
+            .await;
+        assert_eq!(known, Ok(true));
         drop(held);
         let ok = pool
-            .check(Zeroizing::new("right password 1".into()), Some(phc.clone()))
+            .check(
+                Lane::Anyone,
+                Zeroizing::new("right password 1".into()),
+                Some(phc.clone()),
+            )
             .await;
         assert_eq!(ok, Ok(true));
         let wrong = pool
-            .check(Zeroizing::new("wrong password 1".into()), Some(phc))
+            .check(
+                Lane::Anyone,
+                Zeroizing::new("wrong password 1".into()),
+                Some(phc),
+            )
             .await;
         assert_eq!(wrong, Ok(false));
         let unknown = pool
-            .check(Zeroizing::new("right password 1".into()), None)
+            .check(
+                Lane::Anyone,
+                Zeroizing::new("right password 1".into()),
+                None,
+            )
             .await;
         assert_eq!(unknown, Ok(false));
     }
@@ -151,12 +212,14 @@ mod tests {
         // One place running, one waiting: the waiter is admitted, then gives up at the
         // deadline (zero here) while the running place stays taken.
         let pool = PasswordPool::new(1, 1, Duration::ZERO);
-        let _running = Arc::clone(&pool.running).try_acquire_owned().unwrap();
+        let _running = Arc::clone(&pool.anyone.running)
+            .try_acquire_owned()
+            .unwrap();
         let refused = pool
-            .check(Zeroizing::new("any password 12".into()), None)
+            .check(Lane::Anyone, Zeroizing::new("any password 12".into()), None)
             .await;
         assert_eq!(refused, Err(Busy));
         // Its queue place was given back.
-        assert_eq!(pool.admitted.available_permits(), 2);
+        assert_eq!(pool.anyone.admitted.available_permits(), 2);
     }
 }

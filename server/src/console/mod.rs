@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod csv;
+pub mod device;
 pub mod gate;
 mod pages;
 pub mod password;

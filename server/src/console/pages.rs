@@ -17,6 +17,7 @@ use serde::Deserialize;
 use softtoken_protocol::{ServiceId, UserId};
 use zeroize::Zeroizing;
 
+use super::gate::Lane;
 use super::password;
 use super::session::{self, AnySession, LANG_COOKIE, LIMITS, LOGIN_COOKIE, SESSION_COOKIE, Signed};
 use super::text::{self, Texts};
@@ -391,13 +392,24 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let t = lang.0;
+    // A browser this operator signed in from before skips the per-address limit and has
+    // its own lane on the password pool: a flood of strangers does not keep staff out.
+    let lane = if super::device::recognised(&state, &headers, form.name.trim()) {
+        Lane::KnownDevice
+    } else {
+        Lane::Anyone
+    };
     // Per client address (after the trusted proxies), before any work: one address cannot
     // keep the password pool busy (issue 22).
     let key = client.map_or_else(
         || "unknown".to_owned(),
         |c| crate::rate_limit::client_key(c.0.0),
     );
-    if let Err(e) = state.sign_in_limit.check(&key, state.now()) {
+    let limited = match lane {
+        Lane::KnownDevice => Ok(()),
+        Lane::Anyone => state.sign_in_limit.check(&key, state.now()),
+    };
+    if let Err(e) = limited {
         let wait = e.retry_after.unwrap_or(60);
         let c = Chrome::anonymous(t).error(t.err_sign_in_limited.replace("{n}", &wait.to_string()));
         return with_retry_after(message(StatusCode::TOO_MANY_REQUESTS, c, &lang), wait);
@@ -406,7 +418,7 @@ pub async fn login(
     if expected.is_empty() || !session::same(expected, &form.csrf) {
         return bad_csrf(&lang);
     }
-    match sign_in(&state, &lang, &form).await {
+    match sign_in(&state, &lang, &form, lane).await {
         Ok(response) => response,
         Err(SignInRefusal {
             message,
@@ -475,6 +487,7 @@ async fn sign_in(
     state: &AppState,
     lang: &Lang,
     form: &LoginForm,
+    lane: Lane,
 ) -> Result<Response, SignInRefusal> {
     let t = lang.0;
     // Every refusal before the password is proven right is this one, whether the name is
@@ -486,7 +499,11 @@ async fn sign_in(
     };
     let operator = state.store.operator_named(form.name.trim()).await?;
     let phc = operator.as_ref().map(|o| o.password_hash.clone());
-    let Ok(password_ok) = state.sign_in_pool.check(form.password.0.clone(), phc).await else {
+    let Ok(password_ok) = state
+        .sign_in_pool
+        .check(lane, form.password.0.clone(), phc)
+        .await
+    else {
         // The pool is full: nothing was checked or counted; the operator tries again.
         return Ok(with_retry_after(
             message(
@@ -632,6 +649,7 @@ async fn sign_in(
         .await?;
     let mut response = see("/console");
     set_session_cookie(state, &mut response, &id);
+    set_device_cookie(state, &mut response, &operator.name);
     Ok(response)
 }
 
@@ -697,6 +715,13 @@ fn local_hh_mm(zone: chrono_tz::Tz, ms: i64) -> String {
 fn set_session_cookie(state: &AppState, response: &mut Response, id: &str) {
     let cookie = session::set_cookie(state, SESSION_COOKIE, id, LIMITS.absolute_ms / 1000);
     if let Ok(value) = cookie.parse() {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+/// Makes this browser a known device of `operator` (after a full sign-in only).
+fn set_device_cookie(state: &AppState, response: &mut Response, operator: &str) {
+    if let Ok(value) = super::device::cookie_for(state, operator).parse() {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
 }
@@ -798,7 +823,11 @@ pub async fn enroll_confirm(
         return see("/console");
     }
     match confirm_own_token(&state, &s, &form.otp, lang.0).await {
-        Ok(None) => see("/console"),
+        Ok(None) => {
+            let mut response = see("/console");
+            set_device_cookie(&state, &mut response, &s.session.operator.name);
+            response
+        }
         Ok(Some(refusal)) => {
             if refusal.tries_left.is_none() {
                 if let Ok(home) = home_service(&s.session.operator) {
