@@ -208,6 +208,9 @@ pub struct Server {
     pub enrollments: Vec<[u8; 32]>,
     /// Seconds the bulk load of tokens and enrollments took.
     pub load_seconds: f64,
+    /// The `Cookie` pair of a browser the console-flood's real operator signed in from
+    /// before (a device cookie, minted with the server's key).
+    pub operator_device: String,
     /// What the soak adds: a console session, and the SMTP sink mails go to.
     pub soak: Option<crate::soak::Extras>,
     /// The (token, step) pairs not yet used, across every scenario of the run.
@@ -319,6 +322,12 @@ impl Server {
         // The console flood comes "through a proxy" on loopback, from many addresses.
         .with_trusted_proxies(TrustedProxies::new(vec!["127.0.0.1/32".parse()?]))
         .with_sign_in_pool(pool);
+        // What a browser the real operator fully signed in from before carries.
+        let operator_device = softtoken_server::console::device::cookie_for(&state, OPERATOR)
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         let (state, soak) = if args.soak > 0 {
             let (state, extras) = crate::soak::prepare(state, &*store, &service, now).await?;
             (state, Some(extras))
@@ -339,6 +348,7 @@ impl Server {
         ));
         let steps = crate::load::Steps::new(Arc::clone(&clock) as Arc<dyn Clock>, args.tokens);
         Ok(Server {
+            operator_device,
             backend,
             addr,
             clock,
