@@ -32,7 +32,8 @@ fn any_server() -> impl Strategy<Value = ServerUrl> {
 }
 
 fn any_id() -> impl Strategy<Value = String> {
-    "[A-Za-z0-9._-]{1,64}"
+    // `.` and `..` are not IDs (they would be path segments in the API's URLs).
+    "[A-Za-z0-9._-]{1,64}".prop_filter("an ID", |s| s != "." && s != "..")
 }
 
 fn any_serial() -> impl Strategy<Value = Serial> {
