@@ -56,6 +56,15 @@ fi
 
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 
+# The fuzz smoke run (scripts/fuzz-smoke.sh): a nightly toolchain (cargo fuzz instruments
+# with -Zsanitizer) and cargo-fuzz, pinned.
+rustup toolchain list 2>/dev/null | grep -q '^nightly' ||
+  rustup toolchain install nightly --profile minimal
+if [[ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz 0.13.2" ]]; then
+  echo "setup: installing cargo-fuzz (cargo install)"
+  cargo install --locked --quiet cargo-fuzz --version 0.13.2
+fi
+
 # The mobile apps' syntax check (scripts/mobile-syntax): pinned tree-sitter grammars, prebuilt.
 if [[ ! -d scripts/mobile-syntax/node_modules/@tree-sitter-grammars/tree-sitter-kotlin ]]; then
   echo "setup: installing the mobile syntax-check grammars (npm)"

@@ -24,6 +24,8 @@ if [ -n "${SOFTTOKEN_TEST_POSTGRES_URL:-}" ]; then
     --test night_cutoff --test activation_mail --test shutdown --test health --test metrics \
     --test token_status --test console
 fi
+echo "== fuzz smoke (every fuzz target, a few seconds each)"
+scripts/fuzz-smoke.sh
 echo "== API conformance (Schemathesis against a live server)"
 scripts/api-conformance.sh target/debug/softtoken-server
 echo "== help-desk console in a real browser (headless chromium)"

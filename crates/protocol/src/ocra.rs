@@ -160,11 +160,13 @@ impl FromStr for Suite {
         let mut time_step = None;
         if let Some(t) = items.next_if(|i| i.starts_with('T')) {
             let body = &t[1..];
-            let (n, unit) = body.split_at(body.len().saturating_sub(1));
-            let seconds = match (small_number(n, 2), unit) {
-                (Some(n @ 1..=59), "S") => n,
-                (Some(n @ 1..=59), "M") => n * 60,
-                (Some(n @ 1..=48), "H") => n * 3600,
+            // The unit is the last character, not the last byte: a suite is outside input
+            // and may end in a multi-byte character (splitting at a byte panicked).
+            let (at, unit) = body.char_indices().next_back().ok_or_else(bad_data)?;
+            let seconds = match (small_number(&body[..at], 2), unit) {
+                (Some(n @ 1..=59), 'S') => n,
+                (Some(n @ 1..=59), 'M') => n * 60,
+                (Some(n @ 1..=48), 'H') => n * 3600,
                 _ => return Err(bad_data()),
             };
             time_step = Some(seconds);
@@ -798,6 +800,31 @@ mod tests {
         );
         let f = question_field(QuestionFormat::Hex, "abc").unwrap();
         assert_eq!(&f[..3], &[0xab, 0xc0, 0]);
+    }
+
+    #[test]
+    fn a_time_step_ending_in_a_multi_byte_character_is_refused_not_a_panic() {
+        // Found by fuzzing (fuzz target `ocra`): the time step's unit was split off one
+        // byte before the end, in the middle of a multi-byte character.
+        for text in [
+            "OCRA-1:HOTP-SHA1-6:QN08-T1é",
+            "OCRA-1:HOTP-SHA1-6:QN08-T秒",
+            "OCRA-1:HOTP-SHA1-6:QN08-T30秒",
+            "OCRA-1:HOTP-SHA1-6:QN08-Té",
+        ] {
+            assert_eq!(
+                text.parse::<Suite>(),
+                Err(OcraError::DataInput(text[19..].to_string())),
+                "{text}"
+            );
+        }
+        // The units themselves still parse.
+        assert_eq!(
+            "OCRA-1:HOTP-SHA1-6:QN08-T30S"
+                .parse::<Suite>()
+                .map(|s| s.time_step()),
+            Ok(Some(30))
+        );
     }
 
     #[test]

@@ -29,6 +29,34 @@ proptest! {
         prop_assert_eq!(Serial::parse(&json), Ok(s));
     }
 
+    /// normalise ∘ format: the serial as a person might type it back (any case, any
+    /// grouping with spaces or hyphens, `O` for `0`, `I` or `L` for `1`, blanks around)
+    /// parses to the serial itself.
+    #[test]
+    fn any_typed_form_normalises_back(
+        s in any_serial(),
+        forms in proptest::collection::vec((any::<bool>(), 0u8..4, 0u8..3), 12),
+        pad in "[ \t]{0,2}",
+    ) {
+        let mut typed = pad.clone();
+        for (c, (lower, sep, confusable)) in s.as_str().chars().zip(forms) {
+            let c = match (c, confusable) {
+                ('0', 1 | 2) => 'O',
+                ('1', 1) => 'I',
+                ('1', 2) => 'L',
+                (c, _) => c,
+            };
+            typed.push(if lower { c.to_ascii_lowercase() } else { c });
+            match sep {
+                1 => typed.push(' '),
+                2 => typed.push('-'),
+                _ => {}
+            }
+        }
+        typed.push_str(&pad);
+        prop_assert_eq!(Serial::parse(&typed), Ok(s));
+    }
+
     #[test]
     fn every_single_substitution_is_rejected(s in any_serial()) {
         let chars: Vec<char> = s.as_str().chars().collect();

@@ -19,11 +19,15 @@ use softtoken_protocol::{IssuedToken, ProtocolError, Serial, ServiceId};
 use super::error::EnrollError;
 use super::server_url::ServerUrl;
 use super::time::{TimeResponse, clock_offset_ms};
-use super::transport::{HttpRequest, HttpTransport, Method, Transport};
+#[cfg(feature = "https")]
+use super::transport::HttpTransport;
+use super::transport::{HttpRequest, Method, Transport};
 use super::uri::ActivationTarget;
 use crate::secret::Secret;
 use crate::token::{Token, TokenState};
-use crate::vault::{Clock, StoreError, SystemClock, TokenInfo, TokenStore};
+#[cfg(feature = "https")]
+use crate::vault::SystemClock;
+use crate::vault::{Clock, StoreError, TokenInfo, TokenStore};
 
 /// The longest issuer name accepted from a server (it is shown on a small screen).
 const MAX_ISSUER_CHARS: usize = 100;
@@ -84,12 +88,14 @@ pub struct TimeSync {
 
 impl Enroller {
     /// An enroller over HTTPS (rustls) and the system clock.
+    #[cfg(feature = "https")]
     pub fn new() -> Result<Self, EnrollError> {
         Self::over_https(None, None)
     }
 
     /// [`Enroller::new`], trusting also the CA certificates in the PEM file at `path`
     /// (`BadCaFile` if it cannot be read or holds none).
+    #[cfg(feature = "https")]
     pub fn trusting_ca_file(path: &std::path::Path) -> Result<Self, EnrollError> {
         Self::over_https(Some(path), None)
     }
@@ -97,6 +103,7 @@ impl Enroller {
     /// An enroller over HTTPS trusting also `ca_file` when given, whose requests together
     /// take at most `budget` when given (see [`HttpTransport::within`]): for best-effort
     /// calls such as refreshing token states when the vault is opened.
+    #[cfg(feature = "https")]
     pub fn over_https(
         ca_file: Option<&std::path::Path>,
         budget: Option<std::time::Duration>,

@@ -20,5 +20,7 @@ pub use error::EnrollError;
 pub use server_url::ServerUrl;
 pub use status::{Refresh, StatusRefresh};
 pub use time::{TimeResponse, clock_offset_ms};
-pub use transport::{HttpRequest, HttpResponse, HttpTransport, Method, Transport};
+#[cfg(feature = "https")]
+pub use transport::HttpTransport;
+pub use transport::{HttpRequest, HttpResponse, Method, Transport};
 pub use uri::ActivationTarget;

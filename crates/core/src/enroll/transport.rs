@@ -5,7 +5,9 @@
 //! Calls **block** until the server answers or a timeout passes (10 s to connect, 30 s in
 //! all): the phone shells call them off the main thread.
 
+#[cfg(feature = "https")]
 use std::io::Read;
+#[cfg(feature = "https")]
 use std::time::{Duration, Instant};
 
 /// An HTTP method the app API uses.
@@ -48,6 +50,8 @@ pub trait Transport: Send + Sync {
 }
 
 /// The real transport: reqwest's blocking client over rustls, no redirects, timeouts.
+/// Behind the default feature `https` (the fuzz targets build the core without it).
+#[cfg(feature = "https")]
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     client: reqwest::blocking::Client,
@@ -56,6 +60,7 @@ pub struct HttpTransport {
     deadline: Option<Instant>,
 }
 
+#[cfg(feature = "https")]
 impl HttpTransport {
     /// A client with softtoken's user agent and timeouts, trusting the built-in roots.
     pub fn new() -> Result<Self, String> {
@@ -102,6 +107,7 @@ impl HttpTransport {
     }
 }
 
+#[cfg(feature = "https")]
 impl Transport for HttpTransport {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, String> {
         let builder = match request.method {
@@ -137,6 +143,7 @@ impl Transport for HttpTransport {
 }
 
 /// reqwest's errors name the URL already; keep the innermost cause, which says what failed.
+#[cfg(feature = "https")]
 fn describe(e: reqwest::Error) -> String {
     let mut reason = if e.is_timeout() {
         "timed out".to_string()
