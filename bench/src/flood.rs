@@ -26,7 +26,7 @@ const GROWTH_TARGET_MIB: f64 = 256.0;
 const OPERATOR_TARGET_MS: f64 = 2_000.0;
 
 /// The process's resident memory in KiB (0 where `/proc` has none).
-fn rss_kib() -> u64 {
+pub fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -182,17 +182,9 @@ struct Point {
     rss_mib: f64,
 }
 
-/// The process's resident memory in MiB (`VmRSS`), or 0 where `/proc` has none.
+/// The process's resident memory in MiB, or 0 where `/proc` has none.
 fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    crate::flood::rss_kib() as f64 / 1024.0
 }
 
 fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
