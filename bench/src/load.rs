@@ -394,8 +394,12 @@ impl Worker {
             self.server.service,
             token_user(token)
         );
+        // The longest life a challenge may have: the server's clock may run many times faster
+        // than real time here (`--clock-speed`), and a challenge that outlives the round trip
+        // only in virtual time is answered `expired`, rightly.
         let details = json!({"payee_account": "0012-3456789", "payee_name": "ヤマダ タロウ",
-            "amount": 50_000, "currency": "JPY"});
+            "amount": 50_000, "currency": "JPY", "ttl_seconds": 900});
+        let created_at = self.server.clock.now_ms();
         let created = self.post(&path, true, &details).await?;
         let (Some(id), Some(payload)) = (created["id"].as_str(), created["payload"].as_str())
         else {
@@ -415,7 +419,10 @@ impl Worker {
         if reply["reason"] == "ok" {
             Ok(())
         } else {
-            Err(format!("expected ok, got {reply}"))
+            let virtual_ms = self.server.clock.now_ms() - created_at;
+            Err(format!(
+                "expected ok, got {reply} ({virtual_ms} ms of server time after the create)"
+            ))
         }
     }
 
