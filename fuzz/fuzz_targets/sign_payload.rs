@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use softtoken_protocol::transaction::{Challenge, ManualDigits};
+use softtoken_protocol::transaction::{Challenge, ChallengeNumber, ManualDigits};
 
 const SEED: &[u8] = b"12345678901234567890";
 
@@ -19,12 +19,20 @@ fuzz_target!(|text: &str| {
         let details = &challenge.details;
         let _ = details.display_amount();
         let _ = details.masked_account();
-        let manual = details.manual_digits();
-        assert_eq!(ManualDigits::parse(manual.as_str()).as_ref(), Ok(&manual));
+        // A challenge number as the server would draw it (the smallest and largest too).
+        for n in [100_000, 482_913, 999_999] {
+            let number = ChallengeNumber::new(n).expect("a six-digit number");
+            let manual = details.manual_digits(number);
+            assert_eq!(ManualDigits::parse(manual.as_str()).as_ref(), Ok(&manual));
+            assert_eq!(
+                ManualDigits::parse(&manual.grouped()).as_ref(),
+                Ok(&manual)
+            );
+        }
         let _ = challenge.response(SEED);
     }
     if let Ok(digits) = ManualDigits::parse(text) {
-        let _ = (digits.amount(), digits.account_tail());
+        let _ = (digits.challenge_number(), digits.amount(), digits.account_tail());
         let _ = digits.response(SEED);
     }
 });
