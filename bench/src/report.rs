@@ -57,7 +57,8 @@ pub fn loadavg() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
+/// The `p` percentile (0–100) of sorted microseconds, in ms; NaN when there are none.
+pub fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
     if sorted_us.is_empty() {
         return f64::NAN;
     }

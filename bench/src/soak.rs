@@ -187,12 +187,9 @@ fn rss_mib() -> f64 {
     crate::flood::rss_kib() as f64 / 1024.0
 }
 
+/// The `p` quantile (0–1) of sorted microseconds, in ms; 0 for an interval without any.
 fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
-    if sorted_us.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p * sorted_us.len() as f64).ceil() as usize).clamp(1, sorted_us.len());
-    sorted_us[rank - 1] as f64 / 1000.0
+    crate::report::percentile_ms(sorted_us, p * 100.0).max(0.0)
 }
 
 /// Measures the mix's capacity, then holds `--soak-load` of it for `--soak` seconds.
