@@ -9,6 +9,9 @@
 mod conn;
 mod writer;
 
+#[cfg(test)]
+mod plans;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
