@@ -27,6 +27,10 @@ pub const MAGIC: &[u8; 8] = b"SOFTTOKV";
 pub const CURRENT_VERSION: u16 = 1;
 /// The KDF id of the PIN key in version 1.
 pub const KDF_PBKDF2_SHA256: &str = "pbkdf2-hmac-sha256";
+/// The most PBKDF2 iterations a vault may ask for: 16× the default (600,000). The header
+/// is read before anything authenticates it, so a file with `u32::MAX` iterations would
+/// otherwise keep the app deriving a key for an hour on every unlock.
+pub const MAX_PIN_ITERATIONS: u32 = 10_000_000;
 const MAX_HEADER_LEN: usize = 64 * 1024;
 const MAX_LOCK_LEN: usize = 4 * 1024;
 const MAX_PLAUSIBLE_VERSION: u16 = 255;
@@ -128,7 +132,9 @@ impl VaultFile {
         let header: Header = serde_json::from_slice(header_bytes)
             .map_err(|e| ParseError::Corrupt(format!("unreadable header: {e}")))?;
         if let Some(pin) = &header.pin
-            && (pin.kdf != KDF_PBKDF2_SHA256 || pin.iterations == 0 || pin.salt.0.is_empty())
+            && (pin.kdf != KDF_PBKDF2_SHA256
+                || !(1..=MAX_PIN_ITERATIONS).contains(&pin.iterations)
+                || pin.salt.0.is_empty())
         {
             return Err(corrupt("unknown or invalid PIN key derivation"));
         }
@@ -330,6 +336,30 @@ mod tests {
         assert_eq!(parsed.lock, file.lock);
         assert_eq!(parsed.body, file.body);
         assert_eq!(parsed.aad(), file.aad());
+    }
+
+    #[test]
+    fn an_unbounded_pin_derivation_is_corrupt_not_an_hour_of_work() {
+        for iterations in [0, MAX_PIN_ITERATIONS + 1, u32::MAX] {
+            let mut file = sample();
+            if let Some(pin) = file.header.pin.as_mut() {
+                pin.iterations = iterations;
+            }
+            let file = VaultFile::new(file.header, file.lock, file.body);
+            assert!(
+                matches!(
+                    VaultFile::parse(&file.to_bytes()),
+                    Err(ParseError::Corrupt(_))
+                ),
+                "{iterations}"
+            );
+        }
+        let mut file = sample();
+        if let Some(pin) = file.header.pin.as_mut() {
+            pin.iterations = MAX_PIN_ITERATIONS;
+        }
+        let file = VaultFile::new(file.header, file.lock, file.body);
+        assert!(VaultFile::parse(&file.to_bytes()).is_ok());
     }
 
     #[test]

@@ -14,7 +14,9 @@ use zeroize::Zeroizing;
 use super::crypto::{DataKey, PinKey, fresh_salt};
 use super::durable::{self, FileSystem, OsFileSystem};
 use super::error::StoreError;
-use super::format::{self, Header, KDF_PBKDF2_SHA256, ParseError, PinKdf, VaultFile};
+use super::format::{
+    self, Header, KDF_PBKDF2_SHA256, MAX_PIN_ITERATIONS, ParseError, PinKdf, VaultFile,
+};
 use super::pin::{DEFAULT_PIN_ITERATIONS, LockState, check_pin};
 use crate::keywrap::KeyWrapper;
 use crate::otp::TokenCode;
@@ -432,7 +434,8 @@ impl TokenStore {
         let (inner, kdf) = match pin {
             Some(pin) => {
                 let salt = fresh_salt();
-                let iterations = self.options.pin_iterations;
+                // Within what a reader accepts, so the vault written is always readable.
+                let iterations = self.options.pin_iterations.clamp(1, MAX_PIN_ITERATIONS);
                 let wrapped = PinKey::derive(pin, &salt, iterations).wrap(&key);
                 let kdf = PinKdf {
                     kdf: KDF_PBKDF2_SHA256.into(),
