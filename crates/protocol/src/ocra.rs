@@ -279,6 +279,10 @@ fn decimal_to_nibbles(digits: &str) -> Vec<u8> {
     nibbles
 }
 
+/// The most significant decimal digits a numeric question can have and still fit the
+/// 128-byte question field.
+const MAX_NUMERIC_DIGITS: usize = 309;
+
 /// The question as the 128-byte field of RFC 6287 §5.1.
 fn question_field(
     format: QuestionFormat,
@@ -300,6 +304,11 @@ fn question_field(
         QuestionFormat::Numeric => {
             if question.is_empty() || !question.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(OcraError::Question("decimal digits"));
+            }
+            // The conversion is quadratic in the digits: refuse what cannot fit the field
+            // (16^256 < 10^309) before doing it, so a long question costs nothing.
+            if question.trim_start_matches('0').len() > MAX_NUMERIC_DIGITS {
+                return Err(OcraError::QuestionTooLong);
             }
             decimal_to_nibbles(question)
         }
@@ -779,6 +788,27 @@ mod tests {
             run("OCRA-1:HOTP-SHA1-6:QH64", inputs),
             Err(OcraError::QuestionTooLong)
         );
+    }
+
+    #[test]
+    fn numeric_questions_end_at_the_field_not_at_the_clock() {
+        // 10^308 < 2^1024 fits the 256 hex digits; 10^309 - 1 does not.
+        let fits = format!("1{}", "0".repeat(308));
+        assert!(question_field(QuestionFormat::Numeric, &fits).is_ok());
+        let too_big = "9".repeat(309);
+        assert_eq!(
+            question_field(QuestionFormat::Numeric, &too_big),
+            Err(OcraError::QuestionTooLong)
+        );
+        // A megabyte of digits is refused before the quadratic conversion.
+        let huge = "9".repeat(1 << 20);
+        assert_eq!(
+            question_field(QuestionFormat::Numeric, &huge),
+            Err(OcraError::QuestionTooLong)
+        );
+        // Leading zeros are not digits of the number.
+        let padded = format!("{}1", "0".repeat(1 << 20));
+        assert!(question_field(QuestionFormat::Numeric, &padded).is_ok());
     }
 
     #[test]
