@@ -17,6 +17,7 @@ pub mod console;
 pub mod crypto;
 pub mod error;
 pub mod import;
+pub mod logs;
 pub mod mail;
 pub mod metrics;
 pub mod night_cutoff;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use softtoken_server::commands;
 use softtoken_server::config::LogFormat;
 use softtoken_server::config_file::{self, LoadError};
+use softtoken_server::logs;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -18,12 +19,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Held to the end of `main`: dropping it flushes the lines still queued.
+    let (stderr, _flush_on_exit) = logs::queued(std::io::stderr(), logs::QUEUED_LINES);
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "softtoken_server=info,tower_http=warn".into()),
         )
-        .with_writer(std::io::stderr);
+        .with_writer(stderr);
     match cli.command.log_format() {
         // Fields at the top level of each object, where log collectors look for them.
         LogFormat::Json => logs.json().flatten_event(true).init(),

@@ -68,6 +68,7 @@ pub fn install() -> Result<PrometheusHandle, String> {
 }
 
 const HTTP_REQUESTS: &str = "softtoken_http_requests_total";
+const LOG_LINES_DROPPED: &str = "softtoken_log_lines_dropped_total";
 const HTTP_DURATION: &str = "softtoken_http_request_duration_seconds";
 const CODE_CHECKS: &str = "softtoken_code_checks_total";
 const LOCKOUTS: &str = "softtoken_lockouts_total";
@@ -103,6 +104,10 @@ fn describe() {
         "codes checked by the verification service, by purpose and outcome (reason)"
     );
     describe_counter!(LOCKOUTS, "users locked by wrong codes");
+    describe_counter!(
+        LOG_LINES_DROPPED,
+        "log lines dropped because stderr did not take them fast enough"
+    );
     describe_counter!(
         CONSOLE_SIGN_IN_FAILURES,
         "console sign-ins refused for a wrong password or code, or an unknown name"
@@ -367,6 +372,7 @@ pub fn router(handle: PrometheusHandle, store: Arc<dyn Store>) -> Router {
 
 async fn render(State(scrape): State<Scrape>) -> Response {
     pool(&*scrape.store);
+    counter!(LOG_LINES_DROPPED).absolute(crate::logs::dropped_lines());
     (
         StatusCode::OK,
         [(

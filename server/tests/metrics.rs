@@ -249,6 +249,8 @@ async fn a_story_moves_each_counter_by_exactly_what_it_did() {
     assert_eq!(failures, 1.0, "one failed activation in all");
     assert_eq!(m("softtoken_console_sign_in_failures_total", &[]), 7.0);
     assert_eq!(m("softtoken_console_temporary_locks_total", &[]), 1.0);
+    // Exposed from the first scrape on, and nothing dropped in a story's worth of lines.
+    assert_eq!(after.get("softtoken_log_lines_dropped_total"), Some(&0.0));
 
     // Requests by route template and status, with as many latencies.
     let requests = |route: &str, status: &str| {
