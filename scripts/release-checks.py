@@ -361,8 +361,8 @@ def undefined_symbols(lib):
     nm = shutil.which("nm")
     if nm is None:
         raise OSError("no nm to list the library's symbols")
-    shared = str(lib).endswith((".so", ".dylib"))
-    args = [nm, "-u"] + (["-D"] if shared and str(lib).endswith(".so") else []) + [str(lib)]
+    # An ELF .so keeps what it imports in the dynamic table; a static archive lists per member.
+    args = [nm, "-u"] + (["-D"] if str(lib).endswith(".so") else []) + [str(lib)]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     return {line.split()[-1] for line in out.splitlines() if line.strip() and not line.endswith(":")}
 
