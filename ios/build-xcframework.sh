@@ -20,6 +20,11 @@ for t in "${targets[@]}"; do
   cargo build --release -p softtoken-ffi --target "$t"
 done
 
+# The privacy manifest must declare every required-reason API the device library links
+# (Apple's names this time: fstat, stat, mach_absolute_time, ...).
+echo "== privacy manifest against the iOS library's symbols"
+python3 scripts/release-checks.py --privacy-symbols target/aarch64-apple-ios/release/$lib
+
 # Swift bindings and the C header, with the repository's generator (bindings/generate.sh,
 # from the host debug build, which keeps the UniFFI metadata).
 echo "== generating Swift bindings"

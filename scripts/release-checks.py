@@ -16,8 +16,20 @@ iOS: the vault directory excluded from backup, an AppIcon asset catalog with a 1
 PNG, PrivacyInfo.xcprivacy, iPhone-only (or all four iPad orientations), and Security linked
 explicitly by SoftTokenKit.
 
-Usage: scripts/release-checks.py [repo root] | --check-so FILE...
+Release review of 2026-12-07 (issue 24 item 3): the Gradle distribution pinned by SHA-256 and
+the wrapper jar the one Gradle ships; Face ID's usage text (ja/en); the Secure Enclave
+decrypt off the main thread; only a gone key or a changed biometry set removing biometric
+unlock; VoiceOver/TalkBack reading the next code digit by digit and never a raw `%1$ld`; the
+PIN field not offered SMS codes; the scanner's failures and a refused camera said. And the
+privacy manifest: every required-reason API category the Rust library links (its undefined
+symbols, `nm -u`) or the Swift sources use is declared with a reason. No iOS target exists
+here, so the host-built libsofttoken_ffi stands in for the iOS one (the same Rust code; Linux
+names such as `statx`/`fstat64` map to Apple's `stat`/`fstat`); on a Mac run
+`--privacy-symbols` on the iOS static library itself (ios/build-xcframework.sh does).
+
+Usage: scripts/release-checks.py [repo root] | --check-so FILE... | --privacy-symbols LIB...
 """
+import hashlib
 import json
 import plistlib
 import re
@@ -44,6 +56,53 @@ NEW_APIS = {
 VERSION_CODES = {"O": 26, "O_MR1": 27, "P": 28, "Q": 29, "R": 30, "S": 31, "S_V2": 32,
                  "TIRAMISU": 33, "UPSIDE_DOWN_CAKE": 34, "VANILLA_ICE_CREAM": 35, "BAKLAVA": 36}
 GUARD = re.compile(r"SDK_INT\s*>=\s*(?:Build\.)?(?:VERSION_CODES\.(\w+)|(\d+))")
+
+
+# The SHA-256 Gradle publishes for its distributions (https://gradle.org/release-checksums/),
+# for the version the wrapper pins; a new pin adds its line here.
+GRADLE_DISTRIBUTION_SHA256 = {
+    "gradle-8.14.1-bin.zip": "845952a9d6afa783db70bb3b0effaae45ae5542ca2bb7929619e8af49cb634cf",
+}
+# The wrapper jar of Gradle 8.14.x (gradle/gradle `gradle/wrapper/gradle-wrapper.jar`; Gradle's
+# own checksum list names it), so a changed jar is seen.
+GRADLE_WRAPPER_JAR_SHA256 = "7d3a4ac4de1c32b59bc6a4eb8ecb8e612ccd0cf1ae1e99f66902da64df296172"
+
+# Apple's required-reason API categories, by the C symbols that reach them, with the reasons
+# this app may give (https://developer.apple.com/documentation/bundleresources/privacy_manifest_files/describing_use_of_required_reason_api).
+# The Linux/glibc names are the host stand-ins for the Darwin calls (std's fs::read and
+# metadata use statx/fstat64 on Linux, fstat/stat on iOS).
+REQUIRED_REASON_SYMBOLS = {
+    "NSPrivacyAccessedAPICategoryFileTimestamp": {
+        "stat", "fstat", "lstat", "fstatat", "getattrlist", "getattrlistbulk", "fgetattrlist",
+        "getattrlistat", "statx", "stat64", "fstat64", "lstat64", "fstatat64", "__xstat",
+        "__fxstat", "__lxstat", "__fxstatat", "__xstat64", "__fxstat64", "__lxstat64", "__fxstatat64",
+    },
+    "NSPrivacyAccessedAPICategorySystemBootTime": {
+        "mach_absolute_time", "mach_continuous_time", "mach_approximate_time",
+        "mach_continuous_approximate_time",
+    },
+    "NSPrivacyAccessedAPICategoryDiskSpace": {
+        "statfs", "fstatfs", "statvfs", "fstatvfs", "statfs64", "fstatfs64", "statvfs64", "fstatvfs64",
+    },
+    "NSPrivacyAccessedAPICategoryUserDefaults": {"OBJC_CLASS_$_NSUserDefaults", "CFPreferencesCopyAppValue"},
+}
+# The same categories as the Swift sources would reach them.
+REQUIRED_REASON_SWIFT = {
+    "NSPrivacyAccessedAPICategoryFileTimestamp": r"\b(creationDate|modificationDate|fileModificationDate|"
+                                                 r"contentModificationDateKey|creationDateKey|attributesOfItem)\b",
+    "NSPrivacyAccessedAPICategorySystemBootTime": r"\b(systemUptime|mach_absolute_time)\b",
+    "NSPrivacyAccessedAPICategoryDiskSpace": r"\b(volumeAvailableCapacity\w*|systemFreeSize|systemSize|statfs)\b",
+    "NSPrivacyAccessedAPICategoryUserDefaults": r"\b(UserDefaults|AppStorage)\b",
+    "NSPrivacyAccessedAPICategoryActiveKeyboards": r"\bactiveInputModes\b",
+}
+# Reasons that fit this app (a vault in its own container, timing inside the app, its own settings).
+ALLOWED_REASONS = {
+    "NSPrivacyAccessedAPICategoryFileTimestamp": {"C617.1", "0A2A.1", "3B52.1", "DDA9.1"},
+    "NSPrivacyAccessedAPICategorySystemBootTime": {"35F9.1", "8FFB.1", "3D61.1"},
+    "NSPrivacyAccessedAPICategoryDiskSpace": {"E174.1", "85F4.1", "7D9E.1", "B728.1"},
+    "NSPrivacyAccessedAPICategoryUserDefaults": {"CA92.1", "1C8F.1", "C56D.1", "AC6B.1"},
+    "NSPrivacyAccessedAPICategoryActiveKeyboards": {"3EC4.1", "54BD.1"},
+}
 
 
 def version(text):
@@ -278,18 +337,258 @@ def ios(root, c):
             "ios: SoftTokenKit links Security explicitly")
 
 
+# --- the release review of 2026-12-07 ---------------------------------------------------------
+
+def symbol_name(raw):
+    """A symbol as nm prints it, without glibc's `@VERSION` and Darwin's `$INODE64`-style suffixes."""
+    name = raw.split("@")[0]
+    return name if "OBJC_CLASS_$_" in name else name.split("$")[0]
+
+
+def linked_categories(symbols):
+    """{category: sorted symbols} of the required-reason categories the symbols reach."""
+    found = {}
+    for raw in symbols:
+        name = symbol_name(raw)
+        for category, names in REQUIRED_REASON_SYMBOLS.items():
+            if name in names or (name.startswith("_") and name[1:] in names):
+                found.setdefault(category, set()).add(name)
+    return {k: sorted(v) for k, v in found.items()}
+
+
+def undefined_symbols(lib):
+    """The undefined symbols of a static (.a) or shared (.so/.dylib) library, from `nm -u`."""
+    nm = shutil.which("nm")
+    if nm is None:
+        raise OSError("no nm to list the library's symbols")
+    # An ELF .so keeps what it imports in the dynamic table; a static archive lists per member.
+    args = [nm, "-u"] + (["-D"] if str(lib).endswith(".so") else []) + [str(lib)]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    return {line.split()[-1] for line in out.splitlines() if line.strip() and not line.endswith(":")}
+
+
+def declared_reasons(manifest):
+    """{category: reasons} of a privacy manifest's NSPrivacyAccessedAPITypes."""
+    return {t.get("NSPrivacyAccessedAPIType"): list(t.get("NSPrivacyAccessedAPITypeReasons") or [])
+            for t in manifest.get("NSPrivacyAccessedAPITypes", [])}
+
+
+def undeclared(needed, manifest):
+    """(category, why) for each needed category the manifest lacks or gives no fitting reason for."""
+    declared = declared_reasons(manifest)
+    missing = []
+    for category, because in sorted(needed.items()):
+        reasons = declared.get(category)
+        if not reasons:
+            missing.append((category, f"used by {', '.join(because)}, not declared"))
+        elif not set(reasons) <= ALLOWED_REASONS.get(category, set()):
+            missing.append((category, f"reasons {reasons} are not among {sorted(ALLOWED_REASONS.get(category, []))}"))
+    return missing
+
+
+def host_ffi_library(root):
+    """The newest host-built libsofttoken_ffi (static first), building the debug one if none is."""
+    found = [p for p in (root / "target/release/libsofttoken_ffi.a", root / "target/debug/libsofttoken_ffi.a",
+                         root / "target/release/libsofttoken_ffi.so", root / "target/debug/libsofttoken_ffi.so")
+             if p.is_file()]
+    if not found:
+        subprocess.run(["cargo", "build", "-q", "-p", "softtoken-ffi"], cwd=root, check=True)
+        found = [root / "target/debug/libsofttoken_ffi.a"]
+    return max(found, key=lambda p: p.stat().st_mtime)
+
+
+def privacy_manifest(root, c):
+    privacy = root / "ios/App/Resources/PrivacyInfo.xcprivacy"
+    try:
+        manifest = plistlib.loads(privacy.read_bytes())
+    except (OSError, plistlib.InvalidFileException) as e:
+        c.check(False, "ios: privacy manifest covers the Rust library", str(e))
+        return
+    try:
+        lib = host_ffi_library(root)
+        needed = linked_categories(undefined_symbols(lib))
+    except (OSError, subprocess.CalledProcessError) as e:
+        c.check(False, "ios: privacy manifest covers the Rust library's required-reason APIs", str(e))
+        return
+    missing = undeclared(needed, manifest)
+    c.check(not missing, f"ios: privacy manifest declares what {lib.relative_to(root)} links "
+            f"({', '.join(k.removeprefix('NSPrivacyAccessedAPICategory') for k in needed) or 'nothing'})",
+            "; ".join(f"{k}: {why}" for k, why in missing))
+    swift = {p: p.read_text() for p in sorted((root / "ios").rglob("*.swift"))}
+    used = {}
+    for category, pattern in REQUIRED_REASON_SWIFT.items():
+        for path, text in swift.items():
+            for m in re.finditer(pattern, text):
+                used.setdefault(category, []).append(f"{path.relative_to(root)}:{text.count(chr(10), 0, m.start()) + 1}")
+    missing = undeclared(used, manifest)
+    c.check(not missing, "ios: privacy manifest declares what the Swift sources use",
+            "; ".join(f"{k}: {why}" for k, why in missing))
+
+
+def privacy_checker_self_test(c):
+    """The symbol mapping and the manifest judgement on made-up input, so both can fail."""
+    needed = linked_categories({"fstat64@GLIBC_2.33", "_fstat$INODE64", "malloc", "clock_gettime"})
+    c.check(needed == {"NSPrivacyAccessedAPICategoryFileTimestamp": ["_fstat", "fstat64"]},
+            "privacy checker: fstat (glibc and Darwin spellings) is a file-timestamp API, malloc none", str(needed))
+    empty = {"NSPrivacyAccessedAPITypes": []}
+    good = {"NSPrivacyAccessedAPITypes": [{"NSPrivacyAccessedAPIType": "NSPrivacyAccessedAPICategoryFileTimestamp",
+                                           "NSPrivacyAccessedAPITypeReasons": ["C617.1"]}]}
+    c.check(len(undeclared(needed, empty)) == 1 and undeclared(needed, good) == [],
+            "privacy checker: an empty manifest fails, a declared reason passes")
+
+
+def function_body(text, signature):
+    """The text of the brace block that follows `signature` (first match), or ''."""
+    start = text.find(signature)
+    if start < 0:
+        return ""
+    open_at = text.find("{", start)
+    depth = 0
+    for i in range(open_at, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[open_at:i + 1]
+    return text[open_at:]
+
+
+def biometric_verdicts(glue):
+    """Faults in how PlatformGlue.swift decides that biometric unlock is gone for good."""
+    faults = []
+    unlock = function_body(glue, "func unlock(reason: String)")
+    if not unlock:
+        return ["no `func unlock(reason: String)`"]
+    if ".invalidated" in unlock:
+        faults.append("unlock(reason:) returns .invalidated itself: only outcome(code:keyGone:biometryChanged:) may")
+    outcome = function_body(glue, "static func outcome(code: Int, keyGone: Bool, biometryChanged: Bool)")
+    if not outcome:
+        return faults + ["no outcome(code:keyGone:biometryChanged:), the one place that decides"]
+    lines = [line for line in outcome.splitlines() if ".invalidated" in line]
+    if len(lines) != 1 or "keyGone || biometryChanged" not in lines[0]:
+        faults.append(f"outcome() returns .invalidated other than for `keyGone || biometryChanged`: {lines}")
+    if "return .failed" not in outcome:
+        faults.append("outcome() has no .failed for the other errors")
+    if "keyGone: status == errSecItemNotFound" not in unlock:
+        faults.append("a missing key is not told apart from a cancelled or refused lookup (errSecItemNotFound)")
+    return faults
+
+
+def biometric_checker_self_test(c):
+    before = """    func unlock(reason: String) -> BiometricResult {
+        guard let privateKey = key(prompt: reason) else { return .invalidated }
+        return code == LAError.biometryLockout.rawValue ? .failed : .invalidated
+    }
+"""
+    c.check(len(biometric_verdicts(before)) >= 2, "biometric checker: a cancelled prompt that deletes biometric unlock fails")
+
+
+def release_review(root, c):
+    """The findings of the apps' release review (issue 24 item 3)."""
+    # Gradle: the distribution by checksum, the wrapper jar the known one.
+    props = (root / "android/gradle/wrapper/gradle-wrapper.properties").read_text()
+    url = re.search(r"^distributionUrl=.*/(gradle-[\w.-]+\.zip)\s*$", props, re.M)
+    pinned = re.search(r"^distributionSha256Sum=([0-9a-f]{64})\s*$", props, re.M)
+    want = GRADLE_DISTRIBUTION_SHA256.get(url.group(1)) if url else None
+    c.check(pinned is not None and want is not None and pinned.group(1) == want,
+            "android: gradle-wrapper.properties pins the distribution's SHA-256 (distributionSha256Sum)",
+            f"want distributionSha256Sum={want} for {url.group(1) if url else 'no distributionUrl'}")
+    jar = root / "android/gradle/wrapper/gradle-wrapper.jar"
+    digest = hashlib.sha256(jar.read_bytes()).hexdigest() if jar.is_file() else None
+    readme = (root / "android/README.md").read_text()
+    c.check(digest == GRADLE_WRAPPER_JAR_SHA256 and GRADLE_WRAPPER_JAR_SHA256 in readme,
+            "android: the wrapper jar is Gradle 8.14's, and android/README.md says where it came from",
+            f"sha256 {digest}")
+
+    glue = (root / "android/app/src/main/kotlin/jp/softtoken/app/PlatformGlue.kt").read_text()
+    c.check(re.search(r"primaryClipDescription\s*\?:\s*return null", glue) is not None,
+            "android: a clipboard hidden in the background is 'cannot tell' (null), so the 60 s clear still runs")
+
+    swift_dir = root / "ios/App/Sources"
+    swift = {p.name: p.read_text() for p in sorted(swift_dir.glob("*.swift"))}
+    kit = root / "ios/SoftTokenKit/Sources/SoftTokenKit"
+
+    # Face ID's usage text, in the Info.plist and in both languages.
+    project = (root / "ios/project.yml").read_text()
+    langs = {lang: (root / f"ios/App/Resources/{lang}.lproj/InfoPlist.strings").read_text() for lang in ("ja", "en")}
+    missing = [where for where, text in [("project.yml", project)] + list(langs.items())
+               if not re.search(r'"?NSFaceIDUsageDescription"?\s*[:=]\s*\S', text)]
+    c.check(not missing, "ios: NSFaceIDUsageDescription in the Info.plist and in ja/en InfoPlist.strings",
+            f"missing in {missing}")
+
+    # The Secure Enclave decrypt (a blocking Face ID prompt) never on the main thread.
+    on_main = []
+    for name, text in swift.items():
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            if re.search(r"\.unlock\(reason:", line) and "func unlock" not in line:
+                before = "\n".join(lines[max(0, i - 4):i])
+                if not re.search(r"DispatchQueue\.global\(|Task\.detached|\bqueue\.async", before):
+                    on_main.append(f"{name}:{i + 1}")
+    c.check(not on_main, "ios: the biometric decrypt runs off the main thread", ", ".join(on_main))
+
+    faults = biometric_verdicts(swift.get("PlatformGlue.swift", ""))
+    c.check(not faults, "ios: only a gone key or a changed biometry set removes biometric unlock", "; ".join(faults))
+
+    # Screen readers: codes digit by digit, announcements formatted.
+    strings = (root / "ios/App/Resources/ja.lproj/Localizable.strings").read_text()
+    raw = []
+    for name, text in swift.items():
+        for m in re.finditer(r"UIAccessibility\.post\([^\n]*?(?:NSLocalizedString|\bL)\(\"(\w+)\"(,\s*comment:[^)]*)?\)", text):
+            entry = re.search(rf'^"{m.group(1)}" = "(.*)";$', strings, re.M)
+            if entry and "%" in entry.group(1):
+                raw.append(f"{name}: {m.group(1)}")
+    c.check(not raw, "ios: VoiceOver announcements are formatted (no raw %1$ld read out)", ", ".join(raw))
+    unspoken = []
+    for path in sorted((root / "android/app/src").rglob("*.kt")) + sorted(swift_dir.glob("*.swift")):
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if "nextGrouped" in line and "Text(" in line:
+                near = "\n".join(lines[i:i + 5])
+                if "nextSpoken" not in near:
+                    unspoken.append(f"{path.relative_to(root)}:{i + 1}")
+    c.check(not unspoken, "apps: the next code is read digit by digit (nextSpoken)", ", ".join(unspoken))
+    otc = [f"{p.relative_to(root)}" for p in sorted((root / "ios").rglob("*.swift")) if ".oneTimeCode" in p.read_text()]
+    c.check(not otc, "ios: no field is .oneTimeCode (the PIN pad is not offered SMS codes)", ", ".join(otc))
+
+    # The scanner: failures said (Android), a refused camera handled (iOS).
+    scanner = (root / "android/app/src/main/kotlin/jp/softtoken/app/QrScanner.kt").read_text()
+    failure = re.search(r"addOnFailureListener\s*\{([^}]*)\}", scanner)
+    c.check(failure is not None and "onFailed" in failure.group(1) and "onCancelled" not in failure.group(1),
+            "android: a scanner failure is reported (onFailed), not taken for a cancel")
+    ios_scan = swift.get("AddTokenViews.swift", "")
+    c.check("AVCaptureDevice.authorizationStatus(for: .video)" in ios_scan and "scanFailed(cameraDenied: true)" in ios_scan,
+            "ios: a refused camera is handled (authorizationStatus, scanFailed(cameraDenied: true))")
+    messages = (kit / "Messages.swift").read_text()
+    c.check('"error_camera_denied"' in messages and '"error_scanner_failed"' in messages,
+            "apps: the scanner's messages are keys of both shells")
+
+
 def main(argv):
     if argv[:1] == ["--check-so"]:
         bad = [p for p in argv[1:] if not aligned_16k(p)]
         for p in argv[1:]:
             print(f"{'ok  ' if p not in bad else 'FAIL'} {p}: LOAD p_align {load_alignments(p)}")
         return 1 if bad or not argv[1:] else 0
+    if argv[:1] == ["--privacy-symbols"]:
+        root = Path(__file__).resolve().parent.parent
+        manifest = plistlib.loads((root / "ios/App/Resources/PrivacyInfo.xcprivacy").read_bytes())
+        failed = False
+        for lib in argv[1:]:
+            needed = linked_categories(undefined_symbols(lib))
+            missing = undeclared(needed, manifest)
+            failed = failed or bool(missing)
+            print(f"{'FAIL' if missing else 'ok  '} {lib}: links {needed or 'no required-reason API'}"
+                  + "".join(f"; {k}: {why}" for k, why in missing))
+        return 1 if failed or not argv[1:] else 0
     root = Path(argv[0] if argv else Path(__file__).resolve().parent.parent)
     c = Checks()
     alignment_checker_self_test(c)
     guard_checker_self_test(c)
+    privacy_checker_self_test(c)
+    biometric_checker_self_test(c)
     android(root, c)
     ios(root, c)
+    privacy_manifest(root, c)
+    release_review(root, c)
     print(f"release checks: {c.passed} passed, {c.failed} failed")
     return 1 if c.failed else 0
 

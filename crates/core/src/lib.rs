@@ -4,6 +4,7 @@
 //! and `crates/cli` for the desktop. The OTP algorithm itself is shared with the
 //! server through `softtoken-protocol`; this crate adds what a token holder needs.
 
+pub mod banks;
 pub mod enroll;
 pub mod keywrap;
 pub mod otp;
@@ -12,6 +13,7 @@ pub mod sign;
 pub mod token;
 pub mod vault;
 
+pub use banks::{Bank, BankDirectory, BankDirectoryError, ServerCheck};
 pub use enroll::{
     ActivationTarget, EnrollError, Enroller, Refresh, ServerUrl, StatusRefresh, VaultAccess,
 };

@@ -1,20 +1,9 @@
-//! The bank directory an app build ships: which server each service ID (サービスID) reaches,
-//! and the bank's name for the picker.
-//!
-//! The directory is a JSON resource of the app (`mobile/banks/banks.json`, copied into the
-//! Android assets and the iOS bundle); both apps read it through this one parser, so a
-//! typed service ID and a scanned QR code are judged the same way on both platforms.
-//!
-//! ```json
-//! { "banks": [ { "serviceId": "bank", "name": "Example Bank", "serverUrl": "https://otp.bank.example" } ] }
-//! ```
+//! The bank directory for the apps: a thin forward to `softtoken_core::banks`, where the
+//! parsing, the lookup and the check of an activation server live (and are tested).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
-use serde::Deserialize;
-use softtoken_core::ServerUrl;
-use softtoken_core::protocol::ServiceId;
+use softtoken_core::banks;
 
 use crate::{InputField, SoftTokenError};
 
@@ -27,6 +16,16 @@ pub struct Bank {
     pub name: String,
     /// The bank's activation server, normalised (`https://host[:port][/path]`, no trailing `/`).
     pub server_url: String,
+}
+
+impl From<&banks::Bank> for Bank {
+    fn from(bank: &banks::Bank) -> Self {
+        Bank {
+            service_id: bank.service_id.clone(),
+            name: bank.name.clone(),
+            server_url: bank.server_url.clone(),
+        }
+    }
 }
 
 /// Whether an activation server (from a QR code or link) is one the directory knows.
@@ -44,32 +43,20 @@ pub enum ServerCheck {
     },
 }
 
+impl From<banks::ServerCheck> for ServerCheck {
+    fn from(check: banks::ServerCheck) -> Self {
+        match check {
+            banks::ServerCheck::Known(bank) => ServerCheck::Known {
+                bank: (&bank).into(),
+            },
+            banks::ServerCheck::Unknown { host } => ServerCheck::Unknown { host },
+        }
+    }
+}
+
 /// The parsed, checked directory. Immutable: safe from any thread.
 #[derive(Debug, uniffi::Object)]
-pub struct BankDirectory {
-    banks: Vec<Bank>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileJson {
-    banks: Vec<BankJson>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct BankJson {
-    service_id: String,
-    name: String,
-    server_url: String,
-}
-
-fn bad(detail: impl ToString) -> SoftTokenError {
-    SoftTokenError::invalid(
-        InputField::Other,
-        format!("bank directory: {}", detail.to_string()),
-    )
-}
+pub struct BankDirectory(banks::BankDirectory);
 
 #[uniffi::export]
 impl BankDirectory {
@@ -78,40 +65,20 @@ impl BankDirectory {
     /// broken build, caught by the apps' tests before it ships.
     #[uniffi::constructor]
     pub fn from_json(json: String) -> Result<Arc<Self>, SoftTokenError> {
-        let file: FileJson = serde_json::from_str(&json).map_err(bad)?;
-        let mut seen = HashSet::new();
-        let mut banks = Vec::with_capacity(file.banks.len());
-        for entry in file.banks {
-            let service = ServiceId::new(entry.service_id.trim())
-                .map_err(|e| bad(format!("service ID {:?}: {e}", entry.service_id)))?;
-            let server = ServerUrl::parse(&entry.server_url)
-                .map_err(|e| bad(format!("{}: {e}", service.as_str())))?;
-            let name = entry.name.trim();
-            if name.is_empty() {
-                return Err(bad(format!("{}: the name is empty", service.as_str())));
-            }
-            if !seen.insert(service.as_str().to_owned()) {
-                return Err(bad(format!("{} is listed twice", service.as_str())));
-            }
-            banks.push(Bank {
-                service_id: service.as_str().to_owned(),
-                name: name.to_owned(),
-                server_url: server.as_str().to_owned(),
-            });
-        }
-        Ok(Arc::new(BankDirectory { banks }))
+        let directory = banks::BankDirectory::from_json(&json)
+            .map_err(|e| SoftTokenError::invalid(InputField::Other, e))?;
+        Ok(Arc::new(BankDirectory(directory)))
     }
 
     /// Every bank, in the file's order (the picker's order).
     pub fn banks(&self) -> Vec<Bank> {
-        self.banks.clone()
+        self.0.banks().iter().map(Bank::from).collect()
     }
 
     /// The bank of a typed service ID (surrounding spaces ignored; case matters, as it does
     /// to the server), or `None` when the directory does not list it.
     pub fn find(&self, service_id: String) -> Option<Bank> {
-        let typed = service_id.trim();
-        self.banks.iter().find(|b| b.service_id == typed).cloned()
+        self.0.find(&service_id).map(Bank::from)
     }
 
     /// Judges an activation target from a QR code or link: `Known` only when the directory
@@ -122,112 +89,58 @@ impl BankDirectory {
         service_id: String,
         server_url: String,
     ) -> Result<ServerCheck, SoftTokenError> {
-        let server = ServerUrl::parse(&server_url)?;
-        if let Some(bank) = self
-            .banks
-            .iter()
-            .find(|b| b.service_id == service_id.trim() && b.server_url == server.as_str())
-        {
-            return Ok(ServerCheck::Known { bank: bank.clone() });
-        }
-        Ok(ServerCheck::Unknown {
-            host: host_of(&server),
-        })
+        Ok(self.0.check_server(&service_id, &server_url)?.into())
     }
-}
-
-// `host[:port]` of a checked server URL: what a customer can recognise (or not).
-fn host_of(server: &ServerUrl) -> String {
-    let url = server.as_str();
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.split('/').next().unwrap_or(rest).to_owned()
 }
 
 #[cfg(test)]
 mod tests {
+    //! The directory's behaviour is tested in `softtoken_core::banks`; these prove the
+    //! forwarding: records, the enum and the error mapping onto `InvalidInput`.
     use super::*;
 
-    const TWO: &str = r#"{"banks": [
-        {"serviceId": "bank-a", "name": "A 銀行", "serverUrl": "https://otp.a.example/"},
-        {"serviceId": "bank-b", "name": "B Bank", "serverUrl": "https://OTP.b.example:8443/otp"}
+    const ONE: &str = r#"{"banks": [
+        {"serviceId": "bank-a", "name": "A 銀行", "serverUrl": "https://otp.a.example/"}
     ]}"#;
 
-    fn parse(json: &str) -> Result<Arc<BankDirectory>, SoftTokenError> {
-        BankDirectory::from_json(json.to_owned())
-    }
-
     #[test]
-    fn typed_service_ids_resolve_to_their_server() {
-        let dir = parse(TWO).unwrap();
-        assert_eq!(dir.banks().len(), 2);
-        let b = dir.find(" bank-b ".into()).unwrap();
-        assert_eq!(b.server_url, "https://otp.b.example:8443/otp");
-        assert_eq!(b.name, "B Bank");
-        assert_eq!(dir.find("BANK-B".into()), None);
-        assert_eq!(dir.find("bank-c".into()), None);
-    }
-
-    #[test]
-    fn a_server_is_known_only_with_its_own_service() {
-        let dir = parse(TWO).unwrap();
-        let known = dir
-            .check_server("bank-a".into(), "https://OTP.A.example".into())
-            .unwrap();
-        assert!(matches!(known, ServerCheck::Known { bank } if bank.service_id == "bank-a"));
-        // bank-b's service ID pointed at another server: ask first.
-        let moved = dir
-            .check_server("bank-b".into(), "https://phish.example:444/otp".into())
-            .unwrap();
+    fn the_forward_keeps_records_checks_and_fields() {
+        let dir = BankDirectory::from_json(ONE.into()).unwrap();
+        let bank = Bank {
+            service_id: "bank-a".into(),
+            name: "A 銀行".into(),
+            server_url: "https://otp.a.example".into(),
+        };
+        assert_eq!(dir.banks(), vec![bank.clone()]);
+        assert_eq!(dir.find(" bank-a ".into()), Some(bank.clone()));
         assert_eq!(
-            moved,
+            dir.check_server("bank-a".into(), "https://OTP.A.example/".into())
+                .unwrap(),
+            ServerCheck::Known { bank }
+        );
+        assert_eq!(
+            dir.check_server("bank-a".into(), "https://phish.example:444".into())
+                .unwrap(),
             ServerCheck::Unknown {
                 host: "phish.example:444".into()
             }
         );
-        let err = dir
-            .check_server("bank-a".into(), "http://otp.a.example".into())
-            .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                SoftTokenError::InvalidInput {
-                    field: InputField::ServerUrl,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
-    }
-
-    #[test]
-    fn broken_directories_are_refused_naming_the_fault() {
-        for (json, says) in [
-            ("{", "bank directory"),
+        for (result, want) in [
             (
-                r#"{"banks": [{"serviceId": "a b", "name": "x", "serverUrl": "https://a.example"}]}"#,
-                "a b",
+                dir.check_server("bank-a".into(), "http://otp.a.example".into())
+                    .map(|_| ()),
+                InputField::ServerUrl,
             ),
             (
-                r#"{"banks": [{"serviceId": "a", "name": "x", "serverUrl": "http://a.example"}]}"#,
-                "http",
+                BankDirectory::from_json("{".into()).map(|_| ()),
+                InputField::Other,
             ),
-            (
-                r#"{"banks": [{"serviceId": "a", "name": " ", "serverUrl": "https://a.example"}]}"#,
-                "name is empty",
-            ),
-            (
-                r#"{"banks": [{"serviceId": "a", "name": "x", "serverUrl": "https://a.example"},
-                              {"serviceId": "a", "name": "y", "serverUrl": "https://b.example"}]}"#,
-                "listed twice",
-            ),
-            (r#"{"banks": [], "extra": 1}"#, "extra"),
         ] {
-            match parse(json) {
+            match result {
                 Err(SoftTokenError::InvalidInput { field, detail }) => {
-                    assert_eq!(field, InputField::Other);
-                    assert!(detail.contains(says), "{json}: {detail}");
+                    assert_eq!(field, want, "{detail}");
                 }
-                other => panic!("{json}: {other:?}"),
+                other => panic!("{other:?}"),
             }
         }
     }

@@ -1,4 +1,5 @@
 // Adding a token: the choice of mode, 初期設定 (with QR scanning) and 初期設定完了.
+import AVFoundation
 import SwiftUI
 import VisionKit
 import SoftTokenKit
@@ -40,8 +41,7 @@ struct ActivationView: View {
     var body: some View {
         Form {
             Section {
-                Button(L("action_scan_qr")) { scanning = true }
-                    .disabled(!QRScannerView.isAvailable)
+                Button(L("action_scan_qr")) { QRScannerView.open(act: act) { scanning = true } }
                 Text(L("qr_camera_hint")).font(.caption)
             }
             Section {
@@ -71,10 +71,13 @@ struct ActivationView: View {
         .onAppear { serviceId = form.serviceId; userId = form.userId }
         .onChange(of: form) { next in serviceId = next.serviceId; userId = next.userId }
         .sheet(isPresented: $scanning) {
-            QRScannerView { text in
+            QRScannerView(onScanned: { text in
                 scanning = false
                 act { $0.scanned(uri: text) }
-            }
+            }, onFailed: {
+                scanning = false
+                act { $0.scanFailed(cameraDenied: false) }
+            })
         }
         .navigationTitle(L("title_activation"))
         .toolbar { BackButton(act: act) }
@@ -101,14 +104,47 @@ struct ActivationDoneView: View {
 /// Scans one QR code with VisionKit's data scanner (iOS 16+, devices with a camera).
 struct QRScannerView: UIViewControllerRepresentable {
     let onScanned: (String) -> Void
+    /// The scanner could not start: the sheet closes and the model shows why.
+    let onFailed: () -> Void
 
-    static var isAvailable: Bool { DataScannerViewController.isSupported && DataScannerViewController.isAvailable }
+    /// Opens the scanner (`show`) once the camera may be used: asks the first time; a refused
+    /// or restricted camera, or a device without a usable one, becomes a notice that says what
+    /// to do (the typed form stays), never a silently dead button.
+    @MainActor
+    static func open(act: Act, show: @escaping () -> Void) {
+        let showIfSupported = {
+            if DataScannerViewController.isSupported && DataScannerViewController.isAvailable {
+                show()
+            } else {
+                act { $0.scanFailed(cameraDenied: false) }
+            }
+        }
+        switch AVCaptureDevice.authorizationStatus(for: .video) {
+        case .authorized:
+            showIfSupported()
+        case .notDetermined:
+            AVCaptureDevice.requestAccess(for: .video) { granted in
+                DispatchQueue.main.async {
+                    if granted { showIfSupported() } else { act { $0.scanFailed(cameraDenied: true) } }
+                }
+            }
+        case .denied, .restricted:
+            act { $0.scanFailed(cameraDenied: true) }
+        @unknown default:
+            act { $0.scanFailed(cameraDenied: true) }
+        }
+    }
 
     func makeUIViewController(context: Context) -> DataScannerViewController {
         let scanner = DataScannerViewController(recognizedDataTypes: [.barcode(symbologies: [.qr])],
                                                 qualityLevel: .balanced, isHighlightingEnabled: true)
         scanner.delegate = context.coordinator
-        try? scanner.startScanning()
+        do {
+            try scanner.startScanning()
+        } catch {
+            // Not on the view update itself: the sheet's binding changes on the next turn.
+            DispatchQueue.main.async { onFailed() }
+        }
         return scanner
     }
 

@@ -13,7 +13,8 @@ struct PinField: View {
         VStack(spacing: 12) {
             SecureField("", text: $pin)
                 .keyboardType(.numberPad)
-                .textContentType(.oneTimeCode)
+                // No content type: the one-time-code type would offer SMS codes as the app lock PIN.
+                .textContentType(nil)
                 .multilineTextAlignment(.center)
                 .font(.title)
                 .onChange(of: pin) { typed in

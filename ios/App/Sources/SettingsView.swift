@@ -53,8 +53,13 @@ struct BiometricUnlockButton: View {
 
     var body: some View {
         Button(L("action_biometric_unlock")) {
-            let result = SecureEnclaveBiometricKeys.shared.unlock(reason: L("biometric_prompt_title"))
-            act { $0.biometricResult(result) }
+            let reason = L("biometric_prompt_title")
+            // The prompt and the Secure Enclave decrypt block until Face ID ends: off the main
+            // thread (the UI stays live), and off the model's queue (its 1 s tick goes on).
+            DispatchQueue.global(qos: .userInitiated).async {
+                let result = SecureEnclaveBiometricKeys.shared.unlock(reason: reason)
+                DispatchQueue.main.async { act { $0.biometricResult(result) } }
+            }
         }
     }
 }

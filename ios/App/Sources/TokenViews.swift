@@ -81,16 +81,18 @@ struct TokenListView: View {
             }
             if !cards.isEmpty {
                 // 取引確認: the QR code internet banking shows for a transfer.
-                Button(L("action_sign_scan")) { scanning = true }
-                    .disabled(!QRScannerView.isAvailable)
+                Button(L("action_sign_scan")) { QRScannerView.open(act: act) { scanning = true } }
             }
             Button(L("action_add")) { act { $0.addToken() } }
         }
         .sheet(isPresented: $scanning) {
-            QRScannerView { text in
+            QRScannerView(onScanned: { text in
                 scanning = false
                 act { $0.scanned(uri: text) }
-            }
+            }, onFailed: {
+                scanning = false
+                act { $0.scanFailed(cameraDenied: false) }
+            })
         }
         // Pull to refresh: the servers say what became of each token (on the model's queue).
         .refreshable { act { $0.refreshStates() } }
@@ -131,7 +133,7 @@ struct TokenDetailView: View {
                     CodeBlock(code: code)
                     if code.expiringSoon {
                         Text("\(L("label_next_code")): \(code.nextGrouped)")
-                            .accessibilityLabel("\(L("label_next_code")) \(CodeDisplay.spoken(code.nextGrouped))")
+                            .accessibilityLabel("\(L("label_next_code")) \(code.nextSpoken)")
                     }
                 }
                 if !card.token.status.dead {

@@ -137,6 +137,13 @@ public final class AppModel: @unchecked Sendable {
     /// The scanner closed without a code.
     public func scanCancelled() { scanning = false }
 
+    /// The scanner could not run: the camera is refused (`cameraDenied`: the notice says where
+    /// to allow it) or unavailable. The typed form stays open.
+    public func scanFailed(cameraDenied: Bool) {
+        scanning = false
+        notice(cameraDenied ? .cameraDenied : .scannerFailed)
+    }
+
     private func lockIfDue() {
         guard let since = backgroundSinceMs else { return }
         let grace = scanning ? AppModel.scanGraceMs : AppModel.lockGraceMs
@@ -145,6 +152,8 @@ public final class AppModel: @unchecked Sendable {
         scanning = false
         guard let c = core, (try? c.hasPin()) == true, (try? c.isLocked()) == false else { return }
         try? c.lock()
+        // A locked app shows no code: none stays on the clipboard either.
+        clipboard?.clearNow()
         forgetPins()
         showUnlock(nil)
     }

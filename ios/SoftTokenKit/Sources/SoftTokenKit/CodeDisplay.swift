@@ -28,6 +28,8 @@ public struct CodeView: Equatable, Sendable, CustomStringConvertible {
     public let spoken: String
     public let plain: String
     public let nextGrouped: String
+    /// The next code digit by digit, for VoiceOver (never read as one number).
+    public let nextSpoken: String
     public let secondsLeft: Int
     public let countdown: String
     /// 0.0–1.0 of the period left.
@@ -39,6 +41,7 @@ public struct CodeView: Equatable, Sendable, CustomStringConvertible {
         spoken = CodeDisplay.spoken(grouped)
         plain = snapshot.code
         nextGrouped = snapshot.nextCodeGrouped
+        nextSpoken = CodeDisplay.spoken(nextGrouped)
         secondsLeft = snapshot.secondsLeft
         countdown = CodeDisplay.countdown(snapshot.secondsLeft)
         remaining = snapshot.periodSeconds > 0

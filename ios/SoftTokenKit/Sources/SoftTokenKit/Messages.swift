@@ -59,6 +59,8 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case deadStopped = "hint_dead_stopped"
     case deadReplaced = "hint_dead_replaced"
     case statesUnreachable = "info_states_unreachable"
+    case scannerFailed = "error_scanner_failed"
+    case cameraDenied = "error_camera_denied"
 }
 
 /// A message key with its arguments (`%1$ld`, `%2$ld`).

@@ -13,7 +13,8 @@ public protocol Pasteboard: AnyObject {
     func clear()
 }
 
-/// A copied code's life on the clipboard: cleared 60 s later, only if still ours.
+/// A copied code's life on the clipboard (twin of CodeClipboard.kt): cleared 60 s later and
+/// at once when the app locks, unless the clip is known to be someone else's.
 public final class CodeClipboard {
     /// 60 s: long enough to switch to internet banking and paste.
     public static let clearAfterMs: Int64 = 60_000
@@ -35,15 +36,25 @@ public final class CodeClipboard {
         clearAtMs = now() + CodeClipboard.clearAfterMs
     }
 
-    /// Clears the clip when due and still ours; true when it cleared it.
+    /// Clears the clip when due (see the type); true when it cleared it.
     @discardableResult
     public func tick() -> Bool {
         guard let due = clearAtMs, now() >= due else { return false }
-        switch board.stillOurs() {
-        case true?: board.clear(); clearAtMs = nil; return true
-        case false?: clearAtMs = nil; return false
-        case nil: return false
-        }
+        return clearUnlessTheirs()
+    }
+
+    /// The app locks: a copied code still waiting goes now; true when it cleared it.
+    @discardableResult
+    public func clearNow() -> Bool {
+        clearAtMs == nil ? false : clearUnlessTheirs()
+    }
+
+    private func clearUnlessTheirs() -> Bool {
+        clearAtMs = nil
+        // Someone copied something else since: theirs stays. Ours, or cannot tell: it goes.
+        if board.stillOurs() == false { return false }
+        board.clear()
+        return true
     }
 }
 

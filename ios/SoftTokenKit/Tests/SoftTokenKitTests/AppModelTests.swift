@@ -312,6 +312,34 @@ final class AppModelTests: XCTestCase {
         XCTAssertEqual(board.text, "mine")
     }
 
+    func testLockingTheAppClearsACopiedCode() {
+        let board = FakePasteboard()
+        let model = platformApp(board, FakeBiometrics())
+        model.startActivation()
+        model.submitActivation(serviceId: "bank", userId: "u1", startPassword: "start-4821")
+        _ = model.back()
+        model.openSettings()
+        model.beginSetPin()
+        model.enterPin("2468")
+        model.enterPin("2468")
+        model.copyCode(serial: "SKTS12345678")
+        XCTAssertEqual(board.text, "12345678")
+        model.onBackground()
+        now += AppModel.lockGraceMs
+        model.tick()
+        XCTAssertEqual(model.state.screen, .unlock(error: nil, waitSeconds: 0, biometric: false))
+        XCTAssertNil(board.text, "a locked app leaves no code on the clipboard")
+    }
+
+    func testAScannerThatCannotRunSaysWhy() {
+        let model = platformApp(FakePasteboard(), FakeBiometrics())
+        model.startActivation()
+        model.scanFailed(cameraDenied: true)
+        XCTAssertEqual(model.state.notice, Message(.cameraDenied))
+        model.scanFailed(cameraDenied: false)
+        XCTAssertEqual(model.state.notice, Message(.scannerFailed))
+    }
+
     func testALinkWhileLockedOpensAfterTheUnlockAndBiometricsFallBack() {
         let bio = FakeBiometrics()
         let model = platformApp(FakePasteboard(), bio)

@@ -17,6 +17,7 @@ final class CodeDisplayTests: XCTestCase {
         XCTAssertFalse(view.expiringSoon)
         XCTAssertFalse(String(describing: view).contains("9428"))
         XCTAssertEqual(view.nextGrouped, "0708 1804")
+        XCTAssertEqual(view.nextSpoken, "0 7 0 8, 1 8 0 4")
     }
 
     func testEveryFailureHasAMessage() {

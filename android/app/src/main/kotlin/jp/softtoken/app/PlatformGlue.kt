@@ -1,5 +1,6 @@
-// The platform halves of the shell's Pasteboard and BiometricKeys seams. The timing (60 s,
-// only if still ours) and the biometric state machine are the shell's; here only Android calls.
+// The platform halves of the shell's Pasteboard and BiometricKeys seams. The timing (60 s and
+// on lock, unless known to be another copy) and the biometric state machine are the shell's;
+// here only Android calls.
 package jp.softtoken.app
 
 import android.content.ClipData
@@ -47,10 +48,12 @@ class SystemPasteboard(context: Context) : Pasteboard {
         ourTimestamp = clipboard.primaryClipDescription?.timestamp
     }
 
-    // Android 10+ lets only the app in front read the clipboard: null in the background.
+    // Android 10+ lets only the app in front read the clipboard, its description included
+    // (hasPrimaryClip() then says false too): no description is "cannot tell", and the shell
+    // clears on time anyway. An empty clipboard looks the same; clearing it costs nothing.
     override fun stillOurs(): Boolean? {
         val ours = ourTimestamp ?: return false
-        val now = clipboard.primaryClipDescription ?: return if (clipboard.hasPrimaryClip()) null else false
+        val now = clipboard.primaryClipDescription ?: return null
         return now.label == LABEL && now.timestamp == ours
     }
 

@@ -9,15 +9,19 @@ import com.google.mlkit.vision.codescanner.GmsBarcodeScanning
 
 /** Starts a QR scan and hands the scanned text to a callback. */
 class QrScanner(private val context: Context) {
-    /** Scans one QR code; [onScanned] gets its text, [onCancelled] runs when none came. */
-    fun scan(onScanned: (String) -> Unit, onCancelled: () -> Unit = {}) {
+    /**
+     * Scans one QR code; [onScanned] gets its text, [onCancelled] runs when the customer closed
+     * the scanner, [onFailed] when it could not run (Google Play services missing or outdated,
+     * the scanner module not yet downloaded, no camera): the app says so instead of nothing.
+     */
+    fun scan(onScanned: (String) -> Unit, onCancelled: () -> Unit, onFailed: () -> Unit) {
         val options = GmsBarcodeScannerOptions.Builder()
             .setBarcodeFormats(Barcode.FORMAT_QR_CODE)
             .build()
         GmsBarcodeScanning.getClient(context, options)
             .startScan()
-            .addOnSuccessListener { barcode -> barcode.rawValue?.let(onScanned) ?: onCancelled() }
+            .addOnSuccessListener { barcode -> barcode.rawValue?.let(onScanned) ?: onFailed() }
             .addOnCanceledListener(onCancelled)
-            .addOnFailureListener { onCancelled() }
+            .addOnFailureListener { onFailed() }
     }
 }

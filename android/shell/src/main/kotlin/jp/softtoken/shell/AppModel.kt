@@ -169,6 +169,16 @@ class AppModel(
         scanning = false
     }
 
+    /**
+     * The scanner could not run (Android: Google's code scanner failed or is missing; iOS: the
+     * camera is unavailable). [cameraDenied]: the customer refused the camera (iOS), and the
+     * notice says where to allow it. Either way the typed form stays open.
+     */
+    fun scanFailed(cameraDenied: Boolean) {
+        scanning = false
+        notice(if (cameraDenied) MessageKey.CAMERA_DENIED else MessageKey.SCANNER_FAILED)
+    }
+
     private fun lockIfDue() {
         val since = backgroundSinceMs ?: return
         val grace = if (scanning) SCAN_GRACE_MS else LOCK_GRACE_MS
@@ -179,6 +189,8 @@ class AppModel(
         reading {
             if (c.hasPin() && !c.isLocked()) {
                 c.lock()
+                // A locked app shows no code: none stays on the clipboard either.
+                clipboard?.clearNow()
                 forgetPins()
                 showUnlock(null)
             }

@@ -42,6 +42,9 @@ class CodeView(snapshot: CodeSnapshot) {
     /** The next code, grouped (shown small when few seconds are left). */
     val nextGrouped: String = snapshot.nextCodeGrouped
 
+    /** The next code digit by digit (`0 7 0 8, 1 8 0 4`): TalkBack must not read it as a number. */
+    val nextSpoken: String = CodeDisplay.spoken(nextGrouped)
+
     /** Seconds left. */
     val secondsLeft: Int = snapshot.secondsLeft
 

@@ -65,6 +65,8 @@ enum class MessageKey(val resourceName: String, val argCount: Int = 0) {
     DEAD_STOPPED("hint_dead_stopped"),
     DEAD_REPLACED("hint_dead_replaced"),
     STATES_UNREACHABLE("info_states_unreachable"),
+    SCANNER_FAILED("error_scanner_failed"),
+    CAMERA_DENIED("error_camera_denied"),
 }
 
 /** A message key with its arguments. */

@@ -14,8 +14,8 @@ interface Pasteboard {
 
     /**
      * Whether the clipboard still holds the clip [putSensitive] put there last: false once
-     * anything else was copied. Null when the platform cannot tell now (Android lets only
-     * the app in front read the clipboard).
+     * anything else was copied. Null when the platform cannot tell now (Android 10+ lets only
+     * the app in front, or the keyboard, read the clipboard or even its description).
      */
     fun stillOurs(): Boolean?
 
@@ -24,8 +24,14 @@ interface Pasteboard {
 }
 
 /**
- * The copied code's life on the clipboard: cleared [clearAfterMs] after the copy, but only
- * if the clip is still ours (never the customer's next copy). [tick] runs every second.
+ * The copied code's life on the clipboard: cleared [clearAfterMs] after the copy, and at once
+ * when the app locks ([clearNow]), unless the clip is known to be someone else's (the
+ * customer's next copy stays). [tick] runs every second, in the background too.
+ *
+ * Android 10+ hides the clipboard from an app in the background, so there the app cannot
+ * tell its code from a later copy: it clears anyway (writing the clipboard is allowed in the
+ * background). A code must not outlive its time on a clipboard every app in front can read;
+ * the price is that text another app copied in those seconds is cleared with it.
  */
 class CodeClipboard(
     private val board: Pasteboard,
@@ -44,24 +50,23 @@ class CodeClipboard(
         clearAtMs = clock.nowMs() + clearAfterMs
     }
 
-    /** Clears the clip when its time is up and it is still ours. True when it cleared it. */
+    /** Clears the clip when its time is up (see the class). True when it cleared it. */
     fun tick(): Boolean {
         val due = clearAtMs ?: return false
         if (clock.nowMs() < due) return false
-        return when (board.stillOurs()) {
-            true -> {
-                board.clear()
-                clearAtMs = null
-                true
-            }
-            // Someone copied something else since: theirs stays.
-            false -> {
-                clearAtMs = null
-                false
-            }
-            // Cannot tell now (in the background on Android): try again on a later tick.
-            null -> false
-        }
+        return clearUnlessTheirs()
+    }
+
+    /** The app locks: a copied code still waiting goes now. True when it cleared it. */
+    fun clearNow(): Boolean = if (clearAtMs == null) false else clearUnlessTheirs()
+
+    private fun clearUnlessTheirs(): Boolean {
+        clearAtMs = null
+        // Someone copied something else since: theirs stays.
+        if (board.stillOurs() == false) return false
+        // Ours, or the platform cannot tell (Android in the background): the code goes.
+        board.clear()
+        return true
     }
 
     companion object {

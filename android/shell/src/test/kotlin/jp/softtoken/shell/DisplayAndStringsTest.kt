@@ -25,6 +25,7 @@ class DisplayAndStringsTest {
         val view = CodeView(snapshot)
         assertEquals("9428 7082", view.grouped)
         assertEquals("9 4 2 8, 7 0 8 2", view.spoken)
+        assertEquals("0 7 0 8, 1 8 0 4", view.nextSpoken)
         assertFalse("9428" in view.toString() || "0708" in view.toString())
         assertFalse("9428" in snapshot.toString())
     }

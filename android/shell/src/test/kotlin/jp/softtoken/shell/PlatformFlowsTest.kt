@@ -67,18 +67,84 @@ class PlatformFlowsTest {
     }
 
     @Test
-    fun aClipboardTheAppCannotReadNowIsClearedWhenItCan() {
+    fun aCodeIsClearedOnTimeWhileTheAppIsInTheBackground() {
+        // Android 10+: in the background the app cannot read the clipboard, so it cannot tell
+        // its code from a later copy; the code still goes at 60 s, not when the app returns.
+        val serial = activate()
+        app.copyCode(serial)
+        val code = board.text
+        app.onBackground()
+        board.readable = false
+        clock.ms += 59_000
+        app.tick()
+        assertEquals(code, board.text, "still there after 59 s")
+        clock.ms += 1_000
+        app.tick()
+        assertNull(board.text, "cleared at 60 s, in the background")
+        board.readable = true
+        app.onForeground()
+        app.tick()
+        assertNull(board.text)
+    }
+
+    @Test
+    fun lockingTheAppClearsACopiedCodeButNotTheCustomersOwnCopy() {
+        setPin("4711")
+        val serial = activate()
+        app.copyCode(serial)
+        assertTrue(board.text != null)
+        app.onBackground()
+        clock.ms += AppModel.LOCK_GRACE_MS
+        app.tick()
+        assertIs<Screen.Unlock>(app.state.screen, "locked once the grace is over")
+        assertNull(board.text, "a locked app leaves no code on the clipboard (${AppModel.LOCK_GRACE_MS} ms < 60 s)")
+
+        app.unlock("4711")
+        app.copyCode(serial)
+        board.copiedElsewhere("the customer's own text")
+        app.onBackground()
+        clock.ms += AppModel.LOCK_GRACE_MS
+        app.tick()
+        assertIs<Screen.Unlock>(app.state.screen)
+        assertEquals("the customer's own text", board.text, "what the app can see is not its own stays")
+    }
+
+    @Test
+    fun theClipboardCountdownClearsOnlyOnce() {
         val clip = CodeClipboard(board, clock)
         clip.copy("12345678")
-        board.readable = false // Android: in the background
-        clock.ms += 61_000
-        assertFalse(clip.tick())
-        assertEquals("12345678", board.text)
-        assertTrue(clip.pending)
-        board.readable = true
-        assertTrue(clip.tick())
+        assertTrue(clip.clearNow())
         assertNull(board.text)
         assertFalse(clip.pending)
+        board.copiedElsewhere("later text")
+        clock.ms += 61_000
+        board.readable = false
+        assertFalse(clip.tick(), "nothing pending: a later clip is never touched")
+        assertFalse(clip.clearNow())
+        assertEquals("later text", board.text)
+    }
+
+    // --- The scanner's failures are said, not swallowed ------------------------------------
+
+    @Test
+    fun aScannerThatCannotRunSaysSoAndKeepsTheForm() {
+        setPin("4711")
+        app.startActivation()
+        app.scanStarted()
+        app.onBackground()
+        app.onForeground()
+        app.scanFailed(cameraDenied = false)
+        assertIs<Screen.Activation>(app.state.screen, "the typed form stays")
+        assertEquals(Message(MessageKey.SCANNER_FAILED), app.state.notice)
+        // The scanner is over: leaving the app now locks after the normal grace, not the scanner's.
+        app.onBackground()
+        clock.ms += AppModel.LOCK_GRACE_MS
+        app.tick()
+        assertIs<Screen.Unlock>(app.state.screen)
+
+        app.unlock("4711")
+        app.scanFailed(cameraDenied = true)
+        assertEquals(Message(MessageKey.CAMERA_DENIED), app.state.notice)
     }
 
     // --- 5. Links behind the lock, the scanner and the grace period -------------------------

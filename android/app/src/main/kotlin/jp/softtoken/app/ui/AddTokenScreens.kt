@@ -72,7 +72,11 @@ fun ActivationScreen(screen: Screen.Activation, frame: Frame, act: Act, scanner:
             OutlinedButton(
                 onClick = {
                     act { scanStarted() }
-                    scanner.scan(onScanned = { uri -> act { scanned(uri) } }, onCancelled = { act { scanCancelled() } })
+                    scanner.scan(
+                        onScanned = { uri -> act { scanned(uri) } },
+                        onCancelled = { act { scanCancelled() } },
+                        onFailed = { act { scanFailed(cameraDenied = false) } },
+                    )
                 },
                 modifier = Modifier.fillMaxWidth(),
             ) {

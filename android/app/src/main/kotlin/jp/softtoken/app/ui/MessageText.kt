@@ -71,4 +71,6 @@ private fun resourceOf(key: MessageKey): Int = when (key) {
     MessageKey.DEAD_STOPPED -> R.string.hint_dead_stopped
     MessageKey.DEAD_REPLACED -> R.string.hint_dead_replaced
     MessageKey.STATES_UNREACHABLE -> R.string.info_states_unreachable
+    MessageKey.SCANNER_FAILED -> R.string.error_scanner_failed
+    MessageKey.CAMERA_DENIED -> R.string.error_camera_denied
 }

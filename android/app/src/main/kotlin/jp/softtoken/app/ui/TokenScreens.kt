@@ -25,6 +25,8 @@ import androidx.compose.runtime.Composable
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.res.stringResource
+import androidx.compose.ui.semantics.clearAndSetSemantics
+import androidx.compose.ui.semantics.contentDescription
 import androidx.compose.ui.unit.dp
 import jp.softtoken.app.QrScanner
 import jp.softtoken.app.R
@@ -77,7 +79,11 @@ fun TokenListScreen(screen: Screen.Tokens, frame: Frame, act: Act, scanner: QrSc
                         Button(
                             onClick = {
                                 act { scanStarted() }
-                                scanner.scan(onScanned = { uri -> act { scanned(uri) } }, onCancelled = { act { scanCancelled() } })
+                                scanner.scan(
+                                    onScanned = { uri -> act { scanned(uri) } },
+                                    onCancelled = { act { scanCancelled() } },
+                                    onFailed = { act { scanFailed(cameraDenied = false) } },
+                                )
                             },
                             modifier = Modifier.fillMaxWidth(),
                         ) {
@@ -144,7 +150,13 @@ fun TokenDetailScreen(screen: Screen.TokenDetail, frame: Frame, act: Act) {
                     Text(stringResource(R.string.action_copy_code))
                 }
                 if (code.expiringSoon) {
-                    Text("${stringResource(R.string.label_next_code)}: ${code.nextGrouped}", style = MaterialTheme.typography.bodyLarge)
+                    // Read digit by digit, like the code itself: "0 7 0 8, 1 8 0 4", not a number.
+                    val label = stringResource(R.string.label_next_code)
+                    Text(
+                        "$label: ${code.nextGrouped}",
+                        style = MaterialTheme.typography.bodyLarge,
+                        modifier = Modifier.clearAndSetSemantics { contentDescription = "$label ${code.nextSpoken}" },
+                    )
                 }
             }
             if (!token.status.dead) {
