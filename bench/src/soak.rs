@@ -66,7 +66,10 @@ pub async fn prepare(
         })
         .await?;
     let state = state.with_mailer(Some(Arc::clone(&mailer)));
-    tokio::spawn(softtoken_server::mail::sender::run(state.clone(), mailer));
+    tokio::spawn(softtoken_server::mail::sender::run(
+        state.ctx.clone(),
+        mailer,
+    ));
 
     let operator = NewOperator {
         service_id: Some(service.clone()),

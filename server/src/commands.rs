@@ -347,7 +347,7 @@ async fn run_server(
     tokio::spawn(keep_keys_current(state.clone()));
     // Mails queued before a crash or a restart go now; new ones as they are queued.
     if let Some(mailer) = mailer {
-        tokio::spawn(crate::mail::sender::run(state.clone(), mailer));
+        tokio::spawn(crate::mail::sender::run(state.ctx.clone(), mailer));
     }
     // One line on stdout, for whoever started the server on port 0 and needs the port. A
     // closed or broken stdout must not stop the server (println! would panic on EPIPE).

@@ -1,40 +1,36 @@
 //! `softtoken-server`: activates softtoken tokens and verifies their codes for a bank.
 //!
+//! The HTTP layer, on top of two crates it alone depends on: `softtoken-service` (the
+//! business steps) and `softtoken-store` (storage). Their modules are re-exported here
+//! under the names the server has always used, so `crate::store`, `crate::actions` and the
+//! like read the same from every layer.
+//!
 //! [`app`] builds the whole HTTP API over an [`AppState`]; `main.rs` only parses the
 //! command line ([`config`]) and runs it ([`commands`]).
 
 pub mod access_log;
-pub mod actions;
-pub mod audit;
 pub mod auth;
-pub mod backup;
 pub mod client_addr;
-pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod config_file;
 pub mod console;
-pub mod crypto;
 pub mod error;
-pub mod import;
 pub mod logs;
 pub mod mail;
 pub mod metrics;
-pub mod night_cutoff;
 pub mod openapi;
-pub mod otp_check;
-pub mod policy;
-pub mod qr;
 pub mod rate_limit;
-pub mod rekey;
 pub mod routes;
-pub mod serial;
 pub mod serve;
-pub mod service_cache;
-pub mod store;
 pub mod tls;
-pub mod token_status;
-pub mod verification;
+
+pub use softtoken_service::{
+    Context, actions, clock, crypto, import, otp_check, qr, rekey, service_cache, token_status,
+    verification, views,
+};
+pub use softtoken_store as store;
+pub use softtoken_store::{audit, backup, night_cutoff, policy, serial};
 
 use std::sync::Arc;
 
@@ -47,7 +43,6 @@ use crate::rate_limit::RateLimiter;
 use crate::routes::provisioning::ProvisionedCounts;
 use crate::service_cache::{SERVICE_CACHE_TTL, ServiceCache};
 use crate::store::Store;
-use crate::verification::Verification;
 
 /// Console sign-ins per client address per minute (issue 22): enough for a help desk
 /// behind one NAT address signing in at the start of a shift, far too few to guess.
@@ -56,33 +51,31 @@ pub const SIGN_IN_RATE_LIMIT: u32 = 30;
 /// Activation starts per service + user per minute, on top of the per-IP limit.
 pub const USER_RATE_LIMIT: u32 = 10;
 
-/// Everything a request handler needs; cheap to clone.
+/// Everything a request handler needs; cheap to clone. It reads as the service
+/// [`Context`] it holds (`state.store`, `state.now()`), which handlers pass to the service.
 #[derive(Clone)]
 pub struct AppState {
-    /// Storage.
-    pub store: Arc<dyn Store>,
-    /// Seals and opens secrets at rest.
-    pub key: Arc<Keyring>,
-    /// Now.
-    pub clock: Arc<dyn Clock>,
-    /// The URL apps reach this server at, put into activation URIs.
-    pub public_url: Arc<str>,
+    /// What the service layer needs: store, keyring, clock, public URL, caches, mailer.
+    pub ctx: Context,
     /// App API requests per client IP.
     pub ip_limit: Arc<RateLimiter>,
     /// Activation starts per service + user.
     pub user_limit: Arc<RateLimiter>,
-    /// Services and API-key owners read in the last few seconds.
-    pub services: Arc<ServiceCache>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
     /// Tokens provisioned since the last summary event.
     pub provisioned: Arc<ProvisionedCounts>,
-    /// The activation e-mail's SMTP side; `None`: this server sends no mail.
-    pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Console sign-ins per client address (issue 22).
     pub sign_in_limit: Arc<RateLimiter>,
     /// The bounded pool console password checks run on (issue 22).
     pub sign_in_pool: Arc<crate::console::gate::PasswordPool>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Context;
+    fn deref(&self) -> &Context {
+        &self.ctx
+    }
 }
 
 impl AppState {
@@ -95,16 +88,18 @@ impl AppState {
         app_rate_limit: u32,
     ) -> Self {
         AppState {
-            store,
-            key: Arc::new(key.into()),
-            clock,
-            public_url: public_url.trim_end_matches('/').into(),
+            ctx: Context {
+                store,
+                key: Arc::new(key.into()),
+                clock,
+                public_url: public_url.trim_end_matches('/').into(),
+                services: Arc::new(ServiceCache::new(SERVICE_CACHE_TTL)),
+                mailer: None,
+            },
             ip_limit: Arc::new(RateLimiter::new(app_rate_limit)),
             user_limit: Arc::new(RateLimiter::new(USER_RATE_LIMIT)),
-            services: Arc::new(ServiceCache::new(SERVICE_CACHE_TTL)),
             trusted_proxies: TrustedProxies::default(),
             provisioned: Arc::default(),
-            mailer: None,
             sign_in_limit: Arc::new(RateLimiter::new(SIGN_IN_RATE_LIMIT)),
             sign_in_pool: Arc::new(crate::console::gate::PasswordPool::for_this_machine()),
         }
@@ -131,18 +126,8 @@ impl AppState {
 
     /// The same state, sending activation e-mail through `mailer`.
     pub fn with_mailer(mut self, mailer: Option<Arc<crate::mail::Mailer>>) -> Self {
-        self.mailer = mailer;
+        self.ctx.mailer = mailer;
         self
-    }
-
-    /// Now, in Unix milliseconds.
-    pub fn now(&self) -> i64 {
-        self.clock.now_ms()
-    }
-
-    /// The verification service, for a request handled now.
-    pub fn verification(&self) -> Verification<'_> {
-        Verification::new(&*self.store, Arc::clone(&self.key), self.now())
     }
 }
 

@@ -24,7 +24,8 @@ async fn main() -> ExitCode {
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "softtoken_server=info,tower_http=warn".into()),
+                // `softtoken`: the server, service and store crates alike (targets match by prefix).
+                .unwrap_or_else(|_| "softtoken=info,tower_http=warn".into()),
         )
         .with_writer(stderr);
     match cli.command.log_format() {

@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
@@ -22,7 +21,6 @@ use axum::routing::get;
 use metrics::{Counter, Histogram, Label, counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::audit::AuditKind;
 use crate::store::{PoolUse, Store};
 
 /// Latency buckets in seconds: a verify takes about a millisecond, a start-password check
@@ -38,12 +36,14 @@ const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256
 /// How often histograms are folded and old samples dropped between scrapes.
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
-static INSTALLED: AtomicBool = AtomicBool::new(false);
 static HANDLE: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
 
-fn on() -> bool {
-    INSTALLED.load(Ordering::Relaxed)
-}
+use softtoken_store::metrics::{SQLITE_BATCH_WRITES, on};
+
+pub use softtoken_service::metrics::{
+    Unlocked, code_checked, database_unavailable, locked_out, revoked, unlocked,
+};
+pub use softtoken_store::metrics::group_commit;
 
 /// Installs the process-wide Prometheus recorder (once; later calls return the same
 /// handle, so tests may start several servers) and describes every metric.
@@ -61,7 +61,7 @@ pub fn install() -> Result<PrometheusHandle, String> {
                 .and_then(|b| b.install_recorder())
                 .map_err(|e| format!("cannot install the metrics recorder: {e}"))?;
             describe();
-            INSTALLED.store(true, Ordering::Relaxed);
+            softtoken_store::metrics::enable();
             Ok(handle)
         })
         .clone()
@@ -70,17 +70,9 @@ pub fn install() -> Result<PrometheusHandle, String> {
 const HTTP_REQUESTS: &str = "softtoken_http_requests_total";
 const LOG_LINES_DROPPED: &str = "softtoken_log_lines_dropped_total";
 const HTTP_DURATION: &str = "softtoken_http_request_duration_seconds";
-const CODE_CHECKS: &str = "softtoken_code_checks_total";
-const LOCKOUTS: &str = "softtoken_lockouts_total";
-const DATABASE_UNAVAILABLE: &str = "softtoken_database_unavailable_total";
-const UNLOCKS: &str = "softtoken_unlocks_total";
-const REVOCATIONS: &str = "softtoken_revocations_total";
 const ACTIVATIONS_STARTED: &str = "softtoken_activations_started_total";
 const ACTIVATIONS_FINISHED: &str = "softtoken_activations_finished_total";
 const ACTIVATIONS_FAILED: &str = "softtoken_activations_failed_total";
-const SQLITE_BATCH_WRITES: &str = "softtoken_sqlite_group_commit_writes";
-const SQLITE_COMMIT_DURATION: &str = "softtoken_sqlite_group_commit_duration_seconds";
-const SQLITE_COMMITS_FAILED: &str = "softtoken_sqlite_group_commits_failed_total";
 const SQLITE_QUEUE: &str = "softtoken_sqlite_writer_queue_depth";
 const POOL_CONNECTIONS: &str = "softtoken_db_pool_connections";
 const POOL_IDLE: &str = "softtoken_db_pool_idle_connections";
@@ -90,6 +82,8 @@ const CONSOLE_TEMPORARY_LOCKS: &str = "softtoken_console_temporary_locks_total";
 
 fn describe() {
     use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    softtoken_store::metrics::describe();
+    softtoken_service::metrics::describe();
     describe_counter!(
         HTTP_REQUESTS,
         "HTTP requests answered, by method, route template and status"
@@ -99,11 +93,6 @@ fn describe() {
         Unit::Seconds,
         "time to answer an HTTP request, by method, route template and status"
     );
-    describe_counter!(
-        CODE_CHECKS,
-        "codes checked by the verification service, by purpose and outcome (reason)"
-    );
-    describe_counter!(LOCKOUTS, "users locked by wrong codes");
     describe_counter!(
         LOG_LINES_DROPPED,
         "log lines dropped because stderr did not take them fast enough"
@@ -116,29 +105,12 @@ fn describe() {
         CONSOLE_TEMPORARY_LOCKS,
         "console operators locked for a while by wrong tries (the back-off)"
     );
-    describe_counter!(
-        DATABASE_UNAVAILABLE,
-        "requests answered 503 because the database was out of reach or out of space"
-    );
-    describe_counter!(UNLOCKS, "lockouts cleared by the bank, of users or tokens");
-    describe_counter!(REVOCATIONS, "tokens revoked by the bank");
     describe_counter!(ACTIVATIONS_STARTED, "activation starts answered");
     describe_counter!(ACTIVATIONS_FINISHED, "activations finished: a token issued");
     describe_counter!(
         ACTIVATIONS_FAILED,
         "activation starts and finishes refused, by stage and cause (problem code)"
     );
-    describe_histogram!(
-        SQLITE_BATCH_WRITES,
-        Unit::Count,
-        "writes committed together by one SQLite group commit"
-    );
-    describe_histogram!(
-        SQLITE_COMMIT_DURATION,
-        Unit::Seconds,
-        "time of one SQLite group commit, from BEGIN to the end of COMMIT's fsync"
-    );
-    describe_counter!(SQLITE_COMMITS_FAILED, "SQLite group commits that failed");
     describe_gauge!(
         SQLITE_QUEUE,
         "reads and writes waiting for the SQLite writer thread"
@@ -223,46 +195,6 @@ pub fn request(method: &Method, route: Option<&str>, status: StatusCode, elapsed
     latency.record(elapsed.as_secs_f64());
 }
 
-static CHECKS: OnceLock<RwLock<HashMap<(AuditKind, &'static str), Counter>>> = OnceLock::new();
-
-/// Counts one code checked for `purpose` (`verify`, `confirm`, `possession`, …) with the
-/// outcome its caller got (`ok`, `invalid`, `reused`, `locked`, …).
-pub fn code_checked(purpose: AuditKind, reason: &'static str) {
-    if !on() {
-        return;
-    }
-    let cache = CHECKS.get_or_init(RwLock::default);
-    let key = (purpose, reason);
-    let cached = cache
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&key)
-        .cloned();
-    let count = cached.unwrap_or_else(|| {
-        let count = counter!(CODE_CHECKS, "purpose" => purpose.as_str(), "reason" => reason);
-        cache
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, count.clone());
-        count
-    });
-    count.increment(1);
-}
-
-/// Counts a request refused because the database was out of reach or out of space.
-pub fn database_unavailable() {
-    if on() {
-        counter!(DATABASE_UNAVAILABLE).increment(1);
-    }
-}
-
-/// Counts a user locked by wrong codes.
-pub fn locked_out() {
-    if on() {
-        counter!(LOCKOUTS).increment(1);
-    }
-}
-
 /// Counts a console sign-in refused for a wrong password or code (or an unknown name), and
 /// the temporary lock it began, if it did.
 pub fn console_sign_in_failed(locked: bool) {
@@ -271,33 +203,6 @@ pub fn console_sign_in_failed(locked: bool) {
         if locked {
             counter!(CONSOLE_TEMPORARY_LOCKS).increment(1);
         }
-    }
-}
-
-/// What a lockout cleared by the bank was on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unlocked {
-    /// A user locked by wrong codes.
-    User,
-    /// A token locked by wrong registration codes.
-    Token,
-}
-
-/// Counts a lockout the bank cleared.
-pub fn unlocked(what: Unlocked) {
-    if on() {
-        let what = match what {
-            Unlocked::User => "user",
-            Unlocked::Token => "token",
-        };
-        counter!(UNLOCKS, "what" => what).increment(1);
-    }
-}
-
-/// Counts a token the bank revoked.
-pub fn revoked() {
-    if on() {
-        counter!(REVOCATIONS).increment(1);
     }
 }
 
@@ -326,20 +231,6 @@ pub fn activation(stage: Stage, cause: Option<&'static str>) {
             };
             counter!(ACTIVATIONS_FAILED, "stage" => stage, "cause" => cause).increment(1);
         }
-    }
-}
-
-/// Records one SQLite group commit: how many writes it carried, how long it took, and
-/// whether it failed.
-pub fn group_commit(writes: usize, elapsed: Duration, committed: bool) {
-    if !on() {
-        return;
-    }
-    // A batch size (at most 512) is exact as f64.
-    histogram!(SQLITE_BATCH_WRITES).record(writes as f64);
-    histogram!(SQLITE_COMMIT_DURATION).record(elapsed.as_secs_f64());
-    if !committed {
-        counter!(SQLITE_COMMITS_FAILED).increment(1);
     }
 }
 

@@ -170,7 +170,7 @@ impl MailServer {
         sender: bool,
     ) -> Self {
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("softtoken_server=warn")
+            .with_env_filter("softtoken=warn")
             .with_test_writer()
             .try_init();
         let store = store::connect(url).await.unwrap();
@@ -212,7 +212,7 @@ impl MailServer {
         })];
         if let (Some(mailer), true) = (mailer, sender) {
             tasks.push(tokio::spawn(softtoken_server::mail::sender::run(
-                state.clone(),
+                state.ctx.clone(),
                 mailer,
             )));
         }
@@ -682,7 +682,7 @@ impl Served {
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data)
             .args(extra)
-            .env("RUST_LOG", "softtoken_server=debug")
+            .env("RUST_LOG", "softtoken=debug")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()

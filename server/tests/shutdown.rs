@@ -72,7 +72,7 @@ async fn sigterm_under_load_loses_no_answered_write() {
         .args(["--shutdown-grace", "20s"])
         .arg("--data-dir")
         .arg(&data)
-        .env("RUST_LOG", "softtoken_server=info")
+        .env("RUST_LOG", "softtoken=info")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -114,7 +114,7 @@ fn serve(files: &Files, extra: &[&str]) -> Server {
         .arg("--tls-key")
         .arg(&files.key)
         .args(extra)
-        .env("RUST_LOG", "softtoken_server=info")
+        .env("RUST_LOG", "softtoken=info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -19,7 +19,6 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
-use chrono::{DateTime, SecondsFormat};
 use serde::Deserialize;
 use softtoken_protocol::problem::codes;
 use softtoken_protocol::{ServiceId, UserId};
@@ -28,10 +27,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+
 use crate::client_addr::{self, ClientAddr};
 use crate::error::ApiError;
 use crate::rate_limit::client_key;
 use crate::store::{NewAuditEvent, Service};
+pub use crate::views::rfc3339;
 
 /// The path of a call about one user.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -176,11 +177,4 @@ pub async fn audit(state: &AppState, event: NewAuditEvent) {
     if let Err(e) = state.store.audit(&event, state.now()).await {
         tracing::error!(error = %e, kind = %event.kind, "failed to write an audit event");
     }
-}
-
-/// Unix milliseconds as RFC 3339 UTC.
-pub fn rfc3339(unix_ms: i64) -> String {
-    DateTime::from_timestamp_millis(unix_ms)
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
-        .unwrap_or_default()
 }

@@ -7,7 +7,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use softtoken_protocol::problem::codes;
 use utoipa::ToSchema;
 
 use softtoken_protocol::Problem;
@@ -16,13 +15,15 @@ use crate::AppState;
 use crate::actions::Actor;
 use crate::audit::AuditKind;
 use crate::auth::ServiceAccess;
+use crate::error::fresh;
 use crate::error::{ApiError, Json, Path};
 use crate::otp_check::Code;
 use crate::routes::users::{OtpRequest, UserResponse, user_view};
 use crate::routes::{TokenPath, UserPath};
 use crate::serial::TokenSerial;
-use crate::store::{NewAuditEvent, StepUse, StoreError, Token};
-use crate::verification::{Outcome, Proof, Verdict};
+use crate::store::{NewAuditEvent, Token};
+
+pub use crate::views::{RevokeResponse, RevokedUser};
 
 /// Register a provisioned token to a user.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -48,32 +49,6 @@ pub struct ReplaceRequest {
     pub new_otp: Code,
 }
 
-/// A user of a revoked token and their cool-down.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct RevokedUser {
-    /// The user.
-    pub user_id: String,
-    /// When the user's cool-down ends (RFC 3339): no new token before then.
-    pub cooldown_until: String,
-}
-
-/// The outcome of a revocation.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct RevokeResponse {
-    /// The token.
-    pub serial: String,
-    /// Always `revoked`.
-    pub state: String,
-    /// The users it was bound to; each is in a cool-down.
-    pub users: Vec<String>,
-    /// The latest end of those cool-downs (RFC 3339).
-    pub cooldown_until: String,
-    /// Each user's own cool-down (a running one is not restarted unless the service says so).
-    pub cooldowns: Vec<RevokedUser>,
-    /// Unused enrollments of those users that the revocation ended.
-    pub ended_enrollments: u64,
-}
-
 /// A token and its state, as `unlock` answers.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenStateResponse {
@@ -83,59 +58,6 @@ pub struct TokenStateResponse {
     pub state: String,
     /// Wrong registration codes counted against it.
     pub failures: u32,
-}
-
-/// The error a refused proof is answered with: 422 `invalid_otp` with the tries left, or
-/// 409 `locked`.
-fn refused(verdict: &Verdict, which: &str) -> ApiError {
-    if verdict.outcome == Outcome::Locked {
-        return StoreError::Locked.into();
-    }
-    if let Outcome::WrongLength { expected } = verdict.outcome {
-        return wrong_length(expected, verdict.remaining_attempts, which);
-    }
-    let what = if verdict.outcome == Outcome::Reused {
-        "was already used"
-    } else {
-        "is wrong"
-    };
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        codes::INVALID_OTP,
-        format!("{which} {what}; {}", tries_left(verdict.remaining_attempts)),
-    )
-    .with_attempts_left(verdict.remaining_attempts)
-}
-
-/// 422 `wrong_length`: `which` has another length than the token's codes; not counted.
-fn wrong_length(expected: u32, remaining: u32, which: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        codes::WRONG_LENGTH,
-        format!(
-            "otp: {which} must have {expected} digits, as this token's codes do; \
-             not counted as a wrong code, {}",
-            tries_left(remaining)
-        ),
-    )
-    .with_attempts_left(remaining)
-    .with_digits(expected)
-}
-
-fn tries_left(n: u32) -> String {
-    match n {
-        0 => "no tries left: the user is locked until the bank unlocks".into(),
-        1 => "1 try left".into(),
-        n => format!("{n} tries left"),
-    }
-}
-
-/// The step a proof gives, or the answer to its refusal.
-pub(crate) fn fresh(proof: Proof, which: &str) -> Result<StepUse, ApiError> {
-    match proof {
-        Proof::Fresh(step) => Ok(step),
-        Proof::Refused(verdict) => Err(refused(&verdict, which)),
-    }
 }
 
 /// Registers a provisioned token (or, where allowed, a shared one) to a user.

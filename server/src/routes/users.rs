@@ -16,10 +16,11 @@ use crate::actions::Actor;
 use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json, Path};
 use crate::otp_check::Code;
-use crate::policy::MAX_ACTIVATION_GUESSES;
-use crate::routes::{UserPath, rfc3339};
-use crate::store::{Enrollment, Service, rules};
+use crate::routes::UserPath;
+use crate::store::Service;
 use crate::verification::{Outcome, Purpose, Verdict};
+
+pub use crate::views::{EnrollmentView, TokenView, UserResponse, user_view};
 
 /// A code to check.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -101,53 +102,6 @@ impl From<Verdict> for VerifyResponse {
             remaining_attempts: verdict.remaining_attempts,
         }
     }
-}
-
-/// One of the user's tokens.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct TokenView {
-    /// Serial.
-    pub serial: String,
-    /// `pending`, `active` or `revoked`.
-    pub state: String,
-    /// When it was created (RFC 3339).
-    pub created_at: String,
-    /// When it became active.
-    pub activated_at: Option<String>,
-    /// When a code of it was last accepted.
-    pub last_used_at: Option<String>,
-}
-
-/// The user's unused enrollment (an activation the bank issued).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EnrollmentView {
-    /// `open` (the customer may activate), `expired` or `locked` (too many wrong start
-    /// passwords); either of the last two needs a new enrollment.
-    pub state: String,
-    /// When it was issued (RFC 3339).
-    pub issued_at: String,
-    /// When it expires (RFC 3339).
-    pub expires_at: String,
-    /// Start passwords it still takes.
-    pub attempts_left: u32,
-}
-
-/// A user's state and tokens.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct UserResponse {
-    /// The user.
-    pub user_id: String,
-    /// Locked after too many wrong codes.
-    pub locked: bool,
-    /// Consecutive wrong codes.
-    pub failures: u32,
-    /// While a revocation's cool-down runs: when it ends (RFC 3339); until then no new
-    /// token may be issued to the user.
-    pub cooldown_until: Option<String>,
-    /// The user's unused enrollment, if any.
-    pub enrollment: Option<EnrollmentView>,
-    /// Tokens bound to the user, newest first.
-    pub tokens: Vec<TokenView>,
 }
 
 /// Verifies a code of the user's active token.
@@ -241,57 +195,4 @@ pub async fn show(
     Path(UserPath { uid, .. }): Path<UserPath>,
 ) -> Result<Json<UserResponse>, ApiError> {
     user_view(&state, &service, &uid).await.map(Json)
-}
-
-/// The user as the API shows them; 404 if unknown.
-pub async fn user_view(
-    state: &AppState,
-    service: &Service,
-    uid: &UserId,
-) -> Result<UserResponse, ApiError> {
-    let sid = &service.id;
-    let user = state
-        .store
-        .user(sid, uid)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no user '{uid}' in service '{sid}'")))?;
-    let enrollment = state.store.enrollment(sid, uid).await?;
-    let now = state.now();
-    Ok(UserResponse {
-        user_id: user.user_id.to_string(),
-        locked: user.locked,
-        failures: user.failures,
-        cooldown_until: rules::cooldown_left(user.cooldown_until, now)
-            .and(user.cooldown_until)
-            .map(rfc3339),
-        enrollment: enrollment.map(|e| enrollment_view(&e, now)),
-        tokens: user
-            .tokens
-            .iter()
-            .map(|t| TokenView {
-                serial: t.serial.as_str().to_string(),
-                state: t.state.as_str().to_string(),
-                created_at: rfc3339(t.created_at),
-                activated_at: t.activated_at.map(rfc3339),
-                last_used_at: t.last_used_at.map(rfc3339),
-            })
-            .collect(),
-    })
-}
-
-fn enrollment_view(e: &Enrollment, now: i64) -> EnrollmentView {
-    let attempts_left = MAX_ACTIVATION_GUESSES.saturating_sub(e.guesses);
-    let state = if e.expires_at <= now {
-        "expired"
-    } else if attempts_left == 0 {
-        "locked"
-    } else {
-        "open"
-    };
-    EnrollmentView {
-        state: state.into(),
-        issued_at: rfc3339(e.created_at),
-        expires_at: rfc3339(e.expires_at),
-        attempts_left,
-    }
 }

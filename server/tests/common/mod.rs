@@ -114,7 +114,7 @@ impl TestServer {
     ) -> Self {
         // The server's warnings and errors, shown with a failing test's output.
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("softtoken_server=warn")
+            .with_env_filter("softtoken=warn")
             .with_test_writer()
             .try_init();
         let (url, dir, db_path) = database(allow_postgres);

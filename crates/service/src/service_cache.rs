@@ -19,7 +19,7 @@ use crate::store::{Service, Store, StoreResult};
 /// How long a looked-up service or key owner is trusted without asking storage again.
 pub const SERVICE_CACHE_TTL: Duration = Duration::from_secs(5);
 
-/// The cache; one per server instance (in `AppState`).
+/// The cache; one per server instance (in `Context`).
 pub struct ServiceCache {
     ttl: Duration,
     owners: Expiring<[u8; 32], ServiceId>,

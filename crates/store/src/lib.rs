@@ -1,3 +1,8 @@
+//! `softtoken-store`: everything the server keeps, and nothing above it (no HTTP, no
+//! keyring): the domain model with the types it is made of ([`policy`], [`serial`],
+//! [`audit`] kinds, [`night_cutoff`]), one async trait, two backends chosen by URL, one
+//! layer they share.
+//!
 //! Storage: one async trait, two backends chosen by URL, one layer they share.
 //!
 //! The trait speaks in whole operations, not rows. Each operation is written once
@@ -12,17 +17,23 @@
 //! enrollment guesses, cool-downs, serial uniqueness, binding, replacing) is atomic, so
 //! the outcome is right however many server instances share the database. Every write
 //! records its audit event in the same commit. Secrets arrive here already sealed by
-//! [`crate::crypto::Keyring`].
+//! the service's keyring.
 
+pub mod audit;
+pub mod backup;
 mod conn;
 pub mod console;
 mod error;
+pub mod metrics;
 mod model;
+pub mod night_cutoff;
 mod ops;
+pub mod policy;
 mod postgres;
 mod rows;
 pub mod rules;
 pub mod scratch;
+pub mod serial;
 mod sql;
 mod sqlite;
 mod status;
@@ -40,7 +51,7 @@ pub use model::{
     Token, TokenEnd, TokenStanding, TokenState, User,
 };
 pub use model::{MailId, MailOutcome, MailStatus, MailTemplate, NewMail, OutboxMail, ServiceMail};
-pub use model::{Transaction, TransactionUse};
+pub use model::{Transaction, TransactionUse, random_id};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use status::{MigrationStatus, PoolUse};

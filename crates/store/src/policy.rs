@@ -17,6 +17,11 @@ pub const MAIL_KEPT_MS: i64 = 7 * 24 * 3600 * 1000;
 /// How often a running server deletes expired sessions and provisioned tokens.
 pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
+/// Shortest enrollment lifetime a bank may ask for.
+pub const MIN_TTL_SECONDS: u64 = 60;
+/// Longest enrollment lifetime a bank may ask for (30 days).
+pub const MAX_TTL_SECONDS: u64 = 30 * 86_400;
+
 /// The widest verification window a service may set, in steps either side.
 pub const MAX_WINDOW: u32 = 10;
 
@@ -122,10 +127,7 @@ pub const COOLDOWN: Bound = Bound {
 /// The default enrollment lifetime: the bank API's own bounds for one enrollment.
 pub const ENROLLMENT_TTL: Bound = Bound {
     field: "enrollment_ttl",
-    allowed: Allowed::Duration(
-        crate::routes::enrollments::MIN_TTL_SECONDS,
-        crate::routes::enrollments::MAX_TTL_SECONDS,
-    ),
+    allowed: Allowed::Duration(MIN_TTL_SECONDS, MAX_TTL_SECONDS),
 };
 /// Usable tokens one user may hold (a company's user may need several).
 pub const TOKENS_PER_USER: Bound = Bound {

@@ -6,7 +6,6 @@ use std::fmt;
 use softtoken_protocol::{OtpParams, ServiceId, UserId};
 
 use crate::audit::AuditKind;
-use crate::crypto::random_id;
 use crate::policy::Policy;
 use crate::serial::TokenSerial;
 
@@ -14,6 +13,14 @@ use super::StoreResult;
 use super::error::corrupt;
 
 /// Declares a random 128-bit identifier shown as 32 lowercase hex digits.
+/// A random identifier: 16 bytes from the OS CSPRNG as 32 hex digits.
+pub fn random_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
 macro_rules! random_id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -557,7 +564,7 @@ pub struct Resealed {
 
 /// A service's activation e-mail: where the app is downloaded, and its own subject and
 /// body per language (`None`: the built-in one). Templates are checked before they are
-/// stored (`crate::mail::template`).
+/// stored (by the service's mail templates).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceMail {
     /// The service.

@@ -159,7 +159,7 @@ pub(crate) fn check_startable(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::model::EnrollmentId;
+    use crate::model::EnrollmentId;
     use softtoken_protocol::{OtpParams, ServiceId};
 
     const NOW: i64 = 1_000_000;

@@ -531,12 +531,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
-/// A random identifier: 16 bytes from the OS CSPRNG as 32 hex digits.
-pub fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
+pub use softtoken_store::random_id;
 
 #[cfg(test)]
 mod tests {

@@ -450,7 +450,7 @@ macro_rules! token_args {
             $t.state.as_str(),
             $t.params.algorithm.as_str(),
             i64::from($t.params.digits.get()),
-            $crate::store::ops::secs($t.params.period.seconds())?,
+            $crate::ops::secs($t.params.period.seconds())?,
             &$t.seed,
             $t.last_step,
             $t.drift,

@@ -8,7 +8,6 @@
 //! and records each outcome with an audit event, the address masked ([`address`]).
 
 pub mod address;
-pub mod cli;
 pub mod sender;
 pub mod smtp;
 pub mod template;

@@ -9,7 +9,7 @@
 use rusqlite::Connection;
 
 use super::MIGRATOR;
-use crate::store::{console, sql};
+use crate::{console, sql};
 
 /// The tables that grow with the bank's customers and their use.
 const GROWING: [&str; 9] = [

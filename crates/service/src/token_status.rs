@@ -12,7 +12,7 @@
 //! the nonce the app chose, so the app accepts nothing but answers to its own questions,
 //! and the request changes nothing on the server.
 
-use axum::http::StatusCode;
+use http::StatusCode;
 use rand::RngCore;
 use rand::rngs::OsRng;
 use softtoken_protocol::problem::codes;
@@ -21,7 +21,7 @@ use softtoken_protocol::status::{
 };
 
 use crate::crypto::{Bound, Keyring};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::store::{Store, TokenEnd, TokenStanding, TokenState};
 
 /// The serial a throwaway seed is sealed to, with an empty service no real seed has.
@@ -39,8 +39,8 @@ pub fn status_of(standing: &TokenStanding) -> TokenStatus {
     }
 }
 
-fn not_recognised() -> ApiError {
-    ApiError::new(
+fn not_recognised() -> ServiceError {
+    ServiceError::new(
         StatusCode::UNAUTHORIZED,
         codes::NOT_RECOGNISED,
         "the server does not recognise this token, or the request's MAC does not match",
@@ -53,19 +53,19 @@ pub async fn answer(
     keyring: &Keyring,
     request: &StatusRequest,
     now: i64,
-) -> Result<StatusResponse, ApiError> {
+) -> Result<StatusResponse, ServiceError> {
     if request.nonce.0.len() != NONCE_LEN {
-        return Err(ApiError::invalid_field(format!(
+        return Err(ServiceError::invalid_field(format!(
             "nonce: must be {NONCE_LEN} bytes"
         )));
     }
     if request.mac.0.len() != MAC_LEN {
-        return Err(ApiError::invalid_field(format!(
+        return Err(ServiceError::invalid_field(format!(
             "mac: must be {MAC_LEN} bytes"
         )));
     }
     if !time_in_window(request.unix_ms, now) {
-        return Err(ApiError::new(
+        return Err(ServiceError::new(
             StatusCode::BAD_REQUEST,
             codes::CLOCK_SKEW,
             "unix_ms: more than five minutes from the server's clock; refresh the clock \

@@ -101,6 +101,15 @@ impl DatabaseError {
             DatabaseError::WriterStopped | DatabaseError::Internal(_) => false,
         }
     }
+
+    /// Whether the store is shutting down (the SQLite writer stopped, the pool closed): the
+    /// request may be retried against another instance.
+    pub fn is_shutting_down(&self) -> bool {
+        matches!(
+            self,
+            DatabaseError::WriterStopped | DatabaseError::Sqlx(sqlx::Error::PoolClosed)
+        )
+    }
 }
 
 fn sqlx_unavailable(e: &sqlx::Error) -> bool {

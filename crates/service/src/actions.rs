@@ -5,29 +5,29 @@
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
+use http::StatusCode;
 use softtoken_protocol::activation::{PasswordKey, valid_start_password};
 use softtoken_protocol::problem::codes;
 use softtoken_protocol::{ServiceId, UserId};
 
-use crate::AppState;
+use crate::Context;
 use crate::audit::AuditKind;
 use crate::crypto::Bound;
-use crate::error::ApiError;
+use crate::error::ServiceError;
+use crate::error::fresh;
 use crate::mail::{Activation, Mailer};
 use crate::otp_check::Code;
+use crate::policy::{MAX_TTL_SECONDS, MIN_TTL_SECONDS};
 use crate::qr;
-use crate::routes::enrollments::{
-    EnrollmentRequest, EnrollmentResponse, MAX_TTL_SECONDS, MIN_TTL_SECONDS,
-};
-use crate::routes::rfc3339;
-use crate::routes::tokens::{RevokeResponse, RevokedUser, fresh};
-use crate::routes::users::{UserResponse, user_view};
 use crate::serial::TokenSerial;
 use crate::store::{
     Binding, EnrollmentId, NewAuditEvent, NewEnrollment, ServiceMail, StoreError, Token, TokenState,
 };
 use crate::store::{Service, console::AuditFilter};
+use crate::views::{
+    EnrollmentRequest, EnrollmentResponse, RevokeResponse, RevokedUser, UserResponse, rfc3339,
+    user_view,
+};
 
 /// Who asks for an action: recorded on its audit event.
 #[derive(Debug, Clone, Copy)]
@@ -50,11 +50,11 @@ impl Actor<'_> {
 
 /// Clears a user's lockout (利用停止解除).
 pub async fn unlock_user(
-    state: &AppState,
+    state: &Context,
     service: &Service,
     uid: &UserId,
     actor: Actor<'_>,
-) -> Result<UserResponse, ApiError> {
+) -> Result<UserResponse, ServiceError> {
     let event = actor.stamp(NewAuditEvent::new(&service.id, AuditKind::UserUnlocked, "").user(uid));
     state
         .store
@@ -66,11 +66,11 @@ pub async fn unlock_user(
 
 /// Ends a user's revocation cool-down now.
 pub async fn end_cooldown(
-    state: &AppState,
+    state: &Context,
     service: &Service,
     uid: &UserId,
     actor: Actor<'_>,
-) -> Result<UserResponse, ApiError> {
+) -> Result<UserResponse, ServiceError> {
     let detail = match actor {
         Actor::Bank => "by the bank",
         Actor::Operator(_) => "by the help desk",
@@ -87,11 +87,11 @@ pub async fn end_cooldown(
 /// Revokes a token (トークン失効), ends its users' unused enrollments and starts their
 /// cool-down.
 pub async fn revoke(
-    state: &AppState,
+    state: &Context,
     service: &Service,
     serial: &TokenSerial,
     actor: Actor<'_>,
-) -> Result<RevokeResponse, ApiError> {
+) -> Result<RevokeResponse, ServiceError> {
     let now = state.now();
     let cooldown = crate::store::rules::revoke_cooldown(&service.policy, now);
     let until = cooldown.end();
@@ -133,11 +133,11 @@ pub async fn revoke(
 
 /// Stops OTP for a user without a code (利用中止 on the customer's written request).
 pub async fn stop_without_code(
-    state: &AppState,
+    state: &Context,
     service: &Service,
     uid: &UserId,
     actor: Actor<'_>,
-) -> Result<UserResponse, ApiError> {
+) -> Result<UserResponse, ServiceError> {
     let event = actor.stamp(
         NewAuditEvent::new(&service.id, AuditKind::OtpStopped, "by the help desk").user(uid),
     );
@@ -150,27 +150,27 @@ pub async fn stop_without_code(
 
 /// A token of the service, or 404.
 pub async fn service_token(
-    state: &AppState,
+    state: &Context,
     sid: &ServiceId,
     serial: &TokenSerial,
-) -> Result<Token, ApiError> {
+) -> Result<Token, ServiceError> {
     state
         .store
         .token(sid, serial)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("no token {serial} in service '{sid}'")))
+        .ok_or_else(|| ServiceError::not_found(format!("no token {serial} in service '{sid}'")))
 }
 
 /// Registers a provisioned token (or, where allowed, a shared one) to a user, proven by a
 /// code of it.
 pub async fn register(
-    state: &AppState,
+    state: &Context,
     service: &Service,
     uid: &UserId,
     serial: &TokenSerial,
     otp: &Code,
     actor: Actor<'_>,
-) -> Result<UserResponse, ApiError> {
+) -> Result<UserResponse, ServiceError> {
     let sid = &service.id;
     if let Some(user) = state.store.user(sid, uid).await?
         && user.locked
@@ -204,14 +204,14 @@ pub async fn register(
 /// Issues an activation; replaces the user's unused older one. The start password is
 /// stretched into `w` (PBKDF2, as the app does) and only `w`, sealed, is stored.
 pub async fn issue_enrollment(
-    state: &AppState,
+    state: &Context,
     service: &Service,
     request: EnrollmentRequest,
     actor: Actor<'_>,
-) -> Result<EnrollmentResponse, ApiError> {
+) -> Result<EnrollmentResponse, ServiceError> {
     let sid = service.id.clone();
     if !valid_start_password(request.start_password.expose()) {
-        return Err(ApiError::bad_request(
+        return Err(ServiceError::bad_request(
             "start_password must be 4 to 64 printable ASCII characters",
         ));
     }
@@ -219,7 +219,7 @@ pub async fn issue_enrollment(
         .ttl_seconds
         .unwrap_or(service.policy.enrollment_ttl_secs);
     if !(MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ttl) {
-        return Err(ApiError::bad_request(format!(
+        return Err(ServiceError::bad_request(format!(
             "ttl_seconds must be {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS}"
         )));
     }
@@ -235,7 +235,7 @@ pub async fn issue_enrollment(
     let (password, s, u) = (request.start_password, sid.clone(), uid.clone());
     let w = tokio::task::spawn_blocking(move || PasswordKey::derive(password.expose(), &s, &u))
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ServiceError::internal)?;
     let now = state.now();
     let id = EnrollmentId::generate();
     let expires_at = now + i64::try_from(ttl * 1000).unwrap_or(i64::MAX);
@@ -289,7 +289,7 @@ pub async fn issue_enrollment(
         None => false,
     };
     let qr_svg = qr::svg(&activation_uri)
-        .ok_or_else(|| ApiError::internal("activation URI too long for a QR code"))?;
+        .ok_or_else(|| ServiceError::internal("activation URI too long for a QR code"))?;
     Ok(EnrollmentResponse {
         service_id: sid,
         user_id: uid,
@@ -303,11 +303,12 @@ pub async fn issue_enrollment(
 /// The mailer and the service's mail settings, or 409 `mail_not_configured` saying which
 /// is missing.
 async fn mail_setup(
-    state: &AppState,
+    state: &Context,
     sid: &ServiceId,
-) -> Result<(Arc<Mailer>, ServiceMail), ApiError> {
-    let not_configured =
-        |detail: String| ApiError::new(StatusCode::CONFLICT, codes::MAIL_NOT_CONFIGURED, detail);
+) -> Result<(Arc<Mailer>, ServiceMail), ServiceError> {
+    let not_configured = |detail: String| {
+        ServiceError::new(StatusCode::CONFLICT, codes::MAIL_NOT_CONFIGURED, detail)
+    };
     let Some(mailer) = state.mailer.clone() else {
         return Err(not_configured(
             "email: this server sends no e-mail (it runs without --smtp-url and --mail-from); \
@@ -326,18 +327,18 @@ async fn mail_setup(
 
 /// Whether a server sends activation e-mail for the service (the console offers the field
 /// only then).
-pub async fn mail_available(state: &AppState, sid: &ServiceId) -> bool {
+pub async fn mail_available(state: &Context, sid: &ServiceId) -> bool {
     mail_setup(state, sid).await.is_ok()
 }
 
 /// A page of the service's audit trail through `filter`, newest first.
 pub async fn audit_page(
-    state: &AppState,
+    state: &Context,
     sid: &ServiceId,
     filter: &AuditFilter,
     offset: u32,
     limit: u32,
-) -> Result<Vec<crate::store::AuditEvent>, ApiError> {
+) -> Result<Vec<crate::store::AuditEvent>, ServiceError> {
     Ok(state.store.audit_search(sid, filter, offset, limit).await?)
 }
 
@@ -345,14 +346,14 @@ pub async fn audit_page(
 /// ([`crate::policy::Policy::check`]); this instance forgets its cached copy at once, other
 /// instances within [`crate::service_cache::SERVICE_CACHE_TTL`].
 pub async fn set_policy(
-    state: &AppState,
+    state: &Context,
     service: &Service,
     policy: crate::policy::Policy,
     actor: Actor<'_>,
-) -> Result<Service, ApiError> {
+) -> Result<Service, ServiceError> {
     policy
         .validate()
-        .map_err(|e| ApiError::invalid_field(e.to_string()))?;
+        .map_err(|e| ServiceError::invalid_field(e.to_string()))?;
     let p = &policy;
     let detail = format!(
         "digits {} period {} window {} max-failures {} cooldown {}s enrollment-ttl {}s \
@@ -387,29 +388,29 @@ pub async fn set_policy(
 pub fn pskc_key_source(
     password: Option<&str>,
     preshared_key_hex: Option<&str>,
-) -> Result<softtoken_pskc::KeySource, ApiError> {
+) -> Result<softtoken_pskc::KeySource, ServiceError> {
     use softtoken_pskc::KeySource;
     use zeroize::Zeroizing;
     match (password, preshared_key_hex) {
-        (Some(_), Some(_)) => Err(ApiError::bad_request(
+        (Some(_), Some(_)) => Err(ServiceError::bad_request(
             "give the password or the pre-shared key, not both",
         )),
         (Some(p), None) => Ok(KeySource::Password(Zeroizing::new(p.to_owned()))),
         (None, Some(h)) => hex::decode(h.trim())
             .map(|k| KeySource::PreSharedKey(Zeroizing::new(k)))
-            .map_err(|_| ApiError::bad_request("preshared_key_hex is not hexadecimal")),
+            .map_err(|_| ServiceError::bad_request("preshared_key_hex is not hexadecimal")),
         (None, None) => Ok(KeySource::None),
     }
 }
 
 /// Imports a vendor's PSKC file as unassigned hardware tokens of the service.
 pub async fn import_pskc(
-    state: &AppState,
+    state: &Context,
     service: &Service,
     document: zeroize::Zeroizing<Vec<u8>>,
     source: softtoken_pskc::KeySource,
     actor: Actor<'_>,
-) -> Result<crate::import::ImportOutcome, ApiError> {
+) -> Result<crate::import::ImportOutcome, ServiceError> {
     crate::import::import(
         state.store.as_ref(),
         &state.key,
@@ -425,10 +426,12 @@ pub async fn import_pskc(
 // --- operators (the CLI and the console's admin pages) -----------------------------------
 
 /// Where an operator's audit events go: their service, or the console's for a superuser.
-pub fn operator_home(service: Option<&ServiceId>) -> Result<ServiceId, ApiError> {
+pub fn operator_home(service: Option<&ServiceId>) -> Result<ServiceId, ServiceError> {
     match service {
         Some(sid) => Ok(sid.clone()),
-        None => ServiceId::new(crate::store::console::CONSOLE_SERVICE).map_err(ApiError::internal),
+        None => {
+            ServiceId::new(crate::store::console::CONSOLE_SERVICE).map_err(ServiceError::internal)
+        }
     }
 }
 
@@ -445,28 +448,28 @@ pub async fn add_operator(
     password_hash: String,
     actor: Actor<'_>,
     now: i64,
-) -> Result<(i64, String), ApiError> {
+) -> Result<(i64, String), ServiceError> {
     use crate::store::console::{CONSOLE_SERVICE, NewOperator, OperatorRole, sign_in_name};
     match (service, role) {
         (None, OperatorRole::Superuser)
         | (Some(_), OperatorRole::Helpdesk | OperatorRole::Admin | OperatorRole::Auditor) => {}
         (Some(_), OperatorRole::Superuser) => {
-            return Err(ApiError::invalid_field(
+            return Err(ServiceError::invalid_field(
                 "role: a superuser acts on every service and has none",
             ));
         }
         (None, _) => {
-            return Err(ApiError::invalid_field(
+            return Err(ServiceError::invalid_field(
                 "service: required except for the superuser role",
             ));
         }
     }
     // The same rule as user IDs: safe in URLs, logs and the audit trail.
-    UserId::new(name).map_err(|_| ApiError::invalid_field("name: 1–64 of [A-Za-z0-9._-]"))?;
+    UserId::new(name).map_err(|_| ServiceError::invalid_field("name: 1–64 of [A-Za-z0-9._-]"))?;
     if let Some(sid) = service
         && (sid.as_str() == CONSOLE_SERVICE || store.service(sid).await?.is_none())
     {
-        return Err(ApiError::not_found(format!(
+        return Err(ServiceError::not_found(format!(
             "no service '{sid}' on this server"
         )));
     }
@@ -491,7 +494,7 @@ pub async fn add_operator(
         .await
         .map_err(|e| match e {
             // Only ever a name of the same service (or, from the CLI, a superuser's).
-            StoreError::Conflict(_) => ApiError::new(
+            StoreError::Conflict(_) => ServiceError::new(
                 StatusCode::CONFLICT,
                 codes::CONFLICT,
                 format!("name: an operator '{name}' exists"),
@@ -507,7 +510,7 @@ pub async fn disable_operator(
     operator: &crate::store::console::Operator,
     actor: Actor<'_>,
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let home = operator_home(operator.service_id.as_ref())?;
     let event = actor.stamp(NewAuditEvent::new(
         &home,
@@ -527,7 +530,7 @@ pub async fn reset_operator_password(
     password_hash: &str,
     actor: Actor<'_>,
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     let home = operator_home(operator.service_id.as_ref())?;
     let event = actor.stamp(NewAuditEvent::new(
         &home,
@@ -538,7 +541,7 @@ pub async fn reset_operator_password(
         .set_operator_password(&operator.name, password_hash, &event, now)
         .await?;
     let console =
-        ServiceId::new(crate::store::console::CONSOLE_SERVICE).map_err(ApiError::internal)?;
+        ServiceId::new(crate::store::console::CONSOLE_SERVICE).map_err(ServiceError::internal)?;
     let token_user = operator.token_user()?;
     let unlock = actor.stamp(
         NewAuditEvent::new(&console, AuditKind::UserUnlocked, "password reset").user(&token_user),
@@ -552,12 +555,12 @@ pub async fn reset_operator_password(
 /// A user's audit trail, newest first: their own events, and the events of their tokens
 /// that name no user (a revocation names its token, and its users only in the detail).
 pub async fn user_trail(
-    state: &AppState,
+    state: &Context,
     sid: &ServiceId,
     uid: &UserId,
     serials: &[String],
     limit: u32,
-) -> Result<Vec<crate::store::AuditEvent>, ApiError> {
+) -> Result<Vec<crate::store::AuditEvent>, ServiceError> {
     let own = AuditFilter {
         user: Some(uid.to_string()),
         ..AuditFilter::default()

@@ -14,13 +14,13 @@
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::AppState;
+use crate::Context;
 use crate::audit::AuditKind;
 use crate::mail::Mailer;
 use crate::mail::address::mask;
 use crate::mail::smtp::Delivery;
-use crate::routes::rfc3339;
 use crate::store::{MailOutcome, NewAuditEvent, OutboxMail, StoreResult};
+use crate::views::rfc3339;
 
 /// How often the sender looks for due mails without being woken.
 pub const POLL_EVERY: Duration = Duration::from_secs(15);
@@ -68,7 +68,7 @@ pub fn after_transient(attempts: u32, now: i64, expires_at: i64, error: String) 
 }
 
 /// Sends due mails for as long as the server runs.
-pub async fn run(state: AppState, mailer: Arc<Mailer>) {
+pub async fn run(state: Context, mailer: Arc<Mailer>) {
     tracing::info!(smtp = %mailer.smtp().url(), from = %mailer.smtp().from(), "activation e-mail sender started");
     loop {
         match deliver_due(&state, &mailer).await {
@@ -85,7 +85,7 @@ pub async fn run(state: AppState, mailer: Arc<Mailer>) {
 }
 
 /// Claims the mails due now and tries each once; how many were claimed.
-pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> StoreResult<usize> {
+pub async fn deliver_due(state: &Context, mailer: &Mailer) -> StoreResult<usize> {
     let now = state.now();
     let due = state.store.claim_mail(now, now + LEASE_MS, BATCH).await?;
     for mail in &due {
@@ -94,7 +94,7 @@ pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> StoreResult<usize
     Ok(due.len())
 }
 
-async fn deliver(state: &AppState, mailer: &Mailer, mail: &OutboxMail) {
+async fn deliver(state: &Context, mailer: &Mailer, mail: &OutboxMail) {
     let smtp = mailer.smtp();
     let to = mask(&mail.recipient);
     let outcome = if mail.expires_at <= state.now() {
@@ -153,7 +153,7 @@ async fn deliver(state: &AppState, mailer: &Mailer, mail: &OutboxMail) {
 
 /// Records an outcome, trying again for a while should the database fail: after a 250, a
 /// lost record would send the mail a second time once the lease ends.
-async fn record(state: &AppState, mail: &OutboxMail, outcome: &MailOutcome, event: &NewAuditEvent) {
+async fn record(state: &Context, mail: &OutboxMail, outcome: &MailOutcome, event: &NewAuditEvent) {
     for attempt in 1..=RECORD_TRIES {
         match state
             .store

@@ -20,7 +20,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::conn::SqliteConn;
-use crate::store::{DatabaseError, StoreError, StoreResult};
+use crate::{DatabaseError, StoreError, StoreResult};
 
 /// The most writes one transaction takes: enough to cover every request a busy server has
 /// in flight, few enough that a batch never holds the write lock for long.

@@ -7,7 +7,7 @@
 //! skipped, never overwritten. The bank then registers one to a user with serial +
 //! code, as for a soft token.
 
-use axum::http::StatusCode;
+use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use softtoken_protocol::{OtpParams, ServiceId};
 use softtoken_pskc::{KeySource, OtpKind, PskcError};
@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::audit::AuditKind;
 use crate::crypto::{Bound, Keyring};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::serial::TokenSerial;
 use crate::store::{NewAuditEvent, Store, Token, TokenState};
 
@@ -44,13 +44,13 @@ pub struct ImportOutcome {
 /// A PSKC document error as a problem document: 413 for size, 400 for a file that is
 /// not (valid) PSKC or lacks its key, 422 for a wrong key, failed integrity or an
 /// unsupported mechanism.
-pub fn problem(error: &PskcError) -> ApiError {
+pub fn problem(error: &PskcError) -> ServiceError {
     let status = match error.code() {
         "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
         "invalid_pskc" | "pskc_key_needed" => StatusCode::BAD_REQUEST,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    ApiError::new(status, error.code(), error.to_string())
+    ServiceError::new(status, error.code(), error.to_string())
 }
 
 /// Verifies `document` and stores its usable tokens for `service`. Parsing, and the
@@ -63,10 +63,10 @@ pub async fn import(
     source: KeySource,
     actor: crate::actions::Actor<'_>,
     now: i64,
-) -> Result<ImportOutcome, ApiError> {
+) -> Result<ImportOutcome, ServiceError> {
     let file = tokio::task::spawn_blocking(move || softtoken_pskc::parse(&document, &source))
         .await
-        .map_err(ApiError::internal)?
+        .map_err(ServiceError::internal)?
         .map_err(|e| problem(&e))?;
     let mut skipped: Vec<(usize, SkippedToken)> = file
         .skipped

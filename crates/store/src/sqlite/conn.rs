@@ -9,8 +9,8 @@ use std::task::{Context, Poll, Waker};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{CachedStatement, Connection};
 
-use crate::store::conn::{Arg, Conn, FromRow, Row};
-use crate::store::{DatabaseError, StoreError, StoreResult};
+use crate::conn::{Arg, Conn, FromRow, Row};
+use crate::{DatabaseError, StoreError, StoreResult};
 
 /// A SQLite connection (or the transaction open on it) as the shared operations see it.
 pub(super) struct SqliteConn<'c>(pub(super) &'c Connection);

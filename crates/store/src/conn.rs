@@ -77,7 +77,7 @@ impl From<bool> for Arg<'_> {
 /// `args![a, b, …]`: the arguments of a statement, `$1`, `$2`, … in order.
 macro_rules! args {
     ($($arg:expr),* $(,)?) => {
-        &[$($crate::store::conn::Arg::from($arg)),*]
+        &[$($crate::conn::Arg::from($arg)),*]
     };
 }
 pub(crate) use args;
