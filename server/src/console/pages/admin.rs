@@ -117,6 +117,10 @@ struct PolicyPage {
     enrollment_ttl: String,
     tokens_per_user: String,
     shared_tokens: bool,
+    /// The night cut-off window (`20:50-08:10`), empty for none.
+    night_cutoff: String,
+    /// Its time zone (IANA name).
+    night_zone: String,
     /// What the form offers and its inputs' `min`/`max`: from the policy's one bounds table.
     b: FormBounds,
 }
@@ -179,6 +183,11 @@ impl PolicyPage {
             enrollment_ttl: duration_text(p.enrollment_ttl_secs),
             tokens_per_user: p.tokens_per_user.to_string(),
             shared_tokens: p.shared_tokens,
+            night_cutoff: p.night_cutoff.map(|n| n.window()).unwrap_or_default(),
+            night_zone: p
+                .night_cutoff
+                .map_or(crate::night_cutoff::DEFAULT_ZONE.name(), |n| n.zone_name())
+                .to_owned(),
             b: FormBounds::new(),
         }
     }
@@ -195,6 +204,8 @@ impl PolicyPage {
             enrollment_ttl: form.enrollment_ttl.trim().to_owned(),
             tokens_per_user: form.tokens_per_user.trim().to_owned(),
             shared_tokens: !form.shared_tokens.is_empty(),
+            night_cutoff: form.night_cutoff.trim().to_owned(),
+            night_zone: form.night_cutoff_zone.trim().to_owned(),
             b: FormBounds::new(),
         }
     }
@@ -219,6 +230,10 @@ pub struct PolicyForm {
     tokens_per_user: String,
     #[serde(default)]
     shared_tokens: String,
+    #[serde(default)]
+    night_cutoff: String,
+    #[serde(default)]
+    night_cutoff_zone: String,
     #[serde(default)]
     csrf: String,
 }
@@ -266,7 +281,26 @@ impl PolicyForm {
                 .filter(|v| b.admits(*v))
                 .ok_or_else(|| refuse(b))
         };
+        // The night cut-off: a window in a zone (Japan's when the zone is left empty), or
+        // none when the window is empty.
+        let night_cutoff = match self.night_cutoff.trim() {
+            "" => None,
+            window => {
+                let zone = match self.night_cutoff_zone.trim() {
+                    "" => crate::night_cutoff::DEFAULT_ZONE.name(),
+                    zone => zone,
+                };
+                Some(
+                    crate::night_cutoff::NightCutoff::parse(window, zone).map_err(|_| {
+                        ApiError::invalid_field(
+                            t.night_cutoff_invalid.replace("{label}", t.night_cutoff),
+                        )
+                    })?,
+                )
+            }
+        };
         let policy = crate::policy::Policy {
+            night_cutoff,
             digits,
             period,
             window: count(WINDOW, &self.window)?,

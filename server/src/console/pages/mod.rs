@@ -109,6 +109,21 @@ impl Chrome {
         self.error = Some(message.into());
         self
     }
+
+    /// A token state in the page's words.
+    fn token_state<'a>(&self, state: &'a str) -> &'a str {
+        text::token_state(self.t, state)
+    }
+
+    /// An operator role in the page's words.
+    fn role<'a>(&self, role: &'a str) -> &'a str {
+        text::role(self.t, role)
+    }
+
+    /// An audit event kind in the page's words.
+    fn kind<'a>(&self, kind: &'a str) -> &'a str {
+        text::audit_kind(self.t, kind)
+    }
 }
 
 fn may_help(role: OperatorRole) -> bool {
@@ -234,13 +249,36 @@ pub async fn unavailable_page(
     page
 }
 
-/// The words for a refused action.
+/// The words for a refused action: in Japanese, the catalogue's words for the problem's
+/// code where it has them (the bank API's detail is English, for the bank's developers).
 fn refusal(t: &'static Texts, e: &ApiError) -> String {
-    if e.status == StatusCode::NOT_FOUND {
-        format!("{}: {}", t.err_not_found, e.detail)
+    let head = if e.status == StatusCode::NOT_FOUND {
+        t.err_not_found
     } else {
-        format!("{}: {}", t.err_refused, e.detail)
+        t.err_refused
+    };
+    match text::problem(t, e.code) {
+        Some(words) => format!("{head}: {words}"),
+        None => format!("{head}: {}", e.detail),
     }
+}
+
+/// The value a confirmation page's form carries for `action` (the POST path): bound to the
+/// session's CSRF token, so only a form this session was shown acts, never a first click.
+fn confirmation(csrf: &str, action: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"console-confirm\0")
+        .chain_update(csrf.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(action.as_bytes())
+        .finalize();
+    hex::encode(&digest[..16])
+}
+
+/// Whether `given` is the confirmation of `action` for this session (constant time).
+fn confirmed(s: &Signed, action: &str, given: &str) -> bool {
+    !given.is_empty() && session::same(&confirmation(&s.0.csrf, action), given)
 }
 
 /// The service the signed-in operator works on, if their role is allowed by `allowed`.
@@ -284,6 +322,15 @@ fn local_ms(zone: chrono_tz::Tz, ms: i64) -> String {
                 .format("%Y-%m-%d %H:%M:%S %Z")
                 .to_string()
         },
+    )
+}
+
+/// Unix ms as the zone's `HH:MM` (rounded up: "locked until 10:31" must not end before).
+pub(super) fn local_hh_mm(zone: chrono_tz::Tz, ms: i64) -> String {
+    let up = ms.saturating_add(59_999) / 60_000 * 60_000;
+    chrono::DateTime::from_timestamp_millis(up).map_or_else(
+        || rfc3339(ms),
+        |t| t.with_timezone(&zone).format("%H:%M").to_string(),
     )
 }
 

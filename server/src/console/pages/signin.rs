@@ -13,8 +13,8 @@ use softtoken_protocol::ServiceId;
 use zeroize::Zeroizing;
 
 use super::{
-    Chrome, CsrfForm, Lang, Secret, bad_csrf, csrf_refusal, forbidden, message, not_found,
-    qr_data_uri, render, see, zone_of,
+    Chrome, CsrfForm, Lang, Secret, bad_csrf, csrf_refusal, forbidden, local_hh_mm, message,
+    not_found, qr_data_uri, render, see, zone_of,
 };
 use crate::AppState;
 use crate::actions::{self, Actor};
@@ -26,7 +26,6 @@ use crate::console::text::Texts;
 use crate::error::ApiError;
 use crate::otp_check::Code;
 use crate::routes::enrollments::{EnrollmentRequest, EnrollmentResponse, StartPassword};
-use crate::routes::rfc3339;
 use crate::store::console::{Operator, OperatorFailure, OperatorRole, SessionStage};
 use crate::store::{NewAuditEvent, Service, StoreError, TokenState};
 use crate::verification::{Outcome, Purpose};
@@ -398,15 +397,6 @@ async fn locked_until_refusal(
             .replace("{time}", &local_hh_mm(zone, until)),
         tries_left: None,
     }
-}
-
-/// Unix ms as the zone's `HH:MM` (rounded up: "locked until 10:31" must not end before).
-fn local_hh_mm(zone: chrono_tz::Tz, ms: i64) -> String {
-    let up = ms.saturating_add(59_999) / 60_000 * 60_000;
-    chrono::DateTime::from_timestamp_millis(up).map_or_else(
-        || rfc3339(ms),
-        |t| t.with_timezone(&zone).format("%H:%M").to_string(),
-    )
 }
 
 fn set_session_cookie(state: &AppState, response: &mut Response, id: &str) {

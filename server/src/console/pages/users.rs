@@ -12,14 +12,16 @@ use serde::Deserialize;
 use softtoken_protocol::UserId;
 
 use super::{
-    Chrome, CsrfForm, EVENTS_PER_PAGE, Lang, Secret, USERS_PER_PAGE, csrf_refusal, local_ms,
-    local_text, may_help, message, qr_data_uri, refusal, render, see, workspace, zone_of,
+    Chrome, CsrfForm, EVENTS_PER_PAGE, Lang, Secret, USERS_PER_PAGE, confirmation, confirmed,
+    csrf_refusal, local_hh_mm, local_ms, local_text, may_help, message, qr_data_uri, refusal,
+    render, see, workspace, zone_of,
 };
 use crate::AppState;
 use crate::actions::{self, Actor};
+use crate::audit::AuditKind;
 use crate::console::password;
 use crate::console::session::Signed;
-use crate::console::text::Texts;
+use crate::console::text::{self, Texts};
 use crate::error::ApiError;
 use crate::otp_check::Code;
 use crate::routes::enrollments::{EnrollmentRequest, StartPassword};
@@ -99,6 +101,8 @@ pub async fn users(
 struct TokenRow {
     serial: String,
     state: String,
+    /// The state in the operator's words (the glossary's).
+    state_text: String,
     created: String,
     activated: String,
     last_used: String,
@@ -118,6 +122,58 @@ struct UserPage {
     mail: bool,
     /// The user's activation e-mails, newest first.
     mails: Vec<MailRow>,
+    /// Tokens the user's 利用中止 unbound: they stay on the page, with when and by whom.
+    stopped: Vec<StoppedRow>,
+    /// While a cool-down runs: when a new token may be issued, in words; the issue form is
+    /// disabled meanwhile.
+    cooldown: Option<String>,
+}
+
+/// A token a 利用中止 unbound from the user.
+struct StoppedRow {
+    serial: String,
+    at: i64,
+    by: String,
+}
+
+/// The serials a 利用中止 event unbound: its detail ends in `unbound S1, S2` (the store's
+/// `unbind_all` writes it so).
+fn unbound_serials(detail: &str) -> Vec<String> {
+    detail
+        .rsplit_once("unbound ")
+        .map(|(_, list)| {
+            list.split(", ")
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// "新しいトークンを発行できるのは 14:35 以降（あと 29 分）" while `until` is ahead of `now`;
+/// the date is shown too when the wait ends on another day.
+fn cooldown_words(t: &'static Texts, zone: chrono_tz::Tz, until: i64, now: i64) -> Option<String> {
+    if until <= now {
+        return None;
+    }
+    let minutes = (until - now).saturating_add(59_999) / 60_000;
+    let day = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms).map(|d| d.with_timezone(&zone).date_naive())
+    };
+    let time = if day(until) == day(now) {
+        local_hh_mm(zone, until)
+    } else {
+        let up = until.saturating_add(59_999) / 60_000 * 60_000;
+        chrono::DateTime::from_timestamp_millis(up).map_or_else(
+            || local_ms(zone, until),
+            |d| d.with_timezone(&zone).format("%m/%d %H:%M").to_string(),
+        )
+    };
+    Some(
+        t.cooldown_wait
+            .replace("{time}", &time)
+            .replace("{n}", &minutes.to_string()),
+    )
 }
 
 /// One activation e-mail on the user page: where it stands and why, in the operator's words.
@@ -254,6 +310,7 @@ async fn user_page(
         .map(|t| TokenRow {
             serial: t.serial.clone(),
             state: t.state.clone(),
+            state_text: text::token_state(lang.0, &t.state).to_owned(),
             created: local_text(zone, &t.created_at),
             activated: shown(&t.activated_at),
             last_used: shown(&t.last_used_at),
@@ -271,6 +328,28 @@ async fn user_page(
         Ok(mails) => mails.iter().map(|m| MailRow::of(c.t, zone, m)).collect(),
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let stopped = events
+        .iter()
+        .filter(|e| e.kind == AuditKind::OtpStopped.as_str())
+        .flat_map(|e| {
+            let by = e
+                .operator
+                .clone()
+                .unwrap_or_else(|| lang.0.by_bank.to_owned());
+            unbound_serials(&e.detail)
+                .into_iter()
+                .map(move |serial| StoppedRow {
+                    serial,
+                    at: e.at,
+                    by: by.clone(),
+                })
+        })
+        .collect();
+    let cooldown = view
+        .cooldown_until
+        .as_deref()
+        .and_then(|u| chrono::DateTime::parse_from_rfc3339(u).ok())
+        .and_then(|u| cooldown_words(lang.0, zone, u.timestamp_millis(), state.now()));
     render(
         status,
         &UserPage {
@@ -282,6 +361,8 @@ async fn user_page(
             events,
             mail: actions::mail_available(state, &service.id).await,
             mails,
+            stopped,
+            cooldown,
         },
         lang,
     )
@@ -304,7 +385,17 @@ async fn after_user_action(
         )),
         Err(e) if e.status.is_server_error() => e.into_response(),
         Err(e) => {
-            let c = Chrome::signed(lang.0, s, Some(&service.id)).error(refusal(lang.0, &e));
+            // A cool-down says until when, as the page does, not a count of seconds.
+            let words = e
+                .retry_after
+                .filter(|_| e.code == softtoken_protocol::problem::codes::COOLDOWN)
+                .and_then(|secs| {
+                    let now = state.now();
+                    let until = now.saturating_add(i64::try_from(secs).ok()?.saturating_mul(1000));
+                    cooldown_words(lang.0, zone_of(service), until, now)
+                })
+                .unwrap_or_else(|| refusal(lang.0, &e));
+            let c = Chrome::signed(lang.0, s, Some(&service.id)).error(words);
             let status = e.status;
             user_page(state, lang, service, uid, c, status).await
         }
@@ -345,15 +436,143 @@ pub async fn unlock(
     after_user_action(&state, &lang, &s, &service, &uid, outcome, "unlocked").await
 }
 
-/// `POST /console/users/{uid}/stop` (利用中止, without a code).
+/// A destructive form: the CSRF token and, once the confirmation page was shown, its
+/// confirmation.
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/confirm.html")]
+struct ConfirmPage {
+    c: Chrome,
+    /// What is about to be done (the button's words too).
+    title: &'static str,
+    /// What will happen, the wait before a new token, what the customer sees.
+    lines: Vec<String>,
+    action: String,
+    confirm: String,
+    /// The form's other fields, sent again as they came.
+    fields: Vec<(&'static str, String)>,
+    back: String,
+}
+
+/// The user page's path.
+fn user_path(uid: &str) -> String {
+    format!(
+        "/console/users/{}",
+        url::form_urlencoded::byte_serialize(uid.as_bytes()).collect::<String>()
+    )
+}
+
+/// What a confirmation page asks about.
+struct Confirm {
+    /// What is about to be done (the button's words too).
+    title: &'static str,
+    /// What will happen, the wait before a new token, what the customer sees.
+    lines: Vec<String>,
+    /// Where the confirmed form posts.
+    action: String,
+    /// What the confirmation is bound to: the action, and for an activation its user.
+    key: String,
+    /// The form's other fields, sent again as they came.
+    fields: Vec<(&'static str, String)>,
+}
+
+/// The confirmation page (nothing done yet): its form posts the fields again with the
+/// confirmation of `ask.key`.
+fn confirm_page(lang: &Lang, s: &Signed, service: &Service, uid: &str, ask: Confirm) -> Response {
+    let c = Chrome::signed(lang.0, s, Some(&service.id));
+    let confirm = confirmation(&c.csrf, &ask.key);
+    render(
+        StatusCode::OK,
+        &ConfirmPage {
+            c,
+            title: ask.title,
+            lines: ask.lines,
+            action: ask.action,
+            confirm,
+            fields: ask.fields,
+            back: user_path(uid),
+        },
+        lang,
+    )
+}
+
+/// The wait a revocation now would start, in words: until when (with the night cut-off's
+/// part), or none.
+fn revocation_wait(t: &'static Texts, service: &Service, now: i64) -> Vec<String> {
+    let cooldown = crate::store::rules::revoke_cooldown(&service.policy, now);
+    let end = cooldown.end();
+    if end <= now {
+        return vec![t.confirm_no_wait.to_owned()];
+    }
+    let zone = zone_of(service);
+    let mut lines = vec![
+        t.confirm_wait
+            .replace("{time}", &local_ms(zone, end))
+            .replace(
+                "{cooldown}",
+                &crate::policy::duration_text(service.policy.cooldown_secs),
+            ),
+    ];
+    if let (Some(night), Some(window)) = (cooldown.night_until, service.policy.night_cutoff)
+        && night > cooldown.until
+    {
+        lines.push(
+            t.confirm_night
+                .replace("{window}", &window.window())
+                .replace("{zone}", window.zone_name()),
+        );
+    }
+    lines
+}
+
+/// `POST /console/users/{uid}/stop` (利用中止, without a code): first the confirmation page,
+/// then, with its confirmation, the stop.
 pub async fn stop(
     State(state): State<AppState>,
     lang: Lang,
     s: Signed,
     Path(uid): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<ConfirmForm>,
 ) -> Response {
     let service = help_desk_action!(state, lang, s, &form.csrf);
+    let action = format!("{}/stop", user_path(&uid));
+    if !confirmed(&s, &action, &form.confirm) {
+        let t = lang.0;
+        let serials = match user_id_or_404(&uid) {
+            Ok(u) => match state.store.user(&service.id, &u).await {
+                Ok(Some(user)) => user
+                    .tokens
+                    .iter()
+                    .map(|t| t.serial.as_str().to_owned())
+                    .collect::<Vec<_>>(),
+                Ok(None) => Vec::new(),
+                Err(e) => return ApiError::from(e).into_response(),
+            },
+            Err(e) => {
+                return after_user_action(&state, &lang, &s, &service, &uid, Err(e), "").await;
+            }
+        };
+        let lines = vec![
+            t.confirm_stop.replace("{serials}", &serials.join(", ")),
+            t.confirm_no_wait.to_owned(),
+            t.confirm_sees_stop.to_owned(),
+        ];
+        let ask = Confirm {
+            title: t.stop,
+            lines,
+            key: action.clone(),
+            action,
+            fields: Vec::new(),
+        };
+        return confirm_page(&lang, &s, &service, &uid, ask);
+    }
     let outcome = match user_id_or_404(&uid) {
         Ok(u) => actions::stop_without_code(&state, &service, &u, Actor::Operator(s.name()))
             .await
@@ -381,24 +600,22 @@ pub async fn end_cooldown(
     after_user_action(&state, &lang, &s, &service, &uid, outcome, "cooldown_ended").await
 }
 
-/// `POST /console/users/{uid}/tokens/{serial}/revoke` (トークン失効).
+/// `POST /console/users/{uid}/tokens/{serial}/revoke` (トークン失効): first the
+/// confirmation page (what happens, the wait before a new token, what the customer sees),
+/// then, with its confirmation, the revocation.
 pub async fn revoke(
     State(state): State<AppState>,
     lang: Lang,
     s: Signed,
     Path((uid, serial)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<ConfirmForm>,
 ) -> Response {
     let service = help_desk_action!(state, lang, s, &form.csrf);
-    let outcome = match (user_id_or_404(&uid), TokenSerial::parse(&serial)) {
+    let token = match (user_id_or_404(&uid), TokenSerial::parse(&serial)) {
         (Ok(u), Ok(serial)) => {
             // Only a token of this user: the page's form names both.
             match state.store.user(&service.id, &u).await {
-                Ok(Some(user)) if user.tokens.iter().any(|t| t.serial == serial) => {
-                    actions::revoke(&state, &service, &serial, Actor::Operator(s.name()))
-                        .await
-                        .map(|_| ())
-                }
+                Ok(Some(user)) if user.tokens.iter().any(|t| t.serial == serial) => Ok(serial),
                 Ok(_) => Err(ApiError::not_found(format!(
                     "no token {serial} of user '{u}'"
                 ))),
@@ -408,6 +625,32 @@ pub async fn revoke(
         (Err(e), _) => Err(e),
         (_, Err(e)) => Err(ApiError::not_found(format!("serial: {e}"))),
     };
+    let serial = match token {
+        Ok(serial) => serial,
+        Err(e) => return after_user_action(&state, &lang, &s, &service, &uid, Err(e), "").await,
+    };
+    let action = format!(
+        "{}/tokens/{}/revoke",
+        user_path(&uid),
+        url::form_urlencoded::byte_serialize(serial.as_str().as_bytes()).collect::<String>()
+    );
+    if !confirmed(&s, &action, &form.confirm) {
+        let t = lang.0;
+        let mut lines = vec![t.confirm_revoke.replace("{serial}", serial.as_str())];
+        lines.extend(revocation_wait(t, &service, state.now()));
+        lines.push(t.confirm_sees_revoke.to_owned());
+        let ask = Confirm {
+            title: t.revoke,
+            lines,
+            key: action.clone(),
+            action,
+            fields: Vec::new(),
+        };
+        return confirm_page(&lang, &s, &service, &uid, ask);
+    }
+    let outcome = actions::revoke(&state, &service, &serial, Actor::Operator(s.name()))
+        .await
+        .map(|_| ());
     after_user_action(&state, &lang, &s, &service, &uid, outcome, "revoked").await
 }
 
@@ -465,6 +708,8 @@ pub struct IssueForm {
     email: String,
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
+    confirm: String,
 }
 
 #[derive(Template)]
@@ -523,6 +768,33 @@ pub async fn issue(
             Err(e) => return fail(ApiError::invalid_field(format!("email: {e}"))),
         },
     };
+    // Re-issuing over an open activation ends it: asked first.
+    let open = match crate::routes::users::user_view(&state, &service, &uid).await {
+        Ok(view) => view.enrollment.map(|e| e.expires_at),
+        Err(_) => None,
+    };
+    let key = format!("/console/enrollments#{uid}");
+    if let Some(expires) = open.as_ref()
+        && !confirmed(&s, &key, &form.confirm)
+    {
+        let ask = Confirm {
+            title: t.issue,
+            lines: vec![
+                t.confirm_reissue
+                    .replace("{time}", &local_text(zone_of(&service), expires)),
+                t.confirm_sees_reissue.to_owned(),
+            ],
+            action: "/console/enrollments".to_owned(),
+            key,
+            fields: vec![
+                ("user_id", uid.to_string()),
+                ("start_password", form.start_password.0.to_string()),
+                ("ttl_hours", form.ttl_hours.trim().to_owned()),
+                ("email", form.email.trim().to_owned()),
+            ],
+        };
+        return confirm_page(&lang, &s, &service, uid.as_str(), ask);
+    }
     let request = EnrollmentRequest {
         user_id: uid.clone(),
         start_password: StartPassword::new(start.clone()),
@@ -546,6 +818,15 @@ pub async fn issue(
             &lang,
         ),
         Err(e) if e.status.is_server_error() => e.into_response(),
-        Err(e) => fail(e),
+        Err(e) => {
+            // A known user's refusal (a cool-down, a token too many) is shown on their page.
+            let known =
+                open.is_some() || matches!(state.store.user(&service.id, &uid).await, Ok(Some(_)));
+            if known {
+                after_user_action(&state, &lang, &s, &service, uid.as_str(), Err(e), "").await
+            } else {
+                fail(e)
+            }
+        }
     }
 }
