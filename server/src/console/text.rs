@@ -612,6 +612,193 @@ pub fn problem(t: &'static Texts, code: &str) -> Option<&'static str> {
     })
 }
 
+/// Audit details the server writes, segment by segment (`; ` separates them), in Japanese.
+const DETAILS_JA: [(&str, &str); 33] = [
+    ("ok", "正しいコード"),
+    ("invalid", "誤ったコード"),
+    ("reused", "使用済みのコード"),
+    ("locked", "利用停止"),
+    ("pending", "登録手続き中"),
+    ("no_token", "トークンなし"),
+    ("already_active", "利用中"),
+    ("expired", "期限切れ"),
+    ("wrong_length", "桁数の誤り"),
+    ("active", "利用中"),
+    ("by the help desk", "ヘルプデスクによる"),
+    ("by the bank", "銀行による"),
+    ("from the console", "ヘルプデスク画面から"),
+    ("password and code", "パスワードとワンタイムパスワード"),
+    ("own token confirmed", "本人のトークンを確認"),
+    ("password", "パスワード"),
+    ("enrolling own token", "本人のトークンを登録中"),
+    ("unknown name", "登録のないオペレーター名"),
+    ("wrong password", "パスワードの誤り"),
+    ("disabled", "無効"),
+    ("temporarily locked", "一時ロック中"),
+    ("right password", "パスワードは正しい"),
+    ("wrong code", "ワンタイムパスワードの誤り"),
+    (
+        "wrong first code of own token",
+        "本人のトークンの初回コードの誤り",
+    ),
+    ("locked while enrolling", "登録中にロック"),
+    ("wrong start password", "利用開始パスワードの誤り"),
+    ("password reset", "パスワード再発行"),
+    ("reset password", "パスワード再発行"),
+    ("added", "追加"),
+    ("enabled", "有効"),
+    ("helpdesk", "ヘルプデスク"),
+    ("admin", "管理者"),
+    ("auditor", "監査"),
+];
+
+/// The policy change's setting names, in the policy page's words.
+const POLICY_WORDS_JA: [(&str, &str); 12] = [
+    ("digits", "桁数"),
+    ("period", "周期"),
+    ("window", "許容ずれ"),
+    ("max-failures", "ロックまでの誤り回数"),
+    ("cooldown", "待機期間"),
+    ("enrollment-ttl", "利用開始パスワードの有効期間"),
+    ("tokens-per-user", "トークン数"),
+    ("shared-tokens", "共有"),
+    ("night-cutoff", "夜間の待機延長"),
+    ("default", "既定"),
+    ("true", "あり"),
+    ("false", "なし"),
+];
+
+/// An audit event's detail in the catalogue's language. The server writes details in
+/// English (the CSV and the bank's logs keep them so); on a Japanese page each known
+/// segment is shown in Japanese, IDs, serials, times and addresses as they are.
+pub fn audit_detail(t: &'static Texts, detail: &str) -> String {
+    if t.lang != "ja" || detail.is_empty() {
+        return detail.to_owned();
+    }
+    detail
+        .split("; ")
+        .map(detail_segment_ja)
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+fn detail_segment_ja(segment: &str) -> String {
+    if let Some((_, ja)) = DETAILS_JA.iter().find(|(en, _)| *en == segment) {
+        return (*ja).to_owned();
+    }
+    if let Some(rest) = segment.strip_prefix("expires ") {
+        return format!("有効期限 {rest}");
+    }
+    if let Some(rest) = segment.strip_prefix("unbound ") {
+        return format!("解除したトークン {rest}");
+    }
+    if let Some(rest) = segment.strip_prefix("e-mail (")
+        && let Some((language, to)) = rest.split_once(") queued to ")
+    {
+        return format!("ご案内メール（{language}）を {to} に送信予定");
+    }
+    if let Some(rest) = segment.strip_prefix("imported ")
+        && let Some((n, of)) = rest.split_once(" of ")
+    {
+        return format!("{of} 件中 {n} 件を取り込み");
+    }
+    // A code check: `{outcome} id={check}`.
+    if let Some((outcome, id)) = segment.split_once(" id=")
+        && let Some((_, ja)) = DETAILS_JA.iter().find(|(en, _)| *en == outcome)
+    {
+        return format!("{ja} id={id}");
+    }
+    if segment.starts_with("digits ") {
+        return segment
+            .split(' ')
+            .map(|w| {
+                POLICY_WORDS_JA
+                    .iter()
+                    .find(|(en, _)| *en == w)
+                    .map_or(w, |(_, ja)| ja)
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    segment.to_owned()
+}
+
+/// A PSKC token's skip reason (the import report) in the catalogue's language.
+pub fn skip_reason(t: &'static Texts, reason: &str) -> String {
+    if t.lang != "ja" {
+        return reason.to_owned();
+    }
+    const EXACT: [(&str, &str); 10] = [
+        ("the key package holds no Key", "鍵が含まれていません"),
+        (
+            "no DeviceInfo/SerialNo",
+            "シリアル番号（DeviceInfo/SerialNo）がありません",
+        ),
+        (
+            "serial is not 1 to 64 letters, digits or hyphens",
+            "シリアル番号が英数字とハイフンの1〜64文字ではありません",
+        ),
+        (
+            "serial starts with SKTS, which is reserved for softtoken's own tokens",
+            "SKTS で始まるシリアル番号は softtoken 自身のトークン用です",
+        ),
+        (
+            "serial appears earlier in this file",
+            "同じシリアル番号がファイル内で重複しています",
+        ),
+        (
+            "no AlgorithmParameters/ResponseFormat@Length",
+            "桁数（ResponseFormat@Length）がありません",
+        ),
+        (
+            "no Secret value in the file",
+            "鍵の値（Secret）がありません",
+        ),
+        (
+            "Policy/KeyUsage does not include OTP",
+            "鍵の用途（KeyUsage）に OTP がありません",
+        ),
+        (
+            "the serial is already on this server",
+            "このシリアル番号はすでに登録されています",
+        ),
+        (
+            "not a usable hardware serial",
+            "ハードウェアトークンのシリアル番号として使えません",
+        ),
+    ];
+    if let Some((_, ja)) = EXACT.iter().find(|(en, _)| *en == reason) {
+        return (*ja).to_owned();
+    }
+    let prefixed: [(&str, &str); 6] = [
+        (
+            "HOTP tokens are not supported",
+            "HOTP のトークンには対応していません（TOTP のみ）",
+        ),
+        (
+            "algorithm suite ",
+            "HMAC-SHA1/SHA256/SHA512 以外の方式には対応していません",
+        ),
+        ("algorithm ", "TOTP・HOTP 以外の方式には対応していません"),
+        (
+            "response encoding ",
+            "10進数（DECIMAL）以外の表示には対応していません",
+        ),
+        ("codes of ", "この桁数には対応していません（6 または 8）"),
+        (
+            "a time interval of ",
+            "この周期には対応していません（10〜300秒）",
+        ),
+    ];
+    if let Some((_, ja)) = prefixed.iter().find(|(en, _)| reason.starts_with(en)) {
+        return (*ja).to_owned();
+    }
+    if reason.starts_with("a secret of ") {
+        return "鍵の長さに対応していません（16〜128バイト）".to_owned();
+    }
+    reason.to_owned()
+}
+
 /// The language of a request: `?lang=` wins, then the `console_lang` cookie, then
 /// `Accept-Language` (English only if it comes before Japanese); Japanese by default.
 pub fn pick(query_lang: Option<&str>, headers: &HeaderMap) -> &'static Texts {
@@ -659,6 +846,27 @@ mod tests {
         assert_eq!(pick(Some("ja"), &headers).lang, "ja");
         headers.insert(header::COOKIE, "console_lang=ja".parse().unwrap());
         assert_eq!(pick(None, &headers).lang, "ja");
+    }
+
+    #[test]
+    fn details_are_shown_in_japanese_segment_by_segment() {
+        assert_eq!(
+            audit_detail(&JA, "by the help desk; unbound SKTS12345678, SKTS87654321"),
+            "ヘルプデスクによる；解除したトークン SKTS12345678, SKTS87654321"
+        );
+        assert_eq!(audit_detail(&JA, "ok id=abc"), "正しいコード id=abc");
+        assert_eq!(audit_detail(&EN, "ok id=abc"), "ok id=abc");
+        assert_eq!(
+            audit_detail(
+                &JA,
+                "digits default period default window 1 shared-tokens false"
+            ),
+            "桁数 既定 周期 既定 許容ずれ 1 共有 なし"
+        );
+        assert_eq!(
+            skip_reason(&JA, "codes of 7 digits are not supported (6 or 8)"),
+            "この桁数には対応していません（6 または 8）"
+        );
     }
 
     #[test]

@@ -120,6 +120,16 @@ impl Chrome {
         text::role(self.t, role)
     }
 
+    /// An audit event's detail in the page's words.
+    fn detail(&self, detail: &str) -> String {
+        text::audit_detail(self.t, detail)
+    }
+
+    /// A PSKC import's skip reason in the page's words.
+    fn skip_reason(&self, reason: &str) -> String {
+        text::skip_reason(self.t, reason)
+    }
+
     /// An audit event kind in the page's words.
     fn kind<'a>(&self, kind: &'a str) -> &'a str {
         text::audit_kind(self.t, kind)
