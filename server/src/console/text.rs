@@ -530,6 +530,16 @@ pub fn token_state<'a>(t: &'static Texts, state: &'a str) -> &'a str {
     }
 }
 
+/// An unused activation's state (`open`, `expired`, `locked`) in the catalogue's language.
+pub fn enrollment_state<'a>(t: &'static Texts, state: &'a str) -> &'a str {
+    match (t.lang, state) {
+        ("ja", "open") => "未使用",
+        ("ja", "expired") => "期限切れ",
+        ("ja", "locked") => "利用開始パスワードの誤りが続いたためロック",
+        _ => state,
+    }
+}
+
 /// An operator role (`helpdesk`, …) in the catalogue's words.
 pub fn role<'a>(t: &'static Texts, role: &'a str) -> &'a str {
     match role {
@@ -686,6 +696,32 @@ fn detail_segment_ja(segment: &str) -> String {
     if let Some((_, ja)) = DETAILS_JA.iter().find(|(en, _)| *en == segment) {
         return (*ja).to_owned();
     }
+    if segment == "token pending confirmation" {
+        return "初回確認待ちのトークン".to_owned();
+    }
+    if let Some(address) = segment.strip_prefix("from ") {
+        return format!("接続元 {address}");
+    }
+    if let Some(users) = segment.strip_prefix("users: ") {
+        return format!("利用者 {users}");
+    }
+    if let Some(n) = segment.strip_prefix("enrollments ended: ") {
+        return format!("終了した利用開始登録 {n} 件");
+    }
+    if let Some(n) = segment
+        .strip_prefix("locked after ")
+        .and_then(|rest| rest.strip_suffix(" consecutive wrong codes"))
+    {
+        return format!("{n} 回続けて誤ったため利用停止");
+    }
+    // An operator added or changed: `name (role)`.
+    if let Some((name, role)) = segment
+        .strip_suffix(')')
+        .and_then(|rest| rest.rsplit_once(" ("))
+        && let Some((_, ja)) = DETAILS_JA.iter().find(|(en, _)| *en == role)
+    {
+        return format!("{name}（{ja}）");
+    }
     if let Some(rest) = segment.strip_prefix("expires ") {
         return format!("有効期限 {rest}");
     }
@@ -721,6 +757,15 @@ fn detail_segment_ja(segment: &str) -> String {
             .join(" ");
     }
     segment.to_owned()
+}
+
+/// The operator column's actor in the catalogue's language: the server's command line
+/// (`softtoken-server operator`) by what it is; an operator's name as it is.
+pub fn actor<'a>(t: &'static Texts, name: &'a str) -> &'a str {
+    match (t.lang, name) {
+        ("ja", "softtoken-server operator") => "サーバー管理コマンド",
+        _ => name,
+    }
 }
 
 /// A PSKC token's skip reason (the import report) in the catalogue's language.

@@ -110,9 +110,9 @@ impl Chrome {
         self
     }
 
-    /// A token state in the page's words.
-    fn token_state<'a>(&self, state: &'a str) -> &'a str {
-        text::token_state(self.t, state)
+    /// An unused activation's state in the page's words.
+    fn enrollment_state<'a>(&self, state: &'a str) -> &'a str {
+        text::enrollment_state(self.t, state)
     }
 
     /// An operator role in the page's words.
@@ -123,6 +123,11 @@ impl Chrome {
     /// An audit event's detail in the page's words.
     fn detail(&self, detail: &str) -> String {
         text::audit_detail(self.t, detail)
+    }
+
+    /// The operator column's actor in the page's words.
+    fn actor<'a>(&self, name: &'a str) -> &'a str {
+        text::actor(self.t, name)
     }
 
     /// A PSKC import's skip reason in the page's words.

@@ -770,7 +770,10 @@ pub async fn issue(
     };
     // Re-issuing over an open activation ends it: asked first.
     let open = match crate::routes::users::user_view(&state, &service, &uid).await {
-        Ok(view) => view.enrollment.map(|e| e.expires_at),
+        Ok(view) => view
+            .enrollment
+            .filter(|e| e.state == "open")
+            .map(|e| e.expires_at),
         Err(_) => None,
     };
     let key = format!("/console/enrollments#{uid}");
