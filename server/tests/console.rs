@@ -374,12 +374,18 @@ async fn wrong_passwords_and_codes_count_towards_the_operators_lockout() {
         assert!(error_region(&page).is_some(), "{}", page.body);
         assert_eq!(error_region(&page), error_region(&unknown));
     }
-    // Locked: even the right password and code are refused.
+    // Locked: even the right password and code are refused, and told it is locked (issue 25
+    // item 7), not that something was wrong.
     let page = browser
         .sign_in("taro", PASSWORD, &token.code(&server))
         .await;
     assert_eq!(page.status, 401);
     assert!(!page.has("tries-left"));
+    let told = error_region(&page).unwrap();
+    assert!(
+        told.contains("ロックされています") && !told.contains("違います"),
+        "{told}"
+    );
     assert!(
         !page
             .headers

@@ -829,6 +829,23 @@ mod tests {
     }
 
     #[test]
+    fn an_operators_first_code_goes_to_the_console_not_internet_banking() {
+        for (lang, banking, console) in [
+            (Lang::Ja, "インターネットバンキング", "ヘルプデスク画面"),
+            (Lang::En, "internet banking", "help-desk console"),
+        ] {
+            FORCED.with(|f| f.set(Some(lang)));
+            let operator = type_first_code(CONSOLE_SERVICE);
+            assert!(
+                operator.contains(console) && !operator.contains(banking),
+                "{operator}"
+            );
+            assert!(type_first_code("bank").contains(banking));
+        }
+        FORCED.with(|f| f.set(None));
+    }
+
+    #[test]
     fn the_pin_back_off_names_the_way_out_of_a_forgotten_pin() {
         let too_soon = softtoken_core::StoreError::TooSoon {
             retry_after_seconds: 30,
