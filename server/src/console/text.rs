@@ -618,6 +618,7 @@ pub fn problem(t: &'static Texts, code: &str) -> Option<&'static str> {
         codes::NOT_FOUND => "該当する利用者またはトークンがありません",
         codes::MAIL_NOT_CONFIGURED => "このサービスではメールを送信できません",
         codes::CONFLICT => "現在の状態ではこの操作はできません",
+        codes::PAYLOAD_TOO_LARGE => "PSKCファイル（pskc）が大きすぎます。8 MiBまでです",
         _ => return None,
     })
 }
@@ -844,6 +845,39 @@ pub fn skip_reason(t: &'static Texts, reason: &str) -> String {
     reason.to_owned()
 }
 
+/// A refused form field (`invalid_request`, whose detail starts with the field's name) in
+/// the catalogue's language, naming the field; `None` in English, for a field without words
+/// here, and for the policy's fields (the policy page words those itself).
+pub fn field_refusal(t: &'static Texts, detail: &str) -> Option<String> {
+    if t.lang != "ja" {
+        return None;
+    }
+    let field: String = detail
+        .chars()
+        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+        .collect();
+    let words = match field.as_str() {
+        "user_id" => "ユーザIDは英数字と . _ - の1〜64文字で指定してください",
+        "ttl_hours" => "有効時間は時間単位の整数で指定してください",
+        "ttl_seconds" => "有効時間がサービスで認められた範囲外です",
+        "email" => "このメールアドレスには送信できません。アドレスをご確認ください",
+        "serial" => "シリアル番号を確認してください",
+        "otp" => "ワンタイムパスワードは6〜8桁の数字です",
+        "start_password" => "利用開始パスワードは半角英数字・記号の4〜64文字で指定してください",
+        "role" => "役割はヘルプデスク、管理者、監査のいずれかを選んでください",
+        "name" if detail.contains("own account") => "ご自身のアカウントには使えません",
+        "name" => "オペレーター名を確認してください",
+        "pskc" if detail.contains("larger than") => "PSKCファイルが大きすぎます（8 MiBまで）",
+        "pskc" if detail.contains("choose") => "PSKCファイルを選んでください",
+        "pskc" => "PSKCファイルを読み取れませんでした",
+        "password" | "preshared_key_hex" => {
+            "PSKCファイルの鍵（パスワードまたは事前共有鍵）を確認してください"
+        }
+        _ => return None,
+    };
+    Some(format!("{words}（{field}）"))
+}
+
 /// The language of a request: `?lang=` wins, then the `console_lang` cookie, then
 /// `Accept-Language` (English only if it comes before Japanese); Japanese by default.
 pub fn pick(query_lang: Option<&str>, headers: &HeaderMap) -> &'static Texts {
@@ -912,6 +946,16 @@ mod tests {
             skip_reason(&JA, "codes of 7 digits are not supported (6 or 8)"),
             "この桁数には対応していません（6 または 8）"
         );
+    }
+
+    #[test]
+    fn a_refused_field_is_worded_and_named() {
+        assert_eq!(
+            field_refusal(&JA, "otp: 6 to 8 digits").as_deref(),
+            Some("ワンタイムパスワードは6〜8桁の数字です（otp）")
+        );
+        assert_eq!(field_refusal(&EN, "otp: 6 to 8 digits"), None);
+        assert_eq!(field_refusal(&JA, "桁数（digits）は 6 または 8"), None);
     }
 
     #[test]

@@ -272,10 +272,12 @@ fn refusal(t: &'static Texts, e: &ApiError) -> String {
     } else {
         t.err_refused
     };
-    match text::problem(t, e.code) {
-        Some(words) => format!("{head}: {words}"),
-        None => format!("{head}: {}", e.detail),
-    }
+    let words = if e.code == softtoken_protocol::problem::codes::INVALID_REQUEST {
+        text::field_refusal(t, &e.detail)
+    } else {
+        text::problem(t, e.code).map(str::to_owned)
+    };
+    format!("{head}: {}", words.unwrap_or_else(|| e.detail.clone()))
 }
 
 /// The value a confirmation page's form carries for `action` (the POST path): bound to the
