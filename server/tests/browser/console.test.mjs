@@ -18,6 +18,7 @@ import {
 const helpdesk = { name: 'madoguchi.sato', role: 'helpdesk', password: 'correct horse battery 1' };
 const auditor = { name: 'kansa.tanaka', role: 'auditor', password: 'audit-password-2026' };
 const admin = { name: 'kanri.suzuki', role: 'admin', password: 'admin-password-2026-x' };
+const superuser = { name: 'honbu.kato', role: 'superuser', password: 'superuser-password-2026', service: null };
 
 let server;
 let browser;
@@ -29,6 +30,7 @@ before(async () => {
   server.operatorAdd(helpdesk);
   server.operatorAdd(auditor);
   server.operatorAdd(admin);
+  server.operatorAdd(superuser);
   await server.start();
   browser = await launchBrowser();
 });
@@ -378,5 +380,19 @@ test('an administrator sets the policy with its night cut-off, and sees the oper
   }
   await page.goto(`${server.url}/console/no-such-page`);
   await checkJapanese(page, '23-not-found');
+  assert.deepEqual(page.problems, []);
+});
+
+test('a superuser picks the service to work on, in Japanese', async () => {
+  const page = await newPage();
+  const { token } = await firstSignIn(page, superuser, '24-superuser-enroll');
+  customers.superuser = { token };
+  await page.waitForURL(/\/console\/services/);
+  assert.equal((await page.getByTestId('operator-role').textContent()).trim(), 'スーパーユーザー');
+  await checkLayout(page, '25-services', ['[data-testid=service-select]', '[data-testid=service-pick-submit]']);
+  await checkJapanese(page, '25-services');
+  await page.getByTestId('service-pick-submit').click();
+  await page.waitForURL(/\/console\/users/);
+  await checkJapanese(page, '26-superuser-users');
   assert.deepEqual(page.problems, []);
 });
