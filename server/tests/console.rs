@@ -929,6 +929,48 @@ async fn a_stop_is_confirmed_first_and_the_stopped_token_stays_on_the_user_page(
 }
 
 #[tokio::test]
+async fn a_revocation_at_night_says_the_wait_lasts_until_the_night_ends() {
+    let server = TestServer::start().await;
+    // A night window around now on Japan's clock: from an hour ago to three hours on.
+    let jst = |offset_ms: i64| {
+        chrono::DateTime::from_timestamp_millis(server.state.now() + offset_ms + 9 * 3600 * 1000)
+            .unwrap()
+            .format("%H:%M")
+            .to_string()
+    };
+    let window = format!("{}-{}", jst(-3600 * 1000), jst(3 * 3600 * 1000));
+    let night = softtoken_server::night_cutoff::NightCutoff::parse(&window, "Asia/Tokyo").unwrap();
+    let policy = Policy {
+        night_cutoff: Some(night),
+        ..Policy::default()
+    };
+    let key = server.add_service("bank", policy).await;
+    let bob = customer(&server, &key, "bank", "bob").await;
+    let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    let csrf = desk.get("/console/users/bob").await.csrf();
+    let asked = desk
+        .post(
+            &format!("/console/users/bob/tokens/{}/revoke", bob.serial),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert!(asked.has("confirm-page"), "{}", asked.body);
+    // The wait ends with the night (three hours on), not after the 30-minute cool-down.
+    assert!(
+        asked
+            .body
+            .contains(&format!("夜間（{window}、Asia/Tokyo）")),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains(&format!("{}:", jst(3 * 3600 * 1000))),
+        "{}",
+        asked.body
+    );
+}
+
+#[tokio::test]
 async fn re_issuing_over_an_open_activation_is_confirmed_first() {
     let server = TestServer::start().await;
     let key = server.add_service("bank", Policy::default()).await;
