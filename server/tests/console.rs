@@ -60,6 +60,13 @@ impl Page {
         Some(value[..value.find('"')?].to_owned())
     }
 
+    /// The confirmation page's `confirm` field.
+    fn confirmation(&self) -> Option<String> {
+        let at = self.body.find("name=\"confirm\" value=\"")?;
+        let rest = &self.body[at + "name=\"confirm\" value=\"".len()..];
+        Some(rest[..rest.find('"')?].to_owned())
+    }
+
     fn has(&self, id: &str) -> bool {
         self.body.contains(&format!("data-testid=\"{id}\""))
     }
@@ -367,12 +374,18 @@ async fn wrong_passwords_and_codes_count_towards_the_operators_lockout() {
         assert!(error_region(&page).is_some(), "{}", page.body);
         assert_eq!(error_region(&page), error_region(&unknown));
     }
-    // Locked: even the right password and code are refused.
+    // Locked: even the right password and code are refused, and told it is locked (issue 25
+    // item 7), not that something was wrong.
     let page = browser
         .sign_in("taro", PASSWORD, &token.code(&server))
         .await;
     assert_eq!(page.status, 401);
     assert!(!page.has("tries-left"));
+    let told = error_region(&page).unwrap();
+    assert!(
+        told.contains("ロックされています") && !told.contains("違います"),
+        "{told}"
+    );
     assert!(
         !page
             .headers
@@ -782,12 +795,41 @@ async fn revoking_a_lost_phone_shows_when_a_new_token_may_be_issued() {
     let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
     let page = desk.get("/console/users/bob").await;
     assert!(!page.has("cooldown-until"));
+    assert!(!page.has("issue-disabled"));
     let csrf = page.csrf();
-    let done = desk
+    let revoke = format!("/console/users/bob/tokens/{}/revoke", bob.serial);
+    // The first click only asks (issue 25 item 3): what happens, the wait, what the
+    // customer sees; nothing is revoked yet.
+    let asked = desk.post(&revoke, &[("csrf", &csrf)]).await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(asked.has("confirm-page"));
+    assert!(asked.body.contains("トークン失効") && asked.body.contains(bob.serial.as_str()));
+    assert!(
+        asked.body.contains("新しいトークンを発行できるのは"),
+        "{}",
+        asked.body
+    );
+    assert!(asked.body.contains("お客さまのアプリ"));
+    let still = desk.get("/console/users/bob").await;
+    assert_eq!(
+        still.testid("token-state").as_deref(),
+        Some("利用中"),
+        "revoked without confirmation"
+    );
+    // A made-up confirmation does nothing either.
+    let forged = desk
         .post(
-            &format!("/console/users/bob/tokens/{}/revoke", bob.serial),
-            &[("csrf", &csrf)],
+            &revoke,
+            &[
+                ("csrf", &csrf),
+                ("confirm", "00112233445566778899aabbccddeeff"),
+            ],
         )
+        .await;
+    assert!(forged.has("confirm-page"));
+    let confirm = asked.confirmation().expect("the confirmation field");
+    let done = desk
+        .post(&revoke, &[("csrf", &csrf), ("confirm", &confirm)])
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
     let page = desk.get(done.location()).await;
@@ -801,16 +843,25 @@ async fn revoking_a_lost_phone_shows_when_a_new_token_may_be_issued() {
         .format("%Y-%m-%d %H:%M:%S JST")
         .to_string();
     assert_eq!(page.testid("cooldown-until").unwrap(), jst);
+    // In words, with the issue form disabled (issue 25 item 5).
+    let hh_mm = chrono::DateTime::from_timestamp_millis(end + 9 * 3600 * 1000 + 59_999)
+        .unwrap()
+        .format("%H:%M")
+        .to_string();
+    let wait = format!("新しいトークンを発行できるのは {hh_mm} 以降（あと 30 分）");
+    assert_eq!(page.testid("cooldown-wait").as_deref(), Some(wait.as_str()));
+    assert!(page.has("issue-disabled"));
     // The revocation is in the user's own trail, though its row names the token only.
     let revoked = page
         .body
         .split("data-testid=\"audit-row\"")
         .skip(1)
-        .find(|row| row.contains("token_revoked"))
+        .find(|row| row.contains("data-kind=\"token_revoked\""))
         .expect("the revocation in the user's trail");
     assert!(revoked.contains(bob.serial.as_str()) && revoked.contains("hanako"));
-    assert_eq!(page.testid("token-state").as_deref(), Some("revoked"));
-    // Re-issuing during the cool-down is refused with the bank API's reason.
+    assert!(revoked.contains(">トークン失効<"), "{revoked}");
+    assert_eq!(page.testid("token-state").as_deref(), Some("トークン失効"));
+    // Re-issuing during the cool-down is refused, back on the user's page with the wait.
     let refused = desk
         .post(
             "/console/enrollments",
@@ -818,6 +869,12 @@ async fn revoking_a_lost_phone_shows_when_a_new_token_may_be_issued() {
         )
         .await;
     assert_eq!(refused.status, 409, "{}", refused.body);
+    assert_eq!(refused.testid("user-id").as_deref(), Some("bob"));
+    let error = refused.testid("error").unwrap();
+    assert!(
+        error.starts_with("新しいトークンを発行できるのは") && !error.contains(" s"),
+        "{error}"
+    );
     let events = server
         .store
         .audit_events(&ServiceId::new("bank").unwrap(), 0, 100)
@@ -828,6 +885,132 @@ async fn revoking_a_lost_phone_shows_when_a_new_token_may_be_issued() {
             .iter()
             .any(|e| e.kind == "token_revoked" && e.operator.as_deref() == Some("hanako"))
     );
+}
+
+#[tokio::test]
+async fn a_stop_is_confirmed_first_and_the_stopped_token_stays_on_the_user_page() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let carol = customer(&server, &key, "bank", "carol").await;
+    let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    let page = desk.get("/console/users/carol").await;
+    let csrf = page.csrf();
+    let asked = desk
+        .post("/console/users/carol/stop", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(asked.has("confirm-page"));
+    assert!(asked.body.contains("利用中止") && asked.body.contains(carol.serial.as_str()));
+    // Nothing stopped by the first click.
+    let still = desk.get("/console/users/carol").await;
+    assert_eq!(still.testid("token-state").as_deref(), Some("利用中"));
+    assert!(!still.has("stopped-tokens"));
+    let confirm = asked.confirmation().unwrap();
+    let done = desk
+        .post(
+            "/console/users/carol/stop",
+            &[("csrf", &csrf), ("confirm", &confirm)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = desk.get(done.location()).await;
+    assert_eq!(page.testid("notice").as_deref(), Some("利用を中止しました"));
+    // The token is unbound, yet shown: 利用中止, when, by whom (issue 25 item 4).
+    assert!(page.has("stopped-tokens"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("data-serial=\"{}\"", carol.serial.as_str())),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.testid("stopped-state").as_deref(), Some("利用中止"));
+    assert_eq!(page.testid("stopped-by").as_deref(), Some("hanako"));
+    assert!(page.datetime("stopped-at").is_some());
+}
+
+#[tokio::test]
+async fn a_revocation_at_night_says_the_wait_lasts_until_the_night_ends() {
+    let server = TestServer::start().await;
+    // A night window around now on Japan's clock: from an hour ago to three hours on.
+    let jst = |offset_ms: i64| {
+        chrono::DateTime::from_timestamp_millis(server.state.now() + offset_ms + 9 * 3600 * 1000)
+            .unwrap()
+            .format("%H:%M")
+            .to_string()
+    };
+    let window = format!("{}-{}", jst(-3600 * 1000), jst(3 * 3600 * 1000));
+    let night = softtoken_server::night_cutoff::NightCutoff::parse(&window, "Asia/Tokyo").unwrap();
+    let policy = Policy {
+        night_cutoff: Some(night),
+        ..Policy::default()
+    };
+    let key = server.add_service("bank", policy).await;
+    let bob = customer(&server, &key, "bank", "bob").await;
+    let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    let csrf = desk.get("/console/users/bob").await.csrf();
+    let asked = desk
+        .post(
+            &format!("/console/users/bob/tokens/{}/revoke", bob.serial),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert!(asked.has("confirm-page"), "{}", asked.body);
+    // The wait ends with the night (three hours on), not after the 30-minute cool-down.
+    assert!(
+        asked
+            .body
+            .contains(&format!("夜間（{window}、Asia/Tokyo）")),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains(&format!("{}:", jst(3 * 3600 * 1000))),
+        "{}",
+        asked.body
+    );
+}
+
+#[tokio::test]
+async fn re_issuing_over_an_open_activation_is_confirmed_first() {
+    let server = TestServer::start().await;
+    let key = server.add_service("bank", Policy::default()).await;
+    let (status, body) = server.enroll(&key, "bank", "dave", "start-1234").await;
+    assert_eq!(status, 201, "{body}");
+    let (mut desk, _) = operator(&server, Some("bank"), "hanako", OperatorRole::Helpdesk).await;
+    let page = desk.get("/console/users/dave").await;
+    assert!(page.has("enrollment"));
+    let csrf = page.csrf();
+    let form = [
+        ("user_id", "dave"),
+        ("start_password", ""),
+        ("csrf", csrf.as_str()),
+    ];
+    let asked = desk.post("/console/enrollments", &form).await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(asked.has("confirm-page"));
+    assert!(!asked.has("start-password"), "issued without confirmation");
+    assert!(asked.body.contains("前の利用開始パスワード"));
+    let confirm = asked.confirmation().unwrap();
+    let mut confirmed = form.to_vec();
+    confirmed.push(("confirm", &confirm));
+    let issued = desk.post("/console/enrollments", &confirmed).await;
+    assert_eq!(issued.status, 200, "{}", issued.body);
+    assert!(issued.has("start-password"));
+    // The confirmation is the user's: it does not re-issue another user's activation.
+    let (status, _) = server.enroll(&key, "bank", "erin", "start-1234").await;
+    assert_eq!(status, 201);
+    let other = desk
+        .post(
+            "/console/enrollments",
+            &[
+                ("user_id", "erin"),
+                ("start_password", ""),
+                ("csrf", &csrf),
+                ("confirm", &confirm),
+            ],
+        )
+        .await;
+    assert!(other.has("confirm-page"));
 }
 
 #[tokio::test]
@@ -1199,6 +1382,80 @@ fn policy_form<'a>(csrf: &'a str, window: &'a str, cooldown: &'a str) -> Vec<(&'
         ("shared_tokens", "on"),
         ("csrf", csrf),
     ]
+}
+
+#[tokio::test]
+async fn the_night_cut_off_and_its_zone_are_set_on_the_policy_page() {
+    let server = TestServer::start().await;
+    server.add_service("bank", Policy::default()).await;
+    let sid = ServiceId::new("bank").unwrap();
+    let (mut admin, _) = operator(&server, Some("bank"), "yuki", OperatorRole::Admin).await;
+    let page = admin.get("/console/policy").await;
+    assert!(page.has("policy-night-cutoff") && page.has("policy-night-zone"));
+    // Only the digits the rule allows are offered (6 and 8, not 7).
+    assert!(page.body.contains("<option value=\"6\"") && page.body.contains("<option value=\"8\""));
+    assert!(!page.body.contains("<option value=\"7\""));
+    let csrf = page.csrf();
+    let with = |window: &'static str, zone: &'static str| {
+        let mut form = policy_form(&csrf, "2", "1h");
+        form.push(("night_cutoff", window));
+        form.push(("night_cutoff_zone", zone));
+        form
+    };
+    let bad = admin
+        .post("/console/policy", &with("25:00-08:10", "Asia/Tokyo"))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let error = bad.testid("error").unwrap();
+    assert!(
+        error.contains("night_cutoff") && error.contains("夜間"),
+        "{error}"
+    );
+    let nowhere = admin
+        .post("/console/policy", &with("20:50-08:10", "Mars/Olympus"))
+        .await;
+    assert_eq!(nowhere.status, 422);
+    assert_eq!(
+        server
+            .store
+            .service(&sid)
+            .await
+            .unwrap()
+            .unwrap()
+            .policy
+            .night_cutoff,
+        None
+    );
+    let saved = admin
+        .post("/console/policy", &with("20:50-08:10", "Asia/Tokyo"))
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let night = server
+        .store
+        .service(&sid)
+        .await
+        .unwrap()
+        .unwrap()
+        .policy
+        .night_cutoff
+        .expect("the night cut-off saved");
+    assert_eq!(night.to_string(), "20:50-08:10 Asia/Tokyo");
+    let page = admin.get("/console/policy").await;
+    assert!(page.body.contains("value=\"20:50-08:10\""));
+    // Emptied, there is none again.
+    let cleared = admin.post("/console/policy", &with("", "")).await;
+    assert_eq!(cleared.status, 303);
+    assert_eq!(
+        server
+            .store
+            .service(&sid)
+            .await
+            .unwrap()
+            .unwrap()
+            .policy
+            .night_cutoff,
+        None
+    );
 }
 
 #[tokio::test]

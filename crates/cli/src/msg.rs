@@ -92,11 +92,11 @@ pub fn offline_note() -> String {
 /// A token's state as a word for lists.
 pub fn state(state: TokenState) -> String {
     let (en, ja) = match state {
-        TokenState::Pending => ("pending", "利用開始待ち"),
+        TokenState::Pending => ("pending", "登録手続き中"),
         TokenState::Active => ("active", "利用中"),
         TokenState::Revoked => ("revoked", "トークン失効"),
-        TokenState::Stopped => ("stopped", "利用停止"),
-        TokenState::Replaced => ("replaced", "他のトークンに変更済み"),
+        TokenState::Stopped => ("stopped", "利用中止"),
+        TokenState::Replaced => ("replaced", "機種変更済み"),
     };
     pick(en.into(), ja.into())
 }
@@ -128,7 +128,7 @@ pub fn dead_token(state: TokenState, serial_grouped: &str, serial: &str) -> Stri
 
 /// Shown after a pending token's code.
 pub fn pending_mark() -> String {
-    pick("  [pending]".into(), "  [利用開始待ち]".into())
+    pick("  [pending]".into(), "  [登録手続き中]".into())
 }
 
 /// `show` has nothing to show.
@@ -216,8 +216,20 @@ pub fn code_line(code: &str, seconds_left: u64) -> String {
     )
 }
 
-/// What to do with the first code.
-pub fn type_first_code() -> String {
+/// The reserved service of the help-desk console's operators (the server's
+/// `CONSOLE_SERVICE`): their tokens finish on the console, not in internet banking.
+pub const CONSOLE_SERVICE: &str = "_console";
+
+/// What to do with the first code: an operator types it on the console page that showed
+/// the QR code; a customer in their internet banking.
+pub fn type_first_code(service: &str) -> String {
+    if service == CONSOLE_SERVICE {
+        return pick(
+            "Type this code on the help-desk console page that showed the QR code (keep that page open) to finish your token.".into(),
+            "このワンタイムパスワードを、QRコードを表示したヘルプデスク画面（開いたままにしてください）の入力欄に入力して登録を完了してください。"
+                .into(),
+        );
+    }
     pick(
         "Type this code into your internet banking to finish the activation.".into(),
         "このワンタイムパスワードをインターネットバンキングに入力して利用開始を完了してください。"
@@ -729,7 +741,8 @@ mod tests {
             clock_offset("https://bank.example", 1.5),
             activated(serial, "Bank", "yamada"),
             code_line("123456", 10),
-            type_first_code(),
+            type_first_code("bank"),
+            type_first_code(CONSOLE_SERVICE),
             start_password_prompt(),
             pin_already_set(),
             no_pin_set(true),
@@ -813,6 +826,23 @@ mod tests {
         assert_eq!(grouped_digits("123"), "123");
         assert_eq!(grouped_digits("1234"), "1,234");
         assert_eq!(grouped_digits("123456789012"), "123,456,789,012");
+    }
+
+    #[test]
+    fn an_operators_first_code_goes_to_the_console_not_internet_banking() {
+        for (lang, banking, console) in [
+            (Lang::Ja, "インターネットバンキング", "ヘルプデスク画面"),
+            (Lang::En, "internet banking", "help-desk console"),
+        ] {
+            FORCED.with(|f| f.set(Some(lang)));
+            let operator = type_first_code(CONSOLE_SERVICE);
+            assert!(
+                operator.contains(console) && !operator.contains(banking),
+                "{operator}"
+            );
+            assert!(type_first_code("bank").contains(banking));
+        }
+        FORCED.with(|f| f.set(None));
     }
 
     #[test]

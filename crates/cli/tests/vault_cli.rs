@@ -557,7 +557,7 @@ fn live_show_fits_80_columns_and_redraws_cleanly() {
         "{rows:?}"
     );
     assert!(
-        drawn[0].contains("利用開始待ち") && drawn[0].contains("次"),
+        drawn[0].contains("登録手続き中") && drawn[0].contains("次"),
         "{rows:?}"
     );
     assert!(drawn[1].starts_with(&short.serial.grouped()), "{rows:?}");

@@ -50,7 +50,7 @@ struct SerialRow: View {
     }
 }
 
-/// A token's state in words: 「利用中」, 登録手続き中, 失効済み, 利用中止, 交代済み.
+/// A token's state in words: 「利用中」, 登録手続き中, トークン失効, 利用中止, 機種変更済み (docs/glossary.toml).
 struct StatusLine: View {
     let card: TokenCard
     var body: some View {

@@ -145,6 +145,42 @@ pub struct Texts {
     pub mail_reason_attempts: &'static str,
     pub mail_reason_expired: &'static str,
     pub mail_reason_later: &'static str,
+    pub state_active: &'static str,
+    pub state_pending: &'static str,
+    pub state_revoked: &'static str,
+    pub state_stopped: &'static str,
+    pub state_unassigned: &'static str,
+    pub user_locked: &'static str,
+    pub role_superuser: &'static str,
+    pub by_bank: &'static str,
+    /// The cool-down on the user page: `{time}` (wall clock) and `{n}` (minutes, rounded up).
+    pub cooldown_wait: &'static str,
+    pub stopped_tokens: &'static str,
+    pub stopped_at: &'static str,
+    pub stopped_by: &'static str,
+    pub confirm_title: &'static str,
+    /// What トークン失効 does (`{serial}`).
+    pub confirm_revoke: &'static str,
+    /// What 利用中止 does (`{serials}`).
+    pub confirm_stop: &'static str,
+    /// Re-issuing over an open activation (`{time}`).
+    pub confirm_reissue: &'static str,
+    /// The wait a revocation starts: `{time}`, `{cooldown}`.
+    pub confirm_wait: &'static str,
+    /// The night cut-off's part of the wait: `{window}`, `{zone}`.
+    pub confirm_night: &'static str,
+    pub confirm_no_wait: &'static str,
+    pub confirm_sees_revoke: &'static str,
+    pub confirm_sees_stop: &'static str,
+    pub confirm_sees_reissue: &'static str,
+    pub cancel: &'static str,
+    pub night_cutoff: &'static str,
+    pub night_cutoff_hint: &'static str,
+    pub night_zone: &'static str,
+    pub enroll_keep_open: &'static str,
+    pub err_cooldown: &'static str,
+    /// A night cut-off the form could not read: `{label}` is filled in.
+    pub night_cutoff_invalid: &'static str,
 }
 
 /// 日本語.
@@ -213,7 +249,7 @@ pub static JA: Texts = Texts {
     nothing: "該当するものはありません",
     user_audit: "この利用者の監査ログ",
     enroll_title: "ご自身のトークンの登録",
-    enroll_steps: "softtoken アプリで QR コードを読み取るか利用開始URIを開き、利用開始パスワードを入力してください。表示されたワンタイムパスワードを入力すると登録が完了します。",
+    enroll_steps: "ご自身の softtoken アプリで QR コードを読み取るか利用開始URIを開き、利用開始パスワードを入力してください。アプリに表示されたワンタイムパスワードをこの画面の下の欄に入力すると、ご自身のトークンの登録が完了します。",
     confirm: "登録を完了",
     reissue: "利用開始パスワードを再発行",
     tries_left: "残り試行回数",
@@ -283,6 +319,35 @@ pub static JA: Texts = Texts {
     mail_reason_attempts: "再送を繰り返しましたが、メールサーバーが受け取りませんでした。メールアドレスとメールサーバーをご確認ください",
     mail_reason_expired: "利用開始パスワードの有効期限までに送信できませんでした",
     mail_reason_later: "メールサーバーから後で再送するよう応答がありました。自動的に再送します",
+    state_active: "利用中",
+    state_pending: "登録手続き中",
+    state_revoked: "トークン失効",
+    state_stopped: "利用中止",
+    state_unassigned: "未登録",
+    user_locked: "利用停止",
+    role_superuser: "スーパーユーザー",
+    by_bank: "銀行（API）",
+    cooldown_wait: "新しいトークンを発行できるのは {time} 以降（あと {n} 分）",
+    stopped_tokens: "利用中止したトークン",
+    stopped_at: "利用中止日時",
+    stopped_by: "操作者",
+    confirm_title: "操作の確認",
+    confirm_revoke: "シリアル番号 {serial} のトークンを失効させます（トークン失効）。このトークンのワンタイムパスワードはすぐに使えなくなり、元に戻せません。",
+    confirm_stop: "この利用者のすべてのトークン（{serials}）の利用を中止します（利用中止）。ワンタイムパスワードはすぐに使えなくなり、元に戻せません。",
+    confirm_reissue: "この利用者には未使用の利用開始登録があります（有効期限 {time}）。再発行すると、前の利用開始パスワードとQRコードは使えなくなります。",
+    confirm_wait: "新しいトークンを発行できるのは {time} 以降です（待機期間 {cooldown}）。",
+    confirm_night: "夜間（{window}、{zone}）の操作のため、待機期間は夜間の終わりまで延びます。",
+    confirm_no_wait: "新しいトークンはすぐに発行できます。",
+    confirm_sees_revoke: "お客さまのアプリには「トークン失効」と表示され、ワンタイムパスワードは表示されなくなります。",
+    confirm_sees_stop: "お客さまのアプリには「利用中止」と表示され、ワンタイムパスワードは表示されなくなります。",
+    confirm_sees_reissue: "お客さまは新しい利用開始パスワード（またはQRコード）で利用開始します。前のものは使えません。",
+    cancel: "やめる",
+    night_cutoff: "夜間の待機延長（時間帯）",
+    night_cutoff_hint: "例: 20:50-08:10。空欄なら延長しません",
+    night_zone: "タイムゾーン",
+    enroll_keep_open: "利用開始パスワードはこの画面でのみ表示します。この画面を開いたまま、アプリに表示されたワンタイムパスワードを下の欄に入力してください。",
+    err_cooldown: "待機期間中のため新しいトークンを発行できません",
+    night_cutoff_invalid: "{label}（night_cutoff）は 20:50-08:10 のように HH:MM-HH:MM（24時間制）で、タイムゾーンは Asia/Tokyo のように指定してください",
 };
 
 /// English.
@@ -351,7 +416,7 @@ pub static EN: Texts = Texts {
     nothing: "Nothing found",
     user_audit: "This user's audit trail",
     enroll_title: "Enrol your own token",
-    enroll_steps: "Scan the QR code or open the activation URI with the softtoken app and enter the start password. Then type the code it shows to finish.",
+    enroll_steps: "Scan the QR code or open the activation URI with your softtoken app and enter the start password. Then type the code the app shows into the field below on this page to finish your token.",
     confirm: "Finish",
     reissue: "Issue a new start password",
     tries_left: "Tries left",
@@ -421,7 +486,397 @@ pub static EN: Texts = Texts {
     mail_reason_attempts: "The mail server did not take it after repeated attempts; check the address and the mail server",
     mail_reason_expired: "Not sent before the start password expired",
     mail_reason_later: "The mail server asked to try later; it will be sent again",
+    state_active: "In use",
+    state_pending: "Activation pending",
+    state_revoked: "Revoked",
+    state_stopped: "Stopped",
+    state_unassigned: "Not registered",
+    user_locked: "Locked",
+    role_superuser: "Superuser",
+    by_bank: "The bank (API)",
+    cooldown_wait: "A new token may be issued from {time} (in {n} min)",
+    stopped_tokens: "Stopped tokens",
+    stopped_at: "Stopped at",
+    stopped_by: "By",
+    confirm_title: "Confirm",
+    confirm_revoke: "Token {serial} will be revoked. Its codes stop working at once; this cannot be undone.",
+    confirm_stop: "Every token of this user ({serials}) will be stopped. Their codes stop working at once; this cannot be undone.",
+    confirm_reissue: "This user has an unused activation (expires {time}). Issuing again makes the previous start password and QR code unusable.",
+    confirm_wait: "A new token may be issued from {time} (cool-down {cooldown}).",
+    confirm_night: "Done at night ({window}, {zone}), the cool-down lasts until the night ends.",
+    confirm_no_wait: "A new token may be issued at once.",
+    confirm_sees_revoke: "The customer's app shows the token as revoked and no more codes.",
+    confirm_sees_stop: "The customer's app shows the token as stopped and no more codes.",
+    confirm_sees_reissue: "The customer activates with the new start password (or QR code); the previous one no longer works.",
+    cancel: "Cancel",
+    night_cutoff: "Night cut-off (window)",
+    night_cutoff_hint: "e.g. 20:50-08:10; empty: none",
+    night_zone: "Time zone",
+    enroll_keep_open: "The start password is shown on this page only. Keep this page open and type the code your app shows below.",
+    err_cooldown: "No new token during the cool-down",
+    night_cutoff_invalid: "{label} (night_cutoff) must be a window like 20:50-08:10 (HH:MM-HH:MM, 24-hour) in a zone like Asia/Tokyo",
 };
+
+/// A token state (`active`, `revoked`, …) in the catalogue's words (the glossary's, for
+/// Japanese); an unknown one as it is.
+pub fn token_state<'a>(t: &'static Texts, state: &'a str) -> &'a str {
+    match state {
+        "active" => t.state_active,
+        "pending" => t.state_pending,
+        "revoked" => t.state_revoked,
+        "stopped" => t.state_stopped,
+        "unassigned" => t.state_unassigned,
+        other => other,
+    }
+}
+
+/// An unused activation's state (`open`, `expired`, `locked`) in the catalogue's language.
+pub fn enrollment_state<'a>(t: &'static Texts, state: &'a str) -> &'a str {
+    match (t.lang, state) {
+        ("ja", "open") => "未使用",
+        ("ja", "expired") => "期限切れ",
+        ("ja", "locked") => "利用開始パスワードの誤りが続いたためロック",
+        _ => state,
+    }
+}
+
+/// An operator role (`helpdesk`, …) in the catalogue's words.
+pub fn role<'a>(t: &'static Texts, role: &'a str) -> &'a str {
+    match role {
+        "helpdesk" => t.role_helpdesk,
+        "admin" => t.role_admin,
+        "auditor" => t.role_auditor,
+        "superuser" => t.role_superuser,
+        other => other,
+    }
+}
+
+/// Every audit event kind in Japanese, by its stored name.
+pub const AUDIT_KINDS_JA: [(&str, &str); 33] = [
+    ("enrollment_issued", "利用開始パスワードの発行"),
+    ("activation_started", "利用開始の手続き"),
+    ("activation_refused", "利用開始の拒否"),
+    ("activation_failed", "利用開始パスワードの誤り"),
+    ("activation_finished", "利用開始（初回確認待ち）"),
+    ("tokens_provisioned", "登録用トークンの作成"),
+    ("tokens_imported", "PSKC取り込み"),
+    ("verify", "ワンタイムパスワードの確認"),
+    ("confirm", "初回のワンタイムパスワード確認"),
+    ("registration", "シリアル番号登録時の確認"),
+    ("replacement", "機種変更時の確認"),
+    ("possession", "本人確認（利用中止・機種変更の前）"),
+    ("user_locked", "利用停止"),
+    ("user_unlocked", "利用停止解除"),
+    ("token_locked", "トークンの登録ロック"),
+    ("token_unlocked", "トークンの登録ロック解除"),
+    ("token_registered", "シリアル番号の登録"),
+    ("token_replaced", "機種変更"),
+    ("otp_stopped", "利用中止"),
+    ("token_revoked", "トークン失効"),
+    ("cooldown_ended", "待機期間の終了"),
+    ("mail_sent", "ご案内メール送信"),
+    ("mail_deferred", "ご案内メール再送待ち"),
+    ("mail_failed", "ご案内メール送信不可"),
+    ("operator_added", "オペレーターの追加"),
+    ("operator_changed", "オペレーターの変更"),
+    ("console_sign_in", "サインイン"),
+    ("console_sign_in_failed", "サインインの失敗"),
+    ("console_sign_out", "サインアウト"),
+    ("api_key_rotated", "APIキーの再発行"),
+    ("transaction_created", "取引確認の作成"),
+    ("transaction", "取引確認"),
+    ("policy_changed", "ポリシーの変更"),
+];
+
+/// An audit event kind in the catalogue's language: Japanese from [`AUDIT_KINDS_JA`];
+/// in English the stored name, which is English already.
+pub fn audit_kind<'a>(t: &'static Texts, kind: &'a str) -> &'a str {
+    if t.lang != "ja" {
+        return kind;
+    }
+    AUDIT_KINDS_JA
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(kind, |(_, ja)| ja)
+}
+
+/// The catalogue's words for a bank-API problem code the console's actions can meet; `None`
+/// in English (the problem's own detail is English) and for a code without words here.
+pub fn problem(t: &'static Texts, code: &str) -> Option<&'static str> {
+    use softtoken_protocol::problem::codes;
+    if t.lang != "ja" {
+        return None;
+    }
+    Some(match code {
+        codes::COOLDOWN => "トークン失効後の待機期間中のため、新しいトークンを発行できません",
+        codes::TOKEN_EXISTS => "この利用者はサービスで認められた数のトークンをすでに利用しています",
+        codes::LOCKED => "誤りが続いたため利用停止中です。先に利用停止解除をしてください",
+        codes::TOKEN_LOCKED => "このトークンは誤りが続いたため登録がロックされています",
+        codes::SERIAL_TAKEN => "このシリアル番号はすでに使われています",
+        codes::INVALID_OTP => "ワンタイムパスワードが違います",
+        codes::WRONG_LENGTH => "ワンタイムパスワードの桁数が違います",
+        codes::NOT_FOUND => "該当する利用者またはトークンがありません",
+        codes::MAIL_NOT_CONFIGURED => "このサービスではメールを送信できません",
+        codes::CONFLICT => "現在の状態ではこの操作はできません",
+        codes::PAYLOAD_TOO_LARGE => "PSKCファイル（pskc）が大きすぎます。8 MiBまでです",
+        _ => return None,
+    })
+}
+
+/// Audit details the server writes, segment by segment (`; ` separates them), in Japanese.
+const DETAILS_JA: [(&str, &str); 33] = [
+    ("ok", "正しいコード"),
+    ("invalid", "誤ったコード"),
+    ("reused", "使用済みのコード"),
+    ("locked", "利用停止"),
+    ("pending", "登録手続き中"),
+    ("no_token", "トークンなし"),
+    ("already_active", "利用中"),
+    ("expired", "期限切れ"),
+    ("wrong_length", "桁数の誤り"),
+    ("active", "利用中"),
+    ("by the help desk", "ヘルプデスクによる"),
+    ("by the bank", "銀行による"),
+    ("from the console", "ヘルプデスク画面から"),
+    ("password and code", "パスワードとワンタイムパスワード"),
+    ("own token confirmed", "本人のトークンを確認"),
+    ("password", "パスワード"),
+    ("enrolling own token", "本人のトークンを登録中"),
+    ("unknown name", "登録のないオペレーター名"),
+    ("wrong password", "パスワードの誤り"),
+    ("disabled", "無効"),
+    ("temporarily locked", "一時ロック中"),
+    ("right password", "パスワードは正しい"),
+    ("wrong code", "ワンタイムパスワードの誤り"),
+    (
+        "wrong first code of own token",
+        "本人のトークンの初回コードの誤り",
+    ),
+    ("locked while enrolling", "登録中にロック"),
+    ("wrong start password", "利用開始パスワードの誤り"),
+    ("password reset", "パスワード再発行"),
+    ("reset password", "パスワード再発行"),
+    ("added", "追加"),
+    ("enabled", "有効"),
+    ("helpdesk", "ヘルプデスク"),
+    ("admin", "管理者"),
+    ("auditor", "監査"),
+];
+
+/// The policy change's setting names, in the policy page's words.
+const POLICY_WORDS_JA: [(&str, &str); 12] = [
+    ("digits", "桁数"),
+    ("period", "周期"),
+    ("window", "許容ずれ"),
+    ("max-failures", "ロックまでの誤り回数"),
+    ("cooldown", "待機期間"),
+    ("enrollment-ttl", "利用開始パスワードの有効期間"),
+    ("tokens-per-user", "トークン数"),
+    ("shared-tokens", "共有"),
+    ("night-cutoff", "夜間の待機延長"),
+    ("default", "既定"),
+    ("true", "あり"),
+    ("false", "なし"),
+];
+
+/// An audit event's detail in the catalogue's language. The server writes details in
+/// English (the CSV and the bank's logs keep them so); on a Japanese page each known
+/// segment is shown in Japanese, IDs, serials, times and addresses as they are.
+pub fn audit_detail(t: &'static Texts, detail: &str) -> String {
+    if t.lang != "ja" || detail.is_empty() {
+        return detail.to_owned();
+    }
+    detail
+        .split("; ")
+        .map(detail_segment_ja)
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+fn detail_segment_ja(segment: &str) -> String {
+    if let Some((_, ja)) = DETAILS_JA.iter().find(|(en, _)| *en == segment) {
+        return (*ja).to_owned();
+    }
+    if segment == "token pending confirmation" {
+        return "初回確認待ちのトークン".to_owned();
+    }
+    if let Some(address) = segment.strip_prefix("from ") {
+        return format!("接続元 {address}");
+    }
+    if let Some(users) = segment.strip_prefix("users: ") {
+        return format!("利用者 {users}");
+    }
+    if let Some(n) = segment.strip_prefix("enrollments ended: ") {
+        return format!("終了した利用開始登録 {n} 件");
+    }
+    if let Some(n) = segment
+        .strip_prefix("locked after ")
+        .and_then(|rest| rest.strip_suffix(" consecutive wrong codes"))
+    {
+        return format!("{n} 回続けて誤ったため利用停止");
+    }
+    // An operator added or changed: `name (role)`.
+    if let Some((name, role)) = segment
+        .strip_suffix(')')
+        .and_then(|rest| rest.rsplit_once(" ("))
+        && let Some((_, ja)) = DETAILS_JA.iter().find(|(en, _)| *en == role)
+    {
+        return format!("{name}（{ja}）");
+    }
+    if let Some(rest) = segment.strip_prefix("expires ") {
+        return format!("有効期限 {rest}");
+    }
+    if let Some(rest) = segment.strip_prefix("unbound ") {
+        return format!("解除したトークン {rest}");
+    }
+    if let Some(rest) = segment.strip_prefix("e-mail (")
+        && let Some((language, to)) = rest.split_once(") queued to ")
+    {
+        return format!("ご案内メール（{language}）を {to} に送信予定");
+    }
+    if let Some(rest) = segment.strip_prefix("imported ")
+        && let Some((n, of)) = rest.split_once(" of ")
+    {
+        return format!("{of} 件中 {n} 件を取り込み");
+    }
+    // A code check: `{outcome} id={check}`.
+    if let Some((outcome, id)) = segment.split_once(" id=")
+        && let Some((_, ja)) = DETAILS_JA.iter().find(|(en, _)| *en == outcome)
+    {
+        return format!("{ja} id={id}");
+    }
+    if segment.starts_with("digits ") {
+        return segment
+            .split(' ')
+            .map(|w| {
+                POLICY_WORDS_JA
+                    .iter()
+                    .find(|(en, _)| *en == w)
+                    .map_or(w, |(_, ja)| ja)
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    segment.to_owned()
+}
+
+/// The operator column's actor in the catalogue's language: the server's command line
+/// (`softtoken-server operator`) by what it is; an operator's name as it is.
+pub fn actor<'a>(t: &'static Texts, name: &'a str) -> &'a str {
+    match (t.lang, name) {
+        ("ja", "softtoken-server operator") => "サーバー管理コマンド",
+        _ => name,
+    }
+}
+
+/// A PSKC token's skip reason (the import report) in the catalogue's language.
+pub fn skip_reason(t: &'static Texts, reason: &str) -> String {
+    if t.lang != "ja" {
+        return reason.to_owned();
+    }
+    const EXACT: [(&str, &str); 10] = [
+        ("the key package holds no Key", "鍵が含まれていません"),
+        (
+            "no DeviceInfo/SerialNo",
+            "シリアル番号（DeviceInfo/SerialNo）がありません",
+        ),
+        (
+            "serial is not 1 to 64 letters, digits or hyphens",
+            "シリアル番号が英数字とハイフンの1〜64文字ではありません",
+        ),
+        (
+            "serial starts with SKTS, which is reserved for softtoken's own tokens",
+            "SKTS で始まるシリアル番号は softtoken 自身のトークン用です",
+        ),
+        (
+            "serial appears earlier in this file",
+            "同じシリアル番号がファイル内で重複しています",
+        ),
+        (
+            "no AlgorithmParameters/ResponseFormat@Length",
+            "桁数（ResponseFormat@Length）がありません",
+        ),
+        (
+            "no Secret value in the file",
+            "鍵の値（Secret）がありません",
+        ),
+        (
+            "Policy/KeyUsage does not include OTP",
+            "鍵の用途（KeyUsage）に OTP がありません",
+        ),
+        (
+            "the serial is already on this server",
+            "このシリアル番号はすでに登録されています",
+        ),
+        (
+            "not a usable hardware serial",
+            "ハードウェアトークンのシリアル番号として使えません",
+        ),
+    ];
+    if let Some((_, ja)) = EXACT.iter().find(|(en, _)| *en == reason) {
+        return (*ja).to_owned();
+    }
+    let prefixed: [(&str, &str); 6] = [
+        (
+            "HOTP tokens are not supported",
+            "HOTP のトークンには対応していません（TOTP のみ）",
+        ),
+        (
+            "algorithm suite ",
+            "HMAC-SHA1/SHA256/SHA512 以外の方式には対応していません",
+        ),
+        ("algorithm ", "TOTP・HOTP 以外の方式には対応していません"),
+        (
+            "response encoding ",
+            "10進数（DECIMAL）以外の表示には対応していません",
+        ),
+        ("codes of ", "この桁数には対応していません（6 または 8）"),
+        (
+            "a time interval of ",
+            "この周期には対応していません（10〜300秒）",
+        ),
+    ];
+    if let Some((_, ja)) = prefixed.iter().find(|(en, _)| reason.starts_with(en)) {
+        return (*ja).to_owned();
+    }
+    if reason.starts_with("a secret of ") {
+        return "鍵の長さに対応していません（16〜128バイト）".to_owned();
+    }
+    reason.to_owned()
+}
+
+/// A refused form field (`invalid_request`, whose detail starts with the field's name) in
+/// the catalogue's language, naming the field; `None` in English, for a field without words
+/// here, and for the policy's fields (the policy page words those itself).
+pub fn field_refusal(t: &'static Texts, detail: &str) -> Option<String> {
+    if t.lang != "ja" {
+        return None;
+    }
+    let field: String = detail
+        .chars()
+        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+        .collect();
+    let words = match field.as_str() {
+        "user_id" => "ユーザIDは英数字と . _ - の1〜64文字で指定してください",
+        "ttl_hours" => "有効時間は時間単位の整数で指定してください",
+        "ttl_seconds" => "有効時間がサービスで認められた範囲外です",
+        "email" => "このメールアドレスには送信できません。アドレスをご確認ください",
+        "serial" => "シリアル番号を確認してください",
+        "otp" => "ワンタイムパスワードは6〜8桁の数字です",
+        "start_password" => "利用開始パスワードは半角英数字・記号の4〜64文字で指定してください",
+        "role" => "役割はヘルプデスク、管理者、監査のいずれかを選んでください",
+        "name" if detail.contains("own account") => "ご自身のアカウントには使えません",
+        "name" => "オペレーター名を確認してください",
+        "pskc" if detail.contains("larger than") => "PSKCファイルが大きすぎます（8 MiBまで）",
+        "pskc" if detail.contains("choose") => "PSKCファイルを選んでください",
+        "pskc" => "PSKCファイルを読み取れませんでした",
+        "password" | "preshared_key_hex" => {
+            "PSKCファイルの鍵（パスワードまたは事前共有鍵）を確認してください"
+        }
+        _ => return None,
+    };
+    Some(format!("{words}（{field}）"))
+}
 
 /// The language of a request: `?lang=` wins, then the `console_lang` cookie, then
 /// `Accept-Language` (English only if it comes before Japanese); Japanese by default.
@@ -470,5 +925,45 @@ mod tests {
         assert_eq!(pick(Some("ja"), &headers).lang, "ja");
         headers.insert(header::COOKIE, "console_lang=ja".parse().unwrap());
         assert_eq!(pick(None, &headers).lang, "ja");
+    }
+
+    #[test]
+    fn details_are_shown_in_japanese_segment_by_segment() {
+        assert_eq!(
+            audit_detail(&JA, "by the help desk; unbound SKTS12345678, SKTS87654321"),
+            "ヘルプデスクによる；解除したトークン SKTS12345678, SKTS87654321"
+        );
+        assert_eq!(audit_detail(&JA, "ok id=abc"), "正しいコード id=abc");
+        assert_eq!(audit_detail(&EN, "ok id=abc"), "ok id=abc");
+        assert_eq!(
+            audit_detail(
+                &JA,
+                "digits default period default window 1 shared-tokens false"
+            ),
+            "桁数 既定 周期 既定 許容ずれ 1 共有 なし"
+        );
+        assert_eq!(
+            skip_reason(&JA, "codes of 7 digits are not supported (6 or 8)"),
+            "この桁数には対応していません（6 または 8）"
+        );
+    }
+
+    #[test]
+    fn a_refused_field_is_worded_and_named() {
+        assert_eq!(
+            field_refusal(&JA, "otp: 6 to 8 digits").as_deref(),
+            Some("ワンタイムパスワードは6〜8桁の数字です（otp）")
+        );
+        assert_eq!(field_refusal(&EN, "otp: 6 to 8 digits"), None);
+        assert_eq!(field_refusal(&JA, "桁数（digits）は 6 または 8"), None);
+    }
+
+    #[test]
+    fn every_audit_kind_has_japanese_words() {
+        for kind in crate::audit::AuditKind::ALL {
+            let ja = audit_kind(&JA, kind.as_str());
+            assert_ne!(ja, kind.as_str(), "{} has no Japanese", kind.as_str());
+            assert_eq!(audit_kind(&EN, kind.as_str()), kind.as_str());
+        }
     }
 }

@@ -12,11 +12,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DesktopToken, Server, accepted, activatedCustomer, checkLayout, launchBrowser, outputDir, parseCsv,
+  DesktopToken, Server, accepted, activatedCustomer, checkJapanese, checkLayout, launchBrowser, outputDir, parseCsv,
 } from './harness.mjs';
 
 const helpdesk = { name: 'madoguchi.sato', role: 'helpdesk', password: 'correct horse battery 1' };
 const auditor = { name: 'kansa.tanaka', role: 'auditor', password: 'audit-password-2026' };
+const admin = { name: 'kanri.suzuki', role: 'admin', password: 'admin-password-2026-x' };
+const superuser = { name: 'honbu.kato', role: 'superuser', password: 'superuser-password-2026', service: null };
 
 let server;
 let browser;
@@ -27,6 +29,8 @@ before(async () => {
   server = new Server();
   server.operatorAdd(helpdesk);
   server.operatorAdd(auditor);
+  server.operatorAdd(admin);
+  server.operatorAdd(superuser);
   await server.start();
   browser = await launchBrowser();
 });
@@ -79,6 +83,11 @@ async function firstSignIn(page, operator, screenshotName) {
   assert.match(uri, /^softtoken:\/\/activate\?/);
   assert.match(uri, /service=_console/);
   await checkLayout(page, screenshotName, ['[data-testid=activation-qr]', '[data-testid=activation-uri]', '[data-testid=enroll-confirm]']);
+  // Words for an operator (issue 25 item 7): stay on this page and type the code here.
+  const keepOpen = (await page.getByTestId('enroll-keep-open').textContent()).trim();
+  assert.match(keepOpen, /この画面を開いたまま/);
+  assert.ok(!(await page.content()).includes('閉じて'), 'the enrolment page says to close it');
+  await checkJapanese(page, screenshotName);
   // The QR code is a real image the browser decoded, not a broken one.
   const qrWidth = await page.getByTestId('activation-qr').evaluate((img) => img.naturalWidth);
   assert.ok(qrWidth > 0, 'the QR image did not load');
@@ -109,17 +118,21 @@ test('an operator signs in with password, enrols their own token, and signs in w
   await page.goto(`${server.url}/console`);
   await page.waitForURL(/\/console\/login/);
   await checkLayout(page, '01-login', ['[data-testid=login-form]', '[data-testid=login-submit]']);
+  await checkJapanese(page, '01-login');
 
   // A wrong password counts but shows no tries left: an unknown name answers the same.
   await submitLogin(page, { ...helpdesk, password: 'not the password!' });
   await page.getByTestId('error').waitFor();
   assert.equal(await page.getByTestId('tries-left').count(), 0, 'tries left shown for a wrong password');
   await checkLayout(page, '02-login-error', ['[data-testid=error]', '[data-testid=login-submit]']);
+  await checkJapanese(page, '02-login-error');
 
   const { token, nextCode } = await firstSignIn(page, helpdesk, '03-enroll');
   customers.helpdesk = { token };
   await page.waitForURL(/\/console\/users/);
   await checkLayout(page, '04-users', ['[data-testid=search-form]', '[data-testid=issue-form]', '[data-testid=logout]']);
+  await checkJapanese(page, '04-users');
+  assert.equal((await page.getByTestId('operator-role').textContent()).trim(), 'ヘルプデスク');
   assert.equal((await page.getByTestId('operator-name').textContent()).trim(), helpdesk.name);
 
   // Signed out, the console is closed; password + a code of the own token opens it again.
@@ -149,12 +162,15 @@ test('a customer locked by wrong codes is found by part of the user ID, unlocked
   await desk.getByTestId('user-locked').waitFor();
   assert.equal((await desk.getByTestId('user-failures').textContent()).trim(), '5');
   await checkLayout(desk, '06-user-locked', ['[data-testid=user-locked]', '[data-testid=unlock]', '[data-testid=token-row]']);
+  assert.equal((await desk.getByTestId('user-locked').textContent()).trim(), '利用停止');
+  await checkJapanese(desk, '06-user-locked');
 
   await desk.getByTestId('unlock').click();
   await desk.getByTestId('notice').waitFor();
   assert.equal(await desk.getByTestId('user-locked').count(), 0, 'still shown as locked');
   assert.equal((await desk.getByTestId('user-failures').textContent()).trim(), '0');
   await checkLayout(desk, '07-user-unlocked', ['[data-testid=notice]', '[data-testid=token-row]']);
+  await checkJapanese(desk, '07-user-unlocked');
 
   // The next code verifies through the bank API (the locked attempt above consumed none).
   const verified = await server.bank.verify(customer.userId, customer.token.codes().next_code);
@@ -169,15 +185,33 @@ test('the operator revokes a lost phone\'s token and sees when a new one may be 
   // Found by a part of the serial, as read out by the customer.
   await findCustomer(desk, customer.serial.slice(2, 9), customer.userId);
   const row = desk.locator(`[data-testid=token-row][data-serial="${customer.serial}"]`);
-  assert.equal((await row.getByTestId('token-state').textContent()).trim(), 'active');
+  assert.equal((await row.getByTestId('token-state').textContent()).trim(), '利用中');
   await checkLayout(desk, '08-user-active', ['[data-testid=revoke]', '[data-testid=issue-form]']);
 
+  // One click only asks (issue 25 item 3): what happens, the wait, what the customer sees.
   await row.getByTestId('revoke').click();
+  await desk.getByTestId('confirm-page').waitFor();
+  const lines = (await desk.getByTestId('confirm-line').allTextContents()).join('\n');
+  assert.match(lines, /トークン失効/);
+  assert.match(lines, /新しいトークンを発行できるのは .*\d{2}:\d{2}/);
+  assert.match(lines, /お客さまのアプリ/);
+  await checkLayout(desk, '09-confirm-revoke', ['[data-testid=confirm-submit]', '[data-testid=confirm-cancel]']);
+  await checkJapanese(desk, '09-confirm-revoke');
+  // Cancelled, nothing happened.
+  await desk.getByTestId('confirm-cancel').click();
+  assert.equal((await row.getByTestId('token-state').textContent()).trim(), '利用中');
+  await row.getByTestId('revoke').click();
+  await desk.getByTestId('confirm-submit').click();
   await desk.getByTestId('cooldown-until').waitFor();
-  assert.equal((await row.getByTestId('token-state').textContent()).trim(), 'revoked');
+  assert.equal((await row.getByTestId('token-state').textContent()).trim(), 'トークン失効');
   const cooldown = (await desk.getByTestId('cooldown-until').textContent()).trim();
   assert.match(cooldown, /\d{1,2}:\d{2}/, `the cool-down end shows a time: ${cooldown}`);
-  await checkLayout(desk, '09-user-revoked', ['[data-testid=cooldown-until]', '[data-testid=token-row]']);
+  // The cool-down in words, the issue form disabled (issue 25 item 5).
+  const wait = (await desk.getByTestId('cooldown-wait').textContent()).trim();
+  assert.match(wait, /^新しいトークンを発行できるのは \d{2}:\d{2} 以降（あと \d+ 分）$/);
+  assert.ok(await desk.getByTestId('issue-submit').isDisabled(), 'the issue form works during the cool-down');
+  await checkLayout(desk, '09-user-revoked', ['[data-testid=cooldown-until]', '[data-testid=cooldown-wait]', '[data-testid=token-row]']);
+  await checkJapanese(desk, '09-user-revoked');
 
   // A code the lost phone makes offline is refused by the bank; once online, the phone
   // learns the revocation and shows no code at all.
@@ -199,6 +233,7 @@ test('the operator issues an activation, the desktop token activates from the sh
   assert.ok(startPassword.length >= 8, `generated start password: ${startPassword}`);
   await desk.getByTestId('expires-at').waitFor();
   await checkLayout(desk, '10-issued', ['[data-testid=activation-qr]', '[data-testid=activation-uri]', '[data-testid=start-password]']);
+  await checkJapanese(desk, '10-issued');
 
   const token = new DesktopToken();
   customers.issued = { token };
@@ -210,10 +245,36 @@ test('the operator issues an activation, the desktop token activates from the sh
   await desk.getByTestId('back-to-user').click();
   const row = desk.locator(`[data-testid=token-row][data-serial="${serial}"]`);
   await row.waitFor();
-  assert.equal((await row.getByTestId('token-state').textContent()).trim(), 'active');
+  assert.equal((await row.getByTestId('token-state').textContent()).trim(), '利用中');
   assert.equal(await desk.getByTestId('start-password').count(), 0);
   assert.ok(!(await desk.content()).includes(startPassword), 'the start password is shown again');
   await checkLayout(desk, '11-user-issued', ['[data-testid=token-row]', '[data-testid=user-audit]']);
+  await checkJapanese(desk, '11-user-issued');
+  assert.deepEqual(desk.problems, []);
+});
+
+test('the operator stops a customer\'s one-time passwords after a confirmation, and the stopped token stays on the page', async () => {
+  assert.ok(desk, 'the help desk is signed in');
+  const customer = await activatedCustomer(server.bank, 'takahashi-ken-0004');
+  customers.stopped = customer;
+  await findCustomer(desk, 'takahashi', customer.userId);
+  await desk.getByTestId('stop').click();
+  await desk.getByTestId('confirm-page').waitFor();
+  const lines = (await desk.getByTestId('confirm-line').allTextContents()).join('\n');
+  assert.match(lines, /利用中止/);
+  assert.ok(lines.includes(customer.serial), `the confirmation names the token: ${lines}`);
+  await checkLayout(desk, '15-confirm-stop', ['[data-testid=confirm-submit]']);
+  await checkJapanese(desk, '15-confirm-stop');
+  await desk.getByTestId('confirm-submit').click();
+  await desk.getByTestId('notice').waitFor();
+  // Unbound, yet shown (issue 25 item 4): 利用中止, when, by whom.
+  const stopped = desk.locator(`[data-testid=stopped-row][data-serial="${customer.serial}"]`);
+  await stopped.waitFor();
+  assert.equal((await stopped.getByTestId('stopped-state').textContent()).trim(), '利用中止');
+  assert.equal((await stopped.getByTestId('stopped-by').textContent()).trim(), helpdesk.name);
+  assert.match((await stopped.getByTestId('stopped-at').textContent()).trim(), /\d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
+  await checkLayout(desk, '16-user-stopped', ['[data-testid=stopped-tokens]', '[data-testid=notice]']);
+  await checkJapanese(desk, '16-user-stopped');
   assert.deepEqual(desk.problems, []);
 });
 
@@ -224,6 +285,7 @@ test('an auditor exports the audit trail as CSV with the help desk\'s actions in
   await page.waitForURL(/\/console\/audit/);
   await page.getByTestId('audit-row').first().waitFor();
   await checkLayout(page, '13-audit', ['[data-testid=audit-filter]', '[data-testid=csv-export]', '[data-testid=audit-row]']);
+  await checkJapanese(page, '13-audit');
   // Read-only: no action forms for an auditor.
   assert.equal(await page.locator('[data-testid=unlock-form], [data-testid=revoke-form], [data-testid=issue-form]').count(), 0);
 
@@ -251,5 +313,86 @@ test('an auditor exports the audit trail as CSV with the help desk\'s actions in
   // Oldest first: the activation comes before the unlock.
   const ids = rows.map((row) => Number(row[0]));
   assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+  assert.deepEqual(page.problems, []);
+});
+
+test('an administrator sets the policy with its night cut-off, and sees the operators in aligned rows', async () => {
+  const page = await newPage();
+  const { token } = await firstSignIn(page, admin, '17-admin-enroll');
+  customers.admin = { token };
+  await page.getByTestId('nav-policy').click();
+  await page.getByTestId('policy-form').waitFor();
+  // Only what the rule allows (issue 25 item 6): 6 and 8 digits, no 7.
+  const digits = await page.getByTestId('policy-digits').locator('option').evaluateAll((options) => options.map((o) => o.value));
+  assert.deepEqual(digits, ['', '6', '8']);
+  await page.getByTestId('policy-night-cutoff').fill('20:50-08:10');
+  await page.getByTestId('policy-night-zone').fill('Asia/Tokyo');
+  await page.getByTestId('policy-submit').click();
+  await page.getByTestId('notice').waitFor();
+  assert.equal(await page.getByTestId('policy-night-cutoff').inputValue(), '20:50-08:10');
+  await checkLayout(page, '18-policy', ['[data-testid=policy-night-cutoff]', '[data-testid=policy-submit]']);
+  await checkJapanese(page, '18-policy');
+  // A window the rule refuses is named, in Japanese.
+  await page.getByTestId('policy-night-cutoff').fill('25:00-08:10');
+  await page.getByTestId('policy-submit').click();
+  await page.getByTestId('error').waitFor();
+  assert.match(await page.getByTestId('error').textContent(), /night_cutoff/);
+  await checkJapanese(page, '18-policy-refused');
+
+  // The operators table (issue 25 item 11): every cell of a row starts and ends with it.
+  await page.getByTestId('nav-operators').click();
+  await page.getByTestId('operators-table').waitFor();
+  await checkLayout(page, '19-operators', ['[data-testid=operators-table]', '[data-testid=operator-add-form]']);
+  // Each cell's content centred on the row's middle: a name beside taller buttons lines up.
+  const rows = await page.getByTestId('operator-row').evaluateAll((trs) => trs.map((tr) => {
+    const row = tr.getBoundingClientRect();
+    const middle = (row.top + row.bottom) / 2;
+    return [...tr.cells].map((td) => {
+      const cell = td.getBoundingClientRect();
+      const range = document.createRange();
+      range.selectNodeContents(td);
+      const content = range.getBoundingClientRect();
+      return {
+        top: cell.top - row.top,
+        bottom: row.bottom - cell.bottom,
+        display: getComputedStyle(td).display,
+        offCentre: content.height > 0 ? Math.abs((content.top + content.bottom) / 2 - middle) : 0,
+      };
+    });
+  }));
+  assert.ok(rows.length >= 3, `operators listed: ${rows.length}`);
+  for (const cells of rows) {
+    for (const cell of cells) {
+      assert.equal(cell.display, 'table-cell', `a cell left the table: ${JSON.stringify(cells)}`);
+      assert.ok(Math.abs(cell.top) < 1 && Math.abs(cell.bottom) < 1, `a cell out of its row: ${JSON.stringify(cells)}`);
+      assert.ok(cell.offCentre < 3, `a cell's content off the row's middle: ${JSON.stringify(cells)}`);
+    }
+  }
+  const roles = await page.getByTestId('operator-row').locator('[data-role]').allTextContents();
+  assert.ok(roles.every((role) => /[^\x00-\x7f]/.test(role)), `roles in English: ${roles}`);
+  await checkJapanese(page, '19-operators');
+
+  for (const [nav, name] of [['nav-import', '20-import'], ['nav-api-key', '21-api-key'], ['nav-audit', '22-audit-admin']]) {
+    await page.getByTestId(nav).click();
+    await page.waitForLoadState();
+    await checkLayout(page, name);
+    await checkJapanese(page, name);
+  }
+  await page.goto(`${server.url}/console/no-such-page`);
+  await checkJapanese(page, '23-not-found');
+  assert.deepEqual(page.problems, []);
+});
+
+test('a superuser picks the service to work on, in Japanese', async () => {
+  const page = await newPage();
+  const { token } = await firstSignIn(page, superuser, '24-superuser-enroll');
+  customers.superuser = { token };
+  await page.waitForURL(/\/console\/services/);
+  assert.equal((await page.getByTestId('operator-role').textContent()).trim(), 'スーパーユーザー');
+  await checkLayout(page, '25-services', ['[data-testid=service-select]', '[data-testid=service-pick-submit]']);
+  await checkJapanese(page, '25-services');
+  await page.getByTestId('service-pick-submit').click();
+  await page.waitForURL(/\/console\/users/);
+  await checkJapanese(page, '26-superuser-users');
   assert.deepEqual(page.problems, []);
 });

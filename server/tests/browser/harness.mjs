@@ -7,7 +7,7 @@
 // exit); nothing sleeps. The server process is killed when the run ends, also on failure or
 // on a signal.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -296,6 +296,46 @@ export async function checkLayout(page, name, keys = []) {
     }
   }
   await page.setViewportSize({ width: viewports[0].width, height: viewports[0].height });
+}
+
+/**
+ * The English catalogue's words (`pub static EN: Texts` in server/src/console/text.rs), three
+ * letters or more, lower-cased; placeholders (`{time}`) and the names a Japanese page shows
+ * too (the product, QR, URI, API, PSKC, CSV, XML, MiB, UTC, JST, OTP) left out.
+ */
+export function englishCatalogueWords() {
+  const source = readFileSync(join(repo, 'server/src/console/text.rs'), 'utf8');
+  const start = source.indexOf('pub static EN: Texts = Texts {');
+  assert.ok(start >= 0, 'the English catalogue is not in text.rs');
+  const block = source.slice(start, source.indexOf('\n};', start));
+  const keep = new Set(['softtoken', 'qr', 'uri', 'api', 'pskc', 'csv', 'xml', 'mib', 'utc', 'jst', 'otp', 'hex']);
+  const words = new Set();
+  for (const [, value] of block.matchAll(/^\s+\w+: "((?:[^"\\]|\\.)*)",$/gm)) {
+    for (const word of value.replace(/\{[^}]*\}/g, ' ').match(/[A-Za-z]{3,}/g) ?? []) {
+      if (!keep.has(word.toLowerCase())) words.add(word.toLowerCase());
+    }
+  }
+  assert.ok(words.size > 100, `too few English words read: ${words.size}`);
+  return words;
+}
+
+/**
+ * Asserts that a Japanese page shows no word of the English catalogue: everything it says
+ * comes from the Japanese one. Left out: the language switch (it names English), and what is
+ * data, not words (IDs, serials, operator and service names, codes, check IDs, a form
+ * field's name in brackets such as （night_cutoff）, an IANA zone such as Asia/Tokyo).
+ */
+export async function checkJapanese(page, name, english = englishCatalogueWords()) {
+  const text = await page.evaluate(() => {
+    const body = document.body.cloneNode(true);
+    const data = '[data-testid=lang-switch], .mono, code, [data-testid=operator-name], [data-testid=current-service], [data-testid=user-id], [data-testid=user-link], [data-testid=stopped-by]';
+    for (const element of body.querySelectorAll(data)) element.remove();
+    return body.innerText ?? body.textContent;
+  });
+  const words = text.replace(/id=\S+/g, ' ').replace(/（[a-z_]+）/g, ' ').replace(/\b[A-Z][a-z]+\/[A-Za-z_]+\b/g, ' ');
+  const found = (words.match(/[A-Za-z]{3,}/g) ?? [])
+    .filter((word) => english.has(word.toLowerCase()));
+  assert.deepEqual(found, [], `${name} shows English on a Japanese page: ${found.join(', ')}\n${text}`);
 }
 
 /** Parses CSV (RFC 4180: quoted cells may hold commas, quotes doubled, line breaks). */

@@ -136,7 +136,7 @@ pub fn activate(args: ActivateArgs) -> Result<(), Failure> {
         msg::activated(&info.serial.grouped(), &info.issuer, &info.user_label)
     );
     print_code(&store, &info)?;
-    println!("{}", msg::type_first_code());
+    println!("{}", msg::type_first_code(info.service_id.as_str()));
     Ok(())
 }
 

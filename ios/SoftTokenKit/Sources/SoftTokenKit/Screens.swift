@@ -7,7 +7,7 @@ public struct TokenCard: Equatable, Sendable, Identifiable {
     public let token: TokenSummary
     public let code: CodeView?
     public var id: String { token.serial }
-    /// The state's label (「利用中」, 失効済み…).
+    /// The state's label (「利用中」, トークン失効…; docs/glossary.toml).
     public var status: Message { Message.forStatus(token.status) }
     /// Why there is no code and what to do (contact the bank, activate again); nil if alive.
     public var whyDead: Message? { Message.whyDead(token.status) }

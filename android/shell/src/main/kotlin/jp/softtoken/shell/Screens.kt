@@ -6,7 +6,7 @@ package jp.softtoken.shell
  * replaced), and [whyDead] then says why and what to do. [status] is the state's label.
  */
 data class TokenCard(val token: TokenSummary, val code: CodeView?) {
-    /** The state's label (「利用中」, 失効済み…). */
+    /** The state's label (「利用中」, トークン失効…; docs/glossary.toml). */
     val status: Message get() = Messages.forStatus(token.status)
 
     /** Why there is no code and what to do (contact the bank, activate again); null if alive. */

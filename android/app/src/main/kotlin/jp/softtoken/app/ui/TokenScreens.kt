@@ -114,7 +114,7 @@ private fun TokenCardView(card: TokenCard, onOpen: () -> Unit) {
     }
 }
 
-// The state's label: 「利用中」, 登録手続き中, 失効済み, 利用中止, 交代済み.
+// The state's label: 「利用中」, 登録手続き中, トークン失効, 利用中止, 機種変更済み (docs/glossary.toml).
 @Composable
 private fun StatusLine(status: Message) {
     Text(messageText(status), color = MaterialTheme.colorScheme.secondary, style = MaterialTheme.typography.labelLarge)
