@@ -9,6 +9,7 @@
 use std::sync::OnceLock;
 
 use softtoken_core::TokenState;
+use softtoken_core::enroll::CertificateProblem;
 
 /// A language the token speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -589,6 +590,9 @@ pub fn enroll_error(e: &softtoken_core::enroll::EnrollError) -> String {
         }
         E::Refused { url, .. } => format!("{url} が要求を受け付けませんでした（{detail}）"),
         E::Network { url, reason } => format!("{url} に接続できません（{reason}）"),
+        E::Certificate { url, problem } => {
+            format!("サーバーの証明書を確認できません: {url}（{}）", certificate_problem_ja(problem))
+        }
         E::BadCaFile { path, reason } => format!("CA証明書ファイル {path} を使えません（{reason}）"),
         E::BadResponse { url, reason } => format!("{url} から想定外の応答がありました（{reason}）"),
         E::Protocol(p) => format!("利用開始に失敗しました（{p}）"),
@@ -601,9 +605,40 @@ pub fn enroll_error(e: &softtoken_core::enroll::EnrollError) -> String {
         E::RateLimited {
             retry_after_seconds,
         } => format!("the server is busy; try again in {retry_after_seconds} seconds"),
+        E::Certificate {
+            problem: CertificateProblem::UnknownIssuer,
+            ..
+        } => format!("{detail}; if the bank uses a CA of its own, give it with --ca-file"),
         _ => detail,
     };
     pick(en, ja)
+}
+
+/// What is wrong with a server's certificate, in Japanese (with rustls's name, which
+/// README and support staff search for).
+fn certificate_problem_ja(problem: &CertificateProblem) -> String {
+    match problem {
+        CertificateProblem::UnknownIssuer => {
+            "信頼されていない発行者 UnknownIssuer。銀行独自のCAを使う場合は --ca-file で指定してください".into()
+        }
+        CertificateProblem::Expired => "有効期限切れ Expired".into(),
+        CertificateProblem::NotYetValid => {
+            "有効期間の開始前 NotValidYet。端末の時計もご確認ください".into()
+        }
+        CertificateProblem::WrongName => "別の名前に発行された証明書 NotValidForName".into(),
+        CertificateProblem::CaUsedAsEndEntity => {
+            "CA証明書がサーバー証明書として使われています CaUsedAsEndEntity。CAで署名したサーバー証明書が必要です".into()
+        }
+        CertificateProblem::Other(reason) => reason.clone(),
+    }
+}
+
+/// After a refresh on open met only certificate errors (said each on its own line).
+pub fn last_known_states() -> String {
+    pick(
+        "showing the states last known".into(),
+        "最後に確認した状態で表示します".into(),
+    )
 }
 
 /// `provision`: the new token's serial.

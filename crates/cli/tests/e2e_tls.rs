@@ -183,7 +183,7 @@ fn the_desktop_token_activates_over_https_once_the_ca_is_trusted() {
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("cannot reach") && err.contains("certificate"),
+        err.contains("cannot verify the certificate") && err.contains("UnknownIssuer"),
         "{err}"
     );
 
@@ -216,7 +216,8 @@ fn the_desktop_token_activates_over_https_once_the_ca_is_trusted() {
     .unwrap();
     assert_eq!(created["digits"], 8);
 
-    // Time sync over HTTPS too, and only with the CA.
+    // Time sync over HTTPS too, with the CA given or remembered from the activation, and
+    // not once the remembered CA is gone.
     let synced = ok(&softtoken(
         home,
         &["sync-time", "--ca-file", ca_file],
@@ -224,6 +225,9 @@ fn the_desktop_token_activates_over_https_once_the_ca_is_trusted() {
         "",
     ));
     assert!(synced.contains(&server.url), "{synced}");
+    let synced = ok(&softtoken(home, &["sync-time"], &[], ""));
+    assert!(synced.contains(&server.url), "{synced}");
+    std::fs::remove_file(home.join("server-cas.json")).unwrap();
     let o = softtoken(home, &["sync-time"], &[], "");
     assert_eq!(o.status.code(), Some(1));
 

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use softtoken_core::enroll::{
-    ActivationTarget, EnrollError, Enroller, HttpRequest, HttpResponse, HttpTransport, ServerUrl,
-    Transport, VaultAccess,
+    ActivationTarget, EnrollError, Enroller, HttpRequest, HttpResponse, HttpTransport, SendError,
+    ServerUrl, Transport, VaultAccess,
 };
 use softtoken_core::protocol::otp::{self, OtpParams};
 use softtoken_core::protocol::problem::codes;
@@ -425,7 +425,7 @@ struct Watching {
 }
 
 impl Transport for Watching {
-    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, String> {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, SendError> {
         if self.vault.try_lock().is_err() {
             self.sent_while_held.fetch_add(1, Ordering::SeqCst);
         }

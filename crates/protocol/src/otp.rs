@@ -2,7 +2,9 @@
 //!
 //! The server verifies codes and the app computes them, so the algorithm lives
 //! here, once. Parameters are types that cannot hold an invalid value: an
-//! [`OtpParams`] that exists is one the protocol accepts.
+//! [`OtpParams`] that exists is one the protocol accepts. The codes themselves come from
+//! the `totp-rs` crate (HOTP as its TOTP with a one-second step); our types stay the API,
+//! and the comparison with what was typed stays ours, in constant time.
 
 use std::fmt;
 use std::str::FromStr;
@@ -245,7 +247,7 @@ macro_rules! hmac_bytes {
     }};
 }
 
-/// HMAC of `msg` under `key` with `algorithm`'s hash (HOTP and OCRA both build on it).
+/// HMAC of `msg` under `key` with `algorithm`'s hash (OCRA builds on it; HOTP is totp-rs's).
 pub(crate) fn hmac(algorithm: Algorithm, key: &[u8], msg: &[u8]) -> Zeroizing<Vec<u8>> {
     Zeroizing::new(match algorithm {
         Algorithm::Sha1 => hmac_bytes!(sha1::Sha1, key, msg),
@@ -254,14 +256,41 @@ pub(crate) fn hmac(algorithm: Algorithm, key: &[u8], msg: &[u8]) -> Zeroizing<Ve
     })
 }
 
-/// The HOTP value (RFC 4226) of `secret` at `counter`.
+impl From<Algorithm> for totp_rs::Algorithm {
+    fn from(algorithm: Algorithm) -> Self {
+        match algorithm {
+            Algorithm::Sha1 => totp_rs::Algorithm::SHA1,
+            Algorithm::Sha256 => totp_rs::Algorithm::SHA256,
+            Algorithm::Sha512 => totp_rs::Algorithm::SHA512,
+        }
+    }
+}
+
+/// The code of `secret` at `time` with totp-rs, whose counter is `time / step_seconds`.
+///
+/// `new_unchecked`: the digits are 6 or 8 by type already, and the seed length is the
+/// token's own (totp-rs's check of at least 16 bytes would refuse short seeds that an
+/// imported hardware token may carry, which RFC 4226 allows). Its copy of the seed is
+/// zeroized when dropped (feature `zeroize`).
+fn oath(secret: &[u8], algorithm: Algorithm, digits: Digits, step_seconds: u64, time: u64) -> Code {
+    let generator = totp_rs::TOTP::new_unchecked(
+        algorithm.into(),
+        digits.get() as usize,
+        0,
+        step_seconds,
+        secret.to_vec(),
+    );
+    Code(generator.generate(time))
+}
+
+/// The HOTP value (RFC 4226) of `secret` at `counter`: totp-rs with a one-second step,
+/// whose counter is then the time given.
 pub fn hotp(secret: &[u8], algorithm: Algorithm, digits: Digits, counter: u64) -> Code {
-    let mac = hmac(algorithm, secret, &counter.to_be_bytes());
-    Code(truncate(&mac, digits.get()))
+    oath(secret, algorithm, digits, 1, counter)
 }
 
 /// Dynamic truncation (RFC 4226 §5.3) of an HMAC to `width` decimal digits, leading zeros
-/// kept; HOTP and OCRA (RFC 6287 §5.2) share it. `width` is at most 10: the truncated value
+/// kept, for OCRA (RFC 6287 §5.2), whose widths (up to 10) totp-rs does not offer. `width` is at most 10: the truncated value
 /// has 31 bits, so ten digits already hold all of it.
 pub(crate) fn truncate(mac: &[u8], width: u32) -> String {
     // Every HMAC here is at least 20 bytes, so `offset + 3` (at most 15 + 3) is in range.
@@ -284,13 +313,14 @@ impl Code {
     }
 }
 
-/// The TOTP value (RFC 6238) of `secret` at `unix_seconds`.
+/// The TOTP value (RFC 6238) of `secret` at `unix_seconds` (step [`OtpParams::step_at`]).
 pub fn totp(secret: &[u8], params: &OtpParams, unix_seconds: u64) -> Code {
-    hotp(
+    oath(
         secret,
         params.algorithm,
         params.digits,
-        params.step_at(unix_seconds),
+        params.period.seconds(),
+        unix_seconds,
     )
 }
 
@@ -386,6 +416,28 @@ mod tests {
         assert_eq!(p.seconds_left(0), 30);
         assert_eq!(p.seconds_left(29), 1);
         assert_eq!(p.seconds_left(30), 30);
+    }
+
+    /// totp-rs against RFC 4226's own steps (HMAC of the counter, dynamic truncation, as
+    /// OCRA keeps them): any seed length (short imported seeds included), every algorithm
+    /// and length, counters up to the last u64.
+    #[test]
+    fn totp_rs_codes_are_rfc4226_truncations_for_any_seed_and_counter() {
+        for len in [1usize, 10, 16, 20, 32, 64, 100] {
+            let seed: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            for algorithm in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512] {
+                for digits in [Digits::Six, Digits::Eight] {
+                    for counter in [0, 1, 59, u64::from(u32::MAX) + 7, u64::MAX] {
+                        let mac = hmac(algorithm, &seed, &counter.to_be_bytes());
+                        assert_eq!(
+                            hotp(&seed, algorithm, digits, counter).as_str(),
+                            truncate(&mac, digits.get()),
+                            "{algorithm} {len} bytes at {counter}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,37 +1,18 @@
 //! `softtoken activate`, `softtoken provision` and `softtoken sync-time`: getting a token
 //! from a bank's server and keeping its clock offset fresh.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser};
 use serde::Serialize;
-use softtoken_core::enroll::{ActivationTarget, EnrollError, Enroller, ServerUrl};
+use softtoken_core::enroll::{ActivationTarget, EnrollError, ServerUrl};
 use softtoken_core::protocol::{ServiceId, UserId};
 use softtoken_core::{TokenInfo, TokenStore};
 
+use super::trust::Trust;
 use super::vault::{self, PinReader};
 use crate::failure::Failure;
 use crate::msg;
-
-/// Which servers' certificates to trust, for every command that goes on the network.
-#[derive(Args)]
-pub struct Trust {
-    /// A PEM file of CA certificates to trust besides the built-in ones (a bank's own CA,
-    /// a test server's).
-    #[arg(long, env = "SOFTTOKEN_CA_FILE")]
-    ca_file: Option<PathBuf>,
-}
-
-impl Trust {
-    fn enroller(&self) -> Result<Enroller, Failure> {
-        match &self.ca_file {
-            Some(path) => Enroller::trusting_ca_file(path),
-            None => Enroller::new(),
-        }
-        .map_err(enroll_failure)
-    }
-}
 
 /// Arguments of `softtoken activate`.
 #[derive(Parser)]
@@ -121,13 +102,14 @@ pub fn activate(args: ActivateArgs) -> Result<(), Failure> {
             return Err(Failure::BadInput(msg::activate_target_missing()));
         }
     };
-    let enroller = args.trust.enroller()?;
+    let enroller = args.trust.enroller(None)?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     let password =
         PinReader::start_password(args.password_stdin).read(&msg::start_password_prompt())?;
     let info = enroller
         .activate(&mut store, &target, &password)
         .map_err(enroll_failure)?;
+    args.trust.remember_for(target.server.as_str())?;
     if args.json {
         return print_created(&store, &info);
     }
@@ -145,11 +127,12 @@ pub fn provision(args: ProvisionArgs) -> Result<(), Failure> {
     let server = ServerUrl::parse(&args.server).map_err(enroll_failure)?;
     let service = ServiceId::new(args.service.as_str())
         .map_err(|e| Failure::BadInput(msg::bad_id("service ID", "サービスID", &e.to_string())))?;
-    let enroller = args.trust.enroller()?;
+    let enroller = args.trust.enroller(None)?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     let info = enroller
         .provision(&mut store, &server, &service)
         .map_err(enroll_failure)?;
+    args.trust.remember_for(server.as_str())?;
     if args.json {
         return print_created(&store, &info);
     }
@@ -161,7 +144,7 @@ pub fn provision(args: ProvisionArgs) -> Result<(), Failure> {
 
 /// Refreshes the clock offset of every server the vault's tokens come from.
 pub fn sync_time(args: SyncArgs) -> Result<(), Failure> {
-    let enroller = args.trust.enroller()?;
+    let enroller = args.trust.enroller(None)?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     let outcomes = enroller.sync_time(&mut store).map_err(enroll_failure)?;
     if outcomes.is_empty() {
@@ -192,7 +175,7 @@ pub fn sync_time(args: SyncArgs) -> Result<(), Failure> {
 
 /// Refreshes the clock offsets, then asks each live token's server what became of it.
 pub fn refresh(args: SyncArgs) -> Result<(), Failure> {
-    let enroller = args.trust.enroller()?;
+    let enroller = args.trust.enroller(None)?;
     let mut store = vault::open_unlocked(&mut PinReader::new(args.pin_stdin))?;
     let refresh = enroller.refresh(&mut store).map_err(enroll_failure)?;
     if refresh.time.is_empty() {
@@ -296,15 +279,37 @@ pub fn refresh_on_open(store: &mut TokenStore, on_open: &OnOpen) -> Result<(), F
     if !live {
         return Ok(());
     }
-    let enroller =
-        Enroller::over_https(on_open.trust.ca_file.as_deref(), Some(OPEN_REFRESH_BUDGET))
-            .map_err(enroll_failure)?;
+    let enroller = on_open.trust.enroller(Some(OPEN_REFRESH_BUDGET))?;
     match enroller.refresh(store) {
         Ok(refresh) => {
-            let failed = refresh.time.iter().filter(|t| t.result.is_err()).count()
-                + refresh.status.iter().filter(|s| s.result.is_err()).count();
-            if failed > 0 {
+            let errors = refresh
+                .time
+                .iter()
+                .filter_map(|t| t.result.as_ref().err())
+                .chain(
+                    refresh
+                        .status
+                        .iter()
+                        .filter_map(|s| s.result.as_ref().err()),
+                );
+            let mut offline = false;
+            let mut said = Vec::new();
+            for e in errors {
+                // A certificate is not "offline": it is said as what it is, once a server.
+                if let EnrollError::Certificate { .. } = e {
+                    let line = msg::enroll_error(e);
+                    if !said.contains(&line) {
+                        eprintln!("softtoken: {line}");
+                        said.push(line);
+                    }
+                } else {
+                    offline = true;
+                }
+            }
+            if offline {
                 eprintln!("softtoken: {}", msg::offline_note());
+            } else if !said.is_empty() {
+                eprintln!("softtoken: {}", msg::last_known_states());
             }
             Ok(())
         }
@@ -317,7 +322,7 @@ pub fn refresh_on_open(store: &mut TokenStore, on_open: &OnOpen) -> Result<(), F
 }
 
 /// Malformed input is status 2; everything the server or network said is status 1.
-fn enroll_failure(e: EnrollError) -> Failure {
+pub(super) fn enroll_failure(e: EnrollError) -> Failure {
     match e {
         EnrollError::BadServerUrl { .. }
         | EnrollError::BadCaFile { .. }

@@ -9,5 +9,6 @@ pub mod otp;
 pub mod serial;
 pub mod show;
 pub mod sign;
+pub mod trust;
 pub mod vault;
 pub mod wipe;

@@ -21,7 +21,7 @@ use super::server_url::ServerUrl;
 use super::time::{TimeResponse, clock_offset_ms};
 #[cfg(feature = "https")]
 use super::transport::HttpTransport;
-use super::transport::{HttpRequest, Method, Transport};
+use super::transport::{HttpRequest, Method, SendError, Transport};
 use super::uri::ActivationTarget;
 use crate::secret::Secret;
 use crate::token::{Token, TokenState};
@@ -358,13 +358,16 @@ impl Enroller {
             body,
         };
         let sent = self.clock.now_unix_ms();
-        let response = self
-            .transport
-            .send(&request)
-            .map_err(|reason| EnrollError::Network {
+        let response = self.transport.send(&request).map_err(|e| match e {
+            SendError::Certificate(problem) => EnrollError::Certificate {
+                url: url.to_string(),
+                problem,
+            },
+            SendError::Failed(reason) => EnrollError::Network {
                 url: url.to_string(),
                 reason,
-            })?;
+            },
+        })?;
         let received = self.clock.now_unix_ms();
         if (200..300).contains(&response.status) {
             let decoded =

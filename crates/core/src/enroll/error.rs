@@ -2,6 +2,7 @@
 
 use softtoken_protocol::ProtocolError;
 
+use super::certificate::CertificateProblem;
 use crate::vault::StoreError;
 
 /// Why enrolling a token (or syncing time) failed.
@@ -70,6 +71,15 @@ pub enum EnrollError {
         url: String,
         /// Why (DNS, refused connection, TLS, timeout, …).
         reason: String,
+    },
+    /// The server was reached but its certificate could not be verified (not "offline":
+    /// the bank's CA is missing, or someone is in between).
+    #[error("cannot verify the certificate of {url}: {problem}")]
+    Certificate {
+        /// The endpoint.
+        url: String,
+        /// What is wrong with the certificate.
+        problem: CertificateProblem,
     },
     /// The extra CA certificates to trust (`--ca-file`, `SOFTTOKEN_CA_FILE`) cannot be used.
     #[error("CA file {path}: {reason}")]

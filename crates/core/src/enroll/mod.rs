@@ -7,6 +7,7 @@
 //! them off the main thread. Servers must be `https://`; plain `http://` is accepted only
 //! for loopback addresses (tests, demos on one machine).
 
+mod certificate;
 mod client;
 mod error;
 mod server_url;
@@ -15,6 +16,7 @@ mod time;
 pub mod transport;
 mod uri;
 
+pub use certificate::CertificateProblem;
 pub use client::{Enroller, TimeSync, VaultAccess};
 pub use error::EnrollError;
 pub use server_url::ServerUrl;
@@ -22,5 +24,5 @@ pub use status::{Refresh, StatusRefresh};
 pub use time::{TimeResponse, clock_offset_ms};
 #[cfg(feature = "https")]
 pub use transport::HttpTransport;
-pub use transport::{HttpRequest, HttpResponse, Method, Transport};
+pub use transport::{HttpRequest, HttpResponse, Method, SendError, Transport};
 pub use uri::ActivationTarget;

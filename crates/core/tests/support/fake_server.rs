@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use serde::Serialize;
-use softtoken_core::enroll::{HttpRequest, HttpResponse, Method, Transport};
+use softtoken_core::enroll::{HttpRequest, HttpResponse, Method, SendError, Transport};
 use softtoken_core::protocol::activation::{
     self, FinishRequest, FinishResponse, PasswordKey, StartRequest, StartResponse,
 };
@@ -269,7 +269,7 @@ pub fn problem(status: u16, code: &str, detail: &str) -> (u16, String) {
 
 /// In process: the path is whatever follows the scheme and authority.
 impl Transport for FakeServer {
-    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, String> {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, SendError> {
         self.requests.fetch_add(1, Ordering::SeqCst);
         let after_scheme = request.url.split_once("://").map_or("", |(_, rest)| rest);
         let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
