@@ -165,6 +165,21 @@ pub async fn drive_until(
     Ok(total)
 }
 
+/// The kind of the mixed scenario's `done`-th operation (see [`Worker::mixed`]), for the
+/// soak's per-operation latencies.
+pub fn mixed_kind(done: usize) -> &'static str {
+    match done % 20 {
+        0..=6 => "right code",
+        7..=9 => "wrong code",
+        10..=12 => "status",
+        13..=14 => "transfer",
+        15 => "activation",
+        16 => "enrollment",
+        17..=18 => "console page",
+        _ => "time",
+    }
+}
+
 impl Worker {
     async fn run(mut self, scenario: Scenario, deadline: Instant) -> Measured {
         let mut out = Measured::default();
@@ -214,7 +229,11 @@ impl Worker {
             };
             let micros = u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX);
             if let Some(paced) = &self.paced {
-                paced.recorder.record(micros, outcome.as_ref().err());
+                let kind = match scenario {
+                    Scenario::Mixed => mixed_kind(self.done),
+                    _ => "other",
+                };
+                paced.recorder.record(kind, micros, outcome.as_ref().err());
             }
             match outcome {
                 // A soak keeps no latency list of its own: its recorder keeps one interval.

@@ -13,6 +13,7 @@
 //! transfers, activations, enrollments whose activation e-mails the server's outbox sends
 //! (to an SMTP sink in this process), and help-desk console pages of a signed-in operator.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -149,16 +150,21 @@ pub struct Recorder {
 #[derive(Debug, Default)]
 struct Interval {
     latencies_us: Vec<u64>,
+    /// The same latencies by kind of operation, to find the one that slows down.
+    by_kind: BTreeMap<&'static str, Vec<u64>>,
     errors: u64,
     samples: Vec<String>,
 }
 
 impl Recorder {
-    /// Records one operation: its latency, and its error if it failed.
-    pub fn record(&self, micros: u64, error: Option<&String>) {
+    /// Records one operation of `kind`: its latency, and its error if it failed.
+    pub fn record(&self, kind: &'static str, micros: u64, error: Option<&String>) {
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
         match error {
-            None => current.latencies_us.push(micros),
+            None => {
+                current.latencies_us.push(micros);
+                current.by_kind.entry(kind).or_default().push(micros);
+            }
             Some(e) => {
                 current.errors += 1;
                 if current.samples.len() < 3 {
@@ -216,7 +222,8 @@ pub fn run(
         args.concurrency
     );
     println!(
-        "| t s | ops/s | p50 ms | p99 ms | errors | RSS MiB |\n|---:|---:|---:|---:|---:|---:|"
+        "| t s | ops/s | p50 ms | p99 ms | errors | RSS MiB | slowest p99 |\n\
+         |---:|---:|---:|---:|---:|---:|---|"
     );
     let recorder = Arc::new(Recorder::default());
     let started = Instant::now();
@@ -239,6 +246,7 @@ pub fn run(
     };
     let mut points = Vec::new();
     let mut samples = Vec::new();
+    let (mut first_kinds, mut last_kinds) = (None, BTreeMap::new());
     let interval = Duration::from_secs(args.soak_interval.max(1));
     let mut last = started;
     while last < deadline {
@@ -248,6 +256,20 @@ pub fn run(
         let seconds = next.duration_since(last).as_secs_f64().max(0.001);
         last = next;
         taken.latencies_us.sort_unstable();
+        let by_kind: BTreeMap<&'static str, (f64, f64)> = taken
+            .by_kind
+            .iter_mut()
+            .map(|(kind, us)| {
+                us.sort_unstable();
+                (*kind, (percentile_ms(us, 0.50), percentile_ms(us, 0.99)))
+            })
+            .collect();
+        let slowest = by_kind
+            .iter()
+            .max_by(|a, b| a.1.1.total_cmp(&b.1.1))
+            .map_or(String::new(), |(kind, (_, p99))| {
+                format!("{kind} {p99:.0} ms")
+            });
         let point = Point {
             at_s: next.duration_since(started).as_secs_f64(),
             ops_per_s: (taken.latencies_us.len() as u64 + taken.errors) as f64 / seconds,
@@ -257,9 +279,11 @@ pub fn run(
             rss_mib: rss_mib(),
         };
         println!(
-            "| {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.1} |",
+            "| {:.0} | {:.0} | {:.2} | {:.2} | {} | {:.1} | {slowest} |",
             point.at_s, point.ops_per_s, point.p50_ms, point.p99_ms, point.errors, point.rss_mib
         );
+        first_kinds.get_or_insert_with(|| by_kind.clone());
+        last_kinds = by_kind;
         samples.extend(taken.samples);
         points.push(point);
     }
@@ -284,6 +308,14 @@ pub fn run(
         finished.errors,
         100.0 * (end_rss - first) / first.max(0.001)
     );
+    println!(
+        "| operation | p50 ms first → last interval | p99 ms first → last interval |\n\
+         |---|---|---|"
+    );
+    for (kind, (p50, p99)) in first_kinds.unwrap_or_default() {
+        let (p50_last, p99_last) = last_kinds.get(kind).copied().unwrap_or_default();
+        println!("| {kind} | {p50:.2} → {p50_last:.2} | {p99:.1} → {p99_last:.1} |");
+    }
     for sample in samples.iter().take(5) {
         println!("  error: {sample}");
     }
