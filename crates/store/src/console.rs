@@ -9,6 +9,13 @@ use softtoken_protocol::{ServiceId, UserId};
 use super::conn::{Conn, FromRow, Row, args};
 use super::model::{AuditEvent, NewAuditEvent};
 use super::ops::audit;
+use super::sql::{
+    ALL_OPERATORS, COUNT_OPERATOR_FAILURE, DELETE_OPERATOR_SESSIONS, DELETE_SESSION,
+    FILTERED_AUDIT, INSERT_CONSOLE_SESSION as INSERT_SESSION, INSERT_OPERATOR, OPERATOR_BY_ID,
+    OPERATOR_BY_NAME, OPERATOR_FAILURES, PURGE_CONSOLE_SESSIONS as PURGE_SESSIONS,
+    RESET_OPERATOR_FAILURES, RESET_SESSION_OPERATOR_FAILURES, SEARCH_USERS, SERVICE_OPERATORS,
+    SET_DISABLED, SET_PASSWORD, TOUCH_SESSION, UPDATE_SESSION,
+};
 use super::{StoreError, StoreResult};
 
 /// The reserved service that holds the operators' own tokens (user ID `op-<id>`).
@@ -312,50 +319,6 @@ impl FromRow for CountedFailure {
     }
 }
 
-// --- statements -------------------------------------------------------------------------
-
-const INSERT_OPERATOR: &str = "INSERT INTO operators (service_id, name, role, password_hash, \
-     created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
-const OPERATOR_BY_NAME: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
-     failures, locked, locked_until, created_at FROM operators WHERE name = $1";
-const OPERATOR_BY_ID: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
-     failures, locked, locked_until, created_at FROM operators WHERE id = $1";
-const ALL_OPERATORS: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
-     failures, locked, locked_until, created_at FROM operators ORDER BY name";
-const SERVICE_OPERATORS: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
-     failures, locked, locked_until, created_at FROM operators WHERE service_id = $1 ORDER BY name";
-const SET_DISABLED: &str = "UPDATE operators SET disabled = $1 WHERE name = $2";
-const SET_PASSWORD: &str = "UPDATE operators SET password_hash = $1, failures = 0, \
-     locked = FALSE, locked_until = 0 WHERE name = $2";
-const OPERATOR_FAILURES: &str = "SELECT failures, locked_until FROM operators WHERE id = $1";
-const COUNT_OPERATOR_FAILURE: &str =
-    "UPDATE operators SET failures = $1, locked_until = $2 WHERE id = $3";
-const RESET_OPERATOR_FAILURES: &str =
-    "UPDATE operators SET failures = 0, locked_until = 0 WHERE id = $1 AND locked = FALSE";
-const INSERT_SESSION: &str = "INSERT INTO console_sessions (id_hash, operator_id, stage, \
-     service_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)";
-const TOUCH_SESSION: &str = "UPDATE console_sessions SET last_seen_at = $1 WHERE id_hash = $2 \
-     AND last_seen_at > $3 AND created_at > $4 \
-     RETURNING operator_id, stage, service_id, created_at";
-const UPDATE_SESSION: &str =
-    "UPDATE console_sessions SET stage = $1, service_id = $2 WHERE id_hash = $3";
-const DELETE_SESSION: &str = "DELETE FROM console_sessions WHERE id_hash = $1";
-const DELETE_OPERATOR_SESSIONS: &str = "DELETE FROM console_sessions WHERE operator_id = \
-     (SELECT id FROM operators WHERE name = $1)";
-const PURGE_SESSIONS: &str =
-    "DELETE FROM console_sessions WHERE last_seen_at <= $1 OR created_at <= $2";
-// Partial match on the user ID or on a serial bound to the user, case-insensitive on both
-// backends (LOWER on both sides; SQLite's LIKE alone would be, PostgreSQL's would not).
-const SEARCH_USERS: &str = "SELECT DISTINCT u.user_id AS user_id FROM users u \
-     LEFT JOIN token_users t ON t.service_id = u.service_id AND t.user_id = u.user_id \
-     WHERE u.service_id = $1 AND (LOWER(u.user_id) LIKE $2 ESCAPE '!' \
-     OR LOWER(t.serial) LIKE $3 ESCAPE '!') ORDER BY u.user_id LIMIT $4 OFFSET $5";
-const FILTERED_AUDIT: &str = "SELECT id, at, kind, user_id, serial, detail, operator \
-     FROM audit_events WHERE service_id = $1 \
-     AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR serial = $3) \
-     AND ($4 IS NULL OR kind = $4) AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6) \
-     ORDER BY id DESC LIMIT $7 OFFSET $8";
-
 // --- operations -------------------------------------------------------------------------
 
 pub(crate) async fn add_operator<C: Conn>(
@@ -548,12 +511,8 @@ pub(crate) async fn update_console_session<C: Conn>(
     now: i64,
 ) -> StoreResult<()> {
     if stage == SessionStage::Full {
-        c.execute(
-            "UPDATE operators SET failures = 0, locked_until = 0 WHERE locked = FALSE AND id = \
-             (SELECT operator_id FROM console_sessions WHERE id_hash = $1)",
-            args![id_hash.as_slice()],
-        )
-        .await?;
+        c.execute(RESET_SESSION_OPERATOR_FAILURES, args![id_hash.as_slice()])
+            .await?;
     }
     let changed = c
         .execute(
