@@ -47,9 +47,9 @@ use surface::{declare_store, store_surface};
 pub use error::{DatabaseError, StoreError, StoreResult};
 pub use model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, EnrollmentId,
-    Failures, Judge, Judged, Judgement, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged,
-    Resealed, Revocation, RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse,
-    Token, TokenEnd, TokenStanding, TokenState, User,
+    Failures, Judged, Judgement, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed,
+    Revocation, RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse, Token,
+    TokenEnd, TokenStanding, TokenState, User,
 };
 pub use model::{MailId, MailOutcome, MailStatus, MailTemplate, NewMail, OutboxMail, ServiceMail};
 pub use model::{Transaction, TransactionUse, random_id};
@@ -78,8 +78,12 @@ store_surface!(declare_store {
 });
 
 impl dyn Store {
-    /// [`Store::judge_code`] with a judge that also hands its caller a value of its own
-    /// (what it found, for the answer), returned beside what became of the decision.
+    /// A code check, one way: reads the user and their tokens, lets `judge` decide in the
+    /// caller (the keyring and the HMAC run there, never on SQLite's writer thread), and
+    /// applies the decision with [`Store::apply_judgement`]. What `judge` also hands back
+    /// (what it found, for the answer) is returned beside what became of the decision. A
+    /// change between the read and the write (a step used or the user locked by another
+    /// request) is caught by the write's own condition and answered `Refused`.
     pub async fn check_code<T, F>(
         &self,
         service: &ServiceId,
@@ -88,22 +92,11 @@ impl dyn Store {
         judge: F,
     ) -> StoreResult<(Applied, T)>
     where
-        T: Send + 'static,
-        F: FnOnce(Option<&User>) -> StoreResult<(Judgement, T)> + Send + 'static,
+        F: FnOnce(Option<&User>) -> StoreResult<(Judgement, T)>,
     {
-        let found = Arc::new(std::sync::Mutex::new(None));
-        let slot = Arc::clone(&found);
-        let judge: Judge = Box::new(move |user| {
-            let (judgement, value) = judge(user)?;
-            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
-            Ok(judgement)
-        });
-        let applied = self.judge_code(service, user, judge, now).await?;
-        let value = found
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or(DatabaseError::Internal("a judge ran without deciding"))?;
+        let found = self.user(service, user).await?;
+        let (judgement, value) = judge(found.as_ref())?;
+        let applied = self.apply_judgement(&judgement, now).await?;
         Ok((applied, value))
     }
 }

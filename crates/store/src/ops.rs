@@ -319,19 +319,6 @@ pub(crate) async fn apply_judgement<C: Conn>(
     }
 }
 
-/// Reads the user, judges, applies: [`super::Store::judge_code`] as one operation.
-pub(crate) async fn judge_code<C: Conn>(
-    c: &mut C,
-    service: &ServiceId,
-    user_id: &UserId,
-    judge: super::Judge,
-    now: i64,
-) -> StoreResult<Applied> {
-    let found = user(c, service, user_id).await?;
-    let judgement = judge(found.as_ref())?;
-    apply_judgement(c, &judgement, now).await
-}
-
 pub(crate) async fn portable_record_failure<C: Conn>(
     c: &mut C,
     service: &ServiceId,

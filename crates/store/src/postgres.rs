@@ -31,7 +31,7 @@ use super::console::{
     AuditFilter, ConsoleSession, NewOperator, Operator, SessionLimits, SessionStage,
 };
 use super::model::{
-    Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
+    Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judgement,
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
     SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenStanding, TokenState, User,
 };

@@ -127,18 +127,12 @@ macro_rules! store_surface {
             now: i64,
         ) -> Acceptance
             = crate::conn::Conn::accept_step;
-        /// Reads the user and their tokens, lets `judge` decide what a checked code does, and
-        /// applies the decision (use the step, count a failure, or only record the audit row).
-        /// On SQLite this is one write of the group commit, so the decision is made on the state
-        /// every earlier write left; on PostgreSQL it is the read and then the hot statement.
-        // One connection for the read and the write: two round trips in all.
-        write pooled judge_code(
-            service: &ServiceId,
-            user: &UserId,
-            judge: Judge,
-            now: i64,
-        ) -> Applied
-            = crate::ops::judge_code;
+        /// Applies what a code check decided ([`Store::check_code`] reads the user, and the
+        /// service decides, before): uses the step (only if it is still unused and the user
+        /// unlocked, else `Refused` and nothing written), counts a failure, or only records
+        /// the audit row. One conditional write, its audit row in the same commit.
+        write pooled apply_judgement(judgement: &Judgement, now: i64) -> Applied
+            = crate::ops::apply_judgement;
         /// Counts a wrong or reused code; locks at `max_failures` (recording a `user_locked`
         /// event too). If the user was locked already nothing is counted and the event is
         /// recorded as `locked`, the answer the caller gets. `NotFound` if no such user.

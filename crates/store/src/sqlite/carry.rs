@@ -5,13 +5,12 @@ use softtoken_protocol::{ServiceId, UserId};
 
 use crate::console::{AuditFilter, NewOperator, SessionLimits, SessionStage};
 use crate::model::{
-    ActivationSession, Binding, Judge, MailId, MailOutcome, NewAuditEvent, NewEnrollment, Resealed,
-    RevokeCooldown, SealedKind, Service, ServiceMail, SessionId, StepUse, Token, TokenState,
-    Transaction,
+    ActivationSession, Binding, Judgement, MailId, MailOutcome, NewAuditEvent, NewEnrollment,
+    Resealed, RevokeCooldown, SealedKind, Service, ServiceMail, SessionId, StepUse, Token,
+    TokenState, Transaction,
 };
 use crate::policy::Policy;
 use crate::serial::TokenSerial;
-use crate::{DatabaseError, StoreError};
 
 /// An argument of a store operation, carried to the writer thread.
 pub(super) trait Carry<'a>: Sized {
@@ -49,6 +48,7 @@ macro_rules! by_ref {
 
 by_ref!(
     Service,
+    Judgement,
     ServiceId,
     UserId,
     Policy,
@@ -144,24 +144,5 @@ impl<'a> Carry<'a> for &'a NewOperator {
     }
     fn lend(owned: &'a mut NewOperator) -> Self {
         owned
-    }
-}
-
-/// The judge travels once: lending it leaves one behind that refuses, should the operation
-/// ever be run twice.
-impl<'a> Carry<'a> for Judge {
-    type Owned = Judge;
-    fn carry(self) -> Judge {
-        self
-    }
-    fn lend(owned: &'a mut Judge) -> Self {
-        std::mem::replace(
-            owned,
-            Box::new(|_| {
-                Err(StoreError::Database(DatabaseError::Internal(
-                    "a judge was asked twice",
-                )))
-            }),
-        )
     }
 }
