@@ -21,6 +21,7 @@ use crate::audit::AuditKind;
 use crate::crypto::{Bound, CryptoError, Keyring};
 use crate::otp_check::{Code, CodeMatch, match_code};
 use crate::serial::TokenSerial;
+use crate::store::rules::Lockout;
 use crate::store::{
     Acceptance, Applied, Failures, Judged, Judgement, NewAuditEvent, Service, StepUse, Store,
     StoreError, StoreResult, Token, TokenState, Transaction, TransactionUse, User, rules,
@@ -653,7 +654,7 @@ fn verdict(
         remaining_attempts: if outcome == Outcome::Locked {
             0
         } else {
-            max.saturating_sub(failures)
+            Lockout::of(max).remaining(failures)
         },
         audited,
     }
@@ -793,7 +794,7 @@ fn counted(
         remaining_attempts: if already_locked {
             0
         } else {
-            max.saturating_sub(f.failures)
+            Lockout::of(max).remaining(f.failures)
         },
         audited,
     }

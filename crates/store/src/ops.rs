@@ -330,7 +330,11 @@ pub(crate) async fn portable_record_failure<C: Conn>(
     let counted: Option<Counted> = c
         .fetch_optional(
             sql::COUNT_FAILURE,
-            args![max_failures, service.as_str(), user.as_str()],
+            args![
+                rules::Lockout::of(max_failures).locks_at(),
+                service.as_str(),
+                user.as_str()
+            ],
         )
         .await?;
     if let Some(counted) = counted {
@@ -378,7 +382,9 @@ pub(crate) async fn record_registration_failure<C: Conn>(
             args![serial.as_str(), service.as_str()],
         )
         .await?;
-    if token.is_some_and(|n| n.0 == i64::from(max_failures)) {
+    let newly_locked =
+        |n: Int| u32::try_from(n.0).is_ok_and(|n| rules::Lockout::of(max_failures).newly_locked(n));
+    if token.is_some_and(newly_locked) {
         let locked = NewAuditEvent::new(
             service,
             AuditKind::TokenLocked,

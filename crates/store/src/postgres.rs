@@ -176,7 +176,7 @@ impl Conn for PgConn<'_> {
             .fetch_one(
                 RECORD_FAILURE,
                 &[
-                    max_failures.into(),
+                    crate::rules::Lockout::of(max_failures).locks_at().into(),
                     service.as_str().into(),
                     user.as_str().into(),
                     now.into(),

@@ -93,7 +93,8 @@ pub(crate) const USER_WITH_TOKENS: &str = concat!(
      ORDER BY b.bound_at DESC, t.serial"
 );
 
-/// Counts one wrong code against an unlocked user; locks at `$1` failures.
+/// Counts one wrong code against an unlocked user; locks at `$1` failures
+/// ([`super::rules::Lockout::locks_at`]).
 pub(crate) const COUNT_FAILURE: &str = "UPDATE users SET failures = failures + 1, \
      locked = (failures + 1 >= $1) \
      WHERE service_id = $2 AND user_id = $3 AND locked = FALSE RETURNING failures, locked";
