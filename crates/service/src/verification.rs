@@ -21,6 +21,7 @@ use crate::audit::AuditKind;
 use crate::crypto::{Bound, CryptoError, Keyring};
 use crate::otp_check::{Code, CodeMatch, match_code};
 use crate::serial::TokenSerial;
+use crate::store::rules::Lockout;
 use crate::store::{
     Acceptance, Applied, Failures, Judged, Judgement, NewAuditEvent, Service, StepUse, Store,
     StoreError, StoreResult, Token, TokenState, Transaction, TransactionUse, User, rules,
@@ -653,7 +654,7 @@ fn verdict(
         remaining_attempts: if outcome == Outcome::Locked {
             0
         } else {
-            max.saturating_sub(failures)
+            Lockout::of(max).remaining(failures)
         },
         audited,
     }
@@ -793,8 +794,294 @@ fn counted(
         remaining_attempts: if already_locked {
             0
         } else {
-            max.saturating_sub(f.failures)
+            Lockout::of(max).remaining(f.failures)
         },
         audited,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The decision of a `verify` or `confirm`, table-tested: pure (no store, no clock), from
+    //! the user as read and the code given.
+
+    use softtoken_protocol::otp::totp;
+    use softtoken_protocol::{Algorithm, OtpParams, Serial, ServiceId};
+
+    use super::*;
+    use crate::crypto::MasterKey;
+    use crate::policy::Policy;
+
+    const NOW: i64 = 1_700_000_000_000;
+    const SEED: &[u8] = b"12345678901234567890";
+
+    fn params() -> OtpParams {
+        OtpParams::new(Algorithm::Sha1, 6, 30).unwrap()
+    }
+
+    fn step_at(ms: i64) -> i64 {
+        ms.div_euclid(30_000)
+    }
+
+    fn code_at(ms: i64) -> String {
+        totp(SEED, &params(), u64::try_from(ms / 1000).unwrap())
+            .as_str()
+            .to_owned()
+    }
+
+    /// A code of the right length that is not the token's at any step in the window.
+    fn wrong_code() -> String {
+        let near: Vec<String> = (-2..=2).map(|s| code_at(NOW + s * 30_000)).collect();
+        (0..1_000_000)
+            .map(|n| format!("{n:06}"))
+            .find(|c| !near.contains(c))
+            .unwrap()
+    }
+
+    struct Case {
+        key: Arc<Keyring>,
+        service: Service,
+        user: UserId,
+        token: Token,
+    }
+
+    impl Case {
+        fn new(state: TokenState) -> Self {
+            let key = Arc::new(Keyring::from(MasterKey::generate()));
+            let sid = ServiceId::new("bank").unwrap();
+            let serial = TokenSerial::parse(Serial::generate().as_str()).unwrap();
+            let seed = key.seal(
+                SEED,
+                Bound::Seed {
+                    service: sid.as_str(),
+                    serial: serial.as_str(),
+                },
+            );
+            let policy = Policy {
+                window: 1,
+                max_failures: 5,
+                ..Policy::default()
+            };
+            Case {
+                key,
+                service: Service {
+                    id: sid.clone(),
+                    name: "Bank".into(),
+                    policy,
+                    created_at: 0,
+                },
+                user: UserId::new("alice").unwrap(),
+                token: Token::new(sid, serial, state, params(), seed, 0),
+            }
+        }
+
+        fn user(&self, failures: u32, locked: bool) -> User {
+            User {
+                user_id: self.user.clone(),
+                failures,
+                locked,
+                cooldown_until: None,
+                tokens: vec![self.token.clone()],
+            }
+        }
+
+        fn decide(
+            &self,
+            found: Option<&User>,
+            code: &str,
+            purpose: Purpose,
+        ) -> (Judgement, Decided) {
+            Judging {
+                key: Arc::clone(&self.key),
+                service: self.service.clone(),
+                user: self.user.clone(),
+                code: Code::parse(code).unwrap(),
+                purpose,
+                now: NOW,
+            }
+            .decide(found)
+            .unwrap()
+        }
+    }
+
+    /// What a decision writes, in a form the table can compare.
+    #[derive(Debug, PartialEq, Eq)]
+    enum Writes {
+        Record,
+        Accept { step: i64, drift: i64 },
+        Fail { max_failures: u32 },
+    }
+
+    fn writes(judged: &Judged) -> Writes {
+        match judged {
+            Judged::Record => Writes::Record,
+            Judged::Accept { step, .. } => Writes::Accept {
+                step: step.step,
+                drift: step.drift,
+            },
+            Judged::Fail { max_failures } => Writes::Fail {
+                max_failures: *max_failures,
+            },
+        }
+    }
+
+    /// One row: name, case, the user as read, the code, the purpose, then what is written,
+    /// the outcome and the failure count the answer reports.
+    type Row<'a> = (
+        &'a str,
+        &'a Case,
+        Option<User>,
+        &'a str,
+        Purpose,
+        Writes,
+        Outcome,
+        u32,
+    );
+
+    #[test]
+    fn each_kind_of_code_is_decided_without_the_store() {
+        let right = code_at(NOW);
+        let next = code_at(NOW + 30_000);
+        let wrong = wrong_code();
+        let now_step = step_at(NOW);
+        let active = Case::new(TokenState::Active);
+        let pending = Case::new(TokenState::Pending);
+        let mut spent = active.user(0, false);
+        spent.tokens[0].last_step = now_step;
+        let mut colleague = active.user(0, false);
+        colleague.tokens[0].last_step = now_step;
+        colleague.tokens[0].last_used_by = Some(UserId::new("bob").unwrap());
+
+        let table: Vec<Row<'_>> = vec![
+            (
+                "right",
+                &active,
+                Some(active.user(2, false)),
+                &right,
+                Purpose::Verify,
+                Writes::Accept {
+                    step: now_step,
+                    drift: 0,
+                },
+                Outcome::Accepted,
+                2,
+            ),
+            (
+                "wrong",
+                &active,
+                Some(active.user(2, false)),
+                &wrong,
+                Purpose::Verify,
+                Writes::Fail { max_failures: 5 },
+                Outcome::Invalid,
+                2,
+            ),
+            (
+                "reused",
+                &active,
+                Some(spent),
+                &right,
+                Purpose::Verify,
+                Writes::Record,
+                Outcome::Reused,
+                0,
+            ),
+            (
+                "locked",
+                &active,
+                Some(active.user(5, true)),
+                &right,
+                Purpose::Verify,
+                Writes::Record,
+                Outcome::Locked,
+                5,
+            ),
+            (
+                "wrong length",
+                &active,
+                Some(active.user(1, false)),
+                "1234567",
+                Purpose::Verify,
+                Writes::Record,
+                Outcome::WrongLength { expected: 6 },
+                1,
+            ),
+            (
+                "drift",
+                &active,
+                Some(active.user(0, false)),
+                &next,
+                Purpose::Verify,
+                Writes::Accept {
+                    step: now_step + 1,
+                    drift: 1,
+                },
+                Outcome::Accepted,
+                0,
+            ),
+            (
+                "shared token, a colleague's code",
+                &active,
+                Some(colleague),
+                &right,
+                Purpose::Verify,
+                Writes::Record,
+                Outcome::Reused,
+                0,
+            ),
+            (
+                "no user",
+                &active,
+                None,
+                &right,
+                Purpose::Verify,
+                Writes::Record,
+                Outcome::NoToken,
+                0,
+            ),
+            (
+                "verify before confirm",
+                &pending,
+                Some(pending.user(0, false)),
+                &right,
+                Purpose::Verify,
+                Writes::Record,
+                Outcome::Pending,
+                0,
+            ),
+            (
+                "confirm",
+                &pending,
+                Some(pending.user(0, false)),
+                &right,
+                Purpose::Confirm,
+                Writes::Accept {
+                    step: now_step,
+                    drift: 0,
+                },
+                Outcome::Accepted,
+                0,
+            ),
+            (
+                "confirm again",
+                &active,
+                Some(active.user(0, false)),
+                &right,
+                Purpose::Confirm,
+                Writes::Record,
+                Outcome::AlreadyActive,
+                0,
+            ),
+        ];
+        for (name, case, found, code, purpose, want_writes, want_outcome, want_failures) in table {
+            let (judgement, decided) = case.decide(found.as_ref(), code, purpose);
+            assert_eq!(writes(&judgement.action), want_writes, "{name}");
+            assert_eq!(decided.outcome, want_outcome, "{name}");
+            assert_eq!(decided.failures, want_failures, "{name}");
+            // Every decision carries the audit row of the check, naming its user.
+            assert_eq!(judgement.audit.kind, purpose.audit_kind(), "{name}");
+            assert_eq!(judgement.audit.user_id.as_ref(), Some(&case.user), "{name}");
+            assert_eq!(judgement.audit.detail, want_outcome.as_str(), "{name}");
+        }
     }
 }

@@ -9,6 +9,13 @@ use softtoken_protocol::{ServiceId, UserId};
 use super::conn::{Conn, FromRow, Row, args};
 use super::model::{AuditEvent, NewAuditEvent};
 use super::ops::audit;
+use super::sql::{
+    ALL_OPERATORS, COUNT_OPERATOR_FAILURE, DELETE_OPERATOR_SESSIONS, DELETE_SESSION,
+    INSERT_CONSOLE_SESSION as INSERT_SESSION, INSERT_OPERATOR, OPERATOR_BY_ID, OPERATOR_BY_NAME,
+    OPERATOR_FAILURES, PURGE_CONSOLE_SESSIONS as PURGE_SESSIONS, RESET_OPERATOR_FAILURES,
+    RESET_SESSION_OPERATOR_FAILURES, SEARCH_USERS, SERIAL_AUDIT, SERVICE_AUDIT, SERVICE_OPERATORS,
+    SET_DISABLED, SET_PASSWORD, TOUCH_SESSION, UPDATE_SESSION, USER_AUDIT,
+};
 use super::{StoreError, StoreResult};
 
 /// The reserved service that holds the operators' own tokens (user ID `op-<id>`).
@@ -312,70 +319,6 @@ impl FromRow for CountedFailure {
     }
 }
 
-// --- statements -------------------------------------------------------------------------
-
-pub(crate) const INSERT_OPERATOR: &str = "INSERT INTO operators (service_id, name, role, password_hash, \
-     created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
-pub(crate) const OPERATOR_BY_NAME: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
-     failures, locked, locked_until, created_at FROM operators WHERE name = $1";
-pub(crate) const OPERATOR_BY_ID: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
-     failures, locked, locked_until, created_at FROM operators WHERE id = $1";
-pub(crate) const ALL_OPERATORS: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
-     failures, locked, locked_until, created_at FROM operators ORDER BY name";
-pub(crate) const SERVICE_OPERATORS: &str = "SELECT id, service_id, name, role, password_hash, disabled, \
-     failures, locked, locked_until, created_at FROM operators WHERE service_id = $1 ORDER BY name";
-pub(crate) const SET_DISABLED: &str = "UPDATE operators SET disabled = $1 WHERE name = $2";
-pub(crate) const SET_PASSWORD: &str = "UPDATE operators SET password_hash = $1, failures = 0, \
-     locked = FALSE, locked_until = 0 WHERE name = $2";
-pub(crate) const OPERATOR_FAILURES: &str =
-    "SELECT failures, locked_until FROM operators WHERE id = $1";
-pub(crate) const COUNT_OPERATOR_FAILURE: &str =
-    "UPDATE operators SET failures = $1, locked_until = $2 WHERE id = $3";
-pub(crate) const RESET_OPERATOR_FAILURES: &str =
-    "UPDATE operators SET failures = 0, locked_until = 0 WHERE id = $1 AND locked = FALSE";
-pub(crate) const INSERT_SESSION: &str = "INSERT INTO console_sessions (id_hash, operator_id, stage, \
-     service_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)";
-pub(crate) const TOUCH_SESSION: &str = "UPDATE console_sessions SET last_seen_at = $1 WHERE id_hash = $2 \
-     AND last_seen_at > $3 AND created_at > $4 \
-     RETURNING operator_id, stage, service_id, created_at";
-pub(crate) const UPDATE_SESSION: &str =
-    "UPDATE console_sessions SET stage = $1, service_id = $2 WHERE id_hash = $3";
-pub(crate) const DELETE_SESSION: &str = "DELETE FROM console_sessions WHERE id_hash = $1";
-pub(crate) const DELETE_OPERATOR_SESSIONS: &str = "DELETE FROM console_sessions WHERE operator_id = \
-     (SELECT id FROM operators WHERE name = $1)";
-pub(crate) const PURGE_SESSIONS: &str =
-    "DELETE FROM console_sessions WHERE last_seen_at <= $1 OR created_at <= $2";
-// Partial match on the user ID or on a serial bound to the user, case-insensitive on both
-// backends (LOWER on both sides; SQLite's LIKE alone would be, PostgreSQL's would not).
-pub(crate) const SEARCH_USERS: &str = "SELECT DISTINCT u.user_id AS user_id FROM users u \
-     LEFT JOIN token_users t ON t.service_id = u.service_id AND t.user_id = u.user_id \
-     WHERE u.service_id = $1 AND (LOWER(u.user_id) LIKE $2 ESCAPE '!' \
-     OR LOWER(t.serial) LIKE $3 ESCAPE '!') ORDER BY u.user_id LIMIT $4 OFFSET $5";
-/// The audit search, newest first, after `$1` (service) and the key condition `$key` the
-/// search walks an index by; the other filters are checked on the rows it walks.
-///
-/// One statement per key rather than `($2 IS NULL OR user_id = $2)`: a planner cannot use
-/// an index on a condition that may be absent, so the user page would walk the service's
-/// whole trail (the soak of issue 26 found each page slower with every customer).
-macro_rules! filtered_audit {
-    ($key:literal) => {
-        concat!(
-            "SELECT id, at, kind, user_id, serial, detail, operator \
-             FROM audit_events WHERE service_id = $1",
-            $key,
-            " AND ($2 IS NULL OR user_id = $2) AND ($3 IS NULL OR serial = $3) \
-             AND ($4 IS NULL OR kind = $4) AND ($5 IS NULL OR at >= $5) \
-             AND ($6 IS NULL OR at < $6) ORDER BY id DESC LIMIT $7 OFFSET $8"
-        )
-    };
-}
-/// The audit search of one user (index `audit_events_by_user`).
-pub(crate) const USER_AUDIT: &str = filtered_audit!(" AND user_id = $2");
-/// The audit search of one serial (index `audit_events_by_serial`).
-pub(crate) const SERIAL_AUDIT: &str = filtered_audit!(" AND serial = $3");
-/// The audit search of the whole service (index `audit_events_by_service`).
-pub(crate) const SERVICE_AUDIT: &str = filtered_audit!("");
-
 // --- operations -------------------------------------------------------------------------
 
 pub(crate) async fn add_operator<C: Conn>(
@@ -568,12 +511,8 @@ pub(crate) async fn update_console_session<C: Conn>(
     now: i64,
 ) -> StoreResult<()> {
     if stage == SessionStage::Full {
-        c.execute(
-            "UPDATE operators SET failures = 0, locked_until = 0 WHERE locked = FALSE AND id = \
-             (SELECT operator_id FROM console_sessions WHERE id_hash = $1)",
-            args![id_hash.as_slice()],
-        )
-        .await?;
+        c.execute(RESET_SESSION_OPERATOR_FAILURES, args![id_hash.as_slice()])
+            .await?;
     }
     let changed = c
         .execute(

@@ -343,8 +343,8 @@ pub enum Acceptance {
     },
 }
 
-/// What a code check decided to write, from the user as stored at that moment (see
-/// [`super::Store::judge_code`]).
+/// What a code check decided to write, from the user as read just before (see
+/// `check_code` on `dyn Store`, and [`super::Store::apply_judgement`]).
 #[derive(Debug, Clone)]
 pub enum Judged {
     /// Nothing but the audit row (no token, locked, a colleague's code, …).
@@ -385,10 +385,6 @@ pub enum Applied {
     /// The failure was counted.
     Failed(Failures),
 }
-
-/// Decides what a checked code does, from the user and tokens as stored (`None`: no such
-/// user).
-pub type Judge = Box<dyn FnOnce(Option<&User>) -> StoreResult<Judgement> + Send>;
 
 /// A failure count after a wrong code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -319,19 +319,6 @@ pub(crate) async fn apply_judgement<C: Conn>(
     }
 }
 
-/// Reads the user, judges, applies: [`super::Store::judge_code`] as one operation.
-pub(crate) async fn judge_code<C: Conn>(
-    c: &mut C,
-    service: &ServiceId,
-    user_id: &UserId,
-    judge: super::Judge,
-    now: i64,
-) -> StoreResult<Applied> {
-    let found = user(c, service, user_id).await?;
-    let judgement = judge(found.as_ref())?;
-    apply_judgement(c, &judgement, now).await
-}
-
 pub(crate) async fn portable_record_failure<C: Conn>(
     c: &mut C,
     service: &ServiceId,
@@ -343,7 +330,11 @@ pub(crate) async fn portable_record_failure<C: Conn>(
     let counted: Option<Counted> = c
         .fetch_optional(
             sql::COUNT_FAILURE,
-            args![max_failures, service.as_str(), user.as_str()],
+            args![
+                rules::Lockout::of(max_failures).locks_at(),
+                service.as_str(),
+                user.as_str()
+            ],
         )
         .await?;
     if let Some(counted) = counted {
@@ -391,7 +382,9 @@ pub(crate) async fn record_registration_failure<C: Conn>(
             args![serial.as_str(), service.as_str()],
         )
         .await?;
-    if token.is_some_and(|n| n.0 == i64::from(max_failures)) {
+    let newly_locked =
+        |n: Int| u32::try_from(n.0).is_ok_and(|n| rules::Lockout::of(max_failures).newly_locked(n));
+    if token.is_some_and(newly_locked) {
         let locked = NewAuditEvent::new(
             service,
             AuditKind::TokenLocked,

@@ -28,10 +28,10 @@ use sqlx::{PgConnection, Postgres, Row as _};
 
 use super::conn::{Arg, Conn, FromRow, Row, args};
 use super::console::{
-    self, AuditFilter, ConsoleSession, NewOperator, Operator, SessionLimits, SessionStage,
+    AuditFilter, ConsoleSession, NewOperator, Operator, SessionLimits, SessionStage,
 };
 use super::model::{
-    Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
+    Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judgement,
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
     SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenStanding, TokenState, User,
 };
@@ -41,6 +41,7 @@ use super::ops::{self, already_locked, token_args, user_locked_event};
 use super::sql::no_cooldown_of_enrollment_user;
 use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, status};
 use crate::serial::TokenSerial;
+use crate::surface::store_surface;
 
 /// Connections per pool unless the caller asks otherwise: enough to keep a 2–4 core
 /// database busy, few enough that several instances fit PostgreSQL's default
@@ -175,7 +176,7 @@ impl Conn for PgConn<'_> {
             .fetch_one(
                 RECORD_FAILURE,
                 &[
-                    max_failures.into(),
+                    crate::rules::Lockout::of(max_failures).locks_at().into(),
                     service.as_str().into(),
                     user.as_str().into(),
                     now.into(),
@@ -650,419 +651,30 @@ fn is_unique_violation(e: &StoreError) -> bool {
     )
 }
 
-#[async_trait]
-impl Store for PostgresStore {
-    async fn add_service(&self, service: &Service, key_hash: &[u8; 32]) -> StoreResult<()> {
-        pooled!(self, |c| ops::add_service(c, service, key_hash))
-    }
+/// Each operation of the table (`surface.rs`), on a pooled connection or in a
+/// serializable transaction.
+macro_rules! postgres_store {
+    (
+        { $($extra:tt)* }
+        $(
+            $(#[$doc:meta])*
+            $sqlite:ident $postgres:ident $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty
+                = $op:path;
+        )*
+    ) => {
+        #[async_trait]
+        impl Store for PostgresStore {
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> StoreResult<$ret> {
+                    $postgres!(self, |c| $op(c, $($arg),*))
+                }
+            )*
+            $($extra)*
+        }
+    };
+}
 
-    async fn services(&self) -> StoreResult<Vec<Service>> {
-        pooled!(self, |c| ops::services(c))
-    }
-
-    async fn service(&self, id: &ServiceId) -> StoreResult<Option<Service>> {
-        pooled!(self, |c| ops::service(c, id))
-    }
-
-    async fn service_for_key(&self, key_hash: &[u8; 32]) -> StoreResult<Option<ServiceId>> {
-        pooled!(self, |c| ops::service_for_key(c, key_hash))
-    }
-
-    async fn set_service_key(&self, id: &ServiceId, key_hash: &[u8; 32]) -> StoreResult<()> {
-        pooled!(self, |c| ops::set_service_key(c, id, key_hash))
-    }
-
-    async fn set_service_policy(
-        &self,
-        id: &ServiceId,
-        policy: &crate::policy::Policy,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| ops::set_service_policy(c, id, policy, audit, now))
-    }
-
-    async fn issue_enrollment(
-        &self,
-        enrollment: &NewEnrollment,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| ops::issue_enrollment(c, enrollment, audit, now))
-    }
-
-    async fn enrollment(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-    ) -> StoreResult<Option<Enrollment>> {
-        pooled!(self, |c| ops::enrollment(c, service, user))
-    }
-
-    async fn enrollment_for_start(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        max_guesses: u32,
-        now: i64,
-    ) -> StoreResult<OpenEnrollment> {
-        pooled!(self, |c| ops::enrollment_for_start(
-            c,
-            service,
-            user,
-            max_guesses,
-            now
-        ))
-    }
-
-    async fn begin_activation(
-        &self,
-        session: &ActivationSession,
-        max_guesses: u32,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<u32> {
-        pooled!(self, |c| c.begin_activation(
-            session,
-            max_guesses,
-            audit,
-            now
-        ))
-    }
-
-    async fn session(&self, id: &SessionId, now: i64) -> StoreResult<Option<ActivationSession>> {
-        pooled!(self, |c| ops::session(c, id, now))
-    }
-
-    async fn discard_session(
-        &self,
-        id: &SessionId,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| ops::discard_session(c, id, audit, now))
-    }
-
-    async fn finish_activation(
-        &self,
-        session: &SessionId,
-        token: &Token,
-        user: &UserId,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        pooled!(self, |c| c
-            .finish_activation(session, token, user, audit, now))
-    }
-
-    async fn add_provisioned_token(&self, token: &Token, quota: u32) -> StoreResult<()> {
-        pooled!(self, |c| ops::add_provisioned_token(c, token, quota))
-    }
-
-    async fn import_tokens(
-        &self,
-        tokens: &[Token],
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<Vec<bool>> {
-        // One transaction: an import lands whole or not at all. A serial already present
-        // (here or raced in by another instance) is skipped, never overwritten.
-        serializable!(self, |c| ops::import_tokens(c, tokens, audit, now))
-    }
-
-    async fn token(&self, service: &ServiceId, serial: &TokenSerial) -> StoreResult<Option<Token>> {
-        pooled!(self, |c| ops::token(c, service, serial))
-    }
-
-    async fn token_standing(&self, serial: &TokenSerial) -> StoreResult<Option<TokenStanding>> {
-        pooled!(self, |c| ops::token_standing(c, serial))
-    }
-
-    async fn user(&self, service: &ServiceId, user: &UserId) -> StoreResult<Option<User>> {
-        // One round trip, one snapshot.
-        pooled!(self, |c| ops::user(c, service, user))
-    }
-
-    async fn accept_step(
-        &self,
-        step: &StepUse,
-        from: TokenState,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<Acceptance> {
-        pooled!(self, |c| c.accept_step(step, from, audit, now))
-    }
-
-    async fn record_failure(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        max_failures: u32,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<Failures> {
-        pooled!(self, |c| c.record_failure(
-            service,
-            user,
-            max_failures,
-            audit,
-            now
-        ))
-    }
-
-    async fn judge_code(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        judge: Judge,
-        now: i64,
-    ) -> StoreResult<Applied> {
-        // One connection for the read and the write: two round trips in all.
-        pooled!(self, |c| ops::judge_code(c, service, user, judge, now))
-    }
-
-    async fn record_registration_failure(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        serial: &TokenSerial,
-        max_failures: u32,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<Failures> {
-        serializable!(self, |c| ops::record_registration_failure(
-            c,
-            service,
-            user,
-            serial,
-            max_failures,
-            audit,
-            now
-        ))
-    }
-
-    async fn bind_token(
-        &self,
-        binding: &Binding,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| ops::bind_token(c, binding, audit, now))
-    }
-
-    async fn replace_token(
-        &self,
-        old: &StepUse,
-        new: &StepUse,
-        max_failures: u32,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| ops::replace_token(
-            c,
-            old,
-            new,
-            max_failures,
-            audit,
-            now
-        ))
-    }
-
-    async fn stop_user(&self, step: &StepUse, now: i64) -> StoreResult<Vec<TokenSerial>> {
-        serializable!(self, |c| ops::stop_user(c, step, now))
-    }
-
-    async fn unlock_user(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| ops::unlock_user(c, service, user, audit, now))
-    }
-
-    async fn unlock_token(
-        &self,
-        service: &ServiceId,
-        serial: &TokenSerial,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| ops::unlock_token(c, service, serial, audit, now))
-    }
-
-    async fn revoke_token(
-        &self,
-        service: &ServiceId,
-        serial: &TokenSerial,
-        cooldown: RevokeCooldown,
-        operator: Option<&str>,
-        now: i64,
-    ) -> StoreResult<Revocation> {
-        serializable!(self, |c| ops::revoke_token(
-            c, service, serial, cooldown, operator, now
-        ))
-    }
-
-    async fn end_cooldown(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| ops::end_cooldown(c, service, user, audit, now))
-    }
-
-    async fn stop_user_without_code(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<Vec<TokenSerial>> {
-        serializable!(self, |c| ops::stop_user_without_code(
-            c, service, user, audit, now
-        ))
-    }
-
-    async fn add_operator(
-        &self,
-        operator: &NewOperator,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<i64> {
-        serializable!(self, |c| console::add_operator(c, operator, audit, now))
-    }
-
-    async fn operator_named(&self, name: &str) -> StoreResult<Option<Operator>> {
-        pooled!(self, |c| console::operator_named(c, name))
-    }
-
-    async fn operators(&self, service: Option<&ServiceId>) -> StoreResult<Vec<Operator>> {
-        pooled!(self, |c| console::operators(c, service))
-    }
-
-    async fn set_operator_disabled(
-        &self,
-        name: &str,
-        disabled: bool,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| console::set_operator_disabled(
-            c, name, disabled, audit, now
-        ))
-    }
-
-    async fn set_operator_password(
-        &self,
-        name: &str,
-        password_hash: &str,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| console::set_operator_password(
-            c,
-            name,
-            password_hash,
-            audit,
-            now
-        ))
-    }
-
-    async fn operator_failure(
-        &self,
-        operator: Option<i64>,
-        max_failures: u32,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<console::OperatorFailure> {
-        serializable!(self, |c| console::operator_failure(
-            c,
-            operator,
-            max_failures,
-            audit,
-            now
-        ))
-    }
-
-    async fn begin_console_session(
-        &self,
-        id_hash: &[u8; 32],
-        operator: i64,
-        stage: SessionStage,
-        service: Option<&ServiceId>,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| console::begin_console_session(
-            c, id_hash, operator, stage, service, audit, now
-        ))
-    }
-
-    async fn console_session(
-        &self,
-        id_hash: &[u8; 32],
-        limits: SessionLimits,
-        now: i64,
-    ) -> StoreResult<Option<ConsoleSession>> {
-        serializable!(self, |c| console::console_session(c, id_hash, limits, now))
-    }
-
-    async fn update_console_session(
-        &self,
-        id_hash: &[u8; 32],
-        stage: SessionStage,
-        service: Option<&ServiceId>,
-        audit: Option<&NewAuditEvent>,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| console::update_console_session(
-            c, id_hash, stage, service, audit, now
-        ))
-    }
-
-    async fn end_console_session(
-        &self,
-        id_hash: &[u8; 32],
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        serializable!(self, |c| console::end_console_session(
-            c, id_hash, audit, now
-        ))
-    }
-
-    async fn purge_console_sessions(&self, limits: SessionLimits, now: i64) -> StoreResult<u64> {
-        pooled!(self, |c| console::purge_console_sessions(c, limits, now))
-    }
-
-    async fn search_users(
-        &self,
-        service: &ServiceId,
-        query: &str,
-        offset: u32,
-        limit: u32,
-    ) -> StoreResult<Vec<UserId>> {
-        pooled!(self, |c| console::search_users(
-            c, service, query, offset, limit
-        ))
-    }
-
-    async fn audit_search(
-        &self,
-        service: &ServiceId,
-        filter: &AuditFilter,
-        offset: u32,
-        limit: u32,
-    ) -> StoreResult<Vec<AuditEvent>> {
-        pooled!(self, |c| console::audit_search(
-            c, service, filter, offset, limit
-        ))
-    }
-
+store_surface!(postgres_store {
     fn pool_use(&self) -> PoolUse {
         PoolUse::Pool {
             open: self.pool.size(),
@@ -1078,114 +690,9 @@ impl Store for PostgresStore {
         Ok(status::compare(&MIGRATOR, &applied))
     }
 
-    async fn set_service_mail(&self, mail: &ServiceMail) -> StoreResult<()> {
-        serializable!(self, |c| ops::set_service_mail(c, mail))
-    }
-
-    async fn service_mail(&self, service: &ServiceId) -> StoreResult<Option<ServiceMail>> {
-        pooled!(self, |c| ops::service_mail(c, service))
-    }
-
-    async fn user_mails(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        limit: u32,
-    ) -> StoreResult<Vec<MailStatus>> {
-        pooled!(self, |c| ops::user_mails(c, service, user, limit))
-    }
-
-    async fn claim_mail(
-        &self,
-        now: i64,
-        lease_until: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<OutboxMail>> {
-        // One statement, outside a transaction: its own re-check decides races.
-        pooled!(self, |c| ops::claim_mail(c, now, lease_until, limit))
-    }
-
-    async fn finish_mail(
-        &self,
-        id: &MailId,
-        outcome: &MailOutcome,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<bool> {
-        serializable!(self, |c| ops::finish_mail(c, id, outcome, audit, now))
-    }
-
-    async fn create_transaction(
-        &self,
-        transaction: &Transaction,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<bool> {
-        serializable!(self, |c| ops::create_transaction(
-            c,
-            transaction,
-            audit,
-            now
-        ))
-    }
-
-    async fn transaction(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        id: &str,
-    ) -> StoreResult<Option<Transaction>> {
-        pooled!(self, |c| ops::transaction(c, service, user, id))
-    }
-
-    async fn use_transaction(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        id: &str,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<TransactionUse> {
-        serializable!(self, |c| ops::use_transaction(
-            c, service, user, id, audit, now
-        ))
-    }
-
-    async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()> {
-        pooled!(self, |c| ops::audit(c, event, now))
-    }
-
-    async fn purge_expired(&self, now: i64, unassigned_before: i64) -> StoreResult<Purged> {
-        // Two independent deletes of rows nobody can use any more: no transaction needed.
-        pooled!(self, |c| ops::purge_expired(c, now, unassigned_before))
-    }
-
-    async fn audit_events(
-        &self,
-        service: &ServiceId,
-        after: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<AuditEvent>> {
-        pooled!(self, |c| ops::audit_events(c, service, after, limit))
-    }
-
-    async fn stale_sealed(
-        &self,
-        kind: SealedKind,
-        header: &[u8],
-        after: &str,
-        limit: u32,
-    ) -> StoreResult<Vec<SealedValue>> {
-        pooled!(self, |c| ops::stale_sealed(c, kind, header, after, limit))
-    }
-
-    async fn replace_sealed(&self, kind: SealedKind, values: &[Resealed]) -> StoreResult<u64> {
-        serializable!(self, |c| ops::replace_sealed(c, kind, values))
-    }
-
     async fn close(&self) {
         // Waits for the connections in use to come back, then closes them all; each
         // operation commits before it answers, so nothing is left to flush.
         self.pool.close().await;
     }
-}
+});

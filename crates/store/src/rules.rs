@@ -85,10 +85,48 @@ pub fn night_window_end(window: &NightCutoff, now: i64) -> Option<i64> {
     })
 }
 
+/// The lockout rule, the one place it is written, for users and for tokens being
+/// registered alike: consecutive wrong codes lock when they reach the service's
+/// `max_failures`. Both backends' SQL take [`Lockout::locks_at`] as a parameter, so they count
+/// by this rule without restating it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    locks_at: u32,
+}
+
+impl Lockout {
+    /// The rule under a service's `max_failures`.
+    pub fn of(max_failures: u32) -> Self {
+        Lockout {
+            locks_at: max_failures,
+        }
+    }
+
+    /// The count of consecutive wrong codes that locks.
+    pub fn locks_at(self) -> u32 {
+        self.locks_at
+    }
+
+    /// Whether `failures` consecutive wrong codes have locked.
+    pub fn locked(self, failures: u32) -> bool {
+        failures >= self.locks_at
+    }
+
+    /// Whether the wrong code that made the count `failures` is the one that locked.
+    pub fn newly_locked(self, failures: u32) -> bool {
+        failures == self.locks_at
+    }
+
+    /// Wrong codes left before the lock.
+    pub fn remaining(self, failures: u32) -> u32 {
+        self.locks_at.saturating_sub(failures)
+    }
+}
+
 /// Whether a token has collected so many wrong registration codes that it waits for the
 /// bank (`max_failures` of its service).
 pub fn token_locked(token: &Token, max_failures: u32) -> bool {
-    token.failures >= max_failures
+    Lockout::of(max_failures).locked(token.failures)
 }
 
 /// Whether `token` may be bound to a user who does not hold it yet.
@@ -161,6 +199,24 @@ mod tests {
     use super::*;
     use crate::model::EnrollmentId;
     use softtoken_protocol::{OtpParams, ServiceId};
+
+    #[test]
+    fn the_lockout_rule_locks_at_max_failures_and_counts_down_to_it() {
+        let rule = Lockout::of(3);
+        assert_eq!(rule.locks_at(), 3);
+        assert_eq!(
+            (0..=4).map(|n| rule.locked(n)).collect::<Vec<_>>(),
+            [false, false, false, true, true]
+        );
+        assert_eq!(
+            (0..=4).map(|n| rule.newly_locked(n)).collect::<Vec<_>>(),
+            [false, false, false, true, false]
+        );
+        assert_eq!(
+            (0..=4).map(|n| rule.remaining(n)).collect::<Vec<_>>(),
+            [3, 2, 1, 0, 0]
+        );
+    }
 
     const NOW: i64 = 1_000_000;
 

@@ -6,6 +6,7 @@
 //! on the same file (a second instance, `softtoken-server service add`) waits its turn
 //! instead of failing half-way. The schema is migrated with sqlx, as PostgreSQL's is.
 
+mod carry;
 mod conn;
 mod writer;
 
@@ -22,21 +23,22 @@ use softtoken_protocol::{ServiceId, UserId};
 use sqlx::Connection as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
 
+use self::carry::Carry;
 use self::conn::{SqliteConn, run_ready};
 use self::writer::Writer;
-use super::conn::Conn as _;
 use super::console::{
-    self, AuditFilter, ConsoleSession, NewOperator, Operator, SessionLimits, SessionStage,
+    AuditFilter, ConsoleSession, NewOperator, Operator, SessionLimits, SessionStage,
 };
 use super::model::{
-    Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judge,
+    Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judgement,
     NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation, RevokeCooldown,
     SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenStanding, TokenState, User,
 };
 use super::model::{MailId, MailOutcome, MailStatus, OutboxMail, ServiceMail};
 use super::model::{Transaction, TransactionUse};
-use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, ops, status};
+use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, status};
 use crate::serial::TokenSerial;
+use crate::surface::store_surface;
 
 /// How long a connection waits for another process's write lock before it gives up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -186,455 +188,34 @@ fn open(path: &Path) -> StoreResult<Connection> {
     Ok(conn)
 }
 
-/// Clones the named values into a `move` closure that runs `$op` over the connection.
-macro_rules! with {
-    ($($name:ident),* => |$c:ident| $op:expr) => {{
-        $(let $name = $name.clone();)*
-        move |$c: &mut SqliteConn<'_>| run_ready($op)
-    }};
+/// Each operation of the table (`surface.rs`): its arguments carried to the store's
+/// thread, run there as a read or in the next group commit.
+macro_rules! sqlite_store {
+    (
+        { $($extra:tt)* }
+        $(
+            $(#[$doc:meta])*
+            $sqlite:ident $postgres:ident $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty
+                = $op:path;
+        )*
+    ) => {
+        #[async_trait]
+        impl Store for SqliteStore {
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> StoreResult<$ret> {
+                    $(let mut $arg = <$ty as Carry<'_>>::carry($arg);)*
+                    self.$sqlite(move |c| {
+                        run_ready($op(c, $(<$ty as Carry<'_>>::lend(&mut $arg)),*))
+                    })
+                    .await
+                }
+            )*
+            $($extra)*
+        }
+    };
 }
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn add_service(&self, service: &Service, key_hash: &[u8; 32]) -> StoreResult<()> {
-        let key_hash = *key_hash;
-        self.write(with!(service => |c| ops::add_service(c, &service, &key_hash)))
-            .await
-    }
-
-    async fn services(&self) -> StoreResult<Vec<Service>> {
-        self.read(with!(=> |c| ops::services(c))).await
-    }
-
-    async fn service(&self, id: &ServiceId) -> StoreResult<Option<Service>> {
-        self.read(with!(id => |c| ops::service(c, &id))).await
-    }
-
-    async fn service_for_key(&self, key_hash: &[u8; 32]) -> StoreResult<Option<ServiceId>> {
-        let key_hash = *key_hash;
-        self.read(with!(=> |c| ops::service_for_key(c, &key_hash)))
-            .await
-    }
-
-    async fn set_service_key(&self, id: &ServiceId, key_hash: &[u8; 32]) -> StoreResult<()> {
-        let key_hash = *key_hash;
-        self.write(with!(id => |c| ops::set_service_key(c, &id, &key_hash)))
-            .await
-    }
-
-    async fn set_service_policy(
-        &self,
-        id: &ServiceId,
-        policy: &crate::policy::Policy,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        self.write(with!(id, policy, audit => |c| ops::set_service_policy(
-            c, &id, &policy, &audit, now
-        )))
-        .await
-    }
-
-    async fn issue_enrollment(
-        &self,
-        enrollment: &NewEnrollment,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        self.write(
-            with!(enrollment, audit => |c| ops::issue_enrollment(c, &enrollment, &audit, now)),
-        )
-        .await
-    }
-
-    async fn enrollment(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-    ) -> StoreResult<Option<Enrollment>> {
-        self.read(with!(service, user => |c| ops::enrollment(c, &service, &user)))
-            .await
-    }
-
-    async fn enrollment_for_start(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        max_guesses: u32,
-        now: i64,
-    ) -> StoreResult<OpenEnrollment> {
-        self.read(with!(service, user => |c| ops::enrollment_for_start(c, &service, &user, max_guesses, now)))
-            .await
-    }
-
-    async fn begin_activation(
-        &self,
-        session: &ActivationSession,
-        max_guesses: u32,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<u32> {
-        self.write(
-            with!(session, audit => |c| c.begin_activation(&session, max_guesses, &audit, now)),
-        )
-        .await
-    }
-
-    async fn session(&self, id: &SessionId, now: i64) -> StoreResult<Option<ActivationSession>> {
-        self.read(with!(id => |c| ops::session(c, &id, now))).await
-    }
-
-    async fn discard_session(
-        &self,
-        id: &SessionId,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        self.write(with!(id, audit => |c| ops::discard_session(c, &id, &audit, now)))
-            .await
-    }
-
-    async fn finish_activation(
-        &self,
-        session: &SessionId,
-        token: &Token,
-        user: &UserId,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        self.write(with!(session, token, user, audit => |c| c.finish_activation(&session, &token, &user, &audit, now)))
-            .await
-    }
-
-    async fn add_provisioned_token(&self, token: &Token, quota: u32) -> StoreResult<()> {
-        self.write(with!(token => |c| ops::add_provisioned_token(c, &token, quota)))
-            .await
-    }
-
-    async fn import_tokens(
-        &self,
-        tokens: &[Token],
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<Vec<bool>> {
-        let tokens = tokens.to_vec();
-        self.write(with!(audit => |c| ops::import_tokens(c, &tokens, &audit, now)))
-            .await
-    }
-
-    async fn token(&self, service: &ServiceId, serial: &TokenSerial) -> StoreResult<Option<Token>> {
-        self.read(with!(service, serial => |c| ops::token(c, &service, &serial)))
-            .await
-    }
-
-    async fn token_standing(&self, serial: &TokenSerial) -> StoreResult<Option<TokenStanding>> {
-        self.read(with!(serial => |c| ops::token_standing(c, &serial)))
-            .await
-    }
-
-    async fn user(&self, service: &ServiceId, user: &UserId) -> StoreResult<Option<User>> {
-        self.read(with!(service, user => |c| ops::user(c, &service, &user)))
-            .await
-    }
-
-    async fn accept_step(
-        &self,
-        step: &StepUse,
-        from: TokenState,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<Acceptance> {
-        self.write(with!(step, audit => |c| c.accept_step(&step, from, &audit, now)))
-            .await
-    }
-
-    async fn judge_code(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        judge: Judge,
-        now: i64,
-    ) -> StoreResult<Applied> {
-        self.write(with!(service, user => |c| ops::judge_code(c, &service, &user, judge, now)))
-            .await
-    }
-
-    async fn record_failure(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        max_failures: u32,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<Failures> {
-        self.write(with!(service, user, audit => |c| c.record_failure(&service, &user, max_failures, &audit, now)))
-            .await
-    }
-
-    async fn record_registration_failure(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        serial: &TokenSerial,
-        max_failures: u32,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<Failures> {
-        self.write(with!(service, user, serial, audit => |c| ops::record_registration_failure(c, &service, &user, &serial, max_failures, &audit, now)))
-            .await
-    }
-
-    async fn bind_token(
-        &self,
-        binding: &Binding,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        self.write(with!(binding, audit => |c| ops::bind_token(c, &binding, &audit, now)))
-            .await
-    }
-
-    async fn replace_token(
-        &self,
-        old: &StepUse,
-        new: &StepUse,
-        max_failures: u32,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        self.write(with!(old, new, audit => |c| ops::replace_token(c, &old, &new, max_failures, &audit, now)))
-            .await
-    }
-
-    async fn stop_user(&self, step: &StepUse, now: i64) -> StoreResult<Vec<TokenSerial>> {
-        self.write(with!(step => |c| ops::stop_user(c, &step, now)))
-            .await
-    }
-
-    async fn unlock_user(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        self.write(
-            with!(service, user, audit => |c| ops::unlock_user(c, &service, &user, &audit, now)),
-        )
-        .await
-    }
-
-    async fn unlock_token(
-        &self,
-        service: &ServiceId,
-        serial: &TokenSerial,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        self.write(with!(service, serial, audit => |c| ops::unlock_token(c, &service, &serial, &audit, now)))
-            .await
-    }
-
-    async fn revoke_token(
-        &self,
-        service: &ServiceId,
-        serial: &TokenSerial,
-        cooldown: RevokeCooldown,
-        operator: Option<&str>,
-        now: i64,
-    ) -> StoreResult<Revocation> {
-        let operator = operator.map(str::to_owned);
-        self.write(with!(service, serial, operator => |c| ops::revoke_token(
-            c, &service, &serial, cooldown, operator.as_deref(), now
-        )))
-        .await
-    }
-
-    async fn end_cooldown(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        self.write(
-            with!(service, user, audit => |c| ops::end_cooldown(c, &service, &user, &audit, now)),
-        )
-        .await
-    }
-
-    async fn stop_user_without_code(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<Vec<TokenSerial>> {
-        self.write(
-            with!(service, user, audit => |c| ops::stop_user_without_code(
-                c, &service, &user, &audit, now
-            )),
-        )
-        .await
-    }
-
-    async fn add_operator(
-        &self,
-        operator: &NewOperator,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<i64> {
-        let operator = NewOperator {
-            service_id: operator.service_id.clone(),
-            name: operator.name.clone(),
-            role: operator.role,
-            password_hash: operator.password_hash.clone(),
-        };
-        let audit = audit.clone();
-        self.write(move |c| run_ready(console::add_operator(c, &operator, &audit, now)))
-            .await
-    }
-
-    async fn operator_named(&self, name: &str) -> StoreResult<Option<Operator>> {
-        let name = name.to_owned();
-        self.read(with!(name => |c| console::operator_named(c, &name)))
-            .await
-    }
-
-    async fn operators(&self, service: Option<&ServiceId>) -> StoreResult<Vec<Operator>> {
-        let service = service.cloned();
-        self.read(with!(service => |c| console::operators(c, service.as_ref())))
-            .await
-    }
-
-    async fn set_operator_disabled(
-        &self,
-        name: &str,
-        disabled: bool,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        let name = name.to_owned();
-        self.write(with!(name, audit => |c| console::set_operator_disabled(
-            c, &name, disabled, &audit, now
-        )))
-        .await
-    }
-
-    async fn set_operator_password(
-        &self,
-        name: &str,
-        password_hash: &str,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        let (name, hash) = (name.to_owned(), password_hash.to_owned());
-        self.write(
-            with!(name, hash, audit => |c| console::set_operator_password(
-                c, &name, &hash, &audit, now
-            )),
-        )
-        .await
-    }
-
-    async fn operator_failure(
-        &self,
-        operator: Option<i64>,
-        max_failures: u32,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<console::OperatorFailure> {
-        self.write(with!(audit => |c| console::operator_failure(
-            c, operator, max_failures, &audit, now
-        )))
-        .await
-    }
-
-    async fn begin_console_session(
-        &self,
-        id_hash: &[u8; 32],
-        operator: i64,
-        stage: SessionStage,
-        service: Option<&ServiceId>,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        let (id_hash, service) = (*id_hash, service.cloned());
-        self.write(with!(service, audit => |c| console::begin_console_session(
-            c, &id_hash, operator, stage, service.as_ref(), &audit, now
-        )))
-        .await
-    }
-
-    async fn console_session(
-        &self,
-        id_hash: &[u8; 32],
-        limits: SessionLimits,
-        now: i64,
-    ) -> StoreResult<Option<ConsoleSession>> {
-        let id_hash = *id_hash;
-        self.write(move |c| run_ready(console::console_session(c, &id_hash, limits, now)))
-            .await
-    }
-
-    async fn update_console_session(
-        &self,
-        id_hash: &[u8; 32],
-        stage: SessionStage,
-        service: Option<&ServiceId>,
-        audit: Option<&NewAuditEvent>,
-        now: i64,
-    ) -> StoreResult<()> {
-        let (id_hash, service, audit) = (*id_hash, service.cloned(), audit.cloned());
-        self.write(with!(service, audit => |c| console::update_console_session(
-            c, &id_hash, stage, service.as_ref(), audit.as_ref(), now
-        )))
-        .await
-    }
-
-    async fn end_console_session(
-        &self,
-        id_hash: &[u8; 32],
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<()> {
-        let id_hash = *id_hash;
-        self.write(with!(audit => |c| console::end_console_session(c, &id_hash, &audit, now)))
-            .await
-    }
-
-    async fn purge_console_sessions(&self, limits: SessionLimits, now: i64) -> StoreResult<u64> {
-        self.write(move |c| run_ready(console::purge_console_sessions(c, limits, now)))
-            .await
-    }
-
-    async fn search_users(
-        &self,
-        service: &ServiceId,
-        query: &str,
-        offset: u32,
-        limit: u32,
-    ) -> StoreResult<Vec<UserId>> {
-        let query = query.to_owned();
-        self.read(with!(service, query => |c| console::search_users(
-            c, &service, &query, offset, limit
-        )))
-        .await
-    }
-
-    async fn audit_search(
-        &self,
-        service: &ServiceId,
-        filter: &AuditFilter,
-        offset: u32,
-        limit: u32,
-    ) -> StoreResult<Vec<AuditEvent>> {
-        self.read(with!(service, filter => |c| console::audit_search(
-            c, &service, &filter, offset, limit
-        )))
-        .await
-    }
-
+store_surface!(sqlite_store {
     fn pool_use(&self) -> PoolUse {
         PoolUse::Writer {
             queued: self.writer.queued(),
@@ -654,121 +235,6 @@ impl Store for SqliteStore {
         Ok(status::compare(&MIGRATOR, &applied))
     }
 
-    async fn set_service_mail(&self, mail: &ServiceMail) -> StoreResult<()> {
-        self.write(with!(mail => |c| ops::set_service_mail(c, &mail)))
-            .await
-    }
-
-    async fn service_mail(&self, service: &ServiceId) -> StoreResult<Option<ServiceMail>> {
-        self.read(with!(service => |c| ops::service_mail(c, &service)))
-            .await
-    }
-
-    async fn user_mails(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        limit: u32,
-    ) -> StoreResult<Vec<MailStatus>> {
-        self.read(with!(service, user => |c| ops::user_mails(c, &service, &user, limit)))
-            .await
-    }
-
-    async fn claim_mail(
-        &self,
-        now: i64,
-        lease_until: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<OutboxMail>> {
-        self.write(with!(=> |c| ops::claim_mail(c, now, lease_until, limit)))
-            .await
-    }
-
-    async fn finish_mail(
-        &self,
-        id: &MailId,
-        outcome: &MailOutcome,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<bool> {
-        self.write(with!(id, outcome, audit => |c| ops::finish_mail(c, &id, &outcome, &audit, now)))
-            .await
-    }
-
-    async fn create_transaction(
-        &self,
-        transaction: &Transaction,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<bool> {
-        self.write(
-            with!(transaction, audit => |c| ops::create_transaction(c, &transaction, &audit, now)),
-        )
-        .await
-    }
-
-    async fn transaction(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        id: &str,
-    ) -> StoreResult<Option<Transaction>> {
-        let id = id.to_string();
-        self.read(with!(service, user, id => |c| ops::transaction(c, &service, &user, &id)))
-            .await
-    }
-
-    async fn use_transaction(
-        &self,
-        service: &ServiceId,
-        user: &UserId,
-        id: &str,
-        audit: &NewAuditEvent,
-        now: i64,
-    ) -> StoreResult<TransactionUse> {
-        let id = id.to_string();
-        self.write(with!(service, user, id, audit => |c| ops::use_transaction(c, &service, &user, &id, &audit, now)))
-            .await
-    }
-
-    async fn audit(&self, event: &NewAuditEvent, now: i64) -> StoreResult<()> {
-        self.write(with!(event => |c| ops::audit(c, &event, now)))
-            .await
-    }
-
-    async fn purge_expired(&self, now: i64, unassigned_before: i64) -> StoreResult<Purged> {
-        self.write(with!(=> |c| ops::purge_expired(c, now, unassigned_before)))
-            .await
-    }
-
-    async fn audit_events(
-        &self,
-        service: &ServiceId,
-        after: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<AuditEvent>> {
-        self.read(with!(service => |c| ops::audit_events(c, &service, after, limit)))
-            .await
-    }
-
-    async fn stale_sealed(
-        &self,
-        kind: SealedKind,
-        header: &[u8],
-        after: &str,
-        limit: u32,
-    ) -> StoreResult<Vec<SealedValue>> {
-        let (header, after) = (header.to_vec(), after.to_owned());
-        self.read(with!(=> |c| ops::stale_sealed(c, kind, &header, &after, limit)))
-            .await
-    }
-
-    async fn replace_sealed(&self, kind: SealedKind, values: &[Resealed]) -> StoreResult<u64> {
-        let values = values.to_vec();
-        self.write(with!(=> |c| ops::replace_sealed(c, kind, &values)))
-            .await
-    }
-
     async fn close(&self) {
         self.writer.close().await;
         // Dropping the sender ends the checkpointer's wait; the writer checkpointed last.
@@ -777,7 +243,7 @@ impl Store for SqliteStore {
             .unwrap_or_else(|e| e.into_inner())
             .take();
     }
-}
+});
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,7 @@
 use rusqlite::Connection;
 
 use super::MIGRATOR;
-use crate::{console, sql};
+use crate::sql;
 
 /// The tables that grow with the bank's customers and their use.
 const GROWING: [&str; 9] = [
@@ -73,17 +73,14 @@ const KEYED: &[(&str, &str)] = &[
     ("MAIL_FAILED", sql::MAIL_FAILED),
     ("TRANSACTION", sql::TRANSACTION),
     ("USE_TRANSACTION", sql::USE_TRANSACTION),
-    ("OPERATOR_BY_NAME", console::OPERATOR_BY_NAME),
-    ("OPERATOR_BY_ID", console::OPERATOR_BY_ID),
-    ("TOUCH_SESSION", console::TOUCH_SESSION),
-    ("UPDATE_SESSION", console::UPDATE_SESSION),
-    ("DELETE_SESSION", console::DELETE_SESSION),
-    (
-        "DELETE_OPERATOR_SESSIONS",
-        console::DELETE_OPERATOR_SESSIONS,
-    ),
-    ("USER_AUDIT", console::USER_AUDIT),
-    ("SERIAL_AUDIT", console::SERIAL_AUDIT),
+    ("OPERATOR_BY_NAME", sql::OPERATOR_BY_NAME),
+    ("OPERATOR_BY_ID", sql::OPERATOR_BY_ID),
+    ("TOUCH_SESSION", sql::TOUCH_SESSION),
+    ("UPDATE_SESSION", sql::UPDATE_SESSION),
+    ("DELETE_SESSION", sql::DELETE_SESSION),
+    ("DELETE_OPERATOR_SESSIONS", sql::DELETE_OPERATOR_SESSIONS),
+    ("USER_AUDIT", sql::USER_AUDIT),
+    ("SERIAL_AUDIT", sql::SERIAL_AUDIT),
 ];
 
 /// SQLite's plan for `statement`, one line per step.
