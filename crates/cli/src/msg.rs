@@ -217,9 +217,9 @@ pub fn code_line(code: &str, seconds_left: u64) -> String {
     )
 }
 
-/// The reserved service of the help-desk console's operators (the server's
-/// `CONSOLE_SERVICE`): their tokens finish on the console, not in internet banking.
-pub const CONSOLE_SERVICE: &str = "_console";
+/// The reserved service of the help-desk console's operators: their tokens finish on the
+/// console, not in internet banking.
+pub use softtoken_core::protocol::CONSOLE_SERVICE;
 
 /// What to do with the first code: an operator types it on the console page that showed
 /// the QR code; a customer in their internet banking.

@@ -4,6 +4,11 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+/// The reserved service that holds the help-desk console's operators' own tokens (user ID
+/// `op-<id>`): the server refuses it to banks and provisioning, and the desktop token tells
+/// an operator to type the first code on the console, not into internet banking.
+pub const CONSOLE_SERVICE: &str = "_console";
+
 /// Why a service or user ID was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what} must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-', and not '.' or '..'")]

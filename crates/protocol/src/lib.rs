@@ -20,7 +20,7 @@ pub mod status;
 pub mod transaction;
 pub mod wire;
 
-pub use ids::{IdError, ServiceId, UserId};
+pub use ids::{CONSOLE_SERVICE, IdError, ServiceId, UserId};
 pub use otp::{Algorithm, Digits, OtpParams, ParamError, Period};
 pub use problem::Problem;
 pub use serial::{Serial, SerialError};

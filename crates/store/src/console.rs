@@ -19,7 +19,7 @@ use super::sql::{
 use super::{StoreError, StoreResult};
 
 /// The reserved service that holds the operators' own tokens (user ID `op-<id>`).
-pub const CONSOLE_SERVICE: &str = "_console";
+pub use softtoken_protocol::CONSOLE_SERVICE;
 
 /// What an operator may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
