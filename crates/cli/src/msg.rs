@@ -354,8 +354,10 @@ pub fn nothing_deleted() -> String {
 /// `wipe` done.
 pub fn wiped() -> String {
     pick(
-        "wiped: the vault is empty and has no PIN".into(),
-        "すべてのトークンと暗証番号を削除しました（アプリロックは解除されています）".into(),
+        "wiped: the vault is empty and has no PIN; remembered server certificates are forgotten"
+            .into(),
+        "すべてのトークンと暗証番号を削除しました（記憶していたサーバー証明書も削除し、アプリロックは解除されています）"
+            .into(),
     )
 }
 

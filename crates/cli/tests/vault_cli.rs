@@ -331,8 +331,15 @@ fn wipe_asks_first_and_then_empties_a_locked_vault() {
     let o = home.run(&["wipe"], "");
     assert_fails(&o, 1, "nothing was deleted");
 
+    // A CA remembered for a server (by an activation over TLS) is forgotten with the tokens.
+    let remembered = home.dir.path().join("server-cas.json");
+    std::fs::write(&remembered, r#"{"servers":{}}"#).unwrap();
     let o = home.run(&["wipe"], "yes\n");
     assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        !remembered.exists(),
+        "wipe forgets the remembered server CAs"
+    );
     let store = home.store();
     assert!(!store.has_pin());
     assert!(store.tokens().unwrap().is_empty());

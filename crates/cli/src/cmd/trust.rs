@@ -93,6 +93,19 @@ impl Trust {
     }
 }
 
+/// Forgets every remembered CA (`softtoken wipe`): the tokens they were remembered for are
+/// gone, and the file is not sealed, so a fresh start must not keep what someone may have
+/// written into it.
+pub fn forget_all() -> Result<(), Failure> {
+    let file = trust_file()?;
+    match std::fs::remove_file(&file) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Failure::Rejected(
+            msg::file_failed(false, &file.display().to_string(), &e.to_string()),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn trust_file() -> Result<PathBuf, Failure> {
     Ok(vault::data_dir()?.join(TRUST_FILE))
 }

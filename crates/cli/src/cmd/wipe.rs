@@ -1,5 +1,5 @@
-//! `softtoken wipe`: deletes every token, the PIN and the keys. The way out of a forgotten
-//! PIN or a damaged vault; each bank must then issue new tokens.
+//! `softtoken wipe`: deletes every token, the PIN, the keys and the remembered server CAs.
+//! The way out of a forgotten PIN or a damaged vault; each bank must then issue new tokens.
 
 use std::sync::Arc;
 
@@ -40,6 +40,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
         .map_err(|e| vault::store_failure(StoreError::KeyWrapper(e)))?;
     TokenStore::reset(&path, Arc::new(wrapper), StoreOptions::default())
         .map_err(vault::store_failure)?;
+    super::trust::forget_all()?;
     eprintln!("{}", msg::wiped());
     Ok(())
 }
