@@ -5,26 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::server_binary;
+
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 use serde_json::{Value, json};
-
-/// The server binary next to ours; built first when `cargo test -p softtoken-cli` ran alone.
-fn server_binary() -> PathBuf {
-    let ours = Path::new(env!("CARGO_BIN_EXE_softtoken"));
-    let server = ours.with_file_name(format!("softtoken-server{}", std::env::consts::EXE_SUFFIX));
-    if !server.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "softtoken-server"])
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "building softtoken-server failed");
-    }
-    server
-}
 
 /// A running server, killed when dropped.
 struct Server {
