@@ -347,14 +347,9 @@ impl<'a> Verification<'a> {
             return Err(StoreError::TokenLocked.into());
         }
         if let Some(expected) = wrong_length(&[token], code) {
-            let failures = match self.store.user(&service.id, user).await? {
-                Some(found) => found.failures,
-                None => 0,
-            };
             let outcome = Outcome::WrongLength { expected };
-            let serial = Some(&token.serial);
             let verdict = self
-                .unwritten(service, user, kind, outcome, serial, failures)
+                .unwritten_for_user(service, user, kind, outcome, &token.serial)
                 .await?;
             return Ok(Proof::Refused(verdict));
         }
@@ -373,12 +368,8 @@ impl<'a> Verification<'a> {
         };
         let serial = Some(&token.serial);
         if outcome == Outcome::Reused {
-            let failures = match self.store.user(&service.id, user).await? {
-                Some(found) => found.failures,
-                None => 0,
-            };
             let verdict = self
-                .unwritten(service, user, kind, Outcome::Reused, serial, failures)
+                .unwritten_for_user(service, user, kind, Outcome::Reused, &token.serial)
                 .await?;
             return Ok(Proof::Refused(verdict));
         }
@@ -527,6 +518,24 @@ impl<'a> Verification<'a> {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// [`Self::unwritten`] for a token the user does not hold yet, with the user's failures
+    /// as stored (none for a user not yet known).
+    async fn unwritten_for_user(
+        &self,
+        service: &Service,
+        user: &UserId,
+        kind: AuditKind,
+        outcome: Outcome,
+        serial: &TokenSerial,
+    ) -> Result<Verdict, VerifyError> {
+        let failures = match self.store.user(&service.id, user).await? {
+            Some(found) => found.failures,
+            None => 0,
+        };
+        self.unwritten(service, user, kind, outcome, Some(serial), failures)
+            .await
     }
 
     /// Records the audit row of a check that wrote nothing, and its verdict.
