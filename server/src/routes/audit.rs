@@ -79,7 +79,7 @@ pub async fn list(
                 kind: e.kind,
                 user_id: e.user_id,
                 serial: e.serial,
-                detail: e.detail,
+                detail: crate::audit::english(&e.detail),
             })
             .collect(),
     }))
