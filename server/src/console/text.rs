@@ -622,6 +622,15 @@ pub fn problem(t: &'static Texts, code: &str) -> Option<&'static str> {
         codes::MAIL_NOT_CONFIGURED => "このサービスではメールを送信できません",
         codes::CONFLICT => "現在の状態ではこの操作はできません",
         codes::PAYLOAD_TOO_LARGE => "PSKCファイル（pskc）が大きすぎます。8 MiBまでです",
+        codes::UNAVAILABLE => {
+            "データベースに一時的に接続できません。何も変更していません。少し待ってからやり直してください"
+        }
+        codes::RATE_LIMITED => "操作が多すぎます。少し待ってからやり直してください",
+        codes::FORBIDDEN | codes::UNAUTHORIZED => "この操作の権限がありません",
+        codes::INTERNAL => "サーバーで処理できませんでした。原因はサーバーのログにあります",
+        codes::UNKNOWN_SERVICE => "該当するサービスがありません",
+        codes::ENROLLMENT_NOT_FOUND => "有効な利用開始登録がありません",
+        codes::PROVISIONING_FULL => "登録待ちのトークンが上限に達しています",
         _ => return None,
     })
 }

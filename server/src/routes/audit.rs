@@ -38,7 +38,8 @@ pub struct AuditEventView {
     pub user_id: Option<String>,
     /// The token concerned.
     pub serial: Option<String>,
-    /// Outcome or extra facts.
+    /// Outcome or extra facts, in English (typed details are rendered as the free text
+    /// they replaced read).
     pub detail: String,
 }
 
