@@ -1052,4 +1052,57 @@ mod tests {
             assert_eq!(audit_kind(&EN, kind.as_str()), kind.as_str());
         }
     }
+
+    #[test]
+    fn typed_details_are_worded_in_the_pages_language() {
+        use crate::audit::Detail;
+        let cases = [
+            (
+                Detail::TransactionCreated {
+                    id: "tx1".into(),
+                    digest: "ab12".into(),
+                    account: "******7890".into(),
+                    amount: 50_000,
+                    currency: "JPY".into(),
+                },
+                "取引 tx1：振込先口座 ******7890、金額 50,000円（ダイジェスト ab12）",
+            ),
+            (
+                Detail::TransferCheck {
+                    outcome: "invalid".into(),
+                    id: "tx1".into(),
+                },
+                "誤ったコード 取引 tx1",
+            ),
+            (
+                Detail::Replaced {
+                    old_serial: "SKTS1".into(),
+                },
+                "SKTS1 からの機種変更",
+            ),
+            (
+                Detail::Stopped {
+                    help_desk: true,
+                    unbound: vec!["SKTS1".into()],
+                },
+                "ヘルプデスクによる；解除したトークン SKTS1",
+            ),
+            (
+                Detail::MailSent {
+                    to: "a***@bank.example".into(),
+                    message_id: "<m1@x>".into(),
+                    attempt: 1,
+                },
+                "a***@bank.example に送信済み（1 回目、Message-ID <m1@x>）",
+            ),
+        ];
+        for (detail, ja) in cases {
+            let stored = String::from(detail.clone());
+            assert_eq!(audit_detail(&JA, &stored), ja);
+            // English pages, like the bank API and the CSV, read the old free text.
+            assert_eq!(audit_detail(&EN, &stored), detail.english());
+        }
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_234_567), "1,234,567");
+    }
 }
