@@ -638,7 +638,7 @@ pub async fn disable_operator(
 }
 
 /// Gives an operator a new password hash: clears their lockout (also the code failures of
-/// their own token) and ends their sessions.
+/// their own token) and ends their sessions, in one commit with both audit rows.
 pub async fn reset_operator_password(
     store: &dyn crate::store::Store,
     operator: &crate::store::console::Operator,
@@ -652,19 +652,16 @@ pub async fn reset_operator_password(
         AuditKind::OperatorChanged,
         format!("{}: password reset; lockout cleared", operator.name),
     ));
-    store
-        .set_operator_password(&operator.name, password_hash, &event, now)
-        .await?;
     let console =
         ServiceId::new(crate::store::console::CONSOLE_SERVICE).map_err(ServiceError::internal)?;
     let token_user = operator.token_user()?;
     let unlock = actor.stamp(
         NewAuditEvent::new(&console, AuditKind::UserUnlocked, "password reset").user(&token_user),
     );
-    match store.unlock_user(&console, &token_user, &unlock, now).await {
-        Ok(()) | Err(StoreError::NotFound(_)) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    // The new password and the token's unlock in one commit: never one without the other.
+    Ok(store
+        .reset_operator(&operator.name, password_hash, &event, &unlock, now)
+        .await?)
 }
 
 /// A token OTP was stopped on for a user (利用中止), for the user page.

@@ -341,6 +341,17 @@ macro_rules! store_surface {
             now: i64,
         ) -> ()
             = crate::console::set_operator_password;
+        /// [`Store::set_operator_password`] and, in the same commit, clears the lockout of
+        /// the operator's own token user that `unlock` names (recorded with it; nothing if
+        /// that user does not exist yet).
+        write serializable reset_operator(
+            name: &str,
+            password_hash: &str,
+            audit: &NewAuditEvent,
+            unlock: &NewAuditEvent,
+            now: i64,
+        ) -> ()
+            = crate::console::reset_operator;
         /// Counts a wrong password or code against an operator, locking them for a while from
         /// `max_failures` on (see [`console::backoff_until`]; a try while locked is not
         /// counted); records `audit` either way. `None`: a name no operator has, which runs the
