@@ -19,6 +19,10 @@ use crate::serve::shutdown_signal;
 use crate::store::{self, Service, Store, StoreError};
 use crate::{AppState, app};
 
+/// Who the audit trail names for what these commands change.
+const COMMAND_LINE: crate::actions::Actor<'static> =
+    crate::actions::Actor::Operator("softtoken-server");
+
 /// A failure to report on stderr (exit status 1).
 pub type CommandResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -36,7 +40,16 @@ pub async fn run(command: Command) -> CommandResult {
         Command::Service(ServiceCommand::RotateKey { id, storage }) => {
             let (store, _) = open(&storage).await?;
             let key = generate_key();
-            store.set_service_key(&id, &hash_key(&key)).await?;
+            crate::actions::set_api_key(
+                store.as_ref(),
+                &id,
+                &hash_key(&key),
+                "from the command line",
+                COMMAND_LINE,
+                SystemClock.now_ms(),
+            )
+            .await
+            .map_err(|e| e.detail)?;
             println!("New API key for service '{id}' (shown once; the old key no longer works):");
             println!("{}", &*key);
             Ok(())
@@ -586,7 +599,16 @@ async fn demo(serve: Serve) -> CommandResult {
     // The key of the data directory: a restart keeps the one the second terminal holds.
     match store.add_service(&service, &hash_key(&key)).await {
         Ok(()) => {}
-        Err(StoreError::ServiceExists) => store.set_service_key(&sid, &hash_key(&key)).await?,
+        Err(StoreError::ServiceExists) => crate::actions::set_api_key(
+            store.as_ref(),
+            &sid,
+            &hash_key(&key),
+            "the demo's key, kept in its data directory",
+            COMMAND_LINE,
+            SystemClock.now_ms(),
+        )
+        .await
+        .map_err(|e| e.detail)?,
         Err(e) => return Err(e.into()),
     }
     // Next to a built server there is usually the built `softtoken`: say how to reach it.

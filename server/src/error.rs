@@ -1,7 +1,8 @@
-//! Every error the HTTP API returns is the service's [`ApiError`] (built in one place,
-//! `softtoken_service::error`, and rendered there as an RFC 9457 problem document); here
-//! are the `Json`/`Path`/`Query` extractors that turn malformed input into one
-//! that says in plain words which field is wrong.
+//! Every error the HTTP API returns is an [`ApiError`]: the service's [`ServiceError`]
+//! (built in one place, `softtoken_service::error`, which knows nothing of HTTP answers),
+//! rendered here as an RFC 9457 problem document. Here too are the `Json`/`Path`/`Query`
+//! extractors that turn malformed input into one that says in plain words which field is
+//! wrong.
 //!
 //! Server-side failures (database, corrupt rows) are logged with their detail
 //! and answered with a bare 500 `internal` problem: no detail leaks out.
@@ -10,12 +11,119 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
-use softtoken_protocol::problem::codes;
+use softtoken_protocol::Problem;
+use softtoken_protocol::problem::{CONTENT_TYPE, codes};
 
-pub use softtoken_service::error::{ServiceError as ApiError, UNAVAILABLE_RETRY_AFTER_SECS, fresh};
+pub use softtoken_service::error::{ServiceError, UNAVAILABLE_RETRY_AFTER_SECS, fresh};
+
+/// A refusal as the HTTP API and the console answer it: the service's [`ServiceError`]
+/// (read through it: `e.status`, `e.code`, `e.detail`), which renders as a problem
+/// document. Anything that becomes a `ServiceError` becomes one with `?`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError(pub ServiceError);
+
+impl<E: Into<ServiceError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = ServiceError;
+    fn deref(&self) -> &ServiceError {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+// The service's constructors, so that HTTP code builds its refusals as the service does.
+impl ApiError {
+    /// An error with `status`, `code` and `detail`.
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError(ServiceError::new(status, code, detail))
+    }
+
+    /// 400 `invalid_request`.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        ApiError(ServiceError::bad_request(detail))
+    }
+
+    /// 422 `invalid_request`: well-formed JSON with a field that is wrong.
+    pub fn invalid_field(detail: impl Into<String>) -> Self {
+        ApiError(ServiceError::invalid_field(detail))
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        ApiError(ServiceError::not_found(detail))
+    }
+
+    /// 500 `internal`: logs `cause`, answers without it.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        ApiError(ServiceError::internal(cause))
+    }
+
+    /// 503 `unavailable`, with `Retry-After`.
+    pub fn unavailable() -> Self {
+        ApiError(ServiceError::unavailable())
+    }
+
+    /// Adds the seconds to wait before retrying.
+    pub fn with_retry_after(self, seconds: u64) -> Self {
+        ApiError(self.0.with_retry_after(seconds))
+    }
+
+    /// Adds the tries left before a lockout.
+    pub fn with_attempts_left(self, attempts: u32) -> Self {
+        ApiError(self.0.with_attempts_left(attempts))
+    }
+
+    /// Adds the digits a code must have.
+    pub fn with_digits(self, digits: u32) -> Self {
+        ApiError(self.0.with_digits(digits))
+    }
+}
+
+/// The refusal as an RFC 9457 problem document, with `Retry-After` and a 401's
+/// `WWW-Authenticate`.
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let problem = Problem {
+            kind: format!("https://softtoken.dev/problems/{}", e.code),
+            title: e.title().to_string(),
+            status: e.status.as_u16(),
+            detail: e.detail.clone(),
+            code: e.code.to_string(),
+            retry_after: e.retry_after,
+            attempts_left: e.attempts_left,
+            digits: e.digits,
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (e.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if let Some(seconds) = e.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if e.status == StatusCode::UNAUTHORIZED {
+            // RFC 9110 §11.6.1: a 401 names the scheme it wants.
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"softtoken\""),
+            );
+        }
+        response
+    }
+}
 
 /// A JSON request body, whose malformations get our problem document: 415 unless sent as
 /// JSON, 413 when too large, 400 when not JSON, 422 when a field is wrong (naming it).
@@ -219,7 +327,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
@@ -238,7 +345,7 @@ mod tests {
 
     fn detail(json: &str) -> (StatusCode, String) {
         let e = parse_json::<Body>(json.as_bytes()).unwrap_err();
-        (e.status, e.detail)
+        (e.status, e.detail.clone())
     }
 
     #[test]

@@ -191,7 +191,16 @@ impl MailServer {
                 .await
                 .unwrap();
         } else {
-            store.set_service_key(&sid, &hash_key(&key)).await.unwrap();
+            softtoken_server::actions::set_api_key(
+                store.as_ref(),
+                &sid,
+                &hash_key(&key),
+                "the test's key",
+                softtoken_server::actions::Actor::Bank,
+                START_MS,
+            )
+            .await
+            .unwrap();
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

@@ -20,7 +20,7 @@ use softtoken_protocol::wire::B64;
 use softtoken_protocol::{OtpParams, Serial, ServiceId, UserId};
 use softtoken_server::audit::AuditKind;
 use softtoken_server::policy::Policy;
-use softtoken_server::store::{Acceptance, NewAuditEvent, StepUse, TokenState};
+use softtoken_server::store::{Acceptance, NewAuditEvent, RefusalDetails, StepUse, TokenState};
 use support::{Cluster, backends};
 
 /// Concurrent requests per round.
@@ -378,9 +378,14 @@ async fn accept_step_is_one_time_across_pools() {
                 let now = cluster.now();
                 let event =
                     NewAuditEvent::new(&cluster.service, AuditKind::Verify, "ok").user(&user);
+                let refused = RefusalDetails {
+                    reused: "reused".into(),
+                    locked: "locked".into(),
+                    expired: "expired".into(),
+                };
                 tasks.push(tokio::spawn(async move {
                     store
-                        .accept_step(&step, TokenState::Active, &event, now)
+                        .accept_step(&step, TokenState::Active, &event, &refused, now)
                         .await
                 }));
             }
@@ -396,6 +401,22 @@ async fn accept_step_is_one_time_across_pools() {
             }
             assert_eq!(accepted, 1, "{backend}: round {round}");
         }
+        // Every offer left its row, the refused ones too, each in its offer's own commit:
+        // one `ok` and the rest `reused` per round.
+        let events = cluster
+            .store_a
+            .audit_events(&cluster.service, 0, 100_000)
+            .await
+            .unwrap();
+        let rows = |detail: &str| {
+            events
+                .iter()
+                .filter(|e| e.kind == "verify" && e.user_id.as_deref() == Some("dave"))
+                .filter(|e| e.detail == detail)
+                .count()
+        };
+        assert_eq!(rows("ok"), 20, "{backend}");
+        assert_eq!(rows("reused"), 20 * (RACERS - 1), "{backend}");
         cluster.finish().await;
     }
 }

@@ -11,7 +11,7 @@ use softtoken_protocol::problem::codes;
 use softtoken_protocol::{ServiceId, UserId};
 
 use crate::Context;
-use crate::audit::AuditKind;
+use crate::audit::{AuditKind, Detail};
 use crate::crypto::Bound;
 use crate::error::ServiceError;
 use crate::error::fresh;
@@ -138,14 +138,129 @@ pub async fn stop_without_code(
     uid: &UserId,
     actor: Actor<'_>,
 ) -> Result<UserResponse, ServiceError> {
-    let event = actor.stamp(
-        NewAuditEvent::new(&service.id, AuditKind::OtpStopped, "by the help desk").user(uid),
-    );
+    let stopped = Detail::Stopped {
+        help_desk: true,
+        unbound: Vec::new(),
+    };
+    let event =
+        actor.stamp(NewAuditEvent::new(&service.id, AuditKind::OtpStopped, stopped).user(uid));
     state
         .store
         .stop_user_without_code(&service.id, uid, &event, state.now())
         .await?;
     user_view(state, service, uid).await
+}
+
+/// Stops OTP for a user (利用中止) on a current code of theirs: the code's step, the
+/// unbinding and the audit row in one commit.
+pub async fn stop(
+    state: &Context,
+    service: &Service,
+    uid: &UserId,
+    otp: &Code,
+    actor: Actor<'_>,
+) -> Result<UserResponse, ServiceError> {
+    let step = fresh(
+        state.verification().prove(service, uid, otp).await?,
+        "the code",
+    )?;
+    let stopped = Detail::Stopped {
+        help_desk: false,
+        unbound: Vec::new(),
+    };
+    let event =
+        actor.stamp(NewAuditEvent::new(&service.id, AuditKind::OtpStopped, stopped).user(uid));
+    state.store.stop_user(&step, &event, state.now()).await?;
+    user_view(state, service, uid).await
+}
+
+/// A device change (機種変更): a code of the user's current token and one of the new token
+/// (registered to nobody else, or shared where the policy allows); the old token's end, the
+/// new one's binding and the audit row in one commit.
+pub async fn replace(
+    state: &Context,
+    service: &Service,
+    uid: &UserId,
+    old_otp: &Code,
+    new_serial: &TokenSerial,
+    new_otp: &Code,
+    actor: Actor<'_>,
+) -> Result<UserResponse, ServiceError> {
+    let sid = &service.id;
+    let now = state.now();
+    let verification = state.verification();
+    let old = fresh(
+        verification.prove(service, uid, old_otp).await?,
+        "the current token's code",
+    )?;
+    let token = service_token(state, sid, new_serial).await?;
+    crate::store::rules::check_replacement(&token, service.policy.max_failures, now)?;
+    let proof = verification
+        .prove_unbound(service, uid, &token, new_otp, AuditKind::Replacement)
+        .await?;
+    let new = fresh(proof, "the new token's code")?;
+    let event = actor.stamp(
+        NewAuditEvent::new(
+            sid,
+            AuditKind::TokenReplaced,
+            Detail::Replaced {
+                old_serial: old.serial.to_string(),
+            },
+        )
+        .user(uid)
+        .serial(&new.serial),
+    );
+    state
+        .store
+        .replace_token(&old, &new, service.policy.max_failures, &event, now)
+        .await?;
+    user_view(state, service, uid).await
+}
+
+/// Clears a token's count of wrong registration codes, after the bank made sure the
+/// customer holds it; the token as it is then.
+pub async fn unlock_token(
+    state: &Context,
+    service: &Service,
+    serial: &TokenSerial,
+    actor: Actor<'_>,
+) -> Result<Token, ServiceError> {
+    let event =
+        actor.stamp(NewAuditEvent::new(&service.id, AuditKind::TokenUnlocked, "").serial(serial));
+    state
+        .store
+        .unlock_token(&service.id, serial, &event, state.now())
+        .await?;
+    crate::metrics::unlocked(crate::metrics::Unlocked::Token);
+    service_token(state, &service.id, serial).await
+}
+
+/// Gives a service a new API key, by the hash of it (the key itself is shown once, by the
+/// caller, and never stored): the key and its `api_key_rotated` row in one commit.
+/// `where_from` says which front door (the console, the command line).
+pub async fn set_api_key(
+    store: &dyn crate::store::Store,
+    sid: &ServiceId,
+    key_hash: &[u8; 32],
+    where_from: &str,
+    actor: Actor<'_>,
+    now: i64,
+) -> Result<(), ServiceError> {
+    let event = actor.stamp(NewAuditEvent::new(
+        sid,
+        AuditKind::ApiKeyRotated,
+        where_from,
+    ));
+    Ok(store.set_service_key(sid, key_hash, &event, now).await?)
+}
+
+/// Records an event that no write carries (a refused or ended console sign-in): the row is
+/// its own and only write. A failure to write it is logged, not returned: what it
+/// describes has already happened.
+pub async fn record(state: &Context, event: NewAuditEvent) {
+    if let Err(e) = state.store.audit(&event, state.now()).await {
+        tracing::error!(error = %e, kind = %event.kind, "failed to write an audit event");
+    }
 }
 
 /// A token of the service, or 404.
@@ -523,7 +638,7 @@ pub async fn disable_operator(
 }
 
 /// Gives an operator a new password hash: clears their lockout (also the code failures of
-/// their own token) and ends their sessions.
+/// their own token) and ends their sessions, in one commit with both audit rows.
 pub async fn reset_operator_password(
     store: &dyn crate::store::Store,
     operator: &crate::store::console::Operator,
@@ -537,19 +652,71 @@ pub async fn reset_operator_password(
         AuditKind::OperatorChanged,
         format!("{}: password reset; lockout cleared", operator.name),
     ));
-    store
-        .set_operator_password(&operator.name, password_hash, &event, now)
-        .await?;
     let console =
         ServiceId::new(crate::store::console::CONSOLE_SERVICE).map_err(ServiceError::internal)?;
     let token_user = operator.token_user()?;
     let unlock = actor.stamp(
         NewAuditEvent::new(&console, AuditKind::UserUnlocked, "password reset").user(&token_user),
     );
-    match store.unlock_user(&console, &token_user, &unlock, now).await {
-        Ok(()) | Err(StoreError::NotFound(_)) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    // The new password and the token's unlock in one commit: never one without the other.
+    Ok(store
+        .reset_operator(&operator.name, password_hash, &event, &unlock, now)
+        .await?)
+}
+
+/// A token OTP was stopped on for a user (利用中止), for the user page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoppedToken {
+    /// Its serial.
+    pub serial: String,
+    /// When (Unix ms).
+    pub at: i64,
+    /// The console operator who stopped it (`None`: the bank).
+    pub operator: Option<String>,
+}
+
+/// The tokens OTP was stopped on for a user, newest first: read from the store's
+/// `otp_stopped` rows of this user (however long their trail), the serials from the typed
+/// detail (rows written before typed details: from their text).
+pub async fn stopped_tokens(
+    state: &Context,
+    sid: &ServiceId,
+    uid: &UserId,
+    limit: u32,
+) -> Result<Vec<StoppedToken>, ServiceError> {
+    let filter = AuditFilter {
+        user: Some(uid.to_string()),
+        kind: Some(AuditKind::OtpStopped.as_str().to_owned()),
+        ..AuditFilter::default()
+    };
+    let events = audit_page(state, sid, &filter, 0, limit).await?;
+    Ok(events
+        .into_iter()
+        .flat_map(|e| {
+            let serials = match Detail::parse(&e.detail) {
+                Some(Detail::Stopped { unbound, .. }) => unbound,
+                _ => legacy_unbound(&e.detail),
+            };
+            serials.into_iter().map(move |serial| StoppedToken {
+                serial,
+                at: e.at,
+                operator: e.operator.clone(),
+            })
+        })
+        .collect())
+}
+
+/// The serials of an `otp_stopped` row written as text (`…; unbound A, B`).
+fn legacy_unbound(detail: &str) -> Vec<String> {
+    detail
+        .rsplit_once("unbound ")
+        .map(|(_, list)| {
+            list.split(", ")
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A user's audit trail, newest first: their own events, and the events of their tokens

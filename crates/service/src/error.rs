@@ -1,15 +1,14 @@
 //! Every refusal a business step can give, once, as what a caller needs to answer it: a
 //! status, a stable problem code and a detail for people. The server turns it into an RFC
-//! 9457 problem document (the [`IntoResponse`] here, so that the server's handlers and the
-//! console return it as it is); the console renders it into a page.
+//! 9457 problem document (its `ApiError`), the console into a page: nothing here knows how
+//! an HTTP answer is made.
 //!
 //! Server-side failures (database, corrupt rows) are logged with their detail and become a
 //! bare 500 `internal`: no detail leaks out.
 
-use axum_core::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode, header};
-use softtoken_protocol::problem::{CONTENT_TYPE, codes};
-use softtoken_protocol::{Problem, ProtocolError};
+use http::StatusCode;
+use softtoken_protocol::ProtocolError;
+use softtoken_protocol::problem::codes;
 
 use crate::crypto::CryptoError;
 use crate::store::{StepUse, StoreError};
@@ -112,38 +111,6 @@ impl ServiceError {
 impl std::fmt::Display for ServiceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
-    }
-}
-
-/// The refusal as an RFC 9457 problem document, with `Retry-After` and a 401's
-/// `WWW-Authenticate`.
-impl IntoResponse for ServiceError {
-    fn into_response(self) -> Response {
-        let problem = Problem {
-            kind: format!("https://softtoken.dev/problems/{}", self.code),
-            title: self.title().to_string(),
-            status: self.status.as_u16(),
-            detail: self.detail.clone(),
-            code: self.code.to_string(),
-            retry_after: self.retry_after,
-            attempts_left: self.attempts_left,
-            digits: self.digits,
-        };
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
-        let mut response = (self.status, body).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-        if let Some(seconds) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        if self.status == StatusCode::UNAUTHORIZED {
-            // RFC 9110 §11.6.1: a 401 names the scheme it wants.
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"softtoken\""),
-            );
-        }
-        response
     }
 }
 

@@ -9,6 +9,7 @@
 //! [`softtoken_store::Store`].
 
 pub mod actions;
+pub mod activation;
 pub mod clock;
 pub mod crypto;
 pub mod error;
@@ -16,10 +17,12 @@ pub mod import;
 pub mod mail;
 pub mod metrics;
 pub mod otp_check;
+pub mod provisioning;
 pub mod qr;
 pub mod rekey;
 pub mod service_cache;
 pub mod token_status;
+pub mod transfers;
 pub mod verification;
 pub mod views;
 

@@ -4,10 +4,15 @@
 //! rules (which token, one-time use, what counts as a failure, when a user or token
 //! locks) and the audit row of every checked code live here and nowhere else.
 //!
-//! Each checked code leaves exactly one audit row, with the outcome the caller got:
-//! written in the same commit as the write the check makes (an accepted code, a counted
-//! failure), or on its own when the check writes nothing (no token, already locked, a
-//! spent code: a reused code is refused and audited but never counted as a guess).
+//! Every check goes one way: read (the user, their tokens, a challenge), decide in pure
+//! code (`Judging::decide`, `decide_held`, `decide_unbound`, `decide_transfer`: no I/O,
+//! table-tested below), then apply with one write. Each checked code leaves exactly one
+//! audit row, with the outcome the caller got, in the commit of that write: an accepted
+//! code, a counted failure, a one-time use refused because another request got there
+//! first (the store records the refusal in place of the acceptance), or the row alone when
+//! the check writes nothing else (no token, already locked, a spent code: a reused code is
+//! refused and audited but never counted as a guess). A proof of possession hands its step
+//! to the caller's write (stop, device change, registration), which carries its own row.
 //!
 //! Each check is counted in the metrics here too (`softtoken_code_checks_total` by
 //! purpose and reason, `softtoken_lockouts_total`), so no caller can forget it.
@@ -17,14 +22,15 @@ use std::sync::Arc;
 use softtoken_protocol::UserId;
 use softtoken_protocol::transaction;
 
-use crate::audit::AuditKind;
+use crate::audit::{AuditKind, Detail};
 use crate::crypto::{Bound, CryptoError, Keyring};
 use crate::otp_check::{Code, CodeMatch, match_code};
 use crate::serial::TokenSerial;
 use crate::store::rules::Lockout;
 use crate::store::{
-    Acceptance, Applied, Failures, Judged, Judgement, NewAuditEvent, Service, StepUse, Store,
-    StoreError, StoreResult, Token, TokenState, Transaction, TransactionUse, User, rules,
+    Acceptance, Applied, Failures, Judged, Judgement, NewAuditEvent, RefusalDetails, Service,
+    StepUse, Store, StoreError, StoreResult, Token, TokenState, Transaction, TransactionUse, User,
+    rules,
 };
 
 /// What a checked code turned out to be.
@@ -205,31 +211,24 @@ impl<'a> Verification<'a> {
                 kind,
             )),
             Applied::Failed(failures) => Ok(counted(decided.outcome, serial, failures, max, kind)),
-            // The step was fresh when read, and another instance used it (or locked the
-            // user) before this one could: as if the code had been read so.
-            Applied::Refused(Acceptance::Locked) => {
-                self.unwritten(
-                    service,
-                    user,
-                    kind,
-                    Outcome::Locked,
-                    serial,
-                    decided.failures,
-                )
-                .await
-            }
-            // A spent code is never a guess: refused and audited, not counted.
-            Applied::Refused(Acceptance::Reused { .. }) => {
-                self.unwritten(
-                    service,
-                    user,
-                    kind,
-                    Outcome::Reused,
-                    serial,
-                    decided.failures,
-                )
-                .await
-            }
+            // The step was fresh when read, and another request used it (or locked the
+            // user) before this one could: the store recorded the refusal in the same
+            // commit, and the answer is as if the code had been read so. A spent code is
+            // never a guess: refused and audited, not counted.
+            Applied::Refused(Acceptance::Locked) => Ok(verdict(
+                Outcome::Locked,
+                serial,
+                decided.failures,
+                max,
+                kind,
+            )),
+            Applied::Refused(Acceptance::Reused { .. }) => Ok(verdict(
+                Outcome::Reused,
+                serial,
+                decided.failures,
+                max,
+                kind,
+            )),
             Applied::Refused(Acceptance::Accepted) => Err(StoreError::Database(
                 crate::store::DatabaseError::Internal("an accepted step reported as refused"),
             )
@@ -265,54 +264,38 @@ impl<'a> Verification<'a> {
             .user(&service.id, user)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
-        if found.locked {
-            return Err(StoreError::Locked.into());
-        }
-        let active: Vec<&Token> = found
-            .tokens
-            .iter()
-            .filter(|t| t.state == TokenState::Active)
-            .collect();
-        if active.is_empty() {
-            return Err(StoreError::Conflict("the user has no active token").into());
-        }
-        if let Some(expected) = wrong_length(&active, code) {
-            let outcome = Outcome::WrongLength { expected };
-            let verdict = self
-                .unwritten(service, user, kind, outcome, None, found.failures)
-                .await?;
-            return Ok(Proof::Refused(verdict));
-        }
-        let (matched, token) = find(&self.key, service, &active, code, self.now)?;
-        let outcome = match (matched, token) {
-            (CodeMatch::Fresh { step, drift }, Some(token)) => {
-                return Ok(Proof::Fresh(StepUse {
-                    service_id: service.id.clone(),
-                    user_id: user.clone(),
-                    serial: token.serial.clone(),
-                    step,
-                    drift,
-                }));
-            }
-            (CodeMatch::Used, _) => {
-                let serial = token.map(|t| &t.serial);
+        match decide_held(&self.key, service, user, &found, code, self.now)? {
+            Decision::Fresh(step) => Ok(Proof::Fresh(step)),
+            Decision::Record { outcome, serial } => {
                 let verdict = self
-                    .unwritten(service, user, kind, Outcome::Reused, serial, found.failures)
+                    .record(
+                        service,
+                        user,
+                        kind,
+                        outcome,
+                        serial.as_ref(),
+                        found.failures,
+                    )
                     .await?;
-                return Ok(Proof::Refused(verdict));
+                Ok(Proof::Refused(verdict))
             }
-            _ => Outcome::Invalid,
-        };
-        let serial = token.map(|t| &t.serial);
-        let mut event = NewAuditEvent::new(&service.id, kind, outcome.as_str()).user(user);
-        event.serial = serial.cloned();
-        let failures = self
-            .store
-            .record_failure(&service.id, user, max, &event, self.now)
-            .await?;
-        Ok(Proof::Refused(counted(
-            outcome, serial, failures, max, kind,
-        )))
+            Decision::Fail { serial } => {
+                let mut event =
+                    NewAuditEvent::new(&service.id, kind, Outcome::Invalid.as_str()).user(user);
+                event.serial = serial.clone();
+                let failures = self
+                    .store
+                    .record_failure(&service.id, user, max, &event, self.now)
+                    .await?;
+                Ok(Proof::Refused(counted(
+                    Outcome::Invalid,
+                    serial.as_ref(),
+                    failures,
+                    max,
+                    kind,
+                )))
+            }
+        }
     }
 
     /// Whether `code` is a fresh code of `token`, which the user does not hold yet
@@ -343,46 +326,44 @@ impl<'a> Verification<'a> {
         kind: AuditKind,
     ) -> Result<Proof, VerifyError> {
         let max = service.policy.max_failures;
-        if rules::token_locked(token, max) {
-            return Err(StoreError::TokenLocked.into());
-        }
-        if let Some(expected) = wrong_length(&[token], code) {
-            let outcome = Outcome::WrongLength { expected };
-            let verdict = self
-                .unwritten_for_user(service, user, kind, outcome, &token.serial)
-                .await?;
-            return Ok(Proof::Refused(verdict));
-        }
-        let outcome = match matches(&self.key, service, token, code, self.now)? {
-            CodeMatch::Fresh { step, drift } => {
-                return Ok(Proof::Fresh(StepUse {
-                    service_id: service.id.clone(),
-                    user_id: user.clone(),
-                    serial: token.serial.clone(),
-                    step,
-                    drift,
-                }));
+        match decide_unbound(&self.key, service, user, token, code, self.now)? {
+            Decision::Fresh(step) => Ok(Proof::Fresh(step)),
+            Decision::Record { outcome, serial } => {
+                // The user's failures as stored (none for a user not yet known), for the
+                // answer only.
+                let failures = match self.store.user(&service.id, user).await? {
+                    Some(found) => found.failures,
+                    None => 0,
+                };
+                let verdict = self
+                    .record(service, user, kind, outcome, serial.as_ref(), failures)
+                    .await?;
+                Ok(Proof::Refused(verdict))
             }
-            CodeMatch::Used => Outcome::Reused,
-            CodeMatch::NoMatch => Outcome::Invalid,
-        };
-        let serial = Some(&token.serial);
-        if outcome == Outcome::Reused {
-            let verdict = self
-                .unwritten_for_user(service, user, kind, Outcome::Reused, &token.serial)
-                .await?;
-            return Ok(Proof::Refused(verdict));
+            Decision::Fail { .. } => {
+                let event = NewAuditEvent::new(&service.id, kind, Outcome::Invalid.as_str())
+                    .user(user)
+                    .serial(&token.serial);
+                let failures = self
+                    .store
+                    .record_registration_failure(
+                        &service.id,
+                        user,
+                        &token.serial,
+                        max,
+                        &event,
+                        self.now,
+                    )
+                    .await?;
+                Ok(Proof::Refused(counted(
+                    Outcome::Invalid,
+                    Some(&token.serial),
+                    failures,
+                    max,
+                    kind,
+                )))
+            }
         }
-        let event = NewAuditEvent::new(&service.id, kind, outcome.as_str())
-            .user(user)
-            .serial(&token.serial);
-        let failures = self
-            .store
-            .record_registration_failure(&service.id, user, &token.serial, max, &event, self.now)
-            .await?;
-        Ok(Proof::Refused(counted(
-            outcome, serial, failures, max, kind,
-        )))
     }
 
     /// Checks `code` against the transfer challenge `id` of `user` (取引確認): right for one
@@ -427,119 +408,56 @@ impl<'a> Verification<'a> {
             .user(&service.id, user)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
-        let detail = |outcome: Outcome| format!("{} id={id}", outcome.as_str());
-        if found.locked {
-            return self
-                .unwritten(service, user, kind, Outcome::Locked, None, found.failures)
-                .await;
-        }
-        if challenge.expires_at <= self.now && challenge.used_at.is_none() {
-            return self
-                .unwritten(service, user, kind, Outcome::Expired, None, found.failures)
-                .await;
-        }
-        if !found.tokens.iter().any(|t| t.state == TokenState::Active) {
-            return self
-                .unwritten(service, user, kind, Outcome::NoToken, None, found.failures)
-                .await;
-        }
-        let expected = transaction::RESPONSE_DIGITS;
-        if usize::try_from(expected).ok() != Some(code.len()) {
-            let outcome = Outcome::WrongLength { expected };
-            return self
-                .unwritten(service, user, kind, outcome, None, found.failures)
-                .await;
-        }
-        let mut matched = None;
-        for token in found
-            .tokens
-            .iter()
-            .filter(|t| t.state == TokenState::Active)
-        {
-            if transaction_code_matches(&self.key, token, &challenge, code)? {
-                matched = Some(token.serial.clone());
-                break;
-            }
-        }
-        let Some(serial) = matched else {
-            let event = NewAuditEvent::new(&service.id, kind, detail(Outcome::Invalid)).user(user);
-            let failures = self
-                .store
-                .record_failure(&service.id, user, max, &event, self.now)
-                .await?;
-            return Ok(counted(Outcome::Invalid, None, failures, max, kind));
+        let detail = |outcome: Outcome| Detail::TransferCheck {
+            outcome: outcome.as_str().to_owned(),
+            id: id.to_owned(),
         };
-        let mut event = NewAuditEvent::new(&service.id, kind, detail(Outcome::Accepted)).user(user);
-        event.serial = Some(serial.clone());
-        match self
-            .store
-            .use_transaction(&service.id, user, id, &event, self.now)
-            .await
-        {
-            Ok(TransactionUse::Used) => Ok(Verdict {
-                outcome: Outcome::Accepted,
-                serial: Some(serial),
-                failures: 0,
-                remaining_attempts: max,
-                audited: kind,
-            }),
-            Ok(TransactionUse::AlreadyUsed) => {
-                self.unwritten(
-                    service,
-                    user,
-                    kind,
-                    Outcome::Reused,
-                    Some(&serial),
-                    found.failures,
-                )
-                .await
+        match decide_transfer(&self.key, &found, &challenge, code, self.now)? {
+            Transfer::Record(outcome) => {
+                self.record(service, user, kind, outcome, None, found.failures)
+                    .await
             }
-            Ok(TransactionUse::Expired) => {
-                self.unwritten(
-                    service,
-                    user,
-                    kind,
-                    Outcome::Expired,
-                    Some(&serial),
-                    found.failures,
-                )
-                .await
+            Transfer::Fail => {
+                let event =
+                    NewAuditEvent::new(&service.id, kind, detail(Outcome::Invalid)).user(user);
+                let failures = self
+                    .store
+                    .record_failure(&service.id, user, max, &event, self.now)
+                    .await?;
+                Ok(counted(Outcome::Invalid, None, failures, max, kind))
             }
-            Err(StoreError::Locked) => {
-                self.unwritten(
-                    service,
-                    user,
-                    kind,
-                    Outcome::Locked,
-                    Some(&serial),
-                    found.failures,
-                )
-                .await
+            Transfer::Use(serial) => {
+                let mut event =
+                    NewAuditEvent::new(&service.id, kind, detail(Outcome::Accepted)).user(user);
+                event.serial = Some(serial.clone());
+                let used = self
+                    .store
+                    .use_transaction(&service.id, user, id, &event, &refusals(), self.now)
+                    .await?;
+                let refused = match used {
+                    TransactionUse::Used => {
+                        return Ok(Verdict {
+                            outcome: Outcome::Accepted,
+                            serial: Some(serial),
+                            failures: 0,
+                            remaining_attempts: max,
+                            audited: kind,
+                        });
+                    }
+                    TransactionUse::AlreadyUsed => Outcome::Reused,
+                    TransactionUse::Expired => Outcome::Expired,
+                    TransactionUse::Locked => Outcome::Locked,
+                };
+                // Used, expired or locked between the read and the write: the store recorded
+                // the refusal in the same commit.
+                Ok(verdict(refused, Some(&serial), found.failures, max, kind))
             }
-            Err(e) => Err(e.into()),
         }
     }
 
-    /// [`Self::unwritten`] for a token the user does not hold yet, with the user's failures
-    /// as stored (none for a user not yet known).
-    async fn unwritten_for_user(
-        &self,
-        service: &Service,
-        user: &UserId,
-        kind: AuditKind,
-        outcome: Outcome,
-        serial: &TokenSerial,
-    ) -> Result<Verdict, VerifyError> {
-        let failures = match self.store.user(&service.id, user).await? {
-            Some(found) => found.failures,
-            None => 0,
-        };
-        self.unwritten(service, user, kind, outcome, Some(serial), failures)
-            .await
-    }
-
-    /// Records the audit row of a check that wrote nothing, and its verdict.
-    async fn unwritten(
+    /// Records the audit row of a check whose only write it is (one commit), and its
+    /// verdict.
+    async fn record(
         &self,
         service: &Service,
         user: &UserId,
@@ -554,6 +472,167 @@ impl<'a> Verification<'a> {
         let max = service.policy.max_failures;
         Ok(verdict(outcome, serial, failures, max, kind))
     }
+}
+
+/// The details a check's audit row gets when its one-time use is refused by a change since
+/// the read: the outcome the caller is then answered.
+fn refusals() -> RefusalDetails {
+    RefusalDetails {
+        reused: Outcome::Reused.as_str().to_owned(),
+        locked: Outcome::Locked.as_str().to_owned(),
+        expired: Outcome::Expired.as_str().to_owned(),
+    }
+}
+
+/// What a proof of possession decided from what was read, before anything is written.
+#[derive(Debug, Clone)]
+enum Decision {
+    /// Right and fresh: the caller's write uses the step.
+    Fresh(StepUse),
+    /// Refused without counting (a spent code, a wrong length): only the audit row.
+    Record {
+        /// What the code was.
+        outcome: Outcome,
+        /// The token it belongs to, if any.
+        serial: Option<TokenSerial>,
+    },
+    /// Wrong: counted against the user (and a token not held yet).
+    Fail {
+        /// The token it was checked against, if one.
+        serial: Option<TokenSerial>,
+    },
+}
+
+/// The use of `step` of `token` by `user`.
+fn step_use(service: &Service, user: &UserId, token: &Token, step: i64, drift: i64) -> StepUse {
+    StepUse {
+        service_id: service.id.clone(),
+        user_id: user.clone(),
+        serial: token.serial.clone(),
+        step,
+        drift,
+    }
+}
+
+/// A proof by one of the user's active tokens, decided from the user as read: `Locked`,
+/// or a conflict if the user has no active token, before the code is looked at.
+fn decide_held(
+    key: &Keyring,
+    service: &Service,
+    user: &UserId,
+    found: &User,
+    code: &Code,
+    now: i64,
+) -> Result<Decision, VerifyError> {
+    if found.locked {
+        return Err(StoreError::Locked.into());
+    }
+    let active: Vec<&Token> = found
+        .tokens
+        .iter()
+        .filter(|t| t.state == TokenState::Active)
+        .collect();
+    if active.is_empty() {
+        return Err(StoreError::Conflict("the user has no active token").into());
+    }
+    if let Some(expected) = wrong_length(&active, code) {
+        let outcome = Outcome::WrongLength { expected };
+        return Ok(Decision::Record {
+            outcome,
+            serial: None,
+        });
+    }
+    let (matched, token) = find(key, service, &active, code, now)?;
+    let serial = token.map(|t| t.serial.clone());
+    Ok(match (matched, token) {
+        (CodeMatch::Fresh { step, drift }, Some(token)) => {
+            Decision::Fresh(step_use(service, user, token, step, drift))
+        }
+        (CodeMatch::Used, _) => Decision::Record {
+            outcome: Outcome::Reused,
+            serial,
+        },
+        _ => Decision::Fail { serial },
+    })
+}
+
+/// A proof by `token`, which the user does not hold yet: a token locked by wrong codes is
+/// refused (`TokenLocked`) before its code is looked at, so it cannot be guessed further.
+fn decide_unbound(
+    key: &Keyring,
+    service: &Service,
+    user: &UserId,
+    token: &Token,
+    code: &Code,
+    now: i64,
+) -> Result<Decision, VerifyError> {
+    if rules::token_locked(token, service.policy.max_failures) {
+        return Err(StoreError::TokenLocked.into());
+    }
+    let serial = Some(token.serial.clone());
+    if let Some(expected) = wrong_length(&[token], code) {
+        let outcome = Outcome::WrongLength { expected };
+        return Ok(Decision::Record { outcome, serial });
+    }
+    Ok(match matches(key, service, token, code, now)? {
+        CodeMatch::Fresh { step, drift } => {
+            Decision::Fresh(step_use(service, user, token, step, drift))
+        }
+        // A spent code (the user's own, or a colleague's on a shared token) counts against
+        // nobody.
+        CodeMatch::Used => Decision::Record {
+            outcome: Outcome::Reused,
+            serial,
+        },
+        CodeMatch::NoMatch => Decision::Fail { serial },
+    })
+}
+
+/// What a transfer code check decided from the challenge and the user as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Transfer {
+    /// Refused without counting: only the audit row.
+    Record(Outcome),
+    /// Wrong: counted toward the user's lockout.
+    Fail,
+    /// Right for this token: use the challenge once.
+    Use(TokenSerial),
+}
+
+/// The decision on a transfer code: locked, expired, no token and a wrong length are
+/// refused without counting (a late code may be right); a code of none of the user's
+/// active tokens for this challenge is counted.
+fn decide_transfer(
+    key: &Keyring,
+    found: &User,
+    challenge: &Transaction,
+    code: &str,
+    now: i64,
+) -> Result<Transfer, VerifyError> {
+    if found.locked {
+        return Ok(Transfer::Record(Outcome::Locked));
+    }
+    if challenge.expires_at <= now && challenge.used_at.is_none() {
+        return Ok(Transfer::Record(Outcome::Expired));
+    }
+    let mut active = found
+        .tokens
+        .iter()
+        .filter(|t| t.state == TokenState::Active)
+        .peekable();
+    if active.peek().is_none() {
+        return Ok(Transfer::Record(Outcome::NoToken));
+    }
+    let expected = transaction::RESPONSE_DIGITS;
+    if usize::try_from(expected).ok() != Some(code.len()) {
+        return Ok(Transfer::Record(Outcome::WrongLength { expected }));
+    }
+    for token in active {
+        if transaction_code_matches(key, token, challenge, code)? {
+            return Ok(Transfer::Use(token.serial.clone()));
+        }
+    }
+    Ok(Transfer::Fail)
 }
 
 /// What a check found, for its answer: the outcome it decided, the token the code matched
@@ -628,14 +707,11 @@ impl Judging {
         };
         Ok(match (matched, token) {
             (CodeMatch::Fresh { step, drift }, Some(token)) => {
-                let step = StepUse {
-                    service_id: self.service.id.clone(),
-                    user_id: self.user.clone(),
-                    serial: token.serial.clone(),
-                    step,
-                    drift,
+                let accept = Judged::Accept {
+                    step: step_use(&self.service, &self.user, token, step, drift),
+                    from: wanted,
+                    refused: refusals(),
                 };
-                let accept = Judged::Accept { step, from: wanted };
                 decision(accept, Outcome::Accepted, Some(token), found.failures)
             }
             // A spent code (by this user, or by a colleague on a shared token) tells an
@@ -1092,5 +1168,217 @@ mod tests {
             assert_eq!(judgement.audit.user_id.as_ref(), Some(&case.user), "{name}");
             assert_eq!(judgement.audit.detail, want_outcome.as_str(), "{name}");
         }
+    }
+
+    /// What a proof decided, in a form the table can compare.
+    fn decision(d: &Result<Decision, VerifyError>) -> String {
+        match d {
+            Ok(Decision::Fresh(step)) => format!("fresh {} {}", step.step, step.drift),
+            Ok(Decision::Record { outcome, serial }) => {
+                format!("record {} {}", outcome.as_str(), serial.is_some())
+            }
+            Ok(Decision::Fail { serial }) => format!("fail {}", serial.is_some()),
+            Err(VerifyError::Store(e)) => format!("error {e:?}"),
+            Err(VerifyError::Crypto(_)) => "crypto".into(),
+        }
+    }
+
+    #[test]
+    fn each_kind_of_proof_is_decided_without_the_store() {
+        let right = code_at(NOW);
+        let wrong = wrong_code();
+        let now_step = step_at(NOW);
+        let active = Case::new(TokenState::Active);
+        let pending = Case::new(TokenState::Pending);
+        let mut spent = active.user(0, false);
+        spent.tokens[0].last_step = now_step;
+        let held = |case: &Case, found: &User, code: &str| {
+            decision(&decide_held(
+                &case.key,
+                &case.service,
+                &case.user,
+                found,
+                &Code::parse(code).unwrap(),
+                NOW,
+            ))
+        };
+        let table = [
+            (
+                "right",
+                held(&active, &active.user(1, false), &right),
+                format!("fresh {now_step} 0"),
+            ),
+            (
+                "wrong",
+                held(&active, &active.user(1, false), &wrong),
+                // A wrong code matches no token: its row names none.
+                "fail false".into(),
+            ),
+            (
+                "reused",
+                held(&active, &spent, &right),
+                "record reused true".into(),
+            ),
+            (
+                "wrong length",
+                held(&active, &active.user(0, false), "1234567"),
+                "record wrong_length false".into(),
+            ),
+            (
+                "locked",
+                held(&active, &active.user(5, true), &right),
+                "error Locked".into(),
+            ),
+            (
+                "no active token",
+                held(&pending, &pending.user(0, false), &right),
+                "error Conflict(\"the user has no active token\")".into(),
+            ),
+        ];
+        for (name, got, want) in table {
+            assert_eq!(got, want, "{name}");
+        }
+
+        let unbound = |case: &Case, token: &Token, code: &str| {
+            decision(&decide_unbound(
+                &case.key,
+                &case.service,
+                &case.user,
+                token,
+                &Code::parse(code).unwrap(),
+                NOW,
+            ))
+        };
+        let unassigned = Case::new(TokenState::Unassigned);
+        let mut guessed = unassigned.token.clone();
+        guessed.failures = 5;
+        let mut used = unassigned.token.clone();
+        used.last_step = now_step;
+        let table = [
+            (
+                "right",
+                unbound(&unassigned, &unassigned.token, &right),
+                format!("fresh {now_step} 0"),
+            ),
+            (
+                "wrong",
+                unbound(&unassigned, &unassigned.token, &wrong),
+                "fail true".into(),
+            ),
+            (
+                "a colleague's code",
+                unbound(&unassigned, &used, &right),
+                "record reused true".into(),
+            ),
+            (
+                "wrong length",
+                unbound(&unassigned, &unassigned.token, "12345678"),
+                "record wrong_length true".into(),
+            ),
+            (
+                "token locked",
+                unbound(&unassigned, &guessed, &right),
+                "error TokenLocked".into(),
+            ),
+        ];
+        for (name, got, want) in table {
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn each_kind_of_transfer_code_is_decided_without_the_store() {
+        use softtoken_protocol::transaction::{Challenge, ChallengeNumber, TransferDetails};
+        let case = Case::new(TokenState::Active);
+        let details = TransferDetails::new("1234567890", "Payee", 50_000, "JPY").unwrap();
+        let challenge = Challenge::new(case.service.id.clone(), "tx1", details).unwrap();
+        let manual = challenge
+            .details
+            .manual_digits(ChallengeNumber::new(482_913).unwrap());
+        let stored = Transaction {
+            id: challenge.id.clone(),
+            service_id: case.service.id.clone(),
+            user_id: case.user.clone(),
+            question: challenge.question(),
+            manual_question: Some(manual.as_str().to_owned()),
+            masked_account: challenge.details.masked_account(),
+            created_at: NOW,
+            expires_at: NOW + 300_000,
+            used_at: None,
+        };
+        let scanned = challenge.response(SEED).as_str().to_owned();
+        let typed = manual.response(SEED).as_str().to_owned();
+        let wrong = if scanned == "00000000" {
+            "11111111"
+        } else {
+            "00000000"
+        };
+        let mut late = stored.clone();
+        late.expires_at = NOW;
+        let mut stopped = case.user(0, false);
+        stopped.tokens.clear();
+        let decide = |found: &User, challenge: &Transaction, code: &str| {
+            decide_transfer(&case.key, found, challenge, code, NOW).unwrap()
+        };
+        let serial = case.token.serial.clone();
+        let table = [
+            (
+                "scanned",
+                decide(&case.user(2, false), &stored, &scanned),
+                Transfer::Use(serial.clone()),
+            ),
+            (
+                "typed",
+                decide(&case.user(0, false), &stored, &typed),
+                Transfer::Use(serial),
+            ),
+            (
+                "wrong",
+                decide(&case.user(0, false), &stored, wrong),
+                Transfer::Fail,
+            ),
+            (
+                "locked",
+                decide(&case.user(5, true), &stored, &scanned),
+                Transfer::Record(Outcome::Locked),
+            ),
+            (
+                "expired",
+                decide(&case.user(0, false), &late, &scanned),
+                Transfer::Record(Outcome::Expired),
+            ),
+            (
+                "no token",
+                decide(&stopped, &stored, &scanned),
+                Transfer::Record(Outcome::NoToken),
+            ),
+            (
+                "wrong length",
+                decide(&case.user(0, false), &stored, "123456"),
+                Transfer::Record(Outcome::WrongLength { expected: 8 }),
+            ),
+        ];
+        for (name, got, want) in table {
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_refused_use_is_recorded_with_the_answer_it_gets() {
+        let case = Case::new(TokenState::Active);
+        let (judgement, _) =
+            case.decide(Some(&case.user(0, false)), &code_at(NOW), Purpose::Verify);
+        let Judged::Accept { refused, .. } = judgement.action else {
+            panic!("a right code is accepted");
+        };
+        assert_eq!(
+            refused.of(&Acceptance::Locked),
+            Some(Outcome::Locked.as_str())
+        );
+        assert_eq!(
+            refused.of(&Acceptance::Reused { last_used_by: None }),
+            Some(Outcome::Reused.as_str())
+        );
+        assert_eq!(refused.of(&Acceptance::Accepted), None);
     }
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// What an audit event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditKind {
@@ -164,6 +166,144 @@ impl fmt::Display for AuditKind {
     }
 }
 
+/// An audit event's detail, typed: stored as JSON in the `detail` column and rendered by
+/// the reader, in English for the bank's `/v1/audit` and the CSV export ([`Detail::english`]:
+/// the words these details had when they were free text, so the bank API's answer did not
+/// change) and in the reader's language by the console. Details written before (free text)
+/// and the bare outcome names of code checks (`ok`, `invalid`, …) stay text: [`english`]
+/// returns them as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "detail", rename_all = "snake_case")]
+pub enum Detail {
+    /// A code checked against a transfer challenge: its outcome's stable name and the
+    /// challenge.
+    TransferCheck {
+        /// `ok`, `invalid`, … (`verification::Outcome`'s names).
+        outcome: String,
+        /// The challenge's id.
+        id: String,
+    },
+    /// A transfer challenge created: what the audit may keep of it (never the full account).
+    TransactionCreated {
+        /// The challenge's id.
+        id: String,
+        /// SHA-256 of the details' canonical encoding, hex.
+        digest: String,
+        /// The payee account, masked.
+        account: String,
+        /// The amount in minor units.
+        amount: u64,
+        /// ISO 4217 currency code.
+        currency: String,
+    },
+    /// OTP stopped for a user (利用中止): the tokens it unbound, filled in by the store.
+    Stopped {
+        /// Stopped by the help desk on the customer's written request (no code), not by
+        /// the bank with a code.
+        help_desk: bool,
+        /// The serials unbound.
+        unbound: Vec<String>,
+    },
+    /// A device change (機種変更): the token it replaced.
+    Replaced {
+        /// The old token's serial.
+        old_serial: String,
+    },
+    /// An activation e-mail accepted by the SMTP server.
+    MailSent {
+        /// The address, masked.
+        to: String,
+        /// The mail's Message-ID.
+        message_id: String,
+        /// Which attempt it was.
+        attempt: u32,
+    },
+    /// An activation e-mail that failed for now and will be tried again.
+    MailDeferred {
+        /// The address, masked.
+        to: String,
+        /// Which attempt failed.
+        attempt: u32,
+        /// The SMTP server's answer, as it gave it.
+        error: String,
+        /// When the next attempt is due (RFC 3339).
+        next_at: String,
+    },
+    /// An activation e-mail given up.
+    MailFailed {
+        /// The address, masked.
+        to: String,
+        /// The last attempt.
+        attempt: u32,
+        /// The SMTP server's answer, as it gave it.
+        error: String,
+    },
+}
+
+impl Detail {
+    /// A stored detail, if it is a typed one (older rows and outcome names are not).
+    pub fn parse(stored: &str) -> Option<Detail> {
+        if !stored.starts_with('{') {
+            return None;
+        }
+        serde_json::from_str(stored).ok()
+    }
+
+    /// The detail in English, as the bank API and the CSV export show it.
+    pub fn english(&self) -> String {
+        match self {
+            Detail::TransferCheck { outcome, id } => format!("{outcome} id={id}"),
+            Detail::TransactionCreated {
+                id,
+                digest,
+                account,
+                amount,
+                currency,
+            } => format!("id={id} digest={digest} account={account} amount={amount} {currency}"),
+            Detail::Stopped { help_desk, unbound } => {
+                let unbound = format!("unbound {}", unbound.join(", "));
+                if *help_desk {
+                    format!("by the help desk; {unbound}")
+                } else {
+                    unbound
+                }
+            }
+            Detail::Replaced { old_serial } => format!("replaces {old_serial}"),
+            Detail::MailSent {
+                to,
+                message_id,
+                attempt,
+            } => format!("to {to}, Message-ID {message_id}, attempt {attempt}"),
+            Detail::MailDeferred {
+                to,
+                attempt,
+                error,
+                next_at,
+            } => format!("to {to}, attempt {attempt} failed: {error}; next attempt at {next_at}"),
+            Detail::MailFailed { to, attempt, error } => {
+                format!("to {to}, given up at attempt {attempt}: {error}")
+            }
+        }
+    }
+}
+
+/// The detail column's JSON.
+impl From<Detail> for String {
+    fn from(detail: Detail) -> String {
+        // A derived serialisation of strings and integers cannot fail.
+        serde_json::to_string(&detail).unwrap_or_default()
+    }
+}
+
+/// A stored detail in English: a typed one rendered, text (older rows, outcome names) as
+/// it is.
+pub fn english(stored: &str) -> String {
+    match Detail::parse(stored) {
+        Some(detail) => detail.english(),
+        None => stored.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +318,84 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), AuditKind::ALL.len());
         assert_eq!(AuditKind::parse("nothing"), None);
+    }
+
+    #[test]
+    fn typed_details_read_in_english_as_their_text_did() {
+        let cases = [
+            (
+                Detail::TransferCheck {
+                    outcome: "ok".into(),
+                    id: "tx1".into(),
+                },
+                "ok id=tx1",
+            ),
+            (
+                Detail::TransactionCreated {
+                    id: "tx1".into(),
+                    digest: "ab12".into(),
+                    account: "******7890".into(),
+                    amount: 50_000,
+                    currency: "JPY".into(),
+                },
+                "id=tx1 digest=ab12 account=******7890 amount=50000 JPY",
+            ),
+            (
+                Detail::Replaced {
+                    old_serial: "SKTS1".into(),
+                },
+                "replaces SKTS1",
+            ),
+            (
+                Detail::Stopped {
+                    help_desk: true,
+                    unbound: vec!["SKTS1".into(), "SKTS2".into()],
+                },
+                "by the help desk; unbound SKTS1, SKTS2",
+            ),
+            (
+                Detail::Stopped {
+                    help_desk: false,
+                    unbound: vec!["SKTS1".into()],
+                },
+                "unbound SKTS1",
+            ),
+            (
+                Detail::MailSent {
+                    to: "a***@bank.example".into(),
+                    message_id: "<m1@x>".into(),
+                    attempt: 1,
+                },
+                "to a***@bank.example, Message-ID <m1@x>, attempt 1",
+            ),
+            (
+                Detail::MailDeferred {
+                    to: "a***@bank.example".into(),
+                    attempt: 2,
+                    error: "451 busy".into(),
+                    next_at: "2026-12-07T10:00:00Z".into(),
+                },
+                "to a***@bank.example, attempt 2 failed: 451 busy; next attempt at 2026-12-07T10:00:00Z",
+            ),
+            (
+                Detail::MailFailed {
+                    to: "a***@bank.example".into(),
+                    attempt: 3,
+                    error: "550 no".into(),
+                },
+                "to a***@bank.example, given up at attempt 3: 550 no",
+            ),
+        ];
+        for (detail, text) in cases {
+            let stored = String::from(detail.clone());
+            assert!(stored.starts_with('{'), "{stored}");
+            assert_eq!(Detail::parse(&stored), Some(detail), "{stored}");
+            assert_eq!(english(&stored), text);
+        }
+        // Older rows and outcome names are text, shown as they are.
+        for text in ["ok", "replaces SKTS1", "{not json", ""] {
+            assert_eq!(Detail::parse(text), None);
+            assert_eq!(english(text), text);
+        }
     }
 }

@@ -10,7 +10,8 @@ use softtoken_protocol::{ServiceId, UserId};
 
 use super::StoreResult;
 use super::model::{
-    Acceptance, ActivationSession, Failures, NewAuditEvent, SessionId, StepUse, Token, TokenState,
+    Acceptance, ActivationSession, Failures, NewAuditEvent, RefusalDetails, SessionId, StepUse,
+    Token, TokenState,
 };
 
 /// A statement argument. Nulls carry their type, which PostgreSQL needs to bind them.
@@ -132,9 +133,10 @@ pub(crate) trait Conn: Sized {
         step: &StepUse,
         from: TokenState,
         audit: &NewAuditEvent,
+        refused: &RefusalDetails,
         now: i64,
     ) -> StoreResult<Acceptance> {
-        super::ops::portable_accept_step(self, step, from, audit, now).await
+        super::ops::portable_accept_step(self, step, from, audit, refused, now).await
     }
 
     /// A wrong code counted: [`super::ops::portable_record_failure`].

@@ -391,6 +391,25 @@ pub(crate) async fn set_operator_password<C: Conn>(
     audit(c, event, now).await
 }
 
+pub(crate) async fn reset_operator<C: Conn>(
+    c: &mut C,
+    name: &str,
+    password_hash: &str,
+    event: &NewAuditEvent,
+    unlock: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    set_operator_password(c, name, password_hash, event, now).await?;
+    let Some(user) = &unlock.user_id else {
+        return Err(crate::DatabaseError::Internal("an operator's unlock without its user").into());
+    };
+    match crate::ops::unlock_user(c, &unlock.service_id, user, unlock, now).await {
+        // An operator who never enrolled their token has no token user to unlock.
+        Ok(()) | Err(StoreError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// The ID no operator has (row IDs start at 1): an unknown name's failure runs the same
 /// statements as a known one's, on no row, so neither its time nor its writes tell names.
 const NO_OPERATOR: i64 = -1;

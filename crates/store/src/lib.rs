@@ -52,7 +52,7 @@ pub use model::{
     TokenEnd, TokenStanding, TokenState, User,
 };
 pub use model::{MailId, MailOutcome, MailStatus, MailTemplate, NewMail, OutboxMail, ServiceMail};
-pub use model::{Transaction, TransactionUse, random_id};
+pub use model::{RefusalDetails, Transaction, TransactionUse, random_id};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 pub use status::{MigrationStatus, PoolUse};

@@ -343,18 +343,45 @@ pub enum Acceptance {
     },
 }
 
+/// The detail a one-time use's audit row gets instead of its own when the use is refused
+/// (the same event otherwise), so that a refusal is recorded in the use's own commit: the
+/// caller decides the words, the store only which of them applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefusalDetails {
+    /// Another request used the step (or a later one, or the challenge) first.
+    pub reused: String,
+    /// The user was locked meanwhile.
+    pub locked: String,
+    /// The challenge expired meanwhile (transfer challenges only).
+    pub expired: String,
+}
+
+impl RefusalDetails {
+    /// The detail for `refusal` (`None` for an acceptance, which keeps its own).
+    pub fn of(&self, refusal: &Acceptance) -> Option<&str> {
+        match refusal {
+            Acceptance::Accepted => None,
+            Acceptance::Locked => Some(&self.locked),
+            Acceptance::Reused { .. } => Some(&self.reused),
+        }
+    }
+}
+
 /// What a code check decided to write, from the user as read just before (see
 /// `check_code` on `dyn Store`, and [`super::Store::apply_judgement`]).
 #[derive(Debug, Clone)]
 pub enum Judged {
     /// Nothing but the audit row (no token, locked, a colleague's code, …).
     Record,
-    /// Use the step; the audit row is written only if it is accepted.
+    /// Use the step; the audit row is written as it is if the step is accepted, else with
+    /// the refusal's detail, in the same commit.
     Accept {
         /// The step the code matched.
         step: StepUse,
         /// The state the token must be in.
         from: TokenState,
+        /// The details the audit row gets if the step is refused.
+        refused: RefusalDetails,
     },
     /// Count a failure against the audit event's user (locking at `max_failures`).
     Fail {
@@ -380,7 +407,7 @@ pub enum Applied {
     /// The step was used.
     Accepted,
     /// The step could not be used (a race another instance won, or a lockout meanwhile);
-    /// nothing was written.
+    /// only the audit row was written, with the refusal's detail.
     Refused(Acceptance),
     /// The failure was counted.
     Failed(Failures),
@@ -498,6 +525,14 @@ impl NewAuditEvent {
     pub fn by(mut self, name: &str) -> Self {
         self.operator = Some(name.to_owned());
         self
+    }
+
+    /// The same event with another detail (a refusal recorded in place of an acceptance).
+    pub fn with_detail(&self, detail: &str) -> Self {
+        NewAuditEvent {
+            detail: detail.to_owned(),
+            ..self.clone()
+        }
     }
 }
 
@@ -692,4 +727,6 @@ pub enum TransactionUse {
     AlreadyUsed,
     /// It expired.
     Expired,
+    /// The user is locked.
+    Locked,
 }

@@ -36,7 +36,7 @@ use super::model::{
     SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenStanding, TokenState, User,
 };
 use super::model::{MailId, MailOutcome, MailStatus, OutboxMail, ServiceMail};
-use super::model::{Transaction, TransactionUse};
+use super::model::{RefusalDetails, Transaction, TransactionUse};
 use super::ops::{self, already_locked, token_args, user_locked_event};
 use super::sql::no_cooldown_of_enrollment_user;
 use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, status};
@@ -127,6 +127,7 @@ impl Conn for PgConn<'_> {
         step: &StepUse,
         from: TokenState,
         audit: &NewAuditEvent,
+        refused: &RefusalDetails,
         now: i64,
     ) -> StoreResult<Acceptance> {
         let [kind, user, serial, detail] = audit_args!(audit);
@@ -145,6 +146,8 @@ impl Conn for PgConn<'_> {
                     user,
                     serial,
                     detail,
+                    refused.locked.as_str().into(),
+                    refused.reused.as_str().into(),
                 ],
             )
             .await?;
@@ -516,7 +519,8 @@ const ACCEPT_STEP: &str = "WITH u AS ( \
          AND failures <> 0 AND EXISTS (SELECT 1 FROM consumed) \
      ), audited AS ( \
          INSERT INTO audit_events (service_id, at, kind, user_id, serial, detail) \
-         SELECT $5, $3, $8, $9, $10, $11 WHERE EXISTS (SELECT 1 FROM consumed) \
+         SELECT $5, $3, $8, $9, $10, CASE WHEN EXISTS (SELECT 1 FROM consumed) THEN $11 \
+             WHEN COALESCE((SELECT locked FROM u), FALSE) THEN $12 ELSE $13 END \
      ) \
      SELECT EXISTS (SELECT 1 FROM consumed) AS accepted, \
             COALESCE((SELECT locked FROM u), FALSE) AS locked, \

@@ -28,8 +28,14 @@ macro_rules! store_surface {
         /// The service whose API key hashes to `key_hash`.
         read pooled service_for_key(key_hash: &[u8; 32]) -> Option<ServiceId>
             = crate::ops::service_for_key;
-        /// Replaces a service's API key hash. `NotFound` if no such service.
-        write pooled set_service_key(id: &ServiceId, key_hash: &[u8; 32]) -> ()
+        /// Replaces a service's API key hash, recording `audit` in the same commit.
+        /// `NotFound` if no such service.
+        write serializable set_service_key(
+            id: &ServiceId,
+            key_hash: &[u8; 32],
+            audit: &NewAuditEvent,
+            now: i64,
+        ) -> ()
             = crate::ops::set_service_key;
         /// Replaces a service's policy, recording `audit` in the same commit. `NotFound`.
         write serializable set_service_policy(
@@ -118,19 +124,22 @@ macro_rules! store_surface {
         read pooled user(service: &ServiceId, user: &UserId) -> Option<User> = crate::ops::user;
         /// Accepts a code: the token must be bound to the user in state `from` with
         /// `last_step < step`, and the user not locked. Resets the failure count, records
-        /// step, drift and spender, and moves the token to `Active`; the audit event is
-        /// recorded only then. A refusal changes nothing and says why.
+        /// step, drift and spender, and moves the token to `Active`. A refusal changes
+        /// nothing but says why; the audit event is recorded either way, in the same
+        /// commit, with the refusal's detail from `refused` if refused.
         write pooled accept_step(
             step: &StepUse,
             from: TokenState,
             audit: &NewAuditEvent,
+            refused: &RefusalDetails,
             now: i64,
         ) -> Acceptance
             = crate::conn::Conn::accept_step;
         /// Applies what a code check decided ([`Store::check_code`] reads the user, and the
         /// service decides, before): uses the step (only if it is still unused and the user
-        /// unlocked, else `Refused` and nothing written), counts a failure, or only records
-        /// the audit row. One conditional write, its audit row in the same commit.
+        /// unlocked, else `Refused` with only its audit row written), counts a failure, or
+        /// only records the audit row. One conditional write, its audit row in the same
+        /// commit.
         write pooled apply_judgement(judgement: &Judgement, now: i64) -> Applied
             = crate::ops::apply_judgement;
         /// Counts a wrong or reused code; locks at `max_failures` (recording a `user_locked`
@@ -172,8 +181,11 @@ macro_rules! store_surface {
         ) -> ()
             = crate::ops::replace_token;
         /// Stops OTP for a user, atomically: consumes the step, unbinds all their tokens and
-        /// revokes the ones no user holds any more. Returns the unbound serials.
-        write serializable stop_user(step: &StepUse, now: i64) -> Vec<TokenSerial>
+        /// revokes the ones no user holds any more, recording `audit` (its detail the
+        /// `Detail::Stopped` with the unbound serials) in the same commit. Returns the
+        /// unbound serials.
+        write serializable stop_user(step: &StepUse, audit: &NewAuditEvent, now: i64)
+            -> Vec<TokenSerial>
             = crate::ops::stop_user;
         /// Clears a lockout and the failure count. `NotFound` if no such user.
         write serializable unlock_user(
@@ -250,14 +262,16 @@ macro_rules! store_surface {
         /// A user's transfer challenge, if it exists.
         read pooled transaction(service: &ServiceId, user: &UserId, id: &str) -> Option<Transaction>
             = crate::ops::transaction;
-        /// Uses a challenge's code once, if unused and not expired at `now`, clearing the
-        /// user's failures and recording `audit`; `Locked` (nothing written) if the user is
-        /// locked. `NotFound` if no such challenge.
+        /// Uses a challenge's code once, if unused and not expired at `now` and the user not
+        /// locked, clearing the user's failures; `audit` is recorded in the same commit,
+        /// with the refusal's detail from `refused` if refused (then nothing else is
+        /// written). `NotFound` if no such challenge.
         write serializable use_transaction(
             service: &ServiceId,
             user: &UserId,
             id: &str,
             audit: &NewAuditEvent,
+            refused: &RefusalDetails,
             now: i64,
         ) -> TransactionUse
             = crate::ops::use_transaction;
@@ -327,6 +341,17 @@ macro_rules! store_surface {
             now: i64,
         ) -> ()
             = crate::console::set_operator_password;
+        /// [`Store::set_operator_password`] and, in the same commit, clears the lockout of
+        /// the operator's own token user that `unlock` names (recorded with it; nothing if
+        /// that user does not exist yet).
+        write serializable reset_operator(
+            name: &str,
+            password_hash: &str,
+            audit: &NewAuditEvent,
+            unlock: &NewAuditEvent,
+            now: i64,
+        ) -> ()
+            = crate::console::reset_operator;
         /// Counts a wrong password or code against an operator, locking them for a while from
         /// `max_failures` on (see [`console::backoff_until`]; a try while locked is not
         /// counted); records `audit` either way. `None`: a name no operator has, which runs the

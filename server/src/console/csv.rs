@@ -34,7 +34,7 @@ pub fn document<'a>(events: impl IntoIterator<Item = &'a AuditEvent>) -> String 
             e.user_id.clone().unwrap_or_default(),
             e.serial.clone().unwrap_or_default(),
             e.operator.clone().unwrap_or_default(),
-            e.detail.clone(),
+            crate::audit::english(&e.detail),
         ];
         let line: Vec<String> = cells.iter().map(|c| cell(c)).collect();
         out.push_str(&line.join(","));

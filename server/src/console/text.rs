@@ -173,6 +173,7 @@ pub struct Texts {
     pub confirm_sees_revoke: &'static str,
     pub confirm_sees_stop: &'static str,
     pub confirm_sees_reissue: &'static str,
+    pub confirm_retype_start_password: &'static str,
     pub cancel: &'static str,
     pub night_cutoff: &'static str,
     pub night_cutoff_hint: &'static str,
@@ -341,6 +342,7 @@ pub static JA: Texts = Texts {
     confirm_sees_revoke: "お客さまのアプリには「トークン失効」と表示され、ワンタイムパスワードは表示されなくなります。",
     confirm_sees_stop: "お客さまのアプリには「利用中止」と表示され、ワンタイムパスワードは表示されなくなります。",
     confirm_sees_reissue: "お客さまは新しい利用開始パスワード（またはQRコード）で利用開始します。前のものは使えません。",
+    confirm_retype_start_password: "お客さまが決めた利用開始パスワードをもう一度入力してください",
     cancel: "やめる",
     night_cutoff: "夜間の待機延長（時間帯）",
     night_cutoff_hint: "例: 20:50-08:10。空欄なら延長しません",
@@ -508,6 +510,7 @@ pub static EN: Texts = Texts {
     confirm_sees_revoke: "The customer's app shows the token as revoked and no more codes.",
     confirm_sees_stop: "The customer's app shows the token as stopped and no more codes.",
     confirm_sees_reissue: "The customer activates with the new start password (or QR code); the previous one no longer works.",
+    confirm_retype_start_password: "Type the customer's start password again",
     cancel: "Cancel",
     night_cutoff: "Night cut-off (window)",
     night_cutoff_hint: "e.g. 20:50-08:10; empty: none",
@@ -619,6 +622,15 @@ pub fn problem(t: &'static Texts, code: &str) -> Option<&'static str> {
         codes::MAIL_NOT_CONFIGURED => "このサービスではメールを送信できません",
         codes::CONFLICT => "現在の状態ではこの操作はできません",
         codes::PAYLOAD_TOO_LARGE => "PSKCファイル（pskc）が大きすぎます。8 MiBまでです",
+        codes::UNAVAILABLE => {
+            "データベースに一時的に接続できません。何も変更していません。少し待ってからやり直してください"
+        }
+        codes::RATE_LIMITED => "操作が多すぎます。少し待ってからやり直してください",
+        codes::FORBIDDEN | codes::UNAUTHORIZED => "この操作の権限がありません",
+        codes::INTERNAL => "サーバーで処理できませんでした。原因はサーバーのログにあります",
+        codes::UNKNOWN_SERVICE => "該当するサービスがありません",
+        codes::ENROLLMENT_NOT_FOUND => "有効な利用開始登録がありません",
+        codes::PROVISIONING_FULL => "登録待ちのトークンが上限に達しています",
         _ => return None,
     })
 }
@@ -679,10 +691,14 @@ const POLICY_WORDS_JA: [(&str, &str); 12] = [
     ("false", "なし"),
 ];
 
-/// An audit event's detail in the catalogue's language. The server writes details in
-/// English (the CSV and the bank's logs keep them so); on a Japanese page each known
-/// segment is shown in Japanese, IDs, serials, times and addresses as they are.
+/// An audit event's detail in the catalogue's language. A typed detail
+/// ([`crate::audit::Detail`]) is rendered from its fields; older rows hold English text
+/// (the CSV and the bank's logs keep details in English), of which on a Japanese page each
+/// known segment is shown in Japanese, IDs, serials, times and addresses as they are.
 pub fn audit_detail(t: &'static Texts, detail: &str) -> String {
+    if let Some(typed) = crate::audit::Detail::parse(detail) {
+        return typed_detail(t, &typed);
+    }
     if t.lang != "ja" || detail.is_empty() {
         return detail.to_owned();
     }
@@ -691,6 +707,76 @@ pub fn audit_detail(t: &'static Texts, detail: &str) -> String {
         .map(detail_segment_ja)
         .collect::<Vec<_>>()
         .join("；")
+}
+
+/// A typed detail in the catalogue's language: English as the bank API shows it, Japanese
+/// from the fields (IDs, serials, addresses, amounts and an SMTP server's own answer as
+/// they are).
+fn typed_detail(t: &'static Texts, detail: &crate::audit::Detail) -> String {
+    use crate::audit::Detail;
+    if t.lang != "ja" {
+        return detail.english();
+    }
+    let outcome_ja = |outcome: &str| {
+        DETAILS_JA
+            .iter()
+            .find(|(en, _)| *en == outcome)
+            .map_or(outcome, |(_, ja)| ja)
+            .to_owned()
+    };
+    match detail {
+        Detail::TransferCheck { outcome, id } => format!("{} 取引 {id}", outcome_ja(outcome)),
+        Detail::TransactionCreated {
+            id,
+            digest,
+            account,
+            amount,
+            currency,
+        } => {
+            let amount = if currency == "JPY" {
+                format!("{}円", grouped(*amount))
+            } else {
+                format!("{} {currency}", grouped(*amount))
+            };
+            format!("取引 {id}：振込先口座 {account}、金額 {amount}（ダイジェスト {digest}）")
+        }
+        Detail::Stopped { help_desk, unbound } => {
+            let unbound = format!("解除したトークン {}", unbound.join(", "));
+            if *help_desk {
+                format!("ヘルプデスクによる；{unbound}")
+            } else {
+                unbound
+            }
+        }
+        Detail::Replaced { old_serial } => format!("{old_serial} からの機種変更"),
+        Detail::MailSent {
+            to,
+            message_id,
+            attempt,
+        } => format!("{to} に送信済み（{attempt} 回目、Message-ID {message_id}）"),
+        Detail::MailDeferred {
+            to,
+            attempt,
+            error,
+            next_at,
+        } => format!("{to} への {attempt} 回目の送信に失敗：{error}。次回 {next_at}"),
+        Detail::MailFailed { to, attempt, error } => {
+            format!("{to} への送信を {attempt} 回目で断念：{error}")
+        }
+    }
+}
+
+/// A whole number with thousands separators: 50,000.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn detail_segment_ja(segment: &str) -> String {
@@ -965,5 +1051,58 @@ mod tests {
             assert_ne!(ja, kind.as_str(), "{} has no Japanese", kind.as_str());
             assert_eq!(audit_kind(&EN, kind.as_str()), kind.as_str());
         }
+    }
+
+    #[test]
+    fn typed_details_are_worded_in_the_pages_language() {
+        use crate::audit::Detail;
+        let cases = [
+            (
+                Detail::TransactionCreated {
+                    id: "tx1".into(),
+                    digest: "ab12".into(),
+                    account: "******7890".into(),
+                    amount: 50_000,
+                    currency: "JPY".into(),
+                },
+                "取引 tx1：振込先口座 ******7890、金額 50,000円（ダイジェスト ab12）",
+            ),
+            (
+                Detail::TransferCheck {
+                    outcome: "invalid".into(),
+                    id: "tx1".into(),
+                },
+                "誤ったコード 取引 tx1",
+            ),
+            (
+                Detail::Replaced {
+                    old_serial: "SKTS1".into(),
+                },
+                "SKTS1 からの機種変更",
+            ),
+            (
+                Detail::Stopped {
+                    help_desk: true,
+                    unbound: vec!["SKTS1".into()],
+                },
+                "ヘルプデスクによる；解除したトークン SKTS1",
+            ),
+            (
+                Detail::MailSent {
+                    to: "a***@bank.example".into(),
+                    message_id: "<m1@x>".into(),
+                    attempt: 1,
+                },
+                "a***@bank.example に送信済み（1 回目、Message-ID <m1@x>）",
+            ),
+        ];
+        for (detail, ja) in cases {
+            let stored = String::from(detail.clone());
+            assert_eq!(audit_detail(&JA, &stored), ja);
+            // English pages, like the bank API and the CSV, read the old free text.
+            assert_eq!(audit_detail(&EN, &stored), detail.english());
+        }
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_234_567), "1,234,567");
     }
 }

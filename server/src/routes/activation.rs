@@ -11,25 +11,15 @@
 
 use axum::Extension;
 use axum::extract::State;
-use axum::http::StatusCode;
-use softtoken_protocol::activation::{
-    FinishRequest, FinishResponse, PasswordKey, StartRequest, StartResponse, server_respond,
-};
-use softtoken_protocol::problem::codes;
-use softtoken_protocol::wire::B64;
-use softtoken_protocol::{IssuedToken, SessionKey};
-
 use softtoken_protocol::Problem;
+use softtoken_protocol::activation::{FinishRequest, FinishResponse, StartRequest, StartResponse};
+use softtoken_service::activation;
 
 use crate::AppState;
-use crate::audit::AuditKind;
 use crate::client_addr::ClientAddr;
-use crate::crypto::Bound;
 use crate::error::{ApiError, Json};
 use crate::metrics::Stage;
-use crate::policy::{MAX_ACTIVATION_GUESSES, SESSION_TTL_MS};
-use crate::routes::audit;
-use crate::store::{ActivationSession, NewAuditEvent, SessionId, StoreError, Token, TokenState};
+use crate::store::StoreError;
 
 /// Starts an activation: answers the app's SPAKE2 message.
 #[utoipa::path(post, path = "/v1/activation/start", tag = "app",
@@ -59,7 +49,6 @@ async fn answer_start(
     client: ClientAddr,
     request: &StartRequest,
 ) -> Result<Json<StartResponse>, ApiError> {
-    let now = state.now();
     let sid = &request.service_id;
     let uid = &request.user_id;
     // Only a service that exists gets a per-user bucket, so made-up services cannot fill
@@ -67,64 +56,11 @@ async fn answer_start(
     if state.services.service(&*state.store, sid).await?.is_none() {
         return Err(StoreError::EnrollmentNotFound.into());
     }
-    state.user_limit.check(&format!("{sid}/{uid}"), now)?;
-    let open = match state
-        .store
-        .enrollment_for_start(sid, uid, MAX_ACTIVATION_GUESSES, now)
-        .await
-    {
-        Ok(open) => open,
-        Err(StoreError::EnrollmentLocked) => {
-            let refused = NewAuditEvent::new(sid, AuditKind::ActivationRefused, "locked").user(uid);
-            audit(state, refused).await;
-            return Err(StoreError::EnrollmentLocked.into());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let w_bytes = state.key.open(
-        &open.w,
-        Bound::W {
-            enrollment: open.id.as_str(),
-        },
-    )?;
-    let w: [u8; 32] = w_bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| ApiError::internal("stored w is not 32 bytes"))?;
-    let w = PasswordKey::from_bytes(w);
-    // A message that is not a SPAKE2 element is refused here, before a guess is counted.
-    let (message, key) = server_respond(&w, sid, uid, &request.message.0)?;
-    let session_id = SessionId::generate();
-    let session = ActivationSession {
-        session_key: state.key.seal(
-            &key.to_bytes(),
-            Bound::Session {
-                session: session_id.as_str(),
-            },
-        ),
-        id: session_id,
-        enrollment_id: open.id,
-        service_id: sid.clone(),
-        user_id: uid.clone(),
-        attempts_left: 0,
-        expires_at: now + SESSION_TTL_MS,
-    };
-    let started = NewAuditEvent::new(
-        sid,
-        AuditKind::ActivationStarted,
-        format!("from {}", client.0),
-    )
-    .user(uid);
-    let attempts_left = state
-        .store
-        .begin_activation(&session, MAX_ACTIVATION_GUESSES, &started, now)
-        .await?;
-    Ok(Json(StartResponse {
-        session_id: session.id.to_string(),
-        message: B64(message),
-        confirmation: B64(key.server_confirmation().to_vec()),
-        attempts_left,
-    }))
+    state
+        .user_limit
+        .check(&format!("{sid}/{uid}"), state.now())?;
+    let started = activation::start(state, request, &client.0.to_string()).await?;
+    Ok(Json(started))
 }
 
 /// Finishes an activation: checks the app's confirmation and issues the token as pending.
@@ -149,80 +85,5 @@ async fn answer_finish(
     state: &AppState,
     request: &FinishRequest,
 ) -> Result<Json<FinishResponse>, ApiError> {
-    let now = state.now();
-    let session_id = SessionId::parse(&request.session_id).ok_or(StoreError::SessionExpired)?;
-    let session = state
-        .store
-        .session(&session_id, now)
-        .await?
-        .ok_or(StoreError::SessionExpired)?;
-    let sid = &session.service_id;
-    let uid = &session.user_id;
-    let key = SessionKey::from_bytes(&state.key.open(
-        &session.session_key,
-        Bound::Session {
-            session: session.id.as_str(),
-        },
-    )?)
-    .map_err(ApiError::internal)?;
-    if key.check_app_confirmation(&request.confirmation.0).is_err() {
-        let failed =
-            NewAuditEvent::new(sid, AuditKind::ActivationFailed, "wrong start password").user(uid);
-        state
-            .store
-            .discard_session(&session.id, &failed, now)
-            .await?;
-        let left = session.attempts_left;
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            codes::CONFIRMATION_FAILED,
-            format!(
-                "wrong start password; {} before the enrollment locks",
-                match left {
-                    1 => "1 try left".to_owned(),
-                    n => format!("{n} tries left"),
-                }
-            ),
-        )
-        .with_attempts_left(left));
-    }
-    let service = crate::routes::service(state, sid).await?;
-    let params = service.policy.activation_params();
-    let seed = key.seed(&request.serial, params.algorithm);
-    let serial = request.serial.clone().into();
-    let token = Token::new(
-        sid.clone(),
-        serial,
-        TokenState::Pending,
-        params,
-        state.key.seal(
-            &seed,
-            Bound::Seed {
-                service: sid.as_str(),
-                serial: request.serial.as_str(),
-            },
-        ),
-        now,
-    );
-    let finished = NewAuditEvent::new(
-        sid,
-        AuditKind::ActivationFinished,
-        "token pending confirmation",
-    )
-    .user(uid)
-    .serial(&token.serial);
-    state
-        .store
-        .finish_activation(&session.id, &token, uid, &finished, now)
-        .await?;
-    let issued = IssuedToken {
-        issuer: service.name,
-        params,
-        server_unix_ms: now,
-    };
-    let mac = key.token_mac(&request.serial, &issued);
-    Ok(Json(FinishResponse {
-        token: issued,
-        mac: B64(mac.to_vec()),
-    }))
+    Ok(Json(activation::finish(state, request).await?))
 }

@@ -38,7 +38,8 @@ pub struct AuditEventView {
     pub user_id: Option<String>,
     /// The token concerned.
     pub serial: Option<String>,
-    /// Outcome or extra facts.
+    /// Outcome or extra facts, in English (typed details are rendered as the free text
+    /// they replaced read).
     pub detail: String,
 }
 
@@ -79,7 +80,7 @@ pub async fn list(
                 kind: e.kind,
                 user_id: e.user_id,
                 serial: e.serial,
-                detail: e.detail,
+                detail: crate::audit::english(&e.detail),
             })
             .collect(),
     }))

@@ -56,6 +56,7 @@ impl ImportRequest {
     /// The key source the request names.
     fn key_source(&self) -> Result<KeySource, ApiError> {
         crate::actions::pskc_key_source(self.password.as_deref(), self.preshared_key_hex.as_deref())
+            .map_err(ApiError)
     }
 }
 

@@ -31,7 +31,7 @@ use crate::AppState;
 use crate::client_addr::{self, ClientAddr};
 use crate::error::ApiError;
 use crate::rate_limit::client_key;
-use crate::store::{NewAuditEvent, Service};
+use crate::store::Service;
 pub use crate::views::rfc3339;
 
 /// The path of a call about one user.
@@ -169,12 +169,4 @@ pub fn unknown_service(id: &ServiceId) -> ApiError {
         codes::UNKNOWN_SERVICE,
         format!("no service '{id}' on this server"),
     )
-}
-
-/// Records an audit event that no write carries. A failure to write it is logged, not
-/// returned: the action it describes has already happened.
-pub async fn audit(state: &AppState, event: NewAuditEvent) {
-    if let Err(e) = state.store.audit(&event, state.now()).await {
-        tracing::error!(error = %e, kind = %event.kind, "failed to write an audit event");
-    }
 }

@@ -25,4 +25,5 @@ pub async fn status(
     crate::token_status::answer(&*state.store, &state.key, &request, now)
         .await
         .map(Json)
+        .map_err(ApiError)
 }

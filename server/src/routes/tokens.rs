@@ -13,15 +13,13 @@ use softtoken_protocol::Problem;
 
 use crate::AppState;
 use crate::actions::Actor;
-use crate::audit::AuditKind;
 use crate::auth::ServiceAccess;
-use crate::error::fresh;
 use crate::error::{ApiError, Json, Path};
 use crate::otp_check::Code;
-use crate::routes::users::{OtpRequest, UserResponse, user_view};
+use crate::routes::users::{OtpRequest, UserResponse};
 use crate::routes::{TokenPath, UserPath};
 use crate::serial::TokenSerial;
-use crate::store::{NewAuditEvent, Token};
+use crate::store::Token;
 
 pub use crate::views::{RevokeResponse, RevokedUser};
 
@@ -104,37 +102,18 @@ pub async fn replace(
     Path(UserPath { uid, .. }): Path<UserPath>,
     Json(request): Json<ReplaceRequest>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    let sid = &service.id;
-    let now = state.now();
-    let verification = state.verification();
-    let old = fresh(
-        verification.prove(&service, &uid, &request.old_otp).await?,
-        "the current token's code",
-    )?;
-    let token = crate::actions::service_token(&state, sid, &request.new_serial).await?;
-    crate::store::rules::check_replacement(&token, service.policy.max_failures, now)?;
-    let proof = verification
-        .prove_unbound(
-            &service,
-            &uid,
-            &token,
-            &request.new_otp,
-            AuditKind::Replacement,
-        )
-        .await?;
-    let new = fresh(proof, "the new token's code")?;
-    let event = NewAuditEvent::new(
-        sid,
-        AuditKind::TokenReplaced,
-        format!("replaces {}", old.serial),
+    crate::actions::replace(
+        &state,
+        &service,
+        &uid,
+        &request.old_otp,
+        &request.new_serial,
+        &request.new_otp,
+        Actor::Bank,
     )
-    .user(&uid)
-    .serial(&new.serial);
-    state
-        .store
-        .replace_token(&old, &new, service.policy.max_failures, &event, now)
-        .await?;
-    user_view(&state, &service, &uid).await.map(Json)
+    .await
+    .map(Json)
+    .map_err(ApiError)
 }
 
 /// Stops OTP for a user (利用中止): unbinds and revokes their tokens (a current code
@@ -154,15 +133,10 @@ pub async fn stop(
     Path(UserPath { uid, .. }): Path<UserPath>,
     Json(request): Json<OtpRequest>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    let step = fresh(
-        state
-            .verification()
-            .prove(&service, &uid, &request.otp)
-            .await?,
-        "the code",
-    )?;
-    state.store.stop_user(&step, state.now()).await?;
-    user_view(&state, &service, &uid).await.map(Json)
+    crate::actions::stop(&state, &service, &uid, &request.otp, Actor::Bank)
+        .await
+        .map(Json)
+        .map_err(ApiError)
 }
 
 fn path_serial(text: &str) -> Result<TokenSerial, ApiError> {
@@ -187,6 +161,7 @@ pub async fn revoke(
     crate::actions::revoke(&state, &service, &serial, Actor::Bank)
         .await
         .map(Json)
+        .map_err(ApiError)
 }
 
 /// Clears a token's count of wrong registration codes, after the bank made sure the
@@ -203,13 +178,7 @@ pub async fn unlock(
     Path(TokenPath { serial, .. }): Path<TokenPath>,
 ) -> Result<Json<TokenStateResponse>, ApiError> {
     let serial = path_serial(&serial)?;
-    let event = NewAuditEvent::new(&service.id, AuditKind::TokenUnlocked, "").serial(&serial);
-    state
-        .store
-        .unlock_token(&service.id, &serial, &event, state.now())
-        .await?;
-    crate::metrics::unlocked(crate::metrics::Unlocked::Token);
-    let token = crate::actions::service_token(&state, &service.id, &serial).await?;
+    let token = crate::actions::unlock_token(&state, &service, &serial, Actor::Bank).await?;
     Ok(Json(token_state(&token)))
 }
 

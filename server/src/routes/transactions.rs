@@ -10,32 +10,18 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use softtoken_protocol::transaction::{
-    Challenge, ChallengeNumber, MANUAL_SUITE, SCAN_SUITE, TransferDetails,
-};
+use softtoken_protocol::transaction::{MANUAL_SUITE, SCAN_SUITE, TransferDetails};
 use softtoken_protocol::{Problem, ServiceId, UserId};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::audit::AuditKind;
+use crate::actions::Actor;
 use crate::auth::ServiceAccess;
-use crate::crypto::random_id;
 use crate::error::{ApiError, Json, Path};
 use crate::routes::users::{OtpRequest, VerifyResponse};
 use crate::routes::{UserPath, rfc3339};
-use crate::store::{NewAuditEvent, Transaction};
-use rand::rngs::OsRng;
 
-/// How long a challenge's code is accepted unless the bank asks otherwise: 5 minutes.
-pub const DEFAULT_TTL_SECONDS: u64 = 300;
-/// Shortest lifetime a bank may ask for.
-pub const MIN_TTL_SECONDS: u64 = 30;
-/// Longest lifetime a bank may ask for (15 minutes): a transfer is confirmed now.
-pub const MAX_TTL_SECONDS: u64 = 900;
-/// Challenge numbers drawn before giving up when each gives a manual question the user
-/// already had: a collision needs the same amount and account tail and one chance in
-/// 900,000, so a second draw is already rare and the sixteenth never happens in practice.
-const NUMBER_DRAWS: usize = 16;
+pub use softtoken_service::transfers::{DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS};
 
 /// A transfer to confirm.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -115,12 +101,6 @@ pub async fn create(
     Path(UserPath { uid, .. }): Path<UserPath>,
     Json(request): Json<TransactionRequest>,
 ) -> Result<(StatusCode, Json<TransactionResponse>), ApiError> {
-    let ttl = request.ttl_seconds.unwrap_or(DEFAULT_TTL_SECONDS);
-    if !(MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ttl) {
-        return Err(ApiError::invalid_field(format!(
-            "ttl_seconds must be {MIN_TTL_SECONDS} to {MAX_TTL_SECONDS}"
-        )));
-    }
     let details = TransferDetails::new(
         &request.payee_account,
         &request.payee_name,
@@ -128,53 +108,21 @@ pub async fn create(
         &request.currency,
     )
     .map_err(|e| ApiError::invalid_field(e.to_string()))?;
-    let challenge = Challenge::new(service.id.clone(), random_id(), details)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let now = state.now();
-    // `ttl` is at most 900 seconds; times are Unix milliseconds.
-    let expires_at = now + ttl as i64 * 1000;
+    let created = softtoken_service::transfers::create(
+        &state,
+        &service,
+        &uid,
+        details,
+        request.ttl_seconds,
+        Actor::Bank,
+    )
+    .await?;
+    let challenge = &created.challenge;
+    let d = &challenge.details;
+    let manual = &created.manual;
     let payload = challenge.to_payload();
     let qr_svg = crate::qr::svg(&payload)
         .ok_or_else(|| ApiError::internal("the challenge does not fit a QR code"))?;
-    let d = &challenge.details;
-    let digest = challenge.digest_hex();
-    // The audit trail gets the digest and the masked account, never the full account.
-    let event = NewAuditEvent::new(
-        &service.id,
-        AuditKind::TransactionCreated,
-        format!(
-            "id={} digest={digest} account={} amount={} {}",
-            challenge.id,
-            d.masked_account(),
-            d.amount(),
-            d.currency()
-        ),
-    )
-    .user(&uid);
-    // A fresh challenge number until the user has no challenge with the same manual
-    // question: the store refuses a repeat atomically (a unique index), so a typed code
-    // can never confirm two challenges.
-    let mut created = None;
-    for _ in 0..NUMBER_DRAWS {
-        let manual = d.manual_digits(ChallengeNumber::random(&mut OsRng));
-        let stored = Transaction {
-            id: challenge.id.clone(),
-            service_id: service.id.clone(),
-            user_id: uid.clone(),
-            question: challenge.question(),
-            manual_question: Some(manual.as_str().to_string()),
-            masked_account: d.masked_account(),
-            created_at: now,
-            expires_at,
-            used_at: None,
-        };
-        if state.store.create_transaction(&stored, &event, now).await? {
-            created = Some((stored, manual));
-            break;
-        }
-    }
-    let (stored, manual) = created
-        .ok_or_else(|| ApiError::internal("no free challenge number for the manual digits"))?;
     Ok((
         StatusCode::CREATED,
         Json(TransactionResponse {
@@ -183,12 +131,12 @@ pub async fn create(
             qr_svg,
             manual_digits: manual.as_str().to_string(),
             manual_digits_grouped: manual.grouped(),
-            masked_account: stored.masked_account,
+            masked_account: d.masked_account(),
             display_amount: d.display_amount(),
-            digest,
+            digest: challenge.digest_hex(),
             suite: SCAN_SUITE.to_string(),
             manual_suite: MANUAL_SUITE.to_string(),
-            expires_at: rfc3339(expires_at),
+            expires_at: rfc3339(created.expires_at),
         }),
     ))
 }

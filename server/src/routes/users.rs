@@ -163,6 +163,7 @@ pub async fn unlock(
     crate::actions::unlock_user(&state, &service, &uid, Actor::Bank)
         .await
         .map(Json)
+        .map_err(ApiError)
 }
 
 /// Ends a user's revocation cool-down now, so a new token may be issued at once.
@@ -180,6 +181,7 @@ pub async fn end_cooldown(
     crate::actions::end_cooldown(&state, &service, &uid, Actor::Bank)
         .await
         .map(Json)
+        .map_err(ApiError)
 }
 
 /// A user's state and tokens.
@@ -194,5 +196,8 @@ pub async fn show(
     ServiceAccess(service): ServiceAccess,
     Path(UserPath { uid, .. }): Path<UserPath>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    user_view(&state, &service, &uid).await.map(Json)
+    user_view(&state, &service, &uid)
+        .await
+        .map(Json)
+        .map_err(ApiError)
 }

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DesktopToken, Server, accepted, activatedCustomer, checkJapanese, checkLayout, launchBrowser, outputDir, parseCsv,
+  DesktopToken, Server, accepted, activatedCustomer, checkJapanese, checkLayout, launchBrowser, outputDir, parseCsv, repo,
 } from './harness.mjs';
 
 const helpdesk = { name: 'madoguchi.sato', role: 'helpdesk', password: 'correct horse battery 1' };
@@ -278,6 +278,33 @@ test('the operator stops a customer\'s one-time passwords after a confirmation, 
   assert.deepEqual(desk.problems, []);
 });
 
+test('a transfer the bank asked the customer to confirm shows on the customer\'s page in Japanese', async () => {
+  assert.ok(desk, 'the help desk is signed in');
+  const customer = await activatedCustomer(server.bank, 'ito-akira-0005');
+  customers.transfer = customer;
+  // The bank creates a transfer challenge and checks a wrong code for it: both rows carry
+  // typed details (the challenge's masked account and amount, the check's outcome).
+  const created = await server.bank.post(`/users/${customer.userId}/transactions`, {
+    payee_account: '1234567890', payee_name: 'ヤマダ商店', amount: 50000, currency: 'JPY',
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const checked = await server.bank.post(`/users/${customer.userId}/transactions/${created.body.id}/verify`, { otp: '00000000' });
+  assert.equal(checked.status, 200, JSON.stringify(checked.body));
+  await findCustomer(desk, 'ito-akira', customer.userId);
+  const details = (await desk.getByTestId('event-detail').allTextContents()).join('\n');
+  assert.match(details, /50,000円/, `the transfer's amount in the page's words: ${details}`);
+  assert.match(details, /誤ったコード 取引/, `the check's outcome in the page's words: ${details}`);
+  await checkLayout(desk, '16b-user-transfer');
+  await checkJapanese(desk, '16b-user-transfer');
+  // The bank's audit API keeps the English it always gave.
+  const audit = await fetch(`${server.url}/v1/services/${server.serviceId}/audit?limit=1000`, {
+    headers: { authorization: `Bearer ${server.apiKey}` },
+  }).then((r) => r.json());
+  const made = audit.events.find((e) => e.kind === 'transaction_created' && e.user_id === customer.userId);
+  assert.match(made.detail, /^id=\S+ digest=[0-9a-f]+ account=\*+7890 amount=50000 JPY$/, made.detail);
+  assert.deepEqual(desk.problems, []);
+});
+
 test('an auditor exports the audit trail as CSV with the help desk\'s actions in it', async () => {
   const page = await newPage();
   const { token } = await firstSignIn(page, auditor, '12-auditor-enroll');
@@ -378,6 +405,13 @@ test('an administrator sets the policy with its night cut-off, and sees the oper
     await checkLayout(page, name);
     await checkJapanese(page, name);
   }
+  // A PSKC import's report, its skip reasons in Japanese.
+  await page.getByTestId('nav-import').click();
+  await page.getByTestId('import-pskc').setInputFiles(join(repo, 'crates/pskc/tests/fixtures/mixed-skips.pskcxml'));
+  await page.getByTestId('import-submit').click();
+  await page.getByTestId('import-report').waitFor();
+  await checkLayout(page, '20b-import-report', ['[data-testid=import-report]']);
+  await checkJapanese(page, '20b-import-report');
   await page.goto(`${server.url}/console/no-such-page`);
   await checkJapanese(page, '23-not-found');
   assert.deepEqual(page.problems, []);

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::Context;
-use crate::audit::AuditKind;
+use crate::audit::{AuditKind, Detail};
 use crate::mail::Mailer;
 use crate::mail::address::mask;
 use crate::mail::smtp::Delivery;
@@ -119,11 +119,11 @@ async fn deliver(state: &Context, mailer: &Mailer, mail: &OutboxMail) {
             tracing::info!(service = %mail.service_id, to = %to, attempt = mail.attempts, "activation e-mail sent");
             (
                 AuditKind::MailSent,
-                format!(
-                    "to {to}, Message-ID {}, attempt {}",
-                    smtp.message_id(mail),
-                    mail.attempts
-                ),
+                Detail::MailSent {
+                    to: to.to_string(),
+                    message_id: smtp.message_id(mail).to_string(),
+                    attempt: mail.attempts,
+                },
             )
         }
         MailOutcome::Retry { at, error } => {
@@ -131,11 +131,12 @@ async fn deliver(state: &Context, mailer: &Mailer, mail: &OutboxMail) {
                 "activation e-mail not sent; will retry");
             (
                 AuditKind::MailDeferred,
-                format!(
-                    "to {to}, attempt {} failed: {error}; next attempt at {}",
-                    mail.attempts,
-                    rfc3339(*at)
-                ),
+                Detail::MailDeferred {
+                    to: to.to_string(),
+                    attempt: mail.attempts,
+                    error: error.to_string(),
+                    next_at: rfc3339(*at),
+                },
             )
         }
         MailOutcome::Failed { error } => {
@@ -143,7 +144,11 @@ async fn deliver(state: &Context, mailer: &Mailer, mail: &OutboxMail) {
                 "activation e-mail given up");
             (
                 AuditKind::MailFailed,
-                format!("to {to}, given up at attempt {}: {error}", mail.attempts),
+                Detail::MailFailed {
+                    to: to.to_string(),
+                    attempt: mail.attempts,
+                    error: error.to_string(),
+                },
             )
         }
     };

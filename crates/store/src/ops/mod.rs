@@ -16,9 +16,9 @@ use softtoken_protocol::{ServiceId, UserId};
 use super::conn::{Conn, args};
 use super::model::{
     Acceptance, ActivationSession, Applied, AuditEvent, Binding, Enrollment, Failures, Judged,
-    Judgement, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, Resealed, Revocation,
-    RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenEnd,
-    TokenStanding, TokenState, User,
+    Judgement, NewAuditEvent, NewEnrollment, OpenEnrollment, Purged, RefusalDetails, Resealed,
+    Revocation, RevokeCooldown, SealedKind, SealedValue, Service, SessionId, StepUse, Token,
+    TokenEnd, TokenStanding, TokenState, User,
 };
 use super::model::{MailId, MailOutcome, MailStatus, MailTemplate, OutboxMail, ServiceMail};
 use super::rows::{
@@ -113,14 +113,11 @@ pub(crate) async fn set_service_key<C: Conn>(
     c: &mut C,
     id: &ServiceId,
     key_hash: &[u8; 32],
+    event: &NewAuditEvent,
+    now: i64,
 ) -> StoreResult<()> {
-    let done = c
-        .execute(
-            sql::SET_SERVICE_KEY,
-            args![key_hash.as_slice(), id.as_str()],
-        )
-        .await?;
-    found(done, "service")
+    let key = args![key_hash.as_slice(), id.as_str()];
+    change_found(c, sql::SET_SERVICE_KEY, key, "service", event, now).await
 }
 
 /// Replaces a service's policy and records `audit` with it.
@@ -212,10 +209,7 @@ pub(crate) fn user_locked_event(service: &ServiceId, user: &UserId, max: u32) ->
 /// The event of a checked code the caller was answered "locked" for: the user was locked
 /// before the code could count.
 pub(crate) fn already_locked(event: &NewAuditEvent) -> NewAuditEvent {
-    NewAuditEvent {
-        detail: "locked".into(),
-        ..event.clone()
-    }
+    event.with_detail("locked")
 }
 
 pub(crate) async fn purge_expired<C: Conn>(
@@ -309,8 +303,15 @@ pub(crate) async fn apply_judgement<C: Conn>(
             audit(c, audit_event, now).await?;
             Ok(Applied::Recorded)
         }
-        Judged::Accept { step, from } => {
-            match c.accept_step(step, *from, audit_event, now).await? {
+        Judged::Accept {
+            step,
+            from,
+            refused,
+        } => {
+            match c
+                .accept_step(step, *from, audit_event, refused, now)
+                .await?
+            {
                 Acceptance::Accepted => Ok(Applied::Accepted),
                 refused => Ok(Applied::Refused(refused)),
             }

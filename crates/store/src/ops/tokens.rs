@@ -167,11 +167,13 @@ pub(crate) async fn portable_accept_step<C: Conn>(
     step: &StepUse,
     from: TokenState,
     event: &NewAuditEvent,
+    refused: &RefusalDetails,
     now: i64,
 ) -> StoreResult<Acceptance> {
     let outcome = consume_step(c, step, from, now).await?;
-    if outcome == Acceptance::Accepted {
-        audit(c, event, now).await?;
+    match refused.of(&outcome) {
+        None => audit(c, event, now).await?,
+        Some(detail) => audit(c, &event.with_detail(detail), now).await?,
     }
     Ok(outcome)
 }
@@ -307,11 +309,11 @@ pub(crate) async fn replace_token<C: Conn>(
 pub(crate) async fn stop_user<C: Conn>(
     c: &mut C,
     step: &StepUse,
+    event: &NewAuditEvent,
     now: i64,
 ) -> StoreResult<Vec<TokenSerial>> {
     consume_step_or_refuse(c, step, TokenState::Active, now).await?;
-    let event = NewAuditEvent::new(&step.service_id, AuditKind::OtpStopped, "").user(&step.user_id);
-    unbind_all(c, &step.service_id, &step.user_id, event, now).await
+    unbind_all(c, &step.service_id, &step.user_id, event.clone(), now).await
 }
 
 /// Stops OTP for a user without a code (the help desk, on the customer's written request):
@@ -349,13 +351,19 @@ async fn unbind_all<C: Conn>(
     for serial in &serials {
         unbind(c, service, user, serial, TokenEnd::Stopped).await?;
     }
-    let list: Vec<&str> = serials.iter().map(TokenSerial::as_str).collect();
-    let unbound = format!("unbound {}", list.join(", "));
-    event.detail = if event.detail.is_empty() {
-        unbound
-    } else {
-        format!("{}; {unbound}", event.detail)
-    };
+    // The caller says who stopped; the serials are the store's to fill in.
+    let help_desk = matches!(
+        crate::audit::Detail::parse(&event.detail),
+        Some(crate::audit::Detail::Stopped {
+            help_desk: true,
+            ..
+        })
+    );
+    event.detail = crate::audit::Detail::Stopped {
+        help_desk,
+        unbound: serials.iter().map(|s| s.as_str().to_owned()).collect(),
+    }
+    .into();
     audit(c, &event, now).await?;
     Ok(serials)
 }

@@ -55,8 +55,17 @@ pub(crate) async fn use_transaction<C: Conn>(
     user: &UserId,
     id: &str,
     event: &NewAuditEvent,
+    refused: &crate::RefusalDetails,
     now: i64,
 ) -> StoreResult<crate::TransactionUse> {
+    // Read in the same transaction as the use, so a lockout cannot slip in between.
+    let locked: Option<Flag> = c
+        .fetch_optional(sql::USER_LOCKED, args![service.as_str(), user.as_str()])
+        .await?;
+    if locked.is_some_and(|l| l.0) {
+        audit(c, &event.with_detail(&refused.locked), now).await?;
+        return Ok(crate::TransactionUse::Locked);
+    }
     let used = c
         .execute(
             sql::USE_TRANSACTION,
@@ -67,11 +76,13 @@ pub(crate) async fn use_transaction<C: Conn>(
         let found = transaction(c, service, user, id)
             .await?
             .ok_or(StoreError::NotFound("transaction"))?;
-        return Ok(if found.used_at.is_some() {
-            crate::TransactionUse::AlreadyUsed
+        let (refusal, detail) = if found.used_at.is_some() {
+            (crate::TransactionUse::AlreadyUsed, &refused.reused)
         } else {
-            crate::TransactionUse::Expired
-        });
+            (crate::TransactionUse::Expired, &refused.expired)
+        };
+        audit(c, &event.with_detail(detail), now).await?;
+        return Ok(refusal);
     }
     let reset = c
         .execute(sql::RESET_FAILURES, args![service.as_str(), user.as_str()])

@@ -6,8 +6,8 @@ use softtoken_protocol::{ServiceId, UserId};
 use crate::console::{AuditFilter, NewOperator, SessionLimits, SessionStage};
 use crate::model::{
     ActivationSession, Binding, Judgement, MailId, MailOutcome, NewAuditEvent, NewEnrollment,
-    Resealed, RevokeCooldown, SealedKind, Service, ServiceMail, SessionId, StepUse, Token,
-    TokenState, Transaction,
+    RefusalDetails, Resealed, RevokeCooldown, SealedKind, Service, ServiceMail, SessionId, StepUse,
+    Token, TokenState, Transaction,
 };
 use crate::policy::Policy;
 use crate::serial::TokenSerial;
@@ -65,6 +65,7 @@ by_ref!(
     MailId,
     MailOutcome,
     Transaction,
+    RefusalDetails,
     [u8; 32]
 );
 

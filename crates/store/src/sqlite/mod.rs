@@ -35,7 +35,7 @@ use super::model::{
     SealedKind, SealedValue, Service, SessionId, StepUse, Token, TokenStanding, TokenState, User,
 };
 use super::model::{MailId, MailOutcome, MailStatus, OutboxMail, ServiceMail};
-use super::model::{Transaction, TransactionUse};
+use super::model::{RefusalDetails, Transaction, TransactionUse};
 use super::{DatabaseError, MigrationStatus, PoolUse, Store, StoreError, StoreResult, status};
 use crate::serial::TokenSerial;
 use crate::surface::store_surface;

@@ -13,13 +13,12 @@ use zeroize::Zeroizing;
 use super::{Chrome, CsrfForm, Lang, csrf_refusal, may_admin, refusal, render, see, workspace};
 use crate::AppState;
 use crate::actions::{self, Actor};
-use crate::audit::AuditKind;
 use crate::console::password;
 use crate::console::session::Signed;
 use crate::console::text::Texts;
 use crate::error::ApiError;
+use crate::store::Service;
 use crate::store::console::{Operator, OperatorRole};
-use crate::store::{NewAuditEvent, Service};
 
 #[derive(Template)]
 #[template(path = "console/api_key.html")]
@@ -59,18 +58,18 @@ pub async fn rotate_api_key(
         Err(r) => return r,
     };
     let key = crate::auth::generate_key();
-    if let Err(e) = state
-        .store
-        .set_service_key(&service.id, &crate::auth::hash_key(&key))
-        .await
+    if let Err(e) = crate::actions::set_api_key(
+        state.store.as_ref(),
+        &service.id,
+        &crate::auth::hash_key(&key),
+        "from the console",
+        Actor::Operator(s.name()),
+        state.now(),
+    )
+    .await
     {
         return ApiError::from(e).into_response();
     }
-    crate::routes::audit(
-        &state,
-        NewAuditEvent::new(&service.id, AuditKind::ApiKeyRotated, "from the console").by(s.name()),
-    )
-    .await;
     render(
         StatusCode::OK,
         &ApiKeyPage {
@@ -376,7 +375,8 @@ pub async fn set_policy(
     let outcome = match form.apply(lang.0, &service.policy) {
         Ok(policy) => actions::set_policy(&state, &service, policy, Actor::Operator(s.name()))
             .await
-            .map(|_| ()),
+            .map(|_| ())
+            .map_err(ApiError),
         Err(e) => Err(e),
     };
     match outcome {
@@ -542,6 +542,7 @@ pub async fn disable_operator(
             state.now(),
         )
         .await
+        .map_err(ApiError)
     }
     .await;
     let mut c = Chrome::signed(lang.0, &s, Some(&service.id));

@@ -129,7 +129,7 @@ pub async fn audit(
         .await
         {
             Ok(events) => (events, StatusCode::OK),
-            Err(e) => return e.into_response(),
+            Err(e) => return ApiError(e).into_response(),
         },
         Err(e) => {
             c = c.error(e);
@@ -183,7 +183,7 @@ pub async fn audit_csv(
     let mut events =
         match actions::audit_page(&state, &service.id, &filter, 0, CSV_MAX_EVENTS).await {
             Ok(events) => events,
-            Err(e) => return e.into_response(),
+            Err(e) => return ApiError(e).into_response(),
         };
     events.reverse();
     (

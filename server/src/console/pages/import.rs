@@ -152,17 +152,16 @@ pub async fn import(
         ),
     ) {
         (None, _) => Err(ApiError::bad_request("pskc: choose a PSKC file to upload")),
-        (Some(_), Err(e)) => Err(e),
-        (Some(document), Ok(source)) => {
-            actions::import_pskc(
-                &state,
-                &service,
-                document,
-                source,
-                Actor::Operator(s.name()),
-            )
-            .await
-        }
+        (Some(_), Err(e)) => Err(ApiError(e)),
+        (Some(document), Ok(source)) => actions::import_pskc(
+            &state,
+            &service,
+            document,
+            source,
+            Actor::Operator(s.name()),
+        )
+        .await
+        .map_err(ApiError),
     };
     let c = Chrome::signed(lang.0, &s, Some(&service.id));
     match outcome {

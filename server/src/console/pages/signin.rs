@@ -145,7 +145,7 @@ struct SignInRefusal {
 impl From<ApiError> for SignInRefusal {
     fn from(e: ApiError) -> Self {
         SignInRefusal {
-            message: e.detail,
+            message: e.0.detail,
             tries_left: None,
         }
     }
@@ -247,17 +247,17 @@ async fn sign_in(
     }
     // The password is proven: from here on, the answer may say why.
     if operator.disabled {
-        crate::routes::audit(state, failed("disabled")).await;
+        crate::actions::record(state, failed("disabled")).await;
         return Err(wrong());
     }
     if let Some(until) = operator.locked_until_at(state.now()) {
-        crate::routes::audit(state, failed("right password; temporarily locked")).await;
+        crate::actions::record(state, failed("right password; temporarily locked")).await;
         return Err(locked_until_refusal(state, t, &operator, until).await);
     }
     let token_user = operator.token_user()?;
     let user = state.store.user(&console.id, &token_user).await?;
     if operator.locked || user.as_ref().is_some_and(|u| u.locked) {
-        crate::routes::audit(state, failed("locked")).await;
+        crate::actions::record(state, failed("locked")).await;
         return Err(SignInRefusal {
             message: t.err_locked.into(),
             tries_left: None,

@@ -18,7 +18,6 @@ use super::{
 };
 use crate::AppState;
 use crate::actions::{self, Actor};
-use crate::audit::AuditKind;
 use crate::console::password;
 use crate::console::session::Signed;
 use crate::console::text::{self, Texts};
@@ -136,19 +135,8 @@ struct StoppedRow {
     by: String,
 }
 
-/// The serials a 利用中止 event unbound: its detail ends in `unbound S1, S2` (the store's
-/// `unbind_all` writes it so).
-fn unbound_serials(detail: &str) -> Vec<String> {
-    detail
-        .rsplit_once("unbound ")
-        .map(|(_, list)| {
-            list.split(", ")
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
-}
+/// The 利用中止 events a user page reads (each names the tokens it unbound).
+const STOPPED_SHOWN: u32 = 20;
 
 /// "新しいトークンを発行できるのは 14:35 以降（あと 29 分）" while `until` is ahead of `now`;
 /// the date is shown too when the wait ends on another day.
@@ -289,7 +277,7 @@ async fn user_page(
             let t = lang.0;
             return message(StatusCode::NOT_FOUND, c.error(t.err_not_found), lang);
         }
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError(e).into_response(),
     };
     // The drift is the help desk's, not the bank API's: read from the same user row.
     let stored = match state.store.user(&service.id, &uid).await {
@@ -322,29 +310,23 @@ async fn user_page(
     let events =
         match actions::user_trail(state, &service.id, &uid, &serials, EVENTS_PER_PAGE).await {
             Ok(events) => events,
-            Err(e) => return e.into_response(),
+            Err(e) => return ApiError(e).into_response(),
         };
     let mails = match state.store.user_mails(&service.id, &uid, MAILS_SHOWN).await {
         Ok(mails) => mails.iter().map(|m| MailRow::of(c.t, zone, m)).collect(),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let stopped = events
-        .iter()
-        .filter(|e| e.kind == AuditKind::OtpStopped.as_str())
-        .flat_map(|e| {
-            let by = e
-                .operator
-                .clone()
-                .unwrap_or_else(|| lang.0.by_bank.to_owned());
-            unbound_serials(&e.detail)
-                .into_iter()
-                .map(move |serial| StoppedRow {
-                    serial,
-                    at: e.at,
-                    by: by.clone(),
-                })
-        })
-        .collect();
+    let stopped = match actions::stopped_tokens(state, &service.id, &uid, STOPPED_SHOWN).await {
+        Ok(stopped) => stopped
+            .into_iter()
+            .map(|s| StoppedRow {
+                serial: s.serial,
+                at: s.at,
+                by: s.operator.unwrap_or_else(|| lang.0.by_bank.to_owned()),
+            })
+            .collect(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let cooldown = view
         .cooldown_until
         .as_deref()
@@ -430,7 +412,8 @@ pub async fn unlock(
     let outcome = match user_id_or_404(&uid) {
         Ok(u) => actions::unlock_user(&state, &service, &u, Actor::Operator(s.name()))
             .await
-            .map(|_| ()),
+            .map(|_| ())
+            .map_err(ApiError),
         Err(e) => Err(e),
     };
     after_user_action(&state, &lang, &s, &service, &uid, outcome, "unlocked").await
@@ -458,6 +441,9 @@ struct ConfirmPage {
     confirm: String,
     /// The form's other fields, sent again as they came.
     fields: Vec<(&'static str, String)>,
+    /// The label of the start password to type again, if one was typed (a secret is
+    /// never put into the page).
+    retype: Option<&'static str>,
     back: String,
 }
 
@@ -481,6 +467,8 @@ struct Confirm {
     key: String,
     /// The form's other fields, sent again as they came.
     fields: Vec<(&'static str, String)>,
+    /// The label of the start password to type again, if one was typed.
+    retype: Option<&'static str>,
 }
 
 /// The confirmation page (nothing done yet): its form posts the fields again with the
@@ -497,6 +485,7 @@ fn confirm_page(lang: &Lang, s: &Signed, service: &Service, uid: &str, ask: Conf
             action: ask.action,
             confirm,
             fields: ask.fields,
+            retype: ask.retype,
             back: user_path(uid),
         },
         lang,
@@ -570,13 +559,15 @@ pub async fn stop(
             key: action.clone(),
             action,
             fields: Vec::new(),
+            retype: None,
         };
         return confirm_page(&lang, &s, &service, &uid, ask);
     }
     let outcome = match user_id_or_404(&uid) {
         Ok(u) => actions::stop_without_code(&state, &service, &u, Actor::Operator(s.name()))
             .await
-            .map(|_| ()),
+            .map(|_| ())
+            .map_err(ApiError),
         Err(e) => Err(e),
     };
     after_user_action(&state, &lang, &s, &service, &uid, outcome, "stopped").await
@@ -594,7 +585,8 @@ pub async fn end_cooldown(
     let outcome = match user_id_or_404(&uid) {
         Ok(u) => actions::end_cooldown(&state, &service, &u, Actor::Operator(s.name()))
             .await
-            .map(|_| ()),
+            .map(|_| ())
+            .map_err(ApiError),
         Err(e) => Err(e),
     };
     after_user_action(&state, &lang, &s, &service, &uid, outcome, "cooldown_ended").await
@@ -645,12 +637,14 @@ pub async fn revoke(
             key: action.clone(),
             action,
             fields: Vec::new(),
+            retype: None,
         };
         return confirm_page(&lang, &s, &service, &uid, ask);
     }
     let outcome = actions::revoke(&state, &service, &serial, Actor::Operator(s.name()))
         .await
-        .map(|_| ());
+        .map(|_| ())
+        .map_err(ApiError);
     after_user_action(&state, &lang, &s, &service, &uid, outcome, "revoked").await
 }
 
@@ -690,6 +684,7 @@ pub async fn register(
         )
         .await
         .map(|_| ())
+        .map_err(ApiError)
     }
     .await;
     after_user_action(&state, &lang, &s, &service, &uid, outcome, "registered").await
@@ -791,10 +786,12 @@ pub async fn issue(
             key,
             fields: vec![
                 ("user_id", uid.to_string()),
-                ("start_password", form.start_password.0.to_string()),
                 ("ttl_hours", form.ttl_hours.trim().to_owned()),
                 ("email", form.email.trim().to_owned()),
             ],
+            // The start password the operator typed is typed again on the confirmation
+            // page, never carried in it; a generated one is made when confirmed.
+            retype: (!generated).then_some(t.confirm_retype_start_password),
         };
         return confirm_page(&lang, &s, &service, uid.as_str(), ask);
     }
@@ -820,15 +817,24 @@ pub async fn issue(
             },
             &lang,
         ),
-        Err(e) if e.status.is_server_error() => e.into_response(),
+        Err(e) if e.status.is_server_error() => ApiError(e).into_response(),
         Err(e) => {
             // A known user's refusal (a cool-down, a token too many) is shown on their page.
             let known =
                 open.is_some() || matches!(state.store.user(&service.id, &uid).await, Ok(Some(_)));
             if known {
-                after_user_action(&state, &lang, &s, &service, uid.as_str(), Err(e), "").await
+                after_user_action(
+                    &state,
+                    &lang,
+                    &s,
+                    &service,
+                    uid.as_str(),
+                    Err(ApiError(e)),
+                    "",
+                )
+                .await
             } else {
-                fail(e)
+                fail(ApiError(e))
             }
         }
     }
