@@ -15,6 +15,7 @@
 //! Errors: everything an app can act on arrives as one [`SoftTokenError`]; anything thrown by
 //! the app's [`KeyWrapper`] becomes an error too, never a crash.
 
+mod app;
 mod banks;
 mod enroll;
 mod error;
@@ -25,6 +26,11 @@ mod sign;
 mod status;
 mod store;
 
+pub use app::{
+    ActivationView, AppCore, AppEvent, AppMessage, AppScreen, AppSettings, AppShell, AppView,
+    BankChoice, BiometricOutcome, CodeView, DeviceClock, FirstUse, PinPurpose, PinStep, TokenCard,
+    TokenSummary, TransferView,
+};
 pub use banks::{Bank, BankDirectory, ServerCheck};
 pub use enroll::{ActivationTarget, TimeSyncOutcome, parse_activation_uri};
 pub use error::{InputField, SoftTokenError};
