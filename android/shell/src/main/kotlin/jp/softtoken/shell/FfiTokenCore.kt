@@ -183,7 +183,7 @@ class FfiTokenCore private constructor(private val store: TokenStore) : TokenCor
 }
 
 /** Hands a [PlatformKeyWrapper] to the core as its foreign `KeyWrapper`. */
-private class KeyWrapperBridge(private val keys: PlatformKeyWrapper) : KeyWrapper {
+internal class KeyWrapperBridge(private val keys: PlatformKeyWrapper) : KeyWrapper {
     // The data key arrives as a copy made for this call: wiped as soon as it is wrapped. (What
     // unwrapKey returns is handed back to the core by the bindings; the JVM cannot wipe it.)
     override fun wrapKey(key: ByteArray): ByteArray = try {
