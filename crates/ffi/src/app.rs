@@ -424,8 +424,8 @@ impl AppMessage {
     }
 }
 
-/// Everything drawn.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+/// Everything drawn. No `Debug`: a 取引確認 code is on some screens.
+#[derive(Clone, PartialEq, uniffi::Record)]
 pub struct AppView {
     /// The screen.
     pub screen: AppScreen,
@@ -636,8 +636,9 @@ impl From<app::TransferView> for TransferView {
     }
 }
 
-/// One screen of the app; see `softtoken_core::app::Screen` for each.
-#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+/// One screen of the app; see `softtoken_core::app::Screen` for each. No `Debug`: the
+/// 取引確認 code is on `SignCode`.
+#[derive(Clone, PartialEq, uniffi::Enum)]
 pub enum AppScreen {
     /// Opening the vault.
     Opening,
