@@ -12,6 +12,10 @@
 //! `Task.detached`). Blocking keeps this crate free of an async runtime; the vault's lock is
 //! not held during network calls, so codes stay readable meanwhile.
 //!
+//! The app model, [`AppCore`], is the apps' behaviour (`softtoken_core::app`): the shell sends
+//! [`AppEvent`]s from its one worker thread and draws the [`AppView`]s its [`AppShell`] is
+//! handed (`bindings/README.md`, "The app model").
+//!
 //! Errors: everything an app can act on arrives as one [`SoftTokenError`]; anything thrown by
 //! the app's [`KeyWrapper`] becomes an error too, never a crash.
 
