@@ -202,7 +202,7 @@ impl Model {
         match opened {
             Ok(store) => {
                 let locked = store.is_locked();
-                self.vault = Some(Arc::new(Mutex::new(store)));
+                self.install(store);
                 if locked {
                     self.show_unlock(None);
                 } else {
@@ -1076,7 +1076,7 @@ impl Model {
             self.options.clone(),
         );
         match reset {
-            Ok(store) => self.vault = Some(Arc::new(Mutex::new(store))),
+            Ok(store) => self.install(store),
             Err(e) => {
                 self.vault = None;
                 let message = Failure::from(e).message();
@@ -1091,6 +1091,17 @@ impl Model {
     }
 
     // --- Internals ----------------------------------------------------------------------
+
+    /// Makes `store` the app's vault. A refresh still under way holds the old one's lock
+    /// handle: the store is swapped inside it, so that refresh cannot write a vault that was
+    /// reset back to the file (it finds the new store, without its tokens, and records
+    /// nothing).
+    fn install(&mut self, store: TokenStore) {
+        match &self.vault {
+            Some(vault) => *lock(vault) = store,
+            None => self.vault = Some(Arc::new(Mutex::new(store))),
+        }
+    }
 
     fn open_vault(&self) -> Result<Arc<Mutex<TokenStore>>, Failure> {
         self.vault.clone().ok_or(Failure::Internal)
