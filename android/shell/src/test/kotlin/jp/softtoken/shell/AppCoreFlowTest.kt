@@ -12,7 +12,6 @@ import jp.softtoken.core.AppSettings
 import jp.softtoken.core.AppShell
 import jp.softtoken.core.AppView
 import jp.softtoken.core.BiometricOutcome
-import jp.softtoken.core.DeviceClock
 import jp.softtoken.core.FirstUse
 import jp.softtoken.core.TokenState
 import java.io.File
@@ -54,10 +53,7 @@ class AppCoreFlowTest {
             bankDirectoryJson = null,
             language = language,
         )
-        val deviceClock = object : DeviceClock {
-            override fun nowUnixMs(): Long = clock.nowMs()
-        }
-        return AppCore.withClock(settings, KeyWrapperBridge(MemoryKeyWrapper()), shell, deviceClock, 1000u)
+        return AppCore.withClock(settings, KeyWrapperBridge(MemoryKeyWrapper()), shell, clock, 1000u)
             .also { it.send(AppEvent.Start) }
     }
 
