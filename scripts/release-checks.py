@@ -557,9 +557,10 @@ def release_review(root, c):
     ios_scan = swift.get("AddTokenViews.swift", "")
     c.check("AVCaptureDevice.authorizationStatus(for: .video)" in ios_scan and "scanFailed(cameraDenied: true)" in ios_scan,
             "ios: a refused camera is handled (authorizationStatus, scanFailed(cameraDenied: true))")
-    messages = (kit / "Messages.swift").read_text()
+    # The messages are the core's now (softtoken_core::app, one table for both apps).
+    messages = (root / "crates/core/src/app/messages_table.rs").read_text()
     c.check('"error_camera_denied"' in messages and '"error_scanner_failed"' in messages,
-            "apps: the scanner's messages are keys of both shells")
+            "apps: the scanner's messages are keys of the core's message table (crates/core/src/app)")
 
 
 def main(argv):

@@ -4,6 +4,8 @@
 //! and `crates/cli` for the desktop. The OTP algorithm itself is shared with the
 //! server through `softtoken-protocol`; this crate adds what a token holder needs.
 
+#[cfg(feature = "https")]
+pub mod app;
 pub mod banks;
 pub mod enroll;
 pub mod keywrap;

@@ -12,9 +12,14 @@
 //! `Task.detached`). Blocking keeps this crate free of an async runtime; the vault's lock is
 //! not held during network calls, so codes stay readable meanwhile.
 //!
+//! The app model, [`AppCore`], is the apps' behaviour (`softtoken_core::app`): the shell sends
+//! [`AppEvent`]s from its one worker thread and draws the [`AppView`]s its [`AppShell`] is
+//! handed (`bindings/README.md`, "The app model").
+//!
 //! Errors: everything an app can act on arrives as one [`SoftTokenError`]; anything thrown by
 //! the app's [`KeyWrapper`] becomes an error too, never a crash.
 
+mod app;
 mod banks;
 mod enroll;
 mod error;
@@ -25,6 +30,11 @@ mod sign;
 mod status;
 mod store;
 
+pub use app::{
+    ActivationView, AppCore, AppEvent, AppMessage, AppScreen, AppSettings, AppShell, AppView,
+    BankChoice, BiometricOutcome, CodeView, DeviceClock, FirstUse, PinPurpose, PinStep, TokenCard,
+    TokenSummary, TransferView,
+};
 pub use banks::{Bank, BankDirectory, ServerCheck};
 pub use enroll::{ActivationTarget, TimeSyncOutcome, parse_activation_uri};
 pub use error::{InputField, SoftTokenError};

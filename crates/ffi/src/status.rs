@@ -2,6 +2,8 @@
 //! and on request. Thin: the exchange and its MACs are the core's
 //! (`Enroller::refresh`).
 
+use softtoken_core::Enroller;
+use softtoken_core::app::AppConfig;
 use softtoken_core::protocol::Serial;
 
 use crate::SoftTokenError;
@@ -32,9 +34,13 @@ pub struct RefreshOutcome {
 impl TokenStore {
     /// Refreshes every server's clock offset and then every live token's state (call it
     /// after unlocking, and when the customer pulls to refresh). One unreachable server
-    /// does not stop the others. Blocks on the network: call it off the main thread.
+    /// does not stop the others. Blocks on the network for at most 3 s in all (the desktop
+    /// token's budget): call it off the main thread.
     pub fn refresh(&self) -> Result<RefreshOutcome, SoftTokenError> {
-        let refresh = self.enroller()?.refresh(self)?;
+        // Best effort, as the desktop token's: every request shares one budget, so an
+        // unreachable server holds the caller (and a shell's worker) up for at most that.
+        let enroller = Enroller::over_https(None, Some(AppConfig::REFRESH_BUDGET))?;
+        let refresh = enroller.refresh(self)?;
         Ok(RefreshOutcome {
             time: refresh
                 .time

@@ -1,5 +1,5 @@
 // Glue between the shell's AppModel and Compose: runs the model on one background thread and
-// publishes its state to the UI. No flow logic here: that is the shell's.
+// publishes its view to the UI. No flow logic here: that is the core's (AppCore).
 package jp.softtoken.app
 
 import android.app.Application
@@ -8,11 +8,12 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.setValue
 import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
+import java.io.File
 import java.util.concurrent.Executors
+import jp.softtoken.core.AppView
 import jp.softtoken.shell.AppConfig
 import jp.softtoken.shell.AppModel
-import jp.softtoken.shell.FfiTokenCore
-import jp.softtoken.shell.UiState
+import jp.softtoken.shell.Vault
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.isActive
 import kotlinx.coroutines.launch
@@ -27,22 +28,24 @@ class AppViewModel(application: Application) : AndroidViewModel(application) {
     val biometrics = KeystoreBiometricKeys(application)
 
     private val model = AppModel(
-        opener = FfiTokenCore.opener(application.filesDir, KeystoreKeyWrapper(application)),
+        vault = Vault(File(application.filesDir, "tokens.vault").path, KeystoreKeyWrapper(application)),
         config = AppConfig(
             activationServer = BuildConfig.ACTIVATION_SERVER.ifEmpty { null },
             registrationServer = BuildConfig.REGISTRATION_SERVER.ifEmpty { null },
             registrationServiceId = BuildConfig.REGISTRATION_SERVICE.ifEmpty { null },
-            // The build's bank directory (assets/banks.json, from mobile/banks); none: null.
-            banks = runCatching {
-                application.assets.open("banks.json").use { FfiTokenCore.bankDirectory(it.readBytes().decodeToString()) }
+            // The build's bank directory (assets/banks.json, from mobile/banks), read by the core; none: null.
+            banksJson = runCatching {
+                application.assets.open("banks.json").use { it.readBytes().decodeToString() }
             }.getOrNull(),
+            // The texts in the device's language: Japanese unless it is English.
+            language = if (application.resources.configuration.locales[0].language == "en") "en" else "ja",
         ),
         pasteboard = SystemPasteboard(application),
         biometrics = biometrics,
     )
 
     /** What the screens draw. Written from the worker; Compose snapshot state is thread-safe. */
-    var state: UiState by mutableStateOf(model.state)
+    var state: AppView by mutableStateOf(model.state)
         private set
 
     init {

@@ -1,24 +1,27 @@
-// The iOS app's flows are the Swift twin of this module (ios/SoftTokenKit): same screens,
-// same actions. Nothing compiles Swift here, so this test holds the two together by name.
+// Both apps draw the core's screens (AppScreen) and offer the same taps: the Android app's
+// screen switch covers every screen, and the Kotlin and Swift shells forward the same actions.
+// Nothing compiles Swift or Compose here, so this test holds them together by name.
 package jp.softtoken.shell
 
 import java.io.File
 import kotlin.test.Test
 import kotlin.test.assertEquals
+import kotlin.test.assertTrue
 
 class AppParityTest {
     private val repo = File(System.getenv("SOFTTOKEN_REPO") ?: error("SOFTTOKEN_REPO is not set (run android/test-shell.sh)"))
     private val kit = File(repo, "ios/SoftTokenKit/Sources/SoftTokenKit")
 
     @Test
-    fun bothAppsHaveTheSameScreens() {
-        val kotlinScreens = File(repo, "android/shell/src/main/kotlin/jp/softtoken/shell/Screens.kt").readText()
-            .substringAfter("sealed interface Screen").substringBefore("\n}\n")
-        val kotlin = Regex("data (?:class|object) (\\w+)").findAll(kotlinScreens)
-            .map { it.groupValues[1].replaceFirstChar(Char::lowercase) }.toSet()
-        val swiftEnum = File(kit, "Screens.swift").readText().substringAfter("public enum Screen").substringBefore("\n}\n")
-        val swift = Regex("^\\s*case (\\w+)", RegexOption.MULTILINE).findAll(swiftEnum).map { it.groupValues[1] }.toSet()
-        assertEquals(kotlin, swift)
+    fun theAndroidAppDrawsEveryScreenTheCoreShows() {
+        val generated = File(repo, "bindings/generated/kotlin/jp/softtoken/core/softtoken.kt").readText()
+            .substringAfter("sealed class AppScreen {").substringBefore("\n}\n")
+        val screens = Regex("^    (?:data class|object) (\\w+)", RegexOption.MULTILINE).findAll(generated)
+            .map { it.groupValues[1] }.toSet()
+        val root = File(repo, "android/app/src/main/kotlin/jp/softtoken/app/ui/AppRoot.kt").readText()
+        val drawn = Regex("AppScreen\\.(\\w+) ->").findAll(root).map { it.groupValues[1] }.toSet()
+        assertTrue(screens.size > 10, "the generated AppScreen was not found: $screens")
+        assertEquals(screens, drawn)
     }
 
     @Test

@@ -5,7 +5,10 @@
 // the fallback. Time is the test clock: no sleeps.
 package jp.softtoken.shell
 
+import jp.softtoken.core.AppScreen
+import jp.softtoken.core.InputField
 import java.io.File
+import jp.softtoken.core.BankDirectory
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
@@ -18,15 +21,15 @@ class PlatformFlowsTest {
     private val clock = TestClock()
     private val board = FakePasteboard()
     private val bio = FakeBiometrics()
-    private val config = TestWorld.config().copy(activationServer = null, banks = TestWorld.directory())
-    private val app = AppModel(TestWorld.newOpener(), config, clock, board, bio).apply { start() }
+    private val config = TestWorld.config().copy(activationServer = null, banksJson = TestWorld.directory())
+    private val app = testApp(TestWorld.newVault(), config, clock, board, bio).apply { start() }
 
     private fun activate(): String {
         val user = TestWorld.newUserId()
         bank.issueActivation(user, "pass-5150")
         app.startActivation()
         app.submitActivation(bank.serviceId, user, "pass-5150")
-        return assertIs<Screen.ActivationDone>(app.state.screen).token.serial
+        return assertIs<AppScreen.ActivationDone>(app.state.screen).token.serial
     }
 
     private fun setPin(pin: String) {
@@ -42,11 +45,11 @@ class PlatformFlowsTest {
     fun aCopiedCodeIsSensitiveAnnouncedAndClearedAfter60Seconds() {
         val serial = activate()
         app.copyCode(serial)
-        assertIs<Screen.ActivationDone>(app.state.screen, "copying keeps the screen")
+        assertIs<AppScreen.ActivationDone>(app.state.screen, "copying keeps the screen")
         val code = board.text
         assertTrue(code != null && Regex("\\d{8}").matches(code), "the plain code is copied: $code")
         assertTrue(board.sensitive)
-        assertEquals(Message(MessageKey.CODE_COPIED, 60), app.state.notice, "the notice the screen reader reads")
+        assertEquals(msg("info_code_copied", 60), app.state.notice.ka, "the notice the screen reader reads")
 
         clock.ms += 59_000
         app.tick()
@@ -94,34 +97,35 @@ class PlatformFlowsTest {
         app.copyCode(serial)
         assertTrue(board.text != null)
         app.onBackground()
-        clock.ms += AppModel.LOCK_GRACE_MS
+        clock.ms += Core.LOCK_GRACE_MS
         app.tick()
-        assertIs<Screen.Unlock>(app.state.screen, "locked once the grace is over")
-        assertNull(board.text, "a locked app leaves no code on the clipboard (${AppModel.LOCK_GRACE_MS} ms < 60 s)")
+        assertIs<AppScreen.Unlock>(app.state.screen, "locked once the grace is over")
+        assertNull(board.text, "a locked app leaves no code on the clipboard (${Core.LOCK_GRACE_MS} ms < 60 s)")
 
         app.unlock("4711")
         app.copyCode(serial)
         board.copiedElsewhere("the customer's own text")
         app.onBackground()
-        clock.ms += AppModel.LOCK_GRACE_MS
+        clock.ms += Core.LOCK_GRACE_MS
         app.tick()
-        assertIs<Screen.Unlock>(app.state.screen)
+        assertIs<AppScreen.Unlock>(app.state.screen)
         assertEquals("the customer's own text", board.text, "what the app can see is not its own stays")
     }
 
     @Test
-    fun theClipboardCountdownClearsOnlyOnce() {
-        val clip = CodeClipboard(board, clock)
-        clip.copy("12345678")
-        assertTrue(clip.clearNow())
-        assertNull(board.text)
-        assertFalse(clip.pending)
+    fun theClipboardIsClearedOnlyOnce() {
+        setPin("4711")
+        val serial = activate()
+        app.copyCode(serial)
+        app.onBackground()
+        clock.ms += Core.LOCK_GRACE_MS
+        app.tick()
+        assertNull(board.text, "the lock cleared the code")
         board.copiedElsewhere("later text")
-        clock.ms += 61_000
         board.readable = false
-        assertFalse(clip.tick(), "nothing pending: a later clip is never touched")
-        assertFalse(clip.clearNow())
-        assertEquals("later text", board.text)
+        clock.ms += 61_000
+        app.tick()
+        assertEquals("later text", board.text, "nothing pending: a later clip is never touched")
     }
 
     // --- The scanner's failures are said, not swallowed ------------------------------------
@@ -134,17 +138,17 @@ class PlatformFlowsTest {
         app.onBackground()
         app.onForeground()
         app.scanFailed(cameraDenied = false)
-        assertIs<Screen.Activation>(app.state.screen, "the typed form stays")
-        assertEquals(Message(MessageKey.SCANNER_FAILED), app.state.notice)
+        assertIs<AppScreen.Activation>(app.state.screen, "the typed form stays")
+        assertEquals(msg("error_scanner_failed"), app.state.notice.ka)
         // The scanner is over: leaving the app now locks after the normal grace, not the scanner's.
         app.onBackground()
-        clock.ms += AppModel.LOCK_GRACE_MS
+        clock.ms += Core.LOCK_GRACE_MS
         app.tick()
-        assertIs<Screen.Unlock>(app.state.screen)
+        assertIs<AppScreen.Unlock>(app.state.screen)
 
         app.unlock("4711")
         app.scanFailed(cameraDenied = true)
-        assertEquals(Message(MessageKey.CAMERA_DENIED), app.state.notice)
+        assertEquals(msg("error_camera_denied"), app.state.notice.ka)
     }
 
     // --- 5. Links behind the lock, the scanner and the grace period -------------------------
@@ -153,25 +157,25 @@ class PlatformFlowsTest {
     fun aLinkOpenedWhileLockedWaitsAndOpensTheFormAfterTheUnlock() {
         setPin("4711")
         app.onBackground()
-        clock.ms += AppModel.LOCK_GRACE_MS
+        clock.ms += Core.LOCK_GRACE_MS
         app.tick()
-        assertIs<Screen.Unlock>(app.state.screen, "locked in the background once the grace is over")
+        assertIs<AppScreen.Unlock>(app.state.screen, "locked in the background once the grace is over")
 
         val user = TestWorld.newUserId()
         val uri = bank.issueActivation(user, "pass-8080")
         app.scanned(uri)
-        assertIs<Screen.Unlock>(app.state.screen, "the link does not get past the lock")
-        assertEquals(MessageKey.LINK_AFTER_UNLOCK, app.state.notice?.key)
+        assertIs<AppScreen.Unlock>(app.state.screen, "the link does not get past the lock")
+        assertEquals("info_link_after_unlock", app.state.notice?.key)
         app.unlock("0000")
-        assertIs<Screen.Unlock>(app.state.screen)
+        assertIs<AppScreen.Unlock>(app.state.screen)
 
         app.unlock("4711")
-        val form = assertIs<Screen.Activation>(app.state.screen)
+        val form = assertIs<AppScreen.Activation>(app.state.screen)
         assertEquals(user, form.userId)
         assertEquals(bank.serverUrl, form.scannedServer)
         // Back goes to the unlocked token list, not to the lock screen.
         assertTrue(app.back())
-        assertIs<Screen.Tokens>(app.state.screen)
+        assertIs<AppScreen.Tokens>(app.state.screen)
     }
 
     @Test
@@ -182,21 +186,21 @@ class PlatformFlowsTest {
         app.onBackground() // the scanner activity covers the app
         clock.ms += 60_000
         app.tick()
-        assertIs<Screen.Activation>(app.state.screen, "no lock mid-scan")
+        assertIs<AppScreen.Activation>(app.state.screen, "no lock mid-scan")
         val user = TestWorld.newUserId()
         app.onForeground()
         app.scanned(bank.issueActivation(user, "pass-1234"))
-        assertEquals(user, assertIs<Screen.Activation>(app.state.screen).userId)
+        assertEquals(user, assertIs<AppScreen.Activation>(app.state.screen).userId)
 
         // A short trip away keeps the app open; a long one locks it.
         app.onBackground()
-        clock.ms += AppModel.LOCK_GRACE_MS - 1
+        clock.ms += Core.LOCK_GRACE_MS - 1
         app.onForeground()
-        assertIs<Screen.Activation>(app.state.screen)
+        assertIs<AppScreen.Activation>(app.state.screen)
         app.onBackground()
-        clock.ms += AppModel.LOCK_GRACE_MS
+        clock.ms += Core.LOCK_GRACE_MS
         app.onForeground()
-        assertIs<Screen.Unlock>(app.state.screen)
+        assertIs<AppScreen.Unlock>(app.state.screen)
     }
 
     @Test
@@ -204,9 +208,9 @@ class PlatformFlowsTest {
         setPin("4711")
         app.scanStarted()
         app.onBackground()
-        clock.ms += AppModel.SCAN_GRACE_MS
+        clock.ms += Core.SCAN_GRACE_MS
         app.tick()
-        assertIs<Screen.Unlock>(app.state.screen)
+        assertIs<AppScreen.Unlock>(app.state.screen)
     }
 
     // --- 6. Several banks ------------------------------------------------------------------
@@ -214,7 +218,7 @@ class PlatformFlowsTest {
     @Test
     fun aTypedServiceIdReachesItsBankThroughTheDirectory() {
         app.startActivation()
-        val form = assertIs<Screen.Activation>(app.state.screen)
+        val form = assertIs<AppScreen.Activation>(app.state.screen)
         assertEquals(listOf(bank.serviceId, "otherbank"), form.banks.map { it.serviceId }, "the picker's banks")
         assertEquals(bank.serviceName, form.banks.first().name)
 
@@ -222,12 +226,12 @@ class PlatformFlowsTest {
         val user = TestWorld.newUserId()
         bank.issueActivation(user, "pass-2468")
         app.submitActivation(bank.serviceId, user, "pass-2468")
-        assertIs<Screen.ActivationDone>(app.state.screen)
+        assertIs<AppScreen.ActivationDone>(app.state.screen)
 
         app.startActivation()
         app.submitActivation("nobank", user, "pass-2468")
-        val unknown = assertIs<Screen.Activation>(app.state.screen)
-        assertEquals(MessageKey.UNKNOWN_SERVICE_ID, unknown.error?.key)
+        val unknown = assertIs<AppScreen.Activation>(app.state.screen)
+        assertEquals("error_unknown_service_id", unknown.error?.key)
         assertEquals(InputField.SERVICE_ID, unknown.errorField)
     }
 
@@ -236,42 +240,42 @@ class PlatformFlowsTest {
         val user = TestWorld.newUserId()
         val uri = bank.issueActivation(user, "pass-3690")
         // The same QR code, read by a build whose directory does not list the test server.
-        val elsewhere = AppModel(
-            TestWorld.newOpener(),
-            AppConfig(null, null, null, FfiTokenCore.bankDirectory("""{"banks": [{"serviceId": "otherbank", "name": "O", "serverUrl": "https://otp.other.example"}]}""")),
+        val elsewhere = testApp(
+            TestWorld.newVault(),
+            AppConfig(null, null, null, """{"banks": [{"serviceId": "otherbank", "name": "O", "serverUrl": "https://otp.other.example"}]}"""),
             clock,
         ).apply { start() }
         elsewhere.scanned(uri)
-        val ask = assertIs<Screen.ConfirmServer>(elsewhere.state.screen)
+        val ask = assertIs<AppScreen.ConfirmServer>(elsewhere.state.screen)
         assertEquals(bank.serverUrl.substringAfter("://"), ask.host)
         assertTrue(elsewhere.back(), "declining goes back")
-        assertIs<Screen.Tokens>(elsewhere.state.screen)
+        assertIs<AppScreen.Tokens>(elsewhere.state.screen)
 
         elsewhere.scanned(uri)
         elsewhere.confirmServer()
-        val form = assertIs<Screen.Activation>(elsewhere.state.screen)
+        val form = assertIs<AppScreen.Activation>(elsewhere.state.screen)
         assertEquals(bank.serverUrl, form.scannedServer)
         elsewhere.submitActivation(form.serviceId, form.userId, "pass-3690")
-        assertIs<Screen.ActivationDone>(elsewhere.state.screen)
+        assertIs<AppScreen.ActivationDone>(elsewhere.state.screen)
 
         // The build that lists it opens the form at once.
         app.scanned(bank.issueActivation(TestWorld.newUserId(), "pass-3690"))
-        assertIs<Screen.Activation>(app.state.screen)
+        assertIs<AppScreen.Activation>(app.state.screen)
     }
 
     @Test
     fun theShippedDirectoryIsValid() {
         val repo = File(System.getenv("SOFTTOKEN_REPO") ?: error("SOFTTOKEN_REPO is not set (run android/test-shell.sh)"))
-        val dir = FfiTokenCore.bankDirectory(File(repo, "mobile/banks/banks.json").readText())
-        assertTrue(dir.banks.isNotEmpty())
-        assertTrue(dir.banks.all { it.serverUrl.startsWith("https://") })
+        val banks = BankDirectory.fromJson(File(repo, "mobile/banks/banks.json").readText()).banks()
+        assertTrue(banks.isNotEmpty())
+        assertTrue(banks.all { it.serverUrl.startsWith("https://") })
     }
 
     // --- 7. Biometric unlock -----------------------------------------------------------------
 
     private fun lockNow() {
         app.onBackground()
-        clock.ms += AppModel.LOCK_GRACE_MS
+        clock.ms += Core.LOCK_GRACE_MS
         app.onForeground()
     }
 
@@ -280,18 +284,18 @@ class PlatformFlowsTest {
         setPin("1357")
         app.beginEnableBiometric()
         app.enterPin("9999")
-        assertIs<Screen.PinEntry>(app.state.screen, "a wrong PIN is not stored")
+        assertIs<AppScreen.PinEntry>(app.state.screen, "a wrong PIN is not stored")
         assertNull(bio.storedPin())
         app.enterPin("1357")
-        assertEquals(Screen.Settings(lockOn = true, biometricOn = true, biometricAvailable = true), app.state.screen)
-        assertEquals(MessageKey.BIOMETRIC_ON, app.state.notice?.key)
+        assertEquals(AppScreen.Settings(lockOn = true, biometricOn = true, biometricAvailable = true), app.state.screen)
+        assertEquals("info_biometric_on", app.state.notice?.key)
 
         lockNow()
-        assertEquals(Screen.Unlock(null, 0, biometric = true), app.state.screen)
+        assertEquals(AppScreen.Unlock(null, 0, biometric = true), app.state.screen)
         app.biometricResult(BiometricResult.Cancelled)
-        assertIs<Screen.Unlock>(app.state.screen, "cancelled: the PIN pad stays")
+        assertIs<AppScreen.Unlock>(app.state.screen, "cancelled: the PIN pad stays")
         app.biometricResult(bio.prompt())
-        assertIs<Screen.Tokens>(app.state.screen)
+        assertIs<AppScreen.Tokens>(app.state.screen)
         assertTrue(bio.lastHandedOut!!.all { it == 0.toByte() }, "the PIN bytes are wiped after use")
 
         // A PIN change re-encrypts the new PIN for the biometric key.
@@ -303,7 +307,7 @@ class PlatformFlowsTest {
         assertEquals("2468", bio.storedPin())
         lockNow()
         app.biometricResult(bio.prompt())
-        assertIs<Screen.Tokens>(app.state.screen)
+        assertIs<AppScreen.Tokens>(app.state.screen)
 
         // Turning the app lock off removes the biometric key too.
         app.openSettings()
@@ -320,12 +324,13 @@ class PlatformFlowsTest {
         lockNow()
         bio.invalidated = true // a new fingerprint was added
         app.biometricResult(bio.prompt())
-        assertEquals(Screen.Unlock(Message(MessageKey.BIOMETRY_CHANGED), 0, biometric = false), app.state.screen)
+        val changed = assertIs<AppScreen.Unlock>(app.state.screen)
+        assertEquals(Triple(msg("error_biometry_changed"), 0L, false), Triple(changed.error.ka, changed.waitSeconds, changed.biometric))
         assertFalse(bio.enrolled(), "the invalidated key is dropped")
         app.unlock("1357")
-        assertIs<Screen.Tokens>(app.state.screen)
+        assertIs<AppScreen.Tokens>(app.state.screen)
         app.openSettings()
-        assertEquals(Screen.Settings(lockOn = true, biometricOn = false, biometricAvailable = true), app.state.screen)
+        assertEquals(AppScreen.Settings(lockOn = true, biometricOn = false, biometricAvailable = true), app.state.screen)
     }
 
     @Test
@@ -333,9 +338,9 @@ class PlatformFlowsTest {
         bio.available = false
         setPin("1357")
         app.beginEnableBiometric()
-        assertIs<Screen.Settings>(app.state.screen)
-        assertEquals(MessageKey.BIOMETRIC_FAILED, app.state.notice?.key)
+        assertIs<AppScreen.Settings>(app.state.screen)
+        assertEquals("error_biometric_failed", app.state.notice?.key)
         lockNow()
-        assertEquals(Screen.Unlock(null, 0, biometric = false), app.state.screen)
+        assertEquals(AppScreen.Unlock(null, 0, biometric = false), app.state.screen)
     }
 }

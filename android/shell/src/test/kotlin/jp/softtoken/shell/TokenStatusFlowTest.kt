@@ -3,6 +3,9 @@
 // (revoked, stopped, replaced) with no code, why, what to do, and delete.
 package jp.softtoken.shell
 
+import jp.softtoken.core.AppScreen
+import jp.softtoken.core.TokenState
+import jp.softtoken.core.TokenCard
 import java.io.File
 import java.net.InetAddress
 import java.net.ServerSocket
@@ -19,8 +22,8 @@ import kotlin.test.assertTrue
 class TokenStatusFlowTest {
     private val bank = TestWorld.bank
     private val clock = TestClock()
-    private val opener = TestWorld.newOpener()
-    private val app = AppModel(opener, TestWorld.config(), clock).apply { start() }
+    private val vault = TestWorld.newVault()
+    private val app = testApp(vault, TestWorld.config(), clock).apply { start() }
     private val proxies = mutableListOf<Relay>()
 
     @AfterTest
@@ -33,21 +36,27 @@ class TokenStatusFlowTest {
         app.startActivation()
         app.submitActivation(bank.serviceId, user, startPassword)
         app.continueAfterActivation()
-        val card = assertIs<Screen.TokenDetail>(app.state.screen).card
+        val card = assertIs<AppScreen.TokenDetail>(app.state.screen).card
         app.back()
         return card
     }
 
-    private fun cards() = assertIs<Screen.Tokens>(app.state.screen).cards
+    private fun refresh() {
+        app.refreshStates()
+        app.awaitRefresh()
+    }
+
+    private fun cards() = assertIs<AppScreen.Tokens>(app.state.screen).cards
 
     private fun card(serial: String) = cards().single { it.token.serial == serial }
 
     // The app opened again over the same vault, with the app lock on: the PIN, then the list.
     private fun reopenAndUnlock(pin: String): AppModel {
-        val again = AppModel(opener, TestWorld.config(), clock)
+        val again = testApp(vault, TestWorld.config(), clock)
         again.start()
-        assertIs<Screen.Unlock>(again.state.screen)
+        assertIs<AppScreen.Unlock>(again.state.screen)
         again.unlock(pin)
+        again.awaitRefresh()
         return again
     }
 
@@ -63,13 +72,13 @@ class TokenStatusFlowTest {
     fun aConfirmedTokenShowsInUseAndItsCode() {
         val user = TestWorld.newUserId()
         val token = activate(user, "start-1601")
-        assertEquals(TokenStatus.PENDING, card(token.token.serial).token.status)
+        assertEquals(TokenState.PENDING, card(token.token.serial).token.state)
         assertTrue(bank.confirm(user, assertNotNull(token.code).plain))
 
-        app.refreshStates()
+        refresh()
         val active = card(token.token.serial)
-        assertEquals(TokenStatus.ACTIVE, active.token.status)
-        assertEquals(Message(MessageKey.STATUS_ACTIVE), active.status)
+        assertEquals(TokenState.ACTIVE, active.token.state)
+        assertEquals(msg("label_status_active"), active.status.ka)
         assertNotNull(active.code)
         assertNull(active.whyDead)
         assertNull(app.state.notice, "a refresh that reached the server says nothing")
@@ -84,20 +93,20 @@ class TokenStatusFlowTest {
         bank.revoke(token.token.serial)
 
         val again = reopenAndUnlock("1357")
-        val dead = assertIs<Screen.Tokens>(again.state.screen).cards.single()
-        assertEquals(TokenStatus.REVOKED, dead.token.status)
+        val dead = assertIs<AppScreen.Tokens>(again.state.screen).cards.single()
+        assertEquals(TokenState.REVOKED, dead.token.state)
         assertNull(dead.code, "a revoked token shows no code")
-        assertEquals(Message(MessageKey.DEAD_REVOKED), dead.whyDead)
-        assertEquals(Message(MessageKey.STATUS_REVOKED), dead.status)
+        assertEquals(msg("hint_dead_revoked"), dead.whyDead.ka)
+        assertEquals(msg("label_status_revoked"), dead.status.ka)
 
         again.openToken(dead.token.serial)
-        val detail = assertIs<Screen.TokenDetail>(again.state.screen)
+        val detail = assertIs<AppScreen.TokenDetail>(again.state.screen)
         assertNull(detail.card.code)
         again.requestDelete(dead.token.serial)
-        assertIs<Screen.ConfirmDelete>(again.state.screen)
+        assertIs<AppScreen.ConfirmDelete>(again.state.screen)
         again.confirmDelete()
-        assertEquals(Screen.Tokens(emptyList()), again.state.screen)
-        assertEquals(MessageKey.TOKEN_DELETED, again.state.notice?.key)
+        assertEquals(AppScreen.Tokens(emptyList()), again.state.screen)
+        assertEquals("info_token_deleted", again.state.notice?.key)
     }
 
     @Test
@@ -111,11 +120,11 @@ class TokenStatusFlowTest {
         setPin("2468")
 
         val again = reopenAndUnlock("2468")
-        val dead = assertIs<Screen.Tokens>(again.state.screen).cards.single()
-        assertEquals(TokenStatus.STOPPED, dead.token.status)
+        val dead = assertIs<AppScreen.Tokens>(again.state.screen).cards.single()
+        assertEquals(TokenState.STOPPED, dead.token.state)
         assertNull(dead.code)
-        assertEquals(Message(MessageKey.DEAD_STOPPED), dead.whyDead)
-        assertEquals(Message(MessageKey.STATUS_STOPPED), dead.status)
+        assertEquals(msg("hint_dead_stopped"), dead.whyDead.ka)
+        assertEquals(msg("label_status_stopped"), dead.status.ka)
     }
 
     @Test
@@ -125,13 +134,13 @@ class TokenStatusFlowTest {
         val new = activate(user, "start-1605")
         assertEquals(2, cards().size, "two identical entries before the app asks")
 
-        app.refreshStates()
+        refresh()
         val dead = card(old.token.serial)
-        assertEquals(TokenStatus.REPLACED, dead.token.status)
+        assertEquals(TokenState.REPLACED, dead.token.state)
         assertNull(dead.code)
-        assertEquals(Message(MessageKey.DEAD_REPLACED), dead.whyDead)
+        assertEquals(msg("hint_dead_replaced"), dead.whyDead.ka)
         val alive = card(new.token.serial)
-        assertEquals(TokenStatus.PENDING, alive.token.status)
+        assertEquals(TokenState.PENDING, alive.token.state)
         assertNotNull(alive.code)
     }
 
@@ -139,20 +148,22 @@ class TokenStatusFlowTest {
     fun anUnreachableServerKeepsTheLastStatesWithOneQuietNotice() {
         // Registration mode through a relay to the real server, so the server can vanish.
         val relay = Relay(bank.serverUrl).also { proxies += it }
-        val app = AppModel(opener, AppConfig(relay.url, relay.url, bank.serviceId), clock).apply { start() }
+        val app = testApp(TestWorld.newVault(), AppConfig(relay.url, relay.url, bank.serviceId), clock).apply { start() }
         app.startRegistration()
-        val card = assertIs<Screen.TokenDetail>(app.state.screen).card
+        val card = assertIs<AppScreen.TokenDetail>(app.state.screen).card
         app.back()
         assertTrue(bank.register(TestWorld.newUserId(), card.token.serial, assertNotNull(card.code).plain))
         app.refreshStates()
-        assertEquals(TokenStatus.ACTIVE, assertIs<Screen.Tokens>(app.state.screen).cards.single().token.status)
+        app.awaitRefresh()
+        assertEquals(TokenState.ACTIVE, assertIs<AppScreen.Tokens>(app.state.screen).cards.single().token.state)
 
         relay.close()
         app.refreshStates()
-        val kept = assertIs<Screen.Tokens>(app.state.screen).cards.single()
-        assertEquals(TokenStatus.ACTIVE, kept.token.status, "the last known state stays")
+        app.awaitRefresh()
+        val kept = assertIs<AppScreen.Tokens>(app.state.screen).cards.single()
+        assertEquals(TokenState.ACTIVE, kept.token.state, "the last known state stays")
         assertNotNull(kept.code)
-        assertEquals(Message(MessageKey.STATES_UNREACHABLE), app.state.notice)
+        assertEquals(msg("info_states_unreachable"), app.state.notice.ka)
         assertEquals(false, app.state.busy)
     }
 

@@ -30,8 +30,8 @@ import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.compose.ui.unit.dp
 import jp.softtoken.app.QrScanner
 import jp.softtoken.app.R
-import jp.softtoken.shell.InputField
-import jp.softtoken.shell.Screen
+import jp.softtoken.core.InputField
+import jp.softtoken.core.AppScreen
 
 /** The two ways to add a token, as the bank's guide names them. */
 @Composable
@@ -60,7 +60,7 @@ private fun ChoiceCard(title: Int, hint: Int, onClick: () -> Unit) {
  * death.
  */
 @Composable
-fun ActivationScreen(screen: Screen.Activation, frame: Frame, act: Act, scanner: QrScanner) {
+fun ActivationScreen(screen: AppScreen.Activation, frame: Frame, act: Act, scanner: QrScanner) {
     var serviceId by rememberSaveable(screen.serviceId) { mutableStateOf(screen.serviceId) }
     var userId by rememberSaveable(screen.userId) { mutableStateOf(screen.userId) }
     var password by remember { mutableStateOf("") }
@@ -134,7 +134,7 @@ fun ActivationScreen(screen: Screen.Activation, frame: Frame, act: Act, scanner:
 
 /** 初期設定完了: not finished until the first code is confirmed in internet banking. */
 @Composable
-fun ActivationDoneScreen(screen: Screen.ActivationDone, frame: Frame, act: Act) {
+fun ActivationDoneScreen(screen: AppScreen.ActivationDone, frame: Frame, act: Act) {
     ScreenFrame(stringResource(R.string.title_activation_done), frame.busy, frame.notice, frame.onNoticeShown) { padding ->
         Column(Modifier.padding(padding).padding(16.dp), verticalArrangement = Arrangement.spacedBy(16.dp)) {
             Text(screen.token.issuer, style = MaterialTheme.typography.titleMedium)
@@ -148,7 +148,7 @@ fun ActivationDoneScreen(screen: Screen.ActivationDone, frame: Frame, act: Act) 
 
 /** A QR code or link for a server the bank directory does not list: its host, and a choice. */
 @Composable
-fun ConfirmServerScreen(screen: Screen.ConfirmServer, frame: Frame, act: Act) {
+fun ConfirmServerScreen(screen: AppScreen.ConfirmServer, frame: Frame, act: Act) {
     ScreenFrame(stringResource(R.string.title_confirm_server), frame.busy, frame.notice, frame.onNoticeShown, onBack = frame.onBack) { padding ->
         Column(Modifier.padding(padding).padding(24.dp), verticalArrangement = Arrangement.spacedBy(16.dp)) {
             Text(stringResource(R.string.confirm_server_text, screen.host))

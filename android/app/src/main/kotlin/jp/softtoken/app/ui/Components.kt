@@ -39,9 +39,8 @@ import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.unit.sp
 import jp.softtoken.app.R
-import jp.softtoken.shell.CodeDisplay
-import jp.softtoken.shell.CodeView
-import jp.softtoken.shell.Message
+import jp.softtoken.core.CodeView
+import jp.softtoken.core.AppMessage
 
 /**
  * The code in large monospaced type, grouped (`123 456`), with its countdown. TalkBack reads
@@ -86,7 +85,7 @@ fun SerialRow(grouped: String, onCopied: () -> Unit) {
     Row(verticalAlignment = Alignment.CenterVertically, modifier = Modifier.fillMaxWidth()) {
         Column(
             modifier = Modifier.weight(1f).clearAndSetSemantics {
-                contentDescription = "$label ${CodeDisplay.spoken(grouped)}"
+                contentDescription = "$label ${spokenSymbols(grouped)}"
             },
         ) {
             Text(label, style = MaterialTheme.typography.labelMedium)
@@ -105,14 +104,14 @@ fun SerialRow(grouped: String, onCopied: () -> Unit) {
 fun ScreenFrame(
     title: String,
     busy: Boolean,
-    notice: Message?,
+    notice: AppMessage?,
     onNoticeShown: () -> Unit,
     onBack: (() -> Unit)? = null,
     actions: @Composable () -> Unit = {},
     content: @Composable (PaddingValues) -> Unit,
 ) {
     val snackbar = remember { SnackbarHostState() }
-    val noticeText = notice?.let { messageText(it) }
+    val noticeText = notice?.let { it.text }
     LaunchedEffect(noticeText) {
         if (noticeText != null) {
             snackbar.showSnackbar(noticeText)
@@ -145,12 +144,22 @@ fun ScreenFrame(
     }
 }
 
+/**
+ * A grouped string read symbol by symbol (`SKTS 1234` → "S K T S, 1 2 3 4"), for what the core
+ * hands over without its reading (the serial, the 取引確認 code); a code card's is `CodeView.spoken`.
+ */
+fun spokenSymbols(grouped: String): String = grouped.trim().split(Regex("\\s+")).joinToString(", ") { it.toList().joinToString(" ") }
+
 /** An error line under a form, announced when it appears. */
 @Composable
-fun ErrorText(message: Message?) {
-    if (message == null) return
+fun ErrorText(message: AppMessage?) = ErrorText(message?.text)
+
+/** An error line under a form (text already in the app's language), announced when it appears. */
+@Composable
+fun ErrorText(text: String?) {
+    if (text == null) return
     Text(
-        messageText(message),
+        text,
         color = MaterialTheme.colorScheme.error,
         modifier = Modifier.padding(vertical = 8.dp).semantics { liveRegion = LiveRegionMode.Assertive },
     )

@@ -26,14 +26,12 @@ import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.compose.ui.unit.dp
 import jp.softtoken.app.R
-import jp.softtoken.shell.Message
-import jp.softtoken.shell.MessageKey
-import jp.softtoken.shell.PinStep
-import jp.softtoken.shell.Screen
+import jp.softtoken.core.PinStep
+import jp.softtoken.core.AppScreen
 
 /** The lock screen: PIN, attempts left, back-off countdown, and the way out (reset). */
 @Composable
-fun UnlockScreen(screen: Screen.Unlock, frame: Frame, act: Act, biometricPrompt: () -> Unit) {
+fun UnlockScreen(screen: AppScreen.Unlock, frame: Frame, act: Act, biometricPrompt: () -> Unit) {
     ScreenFrame(stringResource(R.string.title_app_lock), frame.busy, frame.notice, frame.onNoticeShown) { padding ->
         Column(
             modifier = Modifier.fillMaxSize().padding(padding).padding(24.dp),
@@ -44,7 +42,7 @@ fun UnlockScreen(screen: Screen.Unlock, frame: Frame, act: Act, biometricPrompt:
             val waiting = screen.waitSeconds > 0
             PinField(enabled = !waiting && !frame.busy, submitLabel = R.string.action_unlock) { pin -> act { unlock(pin) } }
             ErrorText(screen.error)
-            if (waiting) ErrorText(Message(MessageKey.PIN_WAIT, screen.waitSeconds))
+            if (waiting) ErrorText(stringResource(R.string.error_pin_wait, screen.waitSeconds))
             // Beside the PIN pad, never instead of it: the PIN stays the fallback.
             if (screen.biometric && !waiting) {
                 OutlinedButton(onClick = biometricPrompt, enabled = !frame.busy) { Text(stringResource(R.string.action_biometric_unlock)) }
@@ -56,7 +54,7 @@ fun UnlockScreen(screen: Screen.Unlock, frame: Frame, act: Act, biometricPrompt:
 
 /** Set, change or turn off the app lock, one PIN per step. */
 @Composable
-fun PinEntryScreen(screen: Screen.PinEntry, frame: Frame, act: Act) {
+fun PinEntryScreen(screen: AppScreen.PinEntry, frame: Frame, act: Act) {
     val prompt = when (screen.step) {
         PinStep.CURRENT -> R.string.pin_current
         PinStep.NEW -> R.string.pin_new
@@ -118,7 +116,7 @@ fun ConfirmResetScreen(frame: Frame, act: Act) {
 
 /** The vault cannot be opened: try again (the key may come back), or reset. */
 @Composable
-fun BrokenScreen(screen: Screen.Broken, frame: Frame, act: Act) {
+fun BrokenScreen(screen: AppScreen.Broken, frame: Frame, act: Act) {
     ScreenFrame(stringResource(R.string.title_broken), frame.busy, frame.notice, frame.onNoticeShown) { padding ->
         Column(Modifier.padding(padding).padding(16.dp), verticalArrangement = Arrangement.spacedBy(16.dp)) {
             ErrorText(screen.message)

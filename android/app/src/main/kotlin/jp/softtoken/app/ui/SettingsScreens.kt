@@ -14,11 +14,11 @@ import androidx.compose.ui.Modifier
 import androidx.compose.foundation.clickable
 import androidx.compose.ui.res.stringResource
 import jp.softtoken.app.R
-import jp.softtoken.shell.Screen
+import jp.softtoken.core.AppScreen
 
 /** The settings list. */
 @Composable
-fun SettingsScreen(screen: Screen.Settings, frame: Frame, act: Act) {
+fun SettingsScreen(screen: AppScreen.Settings, frame: Frame, act: Act) {
     ScreenFrame(stringResource(R.string.title_settings), frame.busy, frame.notice, frame.onNoticeShown, onBack = frame.onBack) { padding ->
         Column(Modifier.padding(padding)) {
             ListItem(

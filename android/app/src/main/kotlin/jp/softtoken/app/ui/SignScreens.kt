@@ -34,14 +34,12 @@ import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.unit.sp
 import jp.softtoken.app.R
-import jp.softtoken.shell.AppModel
-import jp.softtoken.shell.CodeDisplay
-import jp.softtoken.shell.Screen
-import jp.softtoken.shell.TransferRequest
+import jp.softtoken.core.AppScreen
+import jp.softtoken.core.TransferView
 
 /** The transfer as the bank's screen shows it: 振込先 and 金額 large, then the masked account. */
 @Composable
-private fun TransferCard(transfer: TransferRequest) {
+private fun TransferCard(transfer: TransferView) {
     Card(Modifier.fillMaxWidth()) {
         Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(4.dp)) {
             Text(stringResource(R.string.label_sign_payee), style = MaterialTheme.typography.labelLarge)
@@ -56,7 +54,7 @@ private fun TransferCard(transfer: TransferRequest) {
 
 /** Check the transfer, then confirm: the code is made only after this. */
 @Composable
-fun SignConfirmScreen(screen: Screen.SignConfirm, frame: Frame, act: Act) {
+fun SignConfirmScreen(screen: AppScreen.SignConfirm, frame: Frame, act: Act) {
     ScreenFrame(stringResource(R.string.title_sign), frame.busy, frame.notice, frame.onNoticeShown, onBack = frame.onBack) { padding ->
         Column(
             modifier = Modifier.fillMaxSize().padding(padding).padding(16.dp).verticalScroll(rememberScrollState()),
@@ -75,7 +73,7 @@ fun SignConfirmScreen(screen: Screen.SignConfirm, frame: Frame, act: Act) {
 
 /** Manual mode: the digits typed from the bank's screen. */
 @Composable
-fun SignManualScreen(screen: Screen.SignManual, frame: Frame, act: Act) {
+fun SignManualScreen(screen: AppScreen.SignManual, frame: Frame, act: Act) {
     var digits by rememberSaveable { mutableStateOf("") }
     ScreenFrame(stringResource(R.string.title_sign_manual), frame.busy, frame.notice, frame.onNoticeShown, onBack = frame.onBack) { padding ->
         Column(
@@ -103,7 +101,7 @@ fun SignManualScreen(screen: Screen.SignManual, frame: Frame, act: Act) {
 
 /** The code for this one transfer, large, with the time it stays on screen. */
 @Composable
-fun SignCodeScreen(screen: Screen.SignCode, frame: Frame, act: Act) {
+fun SignCodeScreen(screen: AppScreen.SignCode, frame: Frame, act: Act) {
     ScreenFrame(stringResource(R.string.title_sign), frame.busy, frame.notice, frame.onNoticeShown, onBack = frame.onBack) { padding ->
         Column(
             modifier = Modifier.fillMaxSize().padding(padding).padding(16.dp).verticalScroll(rememberScrollState()),
@@ -123,13 +121,14 @@ fun SignCodeScreen(screen: Screen.SignCode, frame: Frame, act: Act) {
                     fontWeight = FontWeight.Bold,
                     fontSize = 44.sp,
                     letterSpacing = 2.sp,
-                    modifier = Modifier.clearAndSetSemantics { contentDescription = "$label ${CodeDisplay.spoken(code)}" },
+                    modifier = Modifier.clearAndSetSemantics { contentDescription = "$label ${spokenSymbols(code)}" },
                 )
                 Text(stringResource(R.string.sign_code_hint))
-                val seconds = screen.secondsLeft.toInt()
-                Text("${stringResource(R.string.label_sign_time_left)} ${CodeDisplay.countdown(seconds)}", style = MaterialTheme.typography.titleMedium)
+                val seconds = screen.secondsLeft
+                val countdown = "%d:%02d".format(seconds / 60, seconds % 60)
+                Text("${stringResource(R.string.label_sign_time_left)} $countdown", style = MaterialTheme.typography.titleMedium)
                 LinearProgressIndicator(
-                    progress = { CodeDisplay.remainingFraction(seconds, AppModel.SIGN_CODE_SECONDS.toInt()) },
+                    progress = { seconds / SIGN_CODE_SECONDS },
                     modifier = Modifier.fillMaxWidth(),
                 )
             }
@@ -142,13 +141,16 @@ fun SignCodeScreen(screen: Screen.SignCode, frame: Frame, act: Act) {
 
 /** No code for this challenge: why, and the way back. */
 @Composable
-fun SignRefusedScreen(screen: Screen.SignRefused, frame: Frame, act: Act) {
+fun SignRefusedScreen(screen: AppScreen.SignRefused, frame: Frame, act: Act) {
     ScreenFrame(stringResource(R.string.title_sign_refused), frame.busy, frame.notice, frame.onNoticeShown, onBack = frame.onBack) { padding ->
         Column(Modifier.padding(padding).padding(16.dp), verticalArrangement = Arrangement.spacedBy(16.dp)) {
-            Text(messageText(screen.message), style = MaterialTheme.typography.titleMedium, color = MaterialTheme.colorScheme.error)
+            Text(screen.message.text, style = MaterialTheme.typography.titleMedium, color = MaterialTheme.colorScheme.error)
             Button(onClick = { act { finishSign() } }, modifier = Modifier.fillMaxWidth()) {
                 Text(stringResource(R.string.action_sign_done))
             }
         }
     }
 }
+
+// How long a 取引確認 code is shown: the core's SIGN_CODE_SECONDS (softtoken_core::app), for the bar.
+private const val SIGN_CODE_SECONDS = 300f

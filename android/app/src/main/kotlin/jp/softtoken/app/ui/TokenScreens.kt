@@ -30,10 +30,10 @@ import androidx.compose.ui.semantics.contentDescription
 import androidx.compose.ui.unit.dp
 import jp.softtoken.app.QrScanner
 import jp.softtoken.app.R
-import jp.softtoken.shell.FirstUse
-import jp.softtoken.shell.Screen
-import jp.softtoken.shell.TokenCard
-import jp.softtoken.shell.Message
+import jp.softtoken.core.FirstUse
+import jp.softtoken.core.AppScreen
+import jp.softtoken.core.TokenCard
+import jp.softtoken.core.AppMessage
 
 /** Shown while the vault opens. */
 @Composable
@@ -47,7 +47,7 @@ fun OpeningScreen() {
  */
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-fun TokenListScreen(screen: Screen.Tokens, frame: Frame, act: Act, scanner: QrScanner) {
+fun TokenListScreen(screen: AppScreen.Tokens, frame: Frame, act: Act, scanner: QrScanner) {
     ScreenFrame(
         title = stringResource(R.string.title_tokens),
         busy = frame.busy,
@@ -59,7 +59,7 @@ fun TokenListScreen(screen: Screen.Tokens, frame: Frame, act: Act, scanner: QrSc
         },
     ) { padding ->
         PullToRefreshBox(
-            isRefreshing = frame.busy,
+            isRefreshing = frame.refreshing,
             onRefresh = { act { refreshStates() } },
             modifier = Modifier.fillMaxSize().padding(padding),
         ) {
@@ -109,20 +109,20 @@ private fun TokenCardView(card: TokenCard, onOpen: () -> Unit) {
             if (card.token.label.isNotEmpty()) Text(card.token.label, style = MaterialTheme.typography.bodySmall)
             StatusLine(card.status)
             card.code?.let { CodeBlock(it, Modifier.padding(top = 8.dp)) }
-            card.whyDead?.let { Text(messageText(it), style = MaterialTheme.typography.bodySmall) }
+            card.whyDead?.let { Text(it.text, style = MaterialTheme.typography.bodySmall) }
         }
     }
 }
 
 // The state's label: 「利用中」, 登録手続き中, トークン失効, 利用中止, 機種変更済み (docs/glossary.toml).
 @Composable
-private fun StatusLine(status: Message) {
-    Text(messageText(status), color = MaterialTheme.colorScheme.secondary, style = MaterialTheme.typography.labelLarge)
+private fun StatusLine(status: AppMessage) {
+    Text(status.text, color = MaterialTheme.colorScheme.secondary, style = MaterialTheme.typography.labelLarge)
 }
 
 /** One token: the code large, the next code, the serial with copy, time sync and delete. */
 @Composable
-fun TokenDetailScreen(screen: Screen.TokenDetail, frame: Frame, act: Act) {
+fun TokenDetailScreen(screen: AppScreen.TokenDetail, frame: Frame, act: Act) {
     val token = screen.card.token
     ScreenFrame(token.issuer, frame.busy, frame.notice, frame.onNoticeShown, onBack = frame.onBack) { padding ->
         Column(
@@ -137,7 +137,7 @@ fun TokenDetailScreen(screen: Screen.TokenDetail, frame: Frame, act: Act) {
             StatusLine(screen.card.status)
             // A dead token: no code, why, what to do, and the delete button first.
             screen.card.whyDead?.let { why ->
-                Text(messageText(why), style = MaterialTheme.typography.bodyLarge)
+                Text(why.text, style = MaterialTheme.typography.bodyLarge)
                 Button(onClick = { act { requestDelete(token.serial) } }, modifier = Modifier.fillMaxWidth()) {
                     Text(stringResource(R.string.action_delete))
                 }
@@ -159,14 +159,14 @@ fun TokenDetailScreen(screen: Screen.TokenDetail, frame: Frame, act: Act) {
                     )
                 }
             }
-            if (!token.status.dead) {
+            if (screen.card.whyDead == null) {
                 // 取引確認 without a camera: the digits typed from the bank's screen.
                 OutlinedButton(onClick = { act { startTypedSign(token.serial) } }, modifier = Modifier.fillMaxWidth()) {
                     Text(stringResource(R.string.action_sign_manual))
                 }
             }
             SerialRow(token.serialGrouped, onCopied = { act { serialCopied() } })
-            if (!token.status.dead) {
+            if (screen.card.whyDead == null) {
                 OutlinedButton(onClick = { act { syncTime(token.serial) } }, modifier = Modifier.fillMaxWidth()) {
                     Text(stringResource(R.string.action_sync_time))
                 }
@@ -180,7 +180,7 @@ fun TokenDetailScreen(screen: Screen.TokenDetail, frame: Frame, act: Act) {
 
 /** Delete this token? Only after the bank revoked it (トークンの失効). */
 @Composable
-fun ConfirmDeleteScreen(screen: Screen.ConfirmDelete, frame: Frame, act: Act) {
+fun ConfirmDeleteScreen(screen: AppScreen.ConfirmDelete, frame: Frame, act: Act) {
     ScreenFrame(stringResource(R.string.title_delete), frame.busy, frame.notice, frame.onNoticeShown, onBack = frame.onBack) { padding ->
         Column(Modifier.padding(padding).padding(16.dp), verticalArrangement = Arrangement.spacedBy(16.dp)) {
             Text("${screen.token.issuer}  ${screen.token.serialGrouped}", style = MaterialTheme.typography.titleMedium)
