@@ -1,8 +1,8 @@
 // swift-tools-version:5.9
 // SoftTokenKit: the Rust token core for the iOS app. `SoftTokenCoreFFI` is the XCFramework
 // (device, simulator and macOS slices) and `SoftTokenCore` the generated Swift bindings, both
-// made by ../build-xcframework.sh and never committed; `SoftTokenKit` holds the app's flows
-// (the Swift twin of android/shell) over them.
+// made by ../build-xcframework.sh and never committed; `SoftTokenKit` is the shell over the
+// core's AppCore (the flows are the core's: crates/core/src/app).
 import PackageDescription
 
 let package = Package(

@@ -798,6 +798,11 @@ fn the_scanner_does_not_lock_the_app_but_a_scanner_left_open_too_long_does() {
         camera_denied: true,
     });
     assert_eq!(view.notice.map(|m| m.key), Some(MessageKey::CameraDenied));
+    // A scanner that cannot run for another reason (no usable camera) says so too.
+    let view = w.send(Event::ScanFailed {
+        camera_denied: false,
+    });
+    assert_eq!(view.notice.map(|m| m.key), Some(MessageKey::ScannerFailed));
 }
 
 // --- The clipboard ----------------------------------------------------------------------

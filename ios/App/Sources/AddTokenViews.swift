@@ -10,13 +10,13 @@ struct AddTokenView: View {
 
     var body: some View {
         List {
-            Button { act { $0.startActivation() } } label: {
+            Button { act(.startActivation) } label: {
                 VStack(alignment: .leading) {
                     Text(L("add_by_start_password")).font(.headline)
                     Text(L("add_by_start_password_hint")).font(.subheadline)
                 }
             }
-            Button { act { $0.startRegistration() } } label: {
+            Button { act(.startRegistration) } label: {
                 VStack(alignment: .leading) {
                     Text(L("add_by_serial")).font(.headline)
                     Text(L("add_by_serial_hint")).font(.subheadline)
@@ -26,6 +26,16 @@ struct AddTokenView: View {
         .navigationTitle(L("title_add_token"))
         .toolbar { BackButton(act: act) }
     }
+}
+
+/// The activation form's state from the core's `AppScreen.activation`.
+struct ActivationForm: Equatable {
+    var serviceId: String
+    var userId: String
+    var error: AppMessage?
+    var errorField: InputField?
+    /// The app build's banks, for the picker that fills `serviceId`.
+    var banks: [BankChoice]
 }
 
 /// 初期設定: service ID, user ID, start password, or the bank's QR code for the first two.
@@ -65,18 +75,18 @@ struct ActivationView: View {
                 let typed = password
                 password = ""
                 let service = serviceId, user = userId
-                act { $0.submitActivation(serviceId: service, userId: user, startPassword: typed) }
+                act(.submitActivation(serviceId: service, userId: user, startPassword: typed))
             }
         }
         .onAppear { serviceId = form.serviceId; userId = form.userId }
         .onChange(of: form) { next in serviceId = next.serviceId; userId = next.userId }
-        .sheet(isPresented: $scanning) {
+        .sheet(isPresented: $scanning, onDismiss: { act(.scanCancelled) }) {
             QRScannerView(onScanned: { text in
                 scanning = false
-                act { $0.scanned(uri: text) }
+                act(.scanned(uri: text))
             }, onFailed: {
                 scanning = false
-                act { $0.scanFailed(cameraDenied: false) }
+                act(.scanFailed(cameraDenied: false))
             })
         }
         .navigationTitle(L("title_activation"))
@@ -93,7 +103,7 @@ struct ActivationDoneView: View {
         VStack(alignment: .leading, spacing: 16) {
             Text(token.issuer).font(.headline)
             Text(L("activation_done_body"))
-            Button(L("action_next")) { act { $0.continueAfterActivation() } }.buttonStyle(.borderedProminent)
+            Button(L("action_next")) { act(.continueAfterActivation) }.buttonStyle(.borderedProminent)
             Spacer()
         }
         .padding()
@@ -114,9 +124,11 @@ struct QRScannerView: UIViewControllerRepresentable {
     static func open(act: Act, show: @escaping () -> Void) {
         let showIfSupported = {
             if DataScannerViewController.isSupported && DataScannerViewController.isAvailable {
+                // Leaving for the camera is not leaving: the core's longer lock grace.
+                act(.scanStarted)
                 show()
             } else {
-                act { $0.scanFailed(cameraDenied: false) }
+                act(.scanFailed(cameraDenied: false))
             }
         }
         switch AVCaptureDevice.authorizationStatus(for: .video) {
@@ -125,13 +137,13 @@ struct QRScannerView: UIViewControllerRepresentable {
         case .notDetermined:
             AVCaptureDevice.requestAccess(for: .video) { granted in
                 DispatchQueue.main.async {
-                    if granted { showIfSupported() } else { act { $0.scanFailed(cameraDenied: true) } }
+                    if granted { showIfSupported() } else { act(.scanFailed(cameraDenied: true)) }
                 }
             }
         case .denied, .restricted:
-            act { $0.scanFailed(cameraDenied: true) }
+            act(.scanFailed(cameraDenied: true))
         @unknown default:
-            act { $0.scanFailed(cameraDenied: true) }
+            act(.scanFailed(cameraDenied: true))
         }
     }
 

@@ -1,4 +1,5 @@
-// Message keys resolved from Localizable.strings (ja first, en).
+// The shell's labels from Localizable.strings (ja first, en); the core's messages come with
+// their text (AppMessage.text, from the core's table kept equal to these files by cargo test).
 import Foundation
 import SoftTokenKit
 
@@ -10,11 +11,4 @@ func L(_ key: String) -> String {
 /// The localised text of a key with integer arguments (`%1$ld`).
 func L(_ key: String, _ args: Int...) -> String {
     String(format: L(key), arguments: args.map { $0 as CVarArg })
-}
-
-extension Message {
-    /// The text in the device language.
-    var text: String {
-        String(format: L(key.rawValue), arguments: args.map { $0 as CVarArg })
-    }
 }

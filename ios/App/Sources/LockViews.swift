@@ -37,17 +37,17 @@ struct PinField: View {
 
 /// The lock screen.
 struct UnlockView: View {
-    let error: Message?
-    let waitSeconds: Int
+    let error: AppMessage?
+    let waitSeconds: Int64
     let act: Act
 
     var body: some View {
         VStack(spacing: 16) {
             Text(L("lock_prompt")).font(.headline)
-            PinField(enabled: waitSeconds == 0, submitTitle: L("action_unlock")) { pin in act { $0.unlock(pin: pin) } }
+            PinField(enabled: waitSeconds == 0, submitTitle: L("action_unlock")) { pin in act(.unlock(pin: pin)) }
             ErrorLine(message: error)
-            if waitSeconds > 0 { ErrorLine(message: Message(.pinWait, waitSeconds)) }
-            Button(L("action_forgot_pin")) { act { $0.forgotPin() } }
+            if waitSeconds > 0 { Text(L("error_pin_wait", Int(waitSeconds))).foregroundStyle(.red).font(.callout) }
+            Button(L("action_forgot_pin")) { act(.forgotPin) }
             Spacer()
         }
         .padding()
@@ -59,7 +59,7 @@ struct UnlockView: View {
 struct PinEntryView: View {
     let purpose: PinPurpose
     let step: PinStep
-    let error: Message?
+    let error: AppMessage?
     let act: Act
 
     var body: some View {
@@ -70,7 +70,7 @@ struct PinEntryView: View {
             case .confirm: Text(L("pin_confirm")).font(.headline)
             }
             // A fresh field per step: the previous step's digits are never shown again.
-            PinField(enabled: true, submitTitle: L("action_confirm")) { pin in act { $0.enterPin(pin) } }
+            PinField(enabled: true, submitTitle: L("action_confirm")) { pin in act(.enterPin(pin: pin)) }
                 .id(step)
             ErrorLine(message: error)
             if step == .new { Text(L("pin_forget_warning")).font(.caption) }
@@ -89,8 +89,8 @@ struct ConfirmResetView: View {
     var body: some View {
         VStack(alignment: .leading, spacing: 16) {
             Text(L("reset_warning"))
-            Button(L("action_reset"), role: .destructive) { act { $0.confirmReset() } }
-            Button(L("action_cancel")) { act { $0.back() } }
+            Button(L("action_reset"), role: .destructive) { act(.confirmReset) }
+            Button(L("action_cancel")) { act(.back) }
             Spacer()
         }
         .padding()
@@ -101,14 +101,14 @@ struct ConfirmResetView: View {
 
 /// The vault cannot be opened: try again, or reset.
 struct BrokenView: View {
-    let message: Message
+    let message: AppMessage
     let act: Act
 
     var body: some View {
         VStack(alignment: .leading, spacing: 16) {
             ErrorLine(message: message)
-            Button(L("action_retry")) { act { $0.retry() } }
-            Button(L("action_reset"), role: .destructive) { act { $0.requestReset() } }
+            Button(L("action_retry")) { act(.retry) }
+            Button(L("action_reset"), role: .destructive) { act(.requestReset) }
             Spacer()
         }
         .padding()

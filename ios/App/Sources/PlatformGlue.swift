@@ -1,5 +1,6 @@
 // The platform halves of SoftTokenKit's Pasteboard and BiometricKeys seams. The timing and
-// state machines are SoftTokenKit's; here only UIKit, LocalAuthentication and Security calls.
+// state machines are the core's (crates/core/src/app); here only UIKit, LocalAuthentication
+// and Security calls.
 import Foundation
 import LocalAuthentication
 import Security
@@ -8,17 +9,17 @@ import UIKit
 
 /// The general pasteboard: local only (no Universal Clipboard), expiring after 60 s.
 final class SystemPasteboard: Pasteboard {
+    /// The system's own expiry: the core clears the clip after the same 60 s
+    /// (crates/core/src/app/clipboard.rs), this one also runs while the app is suspended.
+    static let expirySeconds: TimeInterval = 60
     private var ourChangeCount: Int?
 
+    // VoiceOver hears "copied" from the core's notice (NoticeBar announces it, formatted).
     func putSensitive(_ text: String) {
-        let expiry = Date().addingTimeInterval(Double(CodeClipboard.clearAfterMs) / 1000)
         UIPasteboard.general.setItems([[UIPasteboard.typeAutomatic: text]],
-                                      options: [.localOnly: true, .expirationDate: expiry])
+                                      options: [.localOnly: true,
+                                                .expirationDate: Date().addingTimeInterval(Self.expirySeconds)])
         ourChangeCount = UIPasteboard.general.changeCount
-        // VoiceOver says the code was copied, with its seconds (the notice is shown too): the
-        // text formatted like every message, never the raw "%1$ld".
-        let seconds = Int(CodeClipboard.clearAfterMs / 1000)
-        UIAccessibility.post(notification: .announcement, argument: Message(.codeCopied, seconds).text)
     }
 
     func stillOurs() -> Bool? {
@@ -61,7 +62,7 @@ final class SecureEnclaveBiometricKeys: BiometricKeys {
         remove()
         guard let access = SecAccessControlCreateWithFlags(
             nil, kSecAttrAccessibleWhenUnlockedThisDeviceOnly, [.privateKeyUsage, .biometryCurrentSet], nil) else {
-            throw CoreFailure.keyUnavailable
+            throw PlatformKeyError("no access control for the biometric key", permanent: false)
         }
         let attributes: [String: Any] = [
             kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
@@ -77,7 +78,7 @@ final class SecureEnclaveBiometricKeys: BiometricKeys {
         guard let privateKey = SecKeyCreateRandomKey(attributes as CFDictionary, &error),
               let publicKey = SecKeyCopyPublicKey(privateKey),
               let sealed = SecKeyCreateEncryptedData(publicKey, algorithm, pin as CFData, &error) as Data? else {
-            throw CoreFailure.keyUnavailable
+            throw PlatformKeyError("no access control for the biometric key", permanent: false)
         }
         try sealed.write(to: sealedFile, options: [.atomic, .completeFileProtection])
         if let state = Self.biometryState() {
@@ -92,7 +93,7 @@ final class SecureEnclaveBiometricKeys: BiometricKeys {
     }
 
     /// Prompts and opens the sealed PIN (blocks until the prompt ends: call off the main thread).
-    func unlock(reason: String) -> BiometricResult {
+    func unlock(reason: String) -> BiometricOutcome {
         let sealed: Data
         do {
             sealed = try Data(contentsOf: sealedFile)
@@ -119,7 +120,7 @@ final class SecureEnclaveBiometricKeys: BiometricKeys {
     /// is decided: only for a key that is gone or a biometry set that changed since enrolment.
     /// A cancelled prompt is `.cancelled` even then (the customer chose the PIN; the next try
     /// finds the change); everything else (no match, lockout, any other error) is `.failed`.
-    static func outcome(code: Int, keyGone: Bool, biometryChanged: Bool) -> BiometricResult {
+    static func outcome(code: Int, keyGone: Bool, biometryChanged: Bool) -> BiometricOutcome {
         let cancels = [LAError.userCancel.rawValue, LAError.userFallback.rawValue, LAError.systemCancel.rawValue,
                        LAError.appCancel.rawValue, Int(errSecUserCanceled)]
         if cancels.contains(code) { return .cancelled }

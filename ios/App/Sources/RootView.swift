@@ -2,32 +2,34 @@
 import SwiftUI
 import SoftTokenKit
 
-/// Sends an action to the model (on its queue).
-typealias Act = (@escaping (AppModel) -> Void) -> Void
+/// Sends an event to the core (on the model's queue).
+typealias Act = (AppEvent) -> Void
 
 /// The whole app: one screen at a time.
 struct RootView: View {
-    let state: UiState
+    let view: AppView
     let act: Act
 
     var body: some View {
         NavigationStack {
             screen
-                .disabled(state.busy)
-                .overlay { if state.busy { ProgressView().accessibilityLabel(L("label_busy")) } }
-                .safeAreaInset(edge: .bottom) { NoticeBar(notice: state.notice, act: act) }
+                .disabled(view.busy)
+                .overlay { if view.busy { ProgressView().accessibilityLabel(L("label_busy")) } }
+                .safeAreaInset(edge: .bottom) { NoticeBar(notice: view.notice, act: act) }
         }
     }
 
     @ViewBuilder private var screen: some View {
-        switch state.screen {
+        switch view.screen {
         case .opening: ProgressView()
         case let .unlock(error, waitSeconds, biometric):
             UnlockView(error: error, waitSeconds: waitSeconds, act: act)
             if biometric { BiometricUnlockButton(act: act) }
         case let .tokens(cards): TokenListView(cards: cards, act: act)
         case .addToken: AddTokenView(act: act)
-        case let .activation(form): ActivationView(form: form, act: act)
+        case let .activation(serviceId, userId, _, error, errorField, banks):
+            ActivationView(form: ActivationForm(serviceId: serviceId, userId: userId, error: error,
+                                                errorField: errorField, banks: banks), act: act)
         case let .activationDone(token): ActivationDoneView(token: token, act: act)
         case let .tokenDetail(card, firstUse): TokenDetailView(card: card, firstUse: firstUse, act: act)
         case let .confirmDelete(token): ConfirmDeleteView(token: token, act: act)
@@ -38,7 +40,8 @@ struct RootView: View {
         case .confirmReset: ConfirmResetView(act: act)
         case let .signConfirm(transfer, token): SignConfirmView(transfer: transfer, token: token, act: act)
         case let .signManual(token, error): SignManualView(token: token, error: error, act: act)
-        case let .signCode(shown): SignCodeView(shown: shown, act: act)
+        case let .signCode(transfer, typedDigits, code, secondsLeft):
+            SignCodeView(transfer: transfer, typedDigits: typedDigits, code: code, secondsLeft: secondsLeft, act: act)
         case let .signRefused(message): SignRefusedView(message: message, act: act)
         case let .broken(message): BrokenView(message: message, act: act)
         }
@@ -50,14 +53,14 @@ struct BackButton: ToolbarContent {
     let act: Act
     var body: some ToolbarContent {
         ToolbarItem(placement: .navigationBarLeading) {
-            Button(L("action_back")) { act { $0.back() } }
+            Button(L("action_back")) { act(.back) }
         }
     }
 }
 
 /// The passing notice, announced by VoiceOver.
 struct NoticeBar: View {
-    let notice: Message?
+    let notice: AppMessage?
     let act: Act
 
     var body: some View {
@@ -68,7 +71,7 @@ struct NoticeBar: View {
                 .background(.thinMaterial)
                 .onAppear {
                     UIAccessibility.post(notification: .announcement, argument: notice.text)
-                    DispatchQueue.main.asyncAfter(deadline: .now() + 4) { act { $0.dismissNotice() } }
+                    DispatchQueue.main.asyncAfter(deadline: .now() + 4) { act(.dismissNotice) }
                 }
         }
     }
@@ -76,7 +79,7 @@ struct NoticeBar: View {
 
 /// An error line under a form.
 struct ErrorLine: View {
-    let message: Message?
+    let message: AppMessage?
     var body: some View {
         if let message {
             Text(message.text).foregroundStyle(.red).font(.callout)

@@ -13,17 +13,17 @@ struct SettingsView: View {
         List {
             Toggle(L("setting_app_lock"), isOn: Binding(
                 get: { lockOn },
-                set: { on in act { on ? $0.beginSetPin() : $0.beginRemovePin() } }))
+                set: { on in act(on ? .beginSetPin : .beginRemovePin) }))
             if lockOn {
-                Button(L("setting_change_pin")) { act { $0.beginChangePin() } }
+                Button(L("setting_change_pin")) { act(.beginChangePin) }
                 if biometricAvailable {
                     Toggle(L("label_biometric"), isOn: Binding(
                         get: { biometricOn },
-                        set: { on in act { on ? $0.beginEnableBiometric() : $0.disableBiometric() } }))
+                        set: { on in act(on ? .beginEnableBiometric : .disableBiometric) }))
                 }
             }
             Section {
-                Button(L("setting_reset"), role: .destructive) { act { $0.requestReset() } }
+                Button(L("setting_reset"), role: .destructive) { act(.requestReset) }
             }
         }
         .navigationTitle(L("title_settings"))
@@ -39,15 +39,15 @@ struct ConfirmServerView: View {
     var body: some View {
         VStack(spacing: 16) {
             Text(String(format: L("confirm_server_text"), host))
-            Button(L("action_continue")) { act { $0.confirmServer() } }
-            Button(L("action_cancel"), role: .cancel) { act { $0.back() } }
+            Button(L("action_continue")) { act(.confirmServer) }
+            Button(L("action_cancel"), role: .cancel) { act(.back) }
         }
         .padding()
         .navigationTitle(L("title_confirm_server"))
     }
 }
 
-/// Face ID / Touch ID beside the PIN pad: the Secure Enclave key's prompt, its outcome to the model.
+/// Face ID / Touch ID beside the PIN pad: the Secure Enclave key's prompt, its outcome to the core.
 struct BiometricUnlockButton: View {
     let act: Act
 
@@ -57,8 +57,8 @@ struct BiometricUnlockButton: View {
             // The prompt and the Secure Enclave decrypt block until Face ID ends: off the main
             // thread (the UI stays live), and off the model's queue (its 1 s tick goes on).
             DispatchQueue.global(qos: .userInitiated).async {
-                let result = SecureEnclaveBiometricKeys.shared.unlock(reason: reason)
-                DispatchQueue.main.async { act { $0.biometricResult(result) } }
+                let outcome = SecureEnclaveBiometricKeys.shared.unlock(reason: reason)
+                act(.biometric(outcome: outcome))
             }
         }
     }

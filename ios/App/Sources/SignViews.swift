@@ -1,11 +1,11 @@
 // 取引確認: the scanned transfer (振込先, 金額 large), the code for it with its countdown, the
-// manual mode's form and the refusals. What each tap does is SoftTokenKit's (AppModel).
+// manual mode's form and the refusals. What each tap does is the core's (crates/core/src/app).
 import SwiftUI
 import SoftTokenKit
 
 /// The transfer as the bank's screen shows it: 振込先 and 金額 large, then the masked account.
 struct TransferCard: View {
-    let transfer: TransferRequest
+    let transfer: TransferView
 
     var body: some View {
         VStack(alignment: .leading, spacing: 4) {
@@ -24,7 +24,7 @@ struct TransferCard: View {
 
 /// Check the transfer, then confirm: the code is made only after this.
 struct SignConfirmView: View {
-    let transfer: TransferRequest
+    let transfer: TransferView
     let token: TokenSummary
     let act: Act
 
@@ -34,9 +34,9 @@ struct SignConfirmView: View {
                 TransferCard(transfer: transfer)
                 Text("\(L("label_sign_token")): \(token.issuer)  \(token.serialGrouped)")
                 Text(L("sign_confirm_hint"))
-                Button(L("action_sign_confirm")) { act { $0.confirmTransfer() } }
+                Button(L("action_sign_confirm")) { act(.confirmTransfer) }
                     .buttonStyle(.borderedProminent)
-                Button(L("action_sign_cancel")) { act { $0.finishSign() } }
+                Button(L("action_sign_cancel")) { act(.finishSign) }
             }
             .padding()
         }
@@ -49,7 +49,7 @@ struct SignConfirmView: View {
 /// Manual mode: the digits typed from the bank's screen.
 struct SignManualView: View {
     let token: TokenSummary
-    let error: Message?
+    let error: AppMessage?
     let act: Act
     @State private var digits = ""
 
@@ -63,7 +63,7 @@ struct SignManualView: View {
             ErrorLine(message: error)
             Button(L("action_sign_show_code")) {
                 let typed = digits
-                act { $0.submitTypedDigits(typed) }
+                act(.submitTypedDigits(digits: typed))
             }
         }
         .navigationTitle(L("title_sign_manual"))
@@ -74,28 +74,32 @@ struct SignManualView: View {
 
 /// The code for this one transfer, large, with the time it stays on screen.
 struct SignCodeView: View {
-    let shown: SignCode
+    let transfer: TransferView?
+    let typedDigits: String?
+    /// Nil once the code's time is up.
+    let code: String?
+    let secondsLeft: Int64
     let act: Act
 
     var body: some View {
         ScrollView {
             VStack(spacing: 16) {
-                if let transfer = shown.transfer { TransferCard(transfer: transfer) }
-                if let typed = shown.typedDigits {
+                if let transfer { TransferCard(transfer: transfer) }
+                if let typed = typedDigits {
                     Text("\(L("label_sign_typed")): \(typed)").font(.system(.body, design: .monospaced))
                 }
-                if let code = shown.code {
+                if let code {
                     Text(code)
                         .font(.system(size: 44, weight: .bold, design: .monospaced))
                         .accessibilityLabel("\(L("label_code")) \(CodeDisplay.spoken(code))")
                     Text(L("sign_code_hint"))
-                    Text("\(L("label_sign_time_left")) \(CodeDisplay.countdown(shown.secondsLeft))")
+                    Text("\(L("label_sign_time_left")) \(CodeDisplay.countdown(Int(secondsLeft)))")
                         .font(.system(.title3, design: .monospaced))
-                    ProgressView(value: Double(shown.secondsLeft), total: Double(AppModel.signCodeSeconds))
+                    ProgressView(value: Double(secondsLeft), total: Double(AppModel.signCodeSeconds))
                 } else {
                     Text(L("sign_code_expired")).foregroundStyle(.red)
                 }
-                Button(L("action_sign_done")) { act { $0.finishSign() } }
+                Button(L("action_sign_done")) { act(.finishSign) }
                     .buttonStyle(.borderedProminent)
             }
             .padding()
@@ -108,13 +112,13 @@ struct SignCodeView: View {
 
 /// No code for this challenge: why, and the way back.
 struct SignRefusedView: View {
-    let message: Message
+    let message: AppMessage
     let act: Act
 
     var body: some View {
         VStack(alignment: .leading, spacing: 16) {
             Text(message.text).font(.headline).foregroundStyle(.red)
-            Button(L("action_sign_done")) { act { $0.finishSign() } }
+            Button(L("action_sign_done")) { act(.finishSign) }
             Spacer()
         }
         .padding()

@@ -4,22 +4,24 @@ import SoftTokenKit
 
 @main
 struct SoftTokenApp: App {
-    @StateObject private var viewModel = AppViewModel()
+    @StateObject private var model = AppModel.live()
     @Environment(\.scenePhase) private var scenePhase
 
     var body: some Scene {
         WindowGroup {
-            RootView(state: viewModel.state, act: viewModel.act)
+            RootView(view: model.view, act: model.send)
                 // iOS has no FLAG_SECURE: cover codes and serials whenever the app is not
                 // active, so the app-switcher snapshot never shows them.
                 .overlay { if scenePhase != .active { PrivacyCover() } }
+                // Opens the vault and starts the 1 s tick, once.
+                .task { model.start() }
                 // softtoken://activate?… from the bank's e-mail opens the filled-in form.
-                .onOpenURL { url in viewModel.act { $0.scanned(uri: url.absoluteString) } }
+                .onOpenURL { url in model.send(.scanned(uri: url.absoluteString)) }
         }
         .onChange(of: scenePhase) { phase in
-            // Locks after the model's grace period: on a tick in the background, or here.
-            if phase == .background { viewModel.act { $0.onBackground() } }
-            if phase == .active { viewModel.act { $0.onForeground() } }
+            // The core locks after its grace period: on a tick in the background, or on return.
+            if phase == .background { model.send(.background) }
+            if phase == .active { model.send(.foreground) }
         }
     }
 }

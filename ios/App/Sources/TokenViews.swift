@@ -16,11 +16,11 @@ struct CodeBlock: View {
                 .foregroundStyle(code.expiringSoon ? Color.red : Color.primary)
                 .accessibilityLabel("\(L("label_code")) \(code.spoken)")
             HStack(spacing: 12) {
-                ProgressView(value: code.remaining).frame(width: 160)
+                ProgressView(value: Double(code.remaining)).frame(width: 160)
                 Text(code.countdown).font(.system(.title3, design: .monospaced))
             }
             .accessibilityElement(children: .ignore)
-            .accessibilityLabel(L("label_seconds_left", code.secondsLeft))
+            .accessibilityLabel(L("label_seconds_left", Int(code.secondsLeft)))
         }
         .frame(maxWidth: .infinity)
     }
@@ -54,7 +54,7 @@ struct SerialRow: View {
 struct StatusLine: View {
     let card: TokenCard
     var body: some View {
-        Text(card.status.text).foregroundStyle(card.token.status == .pending ? Color.teal : Color.secondary)
+        Text(card.status.text).foregroundStyle(card.token.state == .pending ? Color.teal : Color.secondary)
     }
 }
 
@@ -67,8 +67,8 @@ struct TokenListView: View {
     var body: some View {
         List {
             if cards.isEmpty { Text(L("welcome")).padding(.vertical) }
-            ForEach(cards) { card in
-                Button { act { $0.openToken(serial: card.token.serial) } } label: {
+            ForEach(cards, id: \.token.serial) { card in
+                Button { act(.openToken(serial: card.token.serial)) } label: {
                     VStack(alignment: .leading, spacing: 4) {
                         Text(card.token.issuer).font(.headline)
                         if !card.token.label.isEmpty { Text(card.token.label).font(.caption) }
@@ -83,26 +83,26 @@ struct TokenListView: View {
                 // 取引確認: the QR code internet banking shows for a transfer.
                 Button(L("action_sign_scan")) { QRScannerView.open(act: act) { scanning = true } }
             }
-            Button(L("action_add")) { act { $0.addToken() } }
+            Button(L("action_add")) { act(.addToken) }
         }
-        .sheet(isPresented: $scanning) {
+        .sheet(isPresented: $scanning, onDismiss: { act(.scanCancelled) }) {
             QRScannerView(onScanned: { text in
                 scanning = false
-                act { $0.scanned(uri: text) }
+                act(.scanned(uri: text))
             }, onFailed: {
                 scanning = false
-                act { $0.scanFailed(cameraDenied: false) }
+                act(.scanFailed(cameraDenied: false))
             })
         }
         // Pull to refresh: the servers say what became of each token (on the model's queue).
-        .refreshable { act { $0.refreshStates() } }
+        .refreshable { act(.refreshStates) }
         .navigationTitle(L("title_tokens"))
         .toolbar {
             ToolbarItem(placement: .navigationBarLeading) {
-                Button(L("action_refresh")) { act { $0.refreshStates() } }
+                Button(L("action_refresh")) { act(.refreshStates) }
             }
             ToolbarItem(placement: .navigationBarTrailing) {
-                Button(L("action_settings")) { act { $0.openSettings() } }
+                Button(L("action_settings")) { act(.openSettings) }
             }
         }
     }
@@ -126,7 +126,7 @@ struct TokenDetailView: View {
                 // A dead token: no code, why, what to do, and delete first.
                 if let why = card.whyDead {
                     Text(why.text)
-                    Button(L("action_delete"), role: .destructive) { act { $0.requestDelete(serial: card.token.serial) } }
+                    Button(L("action_delete"), role: .destructive) { act(.requestDelete(serial: card.token.serial)) }
                         .buttonStyle(.borderedProminent)
                 }
                 if let code = card.code {
@@ -136,14 +136,14 @@ struct TokenDetailView: View {
                             .accessibilityLabel("\(L("label_next_code")) \(code.nextSpoken)")
                     }
                 }
-                if !card.token.status.dead {
+                if card.whyDead == nil {
                     // 取引確認 without a camera: the digits typed from the bank's screen.
-                    Button(L("action_sign_manual")) { act { $0.startTypedSign(serial: card.token.serial) } }
+                    Button(L("action_sign_manual")) { act(.startTypedSign(serial: card.token.serial)) }
                 }
-                SerialRow(grouped: card.token.serialGrouped) { act { $0.serialCopied() } }
-                if !card.token.status.dead {
-                    Button(L("action_sync_time")) { act { $0.syncTime(serial: card.token.serial) } }
-                    Button(L("action_delete"), role: .destructive) { act { $0.requestDelete(serial: card.token.serial) } }
+                SerialRow(grouped: card.token.serialGrouped) { act(.serialCopied) }
+                if card.whyDead == nil {
+                    Button(L("action_sync_time")) { act(.syncTime(serial: card.token.serial)) }
+                    Button(L("action_delete"), role: .destructive) { act(.requestDelete(serial: card.token.serial)) }
                 }
             }
             .padding()
@@ -163,8 +163,8 @@ struct ConfirmDeleteView: View {
         VStack(alignment: .leading, spacing: 16) {
             Text("\(token.issuer)  \(token.serialGrouped)").font(.headline)
             Text(L("delete_warning"))
-            Button(L("action_delete"), role: .destructive) { act { $0.confirmDelete() } }
-            Button(L("action_cancel")) { act { $0.back() } }
+            Button(L("action_delete"), role: .destructive) { act(.confirmDelete) }
+            Button(L("action_cancel")) { act(.back) }
             Spacer()
         }
         .padding()

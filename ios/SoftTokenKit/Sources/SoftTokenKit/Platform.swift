@@ -1,6 +1,7 @@
-// What the shell needs from the platform beyond the vault (twin of Platform.kt): the
-// clipboard, the biometric key and the bank directory; the timing and state machines are
-// here, the platform calls in the app (UIPasteboard, Secure Enclave, the bundle's banks.json).
+// What the shell needs from the platform (twin of android/shell's Platform.kt): the clipboard,
+// the biometric key and the vault key's wrap. The timing and state machines (when a copied
+// code is cleared, when biometric unlock goes) are the core's (crates/core/src/app); the
+// platform calls are in the app (UIPasteboard, Secure Enclave, Keychain).
 import Foundation
 
 /// The system clipboard, as the code copy button uses it.
@@ -11,51 +12,6 @@ public protocol Pasteboard: AnyObject {
     func stillOurs() -> Bool?
     /// Empties the clipboard.
     func clear()
-}
-
-/// A copied code's life on the clipboard (twin of CodeClipboard.kt): cleared 60 s later and
-/// at once when the app locks, unless the clip is known to be someone else's.
-public final class CodeClipboard {
-    /// 60 s: long enough to switch to internet banking and paste.
-    public static let clearAfterMs: Int64 = 60_000
-    private let board: Pasteboard
-    private let now: () -> Int64
-    private var clearAtMs: Int64?
-
-    public init(board: Pasteboard, now: @escaping () -> Int64) {
-        self.board = board
-        self.now = now
-    }
-
-    /// Whether a copied code still waits to be cleared.
-    public var pending: Bool { clearAtMs != nil }
-
-    /// Copies `code` and starts its countdown.
-    public func copy(_ code: String) {
-        board.putSensitive(code)
-        clearAtMs = now() + CodeClipboard.clearAfterMs
-    }
-
-    /// Clears the clip when due (see the type); true when it cleared it.
-    @discardableResult
-    public func tick() -> Bool {
-        guard let due = clearAtMs, now() >= due else { return false }
-        return clearUnlessTheirs()
-    }
-
-    /// The app locks: a copied code still waiting goes now; true when it cleared it.
-    @discardableResult
-    public func clearNow() -> Bool {
-        clearAtMs == nil ? false : clearUnlessTheirs()
-    }
-
-    private func clearUnlessTheirs() -> Bool {
-        clearAtMs = nil
-        // Someone copied something else since: theirs stays. Ours, or cannot tell: it goes.
-        if board.stillOurs() == false { return false }
-        board.clear()
-        return true
-    }
 }
 
 /// The biometric unlock key: the PIN encrypted to a Secure Enclave key pair whose private
@@ -71,38 +27,79 @@ public protocol BiometricKeys: AnyObject {
     func remove()
 }
 
-/// How the biometric prompt ended.
-public enum BiometricResult {
-    /// The stored PIN; the shell wipes it.
-    case success(pin: Data)
-    case cancelled
-    /// The key is invalidated or gone (biometry changed).
-    case invalidated
-    case failed
+/// The platform key that protects the vault key (Keychain / Secure Enclave), implemented by
+/// the app. Throw `PlatformKeyError` for known failures.
+public protocol PlatformKeyWrapper: AnyObject, Sendable {
+    /// Encrypts the 32-byte vault key.
+    func wrap(_ key: Data) throws -> Data
+    /// Decrypts what `wrap` returned.
+    func unwrap(_ wrapped: Data) throws -> Data
 }
 
-/// A bank of the app build's directory.
-public struct Bank: Equatable, Sendable {
-    public let serviceId: String
-    public let name: String
-    public let serverURL: String
+/// A platform key failure; `permanent` means the key is gone for good (reset needed).
+public struct PlatformKeyError: Error, Sendable {
+    /// What the platform said.
+    public let message: String
+    /// True when retrying cannot help.
+    public let permanent: Bool
 
-    public init(serviceId: String, name: String, serverURL: String) {
-        self.serviceId = serviceId
-        self.name = name
-        self.serverURL = serverURL
+    /// An error.
+    public init(_ message: String, permanent: Bool) {
+        self.message = message
+        self.permanent = permanent
     }
 }
 
-/// Whether a scanned server is one the directory lists.
-public enum ServerCheck: Equatable, Sendable {
-    case known(Bank)
-    case unknown(host: String)
+/// Hands a `PlatformKeyWrapper` to the core as its foreign `KeyWrapper`.
+final class KeyWrapperBridge: KeyWrapper, @unchecked Sendable {
+    private let keys: PlatformKeyWrapper
+
+    init(keys: PlatformKeyWrapper) {
+        self.keys = keys
+    }
+
+    // The data key's copy for this call is wiped once wrapped (bindings/README.md).
+    func wrapKey(key: Data) throws -> Data {
+        var copy = key
+        defer { copy.resetBytes(in: 0..<copy.count) }
+        return try platform { try keys.wrap(copy) }
+    }
+
+    func unwrapKey(wrapped: Data) throws -> Data { try platform { try keys.unwrap(wrapped) } }
+
+    private func platform(_ body: () throws -> Data) throws -> Data {
+        do { return try body() } catch let e as PlatformKeyError {
+            throw e.permanent ? KeyWrapperError.KeyLost(detail: e.message) : KeyWrapperError.Unavailable(detail: e.message)
+        }
+    }
 }
 
-/// The bank directory, read and judged by the core (`FfiTokenCore.bankDirectory`).
-public protocol BankDirectory: AnyObject {
-    var banks: [Bank] { get }
-    func find(serviceId: String) -> Bank?
-    func check(serviceId: String, serverURL: String) throws -> ServerCheck
+/// The core's effects on the platform's clipboard and biometric key.
+final class ShellBridge: AppShell, @unchecked Sendable {
+    private let pasteboard: Pasteboard
+    private let biometrics: BiometricKeys
+    private let onView: (AppView) -> Void
+
+    init(pasteboard: Pasteboard, biometrics: BiometricKeys, onView: @escaping (AppView) -> Void) {
+        self.pasteboard = pasteboard
+        self.biometrics = biometrics
+        self.onView = onView
+    }
+
+    func render(view: AppView) { onView(view) }
+    func putOnClipboard(text: String) { pasteboard.putSensitive(text) }
+    func clipboardStillOurs() -> Bool? { pasteboard.stillOurs() }
+    func clearClipboard() { pasteboard.clear() }
+    func biometricAvailable() -> Bool { biometrics.available() }
+    func biometricEnrolled() -> Bool { biometrics.enrolled() }
+
+    // The PIN's copy is wiped once sealed. A failed enrolment leaves none: the core asks
+    // `biometricEnrolled` and says so.
+    func biometricEnroll(pin: Data) {
+        var copy = pin
+        defer { copy.resetBytes(in: 0..<copy.count) }
+        try? biometrics.enroll(pin: copy)
+    }
+
+    func biometricRemove() { biometrics.remove() }
 }
