@@ -35,6 +35,7 @@
 
 mod flood;
 mod load;
+mod pgbench;
 mod report;
 mod setup;
 mod soak;
@@ -179,7 +180,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let ceiling = client_rt.block_on(load::drive(Arc::clone(&server), args, Scenario::Time))?;
     println!(
         "{}",
-        report::row(args, &server, Scenario::Time, &ceiling, &ceiling)
+        report::row(args, &server, Scenario::Time, &ceiling, &ceiling, None)
     );
     if args.soak > 0 {
         soak::run(args, &server, &client_rt, &ceiling)?;
@@ -189,6 +190,19 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         &args.scenarios[..]
     };
+    // On PostgreSQL the codes are set against pgbench's rate on the same database, measured
+    // here in the same series, after the bulk load and before the scenarios.
+    let yardstick = if server.backend == "postgres"
+        && scenarios
+            .iter()
+            .any(|s| matches!(s, Scenario::Valid | Scenario::Invalid))
+    {
+        let measured = client_rt.block_on(pgbench::run(&args.database, args.duration))?;
+        println!("{}", report::pgbench_row(&server, &measured, &ceiling));
+        Some(measured)
+    } else {
+        None
+    };
     for &scenario in scenarios
         .iter()
         .filter(|&&s| s != Scenario::Time && s != Scenario::ConsoleFlood)
@@ -196,7 +210,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         let result = client_rt.block_on(load::drive(Arc::clone(&server), args, scenario))?;
         println!(
             "{}",
-            report::row(args, &server, scenario, &result, &ceiling)
+            report::row(args, &server, scenario, &result, &ceiling, yardstick)
         );
     }
     if args.scenarios.contains(&Scenario::ConsoleFlood) {
