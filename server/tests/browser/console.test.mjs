@@ -294,7 +294,7 @@ test('a transfer the bank asked the customer to confirm shows on the customer\'s
   const details = (await desk.getByTestId('event-detail').allTextContents()).join('\n');
   assert.match(details, /50,000円/, `the transfer's amount in the page's words: ${details}`);
   assert.match(details, /誤ったコード 取引/, `the check's outcome in the page's words: ${details}`);
-  await checkLayout(desk, '16b-user-transfer');
+  await checkLayout(desk, '16b-user-transfer', ['[data-testid=user-audit]']);
   await checkJapanese(desk, '16b-user-transfer');
   // The bank's audit API keeps the English it always gave.
   const audit = await fetch(`${server.url}/v1/services/${server.serviceId}/audit?limit=1000`, {
@@ -311,7 +311,7 @@ test('an auditor exports the audit trail as CSV with the help desk\'s actions in
   customers.auditor = { token };
   await page.waitForURL(/\/console\/audit/);
   await page.getByTestId('audit-row').first().waitFor();
-  await checkLayout(page, '13-audit', ['[data-testid=audit-filter]', '[data-testid=csv-export]', '[data-testid=audit-row]']);
+  await checkLayout(page, '13-audit', ['[data-testid=audit-filter]', '[data-testid=csv-export]', '[data-testid=audit-table]']);
   await checkJapanese(page, '13-audit');
   // Read-only: no action forms for an auditor.
   assert.equal(await page.locator('[data-testid=unlock-form], [data-testid=revoke-form], [data-testid=issue-form]').count(), 0);
@@ -321,7 +321,7 @@ test('an auditor exports the audit trail as CSV with the help desk\'s actions in
   await filter.locator('[name=user]').fill('yamada-taro-0001');
   await filter.locator('button, input[type=submit]').first().click();
   await page.waitForURL(/user=yamada-taro-0001/);
-  await checkLayout(page, '14-audit-filtered', ['[data-testid=csv-export]', '[data-testid=audit-row]']);
+  await checkLayout(page, '14-audit-filtered', ['[data-testid=csv-export]', '[data-testid=audit-table]']);
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('csv-export').click()]);
   assert.equal(download.suggestedFilename(), `audit-${server.serviceId}.csv`);
