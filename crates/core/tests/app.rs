@@ -35,6 +35,8 @@ struct TestShell {
     /// False: the app is in the background and may not read the clipboard (Android 10+).
     unreadable: AtomicBool,
     no_biometrics: AtomicBool,
+    /// The platform cannot make a biometric key (a Keystore error): enrolling stores nothing.
+    keystore_broken: AtomicBool,
     biometric_pin: Mutex<Option<Vec<u8>>>,
 }
 
@@ -62,8 +64,12 @@ impl Shell for TestShell {
     fn biometric_enrolled(&self) -> bool {
         self.biometric_pin.lock().unwrap().is_some()
     }
-    fn biometric_enroll(&self, pin: &[u8]) {
+    fn biometric_enroll(&self, pin: &[u8]) -> bool {
+        if self.keystore_broken.load(Ordering::SeqCst) {
+            return false;
+        }
         *self.biometric_pin.lock().unwrap() = Some(pin.to_vec());
+        true
     }
     fn biometric_remove(&self) {
         *self.biometric_pin.lock().unwrap() = None;
@@ -471,6 +477,16 @@ fn registration_shows_the_serial_and_code_and_an_app_without_it_says_so() {
     assert_eq!(first_use, Some(softtoken_core::app::FirstUse::Registration));
     assert_eq!(view.notice.map(|m| m.key), Some(MessageKey::Registered));
     assert!(card.token.serial.starts_with("SKTS"));
+    // Read to TalkBack/VoiceOver symbol by symbol, with a pause between the groups.
+    assert!(
+        card.token.serial_spoken.starts_with("S K T S, "),
+        "{}",
+        card.token.serial_spoken
+    );
+    assert_eq!(
+        card.token.serial_spoken.replace([' ', ','], ""),
+        card.token.serial
+    );
     assert!(card.code.is_some());
     assert!(view.can_go_back, "back leads to the token list");
 
@@ -869,6 +885,49 @@ fn challenge(service: &str) -> String {
 }
 
 #[test]
+fn a_biometric_key_the_platform_cannot_make_is_said_and_never_left_holding_an_old_pin() {
+    let w = world();
+    w.set_pin("2468");
+    w.shell.keystore_broken.store(true, Ordering::SeqCst);
+    w.send(Event::BeginEnableBiometric);
+    let view = w.send(pin_event("2468"));
+    assert_eq!(
+        view.notice.as_ref().map(|m| m.key),
+        Some(MessageKey::BiometricSetupFailed)
+    );
+    assert!(
+        matches!(
+            view.screen,
+            Screen::Settings {
+                biometric_on: false,
+                ..
+            }
+        ),
+        "{view:?}"
+    );
+
+    // On, then a PIN change whose re-encryption fails: the key would hold the old PIN.
+    w.shell.keystore_broken.store(false, Ordering::SeqCst);
+    w.send(Event::BeginEnableBiometric);
+    w.send(pin_event("2468"));
+    assert!(w.shell.biometric_enrolled());
+    w.shell.keystore_broken.store(true, Ordering::SeqCst);
+    w.send(Event::BeginChangePin);
+    w.send(pin_event("2468"));
+    w.send(pin_event("1357"));
+    let view = w.send(pin_event("1357"));
+    assert_eq!(view.notice.map(|m| m.key), Some(MessageKey::PinChanged));
+    assert!(!w.shell.biometric_enrolled(), "the old PIN is not kept");
+    assert!(matches!(
+        view.screen,
+        Screen::Settings {
+            biometric_on: false,
+            ..
+        }
+    ));
+}
+
+#[test]
 fn a_scanned_transfer_is_confirmed_then_its_code_counts_down_and_is_withdrawn() {
     let w = world();
     let serial = w.activate("alice");
@@ -883,23 +942,42 @@ fn a_scanned_transfer_is_confirmed_then_its_code_counts_down_and_is_withdrawn() 
     assert!(transfer.masked_account.ends_with("7890"));
     let view = w.send(Event::ConfirmTransfer);
     let Screen::SignCode {
-        code, seconds_left, ..
+        code,
+        seconds_left,
+        countdown,
+        remaining,
+        ..
     } = view.screen
     else {
         panic!("{view:?}")
     };
-    assert_eq!(code.unwrap().0.len(), 8);
-    assert_eq!(seconds_left, 300);
+    let code = code.unwrap();
+    assert_eq!(code.0.len(), 8);
+    assert_eq!(
+        code.spoken(),
+        code.0
+            .chars()
+            .map(String::from)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    assert_eq!(
+        (seconds_left, countdown.as_str(), remaining),
+        (300, "5:00", 1.0)
+    );
     w.advance(299);
     w.send(Event::Tick);
-    assert!(matches!(
-        w.screen(),
-        Screen::SignCode {
-            seconds_left: 1,
-            code: Some(_),
-            ..
-        }
-    ));
+    let Screen::SignCode {
+        seconds_left: 1,
+        code: Some(_),
+        countdown,
+        remaining,
+        ..
+    } = w.screen()
+    else {
+        panic!("{:?}", w.screen())
+    };
+    assert_eq!((countdown.as_str(), remaining), ("0:01", 1.0 / 300.0));
     w.advance(1);
     w.send(Event::Tick);
     assert!(matches!(w.screen(), Screen::SignCode { code: None, .. }));
@@ -985,6 +1063,43 @@ fn the_code_changes_on_time_while_a_server_hangs() {
         view.notice.map(|m| m.key),
         Some(MessageKey::StatesUnreachable)
     );
+}
+
+#[test]
+fn a_time_sync_runs_beside_the_code_and_says_how_it_went() {
+    let w = world_with(|c| c.time_sync_budget = Duration::from_secs(5));
+    let serial = w.activate("alice");
+    w.send(Event::OpenToken {
+        serial: serial.clone(),
+    });
+    w.send(Event::SyncTime {
+        serial: serial.clone(),
+    });
+    let view = w.wait_refreshed();
+    assert_eq!(view.notice.map(|m| m.key), Some(MessageKey::TimeSynced));
+    assert!(matches!(view.screen, Screen::TokenDetail { .. }));
+
+    // A server that never answers: the code keeps changing on time, then the sync gives up.
+    w.gate.set(Mode::Hang);
+    let view = w.send(Event::SyncTime { serial });
+    assert!(view.refreshing && !view.busy, "{view:?}");
+    let card = |view: ViewState| match view.screen {
+        Screen::TokenDetail { card, .. } => card,
+        other => panic!("not the token: {other:?}"),
+    };
+    let before = card(view.clone());
+    for _ in 0..period(&before) {
+        w.advance(1);
+        let view = w.send(Event::Tick);
+        assert!(view.refreshing, "the server still hangs");
+    }
+    assert_ne!(
+        code_of(&card(w.app.view())),
+        code_of(&before),
+        "a new code on time"
+    );
+    let view = w.wait_refreshed();
+    assert_eq!(view.notice.map(|m| m.key), Some(MessageKey::Network));
 }
 
 #[test]

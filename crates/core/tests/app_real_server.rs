@@ -152,7 +152,9 @@ impl Shell for Recorder {
     fn biometric_enrolled(&self) -> bool {
         false
     }
-    fn biometric_enroll(&self, _pin: &[u8]) {}
+    fn biometric_enroll(&self, _pin: &[u8]) -> bool {
+        false
+    }
     fn biometric_remove(&self) {}
 }
 

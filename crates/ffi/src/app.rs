@@ -17,25 +17,55 @@ use crate::{InputField, KeyWrapper, SoftTokenError};
 /// What only the platform can do for the app, implemented by each shell. Calls come from
 /// the thread that sent the event, or from the app's refresh thread for `render`: the shell
 /// hands drawing to its UI thread itself, and must not call [`AppCore::send`] from inside.
+///
+/// Every method may fail ([`ShellError`]; an exception the shell did not declare arrives as
+/// `ShellError::Unexpected`): a platform effect that throws is the shell's failure, never a
+/// crash of the core. What the core does then is said per method.
 #[uniffi::export(with_foreign)]
 pub trait AppShell: Send + Sync {
-    /// Draw `view`, replacing the last one.
-    fn render(&self, view: AppView);
+    /// Draw `view`, replacing the last one. A failure is dropped: the next view replaces it.
+    fn render(&self, view: AppView) -> Result<(), ShellError>;
     /// Put `text` on the clipboard marked sensitive (Android `EXTRA_IS_SENSITIVE`, iOS
     /// `.localOnly` with an expiry).
-    fn put_on_clipboard(&self, text: String);
-    /// Whether the clipboard still holds the clip put there last; `None`: cannot tell now.
-    fn clipboard_still_ours(&self) -> Option<bool>;
+    fn put_on_clipboard(&self, text: String) -> Result<(), ShellError>;
+    /// Whether the clipboard still holds the clip put there last; `None`: cannot tell now
+    /// (as is a failure).
+    fn clipboard_still_ours(&self) -> Result<Option<bool>, ShellError>;
     /// Empty the clipboard.
-    fn clear_clipboard(&self);
-    /// Whether strong biometrics are set up on the device now.
-    fn biometric_available(&self) -> bool;
-    /// Whether a PIN is stored under a biometric key.
-    fn biometric_enrolled(&self) -> bool;
+    fn clear_clipboard(&self) -> Result<(), ShellError>;
+    /// Whether strong biometrics are set up on the device now (a failure: no).
+    fn biometric_available(&self) -> Result<bool, ShellError>;
+    /// Whether a PIN is stored under a biometric key (a failure: no).
+    fn biometric_enrolled(&self) -> Result<bool, ShellError>;
     /// Make a new biometric key and store `pin` (ASCII digits) encrypted to it; wipe `pin`.
-    fn biometric_enroll(&self, pin: Vec<u8>);
+    /// A failure: nothing stored, and the customer is told.
+    fn biometric_enroll(&self, pin: Vec<u8>) -> Result<(), ShellError>;
     /// Delete the biometric key and the stored PIN.
-    fn biometric_remove(&self);
+    fn biometric_remove(&self) -> Result<(), ShellError>;
+}
+
+/// A platform effect that failed in the shell.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum ShellError {
+    /// The platform refused or failed (a Keystore or Keychain error, a clipboard service
+    /// that is gone).
+    #[error("the platform failed: {detail}")]
+    Platform {
+        /// What the platform said.
+        detail: String,
+    },
+    /// The shell threw something it did not declare.
+    #[error("the shell failed unexpectedly: {detail}")]
+    Unexpected {
+        /// The exception's text.
+        detail: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for ShellError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        ShellError::Unexpected { detail: e.reason }
+    }
 }
 
 /// The device clock, for tests that move time by hand (the apps use the system clock).
@@ -162,28 +192,28 @@ struct ShellBridge {
 
 impl app::Shell for ShellBridge {
     fn render(&self, view: app::ViewState) {
-        self.shell.render(AppView::of(view, self.language));
+        let _ = self.shell.render(AppView::of(view, self.language));
     }
     fn put_on_clipboard(&self, text: String) {
-        self.shell.put_on_clipboard(text);
+        let _ = self.shell.put_on_clipboard(text);
     }
     fn clipboard_still_ours(&self) -> Option<bool> {
-        self.shell.clipboard_still_ours()
+        self.shell.clipboard_still_ours().ok().flatten()
     }
     fn clear_clipboard(&self) {
-        self.shell.clear_clipboard();
+        let _ = self.shell.clear_clipboard();
     }
     fn biometric_available(&self) -> bool {
-        self.shell.biometric_available()
+        self.shell.biometric_available().unwrap_or(false)
     }
     fn biometric_enrolled(&self) -> bool {
-        self.shell.biometric_enrolled()
+        self.shell.biometric_enrolled().unwrap_or(false)
     }
-    fn biometric_enroll(&self, pin: &[u8]) {
-        self.shell.biometric_enroll(pin.to_vec());
+    fn biometric_enroll(&self, pin: &[u8]) -> bool {
+        self.shell.biometric_enroll(pin.to_vec()).is_ok()
     }
     fn biometric_remove(&self) {
-        self.shell.biometric_remove();
+        let _ = self.shell.biometric_remove();
     }
 }
 
@@ -458,6 +488,8 @@ pub struct TokenSummary {
     pub serial: String,
     /// The serial grouped for reading (`SKTS 1234 5678`).
     pub serial_grouped: String,
+    /// The serial for TalkBack / VoiceOver, symbol by symbol (`S K T S, 1 2 3 4, 5 6 7 8`).
+    pub serial_spoken: String,
     /// The bank's display name.
     pub issuer: String,
     /// The customer's label (the user ID at activation); may be empty.
@@ -477,6 +509,7 @@ impl From<app::TokenSummary> for TokenSummary {
         TokenSummary {
             serial: t.serial,
             serial_grouped: t.serial_grouped,
+            serial_spoken: t.serial_spoken,
             issuer: t.issuer,
             label: t.label,
             state: t.state.into(),
@@ -487,17 +520,57 @@ impl From<app::TokenSummary> for TokenSummary {
     }
 }
 
+/// Digits on screen (a one-time password, a 取引確認 code), as shown and as read aloud.
+/// An object, not a record: the Kotlin `data class` UniFFI makes of a record prints every
+/// field in `toString()` (and Swift's reflection in `description`), so a code in a record
+/// reaches any log line that prints a view. An object prints as its handle.
+#[derive(uniffi::Object)]
+pub struct ShownDigits {
+    grouped: Zeroizing<String>,
+    spoken: Zeroizing<String>,
+}
+
+#[uniffi::export]
+impl ShownDigits {
+    /// `123 456`.
+    pub fn grouped(&self) -> String {
+        self.grouped.to_string()
+    }
+
+    /// `1 2 3, 4 5 6`, for TalkBack / VoiceOver (read digit by digit, not as a number).
+    pub fn spoken(&self) -> String {
+        self.spoken.to_string()
+    }
+}
+
+impl ShownDigits {
+    fn new(grouped: String, spoken: String) -> Arc<Self> {
+        Arc::new(ShownDigits {
+            grouped: Zeroizing::new(grouped),
+            spoken: Zeroizing::new(spoken),
+        })
+    }
+}
+
+impl PartialEq for ShownDigits {
+    fn eq(&self, other: &Self) -> bool {
+        self.grouped == other.grouped
+    }
+}
+
+impl std::fmt::Debug for ShownDigits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShownDigits(…)")
+    }
+}
+
 /// A code ready to draw (the plain code stays in the core: `CopyCode` copies it).
 #[derive(Clone, PartialEq, uniffi::Record)]
 pub struct CodeView {
-    /// `123 456`.
-    pub grouped: String,
-    /// `1 2 3, 4 5 6`, for TalkBack / VoiceOver.
-    pub spoken: String,
-    /// The next code, grouped.
-    pub next_grouped: String,
-    /// The next code digit by digit.
-    pub next_spoken: String,
+    /// The code now.
+    pub now: Arc<ShownDigits>,
+    /// The next code (shown small when few seconds are left).
+    pub next: Arc<ShownDigits>,
     /// Seconds left.
     pub seconds_left: i64,
     /// The step length.
@@ -519,10 +592,8 @@ impl std::fmt::Debug for CodeView {
 impl From<app::CodeView> for CodeView {
     fn from(c: app::CodeView) -> Self {
         CodeView {
-            grouped: c.grouped,
-            spoken: c.spoken,
-            next_grouped: c.next_grouped,
-            next_spoken: c.next_spoken,
+            now: ShownDigits::new(c.grouped, c.spoken),
+            next: ShownDigits::new(c.next_grouped, c.next_spoken),
             seconds_left: signed(c.seconds_left),
             period_seconds: signed(c.period_seconds),
             countdown: c.countdown,
@@ -738,9 +809,13 @@ pub enum AppScreen {
         /// The digits signed in manual mode.
         typed_digits: Option<String>,
         /// The code, while the bank accepts it by default.
-        code: Option<String>,
+        code: Option<Arc<ShownDigits>>,
         /// Seconds left.
         seconds_left: i64,
+        /// The seconds left as `4:58`.
+        countdown: String,
+        /// 0.0–1.0 of the time left, for a bar.
+        remaining: f32,
     },
     /// No code for this challenge.
     SignRefused {
@@ -862,11 +937,18 @@ impl AppScreen {
                 typed_digits,
                 code,
                 seconds_left,
+                countdown,
+                remaining,
             } => AppScreen::SignCode {
                 transfer: transfer.map(TransferView::from),
                 typed_digits,
-                code: code.map(|c| c.0),
+                code: code.map(|c| {
+                    let spoken = c.spoken();
+                    ShownDigits::new(c.0, spoken)
+                }),
                 seconds_left: signed(seconds_left),
+                countdown,
+                remaining,
             },
             S::SignRefused { message } => AppScreen::SignRefused {
                 message: msg(&message),

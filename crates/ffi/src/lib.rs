@@ -32,8 +32,8 @@ mod store;
 
 pub use app::{
     ActivationView, AppCore, AppEvent, AppMessage, AppScreen, AppSettings, AppShell, AppView,
-    BankChoice, BiometricOutcome, CodeView, DeviceClock, FirstUse, PinPurpose, PinStep, TokenCard,
-    TokenSummary, TransferView,
+    BankChoice, BiometricOutcome, CodeView, DeviceClock, FirstUse, PinPurpose, PinStep, ShellError,
+    ShownDigits, TokenCard, TokenSummary, TransferView,
 };
 pub use banks::{Bank, BankDirectory, ServerCheck};
 pub use enroll::{ActivationTarget, TimeSyncOutcome, parse_activation_uri};

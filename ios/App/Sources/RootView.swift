@@ -40,8 +40,8 @@ struct RootView: View {
         case .confirmReset: ConfirmResetView(act: act)
         case let .signConfirm(transfer, token): SignConfirmView(transfer: transfer, token: token, act: act)
         case let .signManual(token, error): SignManualView(token: token, error: error, act: act)
-        case let .signCode(transfer, typedDigits, code, secondsLeft):
-            SignCodeView(transfer: transfer, typedDigits: typedDigits, code: code, secondsLeft: secondsLeft, act: act)
+        case let .signCode(transfer, typedDigits, code, _, countdown, remaining):
+            SignCodeView(transfer: transfer, typedDigits: typedDigits, code: code, countdown: countdown, remaining: remaining, act: act)
         case let .signRefused(message): SignRefusedView(message: message, act: act)
         case let .broken(message): BrokenView(message: message, act: act)
         }

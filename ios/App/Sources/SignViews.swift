@@ -77,8 +77,10 @@ struct SignCodeView: View {
     let transfer: TransferView?
     let typedDigits: String?
     /// Nil once the code's time is up.
-    let code: String?
-    let secondsLeft: Int64
+    let code: ShownDigits?
+    /// `4:58`, and the part of the time left for the bar.
+    let countdown: String
+    let remaining: Float
     let act: Act
 
     var body: some View {
@@ -89,13 +91,13 @@ struct SignCodeView: View {
                     Text("\(L("label_sign_typed")): \(typed)").font(.system(.body, design: .monospaced))
                 }
                 if let code {
-                    Text(code)
+                    Text(code.grouped())
                         .font(.system(size: 44, weight: .bold, design: .monospaced))
-                        .accessibilityLabel("\(L("label_code")) \(CodeDisplay.spoken(code))")
+                        .accessibilityLabel("\(L("label_code")) \(code.spoken())")
                     Text(L("sign_code_hint"))
-                    Text("\(L("label_sign_time_left")) \(CodeDisplay.countdown(Int(secondsLeft)))")
+                    Text("\(L("label_sign_time_left")) \(countdown)")
                         .font(.system(.title3, design: .monospaced))
-                    ProgressView(value: Double(secondsLeft), total: Double(AppModel.signCodeSeconds))
+                    ProgressView(value: Double(remaining))
                 } else {
                     Text(L("sign_code_expired")).foregroundStyle(.red)
                 }

@@ -11,10 +11,10 @@ struct CodeBlock: View {
 
     var body: some View {
         VStack(spacing: 8) {
-            Text(code.grouped)
+            Text(code.now.grouped())
                 .font(.system(size: 44, weight: .bold, design: .monospaced))
                 .foregroundStyle(code.expiringSoon ? Color.red : Color.primary)
-                .accessibilityLabel("\(L("label_code")) \(code.spoken)")
+                .accessibilityLabel("\(L("label_code")) \(code.now.spoken())")
             HStack(spacing: 12) {
                 ProgressView(value: Double(code.remaining)).frame(width: 160)
                 Text(code.countdown).font(.system(.title3, design: .monospaced))
@@ -26,9 +26,10 @@ struct CodeBlock: View {
     }
 }
 
-/// The serial grouped (`SKTS 1234 5678`) with a copy button; spoken symbol by symbol.
+/// The serial grouped (`SKTS 1234 5678`) with a copy button; `spoken` symbol by symbol.
 struct SerialRow: View {
     let grouped: String
+    let spoken: String
     let onCopied: () -> Void
 
     var body: some View {
@@ -38,7 +39,7 @@ struct SerialRow: View {
                 Text(grouped).font(.system(size: 24, weight: .semibold, design: .monospaced))
             }
             .accessibilityElement(children: .ignore)
-            .accessibilityLabel("\(L("label_serial")) \(CodeDisplay.spoken(grouped))")
+            .accessibilityLabel("\(L("label_serial")) \(spoken)")
             Spacer()
             Button(L("action_copy")) {
                 // Local only, and expiring: a serial is not secret, but it need not linger.
@@ -132,15 +133,15 @@ struct TokenDetailView: View {
                 if let code = card.code {
                     CodeBlock(code: code)
                     if code.expiringSoon {
-                        Text("\(L("label_next_code")): \(code.nextGrouped)")
-                            .accessibilityLabel("\(L("label_next_code")) \(code.nextSpoken)")
+                        Text("\(L("label_next_code")): \(code.next.grouped())")
+                            .accessibilityLabel("\(L("label_next_code")) \(code.next.spoken())")
                     }
                 }
                 if card.whyDead == nil {
                     // 取引確認 without a camera: the digits typed from the bank's screen.
                     Button(L("action_sign_manual")) { act(.startTypedSign(serial: card.token.serial)) }
                 }
-                SerialRow(grouped: card.token.serialGrouped) { act(.serialCopied) }
+                SerialRow(grouped: card.token.serialGrouped, spoken: card.token.serialSpoken) { act(.serialCopied) }
                 if card.whyDead == nil {
                     Button(L("action_sync_time")) { act(.syncTime(serial: card.token.serial)) }
                     Button(L("action_delete"), role: .destructive) { act(.requestDelete(serial: card.token.serial)) }

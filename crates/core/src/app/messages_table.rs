@@ -44,6 +44,7 @@ define_messages! {
     BiometricOff = ("info_biometric_off", 0, "生体認証によるロック解除をやめました。", "Biometric unlock is off."),
     BiometryChanged = ("error_biometry_changed", 0, "生体認証の登録が変わりました。アプリロックコードで解除し、設定で生体認証を有効にし直してください。", "Your biometrics changed. Unlock with your app lock code, then turn biometric unlock on again in the settings."),
     BiometricFailed = ("error_biometric_failed", 0, "生体認証を使えません。アプリロックコードで解除してください。", "Biometrics cannot be used. Unlock with your app lock code."),
+    BiometricSetupFailed = ("error_biometric_setup_failed", 0, "生体認証を設定できませんでした。もう一度お試しください。", "Biometric unlock could not be set up. Please try again."),
     SignMalformed = ("error_sign_malformed", 0, "このQRコードは取引確認のコードとして読み取れません。インターネットバンキングの画面のQRコードをもう一度読み取ってください。", "This QR code cannot be read as a transfer confirmation. Scan the QR code on your internet banking screen again."),
     SignOtherBank = ("error_sign_other_bank", 0, "この取引確認は、このアプリにトークンがない銀行からのものです。コードは表示できません。", "This transfer confirmation comes from a bank that has no token in this app. No code can be shown."),
     SignRevoked = ("error_sign_revoked", 0, "このトークンは失効・利用中止・機種変更により使えなくなっています。取引確認には使えません。", "This token is no longer in use (revoked, stopped or replaced by its bank) and cannot confirm transfers."),

@@ -65,8 +65,9 @@ pub trait Shell: Send + Sync {
     fn biometric_enrolled(&self) -> bool;
 
     /// Make a new biometric key and store `pin` (ASCII digits) encrypted to it (a public-key
-    /// encryption: no prompt). The model wipes its copy when this returns.
-    fn biometric_enroll(&self, pin: &[u8]);
+    /// encryption: no prompt). The model wipes its copy when this returns. False: nothing
+    /// was stored (the key could not be made), and the customer is told.
+    fn biometric_enroll(&self, pin: &[u8]) -> bool;
 
     /// Delete the biometric key and the stored PIN.
     fn biometric_remove(&self);
@@ -264,11 +265,17 @@ pub struct AppConfig {
     pub language: Language,
     /// How long the token-state refresh on open, unlock and pull may take in all.
     pub refresh_budget: Duration,
+    /// How long a time sync the customer asked for may take.
+    pub time_sync_budget: Duration,
 }
 
 impl AppConfig {
     /// The CLI's budget for a best-effort refresh: a slow server costs the customer at most this.
     pub const REFRESH_BUDGET: Duration = Duration::from_secs(3);
+
+    /// A time sync's budget: longer than the refresh's (the customer asked and waits for
+    /// it), and the code keeps running meanwhile.
+    pub const TIME_SYNC_BUDGET: Duration = Duration::from_secs(10);
 
     /// A configuration with the vault at `vault_path` and nothing else.
     pub fn new(vault_path: impl Into<std::path::PathBuf>) -> Self {
@@ -280,6 +287,7 @@ impl AppConfig {
             banks: None,
             language: Language::default(),
             refresh_budget: Self::REFRESH_BUDGET,
+            time_sync_budget: Self::TIME_SYNC_BUDGET,
         }
     }
 }

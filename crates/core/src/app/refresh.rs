@@ -8,6 +8,8 @@
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use softtoken_protocol::Serial;
+
 use super::{Shared, lock};
 use crate::enroll::{EnrollError, Enroller, HttpTransport, VaultAccess};
 use crate::vault::{Clock, StoreError, TokenStore};
@@ -43,21 +45,57 @@ impl VaultAccess for Locked<'_> {
     }
 }
 
-/// Starts a refresh of `vault`; `done(reached)` runs on the model when it ends (`reached`:
-/// every server answered). `generation` tells the model whether the answer is still wanted.
+/// What a background job asks the servers.
+pub(crate) enum Job {
+    /// What became of every token (on open, unlock and pull).
+    States,
+    /// One token's clock offset, on the customer's request.
+    Time(Serial),
+}
+
+/// How a [`Job`] ended.
+pub(crate) enum Answer {
+    /// `reached`: every server answered.
+    States {
+        /// Every server answered.
+        reached: bool,
+    },
+    /// The offset was stored, or why not.
+    Time(Result<(), EnrollError>),
+}
+
+/// Starts `job` over `vault`; the model's `refresh_done` gets the answer when it ends.
+/// `generation` tells the model whether the answer is still wanted.
 pub(crate) fn start(
     vault: Arc<Mutex<TokenStore>>,
     clock: Arc<dyn Clock>,
     budget: Duration,
     app: Weak<Shared>,
     generation: u64,
+    job: Job,
 ) {
     std::thread::spawn(move || {
-        let reached = ask(&vault, clock, budget);
+        let answer = match job {
+            Job::States => Answer::States {
+                reached: ask(&vault, clock, budget),
+            },
+            Job::Time(serial) => Answer::Time(sync(&vault, clock, budget, &serial)),
+        };
         if let Some(shared) = app.upgrade() {
-            lock(&shared.model).refresh_done(generation, reached);
+            lock(&shared.model).refresh_done(generation, answer);
         }
     });
+}
+
+/// Measures `serial`'s server clock within `budget` and stores the offset.
+fn sync(
+    vault: &Mutex<TokenStore>,
+    clock: Arc<dyn Clock>,
+    budget: Duration,
+    serial: &Serial,
+) -> Result<(), EnrollError> {
+    enroller(clock, Some(budget))?.sync_token_time(Locked(vault), serial)?;
+    Ok(())
 }
 
 /// Refreshes within `budget`; true when every server answered.

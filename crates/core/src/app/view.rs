@@ -15,6 +15,8 @@ pub struct TokenSummary {
     pub serial: String,
     /// The serial grouped for reading and typing (`SKTS 1234 5678`).
     pub serial_grouped: String,
+    /// The serial for a screen reader, symbol by symbol (`S K T S, 1 2 3 4, 5 6 7 8`).
+    pub serial_spoken: String,
     /// The bank's display name.
     pub issuer: String,
     /// The customer's label for it (the user ID at activation); may be empty.
@@ -34,6 +36,7 @@ impl From<&TokenInfo> for TokenSummary {
         TokenSummary {
             serial: t.serial.as_str().to_string(),
             serial_grouped: t.serial.grouped(),
+            serial_spoken: spoken(&t.serial.grouped()),
             issuer: t.issuer.clone(),
             label: t.user_label.clone(),
             state: t.state,
@@ -236,9 +239,17 @@ pub struct TransferView {
     pub payload: String,
 }
 
-/// A 取引確認 code on screen; `Debug` hides it (it confirms a payment).
+/// A 取引確認 code on screen, grouped (`1234 5678`); `Debug` hides it (it confirms a
+/// payment).
 #[derive(Clone, PartialEq, Eq)]
 pub struct ShownCode(pub String);
+
+impl ShownCode {
+    /// The code for a screen reader, digit by digit.
+    pub fn spoken(&self) -> String {
+        spoken(&self.0)
+    }
+}
 
 impl fmt::Debug for ShownCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -354,6 +365,10 @@ pub enum Screen {
         code: Option<ShownCode>,
         /// Seconds left.
         seconds_left: u64,
+        /// The seconds left as `4:58`.
+        countdown: String,
+        /// 0.0–1.0 of the time left, for a bar.
+        remaining: f32,
     },
     /// No code for this challenge: `message` says why (malformed, another bank's, revoked).
     SignRefused {

@@ -31,10 +31,6 @@ public struct ShellConfig: Sendable {
 public final class AppModel: ObservableObject {
     /// The vault's file in its directory (the name earlier versions used: their vaults open).
     public static let vaultFile = "tokens.vault"
-    /// How long a 取引確認 code stays on screen: the core's `SIGN_CODE_SECONDS`
-    /// (crates/core/src/app/model/transfer.rs), for the countdown bar's length only.
-    public static let signCodeSeconds = 300
-
     /// What the screens draw.
     @Published public private(set) var view = AppView(screen: .opening, busy: false, refreshing: false,
                                                       notice: nil, canGoBack: false)
@@ -42,41 +38,37 @@ public final class AppModel: ObservableObject {
     // One queue, in order: `send` blocks (PIN key derivation, network) for up to seconds, so
     // never on the main thread, and events keep the order they were made in.
     nonisolated private let queue = DispatchQueue(label: "jp.softtoken.core", qos: .userInitiated)
-    nonisolated private let core: AppCore?
+    nonisolated private let slot: CoreSlot
     private var timer: Timer?
 
     /// The model over the vault in `directory` (made, and kept out of backups: its key is this
-    /// device's). `makeCore` is `AppCore.init` (tests pass `AppCore.withClock`).
+    /// device's). `makeCore` is `AppCore.init` (tests pass `AppCore.withClock`). The core is
+    /// made on the queue by `start`; if it cannot be (no room for the directory, an unreadable
+    /// bank directory), the broken screen's Retry tries again.
     public init(directory: URL, config: ShellConfig, keys: PlatformKeyWrapper, pasteboard: Pasteboard,
                 biometrics: BiometricKeys,
-                makeCore: (AppSettings, KeyWrapper, AppShell) throws -> AppCore = { try AppCore(settings: $0, keyWrapper: $1, shell: $2) }) {
+                makeCore: @escaping (AppSettings, KeyWrapper, AppShell) throws -> AppCore = { try AppCore(settings: $0, keyWrapper: $1, shell: $2) }) {
         weak var weakSelf: AppModel?
         let shell = ShellBridge(pasteboard: pasteboard, biometrics: biometrics) { next in
             DispatchQueue.main.async { weakSelf?.view = next }
         }
-        var made: AppCore?
-        var failed = false
-        do {
+        let settings = AppSettings(
+            vaultPath: directory.appendingPathComponent(Self.vaultFile).path,
+            activationServer: config.activationServer, registrationServer: config.registrationServer,
+            registrationServiceId: config.registrationServiceId,
+            bankDirectoryJson: config.bankDirectoryJson, language: config.language)
+        slot = CoreSlot(make: {
             try Self.prepare(directory)
-            let settings = AppSettings(
-                vaultPath: directory.appendingPathComponent(Self.vaultFile).path,
-                activationServer: config.activationServer, registrationServer: config.registrationServer,
-                registrationServiceId: config.registrationServiceId,
-                bankDirectoryJson: config.bankDirectoryJson, language: config.language)
-            made = try makeCore(settings, KeyWrapperBridge(keys: keys), shell)
-        } catch {
-            failed = true
-        }
-        core = made
-        weakSelf = self
-        if failed {
-            // The directory cannot be made, or the build's bank directory is unreadable: a
-            // broken build or device, said as such (no vault to retry against). The text is the
-            // app bundle's (Localizable.strings); the cause stays out of the customer's sight.
+            return try makeCore(settings, KeyWrapperBridge(keys: keys), shell)
+        }, broken: {
+            // A broken build or device, said as such; the text is the app bundle's
+            // (Localizable.strings), the cause stays out of the customer's sight.
             let text = NSLocalizedString("error_internal", bundle: .main, comment: "")
-            view = AppView(screen: .broken(message: AppMessage(key: "error_internal", args: [], text: text)),
-                           busy: false, refreshing: false, notice: nil, canGoBack: false)
-        }
+            let view = AppView(screen: .broken(message: AppMessage(key: "error_internal", args: [], text: text)),
+                               busy: false, refreshing: false, notice: nil, canGoBack: false)
+            DispatchQueue.main.async { weakSelf?.view = view }
+        })
+        weakSelf = self
     }
 
     /// Opens the vault and starts the 1 s tick (codes, countdowns, the PIN back-off, the
@@ -91,16 +83,44 @@ public final class AppModel: ObservableObject {
 
     /// Sends `event` to the core on the model's queue; callable from any thread.
     nonisolated public func send(_ event: AppEvent) {
-        guard let core else { return }
-        queue.async { core.send(event: event) }
+        queue.async { [slot] in slot.send(event) }
     }
 
     // The vault's directory, out of backups: a vault restored onto any phone could never open.
-    private static func prepare(_ directory: URL) throws {
+    nonisolated private static func prepare(_ directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var folder = directory
         var values = URLResourceValues()
         values.isExcludedFromBackup = true
         try folder.setResourceValues(values)
+    }
+}
+
+/// The core, made and used only on the model's queue (hence unchecked); made on Start, and
+/// again on Retry while making it fails.
+private final class CoreSlot: @unchecked Sendable {
+    private var core: AppCore?
+    private let make: () throws -> AppCore
+    private let broken: () -> Void
+
+    init(make: @escaping () throws -> AppCore, broken: @escaping () -> Void) {
+        self.make = make
+        self.broken = broken
+    }
+
+    func send(_ event: AppEvent) {
+        if let core { return core.send(event: event) }
+        switch event {
+        case .start, .retry:
+            do {
+                let made = try make()
+                core = made
+                made.send(event: .start)
+            } catch {
+                broken()
+            }
+        default:
+            return
+        }
     }
 }

@@ -93,12 +93,16 @@ final class ShellBridge: AppShell, @unchecked Sendable {
     func biometricAvailable() -> Bool { biometrics.available() }
     func biometricEnrolled() -> Bool { biometrics.enrolled() }
 
-    // The PIN's copy is wiped once sealed. A failed enrolment leaves none: the core asks
-    // `biometricEnrolled` and says so.
-    func biometricEnroll(pin: Data) {
+    // The PIN's copy is wiped once sealed. A failed enrolment stores nothing, and the core
+    // tells the customer (error_biometric_setup_failed).
+    func biometricEnroll(pin: Data) throws {
         var copy = pin
         defer { copy.resetBytes(in: 0..<copy.count) }
-        try? biometrics.enroll(pin: copy)
+        do {
+            try biometrics.enroll(pin: copy)
+        } catch {
+            throw ShellError.Platform(detail: "\(error)")
+        }
     }
 
     func biometricRemove() { biometrics.remove() }

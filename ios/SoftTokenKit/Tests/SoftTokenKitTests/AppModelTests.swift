@@ -62,18 +62,20 @@ final class ShellGlueTests: XCTestCase {
         XCTAssertNil(board.text)
     }
 
-    func testTheBiometricEffectsReachTheKeyAndAFailedEnrolmentLeavesNone() {
+    func testTheBiometricEffectsReachTheKeyAndAFailedEnrolmentLeavesNone() throws {
         let bio = FakeBiometrics()
         let shell = ShellBridge(pasteboard: FakePasteboard(), biometrics: bio) { _ in }
         XCTAssertTrue(shell.biometricAvailable())
-        shell.biometricEnroll(pin: Data("2468".utf8))
+        try shell.biometricEnroll(pin: Data("2468".utf8))
         XCTAssertEqual(bio.stored, Data("2468".utf8))
         XCTAssertTrue(shell.biometricEnrolled())
         shell.biometricRemove()
         XCTAssertFalse(shell.biometricEnrolled())
         bio.failEnroll = true
-        shell.biometricEnroll(pin: Data("2468".utf8))
-        XCTAssertFalse(shell.biometricEnrolled(), "the core reads this and says the enrolment failed")
+        XCTAssertThrowsError(try shell.biometricEnroll(pin: Data("2468".utf8)), "the core says the enrolment failed") { error in
+            guard case ShellError.Platform = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertFalse(shell.biometricEnrolled())
     }
 
     func testPlatformKeyFailuresBecomeTheCoresKeyErrors() throws {
@@ -130,11 +132,31 @@ final class AppModelTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent(AppModel.vaultFile).path))
     }
 
-    func testAnUnreadableBankDirectoryIsABrokenBuildAndSendsNothing() {
-        let app = model(banks: "{not json")
-        guard case let .broken(message) = app.view.screen else { return XCTFail("\(app.view.screen)") }
-        XCTAssertEqual(message.key, "error_internal")
+    // The core is made on Start; a failure is the broken screen, and Retry makes it again
+    // (here the directory's place is a file at first, then free).
+    func testACoreThatCannotBeMadeIsBrokenUntilRetryMakesIt() throws {
+        try Data().write(to: directory)
+        let app = model()
+        let broken = expectation(description: "the broken screen")
+        let listed = expectation(description: "the token list after Retry")
+        watching = app.$view.sink { view in
+            if case let .broken(message) = view.screen, message.key == "error_internal" { broken.fulfill() }
+            if case .tokens = view.screen { listed.fulfill() }
+        }
         app.send(.start)
-        guard case .broken = app.view.screen else { return XCTFail("\(app.view.screen)") }
+        wait(for: [broken], timeout: 10)
+        try FileManager.default.removeItem(at: directory)
+        app.send(.retry)
+        wait(for: [listed], timeout: 10)
+    }
+
+    func testAnUnreadableBankDirectoryIsABrokenBuild() {
+        let app = model(banks: "{not json")
+        let broken = expectation(description: "the broken screen")
+        watching = app.$view.sink { view in
+            if case let .broken(message) = view.screen, message.key == "error_internal" { broken.fulfill() }
+        }
+        app.send(.start)
+        wait(for: [broken], timeout: 10)
     }
 }

@@ -2,6 +2,7 @@
 //! platform: the [`Shell`] draws and performs the platform's effects.
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 use softtoken_protocol::{Serial, ServiceId, UserId};
 use zeroize::Zeroizing;
@@ -9,7 +10,7 @@ use zeroize::Zeroizing;
 use super::clipboard::{CLEAR_AFTER_MS, CodeClipboard};
 use super::failure::Failure;
 use super::messages::{Message, MessageKey};
-use super::refresh::{self, Locked};
+use super::refresh::{self, Answer, Job, Locked};
 use super::view::{
     ActivationView, BankView, CodeView, FirstUse, InputField, PinPurpose, PinStep, Screen,
     ShownCode, TokenCard, TokenSummary, TransferView, ViewState,
@@ -136,7 +137,7 @@ impl Model {
             Event::SerialCopied => self.notice(MessageKey::SerialCopied),
             Event::CopyCode { serial } => self.reading(|m| m.copy_code(&serial)),
             Event::RefreshStates => self.refresh_states(),
-            Event::SyncTime { serial } => self.guarded(|m| m.sync_time(&serial)),
+            Event::SyncTime { serial } => self.sync_time(&serial),
             Event::RequestDelete { serial } => self.reading(|m| m.request_delete(&serial)),
             Event::ConfirmDelete => self.confirm_delete(),
             Event::AddToken => self.push(Screen::AddToken, None),

@@ -65,8 +65,9 @@ impl Model {
                 PinPurpose::Change => {
                     s.change_pin(&current, &new)?;
                     // The biometric key holds the PIN: encrypt the new one (no prompt needed).
-                    if shell.biometric_enrolled() {
-                        shell.biometric_enroll(new.as_bytes());
+                    // If that fails, the old PIN under the key would only ever fail: remove it.
+                    if shell.biometric_enrolled() && !shell.biometric_enroll(new.as_bytes()) {
+                        shell.biometric_remove();
                     }
                     MessageKey::PinChanged
                 }
@@ -78,8 +79,11 @@ impl Model {
                 PinPurpose::Biometric => {
                     // Checks the PIN (counted like any try) without changing it.
                     s.change_pin(&current, &current)?;
-                    shell.biometric_enroll(current.as_bytes());
-                    MessageKey::BiometricOn
+                    if shell.biometric_enroll(current.as_bytes()) {
+                        MessageKey::BiometricOn
+                    } else {
+                        MessageKey::BiometricSetupFailed
+                    }
                 }
             })
         });

@@ -40,11 +40,28 @@ impl Model {
 
     /// Asks the servers what became of each token, in the background (see `refresh`).
     pub(super) fn refresh_states(&mut self) {
+        if self.refreshing {
+            return;
+        }
+        self.start_job(Job::States, self.config.refresh_budget);
+    }
+
+    /// Measures the token's server clock in the background, like the refresh: the code keeps
+    /// counting down meanwhile, and the answer comes as a notice.
+    pub(super) fn sync_time(&mut self, serial: &str) {
+        match Serial::parse(serial) {
+            Ok(serial) => self.start_job(Job::Time(serial), self.config.time_sync_budget),
+            Err(e) => self.fail(e.into()),
+        }
+    }
+
+    /// Runs `job` on a thread of its own within `budget`, superseding one that runs (its
+    /// answer is no longer wanted); nothing while the vault is locked or busy.
+    fn start_job(&mut self, job: Job, budget: Duration) {
         let Some(vault) = self.vault.clone() else {
             return;
         };
         if self.state.busy
-            || self.refreshing
             || matches!(
                 self.state.screen,
                 Screen::Unlock { .. } | Screen::Broken { .. }
@@ -54,23 +71,31 @@ impl Model {
         }
         self.refresh_generation += 1;
         self.refreshing = true;
-        self.publish_with(|_| {});
+        self.publish_with(|s| s.notice = None);
         refresh::start(
             vault,
             self.clock(),
-            self.config.refresh_budget,
+            budget,
             self.me.clone(),
             self.refresh_generation,
+            job,
         );
     }
 
-    /// The refresh `generation` ended; `reached`: every server answered. An unreachable
-    /// server leaves the last known states and says so once, quietly; success says nothing.
-    pub(crate) fn refresh_done(&mut self, generation: u64, reached: bool) {
+    /// The background job `generation` ended. An unreachable server leaves the last known
+    /// states and says so once, quietly; a refresh that reached every server says nothing;
+    /// a time sync says how it went.
+    pub(crate) fn refresh_done(&mut self, generation: u64, answer: Answer) {
         if generation != self.refresh_generation || !self.refreshing {
             return;
         }
         self.refreshing = false;
+        let notice = match answer {
+            Answer::States { reached: true } => None,
+            Answer::States { reached: false } => Some(MessageKey::StatesUnreachable.into()),
+            Answer::Time(Ok(())) => Some(MessageKey::TimeSynced.into()),
+            Answer::Time(Err(e)) => Some(Failure::from(e).message()),
+        };
         if self.state.busy {
             return self.publish_with(|_| {});
         }
@@ -84,23 +109,13 @@ impl Model {
                 }
                 self.publish_with(|s| {
                     s.screen = screen;
-                    if !reached {
-                        s.notice = Some(MessageKey::StatesUnreachable.into());
+                    if notice.is_some() {
+                        s.notice = notice;
                     }
                 });
             }
             Err(f) => self.fail(f),
         }
-    }
-
-    pub(super) fn sync_time(&mut self, serial: &str) -> Outcome {
-        let serial = Serial::parse(serial)?;
-        let vault = self.open_vault()?;
-        refresh::enroller(self.clock(), None)?.sync_token_time(Locked(&vault), &serial)?;
-        self.publish_with(|s| s.busy = false);
-        self.tick();
-        self.notice(MessageKey::TimeSynced);
-        Ok(())
     }
 
     pub(super) fn request_delete(&mut self, serial: &str) -> Outcome {

@@ -1,6 +1,7 @@
 //! 取引確認: a scanned transfer or typed digits, and the code's countdown.
 
 use super::*;
+use crate::app::view::countdown;
 use crate::sign;
 
 impl Model {
@@ -139,12 +140,12 @@ impl Model {
         code: String,
     ) {
         self.signed_at_ms = self.now_ms();
-        let screen = Screen::SignCode {
+        let screen = sign_code_screen(
             transfer,
             typed_digits,
-            code: Some(ShownCode(code)),
-            seconds_left: SIGN_CODE_SECONDS,
-        };
+            Some(ShownCode(code)),
+            SIGN_CODE_SECONDS,
+        );
         self.replace(screen, false);
     }
 
@@ -156,11 +157,23 @@ impl Model {
     ) -> Screen {
         let elapsed = u64::try_from((self.now_ms() - self.signed_at_ms) / 1000).unwrap_or(0);
         let left = SIGN_CODE_SECONDS.saturating_sub(elapsed);
-        Screen::SignCode {
-            transfer,
-            typed_digits,
-            code: (left > 0).then_some(code),
-            seconds_left: left,
-        }
+        sign_code_screen(transfer, typed_digits, (left > 0).then_some(code), left)
+    }
+}
+
+/// The 取引確認 code's screen with `left` of [`SIGN_CODE_SECONDS`] to go.
+fn sign_code_screen(
+    transfer: Option<TransferView>,
+    typed_digits: Option<String>,
+    code: Option<ShownCode>,
+    left: u64,
+) -> Screen {
+    Screen::SignCode {
+        transfer,
+        typed_digits,
+        code,
+        seconds_left: left,
+        countdown: countdown(left),
+        remaining: (left as f32 / SIGN_CODE_SECONDS as f32).clamp(0.0, 1.0),
     }
 }

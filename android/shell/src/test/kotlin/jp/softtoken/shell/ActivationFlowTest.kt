@@ -46,8 +46,8 @@ class ActivationFlowTest {
         val detail = assertIs<AppScreen.TokenDetail>(app.state.screen)
         assertEquals(FirstUse.ACTIVATION, detail.firstUse)
         val code = assertNotNull(detail.card.code)
-        assertTrue(Regex("\\d{4} \\d{4}").matches(code.grouped), "8 digits grouped 4+4: ${code.grouped}")
-        assertTrue(Regex("\\S \\S \\S \\S, \\S \\S \\S \\S").matches(code.spoken), code.spoken)
+        assertTrue(Regex("\\d{4} \\d{4}").matches(code.now.grouped()), "8 digits grouped 4+4: ${code.now.grouped()}")
+        assertTrue(Regex("\\S \\S \\S \\S, \\S \\S \\S \\S").matches(code.now.spoken()), code.now.spoken())
         assertTrue(Regex("SKTS \\w{4} \\w{4}").matches(detail.card.token.serialGrouped))
 
         assertTrue(bank.confirm(user, code.plain), "the bank accepts the code the app shows")

@@ -78,11 +78,11 @@ class AppCoreFlowTest {
         val detail = assertIs<AppScreen.TokenDetail>(app.screen())
         assertEquals(FirstUse.ACTIVATION, detail.firstUse)
         val code = assertNotNull(detail.card.code)
-        assertTrue(Regex("\\S \\S \\S \\S, \\S \\S \\S \\S").matches(code.nextSpoken), code.nextSpoken)
+        assertTrue(Regex("\\S \\S \\S \\S, \\S \\S \\S \\S").matches(code.next.spoken()), code.next.spoken())
 
         // The copy is the core's: the shell's clipboard gets the plain code, cleared after 60 s.
         app.send(AppEvent.CopyCode(done.token.serial))
-        assertEquals(code.grouped.replace(" ", ""), board.text)
+        assertEquals(code.now.grouped().replace(" ", ""), board.text)
         assertEquals("info_code_copied", app.view().notice?.key)
         assertTrue(bank.confirm(user, board.text!!), "the bank accepts the code the app shows")
         clock.ms += 60_000

@@ -15,7 +15,7 @@ class AppParityTest {
     @Test
     fun theAndroidAppDrawsEveryScreenTheCoreShows() {
         val generated = File(repo, "bindings/generated/kotlin/jp/softtoken/core/softtoken.kt").readText()
-            .substringAfter("sealed class AppScreen {").substringBefore("\n}\n")
+            .substringAfter("sealed class AppScreen").substringAfter("{").substringBefore("\n}\n")
         val screens = Regex("^    (?:data class|object) (\\w+)", RegexOption.MULTILINE).findAll(generated)
             .map { it.groupValues[1] }.toSet()
         val root = File(repo, "android/app/src/main/kotlin/jp/softtoken/app/ui/AppRoot.kt").readText()

@@ -8,6 +8,7 @@ import java.io.File
 import jp.softtoken.core.AppScreen
 import kotlin.test.Test
 import kotlin.test.assertEquals
+import kotlin.test.assertFalse
 import kotlin.test.assertIs
 import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
@@ -27,12 +28,19 @@ class DisplayAndStringsTest {
 
     @Test
     fun codesAndSerialsAreGroupedAndSpokenDigitByDigit() {
-        val card = assertIs<AppScreen.TokenDetail>(registered("ja").state.screen).card
+        val app = registered("ja")
+        val card = assertIs<AppScreen.TokenDetail>(app.state.screen).card
         val code = assertNotNull(card.code)
-        assertTrue(Regex("\\d{3} \\d{3}").matches(code.grouped), code.grouped)
-        assertEquals(code.grouped.filter(Char::isDigit).toList().chunked(3) { it.joinToString(" ") }.joinToString(", "), code.spoken)
+        // The digits are objects, not data-class fields: a view printed to a log shows no code.
+        for (digits in listOf(code.plain, code.next.grouped().filter(Char::isDigit))) {
+            assertFalse(app.state.toString().contains(digits), "a printed view shows no code")
+            assertFalse(card.toString().contains(digits), "a printed card shows no code")
+        }
+        assertTrue(Regex("\\d{3} \\d{3}").matches(code.now.grouped()), code.now.grouped())
+        assertEquals(code.now.grouped().filter(Char::isDigit).toList().chunked(3) { it.joinToString(" ") }.joinToString(", "), code.now.spoken())
         assertEquals("%d:%02d".format(code.secondsLeft / 60, code.secondsLeft % 60), code.countdown)
         assertTrue(Regex("SKTS \\w{4} \\w{4}").matches(card.token.serialGrouped), card.token.serialGrouped)
+        assertEquals(card.token.serialGrouped.split(" ").joinToString(", ") { it.toList().joinToString(" ") }, card.token.serialSpoken)
     }
 
     @Test

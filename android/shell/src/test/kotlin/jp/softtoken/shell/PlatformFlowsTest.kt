@@ -213,6 +213,26 @@ class PlatformFlowsTest {
         assertIs<AppScreen.Unlock>(app.state.screen)
     }
 
+    // --- A platform that throws -------------------------------------------------------------
+
+    @Test
+    fun aThrowingPlatformIsTheShellsFailureNeverACrashOfTheCore() {
+        val serial = activate()
+        // A view listener that throws (a UI gone away): the core drops that view and goes on.
+        app.addListener { throw IllegalStateException("the activity is gone") }
+        app.continueAfterActivation()
+        app.copyCode(serial)
+        assertEquals(msg("info_code_copied", 60), app.state.notice.ka)
+        setPin("2468")
+        // A Keystore that cannot make the key: said, and biometric unlock stays off.
+        bio.keystoreBroken = true
+        app.beginEnableBiometric()
+        app.enterPin("2468")
+        assertEquals("error_biometric_setup_failed", app.state.notice?.key)
+        assertFalse(assertIs<AppScreen.Settings>(app.state.screen).biometricOn)
+        assertFalse(bio.enrolled())
+    }
+
     // --- 6. Several banks ------------------------------------------------------------------
 
     @Test

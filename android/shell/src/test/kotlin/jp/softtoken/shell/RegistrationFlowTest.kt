@@ -25,7 +25,7 @@ class RegistrationFlowTest {
         assertEquals(FirstUse.REGISTRATION, detail.firstUse)
         assertEquals("info_registration_ready", app.state.notice?.key)
         val code = assertNotNull(detail.card.code)
-        assertTrue(Regex("\\d{3} \\d{3}").matches(code.grouped), "6 digits grouped 3+3: ${code.grouped}")
+        assertTrue(Regex("\\d{3} \\d{3}").matches(code.now.grouped()), "6 digits grouped 3+3: ${code.now.grouped()}")
 
         // What a customer copies: the serial without spaces, exactly as grouped on screen.
         val serial = detail.card.token.serial

@@ -52,8 +52,12 @@ class SignFlowTest {
 
         app.confirmTransfer()
         val shown = assertIs<AppScreen.SignCode>(app.state.screen)
-        val code = assertNotNull(shown.code)
+        val code = assertNotNull(shown.code).grouped()
         assertEquals(Core.SIGN_CODE_SECONDS, shown.secondsLeft)
+        assertEquals("5:00" to 1f, shown.countdown to shown.remaining)
+        assertTrue(Regex("\\d{8}").matches(code), code)
+        assertEquals(code.toList().joinToString(" "), assertNotNull(shown.code).spoken())
+        assertFalse(app.state.toString().contains(code), "a printed view shows no 取引確認 code")
 
         // A phisher who got this code asks for a transfer of his own: refused.
         val phished = transfer(amount = 990_000)
@@ -81,7 +85,9 @@ class SignFlowTest {
         app.confirmTransfer()
         clock.ms += 100_000
         app.tick()
-        assertEquals(Core.SIGN_CODE_SECONDS - 100, assertIs<AppScreen.SignCode>(app.state.screen).secondsLeft)
+        val running = assertIs<AppScreen.SignCode>(app.state.screen)
+        assertEquals(Core.SIGN_CODE_SECONDS - 100, running.secondsLeft)
+        assertEquals("3:20" to 200f / 300f, running.countdown to running.remaining)
         clock.ms += Core.SIGN_CODE_SECONDS * 1000
         app.tick()
         val expired = assertIs<AppScreen.SignCode>(app.state.screen)
@@ -110,7 +116,7 @@ class SignFlowTest {
         val shown = assertIs<AppScreen.SignCode>(app.state.screen)
         assertNull(shown.transfer)
         assertEquals(t.manualDigits, shown.typedDigits)
-        val code = assertNotNull(shown.code)
+        val code = assertNotNull(shown.code).grouped()
         assertTrue(bank.verifyTransfer(user, t.id, code))
 
         app.back()

@@ -78,7 +78,7 @@ fun msg(key: String, vararg args: Long): Pair<String, List<Long>> = key to args.
 val AppMessage?.ka: Pair<String, List<Long>>? get() = this?.let { it.key to it.args }
 
 /** The plain code, as the copy button puts it on the clipboard. */
-val CodeView.plain: String get() = grouped.filter(Char::isDigit)
+val CodeView.plain: String get() = now.grouped().filter(Char::isDigit)
 
 /** Waits (on the views the core hands over, no sleeping) until the background refresh ended. */
 fun AppModel.awaitRefresh() {
@@ -165,7 +165,11 @@ class FakeBiometrics(var available: Boolean = true) : BiometricKeys {
 
     override fun enrolled(): Boolean = stored != null
 
+    /** The Keystore cannot make a key now: enroll throws, as `KeyStoreException` would. */
+    var keystoreBroken = false
+
     override fun enroll(pin: ByteArray) {
+        check(!keystoreBroken) { "KeyStoreException: the key could not be generated" }
         stored = pin.copyOf()
         invalidated = false
     }

@@ -116,7 +116,7 @@ class TokenStatusFlowTest {
         val code = assertNotNull(token.code)
         assertTrue(bank.confirm(user, code.plain))
         // The stop needs a code the bank has not seen: the next step's.
-        assertTrue(bank.stop(user, code.nextGrouped.filter(Char::isDigit)))
+        assertTrue(bank.stop(user, code.next.grouped().filter(Char::isDigit)))
         setPin("2468")
 
         val again = reopenAndUnlock("2468")

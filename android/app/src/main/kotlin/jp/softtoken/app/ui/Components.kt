@@ -44,20 +44,20 @@ import jp.softtoken.core.AppMessage
 
 /**
  * The code in large monospaced type, grouped (`123 456`), with its countdown. TalkBack reads
- * the code digit by digit from [CodeView.spoken], never as one big number.
+ * the code digit by digit from the core's spoken form, never as one big number.
  */
 @Composable
 fun CodeBlock(code: CodeView, modifier: Modifier = Modifier) {
     val label = stringResource(R.string.label_code)
     Column(modifier = modifier.fillMaxWidth(), horizontalAlignment = Alignment.CenterHorizontally) {
         Text(
-            text = code.grouped,
+            text = code.now.grouped(),
             fontFamily = FontFamily.Monospace,
             fontWeight = FontWeight.Bold,
             fontSize = 44.sp,
             letterSpacing = 2.sp,
             color = if (code.expiringSoon) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface,
-            modifier = Modifier.clearAndSetSemantics { contentDescription = "$label ${code.spoken}" },
+            modifier = Modifier.clearAndSetSemantics { contentDescription = "$label ${code.now.spoken()}" },
         )
         Countdown(code)
     }
@@ -77,15 +77,15 @@ fun Countdown(code: CodeView) {
     }
 }
 
-/** The serial grouped (`SKTS 1234 5678`) with a copy button; spoken symbol by symbol. */
+/** The serial grouped (`SKTS 1234 5678`) with a copy button; [spoken] symbol by symbol. */
 @Composable
-fun SerialRow(grouped: String, onCopied: () -> Unit) {
+fun SerialRow(grouped: String, spoken: String, onCopied: () -> Unit) {
     val clipboard = LocalClipboardManager.current
     val label = stringResource(R.string.label_serial)
     Row(verticalAlignment = Alignment.CenterVertically, modifier = Modifier.fillMaxWidth()) {
         Column(
             modifier = Modifier.weight(1f).clearAndSetSemantics {
-                contentDescription = "$label ${spokenSymbols(grouped)}"
+                contentDescription = "$label $spoken"
             },
         ) {
             Text(label, style = MaterialTheme.typography.labelMedium)
@@ -143,12 +143,6 @@ fun ScreenFrame(
         }
     }
 }
-
-/**
- * A grouped string read symbol by symbol (`SKTS 1234` → "S K T S, 1 2 3 4"), for what the core
- * hands over without its reading (the serial, the 取引確認 code); a code card's is `CodeView.spoken`.
- */
-fun spokenSymbols(grouped: String): String = grouped.trim().split(Regex("\\s+")).joinToString(", ") { it.toList().joinToString(" ") }
 
 /** An error line under a form, announced when it appears. */
 @Composable

@@ -116,19 +116,17 @@ fun SignCodeScreen(screen: AppScreen.SignCode, frame: Frame, act: Act) {
             } else {
                 val label = stringResource(R.string.label_code)
                 Text(
-                    text = code,
+                    text = code.grouped(),
                     fontFamily = FontFamily.Monospace,
                     fontWeight = FontWeight.Bold,
                     fontSize = 44.sp,
                     letterSpacing = 2.sp,
-                    modifier = Modifier.clearAndSetSemantics { contentDescription = "$label ${spokenSymbols(code)}" },
+                    modifier = Modifier.clearAndSetSemantics { contentDescription = "$label ${code.spoken()}" },
                 )
                 Text(stringResource(R.string.sign_code_hint))
-                val seconds = screen.secondsLeft
-                val countdown = "%d:%02d".format(seconds / 60, seconds % 60)
-                Text("${stringResource(R.string.label_sign_time_left)} $countdown", style = MaterialTheme.typography.titleMedium)
+                Text("${stringResource(R.string.label_sign_time_left)} ${screen.countdown}", style = MaterialTheme.typography.titleMedium)
                 LinearProgressIndicator(
-                    progress = { seconds / SIGN_CODE_SECONDS },
+                    progress = { screen.remaining },
                     modifier = Modifier.fillMaxWidth(),
                 )
             }
@@ -151,6 +149,3 @@ fun SignRefusedScreen(screen: AppScreen.SignRefused, frame: Frame, act: Act) {
         }
     }
 }
-
-// How long a 取引確認 code is shown: the core's SIGN_CODE_SECONDS (softtoken_core::app), for the bar.
-private const val SIGN_CODE_SECONDS = 300f

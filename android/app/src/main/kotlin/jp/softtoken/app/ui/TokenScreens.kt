@@ -153,9 +153,9 @@ fun TokenDetailScreen(screen: AppScreen.TokenDetail, frame: Frame, act: Act) {
                     // Read digit by digit, like the code itself: "0 7 0 8, 1 8 0 4", not a number.
                     val label = stringResource(R.string.label_next_code)
                     Text(
-                        "$label: ${code.nextGrouped}",
+                        "$label: ${code.next.grouped()}",
                         style = MaterialTheme.typography.bodyLarge,
-                        modifier = Modifier.clearAndSetSemantics { contentDescription = "$label ${code.nextSpoken}" },
+                        modifier = Modifier.clearAndSetSemantics { contentDescription = "$label ${code.next.spoken()}" },
                     )
                 }
             }
@@ -165,7 +165,7 @@ fun TokenDetailScreen(screen: AppScreen.TokenDetail, frame: Frame, act: Act) {
                     Text(stringResource(R.string.action_sign_manual))
                 }
             }
-            SerialRow(token.serialGrouped, onCopied = { act { serialCopied() } })
+            SerialRow(token.serialGrouped, token.serialSpoken, onCopied = { act { serialCopied() } })
             if (screen.card.whyDead == null) {
                 OutlinedButton(onClick = { act { syncTime(token.serial) } }, modifier = Modifier.fillMaxWidth()) {
                     Text(stringResource(R.string.action_sync_time))
