@@ -44,7 +44,7 @@ pub async fn run(command: Command) -> CommandResult {
                 store.as_ref(),
                 &id,
                 &hash_key(&key),
-                "from the command line",
+                crate::audit::KeySource::CommandLine,
                 COMMAND_LINE,
                 SystemClock.now_ms(),
             )
@@ -603,7 +603,7 @@ async fn demo(serve: Serve) -> CommandResult {
             store.as_ref(),
             &sid,
             &hash_key(&key),
-            "the demo's key, kept in its data directory",
+            crate::audit::KeySource::Demo,
             COMMAND_LINE,
             SystemClock.now_ms(),
         )

@@ -195,7 +195,7 @@ impl MailServer {
                 store.as_ref(),
                 &sid,
                 &hash_key(&key),
-                "the test's key",
+                softtoken_server::audit::KeySource::CommandLine,
                 softtoken_server::actions::Actor::Bank,
                 START_MS,
             )

@@ -74,7 +74,7 @@ async fn a_key_rotated_from_the_command_line_is_audited_with_it() {
             "{database}"
         );
         assert!(
-            rotated[0].detail.contains("command line"),
+            softtoken_server::audit::english(&rotated[0].detail).contains("command line"),
             "{database}: {:?}",
             rotated[0].detail
         );

@@ -40,10 +40,11 @@ fn glossary() -> (HashMap<String, String>, Vec<String>) {
 }
 
 /// The surfaces' Japanese texts, by name.
-const SURFACES: [&str; 6] = [
+const SURFACES: [&str; 7] = [
     "crates/cli/src/msg.rs",
     "crates/cli/src/help_ja.rs",
     "server/src/console/text.rs",
+    "server/src/console/text/audit.rs",
     "crates/service/src/mail/template.rs",
     "android/app/src/main/res/values/strings.xml",
     "ios/App/Resources/ja.lproj/Localizable.strings",

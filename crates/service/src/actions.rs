@@ -11,7 +11,7 @@ use softtoken_protocol::problem::codes;
 use softtoken_protocol::{ServiceId, UserId};
 
 use crate::Context;
-use crate::audit::{AuditKind, Detail};
+use crate::audit::{AuditKind, Detail, KeySource, QueuedMail};
 use crate::crypto::Bound;
 use crate::error::ServiceError;
 use crate::error::fresh;
@@ -71,9 +71,8 @@ pub async fn end_cooldown(
     uid: &UserId,
     actor: Actor<'_>,
 ) -> Result<UserResponse, ServiceError> {
-    let detail = match actor {
-        Actor::Bank => "by the bank",
-        Actor::Operator(_) => "by the help desk",
+    let detail = Detail::CooldownEnded {
+        help_desk: matches!(actor, Actor::Operator(_)),
     };
     let event =
         actor.stamp(NewAuditEvent::new(&service.id, AuditKind::CooldownEnded, detail).user(uid));
@@ -242,14 +241,14 @@ pub async fn set_api_key(
     store: &dyn crate::store::Store,
     sid: &ServiceId,
     key_hash: &[u8; 32],
-    where_from: &str,
+    where_from: KeySource,
     actor: Actor<'_>,
     now: i64,
 ) -> Result<(), ServiceError> {
     let event = actor.stamp(NewAuditEvent::new(
         sid,
         AuditKind::ApiKeyRotated,
-        where_from,
+        Detail::ApiKeyRotated { from: where_from },
     ));
     Ok(store.set_service_key(sid, key_hash, &event, now).await?)
 }
@@ -367,13 +366,13 @@ pub async fn issue_enrollment(
         .compose(&address, &activation_uri);
         (mailer, address, composed)
     });
-    let mut detail = format!("expires {}", rfc3339(expires_at));
-    if let Some((_, address, _)) = &mail {
-        detail.push_str(&format!(
-            "; e-mail ({language}) queued to {}",
-            address.masked()
-        ));
-    }
+    let detail = Detail::EnrollmentIssued {
+        expires: rfc3339(expires_at),
+        mail: mail.as_ref().map(|(_, address, _)| QueuedMail {
+            language: language.to_string(),
+            to: address.masked(),
+        }),
+    };
     let issued =
         actor.stamp(NewAuditEvent::new(&sid, AuditKind::EnrollmentIssued, detail).user(&uid));
     state
@@ -470,19 +469,16 @@ pub async fn set_policy(
         .validate()
         .map_err(|e| ServiceError::invalid_field(e.to_string()))?;
     let p = &policy;
-    let detail = format!(
-        "digits {} period {} window {} max-failures {} cooldown {}s enrollment-ttl {}s \
-         tokens-per-user {} shared-tokens {}",
-        p.digits.map_or("default".into(), |d| d.get().to_string()),
-        p.period
-            .map_or("default".into(), |s| format!("{}s", s.seconds())),
-        p.window,
-        p.max_failures,
-        p.cooldown_secs,
-        p.enrollment_ttl_secs,
-        p.tokens_per_user,
-        p.shared_tokens,
-    );
+    let detail = Detail::PolicyChanged {
+        digits: p.digits.map(|d| d.get()),
+        period_secs: p.period.map(|s| s.seconds()),
+        window: p.window,
+        max_failures: p.max_failures,
+        cooldown_secs: p.cooldown_secs,
+        enrollment_ttl_secs: p.enrollment_ttl_secs,
+        tokens_per_user: p.tokens_per_user,
+        shared_tokens: p.shared_tokens,
+    };
     let event = actor.stamp(NewAuditEvent::new(
         &service.id,
         AuditKind::PolicyChanged,
@@ -593,7 +589,10 @@ pub async fn add_operator(
     let event = actor.stamp(NewAuditEvent::new(
         &home,
         AuditKind::OperatorAdded,
-        format!("{name} ({role})"),
+        Detail::OperatorAdded {
+            name: name.clone(),
+            role: role.as_str().to_owned(),
+        },
     ));
     let id = store
         .add_operator(
@@ -630,7 +629,9 @@ pub async fn disable_operator(
     let event = actor.stamp(NewAuditEvent::new(
         &home,
         AuditKind::OperatorChanged,
-        format!("{}: disabled", operator.name),
+        Detail::OperatorDisabled {
+            name: operator.name.clone(),
+        },
     ));
     Ok(store
         .set_operator_disabled(&operator.name, true, &event, now)
@@ -650,13 +651,20 @@ pub async fn reset_operator_password(
     let event = actor.stamp(NewAuditEvent::new(
         &home,
         AuditKind::OperatorChanged,
-        format!("{}: password reset; lockout cleared", operator.name),
+        Detail::OperatorPasswordReset {
+            name: operator.name.clone(),
+        },
     ));
     let console =
         ServiceId::new(crate::store::console::CONSOLE_SERVICE).map_err(ServiceError::internal)?;
     let token_user = operator.token_user()?;
     let unlock = actor.stamp(
-        NewAuditEvent::new(&console, AuditKind::UserUnlocked, "password reset").user(&token_user),
+        NewAuditEvent::new(
+            &console,
+            AuditKind::UserUnlocked,
+            Detail::UnlockedByPasswordReset,
+        )
+        .user(&token_user),
     );
     // The new password and the token's unlock in one commit: never one without the other.
     Ok(store

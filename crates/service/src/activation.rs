@@ -16,7 +16,7 @@ use softtoken_protocol::wire::B64;
 use softtoken_protocol::{IssuedToken, SessionKey};
 
 use crate::Context;
-use crate::audit::AuditKind;
+use crate::audit::{AuditKind, Detail};
 use crate::crypto::Bound;
 use crate::error::ServiceError;
 use crate::policy::{MAX_ACTIVATION_GUESSES, SESSION_TTL_MS};
@@ -40,7 +40,9 @@ pub async fn start(
     {
         Ok(open) => open,
         Err(StoreError::EnrollmentLocked) => {
-            let refused = NewAuditEvent::new(sid, AuditKind::ActivationRefused, "locked").user(uid);
+            let refused =
+                NewAuditEvent::new(sid, AuditKind::ActivationRefused, Detail::EnrollmentLocked)
+                    .user(uid);
             crate::actions::record(state, refused).await;
             return Err(StoreError::EnrollmentLocked.into());
         }
@@ -74,8 +76,14 @@ pub async fn start(
         attempts_left: 0,
         expires_at: now + SESSION_TTL_MS,
     };
-    let started =
-        NewAuditEvent::new(sid, AuditKind::ActivationStarted, format!("from {client}")).user(uid);
+    let started = NewAuditEvent::new(
+        sid,
+        AuditKind::ActivationStarted,
+        Detail::ActivationStarted {
+            from: client.to_string(),
+        },
+    )
+    .user(uid);
     let attempts_left = state
         .store
         .begin_activation(&session, MAX_ACTIVATION_GUESSES, &started, now)
@@ -113,7 +121,8 @@ pub async fn finish(
     .map_err(ServiceError::internal)?;
     if key.check_app_confirmation(&request.confirmation.0).is_err() {
         let failed =
-            NewAuditEvent::new(sid, AuditKind::ActivationFailed, "wrong start password").user(uid);
+            NewAuditEvent::new(sid, AuditKind::ActivationFailed, Detail::WrongStartPassword)
+                .user(uid);
         state
             .store
             .discard_session(&session.id, &failed, now)
@@ -163,7 +172,7 @@ pub async fn finish(
     let finished = NewAuditEvent::new(
         sid,
         AuditKind::ActivationFinished,
-        "token pending confirmation",
+        Detail::PendingConfirmation,
     )
     .user(uid)
     .serial(&token.serial);

@@ -14,7 +14,7 @@ use softtoken_pskc::{KeySource, OtpKind, PskcError};
 use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
-use crate::audit::AuditKind;
+use crate::audit::{AuditKind, Detail};
 use crate::crypto::{Bound, Keyring};
 use crate::error::ServiceError;
 use crate::serial::TokenSerial;
@@ -134,10 +134,12 @@ pub async fn import(
     let event = actor.stamp(NewAuditEvent::new(
         service,
         AuditKind::TokensImported,
-        format!(
-            "{} key packages in the file",
-            file.keys.len() + file.skipped.len()
-        ),
+        // The store fills in how many it imported of those offered.
+        Detail::TokensImported {
+            packages: u64::try_from(file.keys.len() + file.skipped.len()).unwrap_or(u64::MAX),
+            imported: 0,
+            of: 0,
+        },
     ));
     let added = store.import_tokens(&tokens, &event, now).await?;
     let mut imported = 0;

@@ -104,7 +104,7 @@ impl ProvisionedCounts {
             let event = NewAuditEvent::new(
                 &service,
                 AuditKind::TokensProvisioned,
-                format!("{n} provisioned since the last summary"),
+                crate::audit::Detail::TokensProvisioned { count: n },
             );
             if let Err(e) = store.audit(&event, now).await {
                 tracing::warn!(error = %e, %service, "could not record a provisioning summary");

@@ -104,7 +104,8 @@ macro_rules! store_surface {
         /// Stores imported hardware tokens as unassigned, in one transaction. For each, in
         /// order, whether it was added: `false` if its serial is already on the server
         /// (that token is left untouched, never overwritten). The audit event's detail gets
-        /// the count imported appended.
+        /// the counts: a `Detail::TokensImported` its `imported` and `of` filled in, free
+        /// text `; imported N of M` appended.
         // One transaction: an import lands whole or not at all. A serial already present
         // (here or raced in by another instance) is skipped, never overwritten.
         write serializable import_tokens(

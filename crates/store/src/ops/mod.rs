@@ -201,7 +201,7 @@ pub(crate) fn user_locked_event(service: &ServiceId, user: &UserId, max: u32) ->
     NewAuditEvent::new(
         service,
         AuditKind::UserLocked,
-        format!("locked after {max} consecutive wrong codes"),
+        crate::audit::Detail::UserLocked { after: max },
     )
     .user(user)
 }
@@ -404,7 +404,9 @@ pub(crate) async fn record_registration_failure<C: Conn>(
         let locked = NewAuditEvent::new(
             service,
             AuditKind::TokenLocked,
-            format!("locked after {max_failures} wrong registration codes"),
+            crate::audit::Detail::TokenLocked {
+                after: max_failures,
+            },
         )
         .serial(serial);
         audit(c, &locked, now).await?;

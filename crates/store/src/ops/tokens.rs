@@ -76,8 +76,22 @@ pub(crate) async fn import_tokens<C: Conn>(
         added.push(c.execute(sql::INSERT_TOKEN, token_args!(token)).await? == 1);
     }
     let imported = added.iter().filter(|&&a| a).count();
+    // The caller says what the file held; the counts are the store's to fill in. A caller's
+    // free text (tests) gets them appended, as all details did before they were typed.
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    let detail = match crate::audit::Detail::parse(&event.detail) {
+        Some(crate::audit::Detail::TokensImported { packages, .. }) => {
+            crate::audit::Detail::TokensImported {
+                packages,
+                imported: count(imported),
+                of: count(tokens.len()),
+            }
+            .into()
+        }
+        _ => format!("{}; imported {imported} of {}", event.detail, tokens.len()),
+    };
     let event = NewAuditEvent {
-        detail: format!("{}; imported {imported} of {}", event.detail, tokens.len()),
+        detail,
         ..event.clone()
     };
     audit(c, &event, now).await?;
@@ -417,10 +431,10 @@ pub(crate) async fn revoke_token<C: Conn>(
     let event = NewAuditEvent::new(
         service,
         AuditKind::TokenRevoked,
-        format!(
-            "users: {}; enrollments ended: {ended_enrollments}",
-            names.join(", ")
-        ),
+        crate::audit::Detail::TokenRevoked {
+            users: names.iter().map(|&u| u.to_owned()).collect(),
+            enrollments_ended: ended_enrollments,
+        },
     )
     .serial(serial);
     let event = match operator {

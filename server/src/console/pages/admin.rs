@@ -62,7 +62,7 @@ pub async fn rotate_api_key(
         state.store.as_ref(),
         &service.id,
         &crate::auth::hash_key(&key),
-        "from the console",
+        crate::audit::KeySource::Console,
         Actor::Operator(s.name()),
         state.now(),
     )

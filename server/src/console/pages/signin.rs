@@ -18,7 +18,7 @@ use super::{
 };
 use crate::AppState;
 use crate::actions::{self, Actor};
-use crate::audit::AuditKind;
+use crate::audit::{AuditKind, Detail, SignInFailure, SignInStep};
 use crate::console::gate::Lane;
 use crate::console::password;
 use crate::console::session::{self, AnySession, LIMITS, LOGIN_COOKIE, SESSION_COOKIE, Signed};
@@ -215,7 +215,11 @@ async fn sign_in(
     let Some(operator) = operator else {
         // The same reads and writes as a known name's wrong password (issue 22): the time
         // of the answer does not tell which names exist.
-        let event = NewAuditEvent::new(&console.id, AuditKind::ConsoleSignInFailed, "unknown name");
+        let event = NewAuditEvent::new(
+            &console.id,
+            AuditKind::ConsoleSignInFailed,
+            failure(SignInFailure::UnknownName),
+        );
         state
             .store
             .operator_failure(None, max, &event, state.now())
@@ -224,19 +228,19 @@ async fn sign_in(
         return Err(wrong());
     };
     let home = home_service(&operator)?;
-    let failed = |detail: &str| {
-        NewAuditEvent::new(&home, AuditKind::ConsoleSignInFailed, detail).by(&operator.name)
+    let failed = |why: SignInFailure| {
+        NewAuditEvent::new(&home, AuditKind::ConsoleSignInFailed, failure(why)).by(&operator.name)
     };
     if !password_ok {
         // Counted towards the back-off (a try while locked is recorded, not counted), but
         // not shown: see `wrong`. Never ends a live session: only an administrator's
         // decision (disable, password reset) does.
         let detail = if operator.disabled {
-            "wrong password; disabled"
+            SignInFailure::WrongPasswordDisabled
         } else if operator.locked_until_at(state.now()).is_some() {
-            "wrong password; temporarily locked"
+            SignInFailure::WrongPasswordLocked
         } else {
-            "wrong password"
+            SignInFailure::WrongPassword
         };
         let counted = state
             .store
@@ -247,17 +251,17 @@ async fn sign_in(
     }
     // The password is proven: from here on, the answer may say why.
     if operator.disabled {
-        crate::actions::record(state, failed("disabled")).await;
+        crate::actions::record(state, failed(SignInFailure::Disabled)).await;
         return Err(wrong());
     }
     if let Some(until) = operator.locked_until_at(state.now()) {
-        crate::actions::record(state, failed("right password; temporarily locked")).await;
+        crate::actions::record(state, failed(SignInFailure::RightPasswordLocked)).await;
         return Err(locked_until_refusal(state, t, &operator, until).await);
     }
     let token_user = operator.token_user()?;
     let user = state.store.user(&console.id, &token_user).await?;
     if operator.locked || user.as_ref().is_some_and(|u| u.locked) {
-        crate::actions::record(state, failed("locked")).await;
+        crate::actions::record(state, failed(SignInFailure::Locked)).await;
         return Err(SignInRefusal {
             message: t.err_locked.into(),
             tries_left: None,
@@ -272,7 +276,7 @@ async fn sign_in(
         let event = NewAuditEvent::new(
             &home,
             AuditKind::ConsoleSignIn,
-            "password; enrolling own token",
+            signed_in(SignInStep::EnrollingOwnToken),
         )
         .by(&operator.name);
         state
@@ -316,7 +320,12 @@ async fn sign_in(
     if verdict.outcome != Outcome::Accepted {
         let counted = state
             .store
-            .operator_failure(Some(operator.id), max, &failed("wrong code"), state.now())
+            .operator_failure(
+                Some(operator.id),
+                max,
+                &failed(SignInFailure::WrongCode),
+                state.now(),
+            )
             .await?;
         crate::metrics::console_sign_in_failed(counted.newly_locked);
         return Err(counted_refusal(
@@ -330,8 +339,12 @@ async fn sign_in(
         .await);
     }
     let id = session::random_token();
-    let event =
-        NewAuditEvent::new(&home, AuditKind::ConsoleSignIn, "password and code").by(&operator.name);
+    let event = NewAuditEvent::new(
+        &home,
+        AuditKind::ConsoleSignIn,
+        signed_in(SignInStep::PasswordAndCode),
+    )
+    .by(&operator.name);
     state
         .store
         .begin_console_session(
@@ -507,7 +520,7 @@ pub async fn enroll_confirm(
                     let event = NewAuditEvent::new(
                         &home,
                         AuditKind::ConsoleSignOut,
-                        "locked while enrolling",
+                        Detail::LockedWhileEnrolling,
                     )
                     .by(&s.session.operator.name);
                     if let Err(e) = state
@@ -544,7 +557,7 @@ async fn confirm_own_token(
     let failed = NewAuditEvent::new(
         &home,
         AuditKind::ConsoleSignInFailed,
-        "wrong first code of own token",
+        failure(SignInFailure::WrongFirstCode),
     )
     .by(&operator.name);
     let Some(code) = Code::parse(otp.trim()) else {
@@ -562,8 +575,12 @@ async fn confirm_own_token(
         .check(&console, &operator.token_user()?, &code, Purpose::Confirm)
         .await?;
     if verdict.outcome == Outcome::Accepted {
-        let event = NewAuditEvent::new(&home, AuditKind::ConsoleSignIn, "own token confirmed")
-            .by(&operator.name);
+        let event = NewAuditEvent::new(
+            &home,
+            AuditKind::ConsoleSignIn,
+            signed_in(SignInStep::OwnTokenConfirmed),
+        )
+        .by(&operator.name);
         state
             .store
             .update_console_session(
@@ -735,4 +752,14 @@ pub async fn pick_service(
         Ok(()) => see("/console/users"),
         Err(e) => ApiError::from(e).into_response(),
     }
+}
+
+/// A refused sign-in's audit detail.
+fn failure(failure: SignInFailure) -> Detail {
+    Detail::SignInFailed { failure }
+}
+
+/// A (begun) sign-in's audit detail.
+fn signed_in(step: SignInStep) -> Detail {
+    Detail::SignIn { step }
 }
