@@ -69,11 +69,7 @@ impl FromRequestParts<AppState> for BankAuth {
             .ok()
             .and_then(bearer_token)
             .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer KEY'"))?;
-        match state
-            .services
-            .service_for_key(&*state.store, &hash_key(key))
-            .await?
-        {
+        match state.service_for_key(&hash_key(key)).await? {
             Some(service) => Ok(BankAuth(service)),
             None => Err(unauthorized("unknown API key")),
         }

@@ -18,6 +18,7 @@ use crate::policy::{EXPIRED_UNASSIGNED_KEPT_MS, PURGE_EVERY, Policy, parse_durat
 use crate::serve::shutdown_signal;
 use crate::store::{self, Service, Store, StoreError};
 use crate::{AppState, app};
+use softtoken_service::{Context, queries};
 
 /// Who the audit trail names for what these commands change.
 const COMMAND_LINE: crate::actions::Actor<'static> =
@@ -277,14 +278,14 @@ async fn tokens_import(args: TokensImport) -> CommandResult {
     } else {
         KeySource::None
     };
-    let (store, key) = open(&args.storage).await?;
-    if store.service(&args.service).await?.is_none() {
+    let ctx = open_context(&args.storage).await?;
+    if queries::service(&ctx, &args.service).await?.is_none() {
         return Err(format!("no service '{}'", args.service).into());
     }
     let now = SystemClock.now_ms();
     let outcome = crate::import::import(
-        store.as_ref(),
-        &key,
+        &*ctx.store,
+        &ctx.key,
         &args.service,
         Zeroizing::new(document),
         source,
@@ -322,6 +323,13 @@ pub async fn open(
     };
     let store = storage.connect().await?;
     Ok((store, key))
+}
+
+/// [`open`], as the service's context for one command: what the command reads and
+/// changes goes through the service, like a request's.
+pub async fn open_context(storage: &Storage) -> Result<Context, Box<dyn std::error::Error>> {
+    let (store, key) = open(storage).await?;
+    Ok(Context::for_command(store, key))
 }
 
 async fn bind(serve: &Serve) -> Result<tokio::net::TcpListener, Box<dyn std::error::Error>> {
@@ -431,9 +439,7 @@ async fn housekeeping(state: AppState) {
         every.tick().await;
         let now = state.now();
         state.provisioned.flush(&*state.store, now).await;
-        match state
-            .store
-            .purge_expired(now, now - EXPIRED_UNASSIGNED_KEPT_MS)
+        match softtoken_service::actions::purge_expired(&state, now - EXPIRED_UNASSIGNED_KEPT_MS)
             .await
         {
             Ok(p) if p.sessions + p.tokens + p.mails > 0 => {
@@ -448,10 +454,9 @@ async fn housekeeping(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "purging expired rows failed; will retry"),
         }
         // Ended console sessions are refused already; this only keeps the table small.
-        if let Err(e) = state
-            .store
-            .purge_console_sessions(crate::console::session::LIMITS, now)
-            .await
+        if let Err(e) =
+            softtoken_service::console_sessions::purge(&state, crate::console::session::LIMITS)
+                .await
         {
             tracing::warn!(error = %e, "purging console sessions failed; will retry");
         }
@@ -541,8 +546,8 @@ async fn service_add(add: ServiceAdd) -> CommandResult {
 }
 
 async fn service_list(storage: &Storage) -> CommandResult {
-    let (store, _) = open(storage).await?;
-    let services = store.services().await?;
+    let ctx = open_context(storage).await?;
+    let services = queries::services(&ctx).await?;
     if services.is_empty() {
         println!(
             "No services yet: add one with `softtoken-server service add --id ID --name NAME`."

@@ -237,7 +237,7 @@ pub fn activation(stage: Stage, cause: Option<&'static str>) {
 /// Sets the database gauges from the store, just before a scrape renders them.
 fn pool(store: &dyn Store) {
     // Gauges take f64; connection counts are far below 2^52.
-    match store.pool_use() {
+    match softtoken_service::queries::pool_use(store) {
         PoolUse::Pool { open, idle, max } => {
             gauge!(POOL_CONNECTIONS).set(open as f64);
             gauge!(POOL_IDLE).set(idle as f64);

@@ -253,6 +253,26 @@ pub async fn set_api_key(
     Ok(store.set_service_key(sid, key_hash, &event, now).await?)
 }
 
+/// Replaces a service's activation e-mail settings (`softtoken-server mail set`).
+pub async fn set_service_mail(
+    store: &dyn crate::store::Store,
+    settings: &ServiceMail,
+) -> Result<(), StoreError> {
+    store.set_service_mail(settings).await
+}
+
+/// Deletes expired activation sessions and mails, and the provisioned tokens nobody took
+/// that expired before `unassigned_before`: what was deleted.
+pub async fn purge_expired(
+    state: &Context,
+    unassigned_before: i64,
+) -> Result<crate::store::Purged, StoreError> {
+    state
+        .store
+        .purge_expired(state.now(), unassigned_before)
+        .await
+}
+
 /// Records an event that no write carries (a refused or ended console sign-in): the row is
 /// its own and only write. A failure to write it is logged, not returned: what it
 /// describes has already happened.

@@ -133,11 +133,7 @@ impl FromRequestParts<AppState> for AnySession {
             return Err(to_login());
         };
         let id_hash = id_hash(id);
-        match state
-            .store
-            .console_session(&id_hash, LIMITS, state.now())
-            .await
-        {
+        match softtoken_service::console_sessions::live(state, &id_hash, LIMITS).await {
             Ok(Some(session)) => Ok(AnySession {
                 session,
                 id_hash,

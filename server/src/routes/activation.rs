@@ -53,7 +53,7 @@ async fn answer_start(
     let uid = &request.user_id;
     // Only a service that exists gets a per-user bucket, so made-up services cannot fill
     // the limiter's memory; it answers like a user without an enrollment.
-    if state.services.service(&*state.store, sid).await?.is_none() {
+    if state.service(sid).await?.is_none() {
         return Err(StoreError::EnrollmentNotFound.into());
     }
     state

@@ -155,11 +155,7 @@ async fn limit_per_client(State(state): State<AppState>, request: Request, next:
 
 /// The service, or 404 `unknown_service`.
 pub async fn service(state: &AppState, id: &ServiceId) -> Result<Service, ApiError> {
-    state
-        .services
-        .service(&*state.store, id)
-        .await?
-        .ok_or_else(|| unknown_service(id))
+    state.service(id).await?.ok_or_else(|| unknown_service(id))
 }
 
 /// The answer for a service this server does not have (or does not serve on this route).

@@ -21,8 +21,8 @@ pub async fn status(
     State(state): State<AppState>,
     Json(request): Json<StatusRequest>,
 ) -> Result<Json<StatusResponse>, ApiError> {
-    let now = state.now();
-    crate::token_status::answer(&*state.store, &state.key, &request, now)
+    state
+        .token_status(&request)
         .await
         .map(Json)
         .map_err(ApiError)

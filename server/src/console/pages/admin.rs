@@ -19,6 +19,7 @@ use crate::console::text::Texts;
 use crate::error::ApiError;
 use crate::store::Service;
 use crate::store::console::{Operator, OperatorRole};
+use softtoken_service::{console_sessions, queries};
 
 #[derive(Template)]
 #[template(path = "console/api_key.html")]
@@ -398,7 +399,7 @@ async fn own_operator(
     service: &Service,
     name: &str,
 ) -> Result<Operator, ApiError> {
-    match state.store.operator_named(name).await? {
+    match console_sessions::operator_named(state, name).await? {
         Some(o) if o.service_id.as_ref() == Some(&service.id) => Ok(o),
         _ => Err(ApiError::not_found(format!(
             "no operator '{name}' in service '{}'",
@@ -416,7 +417,7 @@ async fn operators_view(
     new_password: Option<(String, String)>,
 ) -> Response {
     let self_name = c.who.as_ref().map(|w| w.name.clone()).unwrap_or_default();
-    match state.store.operators(Some(&service.id)).await {
+    match queries::operators(state, Some(&service.id)).await {
         Ok(operators) => render(
             status,
             &OperatorsPage {

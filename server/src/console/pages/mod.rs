@@ -366,11 +366,7 @@ pub async fn home(State(state): State<AppState>, parts: HeaderMap) -> Response {
     let Some(id) = session::cookie(&parts, SESSION_COOKIE) else {
         return see("/console/login");
     };
-    match state
-        .store
-        .console_session(&session::id_hash(id), LIMITS, state.now())
-        .await
-    {
+    match softtoken_service::console_sessions::live(&state, &session::id_hash(id), LIMITS).await {
         Ok(Some(s)) if s.stage == SessionStage::Enroll => see("/console/enroll"),
         Ok(Some(s)) => {
             if s.service_id.is_none() {
