@@ -532,13 +532,22 @@ async fn service_add(add: ServiceAdd) -> CommandResult {
     let policy = policy_from(&add)?;
     let (store, _) = open(&add.storage).await?;
     let key = generate_key();
+    let now = SystemClock.now_ms();
     let service = Service {
         id: add.id.clone(),
         name: add.name.clone(),
         policy,
-        created_at: SystemClock.now_ms(),
+        created_at: now,
     };
-    store.add_service(&service, &hash_key(&key)).await?;
+    crate::actions::add_service(
+        &*store,
+        &service,
+        &hash_key(&key),
+        crate::audit::KeySource::CommandLine,
+        COMMAND_LINE,
+        now,
+    )
+    .await?;
     println!("Added service '{}' ({}).", add.id, add.name);
     println!("API key (shown once; store it in the bank's back end):");
     println!("{}", &*key);
@@ -602,12 +611,21 @@ async fn demo(serve: Serve) -> CommandResult {
         created_at: SystemClock.now_ms(),
     };
     // The key of the data directory: a restart keeps the one the second terminal holds.
-    match store.add_service(&service, &hash_key(&key)).await {
+    let key_hash = hash_key(&key);
+    let added = crate::actions::add_service(
+        &*store,
+        &service,
+        &key_hash,
+        crate::audit::KeySource::Demo,
+        COMMAND_LINE,
+        service.created_at,
+    );
+    match added.await {
         Ok(()) => {}
         Err(StoreError::ServiceExists) => crate::actions::set_api_key(
             store.as_ref(),
             &sid,
-            &hash_key(&key),
+            &key_hash,
             crate::audit::KeySource::Demo,
             COMMAND_LINE,
             SystemClock.now_ms(),

@@ -253,6 +253,30 @@ pub async fn set_api_key(
     Ok(store.set_service_key(sid, key_hash, &event, now).await?)
 }
 
+/// Adds a service with the hash of its first API key (the key itself is shown once, by the
+/// caller, and never stored): the service and its `service_added` row in one commit.
+/// `where_from` says which front door. The store's `ServiceExists` if the ID is taken.
+pub async fn add_service(
+    store: &dyn crate::store::Store,
+    service: &Service,
+    key_hash: &[u8; 32],
+    where_from: KeySource,
+    actor: Actor<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let event = actor.stamp(NewAuditEvent::new(
+        &service.id,
+        AuditKind::ServiceAdded,
+        Detail::ServiceAdded {
+            name: service.name.clone(),
+            from: where_from,
+        },
+    ));
+    store
+        .add_service_audited(service, key_hash, &event, now)
+        .await
+}
+
 /// Replaces a service's activation e-mail settings (`softtoken-server mail set`).
 pub async fn set_service_mail(
     store: &dyn crate::store::Store,
