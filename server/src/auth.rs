@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::store::Service;
+use softtoken_store::Service;
 
 /// Prefix of every API key, so leaked keys are easy to recognise in scanners.
 pub const KEY_PREFIX: &str = "stk_";

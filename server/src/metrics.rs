@@ -21,7 +21,7 @@ use axum::routing::get;
 use metrics::{Counter, Histogram, Label, counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::store::{PoolUse, Store};
+use softtoken_store::{PoolUse, Store};
 
 /// Latency buckets in seconds: a verify takes about a millisecond, a start-password check
 /// tens of milliseconds, a timeout a minute.

@@ -5,12 +5,12 @@ use std::io::BufRead;
 use zeroize::Zeroizing;
 
 use super::password;
-use crate::actions::{self, Actor};
-use crate::clock::{Clock, SystemClock};
 use crate::commands::{CommandResult, open, open_context};
 use crate::config::{OperatorAdd, OperatorCommand};
-use crate::store::console::OperatorRole;
+use softtoken_service::actions::{self, Actor};
+use softtoken_service::clock::{Clock, SystemClock};
 use softtoken_service::{console_sessions, queries};
+use softtoken_store::console::OperatorRole;
 
 /// Runs an `operator` subcommand.
 pub async fn run(command: OperatorCommand) -> CommandResult {

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::AppState;
-use crate::store::console::{ConsoleSession, OperatorRole, SessionLimits, SessionStage};
+use softtoken_store::console::{ConsoleSession, OperatorRole, SessionLimits, SessionStage};
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "console_session";

@@ -2,14 +2,14 @@
 
 use std::path::Path;
 
-use crate::clock::{Clock, SystemClock};
 use crate::commands::{CommandResult, open_context};
 use crate::config::ServiceMailArgs;
-use crate::store::{MailTemplate, ServiceMail};
+use softtoken_service::clock::{Clock, SystemClock};
 use softtoken_service::queries;
+use softtoken_store::{MailTemplate, ServiceMail};
 
-use super::template::{Language, MAX_BODY_BYTES, Template, Values};
-use super::{check_download_url, template_for};
+use softtoken_service::mail::template::{Language, MAX_BODY_BYTES, Template, Values};
+use softtoken_service::mail::{check_download_url, template_for};
 
 /// Checks the options, stores the settings and prints what the mails will say.
 pub async fn service_mail(args: ServiceMailArgs) -> CommandResult {

@@ -19,7 +19,7 @@ use crate::AppState;
 use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, Json};
 use crate::metrics::Stage;
-use crate::store::StoreError;
+use softtoken_store::StoreError;
 
 /// Starts an activation: answers the app's SPAKE2 message.
 #[utoipa::path(post, path = "/v1/activation/start", tag = "app",

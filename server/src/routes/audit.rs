@@ -78,7 +78,7 @@ pub async fn list(
                 kind: e.kind,
                 user_id: e.user_id,
                 serial: e.serial,
-                detail: crate::audit::english(&e.detail),
+                detail: softtoken_store::audit::english(&e.detail),
             })
             .collect(),
     }))

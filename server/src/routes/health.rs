@@ -13,10 +13,10 @@ use softtoken_protocol::problem::codes;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::crypto::Bound;
 use crate::error::{ApiError, Json};
-use crate::store::MigrationStatus;
+use softtoken_service::crypto::Bound;
 use softtoken_service::queries;
+use softtoken_store::MigrationStatus;
 
 /// The longest `/readyz` waits for the database: a database that does not answer by then
 /// is as good as gone for the requests behind it.

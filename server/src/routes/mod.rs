@@ -31,8 +31,8 @@ use crate::AppState;
 use crate::client_addr::{self, ClientAddr};
 use crate::error::ApiError;
 use crate::rate_limit::client_key;
-use crate::store::Service;
-pub use crate::views::rfc3339;
+pub use softtoken_service::views::rfc3339;
+use softtoken_store::Service;
 
 /// The path of a call about one user.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -101,7 +101,9 @@ pub fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(import::import_tokens))
-                .layer(DefaultBodyLimit::max(crate::import::MAX_IMPORT_BODY)),
+                .layer(DefaultBodyLimit::max(
+                    softtoken_service::import::MAX_IMPORT_BODY,
+                )),
         );
     OpenApiRouter::with_openapi(crate::openapi::base())
         .routes(routes!(crate::openapi::serve))

@@ -1,5 +1,5 @@
 //! `POST /v1/tokens/status`: a token asks what became of it (DESIGN.md §12); the judgement
-//! is [`crate::token_status`]'s.
+//! is [`softtoken_service::token_status`]'s.
 
 use axum::extract::State;
 use softtoken_protocol::Problem;

@@ -17,20 +17,20 @@ use super::{
     not_found, qr_data_uri, render, see, zone_of,
 };
 use crate::AppState;
-use crate::actions::{self, Actor};
-use crate::audit::{SignInFailure, SignInStep};
 use crate::console::gate::Lane;
 use crate::console::password;
 use crate::console::session::{self, AnySession, LIMITS, LOGIN_COOKIE, SESSION_COOKIE, Signed};
 use crate::console::text::Texts;
 use crate::error::{ApiError, ServiceError};
-use crate::otp_check::Code;
 use crate::routes::enrollments::{EnrollmentRequest, EnrollmentResponse, StartPassword};
-use crate::store::console::{Operator, OperatorFailure, OperatorRole, SessionStage};
-use crate::store::{Service, StoreError, TokenState};
-use crate::verification::{Outcome, Purpose};
+use softtoken_service::actions::{self, Actor};
 use softtoken_service::console_sessions::{self, Ending};
+use softtoken_service::otp_check::Code;
 use softtoken_service::queries;
+use softtoken_service::verification::{Outcome, Purpose};
+use softtoken_store::audit::{SignInFailure, SignInStep};
+use softtoken_store::console::{Operator, OperatorFailure, OperatorRole, SessionStage};
+use softtoken_store::{Service, StoreError, TokenState};
 
 #[derive(Template)]
 #[template(path = "console/login.html")]
@@ -362,8 +362,8 @@ async fn locked_until_refusal(
     let zone = match &operator.service_id {
         Some(sid) => crate::routes::service(state, sid)
             .await
-            .map_or(crate::night_cutoff::DEFAULT_ZONE, |s| zone_of(&s)),
-        None => crate::night_cutoff::DEFAULT_ZONE,
+            .map_or(softtoken_store::night_cutoff::DEFAULT_ZONE, |s| zone_of(&s)),
+        None => softtoken_store::night_cutoff::DEFAULT_ZONE,
     };
     SignInRefusal {
         message: t
@@ -426,11 +426,13 @@ async fn enroll_view(
         console_service(state).await,
         s.session.operator.token_user(),
     ) {
-        (Ok(console), Ok(user)) => crate::qr::activation_uri(&state.public_url, &console.id, &user),
+        (Ok(console), Ok(user)) => {
+            softtoken_service::qr::activation_uri(&state.public_url, &console.id, &user)
+        }
         (Err(e), _) => return e.into_response(),
         (_, Err(e)) => return ApiError::from(e).into_response(),
     };
-    let qr = crate::qr::svg(&uri)
+    let qr = softtoken_service::qr::svg(&uri)
         .map(|svg| format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg)))
         .unwrap_or_default();
     c.csrf = s.csrf.clone();

@@ -17,18 +17,18 @@ use super::{
     render, see, workspace, zone_of,
 };
 use crate::AppState;
-use crate::actions::{self, Actor};
 use crate::console::password;
 use crate::console::session::Signed;
 use crate::console::text::{self, Texts};
 use crate::error::ApiError;
-use crate::otp_check::Code;
 use crate::routes::enrollments::{EnrollmentRequest, StartPassword};
 use crate::routes::rfc3339;
 use crate::routes::users::UserResponse;
-use crate::serial::TokenSerial;
-use crate::store::{AuditEvent, Service, TokenState};
+use softtoken_service::actions::{self, Actor};
+use softtoken_service::otp_check::Code;
 use softtoken_service::queries;
+use softtoken_store::serial::TokenSerial;
+use softtoken_store::{AuditEvent, Service, TokenState};
 
 #[derive(Template)]
 #[template(path = "console/users.html")]
@@ -176,7 +176,7 @@ struct MailRow {
 }
 
 impl MailRow {
-    fn of(t: &'static Texts, zone: chrono_tz::Tz, m: &crate::store::MailStatus) -> Self {
+    fn of(t: &'static Texts, zone: chrono_tz::Tz, m: &softtoken_store::MailStatus) -> Self {
         let state_text = match m.state.as_str() {
             "sent" => t.mail_sent,
             "failed" => t.mail_failed,
@@ -199,7 +199,7 @@ impl MailRow {
         MailRow {
             state: m.state.clone(),
             state_text,
-            to: crate::mail::address::mask(&m.recipient),
+            to: softtoken_service::mail::address::mask(&m.recipient),
             attempts: m.attempts,
             queued: local_ms(zone, m.created_at),
             reason,
@@ -495,7 +495,7 @@ fn confirm_page(lang: &Lang, s: &Signed, service: &Service, uid: &str, ask: Conf
 /// The wait a revocation now would start, in words: until when (with the night cut-off's
 /// part), or none.
 fn revocation_wait(t: &'static Texts, service: &Service, now: i64) -> Vec<String> {
-    let cooldown = crate::store::rules::revoke_cooldown(&service.policy, now);
+    let cooldown = softtoken_store::rules::revoke_cooldown(&service.policy, now);
     let end = cooldown.end();
     if end <= now {
         return vec![t.confirm_no_wait.to_owned()];
@@ -506,7 +506,7 @@ fn revocation_wait(t: &'static Texts, service: &Service, now: i64) -> Vec<String
             .replace("{time}", &local_ms(zone, end))
             .replace(
                 "{cooldown}",
-                &crate::policy::duration_text(service.policy.cooldown_secs),
+                &softtoken_store::policy::duration_text(service.policy.cooldown_secs),
             ),
     ];
     if let (Some(night), Some(window)) = (cooldown.night_until, service.policy.night_cutoff)
@@ -758,7 +758,7 @@ pub async fn issue(
     };
     let email = match form.email.trim() {
         "" => None,
-        address => match crate::mail::address::EmailAddress::parse(address) {
+        address => match softtoken_service::mail::address::EmailAddress::parse(address) {
             Ok(a) => Some(a),
             Err(e) => return fail(ApiError::invalid_field(format!("email: {e}"))),
         },

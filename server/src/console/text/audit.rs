@@ -1,13 +1,13 @@
 //! The audit trail's words: every event kind and every detail in the page's language.
 //!
-//! A detail is typed ([`crate::audit::Detail`], JSON in the store): English is
+//! A detail is typed ([`softtoken_store::audit::Detail`], JSON in the store): English is
 //! [`Detail::english`], the bank API's and the CSV's words; Japanese is worded here from the
 //! detail's fields, IDs, serials, names, addresses, times and an SMTP server's own answer
 //! as they are. What is text is a code check's bare outcome (`ok`, `invalid`, …), a stable
 //! key worded from [`OUTCOMES_JA`], and rows written before every detail was typed
 //! ([`legacy_ja`]).
 
-use crate::audit::{Detail, KeySource, QueuedMail, SignInFailure, SignInStep};
+use softtoken_store::audit::{Detail, KeySource, QueuedMail, SignInFailure, SignInStep};
 
 use super::Texts;
 
@@ -739,7 +739,7 @@ mod tests {
             assert_eq!(Detail::parse(&stored).as_ref(), Some(&detail), "{stored}");
             // The bank API, the CSV and English pages: the free text it replaced.
             assert_eq!(detail.english(), english);
-            assert_eq!(crate::audit::english(&stored), english);
+            assert_eq!(softtoken_store::audit::english(&stored), english);
             assert_eq!(audit_detail(&EN, &stored), english);
             // Japanese pages: the catalogue's words, the values as they are, and no
             // English word left.
@@ -788,7 +788,7 @@ mod tests {
 
     #[test]
     fn every_audit_kind_has_japanese_words() {
-        for kind in crate::audit::AuditKind::ALL {
+        for kind in softtoken_store::audit::AuditKind::ALL {
             let ja = audit_kind(&JA, kind.as_str());
             assert_ne!(ja, kind.as_str(), "{} has no Japanese", kind.as_str());
             assert_eq!(audit_kind(&EN, kind.as_str()), kind.as_str());
