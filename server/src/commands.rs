@@ -399,7 +399,7 @@ async fn run_server(
     state.provisioned.flush(&*state.store, state.now()).await;
     // Every answered write is committed already; this ends the writer (or the pool) only
     // once what it holds is committed too, so the process exits with nothing half-done.
-    state.store.close().await;
+    state.close().await;
     tracing::info!("storage closed; exiting");
     Ok(())
 }

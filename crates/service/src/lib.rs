@@ -100,6 +100,12 @@ impl Context {
         crate::token_status::answer(&*self.store, &self.key, request, self.now()).await
     }
 
+    /// Commits what storage was sent and closes it, for every handle: the last step of a
+    /// shutdown.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
     /// The verification service, for a request handled now.
     pub fn verification(&self) -> Verification<'_> {
         Verification::new(&*self.store, Arc::clone(&self.key), self.now())
