@@ -596,13 +596,12 @@ pub fn operator_home(service: Option<&ServiceId>) -> Result<ServiceId, ServiceEr
 /// [`crate::store::console::sign_in_name`]): a name taken in another service, or by a
 /// superuser, is no conflict and is never revealed. Its row ID and sign-in name.
 pub async fn add_operator(
-    store: &dyn crate::store::Store,
+    state: &Context,
     service: Option<&ServiceId>,
     name: &str,
     role: crate::store::console::OperatorRole,
     password_hash: String,
     actor: Actor<'_>,
-    now: i64,
 ) -> Result<(i64, String), ServiceError> {
     use crate::store::console::{CONSOLE_SERVICE, NewOperator, OperatorRole, sign_in_name};
     match (service, role) {
@@ -622,7 +621,7 @@ pub async fn add_operator(
     // The same rule as user IDs: safe in URLs, logs and the audit trail.
     UserId::new(name).map_err(|_| ServiceError::invalid_field("name: 1–64 of [A-Za-z0-9._-]"))?;
     if let Some(sid) = service
-        && (sid.as_str() == CONSOLE_SERVICE || store.service(sid).await?.is_none())
+        && (sid.as_str() == CONSOLE_SERVICE || state.store.service(sid).await?.is_none())
     {
         return Err(ServiceError::not_found(format!(
             "no service '{sid}' on this server"
@@ -638,7 +637,8 @@ pub async fn add_operator(
             role: role.as_str().to_owned(),
         },
     ));
-    let id = store
+    let id = state
+        .store
         .add_operator(
             &NewOperator {
                 service_id: service.cloned(),
@@ -647,7 +647,7 @@ pub async fn add_operator(
                 password_hash,
             },
             &event,
-            now,
+            state.now(),
         )
         .await
         .map_err(|e| match e {
@@ -664,10 +664,9 @@ pub async fn add_operator(
 
 /// Disables an operator (their sessions end), audited under their service.
 pub async fn disable_operator(
-    store: &dyn crate::store::Store,
+    state: &Context,
     operator: &crate::store::console::Operator,
     actor: Actor<'_>,
-    now: i64,
 ) -> Result<(), ServiceError> {
     let home = operator_home(operator.service_id.as_ref())?;
     let event = actor.stamp(NewAuditEvent::new(
@@ -677,19 +676,19 @@ pub async fn disable_operator(
             name: operator.name.clone(),
         },
     ));
-    Ok(store
-        .set_operator_disabled(&operator.name, true, &event, now)
+    Ok(state
+        .store
+        .set_operator_disabled(&operator.name, true, &event, state.now())
         .await?)
 }
 
 /// Gives an operator a new password hash: clears their lockout (also the code failures of
 /// their own token) and ends their sessions, in one commit with both audit rows.
 pub async fn reset_operator_password(
-    store: &dyn crate::store::Store,
+    state: &Context,
     operator: &crate::store::console::Operator,
     password_hash: &str,
     actor: Actor<'_>,
-    now: i64,
 ) -> Result<(), ServiceError> {
     let home = operator_home(operator.service_id.as_ref())?;
     let event = actor.stamp(NewAuditEvent::new(
@@ -711,8 +710,9 @@ pub async fn reset_operator_password(
         .user(&token_user),
     );
     // The new password and the token's unlock in one commit: never one without the other.
-    Ok(store
-        .reset_operator(&operator.name, password_hash, &event, &unlock, now)
+    Ok(state
+        .store
+        .reset_operator(&operator.name, password_hash, &event, &unlock, state.now())
         .await?)
 }
 

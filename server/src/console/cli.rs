@@ -5,10 +5,9 @@ use std::io::BufRead;
 use zeroize::Zeroizing;
 
 use super::password;
-use crate::commands::{CommandResult, open, open_context};
+use crate::commands::{CommandResult, open_context};
 use crate::config::{OperatorAdd, OperatorCommand};
 use softtoken_service::actions::{self, Actor};
-use softtoken_service::clock::{Clock, SystemClock};
 use softtoken_service::{console_sessions, queries};
 use softtoken_store::console::OperatorRole;
 
@@ -49,7 +48,7 @@ pub async fn run(command: OperatorCommand) -> CommandResult {
             let operator = console_sessions::operator_named(&ctx, &name)
                 .await?
                 .ok_or_else(|| format!("no operator '{name}'"))?;
-            actions::disable_operator(&*ctx.store, &operator, CLI, SystemClock.now_ms())
+            actions::disable_operator(&ctx, &operator, CLI)
                 .await
                 .map_err(|e| e.detail)?;
             println!("Disabled operator '{name}'.");
@@ -66,15 +65,9 @@ pub async fn run(command: OperatorCommand) -> CommandResult {
                 .ok_or_else(|| format!("no operator '{name}'"))?;
             let (secret, generated) = new_password(password_stdin)?;
             let hash = hash_blocking(secret.clone()).await?;
-            actions::reset_operator_password(
-                &*ctx.store,
-                &operator,
-                &hash,
-                CLI,
-                SystemClock.now_ms(),
-            )
-            .await
-            .map_err(|e| e.detail)?;
+            actions::reset_operator_password(&ctx, &operator, &hash, CLI)
+                .await
+                .map_err(|e| e.detail)?;
             println!("New password for operator '{name}'; their sessions ended.");
             if generated {
                 println!("Password (shown once):");
@@ -112,20 +105,12 @@ async fn hash_blocking(secret: Zeroizing<String>) -> Result<String, String> {
 async fn add_operator(add: OperatorAdd) -> CommandResult {
     let role = OperatorRole::parse(&add.role)
         .ok_or("--role must be helpdesk, admin, auditor or superuser")?;
-    let (store, _) = open(&add.storage).await?;
+    let ctx = open_context(&add.storage).await?;
     let (secret, generated) = new_password(add.password_stdin)?;
     let hash = hash_blocking(secret.clone()).await?;
-    let (id, name) = actions::add_operator(
-        &*store,
-        add.service.as_ref(),
-        &add.name,
-        role,
-        hash,
-        CLI,
-        SystemClock.now_ms(),
-    )
-    .await
-    .map_err(|e| e.detail)?;
+    let (id, name) = actions::add_operator(&ctx, add.service.as_ref(), &add.name, role, hash, CLI)
+        .await
+        .map_err(|e| e.detail)?;
     println!("Added operator '{name}' ({role}, id {id}); they sign in as '{name}'.");
     if generated {
         println!("Password (shown once):");

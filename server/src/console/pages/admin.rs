@@ -496,13 +496,12 @@ pub async fn add_operator(
         let secret = password::generate_password();
         let hash = hash_password(secret.clone()).await?;
         let (_, signs_in_as) = actions::add_operator(
-            state.store.as_ref(),
+            &state,
             Some(&service.id),
             &name,
             role,
             hash,
             Actor::Operator(s.name()),
-            state.now(),
         )
         .await?;
         Ok((signs_in_as, secret))
@@ -540,14 +539,9 @@ pub async fn disable_operator(
             return Err(ApiError::invalid_field("name: not your own account"));
         }
         let operator = own_operator(&state, &service, &name).await?;
-        actions::disable_operator(
-            state.store.as_ref(),
-            &operator,
-            Actor::Operator(s.name()),
-            state.now(),
-        )
-        .await
-        .map_err(ApiError)
+        actions::disable_operator(&state, &operator, Actor::Operator(s.name()))
+            .await
+            .map_err(ApiError)
     }
     .await;
     let mut c = Chrome::signed(lang.0, &s, Some(&service.id));
@@ -580,14 +574,8 @@ pub async fn reset_operator_password(
         let operator = own_operator(&state, &service, &name).await?;
         let secret = password::generate_password();
         let hash = hash_password(secret.clone()).await?;
-        actions::reset_operator_password(
-            state.store.as_ref(),
-            &operator,
-            &hash,
-            Actor::Operator(s.name()),
-            state.now(),
-        )
-        .await?;
+        actions::reset_operator_password(&state, &operator, &hash, Actor::Operator(s.name()))
+            .await?;
         Ok(secret)
     }
     .await;
