@@ -14,7 +14,7 @@ use softtoken_protocol::status::{NONCE_LEN, StatusKey};
 use softtoken_protocol::transaction::Challenge;
 use softtoken_protocol::wire::B64;
 use softtoken_protocol::{OtpParams, Serial, UserId};
-use softtoken_server::clock::Clock;
+use softtoken_service::clock::Clock;
 
 use crate::setup::{API_KEY, PERIOD, Server, enrollment_user, seed, token_user};
 use crate::{Args, Scenario};

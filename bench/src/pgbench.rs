@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use softtoken_server::store::scratch;
+use softtoken_store::scratch;
 
 /// Clients pgbench runs with, as the target names them.
 pub const CLIENTS: u32 = 16;

@@ -22,13 +22,13 @@ use std::time::{Duration, Instant};
 
 use softtoken_protocol::ServiceId;
 use softtoken_server::AppState;
-use softtoken_server::audit::AuditKind;
 use softtoken_server::console::password;
 use softtoken_server::console::session::{SESSION_COOKIE, id_hash, random_token};
-use softtoken_server::mail::Mailer;
-use softtoken_server::mail::smtp::{Smtp, SmtpUrl};
-use softtoken_server::store::console::{NewOperator, OperatorRole, SessionStage};
-use softtoken_server::store::{NewAuditEvent, ServiceMail, Store};
+use softtoken_service::mail::Mailer;
+use softtoken_service::mail::smtp::{Smtp, SmtpUrl};
+use softtoken_store::audit::AuditKind;
+use softtoken_store::console::{NewOperator, OperatorRole, SessionStage};
+use softtoken_store::{NewAuditEvent, ServiceMail, Store};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::load::{self, Measured};
@@ -67,7 +67,7 @@ pub async fn prepare(
         })
         .await?;
     let state = state.with_mailer(Some(Arc::clone(&mailer)));
-    tokio::spawn(softtoken_server::mail::sender::run(
+    tokio::spawn(softtoken_service::mail::sender::run(
         state.ctx.clone(),
         mailer,
     ));

@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::store::Service;
+use softtoken_store::Service;
 
 /// Prefix of every API key, so leaked keys are easy to recognise in scanners.
 pub const KEY_PREFIX: &str = "stk_";
@@ -69,11 +69,7 @@ impl FromRequestParts<AppState> for BankAuth {
             .ok()
             .and_then(bearer_token)
             .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer KEY'"))?;
-        match state
-            .services
-            .service_for_key(&*state.store, &hash_key(key))
-            .await?
-        {
+        match state.service_for_key(&hash_key(key)).await? {
             Some(service) => Ok(BankAuth(service)),
             None => Err(unauthorized("unknown API key")),
         }

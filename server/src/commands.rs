@@ -7,21 +7,22 @@ use zeroize::Zeroizing;
 
 use crate::auth::{generate_key, hash_key};
 use crate::client_addr::TrustedProxies;
-use crate::clock::{Clock, SystemClock};
 use crate::config::{
     BackupArgs, Command, ConfigCommand, KeyCommand, KeyReseal, RestoreArgs, Serve, ServiceAdd,
     ServiceCommand, Storage, TokensCommand, TokensImport,
 };
-use crate::crypto::{Keyring, MasterKey};
-use crate::night_cutoff::NightCutoff;
-use crate::policy::{EXPIRED_UNASSIGNED_KEPT_MS, PURGE_EVERY, Policy, parse_duration};
 use crate::serve::shutdown_signal;
-use crate::store::{self, Service, Store, StoreError};
 use crate::{AppState, app};
+use softtoken_service::clock::{Clock, SystemClock};
+use softtoken_service::crypto::{Keyring, MasterKey};
+use softtoken_service::{Context, queries};
+use softtoken_store::night_cutoff::NightCutoff;
+use softtoken_store::policy::{EXPIRED_UNASSIGNED_KEPT_MS, PURGE_EVERY, Policy, parse_duration};
+use softtoken_store::{self as store, Service, Store, StoreError};
 
 /// Who the audit trail names for what these commands change.
-const COMMAND_LINE: crate::actions::Actor<'static> =
-    crate::actions::Actor::Operator("softtoken-server");
+const COMMAND_LINE: softtoken_service::actions::Actor<'static> =
+    softtoken_service::actions::Actor::Operator("softtoken-server");
 
 /// A failure to report on stderr (exit status 1).
 pub type CommandResult = Result<(), Box<dyn std::error::Error>>;
@@ -40,11 +41,11 @@ pub async fn run(command: Command) -> CommandResult {
         Command::Service(ServiceCommand::RotateKey { id, storage }) => {
             let (store, _) = open(&storage).await?;
             let key = generate_key();
-            crate::actions::set_api_key(
+            softtoken_service::actions::set_api_key(
                 store.as_ref(),
                 &id,
                 &hash_key(&key),
-                crate::audit::KeySource::CommandLine,
+                softtoken_store::audit::KeySource::CommandLine,
                 COMMAND_LINE,
                 SystemClock.now_ms(),
             )
@@ -83,7 +84,7 @@ async fn key(command: KeyCommand) -> CommandResult {
             for id in &ids {
                 println!("  {id}");
             }
-            if crate::rekey::all_current(&*store, &keys).await? {
+            if softtoken_service::rekey::all_current(&*store, &keys).await? {
                 println!("Every secret is sealed by {}.", keys.newest_id());
             } else {
                 println!(
@@ -110,7 +111,7 @@ async fn key(command: KeyCommand) -> CommandResult {
         }
         KeyCommand::Retire { id, storage } => {
             let (store, keys) = open(&storage).await?;
-            if !crate::rekey::all_current(&*store, &keys).await? {
+            if !softtoken_service::rekey::all_current(&*store, &keys).await? {
                 return Err(format!(
                     "some secrets are not yet sealed by the newest key {}: run \
                      `softtoken-server key reseal` first",
@@ -146,7 +147,7 @@ fn sqlite_file(storage: &Storage, what: &str) -> Result<std::path::PathBuf, Stri
 
 fn backup(args: &BackupArgs) -> CommandResult {
     let database = sqlite_file(&args.storage, "backup")?;
-    let summary = crate::backup::backup(&database, &args.to)?;
+    let summary = softtoken_store::backup::backup(&database, &args.to)?;
     println!(
         "Backed up {} to {}: {} services, {} tokens, {} audit events, {} bytes.",
         database.display(),
@@ -161,7 +162,7 @@ fn backup(args: &BackupArgs) -> CommandResult {
          apart from it. Without that key no seed in any backup can be read.",
         args.storage
             .data_dir
-            .join(crate::crypto::KEY_FILE)
+            .join(softtoken_service::crypto::KEY_FILE)
             .display()
     );
     Ok(())
@@ -170,7 +171,10 @@ fn backup(args: &BackupArgs) -> CommandResult {
 async fn restore(args: &RestoreArgs) -> CommandResult {
     let database = sqlite_file(&args.storage, "restore")?;
     // The keyring first, and never a new one: a fresh key would open nothing restored.
-    let key_file = args.storage.data_dir.join(crate::crypto::KEY_FILE);
+    let key_file = args
+        .storage
+        .data_dir
+        .join(softtoken_service::crypto::KEY_FILE);
     let keys = match std::env::var("SOFTTOKEN_MASTER_KEY") {
         Ok(text) => Keyring::parse(&Zeroizing::new(text))?,
         Err(_) if key_file.is_file() => Keyring::load_or_create(&args.storage.data_dir)?,
@@ -184,11 +188,11 @@ async fn restore(args: &RestoreArgs) -> CommandResult {
             .into());
         }
     };
-    let summary = crate::backup::restore(&args.from, &database)?;
+    let summary = softtoken_store::backup::restore(&args.from, &database)?;
     let url = format!("sqlite://{}", database.display());
     let opened = async {
         let store = store::connect(&url).await?;
-        let report = crate::rekey::open_all(&*store, &keys).await;
+        let report = softtoken_service::rekey::open_all(&*store, &keys).await;
         store.close().await;
         Ok::<_, Box<dyn std::error::Error>>(report?)
     }
@@ -210,7 +214,7 @@ async fn restore(args: &RestoreArgs) -> CommandResult {
             Ok(())
         }
         Err(e) => {
-            crate::backup::remove_database(&database);
+            softtoken_store::backup::remove_database(&database);
             Err(format!(
                 "the backup was not restored (nothing was left in {}): {e}",
                 args.storage.data_dir.display()
@@ -222,7 +226,7 @@ async fn restore(args: &RestoreArgs) -> CommandResult {
 
 async fn reseal(store: &dyn Store, keys: &Keyring, args: &KeyReseal) -> CommandResult {
     use std::io::Write;
-    let report = crate::rekey::reseal(store, keys, args.batch, |so_far| {
+    let report = softtoken_service::rekey::reseal(store, keys, args.batch, |so_far| {
         // One line per commit: progress for people, and where a resumed run starts over.
         let _ = writeln!(
             std::io::stdout(),
@@ -277,18 +281,18 @@ async fn tokens_import(args: TokensImport) -> CommandResult {
     } else {
         KeySource::None
     };
-    let (store, key) = open(&args.storage).await?;
-    if store.service(&args.service).await?.is_none() {
+    let ctx = open_context(&args.storage).await?;
+    if queries::service(&ctx, &args.service).await?.is_none() {
         return Err(format!("no service '{}'", args.service).into());
     }
     let now = SystemClock.now_ms();
-    let outcome = crate::import::import(
-        store.as_ref(),
-        &key,
+    let outcome = softtoken_service::import::import(
+        &*ctx.store,
+        &ctx.key,
         &args.service,
         Zeroizing::new(document),
         source,
-        crate::actions::Actor::Bank,
+        softtoken_service::actions::Actor::Bank,
         now,
     )
     .await
@@ -324,6 +328,13 @@ pub async fn open(
     Ok((store, key))
 }
 
+/// [`open`], as the service's context for one command: what the command reads and
+/// changes goes through the service, like a request's.
+pub async fn open_context(storage: &Storage) -> Result<Context, Box<dyn std::error::Error>> {
+    let (store, key) = open(storage).await?;
+    Ok(Context::for_command(store, key))
+}
+
 async fn bind(serve: &Serve) -> Result<tokio::net::TcpListener, Box<dyn std::error::Error>> {
     tokio::net::TcpListener::bind(serve.listen)
         .await
@@ -339,8 +350,10 @@ async fn run_server(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let bound = listener.local_addr()?;
     let public_url = serve.public_url(bound)?;
-    let mailer =
-        crate::mail::Mailer::from_flags(serve.smtp_url.as_ref(), serve.mail_from.as_deref())?;
+    let mailer = softtoken_service::mail::Mailer::from_flags(
+        serve.smtp_url.as_ref(),
+        serve.mail_from.as_deref(),
+    )?;
     // Before anything is announced: a bad certificate or key stops the start-up.
     let tls = serve
         .tls_files()
@@ -360,7 +373,10 @@ async fn run_server(
     tokio::spawn(keep_keys_current(state.clone()));
     // Mails queued before a crash or a restart go now; new ones as they are queued.
     if let Some(mailer) = mailer {
-        tokio::spawn(crate::mail::sender::run(state.ctx.clone(), mailer));
+        tokio::spawn(softtoken_service::mail::sender::run(
+            state.ctx.clone(),
+            mailer,
+        ));
     }
     // One line on stdout, for whoever started the server on port 0 and needs the port. A
     // closed or broken stdout must not stop the server (println! would panic on EPIPE).
@@ -383,7 +399,7 @@ async fn run_server(
     state.provisioned.flush(&*state.store, state.now()).await;
     // Every answered write is committed already; this ends the writer (or the pool) only
     // once what it holds is committed too, so the process exits with nothing half-done.
-    state.store.close().await;
+    state.close().await;
     tracing::info!("storage closed; exiting");
     Ok(())
 }
@@ -393,10 +409,10 @@ async fn run_server(
 /// every [`KEYRING_RELOAD_EVERY`], so a rotation by another process is seen before its
 /// re-sealing needs it.
 async fn keep_keys_current(state: AppState) {
-    match crate::rekey::reseal(
+    match softtoken_service::rekey::reseal(
         &*state.store,
         &state.key,
-        crate::rekey::DEFAULT_BATCH,
+        softtoken_service::rekey::DEFAULT_BATCH,
         |_| {},
     )
     .await
@@ -431,9 +447,7 @@ async fn housekeeping(state: AppState) {
         every.tick().await;
         let now = state.now();
         state.provisioned.flush(&*state.store, now).await;
-        match state
-            .store
-            .purge_expired(now, now - EXPIRED_UNASSIGNED_KEPT_MS)
+        match softtoken_service::actions::purge_expired(&state, now - EXPIRED_UNASSIGNED_KEPT_MS)
             .await
         {
             Ok(p) if p.sessions + p.tokens + p.mails > 0 => {
@@ -448,10 +462,9 @@ async fn housekeeping(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "purging expired rows failed; will retry"),
         }
         // Ended console sessions are refused already; this only keeps the table small.
-        if let Err(e) = state
-            .store
-            .purge_console_sessions(crate::console::session::LIMITS, now)
-            .await
+        if let Err(e) =
+            softtoken_service::console_sessions::purge(&state, crate::console::session::LIMITS)
+                .await
         {
             tracing::warn!(error = %e, "purging console sessions failed; will retry");
         }
@@ -459,7 +472,7 @@ async fn housekeeping(state: AppState) {
 }
 
 /// `service add`'s refusal of a setting outside its bound, naming the option as typed.
-fn option_refusal(e: crate::policy::OutOfBounds) -> String {
+fn option_refusal(e: softtoken_store::policy::OutOfBounds) -> String {
     let field = e.bound.field;
     format!(
         "--{}",
@@ -470,7 +483,7 @@ fn option_refusal(e: crate::policy::OutOfBounds) -> String {
 /// The policy `service add` describes, every setting checked against the policy's one
 /// bounds table ([`Policy::validate`]); a refusal names the option and its range.
 fn policy_from(add: &ServiceAdd) -> Result<Policy, String> {
-    use crate::policy::{COOLDOWN, DIGITS, ENROLLMENT_TTL, PERIOD};
+    use softtoken_store::policy::{COOLDOWN, DIGITS, ENROLLMENT_TTL, PERIOD};
     let digits = match add.digits {
         None => None,
         Some(d) => {
@@ -485,7 +498,7 @@ fn policy_from(add: &ServiceAdd) -> Result<Policy, String> {
             Some(Period::new(p).map_err(|e| format!("--period: {e}"))?)
         }
     };
-    let duration = |b: crate::policy::Bound, text: &str| {
+    let duration = |b: softtoken_store::policy::Bound, text: &str| {
         let secs =
             parse_duration(text).map_err(|e| format!("--{}: {e}", b.field.replace('_', "-")))?;
         b.check(secs).map_err(option_refusal)
@@ -509,7 +522,7 @@ fn policy_from(add: &ServiceAdd) -> Result<Policy, String> {
                 let zone = add
                     .night_cutoff_zone
                     .as_deref()
-                    .unwrap_or(crate::night_cutoff::DEFAULT_ZONE.name());
+                    .unwrap_or(softtoken_store::night_cutoff::DEFAULT_ZONE.name());
                 NightCutoff::parse(window, zone).map_err(|e| format!("--night-cutoff: {e}"))
             })
             .transpose()?,
@@ -527,13 +540,22 @@ async fn service_add(add: ServiceAdd) -> CommandResult {
     let policy = policy_from(&add)?;
     let (store, _) = open(&add.storage).await?;
     let key = generate_key();
+    let now = SystemClock.now_ms();
     let service = Service {
         id: add.id.clone(),
         name: add.name.clone(),
         policy,
-        created_at: SystemClock.now_ms(),
+        created_at: now,
     };
-    store.add_service(&service, &hash_key(&key)).await?;
+    softtoken_service::actions::add_service(
+        &*store,
+        &service,
+        &hash_key(&key),
+        softtoken_store::audit::KeySource::CommandLine,
+        COMMAND_LINE,
+        now,
+    )
+    .await?;
     println!("Added service '{}' ({}).", add.id, add.name);
     println!("API key (shown once; store it in the bank's back end):");
     println!("{}", &*key);
@@ -541,8 +563,8 @@ async fn service_add(add: ServiceAdd) -> CommandResult {
 }
 
 async fn service_list(storage: &Storage) -> CommandResult {
-    let (store, _) = open(storage).await?;
-    let services = store.services().await?;
+    let ctx = open_context(storage).await?;
+    let services = queries::services(&ctx).await?;
     if services.is_empty() {
         println!(
             "No services yet: add one with `softtoken-server service add --id ID --name NAME`."
@@ -597,13 +619,22 @@ async fn demo(serve: Serve) -> CommandResult {
         created_at: SystemClock.now_ms(),
     };
     // The key of the data directory: a restart keeps the one the second terminal holds.
-    match store.add_service(&service, &hash_key(&key)).await {
+    let key_hash = hash_key(&key);
+    let added = softtoken_service::actions::add_service(
+        &*store,
+        &service,
+        &key_hash,
+        softtoken_store::audit::KeySource::Demo,
+        COMMAND_LINE,
+        service.created_at,
+    );
+    match added.await {
         Ok(()) => {}
-        Err(StoreError::ServiceExists) => crate::actions::set_api_key(
+        Err(StoreError::ServiceExists) => softtoken_service::actions::set_api_key(
             store.as_ref(),
             &sid,
-            &hash_key(&key),
-            crate::audit::KeySource::Demo,
+            &key_hash,
+            softtoken_store::audit::KeySource::Demo,
             COMMAND_LINE,
             SystemClock.now_ms(),
         )

@@ -54,8 +54,8 @@ impl Storage {
     /// Opens (and migrates) the database these options name.
     pub async fn connect(
         &self,
-    ) -> crate::store::StoreResult<std::sync::Arc<dyn crate::store::Store>> {
-        crate::store::connect_with(&self.database_url(), self.database_timeout).await
+    ) -> softtoken_store::StoreResult<std::sync::Arc<dyn softtoken_store::Store>> {
+        softtoken_store::connect_with(&self.database_url(), self.database_timeout).await
     }
 }
 
@@ -112,7 +112,7 @@ pub struct Serve {
         hide_env_values = true,
         value_name = "URL"
     )]
-    pub smtp_url: Option<crate::mail::smtp::SmtpUrl>,
+    pub smtp_url: Option<softtoken_service::mail::smtp::SmtpUrl>,
     /// The address activation e-mails come from (e.g. `しんきん銀行 <otp@bank.example>`).
     /// Needs --smtp-url.
     #[arg(long, env = "SOFTTOKEN_MAIL_FROM", value_name = "ADDR")]
@@ -157,7 +157,7 @@ impl Command {
 
 /// A duration like `10s`, `2m` or bare seconds, for clap.
 fn duration(text: &str) -> Result<Duration, String> {
-    let seconds = crate::policy::parse_duration(text)?;
+    let seconds = softtoken_store::policy::parse_duration(text)?;
     if seconds == 0 {
         return Err("a timeout of 0 would refuse everything".into());
     }
@@ -364,7 +364,7 @@ pub enum KeyCommand {
 #[derive(Debug, Args)]
 pub struct KeyReseal {
     /// Secrets re-sealed per commit.
-    #[arg(long, default_value_t = crate::rekey::DEFAULT_BATCH)]
+    #[arg(long, default_value_t = softtoken_service::rekey::DEFAULT_BATCH)]
     pub batch: u32,
     /// Storage.
     #[command(flatten)]
@@ -434,7 +434,7 @@ pub struct ServiceAdd {
     pub cooldown_restarts: bool,
     /// Provisioned tokens that may wait for registration at once (1–1000000); provisioning is refused
     /// (503 provisioning_full) beyond it.
-    #[arg(long, default_value_t = crate::policy::DEFAULT_UNASSIGNED_QUOTA)]
+    #[arg(long, default_value_t = softtoken_store::policy::DEFAULT_UNASSIGNED_QUOTA)]
     pub unassigned_quota: u32,
     /// A daily window HH:MM-HH:MM (e.g. 20:50-08:10) in which a revocation's cool-down lasts
     /// until the window's end: revoked at night, re-issued from the morning (the guides'

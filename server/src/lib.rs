@@ -1,9 +1,9 @@
 //! `softtoken-server`: activates softtoken tokens and verifies their codes for a bank.
 //!
 //! The HTTP layer, on top of two crates it alone depends on: `softtoken-service` (the
-//! business steps) and `softtoken-store` (storage). Their modules are re-exported here
-//! under the names the server has always used, so `crate::store`, `crate::actions` and the
-//! like read the same from every layer.
+//! business steps) and `softtoken-store` (storage). Nothing of theirs is re-exported here:
+//! the server, its tests and the bench name them as `softtoken_service::…` and
+//! `softtoken_store::…`, so each path says which layer it reaches into.
 //!
 //! [`app`] builds the whole HTTP API over an [`AppState`]; `main.rs` only parses the
 //! command line ([`config`]) and runs it ([`commands`]).
@@ -25,24 +25,19 @@ pub mod routes;
 pub mod serve;
 pub mod tls;
 
-pub use softtoken_service::{
-    Context, actions, clock, crypto, import, otp_check, qr, rekey, service_cache, token_status,
-    verification, views,
-};
-pub use softtoken_store as store;
-pub use softtoken_store::{audit, backup, night_cutoff, policy, serial};
-
 use std::sync::Arc;
 
 use axum::Router;
 
+use softtoken_service::Context;
+use softtoken_service::clock::Clock;
+use softtoken_service::crypto::Keyring;
+use softtoken_service::service_cache::{SERVICE_CACHE_TTL, ServiceCache};
+use softtoken_store::Store;
+
 use crate::client_addr::TrustedProxies;
-use crate::clock::Clock;
-use crate::crypto::Keyring;
 use crate::rate_limit::RateLimiter;
 use crate::routes::provisioning::ProvisionedCounts;
-use crate::service_cache::{SERVICE_CACHE_TTL, ServiceCache};
-use crate::store::Store;
 
 /// Console sign-ins per client address per minute (issue 22): enough for a help desk
 /// behind one NAT address signing in at the start of a shift, far too few to guess.
@@ -125,7 +120,7 @@ impl AppState {
     }
 
     /// The same state, sending activation e-mail through `mailer`.
-    pub fn with_mailer(mut self, mailer: Option<Arc<crate::mail::Mailer>>) -> Self {
+    pub fn with_mailer(mut self, mailer: Option<Arc<softtoken_service::mail::Mailer>>) -> Self {
         self.ctx.mailer = mailer;
         self
     }

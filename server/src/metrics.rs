@@ -21,7 +21,7 @@ use axum::routing::get;
 use metrics::{Counter, Histogram, Label, counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::store::{PoolUse, Store};
+use softtoken_store::{PoolUse, Store};
 
 /// Latency buckets in seconds: a verify takes about a millisecond, a start-password check
 /// tens of milliseconds, a timeout a minute.
@@ -237,7 +237,7 @@ pub fn activation(stage: Stage, cause: Option<&'static str>) {
 /// Sets the database gauges from the store, just before a scrape renders them.
 fn pool(store: &dyn Store) {
     // Gauges take f64; connection counts are far below 2^52.
-    match store.pool_use() {
+    match softtoken_service::queries::pool_use(store) {
         PoolUse::Pool { open, idle, max } => {
             gauge!(POOL_CONNECTIONS).set(open as f64);
             gauge!(POOL_IDLE).set(idle as f64);

@@ -18,13 +18,13 @@ use common::{START_MS, assert_problem};
 use serde_json::{Value, json};
 use softtoken_protocol::ServiceId;
 use softtoken_server::auth::{generate_key, hash_key};
-use softtoken_server::clock::ManualClock;
-use softtoken_server::crypto::MasterKey;
-use softtoken_server::mail::Mailer;
-use softtoken_server::mail::smtp::{Smtp, SmtpUrl};
-use softtoken_server::policy::Policy;
-use softtoken_server::store::{self, Service, ServiceMail, Store};
 use softtoken_server::{AppState, app};
+use softtoken_service::clock::ManualClock;
+use softtoken_service::crypto::MasterKey;
+use softtoken_service::mail::Mailer;
+use softtoken_service::mail::smtp::{Smtp, SmtpUrl};
+use softtoken_store::policy::Policy;
+use softtoken_store::{self as store, Service, ServiceMail, Store};
 use tokio::task::JoinHandle;
 
 /// How long a test waits for what must happen by itself (a mail to arrive, an event to
@@ -191,12 +191,12 @@ impl MailServer {
                 .await
                 .unwrap();
         } else {
-            softtoken_server::actions::set_api_key(
+            softtoken_service::actions::set_api_key(
                 store.as_ref(),
                 &sid,
                 &hash_key(&key),
-                softtoken_server::audit::KeySource::CommandLine,
-                softtoken_server::actions::Actor::Bank,
+                softtoken_store::audit::KeySource::CommandLine,
+                softtoken_service::actions::Actor::Bank,
                 START_MS,
             )
             .await
@@ -220,7 +220,7 @@ impl MailServer {
             .unwrap();
         })];
         if let (Some(mailer), true) = (mailer, sender) {
-            tasks.push(tokio::spawn(softtoken_server::mail::sender::run(
+            tasks.push(tokio::spawn(softtoken_service::mail::sender::run(
                 state.ctx.clone(),
                 mailer,
             )));
@@ -586,7 +586,7 @@ async fn no_mail_is_lost_or_sent_twice_across_crashes_and_restarts() {
     assert_eq!(messages.len(), 2);
     server.wait_for_events("mail_sent", 2).await;
     // One more round of the sender finds nothing: still two.
-    softtoken_server::mail::sender::deliver_due(
+    softtoken_service::mail::sender::deliver_due(
         &server.state,
         server.state.mailer.as_ref().unwrap(),
     )

@@ -7,9 +7,9 @@
 use std::process::{Command, Output};
 
 use softtoken_protocol::ServiceId;
-use softtoken_server::audit::AuditKind;
 use softtoken_server::auth::hash_key;
-use softtoken_server::store::{self, scratch};
+use softtoken_store::audit::AuditKind;
+use softtoken_store::{self as store, scratch};
 
 fn server(args: &[&str], database: &str, data: &std::path::Path) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_softtoken-server"));
@@ -74,7 +74,7 @@ async fn a_key_rotated_from_the_command_line_is_audited_with_it() {
             "{database}"
         );
         assert!(
-            softtoken_server::audit::english(&rotated[0].detail).contains("command line"),
+            softtoken_store::audit::english(&rotated[0].detail).contains("command line"),
             "{database}: {:?}",
             rotated[0].detail
         );

@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::{Value, json};
 use softtoken_protocol::otp::totp;
 use softtoken_protocol::{OtpParams, Serial, UserId};
-use softtoken_server::policy::Policy;
-use softtoken_server::store::{AuditEvent, scratch};
+use softtoken_store::policy::Policy;
+use softtoken_store::{AuditEvent, scratch};
 use support::{Backend, Cluster, MASTER_KEY, backends};
 
 const USERS: usize = 8;

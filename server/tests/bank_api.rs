@@ -8,8 +8,8 @@ use common::{TestServer, assert_problem};
 use reqwest::Method;
 use serde_json::{Value, json};
 use softtoken_protocol::ServiceId;
-use softtoken_server::policy::Policy;
-use softtoken_server::store::Purged;
+use softtoken_store::Purged;
+use softtoken_store::policy::Policy;
 
 /// Every bank call, with a body that would otherwise be acceptable in shape.
 fn bank_calls(serial: &str) -> Vec<(Method, String, Option<Value>)> {
@@ -646,8 +646,8 @@ async fn every_checked_code_is_audited_once_with_its_outcome() {
 /// can never be used; everything still usable stays.
 #[tokio::test]
 async fn expired_sessions_and_unregistered_tokens_are_purged() {
-    use softtoken_server::clock::Clock;
-    use softtoken_server::policy::{EXPIRED_UNASSIGNED_KEPT_MS, SESSION_TTL_MS, UNASSIGNED_TTL_MS};
+    use softtoken_service::clock::Clock;
+    use softtoken_store::policy::{EXPIRED_UNASSIGNED_KEPT_MS, SESSION_TTL_MS, UNASSIGNED_TTL_MS};
     let server = TestServer::start().await;
     let key = server.add_service("bank", Policy::default()).await;
     let purge = || {

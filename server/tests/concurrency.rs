@@ -18,9 +18,9 @@ use softtoken_protocol::activation::{AppActivation, FinishRequest, PasswordKey, 
 use softtoken_protocol::otp::totp;
 use softtoken_protocol::wire::B64;
 use softtoken_protocol::{OtpParams, Serial, ServiceId, UserId};
-use softtoken_server::audit::AuditKind;
-use softtoken_server::policy::Policy;
-use softtoken_server::store::{Acceptance, NewAuditEvent, RefusalDetails, StepUse, TokenState};
+use softtoken_store::audit::AuditKind;
+use softtoken_store::policy::Policy;
+use softtoken_store::{Acceptance, NewAuditEvent, RefusalDetails, StepUse, TokenState};
 use support::{Cluster, backends};
 
 /// Concurrent requests per round.

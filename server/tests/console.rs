@@ -12,12 +12,12 @@ use common::{AppToken, TestServer};
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use serde_json::json;
 use softtoken_protocol::ServiceId;
-use softtoken_server::audit::{AuditKind, english};
 use softtoken_server::console::password;
-use softtoken_server::policy::Policy;
 use softtoken_server::routes::rfc3339;
-use softtoken_server::store::NewAuditEvent;
-use softtoken_server::store::console::{NewOperator, OperatorRole};
+use softtoken_store::NewAuditEvent;
+use softtoken_store::audit::{AuditKind, english};
+use softtoken_store::console::{NewOperator, OperatorRole};
+use softtoken_store::policy::Policy;
 
 const PASSWORD: &str = "operator password 1";
 
@@ -940,7 +940,7 @@ async fn a_revocation_at_night_says_the_wait_lasts_until_the_night_ends() {
             .to_string()
     };
     let window = format!("{}-{}", jst(-3600 * 1000), jst(3 * 3600 * 1000));
-    let night = softtoken_server::night_cutoff::NightCutoff::parse(&window, "Asia/Tokyo").unwrap();
+    let night = softtoken_store::night_cutoff::NightCutoff::parse(&window, "Asia/Tokyo").unwrap();
     let policy = Policy {
         night_cutoff: Some(night),
         ..Policy::default()
@@ -1129,7 +1129,7 @@ async fn an_activation_e_mail_is_queued_where_the_service_sends_mail_and_refused
     );
     server
         .store
-        .set_service_mail(&softtoken_server::store::ServiceMail {
+        .set_service_mail(&softtoken_store::ServiceMail {
             service_id: sid.clone(),
             download_url: "https://bank.example/app".into(),
             ja: None,
@@ -1550,7 +1550,7 @@ async fn an_admin_uploads_a_pskc_file_and_sees_the_import_report() {
     assert!(form.body.contains(r#"type="file" name="pskc""#));
     let csrf = form.csrf();
     let sid = ServiceId::new("bank").unwrap();
-    let serial = softtoken_server::serial::TokenSerial::parse("MX-GOOD-1").unwrap();
+    let serial = softtoken_store::serial::TokenSerial::parse("MX-GOOD-1").unwrap();
     fn file(content: &[u8]) -> (&'static str, Option<&'static str>, &[u8]) {
         ("pskc", Some("tokens.pskcxml"), content)
     }
@@ -1608,7 +1608,7 @@ async fn an_admin_uploads_a_pskc_file_and_sees_the_import_report() {
     assert_eq!(pasted.status, 400);
     assert!(pasted.testid("error").unwrap_or_default().contains("pskc"));
     // Larger than the bank API's 8 MiB: the console's 413 page naming the field.
-    let huge = vec![b' '; softtoken_server::import::MAX_IMPORT_BODY + 128 * 1024];
+    let huge = vec![b' '; softtoken_service::import::MAX_IMPORT_BODY + 128 * 1024];
     let oversized = admin
         .post_multipart(
             "/console/import",
@@ -1965,14 +1965,14 @@ impl Drop for Sink {
 /// sees the state and the reason in Japanese on the user's page.
 #[tokio::test]
 async fn undeliverable_mail_is_refused_or_fails_in_bounded_time_and_the_desk_sees_why() {
-    use softtoken_server::mail::sender::{MAX_ATTEMPTS, deliver_due, retry_delay_ms};
+    use softtoken_service::mail::sender::{MAX_ATTEMPTS, deliver_due, retry_delay_ms};
     let sink = Sink::start();
     let server = TestServer::start_mailing(&format!("smtp://127.0.0.1:{}", sink.port)).await;
     let key = server.add_service("bank", Policy::default()).await;
     let sid = ServiceId::new("bank").unwrap();
     server
         .store
-        .set_service_mail(&softtoken_server::store::ServiceMail {
+        .set_service_mail(&softtoken_store::ServiceMail {
             service_id: sid.clone(),
             download_url: "https://bank.example/app".into(),
             ja: None,

@@ -10,7 +10,7 @@ use common::TestServer;
 use serde_json::json;
 use softtoken_protocol::activation::PasswordKey;
 use softtoken_protocol::{ServiceId, UserId};
-use softtoken_server::policy::Policy;
+use softtoken_store::policy::Policy;
 
 fn encodings(secret: &[u8]) -> Vec<Vec<u8>> {
     vec![

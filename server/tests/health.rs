@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::Request;
 use serde_json::Value;
-use softtoken_server::clock::ManualClock;
+use softtoken_service::clock::ManualClock;
 use sqlx::Connection as _;
 use tower::ServiceExt;
 

@@ -8,10 +8,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use softtoken_protocol::{OtpParams, Serial, ServiceId};
-use softtoken_server::audit::AuditKind;
-use softtoken_server::crypto::{Bound, Keyring, sealed_by};
-use softtoken_server::policy::Policy;
-use softtoken_server::store::{self, NewAuditEvent, Service, Token, TokenState};
+use softtoken_service::crypto::{Bound, Keyring, sealed_by};
+use softtoken_store::audit::AuditKind;
+use softtoken_store::policy::Policy;
+use softtoken_store::{self as store, NewAuditEvent, Service, Token, TokenState};
 
 const TOKENS: usize = 600;
 

@@ -12,7 +12,7 @@ use serde_json::json;
 use softtoken_protocol::Serial;
 use softtoken_protocol::activation::{FinishRequest, StartResponse};
 use softtoken_protocol::wire::B64;
-use softtoken_server::policy::Policy;
+use softtoken_store::policy::Policy;
 
 /// Series (name and labels sorted, `name{a="1",b="2"}`) to value.
 type Scrape = HashMap<String, f64>;
@@ -313,9 +313,9 @@ async fn a_story_moves_each_counter_by_exactly_what_it_did() {
 
 /// Adds a help-desk operator of service `obs` (password `operator password 1`).
 async fn console_operator(server: &TestServer, name: &str) {
-    use softtoken_server::audit::AuditKind;
-    use softtoken_server::store::NewAuditEvent;
-    use softtoken_server::store::console::{NewOperator, OperatorRole};
+    use softtoken_store::NewAuditEvent;
+    use softtoken_store::audit::AuditKind;
+    use softtoken_store::console::{NewOperator, OperatorRole};
     let sid = softtoken_protocol::ServiceId::new("obs").unwrap();
     server
         .store

@@ -9,8 +9,8 @@ mod common;
 use chrono::TimeZone;
 use common::{START_MS, TestServer, assert_problem};
 use serde_json::{Value, json};
-use softtoken_server::night_cutoff::NightCutoff;
-use softtoken_server::policy::Policy;
+use softtoken_store::night_cutoff::NightCutoff;
+use softtoken_store::policy::Policy;
 
 /// Unix ms of a wall-clock time in Tokyo on a November day of 2023 (after `START_MS`).
 fn jst(day: u32, h: u32, m: u32, s: u32) -> i64 {
@@ -220,7 +220,7 @@ async fn service_add_stores_the_window_and_service_list_shows_it() {
     assert!(!line("plain").contains("night-cutoff"), "{list}");
     assert!(!list.contains("bad\t"), "{list}");
 
-    let store = softtoken_server::store::connect(&url).await.unwrap();
+    let store = softtoken_store::connect(&url).await.unwrap();
     let sid = softtoken_protocol::ServiceId::new("shinkin").unwrap();
     let shinkin = store.service(&sid).await.unwrap().unwrap();
     assert_eq!(

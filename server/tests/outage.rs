@@ -25,8 +25,8 @@ use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use softtoken_protocol::otp::totp;
 use softtoken_protocol::{OtpParams, UserId};
-use softtoken_server::policy::Policy;
-use softtoken_server::store::scratch;
+use softtoken_store::policy::Policy;
+use softtoken_store::scratch;
 use support::{Backend, Cluster};
 use tower::ServiceExt;
 

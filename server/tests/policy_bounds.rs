@@ -63,7 +63,7 @@ async fn service_add_refuses_a_setting_out_of_bounds_and_takes_the_edges() {
         assert!(!ok, "{extra:?} was taken");
         assert!(stderr.contains(said), "{extra:?}: {stderr}");
     }
-    let store = softtoken_server::store::connect(&url).await.unwrap();
+    let store = softtoken_store::connect(&url).await.unwrap();
     let stored = store.services().await.unwrap();
     assert!(
         !stored.iter().any(|s| s.id.as_str().starts_with("bad")),

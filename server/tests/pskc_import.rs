@@ -10,7 +10,7 @@ use common::{TestServer, assert_problem};
 use serde_json::{Value, json};
 use softtoken_protocol::otp::totp;
 use softtoken_protocol::{Algorithm, OtpParams};
-use softtoken_server::policy::Policy;
+use softtoken_store::policy::Policy;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/pskc/tests/fixtures");
 const IMPORT: &str = "/v1/services/bank/tokens/import";

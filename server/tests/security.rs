@@ -8,7 +8,7 @@ mod common;
 use common::{AppToken, TestServer, assert_problem};
 use reqwest::Method;
 use serde_json::{Value, json};
-use softtoken_server::policy::Policy;
+use softtoken_store::policy::Policy;
 
 const USERS: &str = "/v1/services/bank/users";
 
@@ -726,7 +726,7 @@ async fn the_database_file_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("softtoken.db");
-    softtoken_server::store::connect(&format!("sqlite:{}", path.display()))
+    softtoken_store::connect(&format!("sqlite:{}", path.display()))
         .await
         .unwrap();
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();

@@ -161,7 +161,7 @@ async fn sigterm_under_load_loses_no_answered_write() {
     );
 
     // The database as the stopped server left it.
-    let store = softtoken_server::store::connect(&url).await.unwrap();
+    let store = softtoken_store::connect(&url).await.unwrap();
     let service = ServiceId::new("bank").unwrap();
     let mut lost = Vec::new();
     for user in &outcomes.answered {

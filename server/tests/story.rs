@@ -13,7 +13,7 @@ use softtoken_protocol::ProtocolError;
 use softtoken_protocol::Serial;
 use softtoken_protocol::activation::{FinishRequest, StartResponse};
 use softtoken_protocol::wire::B64;
-use softtoken_server::policy::Policy;
+use softtoken_store::policy::Policy;
 
 #[tokio::test]
 async fn a_token_from_issue_to_revocation() {

@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use softtoken_protocol::Serial;
 use softtoken_protocol::status::{StatusKey, StatusRequest, StatusResponse, TokenStatus};
-use softtoken_server::policy::Policy;
+use softtoken_store::policy::Policy;
 
 const USERS: &str = "/v1/services/bank/users";
 

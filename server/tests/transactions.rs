@@ -11,9 +11,9 @@ use softtoken_protocol::transaction::{
     Challenge, MANUAL_SUITE, ManualDigits, TransferDetails, transaction_key,
 };
 use softtoken_protocol::{OtpParams, UserId};
-use softtoken_server::audit::AuditKind;
-use softtoken_server::policy::Policy;
-use softtoken_server::store::{NewAuditEvent, Transaction};
+use softtoken_store::audit::AuditKind;
+use softtoken_store::policy::Policy;
+use softtoken_store::{NewAuditEvent, Transaction};
 use support::{API_KEY, Cluster, SERVICE, backends, get, post};
 
 fn transfer(account: &str, name: &str, amount: u64) -> Value {

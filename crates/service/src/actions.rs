@@ -253,6 +253,50 @@ pub async fn set_api_key(
     Ok(store.set_service_key(sid, key_hash, &event, now).await?)
 }
 
+/// Adds a service with the hash of its first API key (the key itself is shown once, by the
+/// caller, and never stored): the service and its `service_added` row in one commit.
+/// `where_from` says which front door. The store's `ServiceExists` if the ID is taken.
+pub async fn add_service(
+    store: &dyn crate::store::Store,
+    service: &Service,
+    key_hash: &[u8; 32],
+    where_from: KeySource,
+    actor: Actor<'_>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let event = actor.stamp(NewAuditEvent::new(
+        &service.id,
+        AuditKind::ServiceAdded,
+        Detail::ServiceAdded {
+            name: service.name.clone(),
+            from: where_from,
+        },
+    ));
+    store
+        .add_service_audited(service, key_hash, &event, now)
+        .await
+}
+
+/// Replaces a service's activation e-mail settings (`softtoken-server mail set`).
+pub async fn set_service_mail(
+    store: &dyn crate::store::Store,
+    settings: &ServiceMail,
+) -> Result<(), StoreError> {
+    store.set_service_mail(settings).await
+}
+
+/// Deletes expired activation sessions and mails, and the provisioned tokens nobody took
+/// that expired before `unassigned_before`: what was deleted.
+pub async fn purge_expired(
+    state: &Context,
+    unassigned_before: i64,
+) -> Result<crate::store::Purged, StoreError> {
+    state
+        .store
+        .purge_expired(state.now(), unassigned_before)
+        .await
+}
+
 /// Records an event that no write carries (a refused or ended console sign-in): the row is
 /// its own and only write. A failure to write it is logged, not returned: what it
 /// describes has already happened.
@@ -552,13 +596,12 @@ pub fn operator_home(service: Option<&ServiceId>) -> Result<ServiceId, ServiceEr
 /// [`crate::store::console::sign_in_name`]): a name taken in another service, or by a
 /// superuser, is no conflict and is never revealed. Its row ID and sign-in name.
 pub async fn add_operator(
-    store: &dyn crate::store::Store,
+    state: &Context,
     service: Option<&ServiceId>,
     name: &str,
     role: crate::store::console::OperatorRole,
     password_hash: String,
     actor: Actor<'_>,
-    now: i64,
 ) -> Result<(i64, String), ServiceError> {
     use crate::store::console::{CONSOLE_SERVICE, NewOperator, OperatorRole, sign_in_name};
     match (service, role) {
@@ -578,7 +621,7 @@ pub async fn add_operator(
     // The same rule as user IDs: safe in URLs, logs and the audit trail.
     UserId::new(name).map_err(|_| ServiceError::invalid_field("name: 1–64 of [A-Za-z0-9._-]"))?;
     if let Some(sid) = service
-        && (sid.as_str() == CONSOLE_SERVICE || store.service(sid).await?.is_none())
+        && (sid.as_str() == CONSOLE_SERVICE || state.store.service(sid).await?.is_none())
     {
         return Err(ServiceError::not_found(format!(
             "no service '{sid}' on this server"
@@ -594,7 +637,8 @@ pub async fn add_operator(
             role: role.as_str().to_owned(),
         },
     ));
-    let id = store
+    let id = state
+        .store
         .add_operator(
             &NewOperator {
                 service_id: service.cloned(),
@@ -603,7 +647,7 @@ pub async fn add_operator(
                 password_hash,
             },
             &event,
-            now,
+            state.now(),
         )
         .await
         .map_err(|e| match e {
@@ -620,10 +664,9 @@ pub async fn add_operator(
 
 /// Disables an operator (their sessions end), audited under their service.
 pub async fn disable_operator(
-    store: &dyn crate::store::Store,
+    state: &Context,
     operator: &crate::store::console::Operator,
     actor: Actor<'_>,
-    now: i64,
 ) -> Result<(), ServiceError> {
     let home = operator_home(operator.service_id.as_ref())?;
     let event = actor.stamp(NewAuditEvent::new(
@@ -633,19 +676,19 @@ pub async fn disable_operator(
             name: operator.name.clone(),
         },
     ));
-    Ok(store
-        .set_operator_disabled(&operator.name, true, &event, now)
+    Ok(state
+        .store
+        .set_operator_disabled(&operator.name, true, &event, state.now())
         .await?)
 }
 
 /// Gives an operator a new password hash: clears their lockout (also the code failures of
 /// their own token) and ends their sessions, in one commit with both audit rows.
 pub async fn reset_operator_password(
-    store: &dyn crate::store::Store,
+    state: &Context,
     operator: &crate::store::console::Operator,
     password_hash: &str,
     actor: Actor<'_>,
-    now: i64,
 ) -> Result<(), ServiceError> {
     let home = operator_home(operator.service_id.as_ref())?;
     let event = actor.stamp(NewAuditEvent::new(
@@ -667,8 +710,9 @@ pub async fn reset_operator_password(
         .user(&token_user),
     );
     // The new password and the token's unlock in one commit: never one without the other.
-    Ok(store
-        .reset_operator(&operator.name, password_hash, &event, &unlock, now)
+    Ok(state
+        .store
+        .reset_operator(&operator.name, password_hash, &event, &unlock, state.now())
         .await?)
 }
 

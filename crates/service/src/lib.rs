@@ -11,6 +11,7 @@
 pub mod actions;
 pub mod activation;
 pub mod clock;
+pub mod console_sessions;
 pub mod crypto;
 pub mod error;
 pub mod import;
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod otp_check;
 pub mod provisioning;
 pub mod qr;
+pub mod queries;
 pub mod rekey;
 pub mod service_cache;
 pub mod token_status;
@@ -27,6 +29,8 @@ pub mod verification;
 pub mod views;
 
 use std::sync::Arc;
+
+use softtoken_protocol::ServiceId;
 
 // The store's modules, under the names the service has always used for them.
 use softtoken_store as store;
@@ -38,7 +42,7 @@ use crate::clock::Clock;
 use crate::crypto::Keyring;
 use crate::mail::Mailer;
 use crate::service_cache::ServiceCache;
-use crate::store::Store;
+use crate::store::{Service, Store, StoreResult};
 use crate::verification::Verification;
 
 /// What every business step needs: storage, the keyring, the clock and the server's own
@@ -60,9 +64,46 @@ pub struct Context {
 }
 
 impl Context {
+    /// A context for one command of the command line: `store` and `key` as it opened them,
+    /// the system clock, no public URL and no mail.
+    pub fn for_command(store: Arc<dyn Store>, key: Keyring) -> Self {
+        Context {
+            store,
+            key: Arc::new(key),
+            clock: Arc::new(crate::clock::SystemClock),
+            public_url: "".into(),
+            services: Arc::new(ServiceCache::new(service_cache::SERVICE_CACHE_TTL)),
+            mailer: None,
+        }
+    }
+
     /// Now, in Unix milliseconds.
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// The service `id`, as read in the last few seconds (see [`ServiceCache`]).
+    pub async fn service(&self, id: &ServiceId) -> StoreResult<Option<Service>> {
+        self.services.service(&*self.store, id).await
+    }
+
+    /// The service whose API key hashes to `key_hash`, as read in the last few seconds.
+    pub async fn service_for_key(&self, key_hash: &[u8; 32]) -> StoreResult<Option<ServiceId>> {
+        self.services.service_for_key(&*self.store, key_hash).await
+    }
+
+    /// A token's status for the app that asks, answered now.
+    pub async fn token_status(
+        &self,
+        request: &softtoken_protocol::status::StatusRequest,
+    ) -> Result<softtoken_protocol::status::StatusResponse, ServiceError> {
+        crate::token_status::answer(&*self.store, &self.key, request, self.now()).await
+    }
+
+    /// Commits what storage was sent and closes it, for every handle: the last step of a
+    /// shutdown.
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 
     /// The verification service, for a request handled now.

@@ -75,11 +75,13 @@ pub enum AuditKind {
     Transaction,
     /// A service's policy was changed from the console.
     PolicyChanged,
+    /// A service was added (`softtoken-server service add`, or the demo's).
+    ServiceAdded,
 }
 
 impl AuditKind {
     /// Every kind, for documentation and tests.
-    pub const ALL: [AuditKind; 33] = [
+    pub const ALL: [AuditKind; 34] = [
         AuditKind::EnrollmentIssued,
         AuditKind::ActivationStarted,
         AuditKind::ActivationRefused,
@@ -113,6 +115,7 @@ impl AuditKind {
         AuditKind::TransactionCreated,
         AuditKind::Transaction,
         AuditKind::PolicyChanged,
+        AuditKind::ServiceAdded,
     ];
 
     /// The name stored in the database and shown by the API.
@@ -151,6 +154,7 @@ impl AuditKind {
             AuditKind::TransactionCreated => "transaction_created",
             AuditKind::Transaction => "transaction",
             AuditKind::PolicyChanged => "policy_changed",
+            AuditKind::ServiceAdded => "service_added",
         }
     }
 
@@ -248,6 +252,13 @@ pub enum Detail {
     /// A service's API key replaced: through which front door.
     ApiKeyRotated {
         /// Where the rotation came from.
+        from: KeySource,
+    },
+    /// A service added: its name, and where its first API key came from (never the key).
+    ServiceAdded {
+        /// The service's display name.
+        name: String,
+        /// Where the service and its key came from.
         from: KeySource,
     },
     /// An activation issued: until when, and the activation e-mail if one was queued.
@@ -352,13 +363,13 @@ pub enum Detail {
     },
 }
 
-/// Where an API key's rotation came from.
+/// Where an API key (a rotation, or a new service's first key) came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeySource {
     /// The console's administration page.
     Console,
-    /// `softtoken-server service rotate-key`.
+    /// `softtoken-server service rotate-key` (or `service add`).
     CommandLine,
     /// The demo's key, kept in its data directory across restarts.
     Demo,
@@ -494,6 +505,7 @@ impl Detail {
             Detail::CooldownEnded { help_desk: true } => "by the help desk".into(),
             Detail::CooldownEnded { help_desk: false } => "by the bank".into(),
             Detail::ApiKeyRotated { from } => from.english().into(),
+            Detail::ServiceAdded { name, from } => format!("{name}; {}", from.english()),
             Detail::EnrollmentIssued { expires, mail } => match mail {
                 Some(QueuedMail { language, to }) => {
                     format!("expires {expires}; e-mail ({language}) queued to {to}")
@@ -675,7 +687,7 @@ mod tests {
 
     /// How many variants [`Detail`] has: [`variant`] numbers them, so that a new one
     /// does not compile here until it is counted, and then needs a case.
-    const VARIANTS: usize = 27;
+    const VARIANTS: usize = 28;
 
     fn variant(detail: &Detail) -> usize {
         match detail {
@@ -706,6 +718,7 @@ mod tests {
             Detail::UserLocked { .. } => 24,
             Detail::TokenLocked { .. } => 25,
             Detail::TokenRevoked { .. } => 26,
+            Detail::ServiceAdded { .. } => 27,
         }
     }
 
@@ -735,6 +748,13 @@ mod tests {
                     from: KeySource::Demo,
                 },
                 "the demo's key, kept in its data directory",
+            ),
+            (
+                Detail::ServiceAdded {
+                    name: "Bank A".into(),
+                    from: KeySource::CommandLine,
+                },
+                "Bank A; from the command line",
             ),
             (
                 Detail::EnrollmentIssued {

@@ -21,6 +21,15 @@ macro_rules! store_surface {
         /// Adds a service with the hash of its API key. `ServiceExists` if the ID is taken.
         write pooled add_service(service: &Service, key_hash: &[u8; 32]) -> ()
             = crate::ops::add_service;
+        /// Adds a service as [`Store::add_service`] does, recording `audit` in the same
+        /// commit. `ServiceExists` (and nothing recorded) if the ID is taken.
+        write serializable add_service_audited(
+            service: &Service,
+            key_hash: &[u8; 32],
+            audit: &NewAuditEvent,
+            now: i64,
+        ) -> ()
+            = crate::ops::add_service_audited;
         /// All services, by ID.
         read pooled services() -> Vec<Service> = crate::ops::services;
         /// One service.

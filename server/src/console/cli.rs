@@ -5,19 +5,19 @@ use std::io::BufRead;
 use zeroize::Zeroizing;
 
 use super::password;
-use crate::actions::{self, Actor};
-use crate::clock::{Clock, SystemClock};
-use crate::commands::{CommandResult, open};
+use crate::commands::{CommandResult, open_context};
 use crate::config::{OperatorAdd, OperatorCommand};
-use crate::store::console::OperatorRole;
+use softtoken_service::actions::{self, Actor};
+use softtoken_service::{console_sessions, queries};
+use softtoken_store::console::OperatorRole;
 
 /// Runs an `operator` subcommand.
 pub async fn run(command: OperatorCommand) -> CommandResult {
     match command {
         OperatorCommand::Add(add) => add_operator(add).await,
         OperatorCommand::List(storage) => {
-            let (store, _) = open(&storage).await?;
-            let operators = store.operators(None).await?;
+            let ctx = open_context(&storage).await?;
+            let operators = queries::operators(&ctx, None).await?;
             if operators.is_empty() {
                 println!(
                     "No operators yet: add one with `softtoken-server operator add --service SID \
@@ -44,12 +44,11 @@ pub async fn run(command: OperatorCommand) -> CommandResult {
             Ok(())
         }
         OperatorCommand::Disable { name, storage } => {
-            let (store, _) = open(&storage).await?;
-            let operator = store
-                .operator_named(&name)
+            let ctx = open_context(&storage).await?;
+            let operator = console_sessions::operator_named(&ctx, &name)
                 .await?
                 .ok_or_else(|| format!("no operator '{name}'"))?;
-            actions::disable_operator(&*store, &operator, CLI, SystemClock.now_ms())
+            actions::disable_operator(&ctx, &operator, CLI)
                 .await
                 .map_err(|e| e.detail)?;
             println!("Disabled operator '{name}'.");
@@ -60,14 +59,13 @@ pub async fn run(command: OperatorCommand) -> CommandResult {
             password_stdin,
             storage,
         } => {
-            let (store, _) = open(&storage).await?;
-            let operator = store
-                .operator_named(&name)
+            let ctx = open_context(&storage).await?;
+            let operator = console_sessions::operator_named(&ctx, &name)
                 .await?
                 .ok_or_else(|| format!("no operator '{name}'"))?;
             let (secret, generated) = new_password(password_stdin)?;
             let hash = hash_blocking(secret.clone()).await?;
-            actions::reset_operator_password(&*store, &operator, &hash, CLI, SystemClock.now_ms())
+            actions::reset_operator_password(&ctx, &operator, &hash, CLI)
                 .await
                 .map_err(|e| e.detail)?;
             println!("New password for operator '{name}'; their sessions ended.");
@@ -107,20 +105,12 @@ async fn hash_blocking(secret: Zeroizing<String>) -> Result<String, String> {
 async fn add_operator(add: OperatorAdd) -> CommandResult {
     let role = OperatorRole::parse(&add.role)
         .ok_or("--role must be helpdesk, admin, auditor or superuser")?;
-    let (store, _) = open(&add.storage).await?;
+    let ctx = open_context(&add.storage).await?;
     let (secret, generated) = new_password(add.password_stdin)?;
     let hash = hash_blocking(secret.clone()).await?;
-    let (id, name) = actions::add_operator(
-        &*store,
-        add.service.as_ref(),
-        &add.name,
-        role,
-        hash,
-        CLI,
-        SystemClock.now_ms(),
-    )
-    .await
-    .map_err(|e| e.detail)?;
+    let (id, name) = actions::add_operator(&ctx, add.service.as_ref(), &add.name, role, hash, CLI)
+        .await
+        .map_err(|e| e.detail)?;
     println!("Added operator '{name}' ({role}, id {id}); they sign in as '{name}'.");
     if generated {
         println!("Password (shown once):");

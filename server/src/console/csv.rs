@@ -1,7 +1,7 @@
 //! The audit trail as CSV (RFC 4180), safe to open in a spreadsheet.
 
 use crate::routes::rfc3339;
-use crate::store::AuditEvent;
+use softtoken_store::AuditEvent;
 
 /// The header line.
 pub const HEADER: &str = "id,at,kind,user_id,serial,operator,detail";
@@ -34,7 +34,7 @@ pub fn document<'a>(events: impl IntoIterator<Item = &'a AuditEvent>) -> String 
             e.user_id.clone().unwrap_or_default(),
             e.serial.clone().unwrap_or_default(),
             e.operator.clone().unwrap_or_default(),
-            crate::audit::english(&e.detail),
+            softtoken_store::audit::english(&e.detail),
         ];
         let line: Vec<String> = cells.iter().map(|c| cell(c)).collect();
         out.push_str(&line.join(","));

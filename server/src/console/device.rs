@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::session;
 use crate::AppState;
-use crate::crypto::Bound;
+use softtoken_service::crypto::Bound;
 
 /// The device cookie's name.
 pub const DEVICE_COOKIE: &str = "console_device";

@@ -1,5 +1,5 @@
 //! The help-desk console (DESIGN.md §10, issue 14): server-rendered HTML at `/console`, for
-//! the bank's staff. It calls the same service layer as the bank API ([`crate::actions`]);
+//! the bank's staff. It calls the same service layer as the bank API ([`softtoken_service::actions`]);
 //! operators sign in with an Argon2id password and a code of their own softtoken token,
 //! which is an ordinary token of the reserved service [`CONSOLE_SERVICE`], activated and
 //! verified by the customers' code paths.
@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::AppState;
-pub use crate::store::console::CONSOLE_SERVICE;
+pub use softtoken_store::console::CONSOLE_SERVICE;
 
 /// The console's Content-Security-Policy: nothing but our own stylesheet and `data:` images
 /// (the QR code); no script at all.

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::AppState;
-use crate::store::console::{ConsoleSession, OperatorRole, SessionLimits, SessionStage};
+use softtoken_store::console::{ConsoleSession, OperatorRole, SessionLimits, SessionStage};
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "console_session";
@@ -133,11 +133,7 @@ impl FromRequestParts<AppState> for AnySession {
             return Err(to_login());
         };
         let id_hash = id_hash(id);
-        match state
-            .store
-            .console_session(&id_hash, LIMITS, state.now())
-            .await
-        {
+        match softtoken_service::console_sessions::live(state, &id_hash, LIMITS).await {
             Ok(Some(session)) => Ok(AnySession {
                 session,
                 id_hash,

@@ -2,22 +2,23 @@
 
 use std::path::Path;
 
-use crate::clock::{Clock, SystemClock};
-use crate::commands::{CommandResult, open};
+use crate::commands::{CommandResult, open_context};
 use crate::config::ServiceMailArgs;
-use crate::store::{MailTemplate, ServiceMail};
+use softtoken_service::clock::{Clock, SystemClock};
+use softtoken_service::queries;
+use softtoken_store::{MailTemplate, ServiceMail};
 
-use super::template::{Language, MAX_BODY_BYTES, Template, Values};
-use super::{check_download_url, template_for};
+use softtoken_service::mail::template::{Language, MAX_BODY_BYTES, Template, Values};
+use softtoken_service::mail::{check_download_url, template_for};
 
 /// Checks the options, stores the settings and prints what the mails will say.
 pub async fn service_mail(args: ServiceMailArgs) -> CommandResult {
     let settings = settings_from(&args)?;
-    let (store, _) = open(&args.storage).await?;
-    let Some(service) = store.service(&args.id).await? else {
+    let ctx = open_context(&args.storage).await?;
+    let Some(service) = queries::service(&ctx, &args.id).await? else {
         return Err(format!("no service '{}'", args.id).into());
     };
-    store.set_service_mail(&settings).await?;
+    softtoken_service::actions::set_service_mail(&*ctx.store, &settings).await?;
     println!(
         "Activation e-mail of service '{}' ({}): download URL {}",
         service.id, service.name, settings.download_url

@@ -19,7 +19,7 @@ use crate::AppState;
 use crate::client_addr::ClientAddr;
 use crate::error::{ApiError, Json};
 use crate::metrics::Stage;
-use crate::store::StoreError;
+use softtoken_store::StoreError;
 
 /// Starts an activation: answers the app's SPAKE2 message.
 #[utoipa::path(post, path = "/v1/activation/start", tag = "app",
@@ -53,7 +53,7 @@ async fn answer_start(
     let uid = &request.user_id;
     // Only a service that exists gets a per-user bucket, so made-up services cannot fill
     // the limiter's memory; it answers like a user without an enrollment.
-    if state.services.service(&*state.store, sid).await?.is_none() {
+    if state.service(sid).await?.is_none() {
         return Err(StoreError::EnrollmentNotFound.into());
     }
     state

@@ -8,6 +8,7 @@ use crate::AppState;
 use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json, Query};
 use crate::routes::{ServicePath, rfc3339};
+use softtoken_service::queries;
 
 /// Page size when none is asked for.
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -67,10 +68,7 @@ pub async fn list(
             "limit must be 1 to {MAX_LIMIT}"
         )));
     }
-    let events = state
-        .store
-        .audit_events(&sid, query.after.unwrap_or(0), limit)
-        .await?;
+    let events = queries::audit_events(&state, &sid, query.after.unwrap_or(0), limit).await?;
     Ok(Json(AuditResponse {
         events: events
             .into_iter()
@@ -80,7 +78,7 @@ pub async fn list(
                 kind: e.kind,
                 user_id: e.user_id,
                 serial: e.serial,
-                detail: crate::audit::english(&e.detail),
+                detail: softtoken_store::audit::english(&e.detail),
             })
             .collect(),
     }))

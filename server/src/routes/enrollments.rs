@@ -9,14 +9,14 @@ use axum::http::StatusCode;
 use softtoken_protocol::Problem;
 
 use crate::AppState;
-use crate::actions::Actor;
 use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json};
 use crate::routes::ServicePath;
+use softtoken_service::actions::Actor;
 
-pub use crate::views::{EnrollmentRequest, EnrollmentResponse, StartPassword};
+pub use softtoken_service::views::{EnrollmentRequest, EnrollmentResponse, StartPassword};
 
-pub use crate::policy::{MAX_TTL_SECONDS, MIN_TTL_SECONDS};
+pub use softtoken_store::policy::{MAX_TTL_SECONDS, MIN_TTL_SECONDS};
 
 /// Issues an activation; replaces the user's unused older one.
 #[utoipa::path(post, path = "/v1/services/{sid}/enrollments", tag = "bank",
@@ -33,6 +33,8 @@ pub async fn issue(
     ServiceAccess(service): ServiceAccess,
     Json(request): Json<EnrollmentRequest>,
 ) -> Result<(StatusCode, Json<EnrollmentResponse>), ApiError> {
-    let issued = crate::actions::issue_enrollment(&state, &service, request, Actor::Bank).await?;
+    let issued =
+        softtoken_service::actions::issue_enrollment(&state, &service, request, Actor::Bank)
+            .await?;
     Ok((StatusCode::CREATED, Json(issued)))
 }

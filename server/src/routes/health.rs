@@ -13,9 +13,10 @@ use softtoken_protocol::problem::codes;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::crypto::Bound;
 use crate::error::{ApiError, Json};
-use crate::store::MigrationStatus;
+use softtoken_service::crypto::Bound;
+use softtoken_service::queries;
+use softtoken_store::MigrationStatus;
 
 /// The longest `/readyz` waits for the database: a database that does not answer by then
 /// is as good as gone for the requests behind it.
@@ -63,17 +64,17 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Readiness>, Ap
             format!("not ready: {detail}"),
         )
     };
-    let status = match tokio::time::timeout(DATABASE_TIMEOUT, state.store.migration_status()).await
-    {
-        Err(_) => {
-            return Err(unready(format!(
-                "database: no answer within {} s",
-                DATABASE_TIMEOUT.as_secs()
-            )));
-        }
-        Ok(Err(e)) => return Err(unready(format!("database: {e}"))),
-        Ok(Ok(status)) => status,
-    };
+    let status =
+        match tokio::time::timeout(DATABASE_TIMEOUT, queries::migration_status(&state)).await {
+            Err(_) => {
+                return Err(unready(format!(
+                    "database: no answer within {} s",
+                    DATABASE_TIMEOUT.as_secs()
+                )));
+            }
+            Ok(Err(e)) => return Err(unready(format!("database: {e}"))),
+            Ok(Ok(status)) => status,
+        };
     if status != MigrationStatus::Current {
         return Err(unready(format!("migrations: {status}")));
     }

@@ -11,11 +11,11 @@ use zeroize::{Zeroize, Zeroizing};
 use softtoken_protocol::Problem;
 
 use crate::AppState;
-use crate::actions::Actor;
 use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json};
-use crate::import::ImportOutcome;
 use crate::routes::ServicePath;
+use softtoken_service::actions::Actor;
+use softtoken_service::import::ImportOutcome;
 
 /// A PSKC document and what unlocks it (at most one of the two).
 #[derive(Deserialize, ToSchema)]
@@ -55,8 +55,11 @@ impl fmt::Debug for ImportRequest {
 impl ImportRequest {
     /// The key source the request names.
     fn key_source(&self) -> Result<KeySource, ApiError> {
-        crate::actions::pskc_key_source(self.password.as_deref(), self.preshared_key_hex.as_deref())
-            .map_err(ApiError)
+        softtoken_service::actions::pskc_key_source(
+            self.password.as_deref(),
+            self.preshared_key_hex.as_deref(),
+        )
+        .map_err(ApiError)
     }
 }
 
@@ -78,6 +81,7 @@ pub async fn import_tokens(
     let source = request.key_source()?;
     let document = Zeroizing::new(request.pskc.as_bytes().to_vec());
     let outcome =
-        crate::actions::import_pskc(&state, &service, document, source, Actor::Bank).await?;
+        softtoken_service::actions::import_pskc(&state, &service, document, source, Actor::Bank)
+            .await?;
     Ok(Json(outcome))
 }

@@ -31,8 +31,8 @@ use crate::AppState;
 use crate::client_addr::{self, ClientAddr};
 use crate::error::ApiError;
 use crate::rate_limit::client_key;
-use crate::store::Service;
-pub use crate::views::rfc3339;
+pub use softtoken_service::views::rfc3339;
+use softtoken_store::Service;
 
 /// The path of a call about one user.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -101,7 +101,9 @@ pub fn api(state: &AppState) -> OpenApiRouter<AppState> {
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(import::import_tokens))
-                .layer(DefaultBodyLimit::max(crate::import::MAX_IMPORT_BODY)),
+                .layer(DefaultBodyLimit::max(
+                    softtoken_service::import::MAX_IMPORT_BODY,
+                )),
         );
     OpenApiRouter::with_openapi(crate::openapi::base())
         .routes(routes!(crate::openapi::serve))
@@ -155,11 +157,7 @@ async fn limit_per_client(State(state): State<AppState>, request: Request, next:
 
 /// The service, or 404 `unknown_service`.
 pub async fn service(state: &AppState, id: &ServiceId) -> Result<Service, ApiError> {
-    state
-        .services
-        .service(&*state.store, id)
-        .await?
-        .ok_or_else(|| unknown_service(id))
+    state.service(id).await?.ok_or_else(|| unknown_service(id))
 }
 
 /// The answer for a service this server does not have (or does not serve on this route).

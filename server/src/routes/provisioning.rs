@@ -18,7 +18,7 @@ use softtoken_protocol::provisioning::{ProvisioningRequest, ProvisioningResponse
 use crate::AppState;
 use crate::error::{ApiError, Json};
 use crate::routes::{service, unknown_service};
-use crate::store::console::CONSOLE_SERVICE;
+use softtoken_store::console::CONSOLE_SERVICE;
 
 pub use softtoken_service::provisioning::ProvisionedCounts;
 

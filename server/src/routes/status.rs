@@ -1,5 +1,5 @@
 //! `POST /v1/tokens/status`: a token asks what became of it (DESIGN.md §12); the judgement
-//! is [`crate::token_status`]'s.
+//! is [`softtoken_service::token_status`]'s.
 
 use axum::extract::State;
 use softtoken_protocol::Problem;
@@ -21,8 +21,8 @@ pub async fn status(
     State(state): State<AppState>,
     Json(request): Json<StatusRequest>,
 ) -> Result<Json<StatusResponse>, ApiError> {
-    let now = state.now();
-    crate::token_status::answer(&*state.store, &state.key, &request, now)
+    state
+        .token_status(&request)
         .await
         .map(Json)
         .map_err(ApiError)

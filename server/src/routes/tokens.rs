@@ -1,6 +1,6 @@
 //! Binding tokens to users and ending them: register (`tokens`), `replace`, `stop`,
 //! `revoke` and a token's `unlock`. Every call that takes a code has it judged by
-//! [`crate::verification`] first; a wrong code is a 422 `invalid_otp` (counted towards the
+//! [`softtoken_service::verification`] first; a wrong code is a 422 `invalid_otp` (counted towards the
 //! user's lockout, and for a token being registered towards the token's) and a locked
 //! user a 409 `locked`.
 
@@ -12,16 +12,16 @@ use utoipa::ToSchema;
 use softtoken_protocol::Problem;
 
 use crate::AppState;
-use crate::actions::Actor;
 use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json, Path};
-use crate::otp_check::Code;
 use crate::routes::users::{OtpRequest, UserResponse};
 use crate::routes::{TokenPath, UserPath};
-use crate::serial::TokenSerial;
-use crate::store::Token;
+use softtoken_service::actions::Actor;
+use softtoken_service::otp_check::Code;
+use softtoken_store::Token;
+use softtoken_store::serial::TokenSerial;
 
-pub use crate::views::{RevokeResponse, RevokedUser};
+pub use softtoken_service::views::{RevokeResponse, RevokedUser};
 
 /// Register a provisioned token to a user.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -74,7 +74,7 @@ pub async fn register(
     Path(UserPath { uid, .. }): Path<UserPath>,
     Json(request): Json<RegisterRequest>,
 ) -> Result<(StatusCode, Json<UserResponse>), ApiError> {
-    let user = crate::actions::register(
+    let user = softtoken_service::actions::register(
         &state,
         &service,
         &uid,
@@ -102,7 +102,7 @@ pub async fn replace(
     Path(UserPath { uid, .. }): Path<UserPath>,
     Json(request): Json<ReplaceRequest>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    crate::actions::replace(
+    softtoken_service::actions::replace(
         &state,
         &service,
         &uid,
@@ -133,7 +133,7 @@ pub async fn stop(
     Path(UserPath { uid, .. }): Path<UserPath>,
     Json(request): Json<OtpRequest>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    crate::actions::stop(&state, &service, &uid, &request.otp, Actor::Bank)
+    softtoken_service::actions::stop(&state, &service, &uid, &request.otp, Actor::Bank)
         .await
         .map(Json)
         .map_err(ApiError)
@@ -158,7 +158,7 @@ pub async fn revoke(
     Path(TokenPath { serial, .. }): Path<TokenPath>,
 ) -> Result<Json<RevokeResponse>, ApiError> {
     let serial = path_serial(&serial)?;
-    crate::actions::revoke(&state, &service, &serial, Actor::Bank)
+    softtoken_service::actions::revoke(&state, &service, &serial, Actor::Bank)
         .await
         .map(Json)
         .map_err(ApiError)
@@ -178,7 +178,8 @@ pub async fn unlock(
     Path(TokenPath { serial, .. }): Path<TokenPath>,
 ) -> Result<Json<TokenStateResponse>, ApiError> {
     let serial = path_serial(&serial)?;
-    let token = crate::actions::unlock_token(&state, &service, &serial, Actor::Bank).await?;
+    let token =
+        softtoken_service::actions::unlock_token(&state, &service, &serial, Actor::Bank).await?;
     Ok(Json(token_state(&token)))
 }
 

@@ -4,7 +4,7 @@
 //! The challenge is stored as its two OCRA questions (the digest of every detail, and the
 //! manual digits: a random challenge number, the account's last 6 digits and the amount),
 //! so the server recomputes the codes without keeping the full account number; the code is
-//! judged by [`crate::verification`], like every other code, against this challenge's
+//! judged by [`softtoken_service::verification`], like every other code, against this challenge's
 //! questions only.
 
 use axum::extract::State;
@@ -15,11 +15,11 @@ use softtoken_protocol::{Problem, ServiceId, UserId};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::actions::Actor;
 use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json, Path};
 use crate::routes::users::{OtpRequest, VerifyResponse};
 use crate::routes::{UserPath, rfc3339};
+use softtoken_service::actions::Actor;
 
 pub use softtoken_service::transfers::{DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS};
 
@@ -121,7 +121,7 @@ pub async fn create(
     let d = &challenge.details;
     let manual = &created.manual;
     let payload = challenge.to_payload();
-    let qr_svg = crate::qr::svg(&payload)
+    let qr_svg = softtoken_service::qr::svg(&payload)
         .ok_or_else(|| ApiError::internal("the challenge does not fit a QR code"))?;
     Ok((
         StatusCode::CREATED,

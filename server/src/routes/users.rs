@@ -2,7 +2,7 @@
 //! (DESIGN.md §4).
 //!
 //! Verification outcomes are business answers (200 with `valid` and a `reason`), decided
-//! by [`crate::verification`]; only malformed requests are errors.
+//! by [`softtoken_service::verification`]; only malformed requests are errors.
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -12,15 +12,15 @@ use utoipa::ToSchema;
 use softtoken_protocol::Problem;
 
 use crate::AppState;
-use crate::actions::Actor;
 use crate::auth::ServiceAccess;
 use crate::error::{ApiError, Json, Path};
-use crate::otp_check::Code;
 use crate::routes::UserPath;
-use crate::store::Service;
-use crate::verification::{Outcome, Purpose, Verdict};
+use softtoken_service::actions::Actor;
+use softtoken_service::otp_check::Code;
+use softtoken_service::verification::{Outcome, Purpose, Verdict};
+use softtoken_store::Service;
 
-pub use crate::views::{EnrollmentView, TokenView, UserResponse, user_view};
+pub use softtoken_service::views::{EnrollmentView, TokenView, UserResponse, user_view};
 
 /// A code to check.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -160,7 +160,7 @@ pub async fn unlock(
     ServiceAccess(service): ServiceAccess,
     Path(UserPath { uid, .. }): Path<UserPath>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    crate::actions::unlock_user(&state, &service, &uid, Actor::Bank)
+    softtoken_service::actions::unlock_user(&state, &service, &uid, Actor::Bank)
         .await
         .map(Json)
         .map_err(ApiError)
@@ -178,7 +178,7 @@ pub async fn end_cooldown(
     ServiceAccess(service): ServiceAccess,
     Path(UserPath { uid, .. }): Path<UserPath>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    crate::actions::end_cooldown(&state, &service, &uid, Actor::Bank)
+    softtoken_service::actions::end_cooldown(&state, &service, &uid, Actor::Bank)
         .await
         .map(Json)
         .map_err(ApiError)

@@ -12,11 +12,11 @@ use softtoken_protocol::provisioning::{AppProvisioning, ProvisioningResponse};
 use softtoken_protocol::wire::B64;
 use softtoken_protocol::{OtpParams, Serial, ServiceId, UserId};
 use softtoken_server::auth::{generate_key, hash_key};
-use softtoken_server::clock::{Clock, ManualClock};
-use softtoken_server::crypto::MasterKey;
-use softtoken_server::policy::Policy;
-use softtoken_server::store::{self, Service, Store};
 use softtoken_server::{AppState, app};
+use softtoken_service::clock::{Clock, ManualClock};
+use softtoken_service::crypto::MasterKey;
+use softtoken_store::policy::Policy;
+use softtoken_store::{self as store, Service, Store};
 
 /// 2023-11-14T22:13:20Z, on a 60 s step boundary.
 pub const START_MS: i64 = 1_700_000_040_000;
@@ -57,7 +57,7 @@ pub fn database(
 /// in parallel on one database never meet; SQLite URLs (a fresh file each) unchanged.
 pub async fn isolated(url: String) -> String {
     if url.starts_with("postgres") {
-        softtoken_server::store::scratch::fresh_schema(&url)
+        softtoken_store::scratch::fresh_schema(&url)
             .await
             .unwrap()
             .0
@@ -97,12 +97,12 @@ impl TestServer {
     /// A server that queues activation e-mail for `smtp_url` (no sender runs: the mails
     /// stay in the outbox for the test to read).
     pub async fn start_mailing(smtp_url: &str) -> Self {
-        let smtp = softtoken_server::mail::smtp::Smtp::new(
-            &softtoken_server::mail::smtp::SmtpUrl::from(smtp_url.to_string()),
+        let smtp = softtoken_service::mail::smtp::Smtp::new(
+            &softtoken_service::mail::smtp::SmtpUrl::from(smtp_url.to_string()),
             "otp@bank.example",
         )
         .unwrap();
-        let mailer = Arc::new(softtoken_server::mail::Mailer::new(smtp));
+        let mailer = Arc::new(softtoken_service::mail::Mailer::new(smtp));
         Self::start_full(true, 0, &[], Some(mailer)).await
     }
 
@@ -110,7 +110,7 @@ impl TestServer {
         allow_postgres: bool,
         rate_limit: u32,
         trusted: &[&str],
-        mailer: Option<Arc<softtoken_server::mail::Mailer>>,
+        mailer: Option<Arc<softtoken_service::mail::Mailer>>,
     ) -> Self {
         // The server's warnings and errors, shown with a failing test's output.
         let _ = tracing_subscriber::fmt()

@@ -11,15 +11,15 @@ use axum::http::{Request, StatusCode, header};
 use rand::RngCore;
 use serde_json::Value;
 use softtoken_protocol::{OtpParams, Serial, ServiceId, UserId};
-use softtoken_server::audit::AuditKind;
 use softtoken_server::auth::hash_key;
-use softtoken_server::clock::{Clock, ManualClock};
-use softtoken_server::crypto::{Bound, Keyring};
-use softtoken_server::policy::{DEFAULT_UNASSIGNED_QUOTA, Policy};
-use softtoken_server::store::{
-    self, Binding, NewAuditEvent, Service, StepUse, Store, Token, TokenState, scratch,
-};
 use softtoken_server::{AppState, app};
+use softtoken_service::clock::{Clock, ManualClock};
+use softtoken_service::crypto::{Bound, Keyring};
+use softtoken_store::audit::AuditKind;
+use softtoken_store::policy::{DEFAULT_UNASSIGNED_QUOTA, Policy};
+use softtoken_store::{
+    self as store, Binding, NewAuditEvent, Service, StepUse, Store, Token, TokenState, scratch,
+};
 use tower::ServiceExt;
 
 /// The service every test uses.

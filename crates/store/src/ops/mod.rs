@@ -84,6 +84,18 @@ pub(crate) async fn add_service<C: Conn>(
     Ok(())
 }
 
+/// Adds a service and records `event` with it: both or neither.
+pub(crate) async fn add_service_audited<C: Conn>(
+    c: &mut C,
+    service: &Service,
+    key_hash: &[u8; 32],
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
+    add_service(c, service, key_hash).await?;
+    audit(c, event, now).await
+}
+
 /// Seconds (or any `u64` setting) as the `BIGINT` both schemas store.
 pub(crate) fn secs(n: u64) -> StoreResult<i64> {
     i64::try_from(n).map_err(super::error::corrupt)

@@ -12,13 +12,14 @@ use zeroize::Zeroizing;
 
 use super::{Chrome, CsrfForm, Lang, csrf_refusal, may_admin, refusal, render, see, workspace};
 use crate::AppState;
-use crate::actions::{self, Actor};
 use crate::console::password;
 use crate::console::session::Signed;
 use crate::console::text::Texts;
 use crate::error::ApiError;
-use crate::store::Service;
-use crate::store::console::{Operator, OperatorRole};
+use softtoken_service::actions::{self, Actor};
+use softtoken_service::{console_sessions, queries};
+use softtoken_store::Service;
+use softtoken_store::console::{Operator, OperatorRole};
 
 #[derive(Template)]
 #[template(path = "console/api_key.html")]
@@ -58,11 +59,11 @@ pub async fn rotate_api_key(
         Err(r) => return r,
     };
     let key = crate::auth::generate_key();
-    if let Err(e) = crate::actions::set_api_key(
+    if let Err(e) = softtoken_service::actions::set_api_key(
         state.store.as_ref(),
         &service.id,
         &crate::auth::hash_key(&key),
-        crate::audit::KeySource::Console,
+        softtoken_store::audit::KeySource::Console,
         Actor::Operator(s.name()),
         state.now(),
     )
@@ -101,7 +102,7 @@ pub async fn operators(State(state): State<AppState>, lang: Lang, s: Signed) -> 
 
 /// Shows a duration in the unit `service add` would be given it in.
 fn duration_text(secs: u64) -> String {
-    crate::policy::duration_text(secs)
+    softtoken_store::policy::duration_text(secs)
 }
 
 #[derive(Template)]
@@ -124,7 +125,7 @@ struct PolicyPage {
     b: FormBounds,
 }
 
-/// The policy form's choices and input limits, read from [`crate::policy::BOUNDS`] so that
+/// The policy form's choices and input limits, read from [`softtoken_store::policy::BOUNDS`] so that
 /// the form offers only what the check accepts.
 struct FormBounds {
     digits: Vec<String>,
@@ -138,7 +139,7 @@ struct FormBounds {
 
 impl FormBounds {
     fn new() -> Self {
-        use crate::policy::{
+        use softtoken_store::policy::{
             Allowed, Bound, COOLDOWN, DIGITS, ENROLLMENT_TTL, MAX_FAILURES, PERIOD,
             TOKENS_PER_USER, WINDOW,
         };
@@ -168,7 +169,7 @@ impl PolicyPage {
         self.digits == d
     }
 
-    fn of(c: Chrome, p: &crate::policy::Policy) -> Self {
+    fn of(c: Chrome, p: &softtoken_store::policy::Policy) -> Self {
         PolicyPage {
             c,
             digits: p.digits.map(|d| d.get().to_string()).unwrap_or_default(),
@@ -185,7 +186,9 @@ impl PolicyPage {
             night_cutoff: p.night_cutoff.map(|n| n.window()).unwrap_or_default(),
             night_zone: p
                 .night_cutoff
-                .map_or(crate::night_cutoff::DEFAULT_ZONE.name(), |n| n.zone_name())
+                .map_or(softtoken_store::night_cutoff::DEFAULT_ZONE.name(), |n| {
+                    n.zone_name()
+                })
                 .to_owned(),
             b: FormBounds::new(),
         }
@@ -240,16 +243,16 @@ pub struct PolicyForm {
 impl PolicyForm {
     /// `current` with the form's settings, or the refusal naming the field and its range in
     /// the operator's language: a value that is not a number is refused the same way as
-    /// one out of range, by [`crate::policy::Policy::validate`]'s bounds.
+    /// one out of range, by [`softtoken_store::policy::Policy::validate`]'s bounds.
     fn apply(
         &self,
         t: &'static Texts,
-        current: &crate::policy::Policy,
-    ) -> Result<crate::policy::Policy, ApiError> {
-        use crate::policy::{
+        current: &softtoken_store::policy::Policy,
+    ) -> Result<softtoken_store::policy::Policy, ApiError> {
+        use softtoken_protocol::{Digits, Period};
+        use softtoken_store::policy::{
             Bound, COOLDOWN, DIGITS, ENROLLMENT_TTL, MAX_FAILURES, PERIOD, TOKENS_PER_USER, WINDOW,
         };
-        use softtoken_protocol::{Digits, Period};
         let refuse = |b: Bound| ApiError::invalid_field(out_of_bounds(t, b));
         let number = |b: Bound, text: &str| {
             text.trim()
@@ -275,7 +278,7 @@ impl PolicyForm {
             p => Some(Period::new(number(PERIOD, p)?).map_err(|_| refuse(PERIOD))?),
         };
         let duration = |b: Bound, text: &str| {
-            crate::policy::parse_duration(text)
+            softtoken_store::policy::parse_duration(text)
                 .ok()
                 .filter(|v| b.admits(*v))
                 .ok_or_else(|| refuse(b))
@@ -286,19 +289,21 @@ impl PolicyForm {
             "" => None,
             window => {
                 let zone = match self.night_cutoff_zone.trim() {
-                    "" => crate::night_cutoff::DEFAULT_ZONE.name(),
+                    "" => softtoken_store::night_cutoff::DEFAULT_ZONE.name(),
                     zone => zone,
                 };
                 Some(
-                    crate::night_cutoff::NightCutoff::parse(window, zone).map_err(|_| {
-                        ApiError::invalid_field(
-                            t.night_cutoff_invalid.replace("{label}", t.night_cutoff),
-                        )
-                    })?,
+                    softtoken_store::night_cutoff::NightCutoff::parse(window, zone).map_err(
+                        |_| {
+                            ApiError::invalid_field(
+                                t.night_cutoff_invalid.replace("{label}", t.night_cutoff),
+                            )
+                        },
+                    )?,
                 )
             }
         };
-        let policy = crate::policy::Policy {
+        let policy = softtoken_store::policy::Policy {
             night_cutoff,
             digits,
             period,
@@ -319,7 +324,7 @@ impl PolicyForm {
 
 /// The console's words for a policy setting outside its bound: the field's label, its
 /// name, and what it may be.
-fn out_of_bounds(t: &'static Texts, b: crate::policy::Bound) -> String {
+fn out_of_bounds(t: &'static Texts, b: softtoken_store::policy::Bound) -> String {
     let label = match b.field {
         "digits" => t.digits,
         "period" => t.period,
@@ -331,7 +336,7 @@ fn out_of_bounds(t: &'static Texts, b: crate::policy::Bound) -> String {
         other => other,
     };
     let pattern = match b.allowed {
-        crate::policy::Allowed::OneOf(_) => t.policy_one_of,
+        softtoken_store::policy::Allowed::OneOf(_) => t.policy_one_of,
         _ => t.policy_range,
     };
     pattern
@@ -398,7 +403,7 @@ async fn own_operator(
     service: &Service,
     name: &str,
 ) -> Result<Operator, ApiError> {
-    match state.store.operator_named(name).await? {
+    match console_sessions::operator_named(state, name).await? {
         Some(o) if o.service_id.as_ref() == Some(&service.id) => Ok(o),
         _ => Err(ApiError::not_found(format!(
             "no operator '{name}' in service '{}'",
@@ -416,7 +421,7 @@ async fn operators_view(
     new_password: Option<(String, String)>,
 ) -> Response {
     let self_name = c.who.as_ref().map(|w| w.name.clone()).unwrap_or_default();
-    match state.store.operators(Some(&service.id)).await {
+    match queries::operators(state, Some(&service.id)).await {
         Ok(operators) => render(
             status,
             &OperatorsPage {
@@ -491,13 +496,12 @@ pub async fn add_operator(
         let secret = password::generate_password();
         let hash = hash_password(secret.clone()).await?;
         let (_, signs_in_as) = actions::add_operator(
-            state.store.as_ref(),
+            &state,
             Some(&service.id),
             &name,
             role,
             hash,
             Actor::Operator(s.name()),
-            state.now(),
         )
         .await?;
         Ok((signs_in_as, secret))
@@ -535,14 +539,9 @@ pub async fn disable_operator(
             return Err(ApiError::invalid_field("name: not your own account"));
         }
         let operator = own_operator(&state, &service, &name).await?;
-        actions::disable_operator(
-            state.store.as_ref(),
-            &operator,
-            Actor::Operator(s.name()),
-            state.now(),
-        )
-        .await
-        .map_err(ApiError)
+        actions::disable_operator(&state, &operator, Actor::Operator(s.name()))
+            .await
+            .map_err(ApiError)
     }
     .await;
     let mut c = Chrome::signed(lang.0, &s, Some(&service.id));
@@ -575,14 +574,8 @@ pub async fn reset_operator_password(
         let operator = own_operator(&state, &service, &name).await?;
         let secret = password::generate_password();
         let hash = hash_password(secret.clone()).await?;
-        actions::reset_operator_password(
-            state.store.as_ref(),
-            &operator,
-            &hash,
-            Actor::Operator(s.name()),
-            state.now(),
-        )
-        .await?;
+        actions::reset_operator_password(&state, &operator, &hash, Actor::Operator(s.name()))
+            .await?;
         Ok(secret)
     }
     .await;

@@ -11,14 +11,14 @@ use super::{
     CSV_MAX_EVENTS, Chrome, EVENTS_PER_PAGE, Lang, local_ms, may_audit, render, workspace, zone_of,
 };
 use crate::AppState;
-use crate::actions::{self};
-use crate::audit::AuditKind;
 use crate::console::session::Signed;
 use crate::error::ApiError;
 use crate::routes::rfc3339;
-use crate::serial::TokenSerial;
-use crate::store::AuditEvent;
-use crate::store::console::AuditFilter;
+use softtoken_service::actions::{self};
+use softtoken_store::AuditEvent;
+use softtoken_store::audit::AuditKind;
+use softtoken_store::console::AuditFilter;
+use softtoken_store::serial::TokenSerial;
 
 #[derive(Template)]
 #[template(path = "console/audit.html")]

@@ -9,15 +9,15 @@ use zeroize::Zeroizing;
 
 use super::{Chrome, Lang, Secret, csrf_refusal, forbidden, may_admin, refusal, render, workspace};
 use crate::AppState;
-use crate::actions::{self, Actor};
 use crate::console::session::Signed;
 use crate::error::ApiError;
+use softtoken_service::actions::{self, Actor};
 
 #[derive(Template)]
 #[template(path = "console/import.html")]
 struct ImportPage {
     c: Chrome,
-    report: Option<crate::import::ImportOutcome>,
+    report: Option<softtoken_service::import::ImportOutcome>,
 }
 
 /// `GET /console/import` (admin).
@@ -41,7 +41,7 @@ const IMPORT_FORM_SLACK: usize = 64 * 1024;
 
 /// The body limit of `POST /console/import`: the bank API's import limit (8 MiB, the PSKC
 /// document's own) plus the form around the file.
-pub const MAX_IMPORT_UPLOAD: usize = crate::import::MAX_IMPORT_BODY + IMPORT_FORM_SLACK;
+pub const MAX_IMPORT_UPLOAD: usize = softtoken_service::import::MAX_IMPORT_BODY + IMPORT_FORM_SLACK;
 
 /// The PSKC upload (`multipart/form-data`): the file `pskc`, and what unlocks it.
 #[derive(Default)]
@@ -61,7 +61,7 @@ fn upload_refusal(field: &str, e: &axum::extract::multipart::MultipartError) -> 
             softtoken_protocol::problem::codes::PAYLOAD_TOO_LARGE,
             format!(
                 "pskc: the upload is larger than {} MiB",
-                crate::import::MAX_IMPORT_BODY / (1024 * 1024)
+                softtoken_service::import::MAX_IMPORT_BODY / (1024 * 1024)
             ),
         )
     } else {

@@ -1,5 +1,5 @@
 //! The console's pages and forms. Each handler checks the session, the role and (for a
-//! POST) the CSRF token, then calls [`crate::actions`] — the bank API's own steps — and
+//! POST) the CSRF token, then calls [`softtoken_service::actions`] — the bank API's own steps — and
 //! renders the answer; success of a change is a 303 back (POST-redirect-GET), except where
 //! a secret is shown once.
 //!
@@ -40,8 +40,8 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::routes::enrollments::EnrollmentResponse;
 use crate::routes::rfc3339;
-use crate::store::Service;
-use crate::store::console::{OperatorRole, SessionStage};
+use softtoken_store::Service;
+use softtoken_store::console::{OperatorRole, SessionStage};
 
 /// Users per page of a search.
 pub const USERS_PER_PAGE: u32 = 20;
@@ -327,7 +327,7 @@ fn zone_of(service: &Service) -> chrono_tz::Tz {
     service
         .policy
         .night_cutoff
-        .map_or(crate::night_cutoff::DEFAULT_ZONE, |n| n.zone)
+        .map_or(softtoken_store::night_cutoff::DEFAULT_ZONE, |n| n.zone)
 }
 
 /// Unix ms as the zone's wall-clock time, e.g. `2026-12-02 15:33:40 JST`.
@@ -366,11 +366,7 @@ pub async fn home(State(state): State<AppState>, parts: HeaderMap) -> Response {
     let Some(id) = session::cookie(&parts, SESSION_COOKIE) else {
         return see("/console/login");
     };
-    match state
-        .store
-        .console_session(&session::id_hash(id), LIMITS, state.now())
-        .await
-    {
+    match softtoken_service::console_sessions::live(&state, &session::id_hash(id), LIMITS).await {
         Ok(Some(s)) if s.stage == SessionStage::Enroll => see("/console/enroll"),
         Ok(Some(s)) => {
             if s.service_id.is_none() {

@@ -17,18 +17,20 @@ use super::{
     not_found, qr_data_uri, render, see, zone_of,
 };
 use crate::AppState;
-use crate::actions::{self, Actor};
-use crate::audit::{AuditKind, Detail, SignInFailure, SignInStep};
 use crate::console::gate::Lane;
 use crate::console::password;
 use crate::console::session::{self, AnySession, LIMITS, LOGIN_COOKIE, SESSION_COOKIE, Signed};
 use crate::console::text::Texts;
-use crate::error::ApiError;
-use crate::otp_check::Code;
+use crate::error::{ApiError, ServiceError};
 use crate::routes::enrollments::{EnrollmentRequest, EnrollmentResponse, StartPassword};
-use crate::store::console::{Operator, OperatorFailure, OperatorRole, SessionStage};
-use crate::store::{NewAuditEvent, Service, StoreError, TokenState};
-use crate::verification::{Outcome, Purpose};
+use softtoken_service::actions::{self, Actor};
+use softtoken_service::console_sessions::{self, Ending};
+use softtoken_service::otp_check::Code;
+use softtoken_service::queries;
+use softtoken_service::verification::{Outcome, Purpose};
+use softtoken_store::audit::{SignInFailure, SignInStep};
+use softtoken_store::console::{Operator, OperatorFailure, OperatorRole, SessionStage};
+use softtoken_store::{Service, StoreError, TokenState};
 
 #[derive(Template)]
 #[template(path = "console/login.html")]
@@ -157,18 +159,16 @@ impl From<StoreError> for SignInRefusal {
     }
 }
 
+impl From<ServiceError> for SignInRefusal {
+    fn from(e: ServiceError) -> Self {
+        ApiError(e).into()
+    }
+}
+
 /// The console's own service (the operators' tokens).
 async fn console_service(state: &AppState) -> Result<Service, ApiError> {
     let sid = ServiceId::new(crate::console::CONSOLE_SERVICE).map_err(ApiError::internal)?;
     crate::routes::service(state, &sid).await
-}
-
-/// Where an operator's audit events go: their service, or the console's for a superuser.
-fn home_service(operator: &Operator) -> Result<ServiceId, ApiError> {
-    match &operator.service_id {
-        Some(sid) => Ok(sid.clone()),
-        None => ServiceId::new(crate::console::CONSOLE_SERVICE).map_err(ApiError::internal),
-    }
 }
 
 /// `response` with `Retry-After: secs`.
@@ -193,7 +193,7 @@ async fn sign_in(
         message: t.err_sign_in.into(),
         tries_left: None,
     };
-    let operator = state.store.operator_named(form.name.trim()).await?;
+    let operator = console_sessions::operator_named(state, form.name.trim()).await?;
     let phc = operator.as_ref().map(|o| o.password_hash.clone());
     let Ok(password_ok) = state
         .sign_in_pool
@@ -215,21 +215,9 @@ async fn sign_in(
     let Some(operator) = operator else {
         // The same reads and writes as a known name's wrong password (issue 22): the time
         // of the answer does not tell which names exist.
-        let event = NewAuditEvent::new(
-            &console.id,
-            AuditKind::ConsoleSignInFailed,
-            failure(SignInFailure::UnknownName),
-        );
-        state
-            .store
-            .operator_failure(None, max, &event, state.now())
-            .await?;
+        console_sessions::count_failure(state, None, max, SignInFailure::UnknownName).await?;
         crate::metrics::console_sign_in_failed(false);
         return Err(wrong());
-    };
-    let home = home_service(&operator)?;
-    let failed = |why: SignInFailure| {
-        NewAuditEvent::new(&home, AuditKind::ConsoleSignInFailed, failure(why)).by(&operator.name)
     };
     if !password_ok {
         // Counted towards the back-off (a try while locked is recorded, not counted), but
@@ -242,26 +230,23 @@ async fn sign_in(
         } else {
             SignInFailure::WrongPassword
         };
-        let counted = state
-            .store
-            .operator_failure(Some(operator.id), max, &failed(detail), state.now())
-            .await?;
+        let counted = console_sessions::count_failure(state, Some(&operator), max, detail).await?;
         crate::metrics::console_sign_in_failed(counted.newly_locked);
         return Err(wrong());
     }
     // The password is proven: from here on, the answer may say why.
     if operator.disabled {
-        crate::actions::record(state, failed(SignInFailure::Disabled)).await;
+        console_sessions::refuse(state, &operator, SignInFailure::Disabled).await?;
         return Err(wrong());
     }
     if let Some(until) = operator.locked_until_at(state.now()) {
-        crate::actions::record(state, failed(SignInFailure::RightPasswordLocked)).await;
+        console_sessions::refuse(state, &operator, SignInFailure::RightPasswordLocked).await?;
         return Err(locked_until_refusal(state, t, &operator, until).await);
     }
     let token_user = operator.token_user()?;
-    let user = state.store.user(&console.id, &token_user).await?;
+    let user = queries::user(state, &console.id, &token_user).await?;
     if operator.locked || user.as_ref().is_some_and(|u| u.locked) {
-        crate::actions::record(state, failed(SignInFailure::Locked)).await;
+        console_sessions::refuse(state, &operator, SignInFailure::Locked).await?;
         return Err(SignInRefusal {
             message: t.err_locked.into(),
             tries_left: None,
@@ -273,23 +258,14 @@ async fn sign_in(
     if !has_token {
         // First sign-in: the password was right; enrol the operator's own token.
         let id = session::random_token();
-        let event = NewAuditEvent::new(
-            &home,
-            AuditKind::ConsoleSignIn,
-            signed_in(SignInStep::EnrollingOwnToken),
+        console_sessions::begin(
+            state,
+            &session::id_hash(&id),
+            &operator,
+            SessionStage::Enroll,
+            SignInStep::EnrollingOwnToken,
         )
-        .by(&operator.name);
-        state
-            .store
-            .begin_console_session(
-                &session::id_hash(&id),
-                operator.id,
-                SessionStage::Enroll,
-                operator.service_id.as_ref(),
-                &event,
-                state.now(),
-            )
-            .await?;
+        .await?;
         let (issued, start) = issue_own_token(state, &console, &operator).await?;
         let mut c = Chrome::anonymous(t);
         c.csrf = session::csrf_of(&id);
@@ -318,15 +294,9 @@ async fn sign_in(
         .await
         .map_err(ApiError::from)?;
     if verdict.outcome != Outcome::Accepted {
-        let counted = state
-            .store
-            .operator_failure(
-                Some(operator.id),
-                max,
-                &failed(SignInFailure::WrongCode),
-                state.now(),
-            )
-            .await?;
+        let counted =
+            console_sessions::count_failure(state, Some(&operator), max, SignInFailure::WrongCode)
+                .await?;
         crate::metrics::console_sign_in_failed(counted.newly_locked);
         return Err(counted_refusal(
             state,
@@ -339,23 +309,14 @@ async fn sign_in(
         .await);
     }
     let id = session::random_token();
-    let event = NewAuditEvent::new(
-        &home,
-        AuditKind::ConsoleSignIn,
-        signed_in(SignInStep::PasswordAndCode),
+    console_sessions::begin(
+        state,
+        &session::id_hash(&id),
+        &operator,
+        SessionStage::Full,
+        SignInStep::PasswordAndCode,
     )
-    .by(&operator.name);
-    state
-        .store
-        .begin_console_session(
-            &session::id_hash(&id),
-            operator.id,
-            SessionStage::Full,
-            operator.service_id.as_ref(),
-            &event,
-            state.now(),
-        )
-        .await?;
+    .await?;
     let mut response = see("/console");
     set_session_cookie(state, &mut response, &id);
     set_device_cookie(state, &mut response, &operator.name);
@@ -401,8 +362,8 @@ async fn locked_until_refusal(
     let zone = match &operator.service_id {
         Some(sid) => crate::routes::service(state, sid)
             .await
-            .map_or(crate::night_cutoff::DEFAULT_ZONE, |s| zone_of(&s)),
-        None => crate::night_cutoff::DEFAULT_ZONE,
+            .map_or(softtoken_store::night_cutoff::DEFAULT_ZONE, |s| zone_of(&s)),
+        None => softtoken_store::night_cutoff::DEFAULT_ZONE,
     };
     SignInRefusal {
         message: t
@@ -465,11 +426,13 @@ async fn enroll_view(
         console_service(state).await,
         s.session.operator.token_user(),
     ) {
-        (Ok(console), Ok(user)) => crate::qr::activation_uri(&state.public_url, &console.id, &user),
+        (Ok(console), Ok(user)) => {
+            softtoken_service::qr::activation_uri(&state.public_url, &console.id, &user)
+        }
         (Err(e), _) => return e.into_response(),
         (_, Err(e)) => return ApiError::from(e).into_response(),
     };
-    let qr = crate::qr::svg(&uri)
+    let qr = softtoken_service::qr::svg(&uri)
         .map(|svg| format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg)))
         .unwrap_or_default();
     c.csrf = s.csrf.clone();
@@ -516,20 +479,15 @@ pub async fn enroll_confirm(
         }
         Ok(Some(refusal)) => {
             if refusal.tries_left.is_none() {
-                if let Ok(home) = home_service(&s.session.operator) {
-                    let event = NewAuditEvent::new(
-                        &home,
-                        AuditKind::ConsoleSignOut,
-                        Detail::LockedWhileEnrolling,
-                    )
-                    .by(&s.session.operator.name);
-                    if let Err(e) = state
-                        .store
-                        .end_console_session(&s.id_hash, &event, state.now())
-                        .await
-                    {
-                        return ApiError::from(e).into_response();
-                    }
+                if let Err(e) = console_sessions::end(
+                    &state,
+                    &s.id_hash,
+                    &s.session.operator,
+                    Ending::LockedWhileEnrolling,
+                )
+                .await
+                {
+                    return ApiError(e).into_response();
                 }
                 let c = Chrome::anonymous(lang.0).error(refusal.message);
                 return login_page(&state, &lang, c, StatusCode::UNAUTHORIZED, "");
@@ -553,18 +511,9 @@ async fn confirm_own_token(
     let operator = &s.session.operator;
     let console = console_service(state).await?;
     let max = console.policy.max_failures;
-    let home = home_service(operator)?;
-    let failed = NewAuditEvent::new(
-        &home,
-        AuditKind::ConsoleSignInFailed,
-        failure(SignInFailure::WrongFirstCode),
-    )
-    .by(&operator.name);
+    let wrong = SignInFailure::WrongFirstCode;
     let Some(code) = Code::parse(otp.trim()) else {
-        let counted = state
-            .store
-            .operator_failure(Some(operator.id), max, &failed, state.now())
-            .await?;
+        let counted = console_sessions::count_failure(state, Some(operator), max, wrong).await?;
         crate::metrics::console_sign_in_failed(counted.newly_locked);
         return Ok(Some(
             counted_refusal(state, t, operator, &counted, false, u32::MAX).await,
@@ -575,28 +524,10 @@ async fn confirm_own_token(
         .check(&console, &operator.token_user()?, &code, Purpose::Confirm)
         .await?;
     if verdict.outcome == Outcome::Accepted {
-        let event = NewAuditEvent::new(
-            &home,
-            AuditKind::ConsoleSignIn,
-            signed_in(SignInStep::OwnTokenConfirmed),
-        )
-        .by(&operator.name);
-        state
-            .store
-            .update_console_session(
-                &s.id_hash,
-                SessionStage::Full,
-                operator.service_id.as_ref(),
-                Some(&event),
-                state.now(),
-            )
-            .await?;
+        console_sessions::confirm_own_token(state, &s.id_hash, operator).await?;
         return Ok(None);
     }
-    let counted = state
-        .store
-        .operator_failure(Some(operator.id), max, &failed, state.now())
-        .await?;
+    let counted = console_sessions::count_failure(state, Some(operator), max, wrong).await?;
     crate::metrics::console_sign_in_failed(counted.newly_locked);
     Ok(Some(
         counted_refusal(
@@ -657,18 +588,10 @@ pub async fn logout(
     if let Some(r) = csrf_refusal(&s, &form.csrf, &lang) {
         return r;
     }
-    let home = match home_service(&s.session.operator) {
-        Ok(home) => home,
-        Err(e) => return e.into_response(),
-    };
-    let event =
-        NewAuditEvent::new(&home, AuditKind::ConsoleSignOut, "").by(&s.session.operator.name);
-    if let Err(e) = state
-        .store
-        .end_console_session(&s.id_hash, &event, state.now())
-        .await
+    if let Err(e) =
+        console_sessions::end(&state, &s.id_hash, &s.session.operator, Ending::SignedOut).await
     {
-        return ApiError::from(e).into_response();
+        return ApiError(e).into_response();
     }
     let mut response = see("/console/login");
     if let Ok(value) = session::set_cookie(&state, SESSION_COOKIE, "", 0).parse() {
@@ -691,7 +614,7 @@ pub async fn services(State(state): State<AppState>, lang: Lang, s: Signed) -> R
     if s.role() != OperatorRole::Superuser {
         return see("/console");
     }
-    match state.store.services().await {
+    match queries::services(&state).await {
         Ok(list) => render(
             StatusCode::OK,
             &ServicesPage {
@@ -738,28 +661,8 @@ pub async fn pick_service(
     if let Err(e) = crate::routes::service(&state, &sid).await {
         return e.into_response();
     }
-    match state
-        .store
-        .update_console_session(
-            &s.0.id_hash,
-            SessionStage::Full,
-            Some(&sid),
-            None,
-            state.now(),
-        )
-        .await
-    {
+    match console_sessions::pick_service(&state, &s.0.id_hash, &sid).await {
         Ok(()) => see("/console/users"),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => ApiError(e).into_response(),
     }
-}
-
-/// A refused sign-in's audit detail.
-fn failure(failure: SignInFailure) -> Detail {
-    Detail::SignInFailed { failure }
-}
-
-/// A (begun) sign-in's audit detail.
-fn signed_in(step: SignInStep) -> Detail {
-    Detail::SignIn { step }
 }

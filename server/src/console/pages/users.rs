@@ -17,17 +17,18 @@ use super::{
     render, see, workspace, zone_of,
 };
 use crate::AppState;
-use crate::actions::{self, Actor};
 use crate::console::password;
 use crate::console::session::Signed;
 use crate::console::text::{self, Texts};
 use crate::error::ApiError;
-use crate::otp_check::Code;
 use crate::routes::enrollments::{EnrollmentRequest, StartPassword};
 use crate::routes::rfc3339;
 use crate::routes::users::UserResponse;
-use crate::serial::TokenSerial;
-use crate::store::{AuditEvent, Service, TokenState};
+use softtoken_service::actions::{self, Actor};
+use softtoken_service::otp_check::Code;
+use softtoken_service::queries;
+use softtoken_store::serial::TokenSerial;
+use softtoken_store::{AuditEvent, Service, TokenState};
 
 #[derive(Template)]
 #[template(path = "console/users.html")]
@@ -63,15 +64,14 @@ pub async fn users(
     let users = if q.is_empty() {
         Vec::new()
     } else {
-        match state
-            .store
-            .search_users(
-                &service.id,
-                &q,
-                (page - 1).saturating_mul(USERS_PER_PAGE),
-                USERS_PER_PAGE + 1,
-            )
-            .await
+        match queries::search_users(
+            &state,
+            &service.id,
+            &q,
+            (page - 1).saturating_mul(USERS_PER_PAGE),
+            USERS_PER_PAGE + 1,
+        )
+        .await
         {
             Ok(users) => users,
             Err(e) => return ApiError::from(e).into_response(),
@@ -176,7 +176,7 @@ struct MailRow {
 }
 
 impl MailRow {
-    fn of(t: &'static Texts, zone: chrono_tz::Tz, m: &crate::store::MailStatus) -> Self {
+    fn of(t: &'static Texts, zone: chrono_tz::Tz, m: &softtoken_store::MailStatus) -> Self {
         let state_text = match m.state.as_str() {
             "sent" => t.mail_sent,
             "failed" => t.mail_failed,
@@ -199,7 +199,7 @@ impl MailRow {
         MailRow {
             state: m.state.clone(),
             state_text,
-            to: crate::mail::address::mask(&m.recipient),
+            to: softtoken_service::mail::address::mask(&m.recipient),
             attempts: m.attempts,
             queued: local_ms(zone, m.created_at),
             reason,
@@ -280,7 +280,7 @@ async fn user_page(
         Err(e) => return ApiError(e).into_response(),
     };
     // The drift is the help desk's, not the bank API's: read from the same user row.
-    let stored = match state.store.user(&service.id, &uid).await {
+    let stored = match queries::user(state, &service.id, &uid).await {
         Ok(u) => u,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -312,7 +312,7 @@ async fn user_page(
             Ok(events) => events,
             Err(e) => return ApiError(e).into_response(),
         };
-    let mails = match state.store.user_mails(&service.id, &uid, MAILS_SHOWN).await {
+    let mails = match queries::user_mails(state, &service.id, &uid, MAILS_SHOWN).await {
         Ok(mails) => mails.iter().map(|m| MailRow::of(c.t, zone, m)).collect(),
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -495,7 +495,7 @@ fn confirm_page(lang: &Lang, s: &Signed, service: &Service, uid: &str, ask: Conf
 /// The wait a revocation now would start, in words: until when (with the night cut-off's
 /// part), or none.
 fn revocation_wait(t: &'static Texts, service: &Service, now: i64) -> Vec<String> {
-    let cooldown = crate::store::rules::revoke_cooldown(&service.policy, now);
+    let cooldown = softtoken_store::rules::revoke_cooldown(&service.policy, now);
     let end = cooldown.end();
     if end <= now {
         return vec![t.confirm_no_wait.to_owned()];
@@ -506,7 +506,7 @@ fn revocation_wait(t: &'static Texts, service: &Service, now: i64) -> Vec<String
             .replace("{time}", &local_ms(zone, end))
             .replace(
                 "{cooldown}",
-                &crate::policy::duration_text(service.policy.cooldown_secs),
+                &softtoken_store::policy::duration_text(service.policy.cooldown_secs),
             ),
     ];
     if let (Some(night), Some(window)) = (cooldown.night_until, service.policy.night_cutoff)
@@ -535,7 +535,7 @@ pub async fn stop(
     if !confirmed(&s, &action, &form.confirm) {
         let t = lang.0;
         let serials = match user_id_or_404(&uid) {
-            Ok(u) => match state.store.user(&service.id, &u).await {
+            Ok(u) => match queries::user(&state, &service.id, &u).await {
                 Ok(Some(user)) => user
                     .tokens
                     .iter()
@@ -606,7 +606,7 @@ pub async fn revoke(
     let token = match (user_id_or_404(&uid), TokenSerial::parse(&serial)) {
         (Ok(u), Ok(serial)) => {
             // Only a token of this user: the page's form names both.
-            match state.store.user(&service.id, &u).await {
+            match queries::user(&state, &service.id, &u).await {
                 Ok(Some(user)) if user.tokens.iter().any(|t| t.serial == serial) => Ok(serial),
                 Ok(_) => Err(ApiError::not_found(format!(
                     "no token {serial} of user '{u}'"
@@ -758,7 +758,7 @@ pub async fn issue(
     };
     let email = match form.email.trim() {
         "" => None,
-        address => match crate::mail::address::EmailAddress::parse(address) {
+        address => match softtoken_service::mail::address::EmailAddress::parse(address) {
             Ok(a) => Some(a),
             Err(e) => return fail(ApiError::invalid_field(format!("email: {e}"))),
         },
@@ -820,8 +820,8 @@ pub async fn issue(
         Err(e) if e.status.is_server_error() => ApiError(e).into_response(),
         Err(e) => {
             // A known user's refusal (a cool-down, a token too many) is shown on their page.
-            let known =
-                open.is_some() || matches!(state.store.user(&service.id, &uid).await, Ok(Some(_)));
+            let known = open.is_some()
+                || matches!(queries::user(&state, &service.id, &uid).await, Ok(Some(_)));
             if known {
                 after_user_action(
                     &state,

@@ -1,18 +1,18 @@
 //! The audit trail's words: every event kind and every detail in the page's language.
 //!
-//! A detail is typed ([`crate::audit::Detail`], JSON in the store): English is
+//! A detail is typed ([`softtoken_store::audit::Detail`], JSON in the store): English is
 //! [`Detail::english`], the bank API's and the CSV's words; Japanese is worded here from the
 //! detail's fields, IDs, serials, names, addresses, times and an SMTP server's own answer
 //! as they are. What is text is a code check's bare outcome (`ok`, `invalid`, …), a stable
 //! key worded from [`OUTCOMES_JA`], and rows written before every detail was typed
 //! ([`legacy_ja`]).
 
-use crate::audit::{Detail, KeySource, QueuedMail, SignInFailure, SignInStep};
+use softtoken_store::audit::{Detail, KeySource, QueuedMail, SignInFailure, SignInStep};
 
 use super::Texts;
 
 /// Every audit event kind in Japanese, by its stored name.
-pub const AUDIT_KINDS_JA: [(&str, &str); 33] = [
+pub const AUDIT_KINDS_JA: [(&str, &str); 34] = [
     ("enrollment_issued", "利用開始パスワードの発行"),
     ("activation_started", "利用開始の手続き"),
     ("activation_refused", "利用開始の拒否"),
@@ -46,6 +46,7 @@ pub const AUDIT_KINDS_JA: [(&str, &str); 33] = [
     ("transaction_created", "取引確認の作成"),
     ("transaction", "取引確認"),
     ("policy_changed", "ポリシーの変更"),
+    ("service_added", "サービスの追加"),
 ];
 
 /// An audit event kind in the catalogue's language: Japanese from [`AUDIT_KINDS_JA`];
@@ -101,6 +102,15 @@ fn outcome_ja(outcome: &str) -> Option<&'static str> {
         .map(|(_, ja)| *ja)
 }
 
+/// Where an API key came from, in Japanese.
+fn key_source_ja(from: KeySource) -> &'static str {
+    match from {
+        KeySource::Console => "ヘルプデスク画面から",
+        KeySource::CommandLine => "サーバー管理コマンドから",
+        KeySource::Demo => "デモのデータディレクトリに保存した鍵",
+    }
+}
+
 /// A typed detail in Japanese.
 fn detail_ja(t: &'static Texts, detail: &Detail) -> String {
     match detail {
@@ -146,12 +156,8 @@ fn detail_ja(t: &'static Texts, detail: &Detail) -> String {
         }
         Detail::CooldownEnded { help_desk: true } => "ヘルプデスクによる".into(),
         Detail::CooldownEnded { help_desk: false } => "銀行による".into(),
-        Detail::ApiKeyRotated { from } => match from {
-            KeySource::Console => "ヘルプデスク画面から",
-            KeySource::CommandLine => "サーバー管理コマンドから",
-            KeySource::Demo => "デモのデータディレクトリに保存した鍵",
-        }
-        .into(),
+        Detail::ApiKeyRotated { from } => key_source_ja(*from).into(),
+        Detail::ServiceAdded { name, from } => format!("{name}（{}）", key_source_ja(*from)),
         Detail::EnrollmentIssued { expires, mail } => match mail {
             Some(QueuedMail { language, to }) => {
                 let language = match language.as_str() {
@@ -316,7 +322,7 @@ mod tests {
 
     /// How many variants [`Detail`] has: [`variant`] numbers them, so that a new one does
     /// not compile here until it is counted, and then needs a case below.
-    const VARIANTS: usize = 27;
+    const VARIANTS: usize = 28;
 
     fn variant(detail: &Detail) -> usize {
         match detail {
@@ -347,13 +353,14 @@ mod tests {
             Detail::UserLocked { .. } => 24,
             Detail::TokenLocked { .. } => 25,
             Detail::TokenRevoked { .. } => 26,
+            Detail::ServiceAdded { .. } => 27,
         }
     }
 
     /// The values the cases carry (IDs, serials, names, addresses, times, an SMTP answer)
     /// and the one technical term a Japanese detail keeps: all a Japanese detail may hold
     /// in Latin letters.
-    const AS_THEY_ARE: [&str; 17] = [
+    const AS_THEY_ARE: [&str; 19] = [
         "Message-ID",
         "******7890",
         "a***@bank.example",
@@ -371,6 +378,8 @@ mod tests {
         "SKTS2",
         "tx1",
         "ab12",
+        "Bank A",
+        "Demo Bank",
     ];
 
     /// Every variant (every value of its enums), with its text as the bank API shows it
@@ -478,6 +487,22 @@ mod tests {
                 },
                 "the demo's key, kept in its data directory",
                 "デモのデータディレクトリに保存した鍵",
+            ),
+            (
+                Detail::ServiceAdded {
+                    name: "Bank A".into(),
+                    from: KeySource::CommandLine,
+                },
+                "Bank A; from the command line",
+                "Bank A（サーバー管理コマンドから）",
+            ),
+            (
+                Detail::ServiceAdded {
+                    name: "Demo Bank".into(),
+                    from: KeySource::Demo,
+                },
+                "Demo Bank; the demo's key, kept in its data directory",
+                "Demo Bank（デモのデータディレクトリに保存した鍵）",
             ),
             (
                 Detail::EnrollmentIssued {
@@ -714,7 +739,7 @@ mod tests {
             assert_eq!(Detail::parse(&stored).as_ref(), Some(&detail), "{stored}");
             // The bank API, the CSV and English pages: the free text it replaced.
             assert_eq!(detail.english(), english);
-            assert_eq!(crate::audit::english(&stored), english);
+            assert_eq!(softtoken_store::audit::english(&stored), english);
             assert_eq!(audit_detail(&EN, &stored), english);
             // Japanese pages: the catalogue's words, the values as they are, and no
             // English word left.
@@ -763,7 +788,7 @@ mod tests {
 
     #[test]
     fn every_audit_kind_has_japanese_words() {
-        for kind in crate::audit::AuditKind::ALL {
+        for kind in softtoken_store::audit::AuditKind::ALL {
             let ja = audit_kind(&JA, kind.as_str());
             assert_ne!(ja, kind.as_str(), "{} has no Japanese", kind.as_str());
             assert_eq!(audit_kind(&EN, kind.as_str()), kind.as_str());
