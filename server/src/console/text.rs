@@ -594,7 +594,9 @@ pub fn problem(t: &'static Texts, code: &str) -> Option<&'static str> {
 /// (`softtoken-server operator`) by what it is; an operator's name as it is.
 pub fn actor<'a>(t: &'static Texts, name: &'a str) -> &'a str {
     match (t.lang, name) {
-        ("ja", "softtoken-server operator") => "サーバー管理コマンド",
+        // The command line's actors: `operator …` and the other commands (`service add`,
+        // `service rotate-key`, `service mail`).
+        ("ja", "softtoken-server operator" | "softtoken-server") => "サーバー管理コマンド",
         _ => name,
     }
 }
@@ -755,6 +757,15 @@ mod tests {
         assert_eq!(pick(Some("ja"), &headers).lang, "ja");
         headers.insert(header::COOKIE, "console_lang=ja".parse().unwrap());
         assert_eq!(pick(None, &headers).lang, "ja");
+    }
+
+    #[test]
+    fn the_command_lines_actors_are_named_in_japanese() {
+        for cli in ["softtoken-server", "softtoken-server operator"] {
+            assert_eq!(actor(&JA, cli), "サーバー管理コマンド");
+            assert_eq!(actor(&EN, cli), cli);
+        }
+        assert_eq!(actor(&JA, "sato@shinkin"), "sato@shinkin");
     }
 
     #[test]
