@@ -68,6 +68,13 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for ShellError {
     }
 }
 
+/// How long a copied code stays on the clipboard, in seconds: the core clears it then, and
+/// an iOS clip is given the same expiry, which runs while the app is suspended too.
+#[uniffi::export]
+pub fn clipboard_clear_seconds() -> i64 {
+    app::CLEAR_AFTER_MS / 1000
+}
+
 /// The device clock, for tests that move time by hand (the apps use the system clock).
 #[uniffi::export(with_foreign)]
 pub trait DeviceClock: Send + Sync {

@@ -33,7 +33,7 @@ mod store;
 pub use app::{
     ActivationView, AppCore, AppEvent, AppMessage, AppScreen, AppSettings, AppShell, AppView,
     BankChoice, BiometricOutcome, CodeView, DeviceClock, FirstUse, PinPurpose, PinStep, ShellError,
-    ShownDigits, TokenCard, TokenSummary, TransferView,
+    ShownDigits, TokenCard, TokenSummary, TransferView, clipboard_clear_seconds,
 };
 pub use banks::{Bank, BankDirectory, ServerCheck};
 pub use enroll::{ActivationTarget, TimeSyncOutcome, parse_activation_uri};

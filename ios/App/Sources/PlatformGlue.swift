@@ -9,9 +9,9 @@ import UIKit
 
 /// The general pasteboard: local only (no Universal Clipboard), expiring after 60 s.
 final class SystemPasteboard: Pasteboard {
-    /// The system's own expiry: the core clears the clip after the same 60 s
-    /// (crates/core/src/app/clipboard.rs), this one also runs while the app is suspended.
-    static let expirySeconds: TimeInterval = 60
+    /// The system's own expiry: the core's (`clipboardClearSeconds`, 60 s), which also runs
+    /// while the app is suspended.
+    static let expirySeconds = TimeInterval(clipboardClearSeconds())
     private var ourChangeCount: Int?
 
     // VoiceOver hears "copied" from the core's notice (NoticeBar announces it, formatted).

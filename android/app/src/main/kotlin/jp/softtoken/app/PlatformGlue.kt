@@ -1,6 +1,6 @@
 // The platform halves of the shell's Pasteboard and BiometricKeys seams. The timing (60 s and
-// on lock, unless known to be another copy) and the biometric state machine are the shell's;
-// here only Android calls.
+// on lock, unless known to be another copy) and the biometric decisions are the core's
+// (softtoken_core::app); here only Android calls.
 package jp.softtoken.app
 
 import android.content.ClipData

@@ -9,6 +9,7 @@ import jp.softtoken.core.AppScreen
 import jp.softtoken.core.InputField
 import java.io.File
 import jp.softtoken.core.BankDirectory
+import jp.softtoken.core.clipboardClearSeconds
 import kotlin.test.Test
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
@@ -50,6 +51,7 @@ class PlatformFlowsTest {
         assertTrue(code != null && Regex("\\d{8}").matches(code), "the plain code is copied: $code")
         assertTrue(board.sensitive)
         assertEquals(msg("info_code_copied", 60), app.state.notice.ka, "the notice the screen reader reads")
+        assertEquals(60L, clipboardClearSeconds(), "the expiry iOS gives its clip is the core's")
 
         clock.ms += 59_000
         app.tick()
