@@ -91,7 +91,7 @@ pub fn audit_detail(t: &'static Texts, stored: &str) -> String {
     }
     match outcome_ja(stored) {
         Some(ja) => ja.to_owned(),
-        None => legacy_ja(stored),
+        None => legacy_ja(t, stored),
     }
 }
 
@@ -266,7 +266,7 @@ fn duration_ja(secs: u64) -> String {
 /// now), words each `; `-separated segment that is one of the fixed phrases they used, or
 /// starts with one of their prefixes (the value after it kept as it is); any other segment
 /// is shown as written. It can go once no database keeps rows from before.
-fn legacy_ja(text: &str) -> String {
+fn legacy_ja(t: &'static Texts, text: &str) -> String {
     const PHRASES: [(&str, &str); 19] = [
         ("by the help desk", "ヘルプデスクによる"),
         ("by the bank", "銀行による"),
@@ -306,6 +306,9 @@ fn legacy_ja(text: &str) -> String {
             if let Some(ja) = outcome_ja(segment) {
                 return ja.to_owned();
             }
+            if let Some(ja) = legacy_shaped_ja(t, segment) {
+                return ja;
+            }
             PREFIXES
                 .iter()
                 .find_map(|(en, ja)| segment.strip_prefix(en).map(|rest| format!("{ja}{rest}")))
@@ -315,10 +318,98 @@ fn legacy_ja(text: &str) -> String {
         .join("；")
 }
 
+/// The old rows' segments with a value inside them: a lock after N wrong codes, an
+/// operator `name (role)`, a queued activation mail, an import count, a code check with its
+/// id, the policy line.
+fn legacy_shaped_ja(t: &'static Texts, segment: &str) -> Option<String> {
+    if let Some(n) = segment
+        .strip_prefix("locked after ")
+        .and_then(|rest| rest.strip_suffix(" consecutive wrong codes"))
+    {
+        return Some(format!("{n} 回続けて誤ったため利用停止"));
+    }
+    if let Some((name, role)) = segment
+        .strip_suffix(')')
+        .and_then(|rest| rest.rsplit_once(" ("))
+        && ["admin", "helpdesk", "auditor"].contains(&role)
+    {
+        return Some(format!("{name}（{}）", super::role(t, role)));
+    }
+    if let Some(rest) = segment.strip_prefix("e-mail (")
+        && let Some((language, to)) = rest.split_once(") queued to ")
+    {
+        return Some(format!("ご案内メール（{language}）を {to} に送信予定"));
+    }
+    if let Some(rest) = segment.strip_prefix("imported ")
+        && let Some((n, of)) = rest.split_once(" of ")
+    {
+        return Some(format!("{of} 件中 {n} 件を取り込み"));
+    }
+    if let Some((outcome, id)) = segment.split_once(" id=")
+        && let Some(ja) = outcome_ja(outcome)
+    {
+        return Some(format!("{ja} id={id}"));
+    }
+    if segment.starts_with("digits ") {
+        const POLICY_WORDS_JA: [(&str, &str); 12] = [
+            ("digits", "桁数"),
+            ("period", "周期"),
+            ("window", "許容ずれ"),
+            ("max-failures", "ロックまでの誤り回数"),
+            ("cooldown", "待機期間"),
+            ("enrollment-ttl", "利用開始パスワードの有効期間"),
+            ("tokens-per-user", "トークン数"),
+            ("shared-tokens", "共有"),
+            ("night-cutoff", "夜間の待機延長"),
+            ("default", "既定"),
+            ("true", "あり"),
+            ("false", "なし"),
+        ];
+        let words = segment.split(' ').map(|w| {
+            POLICY_WORDS_JA
+                .iter()
+                .find(|(en, _)| *en == w)
+                .map_or(w, |(_, ja)| ja)
+        });
+        return Some(words.collect::<Vec<_>>().join(" "));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{EN, JA};
     use super::*;
+
+    /// Rows from before the typed details, in an upgraded bank's database, still read in
+    /// Japanese (the forms the free-text renderer knew).
+    #[test]
+    fn old_free_text_rows_still_read_in_japanese() {
+        for (old, ja) in [
+            (
+                "locked after 5 consecutive wrong codes",
+                "5 回続けて誤ったため利用停止",
+            ),
+            ("sato@shinkin (helpdesk)", "sato@shinkin（ヘルプデスク）"),
+            (
+                "e-mail (ja) queued to t***@example.jp",
+                "ご案内メール（ja）を t***@example.jp に送信予定",
+            ),
+            ("imported 3 of 4", "4 件中 3 件を取り込み"),
+            ("ok id=abc", "正しいコード id=abc"),
+            (
+                "digits default period default window 1 shared-tokens false",
+                "桁数 既定 周期 既定 許容ずれ 1 共有 なし",
+            ),
+            (
+                "by the help desk; unbound SKTS12345678",
+                "ヘルプデスクによる；解除したトークン SKTS12345678",
+            ),
+        ] {
+            assert_eq!(audit_detail(&JA, old), ja, "{old}");
+            assert_eq!(audit_detail(&EN, old), old);
+        }
+    }
 
     /// How many variants [`Detail`] has: [`variant`] numbers them, so that a new one does
     /// not compile here until it is counted, and then needs a case below.
