@@ -46,10 +46,17 @@ pub const SIGN_IN_RATE_LIMIT: u32 = 30;
 /// Activation starts per service + user per minute, on top of the per-IP limit.
 pub const USER_RATE_LIMIT: u32 = 10;
 
-/// Everything a request handler needs; cheap to clone. It reads as the service
-/// [`Context`] it holds (`state.store`, `state.now()`), which handlers pass to the service.
+/// Everything a request handler needs; cheap to clone: one reference count, since axum
+/// clones the state for every extractor of every request, and a dozen counts touched from
+/// both cores cost the no-database ceiling a tenth of its rate. It reads as the parts it
+/// holds ([`AppParts`]) and as the service [`Context`] (`state.store`, `state.now()`),
+/// which handlers pass to the service.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+/// What an [`AppState`] shares between requests.
+#[derive(Clone)]
+pub struct AppParts {
     /// What the service layer needs: store, keyring, clock, public URL, caches, mailer.
     pub ctx: Context,
     /// App API requests per client IP.
@@ -67,6 +74,13 @@ pub struct AppState {
 }
 
 impl std::ops::Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for AppParts {
     type Target = Context;
     fn deref(&self) -> &Context {
         &self.ctx
@@ -82,7 +96,7 @@ impl AppState {
         public_url: &str,
         app_rate_limit: u32,
     ) -> Self {
-        AppState {
+        AppState(Arc::new(AppParts {
             ctx: Context {
                 store,
                 key: Arc::new(key.into()),
@@ -97,31 +111,37 @@ impl AppState {
             provisioned: Arc::default(),
             sign_in_limit: Arc::new(RateLimiter::new(SIGN_IN_RATE_LIMIT)),
             sign_in_pool: Arc::new(crate::console::gate::PasswordPool::for_this_machine()),
-        }
+        }))
+    }
+
+    /// The parts to change while the state is being built (copied first if another
+    /// handle shares them, so a handle taken earlier keeps what it had).
+    fn parts(&mut self) -> &mut AppParts {
+        Arc::make_mut(&mut self.0)
     }
 
     /// The same state, allowing `per_minute` console sign-ins per client address (0:
     /// unlimited).
     pub fn with_sign_in_limit(mut self, per_minute: u32) -> Self {
-        self.sign_in_limit = Arc::new(RateLimiter::new(per_minute));
+        self.parts().sign_in_limit = Arc::new(RateLimiter::new(per_minute));
         self
     }
 
     /// The same state, checking console passwords on `pool`.
     pub fn with_sign_in_pool(mut self, pool: crate::console::gate::PasswordPool) -> Self {
-        self.sign_in_pool = Arc::new(pool);
+        self.parts().sign_in_pool = Arc::new(pool);
         self
     }
 
     /// The same state, believing the forwarding headers of `proxies`.
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
-        self.trusted_proxies = proxies;
+        self.parts().trusted_proxies = proxies;
         self
     }
 
     /// The same state, sending activation e-mail through `mailer`.
     pub fn with_mailer(mut self, mailer: Option<Arc<softtoken_service::mail::Mailer>>) -> Self {
-        self.ctx.mailer = mailer;
+        self.parts().ctx.mailer = mailer;
         self
     }
 }
