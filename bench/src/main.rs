@@ -129,6 +129,10 @@ pub enum Scenario {
     ConsoleFlood,
 }
 
+/// The allocator `softtoken-server` runs with, for the server this process runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     // The server's own log on stderr (warnings and errors by default, `RUST_LOG` to change):
