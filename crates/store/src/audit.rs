@@ -77,11 +77,13 @@ pub enum AuditKind {
     PolicyChanged,
     /// A service was added (`softtoken-server service add`, or the demo's).
     ServiceAdded,
+    /// A service's activation e-mail settings were replaced (`softtoken-server service mail`).
+    ServiceMailSet,
 }
 
 impl AuditKind {
     /// Every kind, for documentation and tests.
-    pub const ALL: [AuditKind; 34] = [
+    pub const ALL: [AuditKind; 35] = [
         AuditKind::EnrollmentIssued,
         AuditKind::ActivationStarted,
         AuditKind::ActivationRefused,
@@ -116,6 +118,7 @@ impl AuditKind {
         AuditKind::Transaction,
         AuditKind::PolicyChanged,
         AuditKind::ServiceAdded,
+        AuditKind::ServiceMailSet,
     ];
 
     /// The name stored in the database and shown by the API.
@@ -155,6 +158,7 @@ impl AuditKind {
             AuditKind::Transaction => "transaction",
             AuditKind::PolicyChanged => "policy_changed",
             AuditKind::ServiceAdded => "service_added",
+            AuditKind::ServiceMailSet => "service_mail_set",
         }
     }
 
@@ -260,6 +264,17 @@ pub enum Detail {
         name: String,
         /// Where the service and its key came from.
         from: KeySource,
+    },
+    /// A service's activation e-mail settings replaced: what a help desk asked about a
+    /// customer's mail needs to know (the link it gives, and whose words each language
+    /// uses), never the templates themselves, which live in the settings.
+    ServiceMailSet {
+        /// The app's download URL the mails give.
+        download_url: String,
+        /// The Japanese mail uses the bank's own template, not the built-in one.
+        own_ja: bool,
+        /// The English mail uses the bank's own template, not the built-in one.
+        own_en: bool,
     },
     /// An activation issued: until when, and the activation e-mail if one was queued.
     EnrollmentIssued {
@@ -506,6 +521,24 @@ impl Detail {
             Detail::CooldownEnded { help_desk: false } => "by the bank".into(),
             Detail::ApiKeyRotated { from } => from.english().into(),
             Detail::ServiceAdded { name, from } => format!("{name}; {}", from.english()),
+            Detail::ServiceMailSet {
+                download_url,
+                own_ja,
+                own_en,
+            } => {
+                let template = |own: bool| {
+                    if own {
+                        "own template"
+                    } else {
+                        "built-in template"
+                    }
+                };
+                format!(
+                    "download URL {download_url}; ja: {}, en: {}",
+                    template(*own_ja),
+                    template(*own_en)
+                )
+            }
             Detail::EnrollmentIssued { expires, mail } => match mail {
                 Some(QueuedMail { language, to }) => {
                     format!("expires {expires}; e-mail ({language}) queued to {to}")
@@ -687,7 +720,7 @@ mod tests {
 
     /// How many variants [`Detail`] has: [`variant`] numbers them, so that a new one
     /// does not compile here until it is counted, and then needs a case.
-    const VARIANTS: usize = 28;
+    const VARIANTS: usize = 29;
 
     fn variant(detail: &Detail) -> usize {
         match detail {
@@ -719,6 +752,7 @@ mod tests {
             Detail::TokenLocked { .. } => 25,
             Detail::TokenRevoked { .. } => 26,
             Detail::ServiceAdded { .. } => 27,
+            Detail::ServiceMailSet { .. } => 28,
         }
     }
 
@@ -755,6 +789,14 @@ mod tests {
                     from: KeySource::CommandLine,
                 },
                 "Bank A; from the command line",
+            ),
+            (
+                Detail::ServiceMailSet {
+                    download_url: "https://apps.example/otp".into(),
+                    own_ja: true,
+                    own_en: false,
+                },
+                "download URL https://apps.example/otp; ja: own template, en: built-in template",
             ),
             (
                 Detail::EnrollmentIssued {

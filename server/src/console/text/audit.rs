@@ -12,7 +12,7 @@ use softtoken_store::audit::{Detail, KeySource, QueuedMail, SignInFailure, SignI
 use super::Texts;
 
 /// Every audit event kind in Japanese, by its stored name.
-pub const AUDIT_KINDS_JA: [(&str, &str); 34] = [
+pub const AUDIT_KINDS_JA: [(&str, &str); 35] = [
     ("enrollment_issued", "利用開始パスワードの発行"),
     ("activation_started", "利用開始の手続き"),
     ("activation_refused", "利用開始の拒否"),
@@ -47,6 +47,7 @@ pub const AUDIT_KINDS_JA: [(&str, &str); 34] = [
     ("transaction", "取引確認"),
     ("policy_changed", "ポリシーの変更"),
     ("service_added", "サービスの追加"),
+    ("service_mail_set", "利用開始のご案内メールの設定"),
 ];
 
 /// An audit event kind in the catalogue's language: Japanese from [`AUDIT_KINDS_JA`];
@@ -158,6 +159,24 @@ fn detail_ja(t: &'static Texts, detail: &Detail) -> String {
         Detail::CooldownEnded { help_desk: false } => "銀行による".into(),
         Detail::ApiKeyRotated { from } => key_source_ja(*from).into(),
         Detail::ServiceAdded { name, from } => format!("{name}（{}）", key_source_ja(*from)),
+        Detail::ServiceMailSet {
+            download_url,
+            own_ja,
+            own_en,
+        } => {
+            let template = |own: bool| {
+                if own {
+                    "独自テンプレート"
+                } else {
+                    "標準テンプレート"
+                }
+            };
+            format!(
+                "ダウンロードURL {download_url}；日本語 {}、英語 {}",
+                template(*own_ja),
+                template(*own_en)
+            )
+        }
         Detail::EnrollmentIssued { expires, mail } => match mail {
             Some(QueuedMail { language, to }) => {
                 let language = match language.as_str() {
@@ -413,7 +432,7 @@ mod tests {
 
     /// How many variants [`Detail`] has: [`variant`] numbers them, so that a new one does
     /// not compile here until it is counted, and then needs a case below.
-    const VARIANTS: usize = 28;
+    const VARIANTS: usize = 29;
 
     fn variant(detail: &Detail) -> usize {
         match detail {
@@ -445,14 +464,18 @@ mod tests {
             Detail::TokenLocked { .. } => 25,
             Detail::TokenRevoked { .. } => 26,
             Detail::ServiceAdded { .. } => 27,
+            Detail::ServiceMailSet { .. } => 28,
         }
     }
 
-    /// The values the cases carry (IDs, serials, names, addresses, times, an SMTP answer)
-    /// and the one technical term a Japanese detail keeps: all a Japanese detail may hold
-    /// in Latin letters.
-    const AS_THEY_ARE: [&str; 19] = [
+    /// The values the cases carry (IDs, serials, names, addresses, times, an SMTP answer, a
+    /// download URL) and the technical terms a Japanese detail keeps (Message-ID, and the
+    /// mail's own ダウンロードURL): all a Japanese detail may hold in Latin letters.
+    const AS_THEY_ARE: [&str; 22] = [
         "Message-ID",
+        "https://apps.example/otp",
+        "https://bank.example/app",
+        "URL",
         "******7890",
         "a***@bank.example",
         "t***@example.co.jp",
@@ -594,6 +617,24 @@ mod tests {
                 },
                 "Demo Bank; the demo's key, kept in its data directory",
                 "Demo Bank（デモのデータディレクトリに保存した鍵）",
+            ),
+            (
+                Detail::ServiceMailSet {
+                    download_url: "https://apps.example/otp".into(),
+                    own_ja: true,
+                    own_en: false,
+                },
+                "download URL https://apps.example/otp; ja: own template, en: built-in template",
+                "ダウンロードURL https://apps.example/otp；日本語 独自テンプレート、英語 標準テンプレート",
+            ),
+            (
+                Detail::ServiceMailSet {
+                    download_url: "https://bank.example/app".into(),
+                    own_ja: false,
+                    own_en: true,
+                },
+                "download URL https://bank.example/app; ja: built-in template, en: own template",
+                "ダウンロードURL https://bank.example/app；日本語 標準テンプレート、英語 独自テンプレート",
             ),
             (
                 Detail::EnrollmentIssued {
