@@ -57,15 +57,20 @@ pub async fn prepare(
     let url = SmtpUrl::from(format!("smtp://{}", sink.local_addr()?));
     tokio::spawn(smtp_sink(sink, Arc::clone(&delivered)));
     let mailer = Arc::new(Mailer::new(Smtp::new(&url, "otp@bench.example")?));
-    store
-        .set_service_mail(&ServiceMail {
+    // As `softtoken-server service mail` sets them: through the action, audited.
+    softtoken_service::actions::set_service_mail(
+        store,
+        &ServiceMail {
             service_id: service.clone(),
             download_url: "https://bench.example/app".into(),
             ja: None,
             en: None,
             updated_at: now,
-        })
-        .await?;
+        },
+        softtoken_service::actions::Actor::Operator("softtoken-server"),
+        now,
+    )
+    .await?;
     let state = state.with_mailer(Some(Arc::clone(&mailer)));
     tokio::spawn(softtoken_service::mail::sender::run(
         state.ctx.clone(),

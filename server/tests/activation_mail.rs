@@ -239,16 +239,21 @@ impl MailServer {
     }
 
     async fn set_mail(&self) {
-        self.store()
-            .set_service_mail(&ServiceMail {
+        // As `softtoken-server service mail` sets them: through the action, audited.
+        softtoken_service::actions::set_service_mail(
+            &**self.store(),
+            &ServiceMail {
                 service_id: ServiceId::new(SERVICE).unwrap(),
                 download_url: DOWNLOAD_URL.into(),
                 ja: None,
                 en: None,
                 updated_at: START_MS,
-            })
-            .await
-            .unwrap();
+            },
+            softtoken_service::actions::Actor::Operator("softtoken-server"),
+            START_MS,
+        )
+        .await
+        .unwrap();
     }
 
     async fn enroll(&self, body: Value) -> (u16, Value) {

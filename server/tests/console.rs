@@ -19,6 +19,10 @@ use softtoken_store::audit::{AuditKind, english};
 use softtoken_store::console::{NewOperator, OperatorRole};
 use softtoken_store::policy::Policy;
 
+/// The actor `softtoken-server service mail` stamps on what it sets (its only front door).
+const COMMAND_LINE: softtoken_service::actions::Actor<'static> =
+    softtoken_service::actions::Actor::Operator("softtoken-server");
+
 const PASSWORD: &str = "operator password 1";
 
 /// A browser without JavaScript: follows nothing by itself, keeps cookies.
@@ -1127,17 +1131,20 @@ async fn an_activation_e_mail_is_queued_where_the_service_sends_mail_and_refused
             .unwrap()
             .is_none()
     );
-    server
-        .store
-        .set_service_mail(&softtoken_store::ServiceMail {
+    softtoken_service::actions::set_service_mail(
+        &*server.store,
+        &softtoken_store::ServiceMail {
             service_id: sid.clone(),
             download_url: "https://bank.example/app".into(),
             ja: None,
             en: None,
             updated_at: server.state.now(),
-        })
-        .await
-        .unwrap();
+        },
+        COMMAND_LINE,
+        server.state.now(),
+    )
+    .await
+    .unwrap();
     let issued = desk.post("/console/enrollments", &fields).await;
     assert_eq!(issued.status, 200, "{}", issued.body);
     assert!(issued.has("email-queued"), "{}", issued.body);
@@ -1970,17 +1977,20 @@ async fn undeliverable_mail_is_refused_or_fails_in_bounded_time_and_the_desk_see
     let server = TestServer::start_mailing(&format!("smtp://127.0.0.1:{}", sink.port)).await;
     let key = server.add_service("bank", Policy::default()).await;
     let sid = ServiceId::new("bank").unwrap();
-    server
-        .store
-        .set_service_mail(&softtoken_store::ServiceMail {
+    softtoken_service::actions::set_service_mail(
+        &*server.store,
+        &softtoken_store::ServiceMail {
             service_id: sid.clone(),
             download_url: "https://bank.example/app".into(),
             ja: None,
             en: None,
             updated_at: server.state.now(),
-        })
-        .await
-        .unwrap();
+        },
+        COMMAND_LINE,
+        server.state.now(),
+    )
+    .await
+    .unwrap();
     let enroll = |uid: &'static str, email: &'static str| {
         server.post(
             "/v1/services/bank/enrollments",

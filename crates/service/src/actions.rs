@@ -277,12 +277,26 @@ pub async fn add_service(
         .await
 }
 
-/// Replaces a service's activation e-mail settings (`softtoken-server mail set`).
+/// Replaces a service's activation e-mail settings (`softtoken-server service mail`): the
+/// settings and their `service_mail_set` row in one commit. The row keeps the download URL
+/// and which languages have the bank's own template (a help desk's questions), not the
+/// templates. The store's `NotFound` (and nothing recorded) if there is no such service.
 pub async fn set_service_mail(
     store: &dyn crate::store::Store,
     settings: &ServiceMail,
+    actor: Actor<'_>,
+    now: i64,
 ) -> Result<(), StoreError> {
-    store.set_service_mail(settings).await
+    let event = actor.stamp(NewAuditEvent::new(
+        &settings.service_id,
+        AuditKind::ServiceMailSet,
+        Detail::ServiceMailSet {
+            download_url: settings.download_url.clone(),
+            own_ja: settings.ja.is_some(),
+            own_en: settings.en.is_some(),
+        },
+    ));
+    store.set_service_mail(settings, &event, now).await
 }
 
 /// Deletes expired activation sessions and mails, and the provisioned tokens nobody took

@@ -234,8 +234,13 @@ macro_rules! store_surface {
         ) -> ()
             = crate::ops::end_cooldown;
         // --- activation e-mail ------------------------------------------------------------
-        /// Sets a service's activation e-mail settings. `NotFound` if no such service.
-        write serializable set_service_mail(mail: &ServiceMail) -> ()
+        /// Sets a service's activation e-mail settings, recording `audit` in the same
+        /// commit. `NotFound` (and nothing recorded) if no such service.
+        write serializable set_service_mail(
+            mail: &ServiceMail,
+            audit: &NewAuditEvent,
+            now: i64,
+        ) -> ()
             = crate::ops::set_service_mail;
         /// A service's activation e-mail settings, if it has any.
         read pooled service_mail(service: &ServiceId) -> Option<ServiceMail>

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::commands::{CommandResult, open_context};
+use crate::commands::{COMMAND_LINE, CommandResult, open_context};
 use crate::config::ServiceMailArgs;
 use softtoken_service::clock::{Clock, SystemClock};
 use softtoken_service::queries;
@@ -18,7 +18,14 @@ pub async fn service_mail(args: ServiceMailArgs) -> CommandResult {
     let Some(service) = queries::service(&ctx, &args.id).await? else {
         return Err(format!("no service '{}'", args.id).into());
     };
-    softtoken_service::actions::set_service_mail(&*ctx.store, &settings).await?;
+    // The settings' own time stamps their audit row: one instant for both.
+    softtoken_service::actions::set_service_mail(
+        &*ctx.store,
+        &settings,
+        COMMAND_LINE,
+        settings.updated_at,
+    )
+    .await?;
     println!(
         "Activation e-mail of service '{}' ({}): download URL {}",
         service.id, service.name, settings.download_url

@@ -2,7 +2,14 @@
 
 use super::*;
 
-pub(crate) async fn set_service_mail<C: Conn>(c: &mut C, m: &ServiceMail) -> StoreResult<()> {
+/// Replaces a service's activation e-mail settings and records `event` with them: both or
+/// neither (no such service records nothing).
+pub(crate) async fn set_service_mail<C: Conn>(
+    c: &mut C,
+    m: &ServiceMail,
+    event: &NewAuditEvent,
+    now: i64,
+) -> StoreResult<()> {
     service(c, &m.service_id)
         .await?
         .ok_or(StoreError::NotFound("service"))?;
@@ -26,7 +33,7 @@ pub(crate) async fn set_service_mail<C: Conn>(c: &mut C, m: &ServiceMail) -> Sto
         ],
     )
     .await?;
-    Ok(())
+    audit(c, event, now).await
 }
 
 pub(crate) async fn service_mail<C: Conn>(
