@@ -1,5 +1,6 @@
 //! `softtoken-server`: the server a bank runs to activate tokens and verify codes.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use softtoken_server::commands;
@@ -32,6 +33,10 @@ async fn main() -> ExitCode {
                 // `softtoken`: the server, service and store crates alike (targets match by prefix).
                 .unwrap_or_else(|_| "softtoken=info,tower_http=warn".into()),
         )
+        // Colours on a terminal only: under systemd, a container runtime or a log shipper
+        // stderr is a pipe or a file, where escape codes garble every stored line (and
+        // writing them showed in the no-database ceiling's profile).
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(stderr);
     match cli.command.log_format() {
         // Fields at the top level of each object, where log collectors look for them.

@@ -74,12 +74,21 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Waits for a log line containing `text`.
+    /// Waits for a log line containing `text`. Every line read on the way must be plain
+    /// text: stderr here is a pipe, as it is under systemd or a log shipper, and terminal
+    /// colour codes there only garble what a bank's log collector stores.
     fn await_log(&self, text: &str) -> String {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.log.recv_timeout(left) {
+            let line = self.log.recv_timeout(left);
+            if let Ok(line) = &line {
+                assert!(
+                    !line.contains('\u{1b}'),
+                    "a log line written to a pipe carries terminal escape codes: {line:?}"
+                );
+            }
+            match line {
                 Ok(line) if line.contains(text) => return line,
                 Ok(_) => {}
                 Err(_) => panic!("the server never logged {text:?}"),
