@@ -271,6 +271,9 @@ export async function activatedCustomer(bank, userId) {
  */
 export async function checkLayout(page, name, keys = []) {
   mkdirSync(screenshotDir, { recursive: true });
+  // A locator resolves as soon as its element is parsed; the stylesheet counts only once the
+  // page has loaded (a CI run read the sheets of a page still loading and found none).
+  await page.waitForLoadState('load');
   // The console's stylesheet is loaded and applied (a CSP or path mistake would leave the
   // page unstyled, and the layout checks below would pass on the browser's defaults).
   const styled = await page.evaluate(() => ({
