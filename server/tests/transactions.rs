@@ -195,6 +195,10 @@ async fn a_transfer_code_confirms_one_transfer_once() {
         assert_eq!(status, 200, "{audit}");
         let text = audit.to_string();
         assert!(text.contains("transaction_created"), "{text}");
+        // Refused checks name their challenge too: the race's loser and the late one.
+        assert!(text.contains(&format!("reused id={race_id}")), "{text}");
+        let late_id = late["id"].as_str().unwrap();
+        assert!(text.contains(&format!("expired id={late_id}")), "{text}");
         assert!(text.contains(&format!("digest={}", tx["digest"].as_str().unwrap())));
         assert!(text.contains("*******6789"));
         assert!(!text.contains("00123456789") && !text.contains("0012-3456789"));
@@ -379,17 +383,19 @@ async fn a_code_of_the_wrong_length_names_the_digits_and_is_not_counted() {
         )
         .await;
         assert_eq!(status, 200, "{audit}");
-        let wrong_lengths = |kind: &str| {
+        let wrong_lengths = |kind: &str, detail: &str| {
             audit["events"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|e| e["kind"] == kind && e["detail"] == "wrong_length")
+                .filter(|e| e["kind"] == kind && e["detail"] == detail)
                 .count()
         };
-        assert_eq!(wrong_lengths("transaction"), 7, "{audit}");
-        assert_eq!(wrong_lengths("verify"), 1, "{audit}");
-        assert_eq!(wrong_lengths("possession"), 1, "{audit}");
+        // A transfer's rows name its challenge, refusals included.
+        let transfer_detail = format!("wrong_length id={id}");
+        assert_eq!(wrong_lengths("transaction", &transfer_detail), 7, "{audit}");
+        assert_eq!(wrong_lengths("verify", "wrong_length"), 1, "{audit}");
+        assert_eq!(wrong_lengths("possession", "wrong_length"), 1, "{audit}");
         cluster.finish().await;
     }
 }

@@ -408,13 +408,16 @@ impl<'a> Verification<'a> {
             .user(&service.id, user)
             .await?
             .ok_or(StoreError::NotFound("user"))?;
+        // Every row of a transfer check names its challenge, refusals included: a help desk
+        // asked about one transfer finds all its attempts.
         let detail = |outcome: Outcome| Detail::TransferCheck {
             outcome: outcome.as_str().to_owned(),
             id: id.to_owned(),
         };
         match decide_transfer(&self.key, &found, &challenge, code, self.now)? {
             Transfer::Record(outcome) => {
-                self.record(service, user, kind, outcome, None, found.failures)
+                let event = NewAuditEvent::new(&service.id, kind, detail(outcome)).user(user);
+                self.record_event(&event, outcome, found.failures, max)
                     .await
             }
             Transfer::Fail => {
@@ -430,9 +433,14 @@ impl<'a> Verification<'a> {
                 let mut event =
                     NewAuditEvent::new(&service.id, kind, detail(Outcome::Accepted)).user(user);
                 event.serial = Some(serial.clone());
+                let refusal_details = RefusalDetails {
+                    reused: detail(Outcome::Reused).into(),
+                    locked: detail(Outcome::Locked).into(),
+                    expired: detail(Outcome::Expired).into(),
+                };
                 let used = self
                     .store
-                    .use_transaction(&service.id, user, id, &event, &refusals(), self.now)
+                    .use_transaction(&service.id, user, id, &event, &refusal_details, self.now)
                     .await?;
                 let refused = match used {
                     TransactionUse::Used => {
@@ -468,9 +476,27 @@ impl<'a> Verification<'a> {
     ) -> Result<Verdict, VerifyError> {
         let mut event = NewAuditEvent::new(&service.id, kind, outcome.as_str()).user(user);
         event.serial = serial.cloned();
-        self.store.audit(&event, self.now).await?;
-        let max = service.policy.max_failures;
-        Ok(verdict(outcome, serial, failures, max, kind))
+        self.record_event(&event, outcome, failures, service.policy.max_failures)
+            .await
+    }
+
+    /// Records `event`, the only write of a check that ended in `outcome` (one commit),
+    /// and returns the check's verdict.
+    async fn record_event(
+        &self,
+        event: &NewAuditEvent,
+        outcome: Outcome,
+        failures: u32,
+        max: u32,
+    ) -> Result<Verdict, VerifyError> {
+        self.store.audit(event, self.now).await?;
+        Ok(verdict(
+            outcome,
+            event.serial.as_ref(),
+            failures,
+            max,
+            event.kind,
+        ))
     }
 }
 
