@@ -67,7 +67,7 @@ pub async fn prepare(
             en: None,
             updated_at: now,
         },
-        softtoken_service::actions::Actor::Operator("softtoken-server"),
+        softtoken_server::commands::COMMAND_LINE,
         now,
     )
     .await?;

@@ -20,9 +20,10 @@ use softtoken_store::night_cutoff::NightCutoff;
 use softtoken_store::policy::{EXPIRED_UNASSIGNED_KEPT_MS, PURGE_EVERY, Policy, parse_duration};
 use softtoken_store::{self as store, Service, Store, StoreError};
 
-/// Who the audit trail names for what these commands change (here and in the commands'
-/// own modules, such as `service mail`).
-pub(crate) const COMMAND_LINE: softtoken_service::actions::Actor<'static> =
+/// Who the audit trail names for what these commands change (here, in the commands' own
+/// modules such as `service mail`, and wherever tests and the bench set up what a command
+/// would); the console words it サーバー管理コマンド.
+pub const COMMAND_LINE: softtoken_service::actions::Actor<'static> =
     softtoken_service::actions::Actor::Operator("softtoken-server");
 
 /// A failure to report on stderr (exit status 1).

@@ -249,7 +249,7 @@ impl MailServer {
                 en: None,
                 updated_at: START_MS,
             },
-            softtoken_service::actions::Actor::Operator("softtoken-server"),
+            softtoken_server::commands::COMMAND_LINE,
             START_MS,
         )
         .await

@@ -19,10 +19,6 @@ use softtoken_store::audit::{AuditKind, english};
 use softtoken_store::console::{NewOperator, OperatorRole};
 use softtoken_store::policy::Policy;
 
-/// The actor `softtoken-server service mail` stamps on what it sets (its only front door).
-const COMMAND_LINE: softtoken_service::actions::Actor<'static> =
-    softtoken_service::actions::Actor::Operator("softtoken-server");
-
 const PASSWORD: &str = "operator password 1";
 
 /// A browser without JavaScript: follows nothing by itself, keeps cookies.
@@ -1140,7 +1136,7 @@ async fn an_activation_e_mail_is_queued_where_the_service_sends_mail_and_refused
             en: None,
             updated_at: server.state.now(),
         },
-        COMMAND_LINE,
+        softtoken_server::commands::COMMAND_LINE,
         server.state.now(),
     )
     .await
@@ -1986,7 +1982,7 @@ async fn undeliverable_mail_is_refused_or_fails_in_bounded_time_and_the_desk_see
             en: None,
             updated_at: server.state.now(),
         },
-        COMMAND_LINE,
+        softtoken_server::commands::COMMAND_LINE,
         server.state.now(),
     )
     .await
