@@ -8,8 +8,8 @@ use softtoken_server::config::LogFormat;
 use softtoken_server::config_file::{self, LoadError};
 use softtoken_server::logs;
 
-/// mimalloc instead of glibc's allocator: under load, glibc's `malloc` and `free` (arena
-/// locks, consolidation) took a quarter of the server threads' time (BENCHMARKS.md).
+/// mimalloc instead of glibc's allocator: under load, glibc's `malloc` and `free` (with
+/// `malloc_consolidate`) took over a fifth of the server threads' time (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
